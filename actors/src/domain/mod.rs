@@ -1,0 +1,15 @@
+//! The booking domain: schedules, booking rules and slot maths. Pure: no I/O.
+
+mod field_error;
+mod rules;
+mod schedule;
+mod slots;
+mod time_of_day;
+mod time_zone;
+
+pub use field_error::FieldError;
+pub use rules::{BookingRules, ServiceTiming};
+pub use schedule::{DateOverride, LocalInterval, Schedule, WeeklyInterval};
+pub use slots::{Busy, Slot, SlotCalendar, free_slots, is_offered};
+pub use time_of_day::TimeOfDay;
+pub use time_zone::ProviderTimeZone;
