@@ -1,0 +1,6 @@
+//! The Just Book Me server: adapters (HTTP, storage, Telegram) around the pure
+//! domain and actors of the `actors` crate, wired together in [`startup`].
+
+pub mod config;
+pub mod store;
+pub mod telegram;

@@ -1,0 +1,22 @@
+/// What can go wrong in the store, in the terms callers act on.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Another provider already uses this slug.
+    #[error("slug is taken")]
+    SlugTaken,
+    /// The database refused a booking that overlaps an active one.
+    #[error("booking overlaps an active booking")]
+    BookingOverlap,
+    /// A row holds a value the domain cannot accept (written by hand or by a
+    /// bug); surfaced instead of guessed around.
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+impl StoreError {
+    pub(crate) fn corrupt(what: impl std::fmt::Display) -> Self {
+        StoreError::Corrupt(what.to_string())
+    }
+}

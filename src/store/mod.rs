@@ -1,0 +1,124 @@
+//! Persistence behind one contract, with an SQLite and a PostgreSQL
+//! implementation (each with its own migrations under `migrations/`).
+//!
+//! The backend is picked by the `DATABASE_URL` scheme. Handlers and actors only
+//! ever see `Arc<dyn Store>`; the contract test suite (`tests/store_contract.rs`)
+//! runs the same assertions against both implementations.
+
+mod error;
+mod model;
+mod postgres;
+mod rows;
+mod sqlite;
+
+use std::sync::Arc;
+
+use actors::domain::{Busy, Schedule};
+use async_trait::async_trait;
+use jiff::Timestamp;
+use uuid::Uuid;
+
+pub use error::StoreError;
+pub use model::*;
+pub use postgres::PostgresStore;
+pub use sqlite::SqliteStore;
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Cheap round trip, for `/readyz`.
+    async fn ping(&self) -> StoreResult<()>;
+
+    /// Creates the user on first sign-in, refreshes the Telegram fields after.
+    async fn upsert_telegram_user(
+        &self,
+        profile: &TelegramProfile,
+        now: Timestamp,
+    ) -> StoreResult<User>;
+    async fn user(&self, id: Uuid) -> StoreResult<Option<User>>;
+    async fn update_user(
+        &self,
+        id: Uuid,
+        changes: &UserChanges,
+        now: Timestamp,
+    ) -> StoreResult<Option<User>>;
+
+    async fn create_session(&self, session: &NewSession) -> StoreResult<()>;
+    /// The user owning an unexpired session, if any.
+    async fn session_user(&self, token_hash: &[u8], now: Timestamp) -> StoreResult<Option<User>>;
+
+    /// Creates or updates the provider profile of `user_id`.
+    /// Fails with [`StoreError::SlugTaken`] when another provider owns the slug.
+    async fn upsert_provider(
+        &self,
+        user_id: Uuid,
+        profile: &ProviderProfile,
+        now: Timestamp,
+    ) -> StoreResult<Provider>;
+    async fn provider_of_user(&self, user_id: Uuid) -> StoreResult<Option<Provider>>;
+    async fn provider_by_slug(&self, slug: &str) -> StoreResult<Option<Provider>>;
+
+    async fn services(&self, provider_id: Uuid, include_retired: bool)
+    -> StoreResult<Vec<Service>>;
+    async fn service(&self, provider_id: Uuid, service_id: Uuid) -> StoreResult<Option<Service>>;
+    async fn insert_service(
+        &self,
+        provider_id: Uuid,
+        fields: &ServiceFields,
+        now: Timestamp,
+    ) -> StoreResult<Service>;
+    /// Overwrites every field; `None` when the service is not the provider's.
+    async fn update_service(
+        &self,
+        provider_id: Uuid,
+        service_id: Uuid,
+        fields: &ServiceFields,
+        now: Timestamp,
+    ) -> StoreResult<Option<Service>>;
+    /// Retired services stay for the bookings that reference them but are no
+    /// longer offered. `false` when the service is not the provider's.
+    async fn retire_service(
+        &self,
+        provider_id: Uuid,
+        service_id: Uuid,
+        now: Timestamp,
+    ) -> StoreResult<bool>;
+
+    async fn schedule(&self, provider_id: Uuid) -> StoreResult<Schedule>;
+    /// Replaces weekly hours and overrides in one transaction.
+    async fn replace_schedule(&self, provider_id: Uuid, schedule: &Schedule) -> StoreResult<()>;
+
+    async fn insert_client(&self, client: &NewClient) -> StoreResult<()>;
+
+    /// Writes a booking in one transaction. Fails with
+    /// [`StoreError::BookingOverlap`] when the database's no-overlap rule fires.
+    async fn insert_booking(&self, booking: &NewBooking) -> StoreResult<()>;
+    /// Occupied time (with buffers) of the provider's active bookings that
+    /// touches `[from, to)`.
+    async fn busy_between(
+        &self,
+        provider_id: Uuid,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> StoreResult<Vec<Busy>>;
+}
+
+/// Opens (creating if needed) and migrates the database `url` names.
+pub async fn connect(url: &str) -> anyhow::Result<Arc<dyn Store>> {
+    let store: Arc<dyn Store> = if is_postgres_url(url) {
+        Arc::new(PostgresStore::connect(url).await?)
+    } else {
+        Arc::new(SqliteStore::connect(url).await?)
+    };
+    Ok(store)
+}
+
+/// Applies pending migrations and returns, for `justbookme migrate`.
+pub async fn migrate(url: &str) -> anyhow::Result<()> {
+    connect(url).await.map(drop)
+}
+
+pub fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}

@@ -1,0 +1,470 @@
+//! The cluster backend: PostgreSQL, shared by every node. Times live in
+//! `timestamptz` columns and cross the boundary as Unix seconds
+//! (`to_timestamp($n)` in, `extract(epoch …)::int8` out) so both backends share
+//! their row types.
+
+use std::{str::FromStr, time::Duration};
+
+use actors::domain::{Busy, Schedule};
+use anyhow::Context;
+use async_trait::async_trait;
+use jiff::Timestamp;
+use sqlx::{
+    PgPool,
+    postgres::{PgConnectOptions, PgPoolOptions},
+};
+use uuid::Uuid;
+
+use super::model::seconds;
+use super::rows::{
+    BusyRow, OverrideRow, ProviderRow, ServiceRow, UserRow, WeeklyRow, convert_all,
+    reminder_offsets_json, schedule_from_rows,
+};
+use super::{
+    NewBooking, NewClient, NewSession, Provider, ProviderProfile, Service, ServiceFields, Store,
+    StoreError, StoreResult, TelegramProfile, User, UserChanges,
+};
+
+macro_rules! user_columns {
+    () => {
+        "id, telegram_id, first_name, last_name, username, language_code, photo_url, \
+         processing_restricted, extract(epoch from created_at)::int8 AS created_at"
+    };
+}
+macro_rules! provider_columns {
+    () => {
+        "id, user_id, slug, display_name, business_name, contacts, timezone, slot_step_min, \
+         min_notice_min, horizon_days, cancel_cutoff_min, requires_confirmation, reminder_offsets_min"
+    };
+}
+macro_rules! service_columns {
+    () => {
+        "id, provider_id, name, duration_min, price_minor, currency, buffer_before_min, \
+         buffer_after_min, active"
+    };
+}
+
+#[derive(Clone, Debug)]
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+impl PostgresStore {
+    pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        let options = PgConnectOptions::from_str(url)
+            .with_context(|| format!("DATABASE_URL {url:?} is not a valid PostgreSQL URL"))?;
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await
+            .with_context(|| format!("cannot connect to PostgreSQL at {url:?}"))?;
+        sqlx::migrate!("./migrations/postgres")
+            .run(&pool)
+            .await
+            .context("applying PostgreSQL migrations")?;
+        Ok(Self { pool })
+    }
+}
+
+/// SQLSTATE 23P01, `exclusion_violation`: the `bookings_no_overlap` constraint.
+fn map_overlap(error: sqlx::Error) -> StoreError {
+    match &error {
+        sqlx::Error::Database(db) if db.code().as_deref() == Some("23P01") => {
+            StoreError::BookingOverlap
+        }
+        _ => StoreError::Database(error),
+    }
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn upsert_telegram_user(
+        &self,
+        profile: &TelegramProfile,
+        now: Timestamp,
+    ) -> StoreResult<User> {
+        let row: UserRow = sqlx::query_as(concat!(
+            "INSERT INTO users (id, telegram_id, first_name, last_name, username, language_code, photo_url, \
+             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, to_timestamp($8), to_timestamp($8)) \
+             ON CONFLICT (telegram_id) DO UPDATE SET first_name = excluded.first_name, \
+             last_name = excluded.last_name, username = excluded.username, \
+             language_code = excluded.language_code, photo_url = excluded.photo_url, \
+             updated_at = excluded.updated_at RETURNING ",
+            user_columns!()
+        ))
+        .bind(Uuid::now_v7())
+        .bind(profile.telegram_id)
+        .bind(&profile.first_name)
+        .bind(&profile.last_name)
+        .bind(&profile.username)
+        .bind(&profile.language_code)
+        .bind(&profile.photo_url)
+        .bind(seconds(now))
+        .fetch_one(&self.pool)
+        .await?;
+        row.try_into()
+    }
+
+    async fn user(&self, id: Uuid) -> StoreResult<Option<User>> {
+        let row: Option<UserRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users WHERE id = $1 AND deleted_at IS NULL"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(User::try_from).transpose()
+    }
+
+    async fn update_user(
+        &self,
+        id: Uuid,
+        changes: &UserChanges,
+        now: Timestamp,
+    ) -> StoreResult<Option<User>> {
+        // `CASE WHEN $flag` keeps a column unless the change names it, so one
+        // statement serves every combination of fields.
+        let row: Option<UserRow> = sqlx::query_as(concat!(
+            "UPDATE users SET first_name = COALESCE($2, first_name), \
+             last_name = CASE WHEN $3 THEN $4 ELSE last_name END, \
+             language_code = CASE WHEN $5 THEN $6 ELSE language_code END, updated_at = to_timestamp($7) \
+             WHERE id = $1 AND deleted_at IS NULL RETURNING ",
+            user_columns!()
+        ))
+        .bind(id)
+        .bind(&changes.first_name)
+        .bind(changes.last_name.is_some())
+        .bind(changes.last_name.clone().flatten())
+        .bind(changes.language_code.is_some())
+        .bind(changes.language_code.clone().flatten())
+        .bind(seconds(now))
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(User::try_from).transpose()
+    }
+
+    async fn create_session(&self, session: &NewSession) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) \
+             VALUES ($1, $2, to_timestamp($3), to_timestamp($4))",
+        )
+        .bind(&session.token_hash)
+        .bind(session.user_id)
+        .bind(seconds(session.created_at))
+        .bind(seconds(session.expires_at))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn session_user(&self, token_hash: &[u8], now: Timestamp) -> StoreResult<Option<User>> {
+        let row: Option<UserRow> = sqlx::query_as(
+            "SELECT u.id, u.telegram_id, u.first_name, u.last_name, u.username, u.language_code, u.photo_url, \
+             u.processing_restricted, extract(epoch from u.created_at)::int8 AS created_at FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.token_hash = $1 AND s.expires_at > to_timestamp($2) AND u.deleted_at IS NULL",
+        )
+        .bind(token_hash)
+        .bind(seconds(now))
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(User::try_from).transpose()
+    }
+
+    async fn upsert_provider(
+        &self,
+        user_id: Uuid,
+        profile: &ProviderProfile,
+        now: Timestamp,
+    ) -> StoreResult<Provider> {
+        let rules = &profile.rules;
+        let result: Result<ProviderRow, sqlx::Error> = sqlx::query_as(concat!(
+            "INSERT INTO providers (id, user_id, slug, display_name, business_name, contacts, timezone, \
+             slot_step_min, min_notice_min, horizon_days, cancel_cutoff_min, requires_confirmation, \
+             reminder_offsets_min, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, to_timestamp($14), to_timestamp($14)) \
+             ON CONFLICT (user_id) DO UPDATE SET slug = excluded.slug, display_name = excluded.display_name, \
+             business_name = excluded.business_name, contacts = excluded.contacts, timezone = excluded.timezone, \
+             slot_step_min = excluded.slot_step_min, min_notice_min = excluded.min_notice_min, \
+             horizon_days = excluded.horizon_days, cancel_cutoff_min = excluded.cancel_cutoff_min, \
+             requires_confirmation = excluded.requires_confirmation, \
+             reminder_offsets_min = excluded.reminder_offsets_min, updated_at = excluded.updated_at RETURNING ",
+            provider_columns!()
+        ))
+        .bind(Uuid::now_v7())
+        .bind(user_id)
+        .bind(&profile.slug)
+        .bind(&profile.display_name)
+        .bind(&profile.business_name)
+        .bind(&profile.contacts)
+        .bind(&profile.timezone)
+        .bind(i64::from(rules.slot_step_min))
+        .bind(i64::from(rules.min_notice_min))
+        .bind(i64::from(rules.horizon_days))
+        .bind(i64::from(rules.cancel_cutoff_min))
+        .bind(rules.requires_confirmation)
+        .bind(reminder_offsets_json(rules))
+        .bind(seconds(now))
+        .fetch_one(&self.pool)
+        .await;
+        match result {
+            Ok(row) => row.try_into(),
+            Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
+                Err(StoreError::SlugTaken)
+            }
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    async fn provider_of_user(&self, user_id: Uuid) -> StoreResult<Option<Provider>> {
+        let row: Option<ProviderRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            provider_columns!(),
+            " FROM providers WHERE user_id = $1"
+        ))
+        .bind(user_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(Provider::try_from).transpose()
+    }
+
+    async fn provider_by_slug(&self, slug: &str) -> StoreResult<Option<Provider>> {
+        let row: Option<ProviderRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            provider_columns!(),
+            " FROM providers WHERE slug = $1"
+        ))
+        .bind(slug)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(Provider::try_from).transpose()
+    }
+
+    async fn services(
+        &self,
+        provider_id: Uuid,
+        include_retired: bool,
+    ) -> StoreResult<Vec<Service>> {
+        let rows: Vec<ServiceRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            service_columns!(),
+            " FROM services WHERE provider_id = $1 AND (active OR $2) ORDER BY created_at, id"
+        ))
+        .bind(provider_id)
+        .bind(include_retired)
+        .fetch_all(&self.pool)
+        .await?;
+        convert_all(rows)
+    }
+
+    async fn service(&self, provider_id: Uuid, service_id: Uuid) -> StoreResult<Option<Service>> {
+        let row: Option<ServiceRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            service_columns!(),
+            " FROM services WHERE provider_id = $1 AND id = $2"
+        ))
+        .bind(provider_id)
+        .bind(service_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(Service::try_from).transpose()
+    }
+
+    async fn insert_service(
+        &self,
+        provider_id: Uuid,
+        fields: &ServiceFields,
+        now: Timestamp,
+    ) -> StoreResult<Service> {
+        let row: ServiceRow = sqlx::query_as(concat!(
+            "INSERT INTO services (id, provider_id, name, duration_min, price_minor, currency, buffer_before_min, \
+             buffer_after_min, active, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, true, to_timestamp($9), to_timestamp($9)) \
+             RETURNING ",
+            service_columns!()
+        ))
+        .bind(Uuid::now_v7())
+        .bind(provider_id)
+        .bind(&fields.name)
+        .bind(i64::from(fields.timing.duration_min))
+        .bind(fields.price_minor)
+        .bind(&fields.currency)
+        .bind(i64::from(fields.timing.buffer_before_min))
+        .bind(i64::from(fields.timing.buffer_after_min))
+        .bind(seconds(now))
+        .fetch_one(&self.pool)
+        .await?;
+        row.try_into()
+    }
+
+    async fn update_service(
+        &self,
+        provider_id: Uuid,
+        service_id: Uuid,
+        fields: &ServiceFields,
+        now: Timestamp,
+    ) -> StoreResult<Option<Service>> {
+        let row: Option<ServiceRow> = sqlx::query_as(concat!(
+            "UPDATE services SET name = $3, duration_min = $4, price_minor = $5, currency = $6, \
+             buffer_before_min = $7, buffer_after_min = $8, updated_at = to_timestamp($9) \
+             WHERE provider_id = $1 AND id = $2 RETURNING ",
+            service_columns!()
+        ))
+        .bind(provider_id)
+        .bind(service_id)
+        .bind(&fields.name)
+        .bind(i64::from(fields.timing.duration_min))
+        .bind(fields.price_minor)
+        .bind(&fields.currency)
+        .bind(i64::from(fields.timing.buffer_before_min))
+        .bind(i64::from(fields.timing.buffer_after_min))
+        .bind(seconds(now))
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(Service::try_from).transpose()
+    }
+
+    async fn retire_service(
+        &self,
+        provider_id: Uuid,
+        service_id: Uuid,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query("UPDATE services SET active = false, updated_at = to_timestamp($3) WHERE provider_id = $1 AND id = $2")
+            .bind(provider_id)
+            .bind(service_id)
+            .bind(seconds(now))
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn schedule(&self, provider_id: Uuid) -> StoreResult<Schedule> {
+        let weekly: Vec<WeeklyRow> = sqlx::query_as(
+            "SELECT weekday, start_min, end_min FROM weekly_hours WHERE provider_id = $1 ORDER BY weekday, start_min",
+        )
+        .bind(provider_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let overrides: Vec<OverrideRow> = sqlx::query_as(
+            "SELECT d.date::text AS date, i.start_min, i.end_min FROM date_overrides d \
+             LEFT JOIN override_intervals i ON i.provider_id = d.provider_id AND i.date = d.date \
+             WHERE d.provider_id = $1 ORDER BY d.date, i.start_min",
+        )
+        .bind(provider_id)
+        .fetch_all(&self.pool)
+        .await?;
+        schedule_from_rows(weekly, overrides)
+    }
+
+    async fn replace_schedule(&self, provider_id: Uuid, schedule: &Schedule) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM weekly_hours WHERE provider_id = $1")
+            .bind(provider_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM date_overrides WHERE provider_id = $1")
+            .bind(provider_id)
+            .execute(&mut *tx)
+            .await?;
+        for item in schedule.weekly() {
+            sqlx::query("INSERT INTO weekly_hours (provider_id, weekday, start_min, end_min) VALUES ($1, $2, $3, $4)")
+                .bind(provider_id)
+                .bind(i64::from(item.weekday))
+                .bind(i64::from(item.interval.start.minutes()))
+                .bind(i64::from(item.interval.end.minutes()))
+                .execute(&mut *tx)
+                .await?;
+        }
+        for day in schedule.overrides() {
+            let date = day.date.to_string();
+            sqlx::query("INSERT INTO date_overrides (provider_id, date) VALUES ($1, $2::date)")
+                .bind(provider_id)
+                .bind(&date)
+                .execute(&mut *tx)
+                .await?;
+            for interval in &day.intervals {
+                sqlx::query(
+                    "INSERT INTO override_intervals (provider_id, date, start_min, end_min) VALUES ($1, $2::date, $3, $4)",
+                )
+                .bind(provider_id)
+                .bind(&date)
+                .bind(i64::from(interval.start.minutes()))
+                .bind(i64::from(interval.end.minutes()))
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn insert_client(&self, client: &NewClient) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO clients (id, provider_id, user_id, name, contacts, notes, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, to_timestamp($7), to_timestamp($7))",
+        )
+        .bind(client.id)
+        .bind(client.provider_id)
+        .bind(client.user_id)
+        .bind(&client.name)
+        .bind(&client.contacts)
+        .bind(&client.notes)
+        .bind(seconds(client.created_at))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn insert_booking(&self, booking: &NewBooking) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO bookings (id, provider_id, service_id, client_id, starts_at, ends_at, occupied_from, \
+             occupied_to, status, note, created_by, updated_by, idempotency_key, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, to_timestamp($5), to_timestamp($6), to_timestamp($7), to_timestamp($8), \
+             $9, $10, $11, $11, $12, to_timestamp($13), to_timestamp($13))",
+        )
+        .bind(booking.id)
+        .bind(booking.provider_id)
+        .bind(booking.service_id)
+        .bind(booking.client_id)
+        .bind(seconds(booking.starts_at))
+        .bind(seconds(booking.ends_at))
+        .bind(seconds(booking.occupied_from))
+        .bind(seconds(booking.occupied_to))
+        .bind(booking.status.as_str())
+        .bind(&booking.note)
+        .bind(booking.created_by)
+        .bind(&booking.idempotency_key)
+        .bind(seconds(booking.created_at))
+        .execute(&mut *tx)
+        .await
+        .map_err(map_overlap)?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn busy_between(
+        &self,
+        provider_id: Uuid,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> StoreResult<Vec<Busy>> {
+        let rows: Vec<BusyRow> = sqlx::query_as(
+            "SELECT extract(epoch from occupied_from)::int8 AS occupied_from, extract(epoch from occupied_to)::int8 AS occupied_to FROM bookings WHERE provider_id = $1 \
+             AND status IN ('pending', 'confirmed') AND occupied_from < to_timestamp($3) AND occupied_to > to_timestamp($2) \
+             ORDER BY occupied_from",
+        )
+        .bind(provider_id)
+        .bind(seconds(from))
+        .bind(seconds(to))
+        .fetch_all(&self.pool)
+        .await?;
+        convert_all(rows)
+    }
+}

@@ -1,0 +1,214 @@
+//! Row shapes shared by both backends. Each backend selects its columns so
+//! that they decode into these types (PostgreSQL converts `timestamptz` to
+//! Unix seconds and `date` to text in its queries).
+
+use actors::domain::{
+    BookingRules, Busy, DateOverride, LocalInterval, Schedule, TimeOfDay, WeeklyInterval,
+};
+use uuid::Uuid;
+
+use super::model::{service_timing, timestamp};
+use super::{Provider, ProviderProfile, Service, ServiceFields, StoreError, TelegramProfile, User};
+
+#[derive(sqlx::FromRow)]
+pub(super) struct UserRow {
+    id: Uuid,
+    telegram_id: i64,
+    first_name: String,
+    last_name: Option<String>,
+    username: Option<String>,
+    language_code: Option<String>,
+    photo_url: Option<String>,
+    processing_restricted: bool,
+    created_at: i64,
+}
+
+impl TryFrom<UserRow> for User {
+    type Error = StoreError;
+    fn try_from(row: UserRow) -> Result<Self, StoreError> {
+        Ok(User {
+            id: row.id,
+            profile: TelegramProfile {
+                telegram_id: row.telegram_id,
+                first_name: row.first_name,
+                last_name: row.last_name,
+                username: row.username,
+                language_code: row.language_code,
+                photo_url: row.photo_url,
+            },
+            processing_restricted: row.processing_restricted,
+            created_at: timestamp(row.created_at)?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct ProviderRow {
+    id: Uuid,
+    user_id: Uuid,
+    slug: String,
+    display_name: String,
+    business_name: Option<String>,
+    contacts: Option<String>,
+    timezone: String,
+    slot_step_min: i64,
+    min_notice_min: i64,
+    horizon_days: i64,
+    cancel_cutoff_min: i64,
+    requires_confirmation: bool,
+    reminder_offsets_min: String,
+}
+
+fn narrow<T: TryFrom<i64>>(field: &str, value: i64) -> Result<T, StoreError> {
+    T::try_from(value).map_err(|_| StoreError::corrupt(format!("{field} out of range: {value}")))
+}
+
+impl TryFrom<ProviderRow> for Provider {
+    type Error = StoreError;
+    fn try_from(row: ProviderRow) -> Result<Self, StoreError> {
+        let reminder_offsets_min: Vec<u32> =
+            serde_json::from_str(&row.reminder_offsets_min).map_err(StoreError::corrupt)?;
+        Ok(Provider {
+            id: row.id,
+            user_id: row.user_id,
+            profile: ProviderProfile {
+                slug: row.slug,
+                display_name: row.display_name,
+                business_name: row.business_name,
+                contacts: row.contacts,
+                timezone: row.timezone,
+                rules: BookingRules {
+                    slot_step_min: narrow("slot_step_min", row.slot_step_min)?,
+                    min_notice_min: narrow("min_notice_min", row.min_notice_min)?,
+                    horizon_days: narrow("horizon_days", row.horizon_days)?,
+                    cancel_cutoff_min: narrow("cancel_cutoff_min", row.cancel_cutoff_min)?,
+                    requires_confirmation: row.requires_confirmation,
+                    reminder_offsets_min,
+                },
+            },
+        })
+    }
+}
+
+/// The JSON text both schemas keep reminder offsets in.
+pub(super) fn reminder_offsets_json(rules: &BookingRules) -> String {
+    serde_json::Value::from(rules.reminder_offsets_min.clone()).to_string()
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct ServiceRow {
+    id: Uuid,
+    provider_id: Uuid,
+    name: String,
+    duration_min: i64,
+    price_minor: Option<i64>,
+    currency: Option<String>,
+    buffer_before_min: i64,
+    buffer_after_min: i64,
+    active: bool,
+}
+
+impl TryFrom<ServiceRow> for Service {
+    type Error = StoreError;
+    fn try_from(row: ServiceRow) -> Result<Self, StoreError> {
+        Ok(Service {
+            id: row.id,
+            provider_id: row.provider_id,
+            fields: ServiceFields {
+                name: row.name,
+                timing: service_timing(
+                    row.duration_min,
+                    row.buffer_before_min,
+                    row.buffer_after_min,
+                )?,
+                price_minor: row.price_minor,
+                currency: row.currency,
+            },
+            active: row.active,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct WeeklyRow {
+    weekday: i64,
+    start_min: i64,
+    end_min: i64,
+}
+
+/// One interval of a date override; a closed date has a single row with
+/// `start_min`/`end_min` NULL (from the LEFT JOIN).
+#[derive(sqlx::FromRow)]
+pub(super) struct OverrideRow {
+    date: String,
+    start_min: Option<i64>,
+    end_min: Option<i64>,
+}
+
+fn local_interval(start: i64, end: i64) -> Result<LocalInterval, StoreError> {
+    let time = |m: i64| {
+        u16::try_from(m)
+            .ok()
+            .and_then(TimeOfDay::from_minutes)
+            .ok_or_else(|| StoreError::corrupt(format!("minute of day out of range: {m}")))
+    };
+    Ok(LocalInterval {
+        start: time(start)?,
+        end: time(end)?,
+    })
+}
+
+/// Rebuilds the validated schedule; rows come ordered by date.
+pub(super) fn schedule_from_rows(
+    weekly: Vec<WeeklyRow>,
+    overrides: Vec<OverrideRow>,
+) -> Result<Schedule, StoreError> {
+    let weekly = weekly
+        .into_iter()
+        .map(|row| {
+            Ok(WeeklyInterval {
+                weekday: narrow("weekday", row.weekday)?,
+                interval: local_interval(row.start_min, row.end_min)?,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let mut dates: Vec<DateOverride> = Vec::new();
+    for row in overrides {
+        let date = row.date.parse().map_err(StoreError::corrupt)?;
+        if dates.last().is_none_or(|last| last.date != date) {
+            dates.push(DateOverride {
+                date,
+                intervals: Vec::new(),
+            });
+        }
+        if let (Some(start), Some(end), Some(current)) =
+            (row.start_min, row.end_min, dates.last_mut())
+        {
+            current.intervals.push(local_interval(start, end)?);
+        }
+    }
+    Schedule::new(&weekly, &dates).map_err(StoreError::corrupt)
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct BusyRow {
+    occupied_from: i64,
+    occupied_to: i64,
+}
+
+impl TryFrom<BusyRow> for Busy {
+    type Error = StoreError;
+    fn try_from(row: BusyRow) -> Result<Self, StoreError> {
+        Ok(Busy {
+            start: timestamp(row.occupied_from)?,
+            end: timestamp(row.occupied_to)?,
+        })
+    }
+}
+
+pub(super) fn convert_all<R, T>(rows: Vec<R>) -> Result<Vec<T>, StoreError>
+where
+    T: TryFrom<R, Error = StoreError>,
+{
+    rows.into_iter().map(T::try_from).collect()
+}
