@@ -1,1 +1,347 @@
+//! One typed configuration, read from the environment (and optionally a file
+//! with the same `KEY=value` lines; the environment wins), validated at start
+//! with messages that say what to fix.
 
+use std::{collections::HashMap, fmt, net::SocketAddr, path::Path, time::Duration};
+
+use url::Url;
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/justbookme.db?mode=rwc";
+pub const DEFAULT_TELEGRAM_API_URL: &str = "https://api.telegram.org";
+pub const DEFAULT_BIND_ADDR: &str = "127.0.0.1:8080";
+pub const DEFAULT_INIT_DATA_MAX_AGE_SECS: u64 = 86_400;
+pub const DEFAULT_SESSION_TTL_DAYS: u64 = 30;
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// `sqlite://…` (default, embedded) or `postgres://…`.
+    pub database_url: String,
+    /// Unset: in-process bus and rate limiter.
+    pub redis_url: Option<String>,
+    /// Unset: the bot is off and only the dev login can sign anyone in.
+    pub telegram_bot_token: Option<BotToken>,
+    pub telegram_api_url: Url,
+    pub bind_addr: SocketAddr,
+    /// Base of links in bot messages.
+    pub public_url: Option<Url>,
+    /// `POST /api/auth/dev` exists only when this is set (`DEV_LOGIN=1`).
+    pub dev_login: bool,
+    pub init_data_max_age: Duration,
+    pub session_ttl: Duration,
+}
+
+/// A Telegram bot token (`<bot id>:<secret>`). Never printed: `Debug` hides it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct BotToken(String);
+
+impl BotToken {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let (id, secret) = text
+            .split_once(':')
+            .ok_or("expected <bot id>:<secret>, as BotFather gives it")?;
+        let id_ok = !id.is_empty() && id.len() <= 20 && id.bytes().all(|b| b.is_ascii_digit());
+        let secret_ok = !secret.is_empty()
+            && secret
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        if !id_ok || !secret_ok {
+            return Err("expected <bot id>:<secret>, as BotFather gives it".into());
+        }
+        Ok(Self(text.to_owned()))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// The numeric bot id, the part before the colon.
+    pub fn bot_id(&self) -> i64 {
+        self.0
+            .split(':')
+            .next()
+            .and_then(|id| id.parse().ok())
+            .unwrap_or_default()
+    }
+}
+
+impl fmt::Debug for BotToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "BotToken({}:…)", self.bot_id())
+    }
+}
+
+/// Every problem found, so that one start tells the operator everything to fix.
+#[derive(Debug)]
+pub struct ConfigError(pub Vec<String>);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "invalid configuration:")?;
+        for problem in &self.0 {
+            writeln!(f, "  - {problem}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    /// Reads the process environment, on top of `file` if given.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
+        let mut values = match file {
+            Some(path) => parse_file(&std::fs::read_to_string(path).map_err(|e| {
+                anyhow::anyhow!("cannot read config file {}: {e}", path.display())
+            })?)?,
+            None => HashMap::new(),
+        };
+        for key in KEYS {
+            if let Ok(value) = std::env::var(key) {
+                values.insert((*key).to_owned(), value);
+            }
+        }
+        Ok(Self::from_values(&values)?)
+    }
+
+    /// Builds and validates a configuration from `KEY → value` pairs.
+    pub fn from_values(values: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        let get = |key: &str| values.get(key).map(|v| v.trim()).filter(|v| !v.is_empty());
+        let mut problems = Vec::new();
+        let mut check = |key: &str, result: Result<(), String>| {
+            if let Err(message) = result {
+                problems.push(format!("{key}: {message}"));
+            }
+        };
+
+        let database_url = get("DATABASE_URL")
+            .unwrap_or(DEFAULT_DATABASE_URL)
+            .to_owned();
+        check(
+            "DATABASE_URL",
+            if database_url.starts_with("sqlite:") || crate::store::is_postgres_url(&database_url) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "expected sqlite://PATH or postgres://…, got {database_url:?}"
+                ))
+            },
+        );
+
+        let redis_url = get("REDIS_URL").map(str::to_owned);
+        if let Some(url) = &redis_url {
+            check(
+                "REDIS_URL",
+                if url.starts_with("redis://") || url.starts_with("rediss://") {
+                    Ok(())
+                } else {
+                    Err(format!("expected redis://HOST:PORT, got {url:?}"))
+                },
+            );
+        }
+
+        let telegram_bot_token = match get("TELEGRAM_BOT_TOKEN").map(BotToken::parse).transpose() {
+            Ok(token) => token,
+            Err(message) => {
+                check("TELEGRAM_BOT_TOKEN", Err(message));
+                None
+            }
+        };
+
+        let telegram_api_url =
+            parse_url(get("TELEGRAM_API_URL").unwrap_or(DEFAULT_TELEGRAM_API_URL));
+        check(
+            "TELEGRAM_API_URL",
+            telegram_api_url.as_ref().map(drop).map_err(Clone::clone),
+        );
+        let public_url = get("PUBLIC_URL").map(parse_url).transpose();
+        check(
+            "PUBLIC_URL",
+            public_url.as_ref().map(drop).map_err(Clone::clone),
+        );
+
+        let bind_addr = get("BIND_ADDR")
+            .unwrap_or(DEFAULT_BIND_ADDR)
+            .parse::<SocketAddr>()
+            .map_err(|_| "expected HOST:PORT with an IP address, e.g. 127.0.0.1:8080".to_owned());
+        check(
+            "BIND_ADDR",
+            bind_addr.as_ref().map(drop).map_err(Clone::clone),
+        );
+
+        let dev_login = parse_flag(get("DEV_LOGIN"));
+        check(
+            "DEV_LOGIN",
+            dev_login.as_ref().map(drop).map_err(Clone::clone),
+        );
+
+        let init_data_max_age =
+            parse_seconds(get("INIT_DATA_MAX_AGE"), DEFAULT_INIT_DATA_MAX_AGE_SECS);
+        check(
+            "INIT_DATA_MAX_AGE",
+            init_data_max_age.as_ref().map(drop).map_err(Clone::clone),
+        );
+        let session_ttl_days = parse_seconds(get("SESSION_TTL_DAYS"), DEFAULT_SESSION_TTL_DAYS);
+        check(
+            "SESSION_TTL_DAYS",
+            session_ttl_days.as_ref().map(drop).map_err(Clone::clone),
+        );
+
+        match (
+            telegram_api_url,
+            public_url,
+            bind_addr,
+            dev_login,
+            init_data_max_age,
+            session_ttl_days,
+        ) {
+            (
+                Ok(telegram_api_url),
+                Ok(public_url),
+                Ok(bind_addr),
+                Ok(dev_login),
+                Ok(max_age),
+                Ok(ttl_days),
+            ) if problems.is_empty() => Ok(Config {
+                database_url,
+                redis_url,
+                telegram_bot_token,
+                telegram_api_url,
+                bind_addr,
+                public_url,
+                dev_login,
+                init_data_max_age: Duration::from_secs(max_age),
+                session_ttl: Duration::from_secs(ttl_days * 86_400),
+            }),
+            _ => Err(ConfigError(problems)),
+        }
+    }
+}
+
+/// The keys read from the environment and the config file.
+pub const KEYS: &[&str] = &[
+    "DATABASE_URL",
+    "REDIS_URL",
+    "TELEGRAM_BOT_TOKEN",
+    "TELEGRAM_API_URL",
+    "BIND_ADDR",
+    "PUBLIC_URL",
+    "DEV_LOGIN",
+    "INIT_DATA_MAX_AGE",
+    "SESSION_TTL_DAYS",
+];
+
+fn parse_url(text: &str) -> Result<Url, String> {
+    let url = Url::parse(text).map_err(|e| format!("{text:?} is not a URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!("{text:?} must be an http:// or https:// URL"));
+    }
+    Ok(url)
+}
+
+fn parse_flag(text: Option<&str>) -> Result<bool, String> {
+    match text.map(str::to_ascii_lowercase).as_deref() {
+        None | Some("0" | "false" | "no" | "off") => Ok(false),
+        Some("1" | "true" | "yes" | "on") => Ok(true),
+        Some(other) => Err(format!("expected 1 or 0, got {other:?}")),
+    }
+}
+
+fn parse_seconds(text: Option<&str>, default: u64) -> Result<u64, String> {
+    match text {
+        None => Ok(default),
+        Some(text) => match text.parse::<u64>() {
+            Ok(0) => Err("must be greater than 0".into()),
+            Ok(value) if value <= 10 * 365 * 86_400 => Ok(value),
+            _ => Err(format!("expected a positive whole number, got {text:?}")),
+        },
+    }
+}
+
+/// `KEY=value` lines; blank lines and `#` comments are skipped, values may be quoted.
+fn parse_file(text: &str) -> anyhow::Result<HashMap<String, String>> {
+    let mut values = HashMap::new();
+    for (number, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (key, value) = line.split_once('=').ok_or_else(|| {
+            anyhow::anyhow!("config file line {}: expected KEY=value", number + 1)
+        })?;
+        let key = key.trim();
+        if !KEYS.contains(&key) {
+            anyhow::bail!(
+                "config file line {}: unknown key {key:?} (known: {})",
+                number + 1,
+                KEYS.join(", ")
+            );
+        }
+        let value = value.trim().trim_matches('"');
+        values.insert(key.to_owned(), value.to_owned());
+    }
+    Ok(values)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        Config::from_values(
+            &pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn defaults_run_a_single_node_without_services() {
+        let config = config(&[]).unwrap();
+        assert_eq!(config.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(config.bind_addr.to_string(), "127.0.0.1:8080");
+        assert!(!config.dev_login, "dev login is never on by default");
+        assert!(config.telegram_bot_token.is_none());
+        assert!(config.redis_url.is_none());
+        assert_eq!(config.init_data_max_age, Duration::from_secs(86_400));
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_its_key() {
+        let error = config(&[
+            ("DATABASE_URL", "mysql://x"),
+            ("BIND_ADDR", "localhost"),
+            ("DEV_LOGIN", "maybe"),
+            ("INIT_DATA_MAX_AGE", "-5"),
+            ("TELEGRAM_BOT_TOKEN", "nonsense"),
+        ])
+        .unwrap_err();
+        let text = error.to_string();
+        for key in [
+            "DATABASE_URL",
+            "BIND_ADDR",
+            "DEV_LOGIN",
+            "INIT_DATA_MAX_AGE",
+            "TELEGRAM_BOT_TOKEN",
+        ] {
+            assert!(text.contains(key), "{key} missing from {text}");
+        }
+    }
+
+    #[test]
+    fn the_token_never_appears_in_debug_output() {
+        let config = config(&[("TELEGRAM_BOT_TOKEN", "123456:SECRET-part_x")]).unwrap();
+        let debug = format!("{config:?}");
+        assert!(!debug.contains("SECRET"), "{debug}");
+        assert_eq!(config.telegram_bot_token.unwrap().bot_id(), 123456);
+    }
+
+    #[test]
+    fn file_values_are_parsed_and_unknown_keys_refused() {
+        let values =
+            parse_file("# comment\nDEV_LOGIN=1\nBIND_ADDR = \"127.0.0.1:9000\"\n").unwrap();
+        assert_eq!(values["DEV_LOGIN"], "1");
+        assert_eq!(values["BIND_ADDR"], "127.0.0.1:9000");
+        assert!(parse_file("DATABSE_URL=x").is_err());
+    }
+}

@@ -2,5 +2,7 @@
 //! domain and actors of the `actors` crate, wired together in [`startup`].
 
 pub mod config;
+pub mod http;
+pub mod startup;
 pub mod store;
 pub mod telegram;

@@ -1,1 +1,57 @@
-fn main() {}
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use justbookme::{config::Config, startup::Application, store};
+use tracing_subscriber::EnvFilter;
+
+/// Just Book Me: bookings inside Telegram.
+///
+/// Configuration comes from the environment (DATABASE_URL, TELEGRAM_BOT_TOKEN,
+/// BIND_ADDR, … — see the README), optionally on top of a file of KEY=value lines.
+#[derive(Parser)]
+#[command(version)]
+struct Cli {
+    /// A file of KEY=value lines; environment variables override it.
+    #[arg(long, env = "JUSTBOOKME_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (the default). Applies pending migrations first.
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+}
+
+#[actix_web::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .init();
+    let cli = Cli::parse();
+    let config = match Config::load(cli.config.as_deref()) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("{error}");
+            std::process::exit(2);
+        }
+    };
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Migrate => {
+            store::migrate(&config.database_url).await?;
+            tracing::info!("migrations applied");
+        }
+        Command::Serve => {
+            let bind = config.bind_addr;
+            let app = Application::build(config).await?;
+            tracing::info!(%bind, port = app.port(), "Just Book Me is listening");
+            app.run_until_stopped().await?;
+        }
+    }
+    Ok(())
+}

@@ -94,6 +94,16 @@ pub trait Store: Send + Sync + 'static {
     /// Writes a booking in one transaction. Fails with
     /// [`StoreError::BookingOverlap`] when the database's no-overlap rule fires.
     async fn insert_booking(&self, booking: &NewBooking) -> StoreResult<()>;
+    /// Moves a booking to `status`. Re-activating a booking whose time is taken
+    /// meanwhile fails with [`StoreError::BookingOverlap`]. `false` when no
+    /// such booking exists.
+    async fn set_booking_status(
+        &self,
+        booking_id: Uuid,
+        status: BookingStatus,
+        by: Option<Uuid>,
+        now: Timestamp,
+    ) -> StoreResult<bool>;
     /// Occupied time (with buffers) of the provider's active bookings that
     /// touches `[from, to)`.
     async fn busy_between(

@@ -18,8 +18,8 @@ use super::rows::{
     reminder_offsets_json, schedule_from_rows,
 };
 use super::{
-    NewBooking, NewClient, NewSession, Provider, ProviderProfile, Service, ServiceFields, Store,
-    StoreError, StoreResult, TelegramProfile, User, UserChanges,
+    BookingStatus, NewBooking, NewClient, NewSession, Provider, ProviderProfile, Service,
+    ServiceFields, Store, StoreError, StoreResult, TelegramProfile, User, UserChanges,
 };
 
 macro_rules! user_columns {
@@ -462,6 +462,26 @@ impl Store for SqliteStore {
         .map_err(map_overlap)?;
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn set_booking_status(
+        &self,
+        booking_id: Uuid,
+        status: BookingStatus,
+        by: Option<Uuid>,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE bookings SET status = $2, updated_by = $3, updated_at = $4 WHERE id = $1",
+        )
+        .bind(booking_id)
+        .bind(status.as_str())
+        .bind(by)
+        .bind(seconds(now))
+        .execute(&self.pool)
+        .await
+        .map_err(map_overlap)?;
+        Ok(done.rows_affected() == 1)
     }
 
     async fn busy_between(

@@ -4,6 +4,7 @@ mod field_error;
 mod rules;
 mod schedule;
 mod slots;
+mod slug;
 mod time_of_day;
 mod time_zone;
 
@@ -11,5 +12,6 @@ pub use field_error::FieldError;
 pub use rules::{BookingRules, ServiceTiming};
 pub use schedule::{DateOverride, LocalInterval, Schedule, WeeklyInterval};
 pub use slots::{Busy, Slot, SlotCalendar, free_slots, is_offered};
+pub use slug::validate_slug;
 pub use time_of_day::TimeOfDay;
 pub use time_zone::ProviderTimeZone;

@@ -94,13 +94,13 @@ pub fn free_slots(
                     start - service.buffer_before_secs(),
                     start + duration + service.buffer_after_secs(),
                 );
-                if !overlaps_any(&busy, occupied) {
-                    if let (Ok(start), Ok(end)) = (
+                if !overlaps_any(&busy, occupied)
+                    && let (Ok(start), Ok(end)) = (
                         Timestamp::from_second(start),
                         Timestamp::from_second(start + duration),
-                    ) {
-                        slots.push(Slot { start, end });
-                    }
+                    )
+                {
+                    slots.push(Slot { start, end });
                 }
                 start += step;
             }

@@ -1,0 +1,183 @@
+//! Sign-in (Telegram initData, and the dev login when enabled) and the
+//! bearer-token extractor every private route uses.
+
+use std::{future::Future, pin::Pin};
+
+use actix_web::{FromRequest, HttpRequest, HttpResponse, dev::Payload, http::header, web};
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use jiff::{SignedDuration, Timestamp};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+
+use super::{ApiError, AppState, ValidJson, validate, views::UserView};
+use crate::{
+    store::{NewSession, TelegramProfile, User},
+    telegram::init_data::{self, Freshness},
+};
+
+/// The signed-in user of a request (`Authorization: Bearer <token>`).
+pub struct AuthUser(pub User);
+
+impl FromRequest for AuthUser {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .map(|token| token.trim().to_owned());
+        Box::pin(async move {
+            let state =
+                state.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("AppState missing")))?;
+            let token = token.ok_or_else(|| {
+                ApiError::Unauthorized("sign in and send Authorization: Bearer <token>".into())
+            })?;
+            let user = state
+                .store
+                .session_user(&token_hash(&token), Timestamp::now())
+                .await?
+                .ok_or_else(|| {
+                    ApiError::Unauthorized(
+                        "the session is invalid or expired; sign in again".into(),
+                    )
+                })?;
+            Ok(AuthUser(user))
+        })
+    }
+}
+
+/// Only this digest of a token is stored, so a copy of the database cannot
+/// be used to impersonate anyone.
+fn token_hash(token: &str) -> Vec<u8> {
+    Sha256::digest(token.as_bytes()).to_vec()
+}
+
+/// 256 random bits, URL-safe: unguessable and opaque (it encodes nothing).
+fn new_token() -> Result<String, ApiError> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("no randomness: {e}")))?;
+    Ok(URL_SAFE_NO_PAD.encode(bytes))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TelegramSignIn {
+    /// `Telegram.WebApp.initData`, exactly as the Mini App received it.
+    pub init_data: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DevSignIn {
+    pub telegram_id: i64,
+    pub first_name: String,
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub language_code: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SignedIn {
+    /// Send as `Authorization: Bearer <token>`.
+    pub token: String,
+    /// RFC 3339, UTC.
+    pub expires_at: String,
+    pub user: UserView,
+}
+
+/// Sign in with Telegram Mini App `initData`.
+#[utoipa::path(post, path = "/api/auth/telegram", tag = "auth", request_body = TelegramSignIn,
+    responses((status = 200, body = SignedIn), (status = 401, body = super::Problem), (status = 503, body = super::Problem)))]
+pub async fn telegram_sign_in(
+    state: web::Data<AppState>,
+    ValidJson(body): ValidJson<TelegramSignIn>,
+) -> Result<HttpResponse, ApiError> {
+    let token = state.config.telegram_bot_token.as_ref().ok_or_else(|| {
+        ApiError::Unavailable("Telegram sign-in is not configured on this server".into())
+    })?;
+    let freshness = Freshness {
+        now: Timestamp::now().as_second(),
+        max_age_secs: i64::try_from(state.config.init_data_max_age.as_secs()).unwrap_or(i64::MAX),
+    };
+    let verified = init_data::verify_with_bot_token(&body.init_data, token.expose(), freshness)
+        .map_err(|error| {
+            tracing::warn!(target: "audit", %error, "telegram sign-in refused");
+            ApiError::Unauthorized(error.to_string())
+        })?;
+    let user = verified
+        .user
+        .ok_or_else(|| ApiError::Unauthorized("init data carries no user".into()))?;
+    let profile = TelegramProfile {
+        telegram_id: user.id,
+        first_name: user.first_name,
+        last_name: user.last_name.filter(|s| !s.is_empty()),
+        username: user.username.filter(|s| !s.is_empty()),
+        language_code: user.language_code.filter(|s| !s.is_empty()),
+        photo_url: user.photo_url.filter(|s| !s.is_empty()),
+    };
+    sign_in(&state, &profile, "telegram").await
+}
+
+/// Development sign-in without Telegram; exists only with `DEV_LOGIN=1`.
+#[utoipa::path(post, path = "/api/auth/dev", tag = "auth", request_body = DevSignIn,
+    responses((status = 200, body = SignedIn), (status = 404, body = super::Problem), (status = 422, body = super::Problem)))]
+pub async fn dev_sign_in(
+    state: web::Data<AppState>,
+    ValidJson(body): ValidJson<DevSignIn>,
+) -> Result<HttpResponse, ApiError> {
+    if !state.config.dev_login {
+        return Err(super::problem::not_found_fallback());
+    }
+    if body.telegram_id <= 0 {
+        return Err(ApiError::field(
+            "telegram_id",
+            "must be a positive Telegram user id",
+        ));
+    }
+    let profile = TelegramProfile {
+        telegram_id: body.telegram_id,
+        first_name: validate::text("first_name", &body.first_name, 64, false)?,
+        last_name: None,
+        username: validate::optional_text("username", body.username.as_deref(), 32, false)?,
+        language_code: validate::language_code("language_code", body.language_code.as_deref())?,
+        photo_url: None,
+    };
+    sign_in(&state, &profile, "dev").await
+}
+
+async fn sign_in(
+    state: &AppState,
+    profile: &TelegramProfile,
+    method: &str,
+) -> Result<HttpResponse, ApiError> {
+    let now = Timestamp::now();
+    let user = state.store.upsert_telegram_user(profile, now).await?;
+    let token = new_token()?;
+    let ttl = SignedDuration::try_from(state.config.session_ttl)
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    let expires_at = now
+        .checked_add(ttl)
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    state
+        .store
+        .create_session(&NewSession {
+            token_hash: token_hash(&token),
+            user_id: user.id,
+            created_at: now,
+            expires_at,
+        })
+        .await?;
+    tracing::info!(target: "audit", user = %user.id, method, "signed in");
+    Ok(HttpResponse::Ok().json(SignedIn {
+        token,
+        expires_at: expires_at.to_string(),
+        user: UserView::from(&user),
+    }))
+}

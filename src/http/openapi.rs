@@ -1,0 +1,36 @@
+//! The OpenAPI document: every route of the API, generated from the handlers.
+
+use utoipa::{
+    Modify, OpenApi,
+    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+};
+
+use super::{auth, me, ops, provider, public, schedule, services};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Just Book Me", description = "Bookings inside Telegram: providers, services, schedules and live free slots."),
+    paths(
+        auth::telegram_sign_in, auth::dev_sign_in,
+        me::get_me, me::patch_me,
+        provider::put_provider, provider::get_provider,
+        services::list_services, services::add_service, services::patch_service, services::retire_service,
+        schedule::put_schedule, schedule::get_schedule,
+        public::get_public_provider, public::get_slots,
+        ops::healthz, ops::readyz, ops::metrics, ops::openapi,
+    ),
+    modifiers(&BearerAuth),
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}

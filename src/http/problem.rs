@@ -1,0 +1,178 @@
+//! Errors as `application/problem+json` (RFC 9457), with a stable `type` per
+//! kind of problem and, for bad input, the offending field.
+
+use actix_web::{
+    HttpResponse, ResponseError,
+    http::{StatusCode, header},
+};
+use actors::domain::FieldError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::store::StoreError;
+
+/// The body of every error response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// Stable identifier of the kind of problem, e.g. `/problems/validation`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// The offending input field, as a path (`weekly[2].end`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+/// Everything an HTTP handler can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// Well-formed input with a value the rules refuse (422).
+    #[error("{0}")]
+    Validation(FieldError),
+    /// Input that cannot be read at all: malformed JSON, wrong content type (400).
+    #[error("{detail}")]
+    BadRequest {
+        field: Option<String>,
+        detail: String,
+    },
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    NotFound(String),
+    /// The request conflicts with the current state (409), e.g. a slug in use.
+    #[error("{detail}")]
+    Conflict {
+        kind: &'static str,
+        field: Option<String>,
+        detail: String,
+    },
+    /// The caller must create their provider profile first.
+    #[error("create your provider profile first (PUT /api/provider)")]
+    NoProviderProfile,
+    /// A dependency or feature is not available right now (503).
+    #[error("{0}")]
+    Unavailable(String),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl ApiError {
+    pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        ApiError::Validation(FieldError::new(field, message))
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        ApiError::NotFound(format!("{what} not found"))
+    }
+
+    fn kind(&self) -> &'static str {
+        match self {
+            ApiError::Validation(_) => "validation",
+            ApiError::BadRequest { .. } => "bad-request",
+            ApiError::UnsupportedMediaType(_) => "unsupported-media-type",
+            ApiError::Unauthorized(_) => "unauthorized",
+            ApiError::NotFound(_) => "not-found",
+            ApiError::Conflict { kind, .. } => kind,
+            ApiError::NoProviderProfile => "no-provider-profile",
+            ApiError::Unavailable(_) => "unavailable",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+
+    fn title(&self) -> &'static str {
+        match self {
+            ApiError::Validation(_) => "Invalid value",
+            ApiError::BadRequest { .. } => "Malformed request",
+            ApiError::UnsupportedMediaType(_) => "Unsupported media type",
+            ApiError::Unauthorized(_) => "Not signed in",
+            ApiError::NotFound(_) => "Not found",
+            ApiError::Conflict { .. } => "Conflict",
+            ApiError::NoProviderProfile => "No provider profile",
+            ApiError::Unavailable(_) => "Service unavailable",
+            ApiError::Internal(_) => "Internal error",
+        }
+    }
+
+    fn field_name(&self) -> Option<String> {
+        match self {
+            ApiError::Validation(error) => Some(error.field.clone()),
+            ApiError::BadRequest { field, .. } | ApiError::Conflict { field, .. } => field.clone(),
+            _ => None,
+        }
+    }
+}
+
+impl From<FieldError> for ApiError {
+    fn from(error: FieldError) -> Self {
+        ApiError::Validation(error)
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::SlugTaken => ApiError::Conflict {
+                kind: "slug-taken",
+                field: Some("slug".into()),
+                detail: "this slug is already used by another provider".into(),
+            },
+            StoreError::BookingOverlap => ApiError::Conflict {
+                kind: "slot-taken",
+                field: Some("start".into()),
+                detail: "this time was just taken".into(),
+            },
+            other => ApiError::Internal(other.into()),
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::NoProviderProfile => StatusCode::NOT_FOUND,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        let detail = match self {
+            ApiError::Internal(error) => {
+                // The cause goes to the log, never to the client.
+                tracing::error!(error = ?error, "request failed");
+                "something went wrong on our side; try again".to_owned()
+            }
+            other => other.to_string(),
+        };
+        let problem = Problem {
+            kind: format!("/problems/{}", self.kind()),
+            title: self.title().to_owned(),
+            status: status.as_u16(),
+            detail,
+            field: self.field_name(),
+        };
+        let mut response = HttpResponse::build(status);
+        if matches!(self, ApiError::Unauthorized(_)) {
+            response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        response
+            .content_type("application/problem+json")
+            .json(problem)
+    }
+}
+
+/// Turns actix's own extractor and routing failures into problem+json too.
+pub fn not_found_fallback() -> ApiError {
+    ApiError::NotFound("no such route".into())
+}

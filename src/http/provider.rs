@@ -1,0 +1,109 @@
+//! `/api/provider`: the signed-in user's provider profile and booking rules.
+
+use actix_web::{HttpResponse, web};
+use actors::domain::{BookingRules, ProviderTimeZone, validate_slug};
+use jiff::Timestamp;
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::{ApiError, AppState, ValidJson, auth::AuthUser, validate, views::ProviderView};
+use crate::store::{Provider, ProviderProfile};
+
+/// A provider profile. Rule fields left out keep their current value (or
+/// the default, for a new profile), so a client can edit the profile without
+/// knowing every rule.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderInput {
+    #[schema(example = "anna-nails")]
+    pub slug: String,
+    pub display_name: String,
+    #[serde(default)]
+    pub business_name: Option<String>,
+    /// Free text shown to clients: phone, address, links.
+    #[serde(default)]
+    pub contacts: Option<String>,
+    /// IANA time zone name.
+    #[schema(example = "Europe/Berlin")]
+    pub timezone: String,
+    #[serde(default)]
+    pub slot_step_min: Option<u16>,
+    #[serde(default)]
+    pub min_notice_min: Option<u32>,
+    #[serde(default)]
+    pub horizon_days: Option<u16>,
+    #[serde(default)]
+    pub cancel_cutoff_min: Option<u32>,
+    #[serde(default)]
+    pub requires_confirmation: Option<bool>,
+    #[serde(default)]
+    pub reminder_offsets_min: Option<Vec<u32>>,
+}
+
+/// The caller's provider profile, or the problem telling them to create one.
+pub async fn my_provider(state: &AppState, user_id: uuid::Uuid) -> Result<Provider, ApiError> {
+    state
+        .store
+        .provider_of_user(user_id)
+        .await?
+        .ok_or(ApiError::NoProviderProfile)
+}
+
+/// Create or update my provider profile.
+#[utoipa::path(put, path = "/api/provider", tag = "provider", security(("bearer" = [])), request_body = ProviderInput,
+    responses((status = 200, body = ProviderView), (status = 401, body = super::Problem),
+        (status = 409, description = "slug taken", body = super::Problem), (status = 422, body = super::Problem)))]
+pub async fn put_provider(
+    state: web::Data<AppState>,
+    AuthUser(user): AuthUser,
+    ValidJson(input): ValidJson<ProviderInput>,
+) -> Result<HttpResponse, ApiError> {
+    let current = state.store.provider_of_user(user.id).await?;
+    let base = current.map(|p| p.profile.rules).unwrap_or_default();
+    let rules = BookingRules {
+        slot_step_min: input.slot_step_min.unwrap_or(base.slot_step_min),
+        min_notice_min: input.min_notice_min.unwrap_or(base.min_notice_min),
+        horizon_days: input.horizon_days.unwrap_or(base.horizon_days),
+        cancel_cutoff_min: input.cancel_cutoff_min.unwrap_or(base.cancel_cutoff_min),
+        requires_confirmation: input
+            .requires_confirmation
+            .unwrap_or(base.requires_confirmation),
+        reminder_offsets_min: input
+            .reminder_offsets_min
+            .unwrap_or(base.reminder_offsets_min),
+    };
+    rules.validate()?;
+    validate_slug(&input.slug).map_err(|message| ApiError::field("slug", message))?;
+    let time_zone = ProviderTimeZone::parse(input.timezone.trim())
+        .map_err(|message| ApiError::field("timezone", message))?;
+    let profile = ProviderProfile {
+        slug: input.slug,
+        display_name: validate::text("display_name", &input.display_name, 100, false)?,
+        business_name: validate::optional_text(
+            "business_name",
+            input.business_name.as_deref(),
+            100,
+            false,
+        )?,
+        contacts: validate::optional_text("contacts", input.contacts.as_deref(), 500, true)?,
+        timezone: time_zone.name().to_owned(),
+        rules,
+    };
+    let provider = state
+        .store
+        .upsert_provider(user.id, &profile, Timestamp::now())
+        .await?;
+    Ok(HttpResponse::Ok().json(ProviderView::from(&provider)))
+}
+
+/// My provider profile.
+#[utoipa::path(get, path = "/api/provider", tag = "provider", security(("bearer" = [])),
+    responses((status = 200, body = ProviderView), (status = 401, body = super::Problem),
+        (status = 404, description = "no provider profile yet", body = super::Problem)))]
+pub async fn get_provider(
+    state: web::Data<AppState>,
+    AuthUser(user): AuthUser,
+) -> Result<HttpResponse, ApiError> {
+    let provider = my_provider(&state, user.id).await?;
+    Ok(HttpResponse::Ok().json(ProviderView::from(&provider)))
+}

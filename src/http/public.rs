@@ -1,0 +1,163 @@
+//! Public provider pages and free slots: what any client (signed in or not) may see.
+
+use std::collections::HashMap;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use actors::domain::{ProviderTimeZone, SlotCalendar, TimeOfDay, free_slots};
+use jiff::{SignedDuration, Timestamp, ToSpan, civil::Date};
+use uuid::Uuid;
+
+use super::{
+    ApiError, AppState,
+    views::{PublicProviderView, PublicServiceView, SlotView, SlotsView},
+};
+use crate::store::Provider;
+
+/// Longest date range one slots request may cover (inclusive days). Keeps a
+/// single request cheap; the Mini App asks week by week.
+pub const MAX_SLOT_RANGE_DAYS: i64 = 62;
+/// Default range when `to` is left out: a week.
+const DEFAULT_RANGE_DAYS: i64 = 6;
+
+async fn provider_by_slug(state: &AppState, slug: &str) -> Result<Provider, ApiError> {
+    state
+        .store
+        .provider_by_slug(slug)
+        .await?
+        .ok_or_else(|| ApiError::not_found("provider"))
+}
+
+fn time_zone(provider: &Provider) -> Result<ProviderTimeZone, ApiError> {
+    ProviderTimeZone::parse(&provider.profile.timezone)
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored time zone is invalid: {e}")))
+}
+
+/// A provider's public page.
+#[utoipa::path(get, path = "/api/providers/{slug}", tag = "public", params(("slug" = String, Path)),
+    responses((status = 200, body = PublicProviderView), (status = 404, body = super::Problem)))]
+pub async fn get_public_provider(
+    state: web::Data<AppState>,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let provider = provider_by_slug(&state, &slug).await?;
+    let services = state.store.services(provider.id, false).await?;
+    let p = provider.profile;
+    Ok(HttpResponse::Ok().json(PublicProviderView {
+        slug: p.slug,
+        display_name: p.display_name,
+        business_name: p.business_name,
+        contacts: p.contacts,
+        timezone: p.timezone,
+        min_notice_min: p.rules.min_notice_min,
+        horizon_days: p.rules.horizon_days,
+        cancel_cutoff_min: p.rules.cancel_cutoff_min,
+        requires_confirmation: p.rules.requires_confirmation,
+        services: services.iter().map(PublicServiceView::from).collect(),
+    }))
+}
+
+/// The query string as a map; a parameter given twice is refused, since
+/// which one we would use is a guess.
+fn query_params(req: &HttpRequest) -> Result<HashMap<String, String>, ApiError> {
+    let mut params = HashMap::new();
+    for (key, value) in url::form_urlencoded::parse(req.query_string().as_bytes()) {
+        if params.insert(key.to_string(), value.into_owned()).is_some() {
+            let detail = format!("{key} is given twice");
+            return Err(ApiError::BadRequest {
+                field: Some(key.into_owned()),
+                detail,
+            });
+        }
+    }
+    Ok(params)
+}
+
+fn parse_date(field: &str, text: &str) -> Result<Date, ApiError> {
+    let well_formed = text.len() == 10 && text.as_bytes()[4] == b'-' && text.as_bytes()[7] == b'-';
+    well_formed
+        .then(|| text.parse::<Date>().ok())
+        .flatten()
+        .ok_or_else(|| ApiError::field(field, format!("{text:?} is not a date as YYYY-MM-DD")))
+}
+
+/// Free slots of a provider for one service, `from`..=`to` (dates in the
+/// provider's time zone; default: today and the next six days).
+#[utoipa::path(get, path = "/api/providers/{slug}/slots", tag = "public",
+    params(("slug" = String, Path), ("service" = Uuid, Query), ("from" = Option<String>, Query, description = "YYYY-MM-DD"),
+        ("to" = Option<String>, Query, description = "YYYY-MM-DD, at most 62 days after from")),
+    responses((status = 200, body = SlotsView), (status = 404, body = super::Problem), (status = 422, body = super::Problem)))]
+pub async fn get_slots(
+    state: web::Data<AppState>,
+    slug: web::Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let params = query_params(&req)?;
+    let service_id = params.get("service").ok_or_else(|| {
+        ApiError::field(
+            "service",
+            "required: the id of one of the provider's services",
+        )
+    })?;
+    let service_id = Uuid::parse_str(service_id)
+        .map_err(|_| ApiError::field("service", format!("{service_id:?} is not a service id")))?;
+
+    let provider = provider_by_slug(&state, &slug).await?;
+    let tz = time_zone(&provider)?;
+    let now = Timestamp::now();
+    let from = match params.get("from") {
+        Some(text) => parse_date("from", text)?,
+        None => tz.date_of(now),
+    };
+    let to = match params.get("to") {
+        Some(text) => parse_date("to", text)?,
+        None => from.checked_add(DEFAULT_RANGE_DAYS.days()).unwrap_or(from),
+    };
+    if to < from {
+        return Err(ApiError::field("to", "must not be before from"));
+    }
+    if (to - from).get_days() > MAX_SLOT_RANGE_DAYS as i32 {
+        return Err(ApiError::field(
+            "to",
+            format!("at most {MAX_SLOT_RANGE_DAYS} days after from"),
+        ));
+    }
+
+    let service = state
+        .store
+        .service(provider.id, service_id)
+        .await?
+        .filter(|s| s.active)
+        .ok_or_else(|| ApiError::not_found("service"))?;
+    let schedule = state.store.schedule(provider.id).await?;
+
+    // Bookings whose buffers reach into the range matter too: a day either
+    // side covers the longest buffer.
+    let day = SignedDuration::from_hours(24);
+    let range_start = tz
+        .resolve(TimeOfDay::MIDNIGHT.on(from))
+        .and_then(|t| t.checked_sub(day).ok())
+        .unwrap_or(Timestamp::MIN);
+    let range_end = tz
+        .resolve(TimeOfDay::END_OF_DAY.on(to))
+        .and_then(|t| t.checked_add(day).ok())
+        .unwrap_or(Timestamp::MAX);
+    let busy = state
+        .store
+        .busy_between(provider.id, range_start, range_end)
+        .await?;
+
+    let calendar = SlotCalendar {
+        time_zone: &tz,
+        schedule: &schedule,
+        rules: &provider.profile.rules,
+    };
+    let slots = free_slots(calendar, service.fields.timing, &busy, from, to, now);
+    Ok(HttpResponse::Ok().json(SlotsView {
+        provider: provider.profile.slug.clone(),
+        service: service.id,
+        timezone: tz.name().to_owned(),
+        from: from.to_string(),
+        to: to.to_string(),
+        slots: slots.iter().map(|slot| SlotView::new(&tz, slot)).collect(),
+    }))
+}

@@ -1,0 +1,192 @@
+//! `/api/provider/services`: what a provider offers.
+
+use actix_web::{HttpResponse, web};
+use actors::domain::ServiceTiming;
+use jiff::Timestamp;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::{
+    ApiError, AppState, ValidJson, auth::AuthUser, provider::my_provider, validate,
+    views::ServiceView,
+};
+use crate::store::ServiceFields;
+
+/// Largest price accepted, in minor units: far above any appointment.
+const MAX_PRICE_MINOR: i64 = 10_000_000_000;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceInput {
+    pub name: String,
+    pub duration_min: u16,
+    #[serde(default)]
+    pub price_minor: Option<i64>,
+    #[serde(default)]
+    #[schema(example = "EUR")]
+    pub currency: Option<String>,
+    #[serde(default)]
+    pub buffer_before_min: Option<u16>,
+    #[serde(default)]
+    pub buffer_after_min: Option<u16>,
+}
+
+/// Fields left out stay as they are; `null` clears price or currency.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServicePatch {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub duration_min: Option<u16>,
+    #[serde(default, deserialize_with = "validate::double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub price_minor: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "validate::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub currency: Option<Option<String>>,
+    #[serde(default)]
+    pub buffer_before_min: Option<u16>,
+    #[serde(default)]
+    pub buffer_after_min: Option<u16>,
+}
+
+fn validated(fields: ServiceFields) -> Result<ServiceFields, ApiError> {
+    let name = validate::text("name", &fields.name, 100, false)?;
+    fields.timing.validate()?;
+    let currency = match fields.currency.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(code) if code.len() == 3 && code.bytes().all(|b| b.is_ascii_alphabetic()) => {
+            Some(code.to_ascii_uppercase())
+        }
+        Some(code) => {
+            return Err(ApiError::field(
+                "currency",
+                format!("{code:?} is not an ISO 4217 code like EUR"),
+            ));
+        }
+    };
+    if let Some(price) = fields.price_minor {
+        if !(0..=MAX_PRICE_MINOR).contains(&price) {
+            return Err(ApiError::field(
+                "price_minor",
+                format!("must be between 0 and {MAX_PRICE_MINOR}"),
+            ));
+        }
+        if currency.is_none() {
+            return Err(ApiError::field(
+                "currency",
+                "required when price_minor is set",
+            ));
+        }
+    }
+    Ok(ServiceFields {
+        name,
+        currency,
+        ..fields
+    })
+}
+
+fn parse_id(id: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(id).map_err(|_| ApiError::field("id", format!("{id:?} is not a service id")))
+}
+
+/// My services, retired ones included.
+#[utoipa::path(get, path = "/api/provider/services", tag = "provider", security(("bearer" = [])),
+    responses((status = 200, body = [ServiceView]), (status = 401, body = super::Problem), (status = 404, body = super::Problem)))]
+pub async fn list_services(
+    state: web::Data<AppState>,
+    AuthUser(user): AuthUser,
+) -> Result<HttpResponse, ApiError> {
+    let provider = my_provider(&state, user.id).await?;
+    let services = state.store.services(provider.id, true).await?;
+    Ok(HttpResponse::Ok().json(services.iter().map(ServiceView::from).collect::<Vec<_>>()))
+}
+
+/// Add a service.
+#[utoipa::path(post, path = "/api/provider/services", tag = "provider", security(("bearer" = [])), request_body = ServiceInput,
+    responses((status = 201, body = ServiceView), (status = 401, body = super::Problem), (status = 404, body = super::Problem),
+        (status = 422, body = super::Problem)))]
+pub async fn add_service(
+    state: web::Data<AppState>,
+    AuthUser(user): AuthUser,
+    ValidJson(input): ValidJson<ServiceInput>,
+) -> Result<HttpResponse, ApiError> {
+    let provider = my_provider(&state, user.id).await?;
+    let fields = validated(ServiceFields {
+        name: input.name,
+        timing: ServiceTiming {
+            duration_min: input.duration_min,
+            buffer_before_min: input.buffer_before_min.unwrap_or(0),
+            buffer_after_min: input.buffer_after_min.unwrap_or(0),
+        },
+        price_minor: input.price_minor,
+        currency: input.currency,
+    })?;
+    let service = state
+        .store
+        .insert_service(provider.id, &fields, Timestamp::now())
+        .await?;
+    Ok(HttpResponse::Created().json(ServiceView::from(&service)))
+}
+
+/// Change a service.
+#[utoipa::path(patch, path = "/api/provider/services/{id}", tag = "provider", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = ServicePatch,
+    responses((status = 200, body = ServiceView), (status = 401, body = super::Problem), (status = 404, body = super::Problem),
+        (status = 422, body = super::Problem)))]
+pub async fn patch_service(
+    state: web::Data<AppState>,
+    AuthUser(user): AuthUser,
+    path: web::Path<String>,
+    ValidJson(patch): ValidJson<ServicePatch>,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_id(&path)?;
+    let provider = my_provider(&state, user.id).await?;
+    let current = state
+        .store
+        .service(provider.id, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("service"))?;
+    let f = current.fields;
+    let fields = validated(ServiceFields {
+        name: patch.name.unwrap_or(f.name),
+        timing: ServiceTiming {
+            duration_min: patch.duration_min.unwrap_or(f.timing.duration_min),
+            buffer_before_min: patch
+                .buffer_before_min
+                .unwrap_or(f.timing.buffer_before_min),
+            buffer_after_min: patch.buffer_after_min.unwrap_or(f.timing.buffer_after_min),
+        },
+        price_minor: patch.price_minor.unwrap_or(f.price_minor),
+        currency: patch.currency.unwrap_or(f.currency),
+    })?;
+    let service = state
+        .store
+        .update_service(provider.id, id, &fields, Timestamp::now())
+        .await?
+        .ok_or_else(|| ApiError::not_found("service"))?;
+    Ok(HttpResponse::Ok().json(ServiceView::from(&service)))
+}
+
+/// Retire a service: it stays on existing bookings but is no longer offered.
+#[utoipa::path(delete, path = "/api/provider/services/{id}", tag = "provider", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 204), (status = 401, body = super::Problem), (status = 404, body = super::Problem)))]
+pub async fn retire_service(
+    state: web::Data<AppState>,
+    AuthUser(user): AuthUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_id(&path)?;
+    let provider = my_provider(&state, user.id).await?;
+    if !state
+        .store
+        .retire_service(provider.id, id, Timestamp::now())
+        .await?
+    {
+        return Err(ApiError::not_found("service"));
+    }
+    Ok(HttpResponse::NoContent().finish())
+}

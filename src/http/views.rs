@@ -1,0 +1,231 @@
+//! Response bodies: what each resource looks like to API clients.
+
+use actors::domain::{ProviderTimeZone, Schedule};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::store::{Provider, Service, User};
+
+#[derive(Serialize, ToSchema)]
+pub struct UserView {
+    pub id: Uuid,
+    pub telegram_id: i64,
+    pub first_name: String,
+    pub last_name: Option<String>,
+    pub username: Option<String>,
+    pub language_code: Option<String>,
+    pub photo_url: Option<String>,
+    pub processing_restricted: bool,
+}
+
+impl From<&User> for UserView {
+    fn from(user: &User) -> Self {
+        let p = &user.profile;
+        UserView {
+            id: user.id,
+            telegram_id: p.telegram_id,
+            first_name: p.first_name.clone(),
+            last_name: p.last_name.clone(),
+            username: p.username.clone(),
+            language_code: p.language_code.clone(),
+            photo_url: p.photo_url.clone(),
+            processing_restricted: user.processing_restricted,
+        }
+    }
+}
+
+/// The provider's own view of their profile and booking rules.
+#[derive(Serialize, ToSchema)]
+pub struct ProviderView {
+    pub id: Uuid,
+    pub slug: String,
+    pub display_name: String,
+    pub business_name: Option<String>,
+    pub contacts: Option<String>,
+    pub timezone: String,
+    pub slot_step_min: u16,
+    pub min_notice_min: u32,
+    pub horizon_days: u16,
+    pub cancel_cutoff_min: u32,
+    pub requires_confirmation: bool,
+    pub reminder_offsets_min: Vec<u32>,
+}
+
+impl From<&Provider> for ProviderView {
+    fn from(provider: &Provider) -> Self {
+        let p = &provider.profile;
+        ProviderView {
+            id: provider.id,
+            slug: p.slug.clone(),
+            display_name: p.display_name.clone(),
+            business_name: p.business_name.clone(),
+            contacts: p.contacts.clone(),
+            timezone: p.timezone.clone(),
+            slot_step_min: p.rules.slot_step_min,
+            min_notice_min: p.rules.min_notice_min,
+            horizon_days: p.rules.horizon_days,
+            cancel_cutoff_min: p.rules.cancel_cutoff_min,
+            requires_confirmation: p.rules.requires_confirmation,
+            reminder_offsets_min: p.rules.reminder_offsets_min.clone(),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ServiceView {
+    pub id: Uuid,
+    pub name: String,
+    pub duration_min: u16,
+    /// Price in the currency's minor unit (cents, kopecks).
+    pub price_minor: Option<i64>,
+    /// ISO 4217 code.
+    pub currency: Option<String>,
+    pub buffer_before_min: u16,
+    pub buffer_after_min: u16,
+    /// Retired services are no longer offered.
+    pub active: bool,
+}
+
+impl From<&Service> for ServiceView {
+    fn from(service: &Service) -> Self {
+        let f = &service.fields;
+        ServiceView {
+            id: service.id,
+            name: f.name.clone(),
+            duration_min: f.timing.duration_min,
+            price_minor: f.price_minor,
+            currency: f.currency.clone(),
+            buffer_before_min: f.timing.buffer_before_min,
+            buffer_after_min: f.timing.buffer_after_min,
+            active: service.active,
+        }
+    }
+}
+
+/// What clients see of a service: no buffers, no retired ones.
+#[derive(Serialize, ToSchema)]
+pub struct PublicServiceView {
+    pub id: Uuid,
+    pub name: String,
+    pub duration_min: u16,
+    pub price_minor: Option<i64>,
+    pub currency: Option<String>,
+}
+
+impl From<&Service> for PublicServiceView {
+    fn from(service: &Service) -> Self {
+        let f = &service.fields;
+        PublicServiceView {
+            id: service.id,
+            name: f.name.clone(),
+            duration_min: f.timing.duration_min,
+            price_minor: f.price_minor,
+            currency: f.currency.clone(),
+        }
+    }
+}
+
+/// A provider's public page: what any client may see.
+#[derive(Serialize, ToSchema)]
+pub struct PublicProviderView {
+    pub slug: String,
+    pub display_name: String,
+    pub business_name: Option<String>,
+    pub contacts: Option<String>,
+    pub timezone: String,
+    pub min_notice_min: u32,
+    pub horizon_days: u16,
+    pub cancel_cutoff_min: u32,
+    pub requires_confirmation: bool,
+    pub services: Vec<PublicServiceView>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct IntervalView {
+    #[schema(example = "09:00")]
+    pub start: String,
+    #[schema(example = "18:00")]
+    pub end: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct WeeklyView {
+    /// ISO weekday, Monday = 1.
+    pub weekday: u8,
+    #[schema(example = "09:00")]
+    pub start: String,
+    #[schema(example = "18:00")]
+    pub end: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OverrideView {
+    #[schema(example = "2027-12-31")]
+    pub date: String,
+    pub closed: bool,
+    pub intervals: Vec<IntervalView>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ScheduleView {
+    pub weekly: Vec<WeeklyView>,
+    pub overrides: Vec<OverrideView>,
+}
+
+impl From<&Schedule> for ScheduleView {
+    fn from(schedule: &Schedule) -> Self {
+        ScheduleView {
+            weekly: schedule
+                .weekly()
+                .map(|w| WeeklyView {
+                    weekday: w.weekday,
+                    start: w.interval.start.to_string(),
+                    end: w.interval.end.to_string(),
+                })
+                .collect(),
+            overrides: schedule
+                .overrides()
+                .map(|o| OverrideView {
+                    date: o.date.to_string(),
+                    closed: o.is_closed(),
+                    intervals: o
+                        .intervals
+                        .iter()
+                        .map(|i| IntervalView {
+                            start: i.start.to_string(),
+                            end: i.end.to_string(),
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SlotView {
+    /// RFC 3339 with the provider's offset, e.g. `2027-03-28T09:00:00+02:00`.
+    pub start: String,
+    pub end: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SlotsView {
+    /// The provider's slug.
+    pub provider: String,
+    pub service: Uuid,
+    pub timezone: String,
+    pub from: String,
+    pub to: String,
+    pub slots: Vec<SlotView>,
+}
+
+impl SlotView {
+    pub fn new(time_zone: &ProviderTimeZone, slot: &actors::domain::Slot) -> Self {
+        SlotView {
+            start: time_zone.format(slot.start),
+            end: time_zone.format(slot.end),
+        }
+    }
+}

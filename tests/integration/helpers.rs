@@ -1,0 +1,345 @@
+//! `spawn_app` and friends: one real server per test, on a fresh database.
+
+use std::{
+    collections::HashMap,
+    io::Write,
+    sync::{Arc, Once},
+};
+
+use hmac::{Hmac, Mac};
+use justbookme::{
+    config::Config,
+    startup::Application,
+    store::{self, Store},
+};
+use serde_json::{Value, json};
+use sha2::Sha256;
+
+pub const BOT_TOKEN: &str = "7000000001:TEST-token_for-integration-tests";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs `$body` (an `async fn(Backend)`) once per backend as two tests.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[actix_web::test]
+            async fn sqlite() {
+                super::$name(crate::helpers::Backend::Sqlite).await;
+            }
+            #[actix_web::test]
+            async fn postgres() {
+                if crate::helpers::postgres_admin_url().is_some() {
+                    super::$name(crate::helpers::Backend::Postgres).await;
+                }
+            }
+        }
+    )*};
+}
+pub(crate) use on_both_backends;
+
+/// The admin URL for PostgreSQL tests, or `None` after saying loudly that
+/// they are skipped. Under CI a missing PostgreSQL is a failure, not a skip.
+pub fn postgres_admin_url() -> Option<String> {
+    match std::env::var("TEST_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
+                panic!("TEST_POSTGRES_URL is not set under CI: the PostgreSQL suite must run");
+            }
+            static WARN: Once = Once::new();
+            WARN.call_once(|| {
+                // Straight to stderr: libtest's capture would swallow eprintln!.
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "\n!!! POSTGRES SUITE SKIPPED: TEST_POSTGRES_URL is not set. \
+                     `bash .ci/run` (or TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres) runs it.\n"
+                );
+            });
+            None
+        }
+    }
+}
+
+/// A database that exists for one test and is dropped with it.
+pub struct TestDatabase {
+    pub url: String,
+    cleanup: Option<(String, String)>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDatabase {
+    pub async fn new(backend: Backend) -> Self {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}/test.db?mode=rwc", dir.path().display());
+                TestDatabase {
+                    url,
+                    cleanup: None,
+                    _dir: Some(dir),
+                }
+            }
+            Backend::Postgres => {
+                let admin = postgres_admin_url().expect("checked by the caller");
+                let name = format!("jbm_test_{}", uuid::Uuid::now_v7().simple());
+                run_admin_sql(&admin, &format!("CREATE DATABASE {name}")).await;
+                let mut url = url::Url::parse(&admin).expect("TEST_POSTGRES_URL is a URL");
+                url.set_path(&name);
+                TestDatabase {
+                    url: url.to_string(),
+                    cleanup: Some((admin, name)),
+                    _dir: None,
+                }
+            }
+        }
+    }
+}
+
+async fn run_admin_sql(admin_url: &str, sql: &str) {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(admin_url)
+        .await
+        .expect("connect to TEST_POSTGRES_URL");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+        .execute(&mut conn)
+        .await
+        .expect("admin SQL");
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = self.cleanup.take() {
+            // Drop runs inside the test's runtime; do the async cleanup on a
+            // thread of its own.
+            let _ = std::thread::spawn(move || {
+                if let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    runtime.block_on(run_admin_sql(
+                        &admin,
+                        &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+                    ));
+                }
+            })
+            .join();
+        }
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    /// The same database the server uses, for arranging data the API cannot
+    /// create yet and for checking what was (not) stored.
+    pub store: Arc<dyn Store>,
+    /// Kept so the database lives (and is dropped) with the app.
+    pub _db: TestDatabase,
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, &[]).await
+}
+
+/// Starts a server with the test defaults (dev login on, a bot token) plus
+/// `overrides` (`("DEV_LOGIN", "")` switches a default off).
+pub async fn spawn_app_with(backend: Backend, overrides: &[(&str, &str)]) -> TestApp {
+    let db = TestDatabase::new(backend).await;
+    let mut values: HashMap<String, String> = [
+        ("DATABASE_URL", db.url.as_str()),
+        ("BIND_ADDR", "127.0.0.1:0"),
+        ("DEV_LOGIN", "1"),
+        ("TELEGRAM_BOT_TOKEN", BOT_TOKEN),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    for (key, value) in overrides {
+        values.insert((*key).to_owned(), (*value).to_owned());
+    }
+    let config = Config::from_values(&values).expect("test config");
+    let app = Application::build(config).await.expect("server starts");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    actix_web::rt::spawn(app.run_until_stopped());
+    let store = store::connect(&db.url).await.expect("second connection");
+    TestApp {
+        address,
+        client: reqwest::Client::new(),
+        store,
+        _db: db,
+    }
+}
+
+/// A response read whole: status, content type and JSON body (Null if none).
+pub struct Reply {
+    pub status: u16,
+    pub content_type: String,
+    pub body: Value,
+}
+
+impl Reply {
+    /// Asserts an RFC 9457 problem with `status`, returning its `field`.
+    #[track_caller]
+    pub fn problem(&self, status: u16) -> Option<String> {
+        assert_eq!(self.status, status, "body: {}", self.body);
+        assert_eq!(
+            self.content_type, "application/problem+json",
+            "body: {}",
+            self.body
+        );
+        assert_eq!(self.body["status"], status);
+        assert!(
+            self.body["type"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("/problems/")),
+            "{}",
+            self.body
+        );
+        assert!(
+            self.body["detail"].as_str().is_some_and(|d| !d.is_empty()),
+            "{}",
+            self.body
+        );
+        self.body["field"].as_str().map(str::to_owned)
+    }
+
+    #[track_caller]
+    pub fn ok(&self) -> &Value {
+        assert!(
+            (200..300).contains(&self.status),
+            "status {} body {}",
+            self.status,
+            self.body
+        );
+        &self.body
+    }
+}
+
+impl TestApp {
+    pub async fn request(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut request = self
+            .client
+            .request(method, format!("{}{}", self.address, path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        read(request.send().await.expect("request sent")).await
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
+        self.request("GET", path, token, None).await
+    }
+
+    /// Signs in through the dev login and returns the bearer token.
+    pub async fn dev_sign_in(&self, telegram_id: i64, first_name: &str) -> String {
+        let reply = self
+            .request(
+                "POST",
+                "/api/auth/dev",
+                None,
+                Some(json!({ "telegram_id": telegram_id, "first_name": first_name })),
+            )
+            .await;
+        reply.ok()["token"].as_str().expect("token").to_owned()
+    }
+
+    /// A signed-in provider with a profile, one service and a schedule.
+    /// Returns (token, service id).
+    pub async fn provider(
+        &self,
+        telegram_id: i64,
+        slug: &str,
+        profile: Value,
+        schedule: Value,
+    ) -> (String, String) {
+        let token = self.dev_sign_in(telegram_id, slug).await;
+        let mut body = json!({ "slug": slug, "display_name": slug, "timezone": "Europe/Berlin",
+            "slot_step_min": 60, "min_notice_min": 0, "horizon_days": 366 });
+        if let (Some(body), Some(extra)) = (body.as_object_mut(), profile.as_object()) {
+            body.extend(extra.clone());
+        }
+        self.request("PUT", "/api/provider", Some(&token), Some(body))
+            .await
+            .ok();
+        let service = self
+            .request(
+                "POST",
+                "/api/provider/services",
+                Some(&token),
+                Some(json!({ "name": "Visit", "duration_min": 60 })),
+            )
+            .await;
+        let service_id = service.ok()["id"].as_str().expect("service id").to_owned();
+        self.request(
+            "PUT",
+            "/api/provider/schedule",
+            Some(&token),
+            Some(schedule),
+        )
+        .await
+        .ok();
+        (token, service_id)
+    }
+}
+
+pub async fn read(response: reqwest::Response) -> Reply {
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let text = response.text().await.unwrap_or_default();
+    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+    Reply {
+        status,
+        content_type,
+        body,
+    }
+}
+
+/// Every weekday open `start`–`end`, as a schedule body.
+pub fn every_day(start: &str, end: &str) -> Value {
+    json!({ "weekly": (1..=7).map(|d| json!({ "weekday": d, "start": start, "end": end })).collect::<Vec<_>>() })
+}
+
+/// Signs Mini App init data the way Telegram does, written from Telegram's
+/// documentation and independent of the server's verifier: the fields are
+/// percent-encoded into a query string, and `hash` is
+/// HMAC-SHA256(HMAC-SHA256("WebAppData", token), sorted "k=v" lines).
+pub fn sign_init_data(bot_token: &str, fields: &[(&str, String)]) -> String {
+    let mut sorted: Vec<String> = fields.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    sorted.sort();
+    let mut secret = Hmac::<Sha256>::new_from_slice(b"WebAppData").expect("hmac key");
+    secret.update(bot_token.as_bytes());
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(&secret.finalize().into_bytes()).expect("hmac key");
+    mac.update(sorted.join("\n").as_bytes());
+    let hash = hex::encode(mac.finalize().into_bytes());
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    for (key, value) in fields {
+        query.append_pair(key, value);
+    }
+    query.append_pair("hash", &hash);
+    query.finish()
+}
+
+pub fn now_unix() -> i64 {
+    jiff::Timestamp::now().as_second()
+}

@@ -1,0 +1,519 @@
+//! The storage contract: the same assertions against SQLite and PostgreSQL.
+
+use std::sync::Arc;
+
+use actors::domain::{
+    BookingRules, Busy, DateOverride, LocalInterval, Schedule, ServiceTiming, TimeOfDay,
+    WeeklyInterval,
+};
+use jiff::{Timestamp, ToSpan};
+use justbookme::store::{
+    self, BookingStatus, NewBooking, NewClient, NewSession, ProviderProfile, ServiceFields, Store,
+    StoreError, TelegramProfile,
+};
+use uuid::Uuid;
+
+use crate::helpers::{Backend, TestDatabase, on_both_backends};
+
+on_both_backends!(
+    users_are_created_once_and_refreshed,
+    sessions_expire,
+    provider_slugs_are_unique,
+    services_belong_to_their_provider,
+    schedules_round_trip,
+    overlapping_active_bookings_are_refused,
+    reactivating_into_a_taken_slot_is_refused,
+    busy_lists_only_active_bookings_in_range,
+);
+
+async fn open(backend: Backend) -> (TestDatabase, Arc<dyn Store>) {
+    let db = TestDatabase::new(backend).await;
+    let store = store::connect(&db.url).await.expect("connect and migrate");
+    // Migrating twice is a no-op (every start migrates).
+    store::migrate(&db.url).await.expect("second migration run");
+    (db, store)
+}
+
+fn ts(text: &str) -> Timestamp {
+    text.parse().expect("timestamp")
+}
+
+fn telegram(id: i64, name: &str) -> TelegramProfile {
+    TelegramProfile {
+        telegram_id: id,
+        first_name: name.into(),
+        last_name: None,
+        username: Some(format!("{name}_tg")),
+        language_code: Some("en".into()),
+        photo_url: None,
+    }
+}
+
+fn profile(slug: &str) -> ProviderProfile {
+    ProviderProfile {
+        slug: slug.into(),
+        display_name: slug.into(),
+        business_name: Some("Biz".into()),
+        contacts: Some("+49 30 123\nberlin".into()),
+        timezone: "Europe/Berlin".into(),
+        rules: BookingRules::default(),
+    }
+}
+
+fn service_fields(name: &str) -> ServiceFields {
+    ServiceFields {
+        name: name.into(),
+        timing: ServiceTiming {
+            duration_min: 45,
+            buffer_before_min: 5,
+            buffer_after_min: 10,
+        },
+        price_minor: Some(2500),
+        currency: Some("EUR".into()),
+    }
+}
+
+async fn users_are_created_once_and_refreshed(backend: Backend) {
+    let (_db, store) = open(backend).await;
+    let now = ts("2027-01-01T10:00:00Z");
+    let first = store
+        .upsert_telegram_user(&telegram(42, "anna"), now)
+        .await
+        .unwrap();
+    let mut changed = telegram(42, "Anna-Maria");
+    changed.photo_url = Some("https://t.me/i/userpic/1.jpg".into());
+    let second = store
+        .upsert_telegram_user(&changed, now + 1.hour())
+        .await
+        .unwrap();
+    assert_eq!(first.id, second.id, "same Telegram account, same user");
+    assert_eq!(second.profile, changed);
+    assert_eq!(second.created_at, now);
+    assert_eq!(
+        store
+            .user(first.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .profile
+            .first_name,
+        "Anna-Maria"
+    );
+    assert!(store.user(Uuid::now_v7()).await.unwrap().is_none());
+}
+
+async fn sessions_expire(backend: Backend) {
+    let (_db, store) = open(backend).await;
+    let now = ts("2027-01-01T10:00:00Z");
+    let user = store
+        .upsert_telegram_user(&telegram(1, "a"), now)
+        .await
+        .unwrap();
+    let session = NewSession {
+        token_hash: vec![7; 32],
+        user_id: user.id,
+        created_at: now,
+        expires_at: now + 1.hour(),
+    };
+    store.create_session(&session).await.unwrap();
+    assert_eq!(
+        store
+            .session_user(&[7; 32], now)
+            .await
+            .unwrap()
+            .map(|u| u.id),
+        Some(user.id)
+    );
+    assert!(
+        store
+            .session_user(&[7; 32], now + 1.hour())
+            .await
+            .unwrap()
+            .is_none(),
+        "expired"
+    );
+    assert!(
+        store.session_user(&[8; 32], now).await.unwrap().is_none(),
+        "unknown"
+    );
+}
+
+async fn provider_slugs_are_unique(backend: Backend) {
+    let (_db, store) = open(backend).await;
+    let now = ts("2027-01-01T10:00:00Z");
+    let anna = store
+        .upsert_telegram_user(&telegram(1, "anna"), now)
+        .await
+        .unwrap();
+    let bob = store
+        .upsert_telegram_user(&telegram(2, "bob"), now)
+        .await
+        .unwrap();
+    let created = store
+        .upsert_provider(anna.id, &profile("anna"), now)
+        .await
+        .unwrap();
+    let mut renamed = profile("anna-nails");
+    renamed.rules.slot_step_min = 15;
+    renamed.rules.reminder_offsets_min = vec![30];
+    let updated = store.upsert_provider(anna.id, &renamed, now).await.unwrap();
+    assert_eq!(created.id, updated.id, "one provider profile per user");
+    assert_eq!(updated.profile, renamed);
+
+    let taken = store
+        .upsert_provider(bob.id, &profile("anna-nails"), now)
+        .await;
+    assert!(matches!(taken, Err(StoreError::SlugTaken)), "{taken:?}");
+    assert!(
+        store.provider_of_user(bob.id).await.unwrap().is_none(),
+        "nothing stored"
+    );
+    assert_eq!(
+        store
+            .provider_by_slug("anna-nails")
+            .await
+            .unwrap()
+            .unwrap()
+            .user_id,
+        anna.id
+    );
+    assert!(store.provider_by_slug("anna").await.unwrap().is_none());
+}
+
+async fn services_belong_to_their_provider(backend: Backend) {
+    let (_db, store) = open(backend).await;
+    let now = ts("2027-01-01T10:00:00Z");
+    let anna = store
+        .upsert_telegram_user(&telegram(1, "anna"), now)
+        .await
+        .unwrap();
+    let bob = store
+        .upsert_telegram_user(&telegram(2, "bob"), now)
+        .await
+        .unwrap();
+    let anna = store
+        .upsert_provider(anna.id, &profile("anna"), now)
+        .await
+        .unwrap();
+    let bob = store
+        .upsert_provider(bob.id, &profile("bob"), now)
+        .await
+        .unwrap();
+
+    let cut = store
+        .insert_service(anna.id, &service_fields("Cut"), now)
+        .await
+        .unwrap();
+    let color = store
+        .insert_service(anna.id, &service_fields("Color"), now)
+        .await
+        .unwrap();
+    assert_eq!(cut.fields, service_fields("Cut"));
+    assert!(cut.active);
+
+    let mut changed = service_fields("Short cut");
+    changed.price_minor = None;
+    changed.currency = None;
+    let updated = store
+        .update_service(anna.id, cut.id, &changed, now)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(updated.fields, changed);
+
+    assert!(
+        store
+            .update_service(bob.id, cut.id, &service_fields("Stolen"), now)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(!store.retire_service(bob.id, cut.id, now).await.unwrap());
+    assert!(store.service(bob.id, cut.id).await.unwrap().is_none());
+
+    assert!(store.retire_service(anna.id, color.id, now).await.unwrap());
+    let active: Vec<_> = store
+        .services(anna.id, false)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(active, vec![cut.id]);
+    assert_eq!(store.services(anna.id, true).await.unwrap().len(), 2);
+    assert!(store.services(bob.id, true).await.unwrap().is_empty());
+}
+
+async fn schedules_round_trip(backend: Backend) {
+    let (_db, store) = open(backend).await;
+    let now = ts("2027-01-01T10:00:00Z");
+    let user = store
+        .upsert_telegram_user(&telegram(1, "anna"), now)
+        .await
+        .unwrap();
+    let provider = store
+        .upsert_provider(user.id, &profile("anna"), now)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.schedule(provider.id).await.unwrap(),
+        Schedule::default()
+    );
+
+    let t = |s: &str| TimeOfDay::parse(s).unwrap();
+    let iv = |a: &str, b: &str| LocalInterval {
+        start: t(a),
+        end: t(b),
+    };
+    let schedule = Schedule::new(
+        &[
+            WeeklyInterval {
+                weekday: 1,
+                interval: iv("09:00", "13:00"),
+            },
+            WeeklyInterval {
+                weekday: 1,
+                interval: iv("14:00", "18:00"),
+            },
+            WeeklyInterval {
+                weekday: 5,
+                interval: iv("20:00", "24:00"),
+            },
+        ],
+        &[
+            DateOverride {
+                date: jiff::civil::date(2027, 12, 24),
+                intervals: vec![],
+            },
+            DateOverride {
+                date: jiff::civil::date(2027, 12, 31),
+                intervals: vec![iv("10:00", "12:00"), iv("13:00", "14:00")],
+            },
+        ],
+    )
+    .unwrap();
+    store
+        .replace_schedule(provider.id, &schedule)
+        .await
+        .unwrap();
+    assert_eq!(store.schedule(provider.id).await.unwrap(), schedule);
+
+    let smaller = Schedule::new(
+        &[WeeklyInterval {
+            weekday: 2,
+            interval: iv("08:00", "09:00"),
+        }],
+        &[],
+    )
+    .unwrap();
+    store.replace_schedule(provider.id, &smaller).await.unwrap();
+    assert_eq!(
+        store.schedule(provider.id).await.unwrap(),
+        smaller,
+        "replaced, not merged"
+    );
+}
+
+struct Calendar {
+    store: Arc<dyn Store>,
+    providers: [Uuid; 2],
+    service: Uuid,
+    client: Uuid,
+}
+
+async fn calendar(store: Arc<dyn Store>) -> Calendar {
+    let now = ts("2027-01-01T10:00:00Z");
+    let anna = store
+        .upsert_telegram_user(&telegram(1, "anna"), now)
+        .await
+        .unwrap();
+    let bob = store
+        .upsert_telegram_user(&telegram(2, "bob"), now)
+        .await
+        .unwrap();
+    let anna = store
+        .upsert_provider(anna.id, &profile("anna"), now)
+        .await
+        .unwrap();
+    let bob = store
+        .upsert_provider(bob.id, &profile("bob"), now)
+        .await
+        .unwrap();
+    let service = store
+        .insert_service(anna.id, &service_fields("Cut"), now)
+        .await
+        .unwrap();
+    let client = Uuid::now_v7();
+    store
+        .insert_client(&NewClient {
+            id: client,
+            provider_id: anna.id,
+            user_id: None,
+            name: "Walk-in".into(),
+            contacts: None,
+            notes: None,
+            created_at: now,
+        })
+        .await
+        .unwrap();
+    Calendar {
+        store,
+        providers: [anna.id, bob.id],
+        service: service.id,
+        client,
+    }
+}
+
+impl Calendar {
+    /// Books `[from, to)` as the occupied range (the service time sits inside).
+    async fn book(&self, provider: usize, from: &str, to: &str) -> Result<Uuid, StoreError> {
+        let id = Uuid::now_v7();
+        let (from, to) = (ts(from), ts(to));
+        let booking = NewBooking {
+            id,
+            provider_id: self.providers[provider],
+            service_id: self.service,
+            client_id: self.client,
+            starts_at: from,
+            ends_at: to,
+            occupied_from: from,
+            occupied_to: to,
+            status: BookingStatus::Confirmed,
+            note: None,
+            created_by: None,
+            idempotency_key: None,
+            created_at: ts("2027-01-01T10:00:00Z"),
+        };
+        self.store.insert_booking(&booking).await.map(|()| id)
+    }
+}
+
+async fn overlapping_active_bookings_are_refused(backend: Backend) {
+    let (_db, store) = open(backend).await;
+    let cal = calendar(store).await;
+    cal.book(0, "2027-03-01T09:00:00Z", "2027-03-01T10:00:00Z")
+        .await
+        .unwrap();
+    for (from, to) in [
+        ("2027-03-01T09:00:00Z", "2027-03-01T10:00:00Z"),
+        ("2027-03-01T09:30:00Z", "2027-03-01T10:30:00Z"),
+        ("2027-03-01T08:30:00Z", "2027-03-01T09:01:00Z"),
+        ("2027-03-01T09:15:00Z", "2027-03-01T09:45:00Z"),
+        ("2027-03-01T08:00:00Z", "2027-03-01T11:00:00Z"),
+    ] {
+        let result = cal.book(0, from, to).await;
+        assert!(
+            matches!(result, Err(StoreError::BookingOverlap)),
+            "{from}–{to}: {result:?}"
+        );
+    }
+    // Half-open ranges: touching is not overlapping.
+    cal.book(0, "2027-03-01T10:00:00Z", "2027-03-01T11:00:00Z")
+        .await
+        .unwrap();
+    cal.book(0, "2027-03-01T08:00:00Z", "2027-03-01T09:00:00Z")
+        .await
+        .unwrap();
+    // Another provider's calendar is independent.
+    cal.book(1, "2027-03-01T09:00:00Z", "2027-03-01T10:00:00Z")
+        .await
+        .unwrap();
+}
+
+async fn reactivating_into_a_taken_slot_is_refused(backend: Backend) {
+    let (_db, store) = open(backend).await;
+    let cal = calendar(store).await;
+    let now = ts("2027-01-02T00:00:00Z");
+    let first = cal
+        .book(0, "2027-03-01T09:00:00Z", "2027-03-01T10:00:00Z")
+        .await
+        .unwrap();
+    assert!(
+        cal.store
+            .set_booking_status(first, BookingStatus::Cancelled, None, now)
+            .await
+            .unwrap()
+    );
+    let second = cal
+        .book(0, "2027-03-01T09:30:00Z", "2027-03-01T10:30:00Z")
+        .await
+        .unwrap();
+    let revived = cal
+        .store
+        .set_booking_status(first, BookingStatus::Confirmed, None, now)
+        .await;
+    assert!(
+        matches!(revived, Err(StoreError::BookingOverlap)),
+        "{revived:?}"
+    );
+    // Status changes that keep a booking active do not collide with itself.
+    assert!(
+        cal.store
+            .set_booking_status(second, BookingStatus::Pending, None, now)
+            .await
+            .unwrap()
+    );
+    assert!(
+        cal.store
+            .set_booking_status(second, BookingStatus::Confirmed, None, now)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !cal.store
+            .set_booking_status(Uuid::now_v7(), BookingStatus::Cancelled, None, now)
+            .await
+            .unwrap()
+    );
+}
+
+async fn busy_lists_only_active_bookings_in_range(backend: Backend) {
+    let (_db, store) = open(backend).await;
+    let cal = calendar(store).await;
+    let now = ts("2027-01-02T00:00:00Z");
+    cal.book(0, "2027-03-01T09:00:00Z", "2027-03-01T10:00:00Z")
+        .await
+        .unwrap();
+    let cancelled = cal
+        .book(0, "2027-03-01T11:00:00Z", "2027-03-01T12:00:00Z")
+        .await
+        .unwrap();
+    cal.store
+        .set_booking_status(cancelled, BookingStatus::Cancelled, None, now)
+        .await
+        .unwrap();
+    cal.book(0, "2027-03-02T09:00:00Z", "2027-03-02T10:00:00Z")
+        .await
+        .unwrap();
+    cal.book(1, "2027-03-01T13:00:00Z", "2027-03-01T14:00:00Z")
+        .await
+        .unwrap();
+
+    let busy = cal
+        .store
+        .busy_between(
+            cal.providers[0],
+            ts("2027-03-01T00:00:00Z"),
+            ts("2027-03-02T00:00:00Z"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        busy,
+        vec![Busy {
+            start: ts("2027-03-01T09:00:00Z"),
+            end: ts("2027-03-01T10:00:00Z")
+        }]
+    );
+    // A range that only touches a booking's end does not include it.
+    let busy = cal
+        .store
+        .busy_between(
+            cal.providers[0],
+            ts("2027-03-01T10:00:00Z"),
+            ts("2027-03-01T11:00:00Z"),
+        )
+        .await
+        .unwrap();
+    assert!(busy.is_empty());
+}
