@@ -11,6 +11,9 @@ pub const DEFAULT_TELEGRAM_API_URL: &str = "https://api.telegram.org";
 pub const DEFAULT_BIND_ADDR: &str = "127.0.0.1:8080";
 pub const DEFAULT_INIT_DATA_MAX_AGE_SECS: u64 = 86_400;
 pub const DEFAULT_SESSION_TTL_DAYS: u64 = 30;
+pub const DEFAULT_CALENDAR_IDLE_SECS: u64 = 600;
+/// Far above the 500 simultaneous bookings of one slot the tests storm with.
+pub const DEFAULT_CALENDAR_QUEUE_LIMIT: u64 = 2048;
 
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -28,6 +31,10 @@ pub struct Config {
     pub dev_login: bool,
     pub init_data_max_age: Duration,
     pub session_ttl: Duration,
+    /// A provider calendar with no request for this long is stopped.
+    pub calendar_idle: Duration,
+    /// Requests queued per calendar before it answers 503 + Retry-After.
+    pub calendar_queue_limit: usize,
 }
 
 /// A Telegram bot token (`<bot id>:<secret>`). Never printed: `Debug` hides it.
@@ -36,14 +43,10 @@ pub struct BotToken(String);
 
 impl BotToken {
     pub fn parse(text: &str) -> Result<Self, String> {
-        let (id, secret) = text
-            .split_once(':')
-            .ok_or("expected <bot id>:<secret>, as BotFather gives it")?;
+        let (id, secret) = text.split_once(':').ok_or("expected <bot id>:<secret>, as BotFather gives it")?;
         let id_ok = !id.is_empty() && id.len() <= 20 && id.bytes().all(|b| b.is_ascii_digit());
-        let secret_ok = !secret.is_empty()
-            && secret
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        let secret_ok =
+            !secret.is_empty() && secret.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
         if !id_ok || !secret_ok {
             return Err("expected <bot id>:<secret>, as BotFather gives it".into());
         }
@@ -56,11 +59,7 @@ impl BotToken {
 
     /// The numeric bot id, the part before the colon.
     pub fn bot_id(&self) -> i64 {
-        self.0
-            .split(':')
-            .next()
-            .and_then(|id| id.parse().ok())
-            .unwrap_or_default()
+        self.0.split(':').next().and_then(|id| id.parse().ok()).unwrap_or_default()
     }
 }
 
@@ -90,9 +89,10 @@ impl Config {
     /// Reads the process environment, on top of `file` if given.
     pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
         let mut values = match file {
-            Some(path) => parse_file(&std::fs::read_to_string(path).map_err(|e| {
-                anyhow::anyhow!("cannot read config file {}: {e}", path.display())
-            })?)?,
+            Some(path) => parse_file(
+                &std::fs::read_to_string(path)
+                    .map_err(|e| anyhow::anyhow!("cannot read config file {}: {e}", path.display()))?,
+            )?,
             None => HashMap::new(),
         };
         for key in KEYS {
@@ -113,17 +113,13 @@ impl Config {
             }
         };
 
-        let database_url = get("DATABASE_URL")
-            .unwrap_or(DEFAULT_DATABASE_URL)
-            .to_owned();
+        let database_url = get("DATABASE_URL").unwrap_or(DEFAULT_DATABASE_URL).to_owned();
         check(
             "DATABASE_URL",
             if database_url.starts_with("sqlite:") || crate::store::is_postgres_url(&database_url) {
                 Ok(())
             } else {
-                Err(format!(
-                    "expected sqlite://PATH or postgres://…, got {database_url:?}"
-                ))
+                Err(format!("expected sqlite://PATH or postgres://…, got {database_url:?}"))
             },
         );
 
@@ -147,71 +143,51 @@ impl Config {
             }
         };
 
-        let telegram_api_url =
-            parse_url(get("TELEGRAM_API_URL").unwrap_or(DEFAULT_TELEGRAM_API_URL));
-        check(
-            "TELEGRAM_API_URL",
-            telegram_api_url.as_ref().map(drop).map_err(Clone::clone),
-        );
+        let telegram_api_url = parse_url(get("TELEGRAM_API_URL").unwrap_or(DEFAULT_TELEGRAM_API_URL));
+        check("TELEGRAM_API_URL", telegram_api_url.as_ref().map(drop).map_err(Clone::clone));
         let public_url = get("PUBLIC_URL").map(parse_url).transpose();
-        check(
-            "PUBLIC_URL",
-            public_url.as_ref().map(drop).map_err(Clone::clone),
-        );
+        check("PUBLIC_URL", public_url.as_ref().map(drop).map_err(Clone::clone));
 
         let bind_addr = get("BIND_ADDR")
             .unwrap_or(DEFAULT_BIND_ADDR)
             .parse::<SocketAddr>()
             .map_err(|_| "expected HOST:PORT with an IP address, e.g. 127.0.0.1:8080".to_owned());
-        check(
-            "BIND_ADDR",
-            bind_addr.as_ref().map(drop).map_err(Clone::clone),
-        );
+        check("BIND_ADDR", bind_addr.as_ref().map(drop).map_err(Clone::clone));
 
         let dev_login = parse_flag(get("DEV_LOGIN"));
-        check(
-            "DEV_LOGIN",
-            dev_login.as_ref().map(drop).map_err(Clone::clone),
-        );
+        check("DEV_LOGIN", dev_login.as_ref().map(drop).map_err(Clone::clone));
 
-        let init_data_max_age =
-            parse_seconds(get("INIT_DATA_MAX_AGE"), DEFAULT_INIT_DATA_MAX_AGE_SECS);
-        check(
-            "INIT_DATA_MAX_AGE",
-            init_data_max_age.as_ref().map(drop).map_err(Clone::clone),
-        );
+        let init_data_max_age = parse_seconds(get("INIT_DATA_MAX_AGE"), DEFAULT_INIT_DATA_MAX_AGE_SECS);
+        check("INIT_DATA_MAX_AGE", init_data_max_age.as_ref().map(drop).map_err(Clone::clone));
         let session_ttl_days = parse_seconds(get("SESSION_TTL_DAYS"), DEFAULT_SESSION_TTL_DAYS);
-        check(
-            "SESSION_TTL_DAYS",
-            session_ttl_days.as_ref().map(drop).map_err(Clone::clone),
-        );
+        check("SESSION_TTL_DAYS", session_ttl_days.as_ref().map(drop).map_err(Clone::clone));
 
-        match (
-            telegram_api_url,
-            public_url,
-            bind_addr,
-            dev_login,
-            init_data_max_age,
-            session_ttl_days,
-        ) {
-            (
-                Ok(telegram_api_url),
-                Ok(public_url),
-                Ok(bind_addr),
-                Ok(dev_login),
-                Ok(max_age),
-                Ok(ttl_days),
-            ) if problems.is_empty() => Ok(Config {
-                database_url,
-                redis_url,
-                telegram_bot_token,
-                telegram_api_url,
-                bind_addr,
-                public_url,
-                dev_login,
-                init_data_max_age: Duration::from_secs(max_age),
-                session_ttl: Duration::from_secs(ttl_days * 86_400),
-            }),
+        let calendar_idle = parse_seconds(get("CALENDAR_IDLE_SECS"), DEFAULT_CALENDAR_IDLE_SECS);
+        check("CALENDAR_IDLE_SECS", calendar_idle.as_ref().map(drop).map_err(Clone::clone));
+        let queue_limit = parse_seconds(get("CALENDAR_QUEUE_LIMIT"), DEFAULT_CALENDAR_QUEUE_LIMIT);
+        check("CALENDAR_QUEUE_LIMIT", queue_limit.as_ref().map(drop).map_err(Clone::clone));
+
+        match (telegram_api_url, public_url, bind_addr, dev_login, init_data_max_age, session_ttl_days) {
+            (Ok(telegram_api_url), Ok(public_url), Ok(bind_addr), Ok(dev_login), Ok(max_age), Ok(ttl_days))
+                if problems.is_empty() =>
+            {
+                let (Ok(calendar_idle), Ok(queue_limit)) = (calendar_idle, queue_limit) else {
+                    return Err(ConfigError(problems));
+                };
+                Ok(Config {
+                    database_url,
+                    redis_url,
+                    telegram_bot_token,
+                    telegram_api_url,
+                    bind_addr,
+                    public_url,
+                    dev_login,
+                    init_data_max_age: Duration::from_secs(max_age),
+                    session_ttl: Duration::from_secs(ttl_days * 86_400),
+                    calendar_idle: Duration::from_secs(calendar_idle),
+                    calendar_queue_limit: usize::try_from(queue_limit).unwrap_or(usize::MAX),
+                })
+            }
             _ => Err(ConfigError(problems)),
         }
     }
@@ -228,6 +204,8 @@ pub const KEYS: &[&str] = &[
     "DEV_LOGIN",
     "INIT_DATA_MAX_AGE",
     "SESSION_TTL_DAYS",
+    "CALENDAR_IDLE_SECS",
+    "CALENDAR_QUEUE_LIMIT",
 ];
 
 fn parse_url(text: &str) -> Result<Url, String> {
@@ -265,16 +243,12 @@ fn parse_file(text: &str) -> anyhow::Result<HashMap<String, String>> {
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let (key, value) = line.split_once('=').ok_or_else(|| {
-            anyhow::anyhow!("config file line {}: expected KEY=value", number + 1)
-        })?;
+        let (key, value) = line
+            .split_once('=')
+            .ok_or_else(|| anyhow::anyhow!("config file line {}: expected KEY=value", number + 1))?;
         let key = key.trim();
         if !KEYS.contains(&key) {
-            anyhow::bail!(
-                "config file line {}: unknown key {key:?} (known: {})",
-                number + 1,
-                KEYS.join(", ")
-            );
+            anyhow::bail!("config file line {}: unknown key {key:?} (known: {})", number + 1, KEYS.join(", "));
         }
         let value = value.trim().trim_matches('"');
         values.insert(key.to_owned(), value.to_owned());
@@ -287,12 +261,7 @@ mod tests {
     use super::*;
 
     fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        Config::from_values(
-            &pairs
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
-        )
+        Config::from_values(&pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect())
     }
 
     #[test]
@@ -317,13 +286,7 @@ mod tests {
         ])
         .unwrap_err();
         let text = error.to_string();
-        for key in [
-            "DATABASE_URL",
-            "BIND_ADDR",
-            "DEV_LOGIN",
-            "INIT_DATA_MAX_AGE",
-            "TELEGRAM_BOT_TOKEN",
-        ] {
+        for key in ["DATABASE_URL", "BIND_ADDR", "DEV_LOGIN", "INIT_DATA_MAX_AGE", "TELEGRAM_BOT_TOKEN"] {
             assert!(text.contains(key), "{key} missing from {text}");
         }
     }
@@ -338,8 +301,7 @@ mod tests {
 
     #[test]
     fn file_values_are_parsed_and_unknown_keys_refused() {
-        let values =
-            parse_file("# comment\nDEV_LOGIN=1\nBIND_ADDR = \"127.0.0.1:9000\"\n").unwrap();
+        let values = parse_file("# comment\nDEV_LOGIN=1\nBIND_ADDR = \"127.0.0.1:9000\"\n").unwrap();
         assert_eq!(values["DEV_LOGIN"], "1");
         assert_eq!(values["BIND_ADDR"], "127.0.0.1:9000");
         assert!(parse_file("DATABSE_URL=x").is_err());

@@ -5,4 +5,5 @@
 //! handed: every function takes "now" and the data it needs as arguments, so the
 //! rules can be tested exhaustively and reused by any adapter.
 
+pub mod calendar;
 pub mod domain;

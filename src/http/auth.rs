@@ -32,20 +32,14 @@ impl FromRequest for AuthUser {
             .and_then(|value| value.strip_prefix("Bearer "))
             .map(|token| token.trim().to_owned());
         Box::pin(async move {
-            let state =
-                state.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("AppState missing")))?;
-            let token = token.ok_or_else(|| {
-                ApiError::Unauthorized("sign in and send Authorization: Bearer <token>".into())
-            })?;
+            let state = state.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("AppState missing")))?;
+            let token =
+                token.ok_or_else(|| ApiError::Unauthorized("sign in and send Authorization: Bearer <token>".into()))?;
             let user = state
                 .store
                 .session_user(&token_hash(&token), Timestamp::now())
                 .await?
-                .ok_or_else(|| {
-                    ApiError::Unauthorized(
-                        "the session is invalid or expired; sign in again".into(),
-                    )
-                })?;
+                .ok_or_else(|| ApiError::Unauthorized("the session is invalid or expired; sign in again".into()))?;
             Ok(AuthUser(user))
         })
     }
@@ -60,8 +54,7 @@ fn token_hash(token: &str) -> Vec<u8> {
 /// 256 random bits, URL-safe: unguessable and opaque (it encodes nothing).
 fn new_token() -> Result<String, ApiError> {
     let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes)
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("no randomness: {e}")))?;
+    getrandom::fill(&mut bytes).map_err(|e| ApiError::Internal(anyhow::anyhow!("no randomness: {e}")))?;
     Ok(URL_SAFE_NO_PAD.encode(bytes))
 }
 
@@ -99,21 +92,20 @@ pub async fn telegram_sign_in(
     state: web::Data<AppState>,
     ValidJson(body): ValidJson<TelegramSignIn>,
 ) -> Result<HttpResponse, ApiError> {
-    let token = state.config.telegram_bot_token.as_ref().ok_or_else(|| {
-        ApiError::Unavailable("Telegram sign-in is not configured on this server".into())
-    })?;
+    let token = state
+        .config
+        .telegram_bot_token
+        .as_ref()
+        .ok_or_else(|| ApiError::Unavailable("Telegram sign-in is not configured on this server".into()))?;
     let freshness = Freshness {
         now: Timestamp::now().as_second(),
         max_age_secs: i64::try_from(state.config.init_data_max_age.as_secs()).unwrap_or(i64::MAX),
     };
-    let verified = init_data::verify_with_bot_token(&body.init_data, token.expose(), freshness)
-        .map_err(|error| {
-            tracing::warn!(target: "audit", %error, "telegram sign-in refused");
-            ApiError::Unauthorized(error.to_string())
-        })?;
-    let user = verified
-        .user
-        .ok_or_else(|| ApiError::Unauthorized("init data carries no user".into()))?;
+    let verified = init_data::verify_with_bot_token(&body.init_data, token.expose(), freshness).map_err(|error| {
+        tracing::warn!(target: "audit", %error, "telegram sign-in refused");
+        ApiError::Unauthorized(error.to_string())
+    })?;
+    let user = verified.user.ok_or_else(|| ApiError::Unauthorized("init data carries no user".into()))?;
     let profile = TelegramProfile {
         telegram_id: user.id,
         first_name: user.first_name,
@@ -136,10 +128,7 @@ pub async fn dev_sign_in(
         return Err(super::problem::not_found_fallback());
     }
     if body.telegram_id <= 0 {
-        return Err(ApiError::field(
-            "telegram_id",
-            "must be a positive Telegram user id",
-        ));
+        return Err(ApiError::field("telegram_id", "must be a positive Telegram user id"));
     }
     let profile = TelegramProfile {
         telegram_id: body.telegram_id,
@@ -152,32 +141,16 @@ pub async fn dev_sign_in(
     sign_in(&state, &profile, "dev").await
 }
 
-async fn sign_in(
-    state: &AppState,
-    profile: &TelegramProfile,
-    method: &str,
-) -> Result<HttpResponse, ApiError> {
+async fn sign_in(state: &AppState, profile: &TelegramProfile, method: &str) -> Result<HttpResponse, ApiError> {
     let now = Timestamp::now();
     let user = state.store.upsert_telegram_user(profile, now).await?;
     let token = new_token()?;
-    let ttl = SignedDuration::try_from(state.config.session_ttl)
-        .map_err(|e| ApiError::Internal(e.into()))?;
-    let expires_at = now
-        .checked_add(ttl)
-        .map_err(|e| ApiError::Internal(e.into()))?;
+    let ttl = SignedDuration::try_from(state.config.session_ttl).map_err(|e| ApiError::Internal(e.into()))?;
+    let expires_at = now.checked_add(ttl).map_err(|e| ApiError::Internal(e.into()))?;
     state
         .store
-        .create_session(&NewSession {
-            token_hash: token_hash(&token),
-            user_id: user.id,
-            created_at: now,
-            expires_at,
-        })
+        .create_session(&NewSession { token_hash: token_hash(&token), user_id: user.id, created_at: now, expires_at })
         .await?;
     tracing::info!(target: "audit", user = %user.id, method, "signed in");
-    Ok(HttpResponse::Ok().json(SignedIn {
-        token,
-        expires_at: expires_at.to_string(),
-        user: UserView::from(&user),
-    }))
+    Ok(HttpResponse::Ok().json(SignedIn { token, expires_at: expires_at.to_string(), user: UserView::from(&user) }))
 }

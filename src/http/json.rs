@@ -26,8 +26,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for ValidJson<T> {
             .and_then(|value| value.split(';').next())
             .is_some_and(|mime| {
                 let mime = mime.trim().to_ascii_lowercase();
-                mime == "application/json"
-                    || (mime.starts_with("application/") && mime.ends_with("+json"))
+                mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
             });
         let body = web::Bytes::from_request(req, payload);
         Box::pin(async move {
@@ -36,10 +35,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for ValidJson<T> {
                     "send the body as JSON with Content-Type: application/json".into(),
                 ));
             }
-            let bytes = body.await.map_err(|e| ApiError::BadRequest {
-                field: None,
-                detail: e.to_string(),
-            })?;
+            let bytes = body.await.map_err(|e| ApiError::BadRequest { field: None, detail: e.to_string() })?;
             if bytes.len() > MAX_BODY_BYTES {
                 return Err(ApiError::BadRequest {
                     field: None,
@@ -59,10 +55,7 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let inner = error.into_inner();
         let message = strip_position(&inner.to_string());
         if inner.is_syntax() || inner.is_eof() || inner.is_io() {
-            return ApiError::BadRequest {
-                field: None,
-                detail: format!("malformed JSON: {message}"),
-            };
+            return ApiError::BadRequest { field: None, detail: format!("malformed JSON: {message}") };
         }
         let field = field_of(&path, &message);
         ApiError::field(field, message)
@@ -79,9 +72,7 @@ fn field_of(path: &str, message: &str) -> String {
     match (named, path) {
         (Some(name), "." | "") => name.to_owned(),
         // serde_path_to_error already ends the path with an unknown field.
-        (Some(name), path) if path == name || path.ends_with(&format!(".{name}")) => {
-            path.to_owned()
-        }
+        (Some(name), path) if path == name || path.ends_with(&format!(".{name}")) => path.to_owned(),
         (Some(name), parent) => format!("{parent}.{name}"),
         (None, ".") => "body".to_owned(),
         (None, path) => path.to_owned(),
@@ -126,34 +117,19 @@ mod tests {
 
     #[test]
     fn names_the_field_for_every_kind_of_data_error() {
-        assert_eq!(
-            field(r#"{"name": 5, "items": []}"#).as_deref(),
-            Some("name")
-        );
+        assert_eq!(field(r#"{"name": 5, "items": []}"#).as_deref(), Some("name"));
         assert_eq!(field(r#"{"items": []}"#).as_deref(), Some("name"));
         assert_eq!(
             field(r#"{"name": "x", "items": [{"start": "09:00"}, {"start": "9"}]}"#).as_deref(),
             Some("items[1].start")
         );
-        assert_eq!(
-            field(r#"{"name": "x", "items": [{}]}"#).as_deref(),
-            Some("items[0].start")
-        );
-        assert_eq!(
-            field(r#"{"name": "x", "items": [], "extra": 1}"#).as_deref(),
-            Some("extra")
-        );
+        assert_eq!(field(r#"{"name": "x", "items": [{}]}"#).as_deref(), Some("items[0].start"));
+        assert_eq!(field(r#"{"name": "x", "items": [], "extra": 1}"#).as_deref(), Some("extra"));
     }
 
     #[test]
     fn syntax_errors_are_bad_requests() {
-        assert!(matches!(
-            parse::<Outer>(b"{\"name\": "),
-            Err(ApiError::BadRequest { .. })
-        ));
-        assert!(matches!(
-            parse::<Outer>(b"not json"),
-            Err(ApiError::BadRequest { .. })
-        ));
+        assert!(matches!(parse::<Outer>(b"{\"name\": "), Err(ApiError::BadRequest { .. })));
+        assert!(matches!(parse::<Outer>(b"not json"), Err(ApiError::BadRequest { .. })));
     }
 }

@@ -39,10 +39,7 @@ pub async fn patch_me(
     ValidJson(patch): ValidJson<MePatch>,
 ) -> Result<HttpResponse, ApiError> {
     let changes = UserChanges {
-        first_name: patch
-            .first_name
-            .map(|name| validate::text("first_name", &name, 64, false))
-            .transpose()?,
+        first_name: patch.first_name.map(|name| validate::text("first_name", &name, 64, false)).transpose()?,
         last_name: patch
             .last_name
             .map(|name| validate::optional_text("last_name", name.as_deref(), 64, false))

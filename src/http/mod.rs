@@ -2,6 +2,8 @@
 //! errors, metrics and the OpenAPI document.
 
 pub mod auth;
+mod bookings;
+mod clients;
 mod json;
 mod me;
 pub mod metrics;
@@ -9,6 +11,7 @@ mod openapi;
 mod ops;
 mod problem;
 mod provider;
+mod provider_bookings;
 mod public;
 mod schedule;
 mod services;
@@ -18,6 +21,7 @@ mod views;
 use std::sync::Arc;
 
 use actix_web::web;
+use actors::calendar::Calendars;
 use metrics_exporter_prometheus::PrometheusHandle;
 
 pub use json::ValidJson;
@@ -29,6 +33,7 @@ use crate::{config::Config, store::Store};
 /// What every handler may reach.
 pub struct AppState {
     pub store: Arc<dyn Store>,
+    pub calendars: Calendars,
     pub config: Arc<Config>,
     pub metrics: PrometheusHandle,
 }
@@ -41,11 +46,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/api/openapi.json", web::get().to(ops::openapi))
         .route("/api/auth/telegram", web::post().to(auth::telegram_sign_in))
         .route("/api/auth/dev", web::post().to(auth::dev_sign_in))
-        .service(
-            web::resource("/api/me")
-                .route(web::get().to(me::get_me))
-                .route(web::patch().to(me::patch_me)),
-        )
+        .service(web::resource("/api/me").route(web::get().to(me::get_me)).route(web::patch().to(me::patch_me)))
         .service(
             web::resource("/api/provider")
                 .route(web::get().to(provider::get_provider))
@@ -66,12 +67,28 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(schedule::get_schedule))
                 .route(web::put().to(schedule::put_schedule)),
         )
-        .route(
-            "/api/providers/{slug}",
-            web::get().to(public::get_public_provider),
+        .service(
+            web::resource("/api/bookings")
+                .route(web::get().to(bookings::my_bookings))
+                .route(web::post().to(bookings::create_booking)),
         )
-        .route(
-            "/api/providers/{slug}/slots",
-            web::get().to(public::get_slots),
-        );
+        .route("/api/bookings/{id}/cancel", web::post().to(bookings::cancel_my_booking))
+        .route("/api/bookings/{id}/reschedule", web::post().to(bookings::reschedule_my_booking))
+        .route("/api/provider/bookings", web::get().to(provider_bookings::list))
+        // Before the generic `{action}` route, which would otherwise match it.
+        .route("/api/provider/bookings/{id}/reschedule", web::post().to(provider_bookings::reschedule))
+        .route("/api/provider/bookings/{id}/{action}", web::post().to(provider_bookings::act))
+        .service(
+            web::resource("/api/provider/clients")
+                .route(web::get().to(clients::list))
+                .route(web::post().to(clients::add)),
+        )
+        .service(
+            web::resource("/api/provider/clients/{id}")
+                .route(web::get().to(clients::get))
+                .route(web::patch().to(clients::patch))
+                .route(web::delete().to(clients::delete)),
+        )
+        .route("/api/providers/{slug}", web::get().to(public::get_public_provider))
+        .route("/api/providers/{slug}/slots", web::get().to(public::get_slots));
 }

@@ -5,7 +5,7 @@ use utoipa::{
     openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
 };
 
-use super::{auth, me, ops, provider, public, schedule, services};
+use super::{auth, bookings, clients, me, ops, provider, provider_bookings, public, schedule, services};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -17,6 +17,9 @@ use super::{auth, me, ops, provider, public, schedule, services};
         services::list_services, services::add_service, services::patch_service, services::retire_service,
         schedule::put_schedule, schedule::get_schedule,
         public::get_public_provider, public::get_slots,
+        bookings::create_booking, bookings::my_bookings, bookings::cancel_my_booking, bookings::reschedule_my_booking,
+        provider_bookings::list, provider_bookings::act, provider_bookings::reschedule,
+        clients::list, clients::add, clients::get, clients::patch, clients::delete,
         ops::healthz, ops::readyz, ops::metrics, ops::openapi,
     ),
     modifiers(&BearerAuth),

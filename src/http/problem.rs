@@ -5,11 +5,17 @@ use actix_web::{
     HttpResponse, ResponseError,
     http::{StatusCode, header},
 };
-use actors::domain::FieldError;
+use actors::{
+    calendar::CalendarError,
+    domain::{FieldError, TransitionError},
+};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::store::StoreError;
+
+/// What 503 answers suggest: calendars restart and drain within a second.
+const RETRY_AFTER_SECS: u32 = 1;
 
 /// The body of every error response.
 #[derive(Debug, Serialize, ToSchema)]
@@ -33,10 +39,7 @@ pub enum ApiError {
     Validation(FieldError),
     /// Input that cannot be read at all: malformed JSON, wrong content type (400).
     #[error("{detail}")]
-    BadRequest {
-        field: Option<String>,
-        detail: String,
-    },
+    BadRequest { field: Option<String>, detail: String },
     #[error("{0}")]
     UnsupportedMediaType(String),
     #[error("{0}")]
@@ -45,17 +48,20 @@ pub enum ApiError {
     NotFound(String),
     /// The request conflicts with the current state (409), e.g. a slug in use.
     #[error("{detail}")]
-    Conflict {
-        kind: &'static str,
-        field: Option<String>,
-        detail: String,
-    },
+    Conflict { kind: &'static str, field: Option<String>, detail: String },
     /// The caller must create their provider profile first.
     #[error("create your provider profile first (PUT /api/provider)")]
     NoProviderProfile,
+    /// Well-formed input that breaks a booking rule (422), e.g. a time that
+    /// is not offered or a cut-off that passed.
+    #[error("{detail}")]
+    Rule { kind: &'static str, field: Option<String>, detail: String },
     /// A dependency or feature is not available right now (503).
     #[error("{0}")]
     Unavailable(String),
+    /// Too busy right now; retry after the given seconds (503 + Retry-After).
+    #[error("{0}")]
+    Overloaded(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -78,7 +84,9 @@ impl ApiError {
             ApiError::NotFound(_) => "not-found",
             ApiError::Conflict { kind, .. } => kind,
             ApiError::NoProviderProfile => "no-provider-profile",
+            ApiError::Rule { kind, .. } => kind,
             ApiError::Unavailable(_) => "unavailable",
+            ApiError::Overloaded(_) => "overloaded",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -92,7 +100,8 @@ impl ApiError {
             ApiError::NotFound(_) => "Not found",
             ApiError::Conflict { .. } => "Conflict",
             ApiError::NoProviderProfile => "No provider profile",
-            ApiError::Unavailable(_) => "Service unavailable",
+            ApiError::Rule { .. } => "Not allowed by the booking rules",
+            ApiError::Unavailable(_) | ApiError::Overloaded(_) => "Service unavailable",
             ApiError::Internal(_) => "Internal error",
         }
     }
@@ -100,7 +109,9 @@ impl ApiError {
     fn field_name(&self) -> Option<String> {
         match self {
             ApiError::Validation(error) => Some(error.field.clone()),
-            ApiError::BadRequest { field, .. } | ApiError::Conflict { field, .. } => field.clone(),
+            ApiError::BadRequest { field, .. } | ApiError::Conflict { field, .. } | ApiError::Rule { field, .. } => {
+                field.clone()
+            }
             _ => None,
         }
     }
@@ -120,12 +131,40 @@ impl From<StoreError> for ApiError {
                 field: Some("slug".into()),
                 detail: "this slug is already used by another provider".into(),
             },
-            StoreError::BookingOverlap => ApiError::Conflict {
+            StoreError::BookingOverlap | StoreError::DuplicateIdempotencyKey => ApiError::Conflict {
                 kind: "slot-taken",
                 field: Some("start".into()),
                 detail: "this time was just taken".into(),
             },
             other => ApiError::Internal(other.into()),
+        }
+    }
+}
+
+impl From<CalendarError> for ApiError {
+    fn from(error: CalendarError) -> Self {
+        let detail = error.to_string();
+        match error {
+            CalendarError::NotFound(what) => ApiError::not_found(what),
+            CalendarError::NotBookable(_) => {
+                ApiError::Rule { kind: "not-bookable", field: Some("start".into()), detail }
+            }
+            CalendarError::SlotTaken => ApiError::Conflict { kind: "slot-taken", field: Some("start".into()), detail },
+            CalendarError::IdempotencyKeyReused => {
+                ApiError::Rule { kind: "idempotency-key-reused", field: Some("Idempotency-Key".into()), detail }
+            }
+            CalendarError::Transition(TransitionError::NotYours) => ApiError::not_found("booking"),
+            CalendarError::Transition(TransitionError::WrongStatus(..)) => {
+                ApiError::Conflict { kind: "invalid-status", field: None, detail }
+            }
+            CalendarError::Transition(TransitionError::PastCutoff(_)) => {
+                ApiError::Rule { kind: "past-cutoff", field: None, detail }
+            }
+            CalendarError::Transition(TransitionError::NotStarted) => {
+                ApiError::Rule { kind: "not-started", field: None, detail }
+            }
+            CalendarError::Overloaded => ApiError::Overloaded(detail),
+            CalendarError::Unavailable(_) => ApiError::Unavailable(detail),
         }
     }
 }
@@ -140,7 +179,8 @@ impl ResponseError for ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::NoProviderProfile => StatusCode::NOT_FOUND,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Rule { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Unavailable(_) | ApiError::Overloaded(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -163,12 +203,16 @@ impl ResponseError for ApiError {
             field: self.field_name(),
         };
         let mut response = HttpResponse::build(status);
-        if matches!(self, ApiError::Unauthorized(_)) {
-            response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        match self {
+            ApiError::Unauthorized(_) => {
+                response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+            }
+            ApiError::Unavailable(_) | ApiError::Overloaded(_) => {
+                response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECS.to_string()));
+            }
+            _ => {}
         }
-        response
-            .content_type("application/problem+json")
-            .json(problem)
+        response.content_type("application/problem+json").json(problem)
     }
 }
 

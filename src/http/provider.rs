@@ -42,11 +42,7 @@ pub struct ProviderInput {
 
 /// The caller's provider profile, or the problem telling them to create one.
 pub async fn my_provider(state: &AppState, user_id: uuid::Uuid) -> Result<Provider, ApiError> {
-    state
-        .store
-        .provider_of_user(user_id)
-        .await?
-        .ok_or(ApiError::NoProviderProfile)
+    state.store.provider_of_user(user_id).await?.ok_or(ApiError::NoProviderProfile)
 }
 
 /// Create or update my provider profile.
@@ -65,34 +61,23 @@ pub async fn put_provider(
         min_notice_min: input.min_notice_min.unwrap_or(base.min_notice_min),
         horizon_days: input.horizon_days.unwrap_or(base.horizon_days),
         cancel_cutoff_min: input.cancel_cutoff_min.unwrap_or(base.cancel_cutoff_min),
-        requires_confirmation: input
-            .requires_confirmation
-            .unwrap_or(base.requires_confirmation),
-        reminder_offsets_min: input
-            .reminder_offsets_min
-            .unwrap_or(base.reminder_offsets_min),
+        requires_confirmation: input.requires_confirmation.unwrap_or(base.requires_confirmation),
+        reminder_offsets_min: input.reminder_offsets_min.unwrap_or(base.reminder_offsets_min),
     };
     rules.validate()?;
     validate_slug(&input.slug).map_err(|message| ApiError::field("slug", message))?;
-    let time_zone = ProviderTimeZone::parse(input.timezone.trim())
-        .map_err(|message| ApiError::field("timezone", message))?;
+    let time_zone =
+        ProviderTimeZone::parse(input.timezone.trim()).map_err(|message| ApiError::field("timezone", message))?;
     let profile = ProviderProfile {
         slug: input.slug,
         display_name: validate::text("display_name", &input.display_name, 100, false)?,
-        business_name: validate::optional_text(
-            "business_name",
-            input.business_name.as_deref(),
-            100,
-            false,
-        )?,
+        business_name: validate::optional_text("business_name", input.business_name.as_deref(), 100, false)?,
         contacts: validate::optional_text("contacts", input.contacts.as_deref(), 500, true)?,
         timezone: time_zone.name().to_owned(),
         rules,
     };
-    let provider = state
-        .store
-        .upsert_provider(user.id, &profile, Timestamp::now())
-        .await?;
+    let provider = state.store.upsert_provider(user.id, &profile, Timestamp::now()).await?;
+    state.calendars.refresh(provider.id).await;
     Ok(HttpResponse::Ok().json(ProviderView::from(&provider)))
 }
 
@@ -100,10 +85,7 @@ pub async fn put_provider(
 #[utoipa::path(get, path = "/api/provider", tag = "provider", security(("bearer" = [])),
     responses((status = 200, body = ProviderView), (status = 401, body = super::Problem),
         (status = 404, description = "no provider profile yet", body = super::Problem)))]
-pub async fn get_provider(
-    state: web::Data<AppState>,
-    AuthUser(user): AuthUser,
-) -> Result<HttpResponse, ApiError> {
+pub async fn get_provider(state: web::Data<AppState>, AuthUser(user): AuthUser) -> Result<HttpResponse, ApiError> {
     let provider = my_provider(&state, user.id).await?;
     Ok(HttpResponse::Ok().json(ProviderView::from(&provider)))
 }

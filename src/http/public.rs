@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use actors::domain::{ProviderTimeZone, SlotCalendar, TimeOfDay, free_slots};
-use jiff::{SignedDuration, Timestamp, ToSpan, civil::Date};
+use actors::{calendar::GetSlots, domain::ProviderTimeZone};
+use jiff::{Timestamp, ToSpan, civil::Date};
 use uuid::Uuid;
 
 use super::{
@@ -20,14 +20,10 @@ pub const MAX_SLOT_RANGE_DAYS: i64 = 62;
 const DEFAULT_RANGE_DAYS: i64 = 6;
 
 async fn provider_by_slug(state: &AppState, slug: &str) -> Result<Provider, ApiError> {
-    state
-        .store
-        .provider_by_slug(slug)
-        .await?
-        .ok_or_else(|| ApiError::not_found("provider"))
+    state.store.provider_by_slug(slug).await?.ok_or_else(|| ApiError::not_found("provider"))
 }
 
-fn time_zone(provider: &Provider) -> Result<ProviderTimeZone, ApiError> {
+pub fn time_zone(provider: &Provider) -> Result<ProviderTimeZone, ApiError> {
     ProviderTimeZone::parse(&provider.profile.timezone)
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored time zone is invalid: {e}")))
 }
@@ -58,21 +54,18 @@ pub async fn get_public_provider(
 
 /// The query string as a map; a parameter given twice is refused, since
 /// which one we would use is a guess.
-fn query_params(req: &HttpRequest) -> Result<HashMap<String, String>, ApiError> {
+pub fn query_params(req: &HttpRequest) -> Result<HashMap<String, String>, ApiError> {
     let mut params = HashMap::new();
     for (key, value) in url::form_urlencoded::parse(req.query_string().as_bytes()) {
         if params.insert(key.to_string(), value.into_owned()).is_some() {
             let detail = format!("{key} is given twice");
-            return Err(ApiError::BadRequest {
-                field: Some(key.into_owned()),
-                detail,
-            });
+            return Err(ApiError::BadRequest { field: Some(key.into_owned()), detail });
         }
     }
     Ok(params)
 }
 
-fn parse_date(field: &str, text: &str) -> Result<Date, ApiError> {
+pub fn parse_date(field: &str, text: &str) -> Result<Date, ApiError> {
     let well_formed = text.len() == 10 && text.as_bytes()[4] == b'-' && text.as_bytes()[7] == b'-';
     well_formed
         .then(|| text.parse::<Date>().ok())
@@ -92,12 +85,9 @@ pub async fn get_slots(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let params = query_params(&req)?;
-    let service_id = params.get("service").ok_or_else(|| {
-        ApiError::field(
-            "service",
-            "required: the id of one of the provider's services",
-        )
-    })?;
+    let service_id = params
+        .get("service")
+        .ok_or_else(|| ApiError::field("service", "required: the id of one of the provider's services"))?;
     let service_id = Uuid::parse_str(service_id)
         .map_err(|_| ApiError::field("service", format!("{service_id:?} is not a service id")))?;
 
@@ -116,45 +106,14 @@ pub async fn get_slots(
         return Err(ApiError::field("to", "must not be before from"));
     }
     if (to - from).get_days() > MAX_SLOT_RANGE_DAYS as i32 {
-        return Err(ApiError::field(
-            "to",
-            format!("at most {MAX_SLOT_RANGE_DAYS} days after from"),
-        ));
+        return Err(ApiError::field("to", format!("at most {MAX_SLOT_RANGE_DAYS} days after from")));
     }
 
-    let service = state
-        .store
-        .service(provider.id, service_id)
-        .await?
-        .filter(|s| s.active)
-        .ok_or_else(|| ApiError::not_found("service"))?;
-    let schedule = state.store.schedule(provider.id).await?;
-
-    // Bookings whose buffers reach into the range matter too: a day either
-    // side covers the longest buffer.
-    let day = SignedDuration::from_hours(24);
-    let range_start = tz
-        .resolve(TimeOfDay::MIDNIGHT.on(from))
-        .and_then(|t| t.checked_sub(day).ok())
-        .unwrap_or(Timestamp::MIN);
-    let range_end = tz
-        .resolve(TimeOfDay::END_OF_DAY.on(to))
-        .and_then(|t| t.checked_add(day).ok())
-        .unwrap_or(Timestamp::MAX);
-    let busy = state
-        .store
-        .busy_between(provider.id, range_start, range_end)
-        .await?;
-
-    let calendar = SlotCalendar {
-        time_zone: &tz,
-        schedule: &schedule,
-        rules: &provider.profile.rules,
-    };
-    let slots = free_slots(calendar, service.fields.timing, &busy, from, to, now);
+    // Answered from the provider's calendar actor, in memory.
+    let slots = state.calendars.send(provider.id, GetSlots { service_id, from, to, now }).await?;
     Ok(HttpResponse::Ok().json(SlotsView {
         provider: provider.profile.slug.clone(),
-        service: service.id,
+        service: service_id,
         timezone: tz.name().to_owned(),
         from: from.to_string(),
         to: to.to_string(),

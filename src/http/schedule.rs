@@ -6,9 +6,7 @@ use jiff::civil::Date;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::{
-    ApiError, AppState, ValidJson, auth::AuthUser, provider::my_provider, views::ScheduleView,
-};
+use super::{ApiError, AppState, ValidJson, auth::AuthUser, provider::my_provider, views::ScheduleView};
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -56,13 +54,7 @@ fn to_schedule(input: ScheduleInput) -> Result<Schedule, ApiError> {
     let weekly: Vec<WeeklyInterval> = input
         .weekly
         .iter()
-        .map(|w| WeeklyInterval {
-            weekday: w.weekday,
-            interval: LocalInterval {
-                start: w.start,
-                end: w.end,
-            },
-        })
+        .map(|w| WeeklyInterval { weekday: w.weekday, interval: LocalInterval { start: w.start, end: w.end } })
         .collect();
     let mut overrides = Vec::with_capacity(input.overrides.len());
     for (i, item) in input.overrides.into_iter().enumerate() {
@@ -70,17 +62,11 @@ fn to_schedule(input: ScheduleInput) -> Result<Schedule, ApiError> {
             .intervals
             .unwrap_or_default()
             .iter()
-            .map(|iv| LocalInterval {
-                start: iv.start,
-                end: iv.end,
-            })
+            .map(|iv| LocalInterval { start: iv.start, end: iv.end })
             .collect();
         match (item.closed, intervals.is_empty()) {
             (true, false) => {
-                return Err(ApiError::field(
-                    format!("overrides[{i}].intervals"),
-                    "a closed day has no intervals",
-                ));
+                return Err(ApiError::field(format!("overrides[{i}].intervals"), "a closed day has no intervals"));
             }
             (false, true) => {
                 return Err(ApiError::field(
@@ -88,10 +74,7 @@ fn to_schedule(input: ScheduleInput) -> Result<Schedule, ApiError> {
                     "give the day's intervals, or set closed: true for a day off",
                 ));
             }
-            _ => overrides.push(DateOverride {
-                date: item.date,
-                intervals,
-            }),
+            _ => overrides.push(DateOverride { date: item.date, intervals }),
         }
     }
     Ok(Schedule::new(&weekly, &overrides)?)
@@ -109,16 +92,14 @@ pub async fn put_schedule(
     let provider = my_provider(&state, user.id).await?;
     let schedule = to_schedule(input)?;
     state.store.replace_schedule(provider.id, &schedule).await?;
+    state.calendars.refresh(provider.id).await;
     Ok(HttpResponse::Ok().json(ScheduleView::from(&schedule)))
 }
 
 /// My schedule.
 #[utoipa::path(get, path = "/api/provider/schedule", tag = "provider", security(("bearer" = [])),
     responses((status = 200, body = ScheduleView), (status = 401, body = super::Problem), (status = 404, body = super::Problem)))]
-pub async fn get_schedule(
-    state: web::Data<AppState>,
-    AuthUser(user): AuthUser,
-) -> Result<HttpResponse, ApiError> {
+pub async fn get_schedule(state: web::Data<AppState>, AuthUser(user): AuthUser) -> Result<HttpResponse, ApiError> {
     let provider = my_provider(&state, user.id).await?;
     let schedule = state.store.schedule(provider.id).await?;
     Ok(HttpResponse::Ok().json(ScheduleView::from(&schedule)))

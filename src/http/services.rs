@@ -7,10 +7,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{
-    ApiError, AppState, ValidJson, auth::AuthUser, provider::my_provider, validate,
-    views::ServiceView,
-};
+use super::{ApiError, AppState, ValidJson, auth::AuthUser, provider::my_provider, validate, views::ServiceView};
 use crate::store::ServiceFields;
 
 /// Largest price accepted, in minor units: far above any appointment.
@@ -61,31 +58,18 @@ fn validated(fields: ServiceFields) -> Result<ServiceFields, ApiError> {
             Some(code.to_ascii_uppercase())
         }
         Some(code) => {
-            return Err(ApiError::field(
-                "currency",
-                format!("{code:?} is not an ISO 4217 code like EUR"),
-            ));
+            return Err(ApiError::field("currency", format!("{code:?} is not an ISO 4217 code like EUR")));
         }
     };
     if let Some(price) = fields.price_minor {
         if !(0..=MAX_PRICE_MINOR).contains(&price) {
-            return Err(ApiError::field(
-                "price_minor",
-                format!("must be between 0 and {MAX_PRICE_MINOR}"),
-            ));
+            return Err(ApiError::field("price_minor", format!("must be between 0 and {MAX_PRICE_MINOR}")));
         }
         if currency.is_none() {
-            return Err(ApiError::field(
-                "currency",
-                "required when price_minor is set",
-            ));
+            return Err(ApiError::field("currency", "required when price_minor is set"));
         }
     }
-    Ok(ServiceFields {
-        name,
-        currency,
-        ..fields
-    })
+    Ok(ServiceFields { name, currency, ..fields })
 }
 
 fn parse_id(id: &str) -> Result<Uuid, ApiError> {
@@ -95,10 +79,7 @@ fn parse_id(id: &str) -> Result<Uuid, ApiError> {
 /// My services, retired ones included.
 #[utoipa::path(get, path = "/api/provider/services", tag = "provider", security(("bearer" = [])),
     responses((status = 200, body = [ServiceView]), (status = 401, body = super::Problem), (status = 404, body = super::Problem)))]
-pub async fn list_services(
-    state: web::Data<AppState>,
-    AuthUser(user): AuthUser,
-) -> Result<HttpResponse, ApiError> {
+pub async fn list_services(state: web::Data<AppState>, AuthUser(user): AuthUser) -> Result<HttpResponse, ApiError> {
     let provider = my_provider(&state, user.id).await?;
     let services = state.store.services(provider.id, true).await?;
     Ok(HttpResponse::Ok().json(services.iter().map(ServiceView::from).collect::<Vec<_>>()))
@@ -124,10 +105,8 @@ pub async fn add_service(
         price_minor: input.price_minor,
         currency: input.currency,
     })?;
-    let service = state
-        .store
-        .insert_service(provider.id, &fields, Timestamp::now())
-        .await?;
+    let service = state.store.insert_service(provider.id, &fields, Timestamp::now()).await?;
+    state.calendars.refresh(provider.id).await;
     Ok(HttpResponse::Created().json(ServiceView::from(&service)))
 }
 
@@ -144,19 +123,13 @@ pub async fn patch_service(
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&path)?;
     let provider = my_provider(&state, user.id).await?;
-    let current = state
-        .store
-        .service(provider.id, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("service"))?;
+    let current = state.store.service(provider.id, id).await?.ok_or_else(|| ApiError::not_found("service"))?;
     let f = current.fields;
     let fields = validated(ServiceFields {
         name: patch.name.unwrap_or(f.name),
         timing: ServiceTiming {
             duration_min: patch.duration_min.unwrap_or(f.timing.duration_min),
-            buffer_before_min: patch
-                .buffer_before_min
-                .unwrap_or(f.timing.buffer_before_min),
+            buffer_before_min: patch.buffer_before_min.unwrap_or(f.timing.buffer_before_min),
             buffer_after_min: patch.buffer_after_min.unwrap_or(f.timing.buffer_after_min),
         },
         price_minor: patch.price_minor.unwrap_or(f.price_minor),
@@ -167,6 +140,7 @@ pub async fn patch_service(
         .update_service(provider.id, id, &fields, Timestamp::now())
         .await?
         .ok_or_else(|| ApiError::not_found("service"))?;
+    state.calendars.refresh(provider.id).await;
     Ok(HttpResponse::Ok().json(ServiceView::from(&service)))
 }
 
@@ -181,12 +155,9 @@ pub async fn retire_service(
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&path)?;
     let provider = my_provider(&state, user.id).await?;
-    if !state
-        .store
-        .retire_service(provider.id, id, Timestamp::now())
-        .await?
-    {
+    if !state.store.retire_service(provider.id, id, Timestamp::now()).await? {
         return Err(ApiError::not_found("service"));
     }
+    state.calendars.refresh(provider.id).await;
     Ok(HttpResponse::NoContent().finish())
 }

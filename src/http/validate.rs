@@ -4,28 +4,17 @@ use actors::domain::FieldError;
 
 /// A required text: trimmed, not empty, at most `max_chars` characters, no
 /// control characters (line breaks only where `multiline`).
-pub fn text(
-    field: &str,
-    value: &str,
-    max_chars: usize,
-    multiline: bool,
-) -> Result<String, FieldError> {
+pub fn text(field: &str, value: &str, max_chars: usize, multiline: bool) -> Result<String, FieldError> {
     let value = value.trim();
     if value.is_empty() {
         return Err(FieldError::new(field, "must not be empty"));
     }
     if value.chars().count() > max_chars {
-        return Err(FieldError::new(
-            field,
-            format!("at most {max_chars} characters"),
-        ));
+        return Err(FieldError::new(field, format!("at most {max_chars} characters")));
     }
     let allowed_control = |c: char| multiline && (c == '\n' || c == '\r' || c == '\t');
     if value.chars().any(|c| c.is_control() && !allowed_control(c)) {
-        return Err(FieldError::new(
-            field,
-            "must not contain control characters",
-        ));
+        return Err(FieldError::new(field, "must not contain control characters"));
     }
     Ok(value.to_owned())
 }
@@ -49,16 +38,11 @@ pub fn language_code(field: &str, value: Option<&str>) -> Result<Option<String>,
         return Ok(None);
     };
     let mut parts = value.split('-');
-    let primary_ok = parts
-        .next()
-        .is_some_and(|p| (2..=3).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphabetic()));
-    let rest_ok =
-        parts.all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()));
+    let primary_ok =
+        parts.next().is_some_and(|p| (2..=3).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphabetic()));
+    let rest_ok = parts.all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()));
     if !primary_ok || !rest_ok || value.len() > 35 {
-        return Err(FieldError::new(
-            field,
-            format!("{value:?} is not a language code like en or pt-br"),
-        ));
+        return Err(FieldError::new(field, format!("{value:?} is not a language code like en or pt-br")));
     }
     Ok(Some(value.to_ascii_lowercase()))
 }
@@ -90,14 +74,8 @@ mod tests {
 
     #[test]
     fn language_codes() {
-        assert_eq!(
-            language_code("l", Some("EN")).unwrap().as_deref(),
-            Some("en")
-        );
-        assert_eq!(
-            language_code("l", Some("pt-BR")).unwrap().as_deref(),
-            Some("pt-br")
-        );
+        assert_eq!(language_code("l", Some("EN")).unwrap().as_deref(), Some("en"));
+        assert_eq!(language_code("l", Some("pt-BR")).unwrap().as_deref(), Some("pt-br"));
         assert!(language_code("l", Some("english!")).is_err());
         assert!(language_code("l", Some("e")).is_err());
     }

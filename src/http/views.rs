@@ -5,7 +5,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::store::{Provider, Service, User};
+use crate::store::{BookingDetails, Client, Provider, Service, User};
 
 #[derive(Serialize, ToSchema)]
 pub struct UserView {
@@ -192,10 +192,7 @@ impl From<&Schedule> for ScheduleView {
                     intervals: o
                         .intervals
                         .iter()
-                        .map(|i| IntervalView {
-                            start: i.start.to_string(),
-                            end: i.end.to_string(),
-                        })
+                        .map(|i| IntervalView { start: i.start.to_string(), end: i.end.to_string() })
                         .collect(),
                 })
                 .collect(),
@@ -223,9 +220,89 @@ pub struct SlotsView {
 
 impl SlotView {
     pub fn new(time_zone: &ProviderTimeZone, slot: &actors::domain::Slot) -> Self {
-        SlotView {
-            start: time_zone.format(slot.start),
-            end: time_zone.format(slot.end),
+        SlotView { start: time_zone.format(slot.start), end: time_zone.format(slot.end) }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct NamedRef {
+    pub id: Uuid,
+    pub name: String,
+}
+
+/// A booking, with times in the provider's time zone.
+#[derive(Serialize, ToSchema)]
+pub struct BookingView {
+    pub id: Uuid,
+    /// The provider's slug.
+    pub provider: String,
+    pub provider_name: String,
+    pub timezone: String,
+    pub service: NamedRef,
+    pub client: NamedRef,
+    /// RFC 3339 with the provider's offset.
+    pub start: String,
+    pub end: String,
+    /// `pending`, `confirmed`, `cancelled`, `completed` or `no_show`.
+    pub status: String,
+    pub note: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<&BookingDetails> for BookingView {
+    fn from(details: &BookingDetails) -> Self {
+        let b = &details.booking;
+        let format = |at: jiff::Timestamp| match ProviderTimeZone::parse(&details.timezone) {
+            Ok(tz) => tz.format(at),
+            Err(_) => at.to_string(),
+        };
+        BookingView {
+            id: b.id,
+            provider: details.provider_slug.clone(),
+            provider_name: details.provider_name.clone(),
+            timezone: details.timezone.clone(),
+            service: NamedRef { id: b.service_id, name: details.service_name.clone() },
+            client: NamedRef { id: b.client_id, name: details.client_name.clone() },
+            start: format(b.start),
+            end: format(b.end),
+            status: b.status.as_str().to_owned(),
+            note: b.note.clone(),
+            created_at: b.created_at.to_string(),
+            updated_at: b.updated_at.to_string(),
         }
     }
+}
+
+/// An entry of the provider's client book.
+#[derive(Serialize, ToSchema)]
+pub struct ClientView {
+    pub id: Uuid,
+    pub name: String,
+    pub contacts: Option<String>,
+    pub notes: Option<String>,
+    /// Whether the client is a Telegram user who booked through the app.
+    pub linked_to_telegram: bool,
+    pub created_at: String,
+}
+
+impl From<&Client> for ClientView {
+    fn from(client: &Client) -> Self {
+        ClientView {
+            id: client.id,
+            name: client.fields.name.clone(),
+            contacts: client.fields.contacts.clone(),
+            notes: client.fields.notes.clone(),
+            linked_to_telegram: client.user_id.is_some(),
+            created_at: client.created_at.to_string(),
+        }
+    }
+}
+
+/// One client with their visit history, newest first.
+#[derive(Serialize, ToSchema)]
+pub struct ClientCardView {
+    #[serde(flatten)]
+    pub client: ClientView,
+    pub visits: Vec<BookingView>,
 }

@@ -7,6 +7,9 @@ pub enum StoreError {
     /// The database refused a booking that overlaps an active one.
     #[error("booking overlaps an active booking")]
     BookingOverlap,
+    /// The (user, Idempotency-Key) pair was used already.
+    #[error("idempotency key already used")]
+    DuplicateIdempotencyKey,
     /// A row holds a value the domain cannot accept (written by hand or by a
     /// bug); surfaced instead of guessed around.
     #[error("corrupt row: {0}")]

@@ -5,6 +5,7 @@
 //! ever see `Arc<dyn Store>`; the contract test suite (`tests/store_contract.rs`)
 //! runs the same assertions against both implementations.
 
+mod calendar_repository;
 mod error;
 mod model;
 mod postgres;
@@ -13,11 +14,15 @@ mod sqlite;
 
 use std::sync::Arc;
 
-use actors::domain::{Busy, Schedule};
+use actors::{
+    calendar::{BookingUpdate, NewBooking},
+    domain::{Booking, Schedule},
+};
 use async_trait::async_trait;
 use jiff::Timestamp;
 use uuid::Uuid;
 
+pub use calendar_repository::StoreRepository;
 pub use error::StoreError;
 pub use model::*;
 pub use postgres::PostgresStore;
@@ -31,18 +36,9 @@ pub trait Store: Send + Sync + 'static {
     async fn ping(&self) -> StoreResult<()>;
 
     /// Creates the user on first sign-in, refreshes the Telegram fields after.
-    async fn upsert_telegram_user(
-        &self,
-        profile: &TelegramProfile,
-        now: Timestamp,
-    ) -> StoreResult<User>;
+    async fn upsert_telegram_user(&self, profile: &TelegramProfile, now: Timestamp) -> StoreResult<User>;
     async fn user(&self, id: Uuid) -> StoreResult<Option<User>>;
-    async fn update_user(
-        &self,
-        id: Uuid,
-        changes: &UserChanges,
-        now: Timestamp,
-    ) -> StoreResult<Option<User>>;
+    async fn update_user(&self, id: Uuid, changes: &UserChanges, now: Timestamp) -> StoreResult<Option<User>>;
 
     async fn create_session(&self, session: &NewSession) -> StoreResult<()>;
     /// The user owning an unexpired session, if any.
@@ -50,24 +46,13 @@ pub trait Store: Send + Sync + 'static {
 
     /// Creates or updates the provider profile of `user_id`.
     /// Fails with [`StoreError::SlugTaken`] when another provider owns the slug.
-    async fn upsert_provider(
-        &self,
-        user_id: Uuid,
-        profile: &ProviderProfile,
-        now: Timestamp,
-    ) -> StoreResult<Provider>;
+    async fn upsert_provider(&self, user_id: Uuid, profile: &ProviderProfile, now: Timestamp) -> StoreResult<Provider>;
     async fn provider_of_user(&self, user_id: Uuid) -> StoreResult<Option<Provider>>;
     async fn provider_by_slug(&self, slug: &str) -> StoreResult<Option<Provider>>;
 
-    async fn services(&self, provider_id: Uuid, include_retired: bool)
-    -> StoreResult<Vec<Service>>;
+    async fn services(&self, provider_id: Uuid, include_retired: bool) -> StoreResult<Vec<Service>>;
     async fn service(&self, provider_id: Uuid, service_id: Uuid) -> StoreResult<Option<Service>>;
-    async fn insert_service(
-        &self,
-        provider_id: Uuid,
-        fields: &ServiceFields,
-        now: Timestamp,
-    ) -> StoreResult<Service>;
+    async fn insert_service(&self, provider_id: Uuid, fields: &ServiceFields, now: Timestamp) -> StoreResult<Service>;
     /// Overwrites every field; `None` when the service is not the provider's.
     async fn update_service(
         &self,
@@ -78,40 +63,53 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Option<Service>>;
     /// Retired services stay for the bookings that reference them but are no
     /// longer offered. `false` when the service is not the provider's.
-    async fn retire_service(
-        &self,
-        provider_id: Uuid,
-        service_id: Uuid,
-        now: Timestamp,
-    ) -> StoreResult<bool>;
+    async fn retire_service(&self, provider_id: Uuid, service_id: Uuid, now: Timestamp) -> StoreResult<bool>;
 
     async fn schedule(&self, provider_id: Uuid) -> StoreResult<Schedule>;
     /// Replaces weekly hours and overrides in one transaction.
     async fn replace_schedule(&self, provider_id: Uuid, schedule: &Schedule) -> StoreResult<()>;
 
-    async fn insert_client(&self, client: &NewClient) -> StoreResult<()>;
+    async fn provider(&self, provider_id: Uuid) -> StoreResult<Option<Provider>>;
 
-    /// Writes a booking in one transaction. Fails with
+    /// Active bookings of the provider whose occupied time ends after `since`.
+    async fn active_bookings(&self, provider_id: Uuid, since: Timestamp) -> StoreResult<Vec<Booking>>;
+    async fn booking(&self, provider_id: Uuid, booking_id: Uuid) -> StoreResult<Option<BookingDetails>>;
+    /// A booking whose client is the Telegram user `user_id`.
+    async fn booking_of_client(&self, user_id: Uuid, booking_id: Uuid) -> StoreResult<Option<BookingDetails>>;
+    async fn booking_by_idempotency_key(&self, user_id: Uuid, key: &str) -> StoreResult<Option<Booking>>;
+    /// Writes a booking (and, for a signed-in client, finds or creates their
+    /// client-book entry) in one transaction. Fails with
     /// [`StoreError::BookingOverlap`] when the database's no-overlap rule fires.
-    async fn insert_booking(&self, booking: &NewBooking) -> StoreResult<()>;
-    /// Moves a booking to `status`. Re-activating a booking whose time is taken
-    /// meanwhile fails with [`StoreError::BookingOverlap`]. `false` when no
-    /// such booking exists.
-    async fn set_booking_status(
-        &self,
-        booking_id: Uuid,
-        status: BookingStatus,
-        by: Option<Uuid>,
-        now: Timestamp,
-    ) -> StoreResult<bool>;
-    /// Occupied time (with buffers) of the provider's active bookings that
-    /// touches `[from, to)`.
-    async fn busy_between(
+    async fn create_booking(&self, booking: &NewBooking) -> StoreResult<Booking>;
+    /// Applies a status/time change; `None` when there is no such booking.
+    async fn update_booking(&self, update: &BookingUpdate) -> StoreResult<Option<Booking>>;
+    /// The bookings of the Telegram user `user_id` as a client, newest first.
+    async fn client_bookings(&self, user_id: Uuid) -> StoreResult<Vec<BookingDetails>>;
+    /// The provider's bookings starting in `[from, to)`, in time order.
+    async fn provider_bookings(
         &self,
         provider_id: Uuid,
         from: Timestamp,
         to: Timestamp,
-    ) -> StoreResult<Vec<Busy>>;
+    ) -> StoreResult<Vec<BookingDetails>>;
+
+    /// The client book, optionally filtered by a case-insensitive search in
+    /// name and contacts.
+    async fn clients(&self, provider_id: Uuid, search: Option<&str>) -> StoreResult<Vec<Client>>;
+    async fn client(&self, provider_id: Uuid, client_id: Uuid) -> StoreResult<Option<Client>>;
+    /// Every booking of the client, newest first (the visit history).
+    async fn client_history(&self, provider_id: Uuid, client_id: Uuid) -> StoreResult<Vec<BookingDetails>>;
+    async fn insert_client(&self, client: &NewClient) -> StoreResult<Client>;
+    async fn update_client(
+        &self,
+        provider_id: Uuid,
+        client_id: Uuid,
+        fields: &ClientFields,
+        now: Timestamp,
+    ) -> StoreResult<Option<Client>>;
+    /// Deletes the client and their booking history, unless they have
+    /// upcoming active bookings.
+    async fn delete_client(&self, provider_id: Uuid, client_id: Uuid, now: Timestamp) -> StoreResult<ClientDeletion>;
 }
 
 /// Opens (creating if needed) and migrates the database `url` names.

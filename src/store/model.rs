@@ -1,7 +1,7 @@
 //! Rows as the rest of the server sees them. Times are `jiff::Timestamp`;
 //! each backend converts at its boundary.
 
-use actors::domain::{BookingRules, ServiceTiming};
+use actors::domain::{Booking, BookingRules, ServiceTiming};
 use jiff::Timestamp;
 use uuid::Uuid;
 
@@ -77,54 +77,53 @@ pub struct Service {
     pub active: bool,
 }
 
+/// A client-book entry as the provider edits it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientFields {
+    pub name: String,
+    pub contacts: Option<String>,
+    pub notes: Option<String>,
+}
+
 #[derive(Clone, Debug)]
 pub struct NewClient {
     pub id: Uuid,
     pub provider_id: Uuid,
     pub user_id: Option<Uuid>,
-    pub name: String,
-    pub contacts: Option<String>,
-    pub notes: Option<String>,
+    pub fields: ClientFields,
     pub created_at: Timestamp,
 }
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum BookingStatus {
-    Pending,
-    Confirmed,
-    Cancelled,
-    Completed,
-    NoShow,
-}
-
-impl BookingStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BookingStatus::Pending => "pending",
-            BookingStatus::Confirmed => "confirmed",
-            BookingStatus::Cancelled => "cancelled",
-            BookingStatus::Completed => "completed",
-            BookingStatus::NoShow => "no_show",
-        }
-    }
-}
-
-#[derive(Clone, Debug)]
-pub struct NewBooking {
+/// An entry of a provider's client book.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Client {
     pub id: Uuid,
     pub provider_id: Uuid,
-    pub service_id: Uuid,
-    pub client_id: Uuid,
-    pub starts_at: Timestamp,
-    pub ends_at: Timestamp,
-    /// `[starts_at - buffer_before, ends_at + buffer_after)`.
-    pub occupied_from: Timestamp,
-    pub occupied_to: Timestamp,
-    pub status: BookingStatus,
-    pub note: Option<String>,
-    pub created_by: Option<Uuid>,
-    pub idempotency_key: Option<String>,
+    /// The Telegram user, when the client booked through the Mini App.
+    pub user_id: Option<Uuid>,
+    pub fields: ClientFields,
     pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// A booking with the names an API view shows next to it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BookingDetails {
+    pub booking: Booking,
+    pub provider_slug: String,
+    pub provider_name: String,
+    pub timezone: String,
+    pub service_name: String,
+    pub client_name: String,
+}
+
+/// What deleting a client did.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ClientDeletion {
+    Deleted,
+    NotFound,
+    /// Refused: the client has upcoming active bookings (cancel them first).
+    HasUpcomingBookings,
 }
 
 pub(crate) fn seconds(at: Timestamp) -> i64 {
@@ -135,18 +134,36 @@ pub(crate) fn timestamp(seconds: i64) -> Result<Timestamp, super::StoreError> {
     Timestamp::from_second(seconds).map_err(super::StoreError::corrupt)
 }
 
-pub(crate) fn service_timing(
-    duration: i64,
-    before: i64,
-    after: i64,
-) -> Result<ServiceTiming, super::StoreError> {
-    let minutes = |v: i64| {
-        u16::try_from(v)
-            .map_err(|_| super::StoreError::corrupt(format!("minutes out of range: {v}")))
-    };
+pub(crate) fn service_timing(duration: i64, before: i64, after: i64) -> Result<ServiceTiming, super::StoreError> {
+    let minutes =
+        |v: i64| u16::try_from(v).map_err(|_| super::StoreError::corrupt(format!("minutes out of range: {v}")));
     Ok(ServiceTiming {
         duration_min: minutes(duration)?,
         buffer_before_min: minutes(before)?,
         buffer_after_min: minutes(after)?,
     })
+}
+
+/// The booking just written, as the calendar will remember it.
+pub(crate) fn created(
+    booking: &actors::calendar::NewBooking,
+    client_id: Uuid,
+    client_user_id: Option<Uuid>,
+) -> Booking {
+    Booking {
+        id: booking.id,
+        provider_id: booking.provider_id,
+        service_id: booking.service_id,
+        client_id,
+        client_user_id,
+        start: booking.start,
+        end: booking.end,
+        occupied: booking.occupied,
+        status: booking.status,
+        note: booking.note.clone(),
+        created_by: booking.created_by,
+        idempotency_key: booking.idempotency_key.clone(),
+        created_at: booking.now,
+        updated_at: booking.now,
+    }
 }

@@ -3,12 +3,15 @@
 //! Unix seconds and `date` to text in its queries).
 
 use actors::domain::{
-    BookingRules, Busy, DateOverride, LocalInterval, Schedule, TimeOfDay, WeeklyInterval,
+    Booking, BookingRules, BookingStatus, Busy, DateOverride, LocalInterval, Schedule, TimeOfDay, WeeklyInterval,
 };
 use uuid::Uuid;
 
 use super::model::{service_timing, timestamp};
-use super::{Provider, ProviderProfile, Service, ServiceFields, StoreError, TelegramProfile, User};
+use super::{
+    BookingDetails, Client, ClientFields, Provider, ProviderProfile, Service, ServiceFields, StoreError,
+    TelegramProfile, User,
+};
 
 #[derive(sqlx::FromRow)]
 pub(super) struct UserRow {
@@ -116,11 +119,7 @@ impl TryFrom<ServiceRow> for Service {
             provider_id: row.provider_id,
             fields: ServiceFields {
                 name: row.name,
-                timing: service_timing(
-                    row.duration_min,
-                    row.buffer_before_min,
-                    row.buffer_after_min,
-                )?,
+                timing: service_timing(row.duration_min, row.buffer_before_min, row.buffer_after_min)?,
                 price_minor: row.price_minor,
                 currency: row.currency,
             },
@@ -152,17 +151,11 @@ fn local_interval(start: i64, end: i64) -> Result<LocalInterval, StoreError> {
             .and_then(TimeOfDay::from_minutes)
             .ok_or_else(|| StoreError::corrupt(format!("minute of day out of range: {m}")))
     };
-    Ok(LocalInterval {
-        start: time(start)?,
-        end: time(end)?,
-    })
+    Ok(LocalInterval { start: time(start)?, end: time(end)? })
 }
 
 /// Rebuilds the validated schedule; rows come ordered by date.
-pub(super) fn schedule_from_rows(
-    weekly: Vec<WeeklyRow>,
-    overrides: Vec<OverrideRow>,
-) -> Result<Schedule, StoreError> {
+pub(super) fn schedule_from_rows(weekly: Vec<WeeklyRow>, overrides: Vec<OverrideRow>) -> Result<Schedule, StoreError> {
     let weekly = weekly
         .into_iter()
         .map(|row| {
@@ -176,34 +169,13 @@ pub(super) fn schedule_from_rows(
     for row in overrides {
         let date = row.date.parse().map_err(StoreError::corrupt)?;
         if dates.last().is_none_or(|last| last.date != date) {
-            dates.push(DateOverride {
-                date,
-                intervals: Vec::new(),
-            });
+            dates.push(DateOverride { date, intervals: Vec::new() });
         }
-        if let (Some(start), Some(end), Some(current)) =
-            (row.start_min, row.end_min, dates.last_mut())
-        {
+        if let (Some(start), Some(end), Some(current)) = (row.start_min, row.end_min, dates.last_mut()) {
             current.intervals.push(local_interval(start, end)?);
         }
     }
     Schedule::new(&weekly, &dates).map_err(StoreError::corrupt)
-}
-
-#[derive(sqlx::FromRow)]
-pub(super) struct BusyRow {
-    occupied_from: i64,
-    occupied_to: i64,
-}
-
-impl TryFrom<BusyRow> for Busy {
-    type Error = StoreError;
-    fn try_from(row: BusyRow) -> Result<Self, StoreError> {
-        Ok(Busy {
-            start: timestamp(row.occupied_from)?,
-            end: timestamp(row.occupied_to)?,
-        })
-    }
 }
 
 pub(super) fn convert_all<R, T>(rows: Vec<R>) -> Result<Vec<T>, StoreError>
@@ -211,4 +183,91 @@ where
     T: TryFrom<R, Error = StoreError>,
 {
     rows.into_iter().map(T::try_from).collect()
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct BookingRow {
+    id: Uuid,
+    provider_id: Uuid,
+    service_id: Uuid,
+    client_id: Uuid,
+    client_user_id: Option<Uuid>,
+    starts_at: i64,
+    ends_at: i64,
+    occupied_from: i64,
+    occupied_to: i64,
+    status: String,
+    note: Option<String>,
+    created_by: Option<Uuid>,
+    idempotency_key: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+    provider_slug: String,
+    provider_name: String,
+    timezone: String,
+    service_name: String,
+    client_name: String,
+}
+
+impl TryFrom<BookingRow> for BookingDetails {
+    type Error = StoreError;
+    fn try_from(row: BookingRow) -> Result<Self, StoreError> {
+        Ok(BookingDetails {
+            booking: Booking {
+                id: row.id,
+                provider_id: row.provider_id,
+                service_id: row.service_id,
+                client_id: row.client_id,
+                client_user_id: row.client_user_id,
+                start: timestamp(row.starts_at)?,
+                end: timestamp(row.ends_at)?,
+                occupied: Busy { start: timestamp(row.occupied_from)?, end: timestamp(row.occupied_to)? },
+                status: BookingStatus::parse(&row.status)
+                    .ok_or_else(|| StoreError::corrupt(format!("unknown booking status {:?}", row.status)))?,
+                note: row.note,
+                created_by: row.created_by,
+                idempotency_key: row.idempotency_key,
+                created_at: timestamp(row.created_at)?,
+                updated_at: timestamp(row.updated_at)?,
+            },
+            provider_slug: row.provider_slug,
+            provider_name: row.provider_name,
+            timezone: row.timezone,
+            service_name: row.service_name,
+            client_name: row.client_name,
+        })
+    }
+}
+
+impl TryFrom<BookingRow> for Booking {
+    type Error = StoreError;
+    fn try_from(row: BookingRow) -> Result<Self, StoreError> {
+        BookingDetails::try_from(row).map(|details| details.booking)
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct ClientRow {
+    id: Uuid,
+    provider_id: Uuid,
+    user_id: Option<Uuid>,
+    name: String,
+    contacts: Option<String>,
+    notes: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl TryFrom<ClientRow> for Client {
+    type Error = StoreError;
+    fn try_from(row: ClientRow) -> Result<Self, StoreError> {
+        Ok(Client {
+            id: row.id,
+            provider_id: row.provider_id,
+            user_id: row.user_id,
+            fields: ClientFields { name: row.name, contacts: row.contacts, notes: row.notes },
+            created_at: timestamp(row.created_at)?,
+            updated_at: timestamp(row.updated_at)?,
+        })
+    }
 }

@@ -2,7 +2,10 @@
 
 use std::{path::Path, str::FromStr, time::Duration};
 
-use actors::domain::{Busy, Schedule};
+use actors::{
+    calendar::{BookingClient, BookingUpdate, NewBooking},
+    domain::{Booking, Schedule},
+};
 use anyhow::Context;
 use async_trait::async_trait;
 use jiff::Timestamp;
@@ -12,13 +15,13 @@ use sqlx::{
 };
 use uuid::Uuid;
 
-use super::model::seconds;
+use super::model::{created, seconds};
 use super::rows::{
-    BusyRow, OverrideRow, ProviderRow, ServiceRow, UserRow, WeeklyRow, convert_all,
+    BookingRow, ClientRow, OverrideRow, ProviderRow, ServiceRow, UserRow, WeeklyRow, convert_all,
     reminder_offsets_json, schedule_from_rows,
 };
 use super::{
-    BookingStatus, NewBooking, NewClient, NewSession, Provider, ProviderProfile, Service,
+    BookingDetails, Client, ClientDeletion, ClientFields, NewClient, NewSession, Provider, ProviderProfile, Service,
     ServiceFields, Store, StoreError, StoreResult, TelegramProfile, User, UserChanges,
 };
 
@@ -32,6 +35,21 @@ macro_rules! provider_columns {
     () => {
         "id, user_id, slug, display_name, business_name, contacts, timezone, slot_step_min, \
          min_notice_min, horizon_days, cancel_cutoff_min, requires_confirmation, reminder_offsets_min"
+    };
+}
+macro_rules! client_columns {
+    () => {
+        "id, provider_id, user_id, name, contacts, notes, created_at, updated_at"
+    };
+}
+macro_rules! booking_select {
+    () => {
+        "SELECT b.id, b.provider_id, b.service_id, b.client_id, c.user_id AS client_user_id, b.starts_at, \
+         b.ends_at, b.occupied_from, b.occupied_to, b.status, b.note, b.created_by, b.idempotency_key, \
+         b.created_at, b.updated_at, p.slug AS provider_slug, p.display_name AS provider_name, p.timezone, \
+         s.name AS service_name, c.name AS client_name \
+         FROM bookings b JOIN clients c ON c.id = b.client_id JOIN providers p ON p.id = b.provider_id \
+         JOIN services s ON s.id = b.service_id"
     };
 }
 macro_rules! service_columns {
@@ -67,10 +85,7 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .with_context(|| format!("cannot open SQLite database {url:?}"))?;
-        sqlx::migrate!("./migrations/sqlite")
-            .run(&pool)
-            .await
-            .context("applying SQLite migrations")?;
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await.context("applying SQLite migrations")?;
         Ok(Self { pool })
     }
 }
@@ -78,18 +93,18 @@ impl SqliteStore {
 fn ensure_parent_dir(path: &Path) -> anyhow::Result<()> {
     match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() && path != Path::new(":memory:") => {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("cannot create data directory {}", dir.display()))
+            std::fs::create_dir_all(dir).with_context(|| format!("cannot create data directory {}", dir.display()))
         }
         _ => Ok(()),
     }
 }
 
-fn map_overlap(error: sqlx::Error) -> StoreError {
+/// The overlap trigger's `RAISE(ABORT, 'booking_overlap')`, and the unique
+/// (created_by, idempotency_key) index.
+fn map_write_error(error: sqlx::Error) -> StoreError {
     match &error {
-        sqlx::Error::Database(db) if db.message().contains("booking_overlap") => {
-            StoreError::BookingOverlap
-        }
+        sqlx::Error::Database(db) if db.message().contains("booking_overlap") => StoreError::BookingOverlap,
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::DuplicateIdempotencyKey,
         _ => StoreError::Database(error),
     }
 }
@@ -101,11 +116,7 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn upsert_telegram_user(
-        &self,
-        profile: &TelegramProfile,
-        now: Timestamp,
-    ) -> StoreResult<User> {
+    async fn upsert_telegram_user(&self, profile: &TelegramProfile, now: Timestamp) -> StoreResult<User> {
         let row: UserRow = sqlx::query_as(concat!(
             "INSERT INTO users (id, telegram_id, first_name, last_name, username, language_code, photo_url, \
              created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
@@ -129,23 +140,15 @@ impl Store for SqliteStore {
     }
 
     async fn user(&self, id: Uuid) -> StoreResult<Option<User>> {
-        let row: Option<UserRow> = sqlx::query_as(concat!(
-            "SELECT ",
-            user_columns!(),
-            " FROM users WHERE id = $1 AND deleted_at IS NULL"
-        ))
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?;
+        let row: Option<UserRow> =
+            sqlx::query_as(concat!("SELECT ", user_columns!(), " FROM users WHERE id = $1 AND deleted_at IS NULL"))
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
         row.map(User::try_from).transpose()
     }
 
-    async fn update_user(
-        &self,
-        id: Uuid,
-        changes: &UserChanges,
-        now: Timestamp,
-    ) -> StoreResult<Option<User>> {
+    async fn update_user(&self, id: Uuid, changes: &UserChanges, now: Timestamp) -> StoreResult<Option<User>> {
         // `CASE WHEN $flag` keeps a column unless the change names it, so one
         // statement serves every combination of fields.
         let row: Option<UserRow> = sqlx::query_as(concat!(
@@ -191,12 +194,7 @@ impl Store for SqliteStore {
         row.map(User::try_from).transpose()
     }
 
-    async fn upsert_provider(
-        &self,
-        user_id: Uuid,
-        profile: &ProviderProfile,
-        now: Timestamp,
-    ) -> StoreResult<Provider> {
+    async fn upsert_provider(&self, user_id: Uuid, profile: &ProviderProfile, now: Timestamp) -> StoreResult<Provider> {
         let rules = &profile.rules;
         let result: Result<ProviderRow, sqlx::Error> = sqlx::query_as(concat!(
             "INSERT INTO providers (id, user_id, slug, display_name, business_name, contacts, timezone, \
@@ -229,42 +227,30 @@ impl Store for SqliteStore {
         .await;
         match result {
             Ok(row) => row.try_into(),
-            Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
-                Err(StoreError::SlugTaken)
-            }
+            Err(sqlx::Error::Database(db)) if db.is_unique_violation() => Err(StoreError::SlugTaken),
             Err(other) => Err(other.into()),
         }
     }
 
     async fn provider_of_user(&self, user_id: Uuid) -> StoreResult<Option<Provider>> {
-        let row: Option<ProviderRow> = sqlx::query_as(concat!(
-            "SELECT ",
-            provider_columns!(),
-            " FROM providers WHERE user_id = $1"
-        ))
-        .bind(user_id)
-        .fetch_optional(&self.pool)
-        .await?;
+        let row: Option<ProviderRow> =
+            sqlx::query_as(concat!("SELECT ", provider_columns!(), " FROM providers WHERE user_id = $1"))
+                .bind(user_id)
+                .fetch_optional(&self.pool)
+                .await?;
         row.map(Provider::try_from).transpose()
     }
 
     async fn provider_by_slug(&self, slug: &str) -> StoreResult<Option<Provider>> {
-        let row: Option<ProviderRow> = sqlx::query_as(concat!(
-            "SELECT ",
-            provider_columns!(),
-            " FROM providers WHERE slug = $1"
-        ))
-        .bind(slug)
-        .fetch_optional(&self.pool)
-        .await?;
+        let row: Option<ProviderRow> =
+            sqlx::query_as(concat!("SELECT ", provider_columns!(), " FROM providers WHERE slug = $1"))
+                .bind(slug)
+                .fetch_optional(&self.pool)
+                .await?;
         row.map(Provider::try_from).transpose()
     }
 
-    async fn services(
-        &self,
-        provider_id: Uuid,
-        include_retired: bool,
-    ) -> StoreResult<Vec<Service>> {
+    async fn services(&self, provider_id: Uuid, include_retired: bool) -> StoreResult<Vec<Service>> {
         let rows: Vec<ServiceRow> = sqlx::query_as(concat!(
             "SELECT ",
             service_columns!(),
@@ -278,24 +264,16 @@ impl Store for SqliteStore {
     }
 
     async fn service(&self, provider_id: Uuid, service_id: Uuid) -> StoreResult<Option<Service>> {
-        let row: Option<ServiceRow> = sqlx::query_as(concat!(
-            "SELECT ",
-            service_columns!(),
-            " FROM services WHERE provider_id = $1 AND id = $2"
-        ))
-        .bind(provider_id)
-        .bind(service_id)
-        .fetch_optional(&self.pool)
-        .await?;
+        let row: Option<ServiceRow> =
+            sqlx::query_as(concat!("SELECT ", service_columns!(), " FROM services WHERE provider_id = $1 AND id = $2"))
+                .bind(provider_id)
+                .bind(service_id)
+                .fetch_optional(&self.pool)
+                .await?;
         row.map(Service::try_from).transpose()
     }
 
-    async fn insert_service(
-        &self,
-        provider_id: Uuid,
-        fields: &ServiceFields,
-        now: Timestamp,
-    ) -> StoreResult<Service> {
+    async fn insert_service(&self, provider_id: Uuid, fields: &ServiceFields, now: Timestamp) -> StoreResult<Service> {
         let row: ServiceRow = sqlx::query_as(concat!(
             "INSERT INTO services (id, provider_id, name, duration_min, price_minor, currency, buffer_before_min, \
              buffer_after_min, active, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $9) \
@@ -343,20 +321,13 @@ impl Store for SqliteStore {
         row.map(Service::try_from).transpose()
     }
 
-    async fn retire_service(
-        &self,
-        provider_id: Uuid,
-        service_id: Uuid,
-        now: Timestamp,
-    ) -> StoreResult<bool> {
-        let done = sqlx::query(
-            "UPDATE services SET active = 0, updated_at = $3 WHERE provider_id = $1 AND id = $2",
-        )
-        .bind(provider_id)
-        .bind(service_id)
-        .bind(seconds(now))
-        .execute(&self.pool)
-        .await?;
+    async fn retire_service(&self, provider_id: Uuid, service_id: Uuid, now: Timestamp) -> StoreResult<bool> {
+        let done = sqlx::query("UPDATE services SET active = 0, updated_at = $3 WHERE provider_id = $1 AND id = $2")
+            .bind(provider_id)
+            .bind(service_id)
+            .bind(seconds(now))
+            .execute(&self.pool)
+            .await?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -380,14 +351,8 @@ impl Store for SqliteStore {
 
     async fn replace_schedule(&self, provider_id: Uuid, schedule: &Schedule) -> StoreResult<()> {
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
-        sqlx::query("DELETE FROM weekly_hours WHERE provider_id = $1")
-            .bind(provider_id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM date_overrides WHERE provider_id = $1")
-            .bind(provider_id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query("DELETE FROM weekly_hours WHERE provider_id = $1").bind(provider_id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM date_overrides WHERE provider_id = $1").bind(provider_id).execute(&mut *tx).await?;
         for item in schedule.weekly() {
             sqlx::query("INSERT INTO weekly_hours (provider_id, weekday, start_min, end_min) VALUES ($1, $2, $3, $4)")
                 .bind(provider_id)
@@ -420,25 +385,81 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn insert_client(&self, client: &NewClient) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO clients (id, provider_id, user_id, name, contacts, notes, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
-        )
-        .bind(client.id)
-        .bind(client.provider_id)
-        .bind(client.user_id)
-        .bind(&client.name)
-        .bind(&client.contacts)
-        .bind(&client.notes)
-        .bind(seconds(client.created_at))
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+    async fn provider(&self, provider_id: Uuid) -> StoreResult<Option<Provider>> {
+        let row: Option<ProviderRow> =
+            sqlx::query_as(concat!("SELECT ", provider_columns!(), " FROM providers WHERE id = $1"))
+                .bind(provider_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(Provider::try_from).transpose()
     }
 
-    async fn insert_booking(&self, booking: &NewBooking) -> StoreResult<()> {
+    async fn active_bookings(&self, provider_id: Uuid, since: Timestamp) -> StoreResult<Vec<Booking>> {
+        let rows: Vec<BookingRow> = sqlx::query_as(concat!(
+            booking_select!(),
+            " WHERE b.provider_id = $1 AND b.status IN ('pending', 'confirmed') AND b.occupied_to > $2 \
+             ORDER BY b.occupied_from"
+        ))
+        .bind(provider_id)
+        .bind(seconds(since))
+        .fetch_all(&self.pool)
+        .await?;
+        convert_all(rows)
+    }
+
+    async fn booking(&self, provider_id: Uuid, booking_id: Uuid) -> StoreResult<Option<BookingDetails>> {
+        let row: Option<BookingRow> =
+            sqlx::query_as(concat!(booking_select!(), " WHERE b.provider_id = $1 AND b.id = $2"))
+                .bind(provider_id)
+                .bind(booking_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(BookingDetails::try_from).transpose()
+    }
+
+    async fn booking_of_client(&self, user_id: Uuid, booking_id: Uuid) -> StoreResult<Option<BookingDetails>> {
+        let row: Option<BookingRow> = sqlx::query_as(concat!(booking_select!(), " WHERE c.user_id = $1 AND b.id = $2"))
+            .bind(user_id)
+            .bind(booking_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(BookingDetails::try_from).transpose()
+    }
+
+    async fn booking_by_idempotency_key(&self, user_id: Uuid, key: &str) -> StoreResult<Option<Booking>> {
+        let row: Option<BookingRow> =
+            sqlx::query_as(concat!(booking_select!(), " WHERE b.created_by = $1 AND b.idempotency_key = $2"))
+                .bind(user_id)
+                .bind(key)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(Booking::try_from).transpose()
+    }
+
+    async fn create_booking(&self, booking: &NewBooking) -> StoreResult<Booking> {
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        let (client_id, client_user_id) = match &booking.client {
+            BookingClient::Existing(id) => (*id, None),
+            BookingClient::User { user_id, name } => {
+                sqlx::query(
+                    "INSERT INTO clients (id, provider_id, user_id, name, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (provider_id, user_id) DO NOTHING",
+                )
+                .bind(Uuid::now_v7())
+                .bind(booking.provider_id)
+                .bind(user_id)
+                .bind(name)
+                .bind(seconds(booking.now))
+                .execute(&mut *tx)
+                .await?;
+                let id: Uuid = sqlx::query_scalar("SELECT id FROM clients WHERE provider_id = $1 AND user_id = $2")
+                    .bind(booking.provider_id)
+                    .bind(user_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                (id, Some(*user_id))
+            }
+        };
         sqlx::query(
             "INSERT INTO bookings (id, provider_id, service_id, client_id, starts_at, ends_at, occupied_from, \
              occupied_to, status, note, created_by, updated_by, idempotency_key, created_at, updated_at) \
@@ -447,59 +468,170 @@ impl Store for SqliteStore {
         .bind(booking.id)
         .bind(booking.provider_id)
         .bind(booking.service_id)
-        .bind(booking.client_id)
-        .bind(seconds(booking.starts_at))
-        .bind(seconds(booking.ends_at))
-        .bind(seconds(booking.occupied_from))
-        .bind(seconds(booking.occupied_to))
+        .bind(client_id)
+        .bind(seconds(booking.start))
+        .bind(seconds(booking.end))
+        .bind(seconds(booking.occupied.start))
+        .bind(seconds(booking.occupied.end))
         .bind(booking.status.as_str())
         .bind(&booking.note)
         .bind(booking.created_by)
         .bind(&booking.idempotency_key)
-        .bind(seconds(booking.created_at))
+        .bind(seconds(booking.now))
         .execute(&mut *tx)
         .await
-        .map_err(map_overlap)?;
+        .map_err(map_write_error)?;
         tx.commit().await?;
-        Ok(())
+        Ok(created(booking, client_id, client_user_id))
     }
 
-    async fn set_booking_status(
-        &self,
-        booking_id: Uuid,
-        status: BookingStatus,
-        by: Option<Uuid>,
-        now: Timestamp,
-    ) -> StoreResult<bool> {
+    async fn update_booking(&self, update: &BookingUpdate) -> StoreResult<Option<Booking>> {
         let done = sqlx::query(
-            "UPDATE bookings SET status = $2, updated_by = $3, updated_at = $4 WHERE id = $1",
+            "UPDATE bookings SET status = $3, starts_at = $4, ends_at = $5, occupied_from = $6, occupied_to = $7, \
+             updated_by = $8, updated_at = $9 WHERE provider_id = $1 AND id = $2",
         )
-        .bind(booking_id)
-        .bind(status.as_str())
-        .bind(by)
-        .bind(seconds(now))
+        .bind(update.provider_id)
+        .bind(update.id)
+        .bind(update.status.as_str())
+        .bind(seconds(update.start))
+        .bind(seconds(update.end))
+        .bind(seconds(update.occupied.start))
+        .bind(seconds(update.occupied.end))
+        .bind(update.updated_by)
+        .bind(seconds(update.now))
         .execute(&self.pool)
         .await
-        .map_err(map_overlap)?;
-        Ok(done.rows_affected() == 1)
+        .map_err(map_write_error)?;
+        if done.rows_affected() == 0 {
+            return Ok(None);
+        }
+        Ok(self.booking(update.provider_id, update.id).await?.map(|details| details.booking))
     }
 
-    async fn busy_between(
+    async fn client_bookings(&self, user_id: Uuid) -> StoreResult<Vec<BookingDetails>> {
+        let rows: Vec<BookingRow> =
+            sqlx::query_as(concat!(booking_select!(), " WHERE c.user_id = $1 ORDER BY b.starts_at DESC LIMIT 500"))
+                .bind(user_id)
+                .fetch_all(&self.pool)
+                .await?;
+        convert_all(rows)
+    }
+
+    async fn provider_bookings(
         &self,
         provider_id: Uuid,
         from: Timestamp,
         to: Timestamp,
-    ) -> StoreResult<Vec<Busy>> {
-        let rows: Vec<BusyRow> = sqlx::query_as(
-            "SELECT occupied_from, occupied_to FROM bookings WHERE provider_id = $1 \
-             AND status IN ('pending', 'confirmed') AND occupied_from < $3 AND occupied_to > $2 \
-             ORDER BY occupied_from",
-        )
+    ) -> StoreResult<Vec<BookingDetails>> {
+        let rows: Vec<BookingRow> = sqlx::query_as(concat!(
+            booking_select!(),
+            " WHERE b.provider_id = $1 AND b.starts_at >= $2 AND b.starts_at < $3 ORDER BY b.starts_at, b.id"
+        ))
         .bind(provider_id)
         .bind(seconds(from))
         .bind(seconds(to))
         .fetch_all(&self.pool)
         .await?;
         convert_all(rows)
+    }
+
+    async fn clients(&self, provider_id: Uuid, search: Option<&str>) -> StoreResult<Vec<Client>> {
+        let rows: Vec<ClientRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            client_columns!(),
+            " FROM clients WHERE provider_id = $1 AND ($2 IS NULL OR instr(lower(name), lower($2)) > 0 \
+             OR instr(lower(coalesce(contacts, '')), lower($2)) > 0) ORDER BY name, id LIMIT 1000"
+        ))
+        .bind(provider_id)
+        .bind(search)
+        .fetch_all(&self.pool)
+        .await?;
+        convert_all(rows)
+    }
+
+    async fn client(&self, provider_id: Uuid, client_id: Uuid) -> StoreResult<Option<Client>> {
+        let row: Option<ClientRow> =
+            sqlx::query_as(concat!("SELECT ", client_columns!(), " FROM clients WHERE provider_id = $1 AND id = $2"))
+                .bind(provider_id)
+                .bind(client_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(Client::try_from).transpose()
+    }
+
+    async fn client_history(&self, provider_id: Uuid, client_id: Uuid) -> StoreResult<Vec<BookingDetails>> {
+        let rows: Vec<BookingRow> = sqlx::query_as(concat!(
+            booking_select!(),
+            " WHERE b.provider_id = $1 AND b.client_id = $2 ORDER BY b.starts_at DESC LIMIT 500"
+        ))
+        .bind(provider_id)
+        .bind(client_id)
+        .fetch_all(&self.pool)
+        .await?;
+        convert_all(rows)
+    }
+
+    async fn insert_client(&self, client: &NewClient) -> StoreResult<Client> {
+        let row: ClientRow = sqlx::query_as(concat!(
+            "INSERT INTO clients (id, provider_id, user_id, name, contacts, notes, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING ",
+            client_columns!()
+        ))
+        .bind(client.id)
+        .bind(client.provider_id)
+        .bind(client.user_id)
+        .bind(&client.fields.name)
+        .bind(&client.fields.contacts)
+        .bind(&client.fields.notes)
+        .bind(seconds(client.created_at))
+        .fetch_one(&self.pool)
+        .await?;
+        row.try_into()
+    }
+
+    async fn update_client(
+        &self,
+        provider_id: Uuid,
+        client_id: Uuid,
+        fields: &ClientFields,
+        now: Timestamp,
+    ) -> StoreResult<Option<Client>> {
+        let row: Option<ClientRow> = sqlx::query_as(concat!(
+            "UPDATE clients SET name = $3, contacts = $4, notes = $5, updated_at = $6 \
+             WHERE provider_id = $1 AND id = $2 RETURNING ",
+            client_columns!()
+        ))
+        .bind(provider_id)
+        .bind(client_id)
+        .bind(&fields.name)
+        .bind(&fields.contacts)
+        .bind(&fields.notes)
+        .bind(seconds(now))
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(Client::try_from).transpose()
+    }
+
+    async fn delete_client(&self, provider_id: Uuid, client_id: Uuid, now: Timestamp) -> StoreResult<ClientDeletion> {
+        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        let upcoming: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM bookings WHERE provider_id = $1 AND client_id = $2 \
+             AND status IN ('pending', 'confirmed') AND ends_at > $3",
+        )
+        .bind(provider_id)
+        .bind(client_id)
+        .bind(seconds(now))
+        .fetch_one(&mut *tx)
+        .await?;
+        if upcoming > 0 {
+            return Ok(ClientDeletion::HasUpcomingBookings);
+        }
+        let done = sqlx::query("DELETE FROM clients WHERE provider_id = $1 AND id = $2")
+            .bind(provider_id)
+            .bind(client_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(if done.rows_affected() == 1 { ClientDeletion::Deleted } else { ClientDeletion::NotFound })
     }
 }

@@ -103,15 +103,13 @@ pub fn verify_with_bot_token(
     let expected = hex::decode(hash).map_err(|_| InitDataError::BadHash)?;
     let check_string = data_check_string(&fields, &["hash"]);
 
-    let mut secret =
-        HmacSha256::new_from_slice(b"WebAppData").map_err(|_| InitDataError::BadHash)?;
+    let mut secret = HmacSha256::new_from_slice(b"WebAppData").map_err(|_| InitDataError::BadHash)?;
     secret.update(bot_token.as_bytes());
     let secret_key = secret.finalize().into_bytes();
     let mut mac = HmacSha256::new_from_slice(&secret_key).map_err(|_| InitDataError::BadHash)?;
     mac.update(check_string.as_bytes());
     // `verify_slice` compares in constant time.
-    mac.verify_slice(&expected)
-        .map_err(|_| InitDataError::BadHash)?;
+    mac.verify_slice(&expected).map_err(|_| InitDataError::BadHash)?;
 
     finish(&fields, freshness)
 }
@@ -126,9 +124,7 @@ pub fn verify_third_party(
     freshness: Freshness,
 ) -> Result<VerifiedInitData, InitDataError> {
     let fields = parse(raw)?;
-    let signature = fields
-        .get("signature")
-        .ok_or(InitDataError::MissingSignature)?;
+    let signature = fields.get("signature").ok_or(InitDataError::MissingSignature)?;
     let lenient_base64url = GeneralPurpose::new(
         &alphabet::URL_SAFE,
         GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
@@ -139,12 +135,8 @@ pub fn verify_third_party(
         .and_then(|bytes| Signature::from_slice(&bytes).ok())
         .ok_or(InitDataError::BadSignature)?;
     let key = VerifyingKey::from_bytes(public_key).map_err(|_| InitDataError::BadSignature)?;
-    let message = format!(
-        "{bot_id}:WebAppData\n{}",
-        data_check_string(&fields, &["hash", "signature"])
-    );
-    key.verify(message.as_bytes(), &signature)
-        .map_err(|_| InitDataError::BadSignature)?;
+    let message = format!("{bot_id}:WebAppData\n{}", data_check_string(&fields, &["hash", "signature"]));
+    key.verify(message.as_bytes(), &signature).map_err(|_| InitDataError::BadSignature)?;
     finish(&fields, freshness)
 }
 
@@ -169,10 +161,7 @@ fn parse(raw: &str) -> Result<BTreeMap<String, String>, InitDataError> {
 /// is the order Telegram uses), without the `excluded` keys.
 fn data_check_string(fields: &BTreeMap<String, String>, excluded: &[&str]) -> String {
     let mut out = String::new();
-    for (key, value) in fields
-        .iter()
-        .filter(|(key, _)| !excluded.contains(&key.as_str()))
-    {
+    for (key, value) in fields.iter().filter(|(key, _)| !excluded.contains(&key.as_str())) {
         if !out.is_empty() {
             out.push('\n');
         }
@@ -183,14 +172,9 @@ fn data_check_string(fields: &BTreeMap<String, String>, excluded: &[&str]) -> St
     out
 }
 
-fn finish(
-    fields: &BTreeMap<String, String>,
-    freshness: Freshness,
-) -> Result<VerifiedInitData, InitDataError> {
-    let auth_date: i64 = fields
-        .get("auth_date")
-        .and_then(|value| value.parse().ok())
-        .ok_or(InitDataError::MissingAuthDate)?;
+fn finish(fields: &BTreeMap<String, String>, freshness: Freshness) -> Result<VerifiedInitData, InitDataError> {
+    let auth_date: i64 =
+        fields.get("auth_date").and_then(|value| value.parse().ok()).ok_or(InitDataError::MissingAuthDate)?;
     if auth_date > freshness.now + CLOCK_SKEW_SECS {
         return Err(InitDataError::FromTheFuture);
     }
@@ -199,16 +183,9 @@ fn finish(
     }
     let user = fields
         .get("user")
-        .map(|json| {
-            serde_json::from_str::<WebAppUser>(json)
-                .map_err(|e| InitDataError::BadUser(e.to_string()))
-        })
+        .map(|json| serde_json::from_str::<WebAppUser>(json).map_err(|e| InitDataError::BadUser(e.to_string())))
         .transpose()?;
-    Ok(VerifiedInitData {
-        auth_date,
-        user,
-        start_param: fields.get("start_param").cloned(),
-    })
+    Ok(VerifiedInitData { auth_date, user, start_param: fields.get("start_param").cloned() })
 }
 
 /// Decodes a 64-digit hex string at compile time.

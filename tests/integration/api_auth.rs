@@ -3,9 +3,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{
-    BOT_TOKEN, Backend, now_unix, on_both_backends, sign_init_data, spawn_app, spawn_app_with,
-};
+use crate::helpers::{BOT_TOKEN, Backend, now_unix, on_both_backends, sign_init_data, spawn_app, spawn_app_with};
 
 on_both_backends!(
     telegram_sign_in_creates_the_account_and_a_session,
@@ -36,14 +34,7 @@ fn init_data(token: &str, auth_date: i64, first_name: &str) -> String {
 async fn telegram_sign_in_creates_the_account_and_a_session(backend: Backend) {
     let app = spawn_app(backend).await;
     let data = init_data(BOT_TOKEN, now_unix() - 60, "Анна + Co");
-    let reply = app
-        .request(
-            "POST",
-            "/api/auth/telegram",
-            None,
-            Some(json!({ "init_data": data })),
-        )
-        .await;
+    let reply = app.request("POST", "/api/auth/telegram", None, Some(json!({ "init_data": data }))).await;
     let body = reply.ok();
     let token = body["token"].as_str().expect("token");
     assert_eq!(body["user"]["telegram_id"], 777);
@@ -57,19 +48,9 @@ async fn telegram_sign_in_creates_the_account_and_a_session(backend: Backend) {
 
     // Signing in again refreshes the account instead of creating another.
     let again = init_data(BOT_TOKEN, now_unix(), "Anna");
-    let second = app
-        .request(
-            "POST",
-            "/api/auth/telegram",
-            None,
-            Some(json!({ "init_data": again })),
-        )
-        .await;
+    let second = app.request("POST", "/api/auth/telegram", None, Some(json!({ "init_data": again }))).await;
     assert_eq!(second.ok()["user"]["id"], me.body["id"]);
-    assert_eq!(
-        app.get("/api/me", Some(token)).await.body["first_name"],
-        "Anna"
-    );
+    assert_eq!(app.get("/api/me", Some(token)).await.body["first_name"], "Anna");
 }
 
 async fn forged_stale_and_foreign_init_data_get_401(backend: Backend) {
@@ -93,96 +74,45 @@ async fn forged_stale_and_foreign_init_data_get_401(backend: Backend) {
         ("no hash", unsigned),
         ("garbage", "%%%".to_owned()),
     ] {
-        let reply = app
-            .request(
-                "POST",
-                "/api/auth/telegram",
-                None,
-                Some(json!({ "init_data": data })),
-            )
-            .await;
+        let reply = app.request("POST", "/api/auth/telegram", None, Some(json!({ "init_data": data }))).await;
         reply.problem(401);
         assert_eq!(reply.body["type"], "/problems/unauthorized", "{what}");
     }
-    let missing_field = app
-        .request("POST", "/api/auth/telegram", None, Some(json!({})))
-        .await;
+    let missing_field = app.request("POST", "/api/auth/telegram", None, Some(json!({}))).await;
     assert_eq!(missing_field.problem(422).as_deref(), Some("init_data"));
 
     // Nothing was created by any of the refused attempts.
     let token = app.dev_sign_in(1, "probe").await;
-    assert_eq!(
-        app.get("/api/me", Some(&token)).await.body["telegram_id"],
-        1
-    );
+    assert_eq!(app.get("/api/me", Some(&token)).await.body["telegram_id"], 1);
 
     // A server without a bot token cannot verify anything.
     let no_bot = spawn_app_with(backend, &[("TELEGRAM_BOT_TOKEN", "")]).await;
     let data = init_data(BOT_TOKEN, now_unix(), "Anna");
-    no_bot
-        .request(
-            "POST",
-            "/api/auth/telegram",
-            None,
-            Some(json!({ "init_data": data })),
-        )
-        .await
-        .problem(503);
+    no_bot.request("POST", "/api/auth/telegram", None, Some(json!({ "init_data": data }))).await.problem(503);
 }
 
 async fn dev_login_exists_only_when_enabled(backend: Backend) {
     let off = spawn_app_with(backend, &[("DEV_LOGIN", "")]).await;
     let body = json!({ "telegram_id": 5, "first_name": "Dev" });
-    off.request("POST", "/api/auth/dev", None, Some(body.clone()))
-        .await
-        .problem(404);
+    off.request("POST", "/api/auth/dev", None, Some(body.clone())).await.problem(404);
 
     let on = spawn_app(backend).await;
-    assert!(
-        on.request("POST", "/api/auth/dev", None, Some(body))
-            .await
-            .ok()["token"]
-            .is_string()
-    );
-    let bad = on
-        .request(
-            "POST",
-            "/api/auth/dev",
-            None,
-            Some(json!({ "telegram_id": -1, "first_name": "x" })),
-        )
-        .await;
+    assert!(on.request("POST", "/api/auth/dev", None, Some(body)).await.ok()["token"].is_string());
+    let bad = on.request("POST", "/api/auth/dev", None, Some(json!({ "telegram_id": -1, "first_name": "x" }))).await;
     assert_eq!(bad.problem(422).as_deref(), Some("telegram_id"));
-    let bad = on
-        .request(
-            "POST",
-            "/api/auth/dev",
-            None,
-            Some(json!({ "telegram_id": 1, "first_name": " " })),
-        )
-        .await;
+    let bad = on.request("POST", "/api/auth/dev", None, Some(json!({ "telegram_id": 1, "first_name": " " }))).await;
     assert_eq!(bad.problem(422).as_deref(), Some("first_name"));
 }
 
 async fn private_routes_need_a_valid_session(backend: Backend) {
     let app = spawn_app(backend).await;
-    for path in [
-        "/api/me",
-        "/api/provider",
-        "/api/provider/services",
-        "/api/provider/schedule",
-    ] {
+    for path in ["/api/me", "/api/provider", "/api/provider/services", "/api/provider/schedule"] {
         let reply = app.get(path, None).await;
         reply.problem(401);
         let reply = app.get(path, Some("not-a-real-token")).await;
         reply.problem(401);
     }
-    let response = app
-        .client
-        .get(format!("{}/api/me", app.address))
-        .send()
-        .await
-        .unwrap();
+    let response = app.client.get(format!("{}/api/me", app.address)).send().await.unwrap();
     assert_eq!(response.headers()["www-authenticate"], "Bearer");
 }
 
@@ -199,34 +129,18 @@ async fn account_corrections_are_validated(backend: Backend) {
         .await;
     assert_eq!(reply.ok()["first_name"], "Ann");
     assert_eq!(reply.body["last_name"], "Lee");
-    let cleared = app
-        .request(
-            "PATCH",
-            "/api/me",
-            Some(&token),
-            Some(json!({ "last_name": null })),
-        )
-        .await;
+    let cleared = app.request("PATCH", "/api/me", Some(&token), Some(json!({ "last_name": null }))).await;
     assert_eq!(cleared.ok()["last_name"], serde_json::Value::Null);
     assert_eq!(cleared.body["first_name"], "Ann", "absent fields stay");
 
     for (body, field) in [
         (json!({ "first_name": "" }), "first_name"),
         (json!({ "first_name": 5 }), "first_name"),
-        (
-            json!({ "language_code": "not a language" }),
-            "language_code",
-        ),
+        (json!({ "language_code": "not a language" }), "language_code"),
         (json!({ "telegram_id": 1 }), "telegram_id"),
     ] {
-        let reply = app
-            .request("PATCH", "/api/me", Some(&token), Some(body))
-            .await;
+        let reply = app.request("PATCH", "/api/me", Some(&token), Some(body)).await;
         assert_eq!(reply.problem(422).as_deref(), Some(field));
     }
-    assert_eq!(
-        app.get("/api/me", Some(&token)).await.body["first_name"],
-        "Ann",
-        "nothing changed"
-    );
+    assert_eq!(app.get("/api/me", Some(&token)).await.body["first_name"], "Ann", "nothing changed");
 }

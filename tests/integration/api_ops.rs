@@ -4,39 +4,18 @@ use std::collections::BTreeSet;
 
 use crate::helpers::{Backend, on_both_backends, spawn_app};
 
-on_both_backends!(
-    health_readiness_and_metrics,
-    openapi_describes_every_route,
-    unknown_routes_get_problem_json
-);
+on_both_backends!(health_readiness_and_metrics, openapi_describes_every_route, unknown_routes_get_problem_json);
 
 async fn health_readiness_and_metrics(backend: Backend) {
     let app = spawn_app(backend).await;
     assert_eq!(app.get("/healthz", None).await.ok()["status"], "ok");
     assert_eq!(app.get("/readyz", None).await.ok()["status"], "ready");
     app.get("/api/providers/nobody", None).await.problem(404);
-    let text = app
-        .client
-        .get(format!("{}/metrics", app.address))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.client.get(format!("{}/metrics", app.address)).send().await.unwrap().text().await.unwrap();
     assert!(text.contains("http_requests_total{"), "{text}");
-    assert!(
-        text.contains(r#"route="/api/providers/{slug}""#),
-        "labelled by route pattern, not path: {text}"
-    );
-    assert!(
-        !text.contains("nobody"),
-        "concrete paths never become labels"
-    );
-    assert!(
-        text.contains("http_request_duration_seconds_bucket"),
-        "{text}"
-    );
+    assert!(text.contains(r#"route="/api/providers/{slug}""#), "labelled by route pattern, not path: {text}");
+    assert!(!text.contains("nobody"), "concrete paths never become labels");
+    assert!(text.contains("http_request_duration_seconds_bucket"), "{text}");
 }
 
 /// Every route the server answers (DESIGN §7 rows built so far).
@@ -55,6 +34,18 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/provider/schedule"),
     ("get", "/api/providers/{slug}"),
     ("get", "/api/providers/{slug}/slots"),
+    ("post", "/api/bookings"),
+    ("get", "/api/bookings"),
+    ("post", "/api/bookings/{id}/cancel"),
+    ("post", "/api/bookings/{id}/reschedule"),
+    ("get", "/api/provider/bookings"),
+    ("post", "/api/provider/bookings/{id}/{action}"),
+    ("post", "/api/provider/bookings/{id}/reschedule"),
+    ("get", "/api/provider/clients"),
+    ("post", "/api/provider/clients"),
+    ("get", "/api/provider/clients/{id}"),
+    ("patch", "/api/provider/clients/{id}"),
+    ("delete", "/api/provider/clients/{id}"),
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/metrics"),
@@ -74,23 +65,16 @@ async fn openapi_describes_every_route(backend: Backend) {
                 .map(move |method| (method.clone(), path.clone()))
         })
         .collect();
-    let expected: BTreeSet<(String, String)> = ROUTES
-        .iter()
-        .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))
-        .collect();
+    let expected: BTreeSet<(String, String)> = ROUTES.iter().map(|(m, p)| ((*m).to_owned(), (*p).to_owned())).collect();
     assert_eq!(documented, expected);
     // And each of them is really served (anything but the fallback 404).
     for (method, path) in ROUTES {
         let concrete = path
             .replace("{id}", "00000000-0000-0000-0000-000000000000")
-            .replace("{slug}", "nobody");
-        let reply = app
-            .request(&method.to_uppercase(), &concrete, None, None)
-            .await;
-        assert_ne!(
-            reply.body["detail"], "no such route",
-            "{method} {path} is not routed"
-        );
+            .replace("{slug}", "nobody")
+            .replace("{action}", "confirm");
+        let reply = app.request(&method.to_uppercase(), &concrete, None, None).await;
+        assert_ne!(reply.body["detail"], "no such route", "{method} {path} is not routed");
     }
 }
 

@@ -1,7 +1,5 @@
 //! Free slots over HTTP: DST-correct, minus bookings with buffers, validated.
 
-use jiff::Timestamp;
-use justbookme::store::{BookingStatus, NewBooking, NewClient};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -15,42 +13,21 @@ on_both_backends!(
 );
 
 fn starts(reply: &Value) -> Vec<String> {
-    reply["slots"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["start"].as_str().unwrap().to_owned())
-        .collect()
+    reply["slots"].as_array().unwrap().iter().map(|s| s["start"].as_str().unwrap().to_owned()).collect()
 }
 
 async fn berlin_keeps_nine_slots_across_the_spring_switch(backend: Backend) {
     let app = spawn_app(backend).await;
-    let (_, service) = app
-        .provider(1, "berlin", json!({}), every_day("09:00", "18:00"))
-        .await;
-    let reply = app
-        .get(
-            &format!("/api/providers/berlin/slots?service={service}&from=2027-03-27&to=2027-03-29"),
-            None,
-        )
-        .await;
+    let (_, service) = app.provider(1, "berlin", json!({}), every_day("09:00", "18:00")).await;
+    let reply =
+        app.get(&format!("/api/providers/berlin/slots?service={service}&from=2027-03-27&to=2027-03-29"), None).await;
     let body = reply.ok();
     assert_eq!(body["timezone"], "Europe/Berlin");
     assert_eq!(body["provider"], "berlin");
     let starts = starts(body);
-    for (day, offset) in [
-        ("2027-03-27", "+01:00"),
-        ("2027-03-28", "+02:00"),
-        ("2027-03-29", "+02:00"),
-    ] {
-        let expected: Vec<String> = (9..18)
-            .map(|h| format!("{day}T{h:02}:00:00{offset}"))
-            .collect();
-        let actual: Vec<String> = starts
-            .iter()
-            .filter(|s| s.starts_with(day))
-            .cloned()
-            .collect();
+    for (day, offset) in [("2027-03-27", "+01:00"), ("2027-03-28", "+02:00"), ("2027-03-29", "+02:00")] {
+        let expected: Vec<String> = (9..18).map(|h| format!("{day}T{h:02}:00:00{offset}")).collect();
+        let actual: Vec<String> = starts.iter().filter(|s| s.starts_with(day)).cloned().collect();
         assert_eq!(actual, expected);
     }
     assert_eq!(body["slots"][0]["end"], "2027-03-27T10:00:00+01:00");
@@ -59,100 +36,47 @@ async fn berlin_keeps_nine_slots_across_the_spring_switch(backend: Backend) {
 async fn new_york_has_no_slot_in_the_missing_hour(backend: Backend) {
     let app = spawn_app(backend).await;
     let profile = json!({ "timezone": "America/New_York", "slot_step_min": 30 });
-    let (token, _) = app
-        .provider(1, "nyc", profile, every_day("00:00", "06:00"))
-        .await;
+    let (token, _) = app.provider(1, "nyc", profile, every_day("00:00", "06:00")).await;
     let short = app
-        .request(
-            "POST",
-            "/api/provider/services",
-            Some(&token),
-            Some(json!({ "name": "Quick", "duration_min": 30 })),
-        )
+        .request("POST", "/api/provider/services", Some(&token), Some(json!({ "name": "Quick", "duration_min": 30 })))
         .await;
     let service = short.ok()["id"].as_str().unwrap().to_owned();
-    let reply = app
-        .get(
-            &format!("/api/providers/nyc/slots?service={service}&from=2027-03-14&to=2027-03-14"),
-            None,
-        )
-        .await;
+    let reply =
+        app.get(&format!("/api/providers/nyc/slots?service={service}&from=2027-03-14&to=2027-03-14"), None).await;
     let starts = starts(reply.ok());
-    assert!(
-        starts.iter().all(|s| !s.starts_with("2027-03-14T02:")),
-        "{starts:?}"
-    );
+    assert!(starts.iter().all(|s| !s.starts_with("2027-03-14T02:")), "{starts:?}");
     assert!(starts.contains(&"2027-03-14T01:30:00-05:00".to_owned()));
     assert!(starts.contains(&"2027-03-14T03:00:00-04:00".to_owned()));
-    assert_eq!(
-        starts.len(),
-        10,
-        "5 real hours, two 30-minute slots each: {starts:?}"
-    );
+    assert_eq!(starts.len(), 10, "5 real hours, two 30-minute slots each: {starts:?}");
 }
 
 async fn bookings_and_their_buffers_are_not_offered(backend: Backend) {
     let app = spawn_app(backend).await;
-    let (token, _) = app
-        .provider(1, "buffers", json!({}), every_day("09:00", "13:00"))
-        .await;
+    let (token, _) = app.provider(1, "buffers", json!({}), every_day("09:00", "13:00")).await;
     let buffered = app
-        .request("POST", "/api/provider/services", Some(&token),
-            Some(json!({ "name": "Color", "duration_min": 60, "buffer_before_min": 30, "buffer_after_min": 30 })))
+        .request(
+            "POST",
+            "/api/provider/services",
+            Some(&token),
+            Some(json!({ "name": "Color", "duration_min": 60, "buffer_before_min": 30, "buffer_after_min": 30 })),
+        )
         .await;
     let service: Uuid = buffered.ok()["id"].as_str().unwrap().parse().unwrap();
 
-    // A booking 10:00–11:00 local (09:00–10:00Z), arranged in the database
-    // directly until the booking API exists.
-    let store = &app.store;
-    let user: Uuid = app.get("/api/me", Some(&token)).await.ok()["id"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    let provider = store.provider_of_user(user).await.unwrap().unwrap();
-    let client = Uuid::now_v7();
-    let now = Timestamp::now();
-    store
-        .insert_client(&NewClient {
-            id: client,
-            provider_id: provider.id,
-            user_id: None,
-            name: "C".into(),
-            contacts: None,
-            notes: None,
-            created_at: now,
-        })
-        .await
-        .unwrap();
-    let at = |s: &str| s.parse::<Timestamp>().unwrap();
-    store
-        .insert_booking(&NewBooking {
-            id: Uuid::now_v7(),
-            provider_id: provider.id,
-            service_id: service,
-            client_id: client,
-            starts_at: at("2027-06-01T08:00:00Z"),
-            ends_at: at("2027-06-01T09:00:00Z"),
-            occupied_from: at("2027-06-01T07:30:00Z"),
-            occupied_to: at("2027-06-01T09:30:00Z"),
-            status: BookingStatus::Confirmed,
-            note: None,
-            created_by: None,
-            idempotency_key: None,
-            created_at: now,
-        })
-        .await
-        .unwrap();
-
-    let reply = app
-        .get(
-            &format!(
-                "/api/providers/buffers/slots?service={service}&from=2027-06-01&to=2027-06-01"
-            ),
-            None,
+    // A client books 10:00–11:00 local; with buffers it occupies 09:30–11:30.
+    let client = app.dev_sign_in(50, "Client").await;
+    let booked = app
+        .request(
+            "POST",
+            "/api/bookings",
+            Some(&client),
+            Some(json!({ "provider": "buffers", "service": service, "start": "2027-06-01T10:00:00+02:00" })),
         )
         .await;
+    assert_eq!(booked.status, 201, "{}", booked.body);
+
+    let reply =
+        app.get(&format!("/api/providers/buffers/slots?service={service}&from=2027-06-01&to=2027-06-01"), None).await;
     // Open 09–13 local; booked 10–11 with buffers 09:30–11:30. A new 60-minute
     // visit needs 30 free minutes either side: only 12:00 fits.
     assert_eq!(starts(reply.ok()), ["2027-06-01T12:00:00+02:00"]);
@@ -160,58 +84,21 @@ async fn bookings_and_their_buffers_are_not_offered(backend: Backend) {
 
 async fn slot_queries_are_validated(backend: Backend) {
     let app = spawn_app(backend).await;
-    let (_, service) = app
-        .provider(1, "anna", json!({}), every_day("09:00", "18:00"))
-        .await;
+    let (_, service) = app.provider(1, "anna", json!({}), every_day("09:00", "18:00")).await;
     for (query, status, field) in [
         ("".to_owned(), 422, Some("service")),
         ("service=nope".to_owned(), 422, Some("service")),
-        (
-            format!("service={service}&from=2027-13-01"),
-            422,
-            Some("from"),
-        ),
-        (
-            format!("service={service}&from=tomorrow"),
-            422,
-            Some("from"),
-        ),
-        (
-            format!("service={service}&from=2027-03-10&to=2027-03-01"),
-            422,
-            Some("to"),
-        ),
-        (
-            format!("service={service}&from=2027-01-01&to=2027-12-31"),
-            422,
-            Some("to"),
-        ),
-        (
-            format!("service={service}&service={service}"),
-            400,
-            Some("service"),
-        ),
+        (format!("service={service}&from=2027-13-01"), 422, Some("from")),
+        (format!("service={service}&from=tomorrow"), 422, Some("from")),
+        (format!("service={service}&from=2027-03-10&to=2027-03-01"), 422, Some("to")),
+        (format!("service={service}&from=2027-01-01&to=2027-12-31"), 422, Some("to")),
+        (format!("service={service}&service={service}"), 400, Some("service")),
         (format!("service={}", Uuid::now_v7()), 404, None),
     ] {
-        let reply = app
-            .get(&format!("/api/providers/anna/slots?{query}"), None)
-            .await;
+        let reply = app.get(&format!("/api/providers/anna/slots?{query}"), None).await;
         assert_eq!(reply.problem(status).as_deref(), field, "{query}");
     }
-    app.get(
-        &format!("/api/providers/nobody/slots?service={service}"),
-        None,
-    )
-    .await
-    .problem(404);
-    let week = app
-        .get(
-            &format!("/api/providers/anna/slots?service={service}"),
-            None,
-        )
-        .await;
-    assert!(
-        !week.ok()["slots"].as_array().unwrap().is_empty(),
-        "defaults to the coming week"
-    );
+    app.get(&format!("/api/providers/nobody/slots?service={service}"), None).await.problem(404);
+    let week = app.get(&format!("/api/providers/anna/slots?service={service}"), None).await;
+    assert!(!week.ok()["slots"].as_array().unwrap().is_empty(), "defaults to the coming week");
 }

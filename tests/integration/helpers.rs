@@ -78,11 +78,7 @@ impl TestDatabase {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temp dir");
                 let url = format!("sqlite://{}/test.db?mode=rwc", dir.path().display());
-                TestDatabase {
-                    url,
-                    cleanup: None,
-                    _dir: Some(dir),
-                }
+                TestDatabase { url, cleanup: None, _dir: Some(dir) }
             }
             Backend::Postgres => {
                 let admin = postgres_admin_url().expect("checked by the caller");
@@ -90,11 +86,7 @@ impl TestDatabase {
                 run_admin_sql(&admin, &format!("CREATE DATABASE {name}")).await;
                 let mut url = url::Url::parse(&admin).expect("TEST_POSTGRES_URL is a URL");
                 url.set_path(&name);
-                TestDatabase {
-                    url: url.to_string(),
-                    cleanup: Some((admin, name)),
-                    _dir: None,
-                }
+                TestDatabase { url: url.to_string(), cleanup: Some((admin, name)), _dir: None }
             }
         }
     }
@@ -102,13 +94,8 @@ impl TestDatabase {
 
 async fn run_admin_sql(admin_url: &str, sql: &str) {
     use sqlx::Connection;
-    let mut conn = sqlx::PgConnection::connect(admin_url)
-        .await
-        .expect("connect to TEST_POSTGRES_URL");
-    sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
-        .execute(&mut conn)
-        .await
-        .expect("admin SQL");
+    let mut conn = sqlx::PgConnection::connect(admin_url).await.expect("connect to TEST_POSTGRES_URL");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned())).execute(&mut conn).await.expect("admin SQL");
 }
 
 impl Drop for TestDatabase {
@@ -117,14 +104,8 @@ impl Drop for TestDatabase {
             // Drop runs inside the test's runtime; do the async cleanup on a
             // thread of its own.
             let _ = std::thread::spawn(move || {
-                if let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                {
-                    runtime.block_on(run_admin_sql(
-                        &admin,
-                        &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-                    ));
+                if let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                    runtime.block_on(run_admin_sql(&admin, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")));
                 }
             })
             .join();
@@ -167,12 +148,7 @@ pub async fn spawn_app_with(backend: Backend, overrides: &[(&str, &str)]) -> Tes
     let address = format!("http://127.0.0.1:{}", app.port());
     actix_web::rt::spawn(app.run_until_stopped());
     let store = store::connect(&db.url).await.expect("second connection");
-    TestApp {
-        address,
-        client: reqwest::Client::new(),
-        store,
-        _db: db,
-    }
+    TestApp { address, client: reqwest::Client::new(), store, _db: db }
 }
 
 /// A response read whole: status, content type and JSON body (Null if none).
@@ -187,51 +163,24 @@ impl Reply {
     #[track_caller]
     pub fn problem(&self, status: u16) -> Option<String> {
         assert_eq!(self.status, status, "body: {}", self.body);
-        assert_eq!(
-            self.content_type, "application/problem+json",
-            "body: {}",
-            self.body
-        );
+        assert_eq!(self.content_type, "application/problem+json", "body: {}", self.body);
         assert_eq!(self.body["status"], status);
-        assert!(
-            self.body["type"]
-                .as_str()
-                .is_some_and(|t| t.starts_with("/problems/")),
-            "{}",
-            self.body
-        );
-        assert!(
-            self.body["detail"].as_str().is_some_and(|d| !d.is_empty()),
-            "{}",
-            self.body
-        );
+        assert!(self.body["type"].as_str().is_some_and(|t| t.starts_with("/problems/")), "{}", self.body);
+        assert!(self.body["detail"].as_str().is_some_and(|d| !d.is_empty()), "{}", self.body);
         self.body["field"].as_str().map(str::to_owned)
     }
 
     #[track_caller]
     pub fn ok(&self) -> &Value {
-        assert!(
-            (200..300).contains(&self.status),
-            "status {} body {}",
-            self.status,
-            self.body
-        );
+        assert!((200..300).contains(&self.status), "status {} body {}", self.status, self.body);
         &self.body
     }
 }
 
 impl TestApp {
-    pub async fn request(
-        &self,
-        method: &str,
-        path: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-    ) -> Reply {
+    pub async fn request(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
-        let mut request = self
-            .client
-            .request(method, format!("{}{}", self.address, path));
+        let mut request = self.client.request(method, format!("{}{}", self.address, path));
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
@@ -260,22 +209,14 @@ impl TestApp {
 
     /// A signed-in provider with a profile, one service and a schedule.
     /// Returns (token, service id).
-    pub async fn provider(
-        &self,
-        telegram_id: i64,
-        slug: &str,
-        profile: Value,
-        schedule: Value,
-    ) -> (String, String) {
+    pub async fn provider(&self, telegram_id: i64, slug: &str, profile: Value, schedule: Value) -> (String, String) {
         let token = self.dev_sign_in(telegram_id, slug).await;
         let mut body = json!({ "slug": slug, "display_name": slug, "timezone": "Europe/Berlin",
             "slot_step_min": 60, "min_notice_min": 0, "horizon_days": 366 });
         if let (Some(body), Some(extra)) = (body.as_object_mut(), profile.as_object()) {
             body.extend(extra.clone());
         }
-        self.request("PUT", "/api/provider", Some(&token), Some(body))
-            .await
-            .ok();
+        self.request("PUT", "/api/provider", Some(&token), Some(body)).await.ok();
         let service = self
             .request(
                 "POST",
@@ -285,14 +226,7 @@ impl TestApp {
             )
             .await;
         let service_id = service.ok()["id"].as_str().expect("service id").to_owned();
-        self.request(
-            "PUT",
-            "/api/provider/schedule",
-            Some(&token),
-            Some(schedule),
-        )
-        .await
-        .ok();
+        self.request("PUT", "/api/provider/schedule", Some(&token), Some(schedule)).await.ok();
         (token, service_id)
     }
 }
@@ -307,11 +241,7 @@ pub async fn read(response: reqwest::Response) -> Reply {
         .to_owned();
     let text = response.text().await.unwrap_or_default();
     let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-    Reply {
-        status,
-        content_type,
-        body,
-    }
+    Reply { status, content_type, body }
 }
 
 /// Every weekday open `start`–`end`, as a schedule body.
@@ -328,8 +258,7 @@ pub fn sign_init_data(bot_token: &str, fields: &[(&str, String)]) -> String {
     sorted.sort();
     let mut secret = Hmac::<Sha256>::new_from_slice(b"WebAppData").expect("hmac key");
     secret.update(bot_token.as_bytes());
-    let mut mac =
-        Hmac::<Sha256>::new_from_slice(&secret.finalize().into_bytes()).expect("hmac key");
+    let mut mac = Hmac::<Sha256>::new_from_slice(&secret.finalize().into_bytes()).expect("hmac key");
     mac.update(sorted.join("\n").as_bytes());
     let hash = hex::encode(mac.finalize().into_bytes());
     let mut query = url::form_urlencoded::Serializer::new(String::new());

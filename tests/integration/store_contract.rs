@@ -2,14 +2,17 @@
 
 use std::sync::Arc;
 
-use actors::domain::{
-    BookingRules, Busy, DateOverride, LocalInterval, Schedule, ServiceTiming, TimeOfDay,
-    WeeklyInterval,
+use actors::{
+    calendar::{BookingClient, BookingUpdate, NewBooking},
+    domain::{
+        Booking, BookingRules, BookingStatus, Busy, DateOverride, LocalInterval, Schedule, ServiceTiming, TimeOfDay,
+        WeeklyInterval,
+    },
 };
 use jiff::{Timestamp, ToSpan};
 use justbookme::store::{
-    self, BookingStatus, NewBooking, NewClient, NewSession, ProviderProfile, ServiceFields, Store,
-    StoreError, TelegramProfile,
+    self, ClientDeletion, ClientFields, NewClient, NewSession, ProviderProfile, ServiceFields, Store, StoreError,
+    TelegramProfile,
 };
 use uuid::Uuid;
 
@@ -23,7 +26,9 @@ on_both_backends!(
     schedules_round_trip,
     overlapping_active_bookings_are_refused,
     reactivating_into_a_taken_slot_is_refused,
-    busy_lists_only_active_bookings_in_range,
+    active_bookings_are_listed_for_the_calendar,
+    a_clients_first_booking_adds_them_to_the_client_book,
+    clients_are_managed_and_deleted_only_without_upcoming_visits,
 );
 
 async fn open(backend: Backend) -> (TestDatabase, Arc<dyn Store>) {
@@ -63,11 +68,7 @@ fn profile(slug: &str) -> ProviderProfile {
 fn service_fields(name: &str) -> ServiceFields {
     ServiceFields {
         name: name.into(),
-        timing: ServiceTiming {
-            duration_min: 45,
-            buffer_before_min: 5,
-            buffer_after_min: 10,
-        },
+        timing: ServiceTiming { duration_min: 45, buffer_before_min: 5, buffer_after_min: 10 },
         price_minor: Some(2500),
         currency: Some("EUR".into()),
     }
@@ -76,83 +77,34 @@ fn service_fields(name: &str) -> ServiceFields {
 async fn users_are_created_once_and_refreshed(backend: Backend) {
     let (_db, store) = open(backend).await;
     let now = ts("2027-01-01T10:00:00Z");
-    let first = store
-        .upsert_telegram_user(&telegram(42, "anna"), now)
-        .await
-        .unwrap();
+    let first = store.upsert_telegram_user(&telegram(42, "anna"), now).await.unwrap();
     let mut changed = telegram(42, "Anna-Maria");
     changed.photo_url = Some("https://t.me/i/userpic/1.jpg".into());
-    let second = store
-        .upsert_telegram_user(&changed, now + 1.hour())
-        .await
-        .unwrap();
+    let second = store.upsert_telegram_user(&changed, now + 1.hour()).await.unwrap();
     assert_eq!(first.id, second.id, "same Telegram account, same user");
     assert_eq!(second.profile, changed);
     assert_eq!(second.created_at, now);
-    assert_eq!(
-        store
-            .user(first.id)
-            .await
-            .unwrap()
-            .unwrap()
-            .profile
-            .first_name,
-        "Anna-Maria"
-    );
+    assert_eq!(store.user(first.id).await.unwrap().unwrap().profile.first_name, "Anna-Maria");
     assert!(store.user(Uuid::now_v7()).await.unwrap().is_none());
 }
 
 async fn sessions_expire(backend: Backend) {
     let (_db, store) = open(backend).await;
     let now = ts("2027-01-01T10:00:00Z");
-    let user = store
-        .upsert_telegram_user(&telegram(1, "a"), now)
-        .await
-        .unwrap();
-    let session = NewSession {
-        token_hash: vec![7; 32],
-        user_id: user.id,
-        created_at: now,
-        expires_at: now + 1.hour(),
-    };
+    let user = store.upsert_telegram_user(&telegram(1, "a"), now).await.unwrap();
+    let session = NewSession { token_hash: vec![7; 32], user_id: user.id, created_at: now, expires_at: now + 1.hour() };
     store.create_session(&session).await.unwrap();
-    assert_eq!(
-        store
-            .session_user(&[7; 32], now)
-            .await
-            .unwrap()
-            .map(|u| u.id),
-        Some(user.id)
-    );
-    assert!(
-        store
-            .session_user(&[7; 32], now + 1.hour())
-            .await
-            .unwrap()
-            .is_none(),
-        "expired"
-    );
-    assert!(
-        store.session_user(&[8; 32], now).await.unwrap().is_none(),
-        "unknown"
-    );
+    assert_eq!(store.session_user(&[7; 32], now).await.unwrap().map(|u| u.id), Some(user.id));
+    assert!(store.session_user(&[7; 32], now + 1.hour()).await.unwrap().is_none(), "expired");
+    assert!(store.session_user(&[8; 32], now).await.unwrap().is_none(), "unknown");
 }
 
 async fn provider_slugs_are_unique(backend: Backend) {
     let (_db, store) = open(backend).await;
     let now = ts("2027-01-01T10:00:00Z");
-    let anna = store
-        .upsert_telegram_user(&telegram(1, "anna"), now)
-        .await
-        .unwrap();
-    let bob = store
-        .upsert_telegram_user(&telegram(2, "bob"), now)
-        .await
-        .unwrap();
-    let created = store
-        .upsert_provider(anna.id, &profile("anna"), now)
-        .await
-        .unwrap();
+    let anna = store.upsert_telegram_user(&telegram(1, "anna"), now).await.unwrap();
+    let bob = store.upsert_telegram_user(&telegram(2, "bob"), now).await.unwrap();
+    let created = store.upsert_provider(anna.id, &profile("anna"), now).await.unwrap();
     let mut renamed = profile("anna-nails");
     renamed.rules.slot_step_min = 15;
     renamed.rules.reminder_offsets_min = vec![30];
@@ -160,85 +112,38 @@ async fn provider_slugs_are_unique(backend: Backend) {
     assert_eq!(created.id, updated.id, "one provider profile per user");
     assert_eq!(updated.profile, renamed);
 
-    let taken = store
-        .upsert_provider(bob.id, &profile("anna-nails"), now)
-        .await;
+    let taken = store.upsert_provider(bob.id, &profile("anna-nails"), now).await;
     assert!(matches!(taken, Err(StoreError::SlugTaken)), "{taken:?}");
-    assert!(
-        store.provider_of_user(bob.id).await.unwrap().is_none(),
-        "nothing stored"
-    );
-    assert_eq!(
-        store
-            .provider_by_slug("anna-nails")
-            .await
-            .unwrap()
-            .unwrap()
-            .user_id,
-        anna.id
-    );
+    assert!(store.provider_of_user(bob.id).await.unwrap().is_none(), "nothing stored");
+    assert_eq!(store.provider_by_slug("anna-nails").await.unwrap().unwrap().user_id, anna.id);
     assert!(store.provider_by_slug("anna").await.unwrap().is_none());
 }
 
 async fn services_belong_to_their_provider(backend: Backend) {
     let (_db, store) = open(backend).await;
     let now = ts("2027-01-01T10:00:00Z");
-    let anna = store
-        .upsert_telegram_user(&telegram(1, "anna"), now)
-        .await
-        .unwrap();
-    let bob = store
-        .upsert_telegram_user(&telegram(2, "bob"), now)
-        .await
-        .unwrap();
-    let anna = store
-        .upsert_provider(anna.id, &profile("anna"), now)
-        .await
-        .unwrap();
-    let bob = store
-        .upsert_provider(bob.id, &profile("bob"), now)
-        .await
-        .unwrap();
+    let anna = store.upsert_telegram_user(&telegram(1, "anna"), now).await.unwrap();
+    let bob = store.upsert_telegram_user(&telegram(2, "bob"), now).await.unwrap();
+    let anna = store.upsert_provider(anna.id, &profile("anna"), now).await.unwrap();
+    let bob = store.upsert_provider(bob.id, &profile("bob"), now).await.unwrap();
 
-    let cut = store
-        .insert_service(anna.id, &service_fields("Cut"), now)
-        .await
-        .unwrap();
-    let color = store
-        .insert_service(anna.id, &service_fields("Color"), now)
-        .await
-        .unwrap();
+    let cut = store.insert_service(anna.id, &service_fields("Cut"), now).await.unwrap();
+    let color = store.insert_service(anna.id, &service_fields("Color"), now).await.unwrap();
     assert_eq!(cut.fields, service_fields("Cut"));
     assert!(cut.active);
 
     let mut changed = service_fields("Short cut");
     changed.price_minor = None;
     changed.currency = None;
-    let updated = store
-        .update_service(anna.id, cut.id, &changed, now)
-        .await
-        .unwrap()
-        .unwrap();
+    let updated = store.update_service(anna.id, cut.id, &changed, now).await.unwrap().unwrap();
     assert_eq!(updated.fields, changed);
 
-    assert!(
-        store
-            .update_service(bob.id, cut.id, &service_fields("Stolen"), now)
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(store.update_service(bob.id, cut.id, &service_fields("Stolen"), now).await.unwrap().is_none());
     assert!(!store.retire_service(bob.id, cut.id, now).await.unwrap());
     assert!(store.service(bob.id, cut.id).await.unwrap().is_none());
 
     assert!(store.retire_service(anna.id, color.id, now).await.unwrap());
-    let active: Vec<_> = store
-        .services(anna.id, false)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|s| s.id)
-        .collect();
+    let active: Vec<_> = store.services(anna.id, false).await.unwrap().into_iter().map(|s| s.id).collect();
     assert_eq!(active, vec![cut.id]);
     assert_eq!(store.services(anna.id, true).await.unwrap().len(), 2);
     assert!(store.services(bob.id, true).await.unwrap().is_empty());
@@ -247,44 +152,20 @@ async fn services_belong_to_their_provider(backend: Backend) {
 async fn schedules_round_trip(backend: Backend) {
     let (_db, store) = open(backend).await;
     let now = ts("2027-01-01T10:00:00Z");
-    let user = store
-        .upsert_telegram_user(&telegram(1, "anna"), now)
-        .await
-        .unwrap();
-    let provider = store
-        .upsert_provider(user.id, &profile("anna"), now)
-        .await
-        .unwrap();
-    assert_eq!(
-        store.schedule(provider.id).await.unwrap(),
-        Schedule::default()
-    );
+    let user = store.upsert_telegram_user(&telegram(1, "anna"), now).await.unwrap();
+    let provider = store.upsert_provider(user.id, &profile("anna"), now).await.unwrap();
+    assert_eq!(store.schedule(provider.id).await.unwrap(), Schedule::default());
 
     let t = |s: &str| TimeOfDay::parse(s).unwrap();
-    let iv = |a: &str, b: &str| LocalInterval {
-        start: t(a),
-        end: t(b),
-    };
+    let iv = |a: &str, b: &str| LocalInterval { start: t(a), end: t(b) };
     let schedule = Schedule::new(
         &[
-            WeeklyInterval {
-                weekday: 1,
-                interval: iv("09:00", "13:00"),
-            },
-            WeeklyInterval {
-                weekday: 1,
-                interval: iv("14:00", "18:00"),
-            },
-            WeeklyInterval {
-                weekday: 5,
-                interval: iv("20:00", "24:00"),
-            },
+            WeeklyInterval { weekday: 1, interval: iv("09:00", "13:00") },
+            WeeklyInterval { weekday: 1, interval: iv("14:00", "18:00") },
+            WeeklyInterval { weekday: 5, interval: iv("20:00", "24:00") },
         ],
         &[
-            DateOverride {
-                date: jiff::civil::date(2027, 12, 24),
-                intervals: vec![],
-            },
+            DateOverride { date: jiff::civil::date(2027, 12, 24), intervals: vec![] },
             DateOverride {
                 date: jiff::civil::date(2027, 12, 31),
                 intervals: vec![iv("10:00", "12:00"), iv("13:00", "14:00")],
@@ -292,26 +173,12 @@ async fn schedules_round_trip(backend: Backend) {
         ],
     )
     .unwrap();
-    store
-        .replace_schedule(provider.id, &schedule)
-        .await
-        .unwrap();
+    store.replace_schedule(provider.id, &schedule).await.unwrap();
     assert_eq!(store.schedule(provider.id).await.unwrap(), schedule);
 
-    let smaller = Schedule::new(
-        &[WeeklyInterval {
-            weekday: 2,
-            interval: iv("08:00", "09:00"),
-        }],
-        &[],
-    )
-    .unwrap();
+    let smaller = Schedule::new(&[WeeklyInterval { weekday: 2, interval: iv("08:00", "09:00") }], &[]).unwrap();
     store.replace_schedule(provider.id, &smaller).await.unwrap();
-    assert_eq!(
-        store.schedule(provider.id).await.unwrap(),
-        smaller,
-        "replaced, not merged"
-    );
+    assert_eq!(store.schedule(provider.id).await.unwrap(), smaller, "replaced, not merged");
 }
 
 struct Calendar {
@@ -319,81 +186,76 @@ struct Calendar {
     providers: [Uuid; 2],
     service: Uuid,
     client: Uuid,
+    user: Uuid,
 }
 
 async fn calendar(store: Arc<dyn Store>) -> Calendar {
     let now = ts("2027-01-01T10:00:00Z");
-    let anna = store
-        .upsert_telegram_user(&telegram(1, "anna"), now)
-        .await
-        .unwrap();
-    let bob = store
-        .upsert_telegram_user(&telegram(2, "bob"), now)
-        .await
-        .unwrap();
-    let anna = store
-        .upsert_provider(anna.id, &profile("anna"), now)
-        .await
-        .unwrap();
-    let bob = store
-        .upsert_provider(bob.id, &profile("bob"), now)
-        .await
-        .unwrap();
-    let service = store
-        .insert_service(anna.id, &service_fields("Cut"), now)
-        .await
-        .unwrap();
-    let client = Uuid::now_v7();
-    store
+    let anna = store.upsert_telegram_user(&telegram(1, "anna"), now).await.unwrap();
+    let bob = store.upsert_telegram_user(&telegram(2, "bob"), now).await.unwrap();
+    let carol = store.upsert_telegram_user(&telegram(3, "carol"), now).await.unwrap();
+    let anna = store.upsert_provider(anna.id, &profile("anna"), now).await.unwrap();
+    let bob = store.upsert_provider(bob.id, &profile("bob"), now).await.unwrap();
+    let service = store.insert_service(anna.id, &service_fields("Cut"), now).await.unwrap();
+    let client = store
         .insert_client(&NewClient {
-            id: client,
+            id: Uuid::now_v7(),
             provider_id: anna.id,
             user_id: None,
-            name: "Walk-in".into(),
-            contacts: None,
-            notes: None,
+            fields: ClientFields { name: "Walk-in".into(), contacts: None, notes: None },
             created_at: now,
         })
         .await
         .unwrap();
-    Calendar {
-        store,
-        providers: [anna.id, bob.id],
-        service: service.id,
-        client,
-    }
+    Calendar { store, providers: [anna.id, bob.id], service: service.id, client: client.id, user: carol.id }
 }
 
 impl Calendar {
-    /// Books `[from, to)` as the occupied range (the service time sits inside).
-    async fn book(&self, provider: usize, from: &str, to: &str) -> Result<Uuid, StoreError> {
-        let id = Uuid::now_v7();
+    fn new_booking(&self, provider: usize, from: &str, to: &str, client: BookingClient) -> NewBooking {
         let (from, to) = (ts(from), ts(to));
-        let booking = NewBooking {
-            id,
+        NewBooking {
+            id: Uuid::now_v7(),
             provider_id: self.providers[provider],
             service_id: self.service,
-            client_id: self.client,
-            starts_at: from,
-            ends_at: to,
-            occupied_from: from,
-            occupied_to: to,
+            client,
+            start: from,
+            end: to,
+            occupied: Busy { start: from, end: to },
             status: BookingStatus::Confirmed,
             note: None,
             created_by: None,
             idempotency_key: None,
-            created_at: ts("2027-01-01T10:00:00Z"),
+            now: ts("2027-01-01T10:00:00Z"),
+        }
+    }
+
+    /// Books `[from, to)` as the occupied range for the walk-in client.
+    async fn book(&self, provider: usize, from: &str, to: &str) -> Result<Uuid, StoreError> {
+        let booking = self.new_booking(provider, from, to, BookingClient::Existing(self.client));
+        self.store.create_booking(&booking).await.map(|b| b.id)
+    }
+
+    async fn set_status(&self, id: Uuid, status: BookingStatus) -> Result<Option<Booking>, StoreError> {
+        let current = self.store.booking(self.providers[0], id).await?.map(|d| d.booking);
+        let Some(current) = current else { return Ok(None) };
+        let update = BookingUpdate {
+            id,
+            provider_id: self.providers[0],
+            status,
+            start: current.start,
+            end: current.end,
+            occupied: current.occupied,
+            updated_by: None,
+            now: ts("2027-01-02T00:00:00Z"),
         };
-        self.store.insert_booking(&booking).await.map(|()| id)
+        self.store.update_booking(&update).await
     }
 }
 
 async fn overlapping_active_bookings_are_refused(backend: Backend) {
     let (_db, store) = open(backend).await;
     let cal = calendar(store).await;
-    cal.book(0, "2027-03-01T09:00:00Z", "2027-03-01T10:00:00Z")
-        .await
-        .unwrap();
+    cal.book(0, "2027-03-01T09:00:00Z", "2027-03-01T10:00:00Z").await.unwrap();
     for (from, to) in [
         ("2027-03-01T09:00:00Z", "2027-03-01T10:00:00Z"),
         ("2027-03-01T09:30:00Z", "2027-03-01T10:30:00Z"),
@@ -402,118 +264,120 @@ async fn overlapping_active_bookings_are_refused(backend: Backend) {
         ("2027-03-01T08:00:00Z", "2027-03-01T11:00:00Z"),
     ] {
         let result = cal.book(0, from, to).await;
-        assert!(
-            matches!(result, Err(StoreError::BookingOverlap)),
-            "{from}–{to}: {result:?}"
-        );
+        assert!(matches!(result, Err(StoreError::BookingOverlap)), "{from}–{to}: {result:?}");
     }
     // Half-open ranges: touching is not overlapping.
-    cal.book(0, "2027-03-01T10:00:00Z", "2027-03-01T11:00:00Z")
-        .await
-        .unwrap();
-    cal.book(0, "2027-03-01T08:00:00Z", "2027-03-01T09:00:00Z")
-        .await
-        .unwrap();
+    cal.book(0, "2027-03-01T10:00:00Z", "2027-03-01T11:00:00Z").await.unwrap();
+    cal.book(0, "2027-03-01T08:00:00Z", "2027-03-01T09:00:00Z").await.unwrap();
     // Another provider's calendar is independent.
-    cal.book(1, "2027-03-01T09:00:00Z", "2027-03-01T10:00:00Z")
-        .await
-        .unwrap();
+    cal.book(1, "2027-03-01T09:00:00Z", "2027-03-01T10:00:00Z").await.unwrap();
 }
 
 async fn reactivating_into_a_taken_slot_is_refused(backend: Backend) {
     let (_db, store) = open(backend).await;
     let cal = calendar(store).await;
-    let now = ts("2027-01-02T00:00:00Z");
-    let first = cal
-        .book(0, "2027-03-01T09:00:00Z", "2027-03-01T10:00:00Z")
-        .await
-        .unwrap();
-    assert!(
-        cal.store
-            .set_booking_status(first, BookingStatus::Cancelled, None, now)
-            .await
-            .unwrap()
+    let first = cal.book(0, "2027-03-01T09:00:00Z", "2027-03-01T10:00:00Z").await.unwrap();
+    assert_eq!(
+        cal.set_status(first, BookingStatus::Cancelled).await.unwrap().unwrap().status,
+        BookingStatus::Cancelled
     );
-    let second = cal
-        .book(0, "2027-03-01T09:30:00Z", "2027-03-01T10:30:00Z")
-        .await
-        .unwrap();
-    let revived = cal
-        .store
-        .set_booking_status(first, BookingStatus::Confirmed, None, now)
-        .await;
-    assert!(
-        matches!(revived, Err(StoreError::BookingOverlap)),
-        "{revived:?}"
-    );
+    let second = cal.book(0, "2027-03-01T09:30:00Z", "2027-03-01T10:30:00Z").await.unwrap();
+    let revived = cal.set_status(first, BookingStatus::Confirmed).await;
+    assert!(matches!(revived, Err(StoreError::BookingOverlap)), "{revived:?}");
     // Status changes that keep a booking active do not collide with itself.
-    assert!(
-        cal.store
-            .set_booking_status(second, BookingStatus::Pending, None, now)
-            .await
-            .unwrap()
-    );
-    assert!(
-        cal.store
-            .set_booking_status(second, BookingStatus::Confirmed, None, now)
-            .await
-            .unwrap()
-    );
-    assert!(
-        !cal.store
-            .set_booking_status(Uuid::now_v7(), BookingStatus::Cancelled, None, now)
-            .await
-            .unwrap()
-    );
+    assert!(cal.set_status(second, BookingStatus::Pending).await.unwrap().is_some());
+    assert!(cal.set_status(second, BookingStatus::Confirmed).await.unwrap().is_some());
+    assert!(cal.set_status(Uuid::now_v7(), BookingStatus::Cancelled).await.unwrap().is_none());
 }
 
-async fn busy_lists_only_active_bookings_in_range(backend: Backend) {
+async fn active_bookings_are_listed_for_the_calendar(backend: Backend) {
+    let (_db, store) = open(backend).await;
+    let cal = calendar(store).await;
+    let kept = cal.book(0, "2027-03-01T09:00:00Z", "2027-03-01T10:00:00Z").await.unwrap();
+    let cancelled = cal.book(0, "2027-03-01T11:00:00Z", "2027-03-01T12:00:00Z").await.unwrap();
+    cal.set_status(cancelled, BookingStatus::Cancelled).await.unwrap();
+    cal.book(0, "2027-02-01T09:00:00Z", "2027-02-01T10:00:00Z").await.unwrap();
+    cal.book(1, "2027-03-01T13:00:00Z", "2027-03-01T14:00:00Z").await.unwrap();
+
+    let active = cal.store.active_bookings(cal.providers[0], ts("2027-02-15T00:00:00Z")).await.unwrap();
+    assert_eq!(active.iter().map(|b| b.id).collect::<Vec<_>>(), vec![kept], "active, recent, this provider's");
+    let details = cal.store.booking(cal.providers[0], kept).await.unwrap().unwrap();
+    assert_eq!((details.client_name.as_str(), details.service_name.as_str()), ("Walk-in", "Cut"));
+    assert!(cal.store.booking(cal.providers[1], kept).await.unwrap().is_none(), "scoped by provider");
+}
+
+async fn a_clients_first_booking_adds_them_to_the_client_book(backend: Backend) {
+    let (_db, store) = open(backend).await;
+    let cal = calendar(store).await;
+    let me = BookingClient::User { user_id: cal.user, name: "Carol C".into() };
+    let mut first = cal.new_booking(0, "2027-03-01T09:00:00Z", "2027-03-01T10:00:00Z", me.clone());
+    first.idempotency_key = Some("key-1".into());
+    first.created_by = Some(cal.user);
+    let first = cal.store.create_booking(&first).await.unwrap();
+    let second = cal
+        .store
+        .create_booking(&cal.new_booking(0, "2027-03-02T09:00:00Z", "2027-03-02T10:00:00Z", me))
+        .await
+        .unwrap();
+    assert_eq!(first.client_id, second.client_id, "one client-book entry per Telegram user");
+    assert_eq!(first.client_user_id, Some(cal.user));
+    let book = cal.store.clients(cal.providers[0], Some("carol")).await.unwrap();
+    assert_eq!(book.len(), 1);
+    assert_eq!(book[0].fields.name, "Carol C");
+    assert_eq!(cal.store.client_bookings(cal.user).await.unwrap().len(), 2);
+    assert!(cal.store.booking_of_client(cal.user, first.id).await.unwrap().is_some());
+
+    let replay = cal.store.booking_by_idempotency_key(cal.user, "key-1").await.unwrap();
+    assert_eq!(replay.map(|b| b.id), Some(first.id));
+    let mut again =
+        cal.new_booking(0, "2027-03-03T09:00:00Z", "2027-03-03T10:00:00Z", BookingClient::Existing(cal.client));
+    again.idempotency_key = Some("key-1".into());
+    again.created_by = Some(cal.user);
+    assert!(matches!(cal.store.create_booking(&again).await, Err(StoreError::DuplicateIdempotencyKey)));
+}
+
+async fn clients_are_managed_and_deleted_only_without_upcoming_visits(backend: Backend) {
     let (_db, store) = open(backend).await;
     let cal = calendar(store).await;
     let now = ts("2027-01-02T00:00:00Z");
-    cal.book(0, "2027-03-01T09:00:00Z", "2027-03-01T10:00:00Z")
-        .await
-        .unwrap();
-    let cancelled = cal
-        .book(0, "2027-03-01T11:00:00Z", "2027-03-01T12:00:00Z")
-        .await
-        .unwrap();
-    cal.store
-        .set_booking_status(cancelled, BookingStatus::Cancelled, None, now)
-        .await
-        .unwrap();
-    cal.book(0, "2027-03-02T09:00:00Z", "2027-03-02T10:00:00Z")
-        .await
-        .unwrap();
-    cal.book(1, "2027-03-01T13:00:00Z", "2027-03-01T14:00:00Z")
-        .await
-        .unwrap();
-
-    let busy = cal
+    let fields = ClientFields { name: "Dora".into(), contacts: Some("+1 555".into()), notes: Some("likes tea".into()) };
+    let dora = cal
         .store
-        .busy_between(
-            cal.providers[0],
-            ts("2027-03-01T00:00:00Z"),
-            ts("2027-03-02T00:00:00Z"),
-        )
+        .insert_client(&NewClient {
+            id: Uuid::now_v7(),
+            provider_id: cal.providers[0],
+            user_id: None,
+            fields: fields.clone(),
+            created_at: now,
+        })
+        .await
+        .unwrap();
+    assert_eq!(cal.store.clients(cal.providers[0], Some("555")).await.unwrap().len(), 1, "search contacts");
+    assert_eq!(cal.store.clients(cal.providers[0], None).await.unwrap().len(), 2);
+    assert!(cal.store.clients(cal.providers[1], None).await.unwrap().is_empty());
+    let changed = ClientFields { notes: None, ..fields };
+    let updated = cal.store.update_client(cal.providers[0], dora.id, &changed, now).await.unwrap().unwrap();
+    assert_eq!(updated.fields, changed);
+    assert!(cal.store.update_client(cal.providers[1], dora.id, &changed, now).await.unwrap().is_none());
+
+    let upcoming = cal
+        .store
+        .create_booking(&cal.new_booking(
+            0,
+            "2027-03-01T09:00:00Z",
+            "2027-03-01T10:00:00Z",
+            BookingClient::Existing(dora.id),
+        ))
         .await
         .unwrap();
     assert_eq!(
-        busy,
-        vec![Busy {
-            start: ts("2027-03-01T09:00:00Z"),
-            end: ts("2027-03-01T10:00:00Z")
-        }]
+        cal.store.delete_client(cal.providers[0], dora.id, now).await.unwrap(),
+        ClientDeletion::HasUpcomingBookings
     );
-    // A range that only touches a booking's end does not include it.
-    let busy = cal
-        .store
-        .busy_between(
-            cal.providers[0],
-            ts("2027-03-01T10:00:00Z"),
-            ts("2027-03-01T11:00:00Z"),
-        )
-        .await
-        .unwrap();
-    assert!(busy.is_empty());
+    assert_eq!(cal.store.client_history(cal.providers[0], dora.id).await.unwrap().len(), 1);
+    cal.set_status(upcoming.id, BookingStatus::Cancelled).await.unwrap();
+    assert_eq!(cal.store.delete_client(cal.providers[1], dora.id, now).await.unwrap(), ClientDeletion::NotFound);
+    assert_eq!(cal.store.delete_client(cal.providers[0], dora.id, now).await.unwrap(), ClientDeletion::Deleted);
+    assert!(cal.store.client(cal.providers[0], dora.id).await.unwrap().is_none());
+    assert!(cal.store.booking(cal.providers[0], upcoming.id).await.unwrap().is_none(), "history deleted with them");
 }

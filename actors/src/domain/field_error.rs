@@ -10,19 +10,13 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            message: message.into(),
-        }
+        Self { field: field.into(), message: message.into() }
     }
 
     /// The same error seen from an enclosing object: `end` inside `weekly[2]`
     /// becomes `weekly[2].end`.
     pub fn within(self, parent: &str) -> Self {
-        Self {
-            field: format!("{parent}.{}", self.field),
-            message: self.message,
-        }
+        Self { field: format!("{parent}.{}", self.field), message: self.message }
     }
 }
 
@@ -40,10 +34,7 @@ where
     T: PartialOrd + fmt::Display + Copy,
 {
     if value < min || value > max {
-        return Err(FieldError::new(
-            field,
-            format!("must be between {min} and {max}, got {value}"),
-        ));
+        return Err(FieldError::new(field, format!("must be between {min} and {max}, got {value}")));
     }
     Ok(())
 }

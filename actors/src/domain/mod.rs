@@ -1,5 +1,6 @@
 //! The booking domain: schedules, booking rules and slot maths. Pure: no I/O.
 
+mod booking;
 mod field_error;
 mod rules;
 mod schedule;
@@ -8,6 +9,7 @@ mod slug;
 mod time_of_day;
 mod time_zone;
 
+pub use booking::{Action, Actor, Booking, BookingStatus, TransitionError, rescheduled_status, transition};
 pub use field_error::FieldError;
 pub use rules::{BookingRules, ServiceTiming};
 pub use schedule::{DateOverride, LocalInterval, Schedule, WeeklyInterval};

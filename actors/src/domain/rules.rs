@@ -44,30 +44,14 @@ impl BookingRules {
         check_range("slot_step_min", self.slot_step_min, 5, MAX_STEP_MIN)?;
         check_range("min_notice_min", self.min_notice_min, 0, MAX_NOTICE_MIN)?;
         check_range("horizon_days", self.horizon_days, 1, MAX_HORIZON_DAYS)?;
-        check_range(
-            "cancel_cutoff_min",
-            self.cancel_cutoff_min,
-            0,
-            MAX_NOTICE_MIN,
-        )?;
+        check_range("cancel_cutoff_min", self.cancel_cutoff_min, 0, MAX_NOTICE_MIN)?;
         if self.reminder_offsets_min.len() > MAX_REMINDERS {
-            return Err(FieldError::new(
-                "reminder_offsets_min",
-                format!("at most {MAX_REMINDERS} reminders"),
-            ));
+            return Err(FieldError::new("reminder_offsets_min", format!("at most {MAX_REMINDERS} reminders")));
         }
         for (i, &offset) in self.reminder_offsets_min.iter().enumerate() {
-            check_range(
-                &format!("reminder_offsets_min[{i}]"),
-                offset,
-                1,
-                MAX_REMINDER_OFFSET_MIN,
-            )?;
+            check_range(&format!("reminder_offsets_min[{i}]"), offset, 1, MAX_REMINDER_OFFSET_MIN)?;
             if self.reminder_offsets_min[..i].contains(&offset) {
-                return Err(FieldError::new(
-                    format!("reminder_offsets_min[{i}]"),
-                    format!("{offset} is listed twice"),
-                ));
+                return Err(FieldError::new(format!("reminder_offsets_min[{i}]"), format!("{offset} is listed twice")));
             }
         }
         Ok(())
@@ -93,12 +77,7 @@ impl ServiceTiming {
             return Err(FieldError::new("duration_min", "must be greater than 0"));
         }
         check_range("duration_min", self.duration_min, 1, MAX_DURATION_MIN)?;
-        check_range(
-            "buffer_before_min",
-            self.buffer_before_min,
-            0,
-            MAX_BUFFER_MIN,
-        )?;
+        check_range("buffer_before_min", self.buffer_before_min, 0, MAX_BUFFER_MIN)?;
         check_range("buffer_after_min", self.buffer_after_min, 0, MAX_BUFFER_MIN)?;
         Ok(())
     }
@@ -127,35 +106,15 @@ mod tests {
 
     #[test]
     fn names_the_field_out_of_range() {
-        let rules = BookingRules {
-            slot_step_min: 0,
-            ..Default::default()
-        };
+        let rules = BookingRules { slot_step_min: 0, ..Default::default() };
         assert_eq!(rules.validate().unwrap_err().field, "slot_step_min");
-        let rules = BookingRules {
-            horizon_days: 0,
-            ..Default::default()
-        };
+        let rules = BookingRules { horizon_days: 0, ..Default::default() };
         assert_eq!(rules.validate().unwrap_err().field, "horizon_days");
-        let rules = BookingRules {
-            reminder_offsets_min: vec![60, 60],
-            ..Default::default()
-        };
-        assert_eq!(
-            rules.validate().unwrap_err().field,
-            "reminder_offsets_min[1]"
-        );
-        let timing = ServiceTiming {
-            duration_min: 0,
-            buffer_before_min: 0,
-            buffer_after_min: 0,
-        };
+        let rules = BookingRules { reminder_offsets_min: vec![60, 60], ..Default::default() };
+        assert_eq!(rules.validate().unwrap_err().field, "reminder_offsets_min[1]");
+        let timing = ServiceTiming { duration_min: 0, buffer_before_min: 0, buffer_after_min: 0 };
         assert_eq!(timing.validate().unwrap_err().field, "duration_min");
-        let timing = ServiceTiming {
-            duration_min: 30,
-            buffer_before_min: 0,
-            buffer_after_min: 9999,
-        };
+        let timing = ServiceTiming { duration_min: 30, buffer_before_min: 0, buffer_after_min: 9999 };
         assert_eq!(timing.validate().unwrap_err().field, "buffer_after_min");
     }
 }

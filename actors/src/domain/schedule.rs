@@ -22,10 +22,7 @@ impl LocalInterval {
         if self.end <= self.start {
             return Err(FieldError::new(
                 "end",
-                format!(
-                    "must be after start ({} is not after {})",
-                    self.end, self.start
-                ),
+                format!("must be after start ({} is not after {})", self.end, self.start),
             ));
         }
         Ok(())
@@ -69,16 +66,10 @@ impl Schedule {
     /// position in the submitted lists (`weekly[3].end`, `overrides[0].date`).
     pub fn new(weekly: &[WeeklyInterval], overrides: &[DateOverride]) -> Result<Self, FieldError> {
         if weekly.len() > MAX_WEEKLY_INTERVALS {
-            return Err(FieldError::new(
-                "weekly",
-                format!("at most {MAX_WEEKLY_INTERVALS} intervals"),
-            ));
+            return Err(FieldError::new("weekly", format!("at most {MAX_WEEKLY_INTERVALS} intervals")));
         }
         if overrides.len() > MAX_OVERRIDES {
-            return Err(FieldError::new(
-                "overrides",
-                format!("at most {MAX_OVERRIDES} dates"),
-            ));
+            return Err(FieldError::new("overrides", format!("at most {MAX_OVERRIDES} dates")));
         }
 
         let mut schedule = Schedule::default();
@@ -92,11 +83,8 @@ impl Schedule {
                 .within(&parent));
             }
             item.interval.validate().map_err(|e| e.within(&parent))?;
-            insert_disjoint(
-                &mut schedule.weekly[usize::from(item.weekday - 1)],
-                item.interval,
-            )
-            .map_err(|e| e.within(&parent))?;
+            insert_disjoint(&mut schedule.weekly[usize::from(item.weekday - 1)], item.interval)
+                .map_err(|e| e.within(&parent))?;
         }
 
         for (i, item) in overrides.iter().enumerate() {
@@ -109,10 +97,7 @@ impl Schedule {
                 .within(&parent));
             }
             if schedule.overrides.contains_key(&item.date) {
-                return Err(
-                    FieldError::new("date", format!("{} is listed twice", item.date))
-                        .within(&parent),
-                );
+                return Err(FieldError::new("date", format!("{} is listed twice", item.date)).within(&parent));
             }
             let mut day = Vec::with_capacity(item.intervals.len());
             for (j, interval) in item.intervals.iter().enumerate() {
@@ -139,43 +124,28 @@ impl Schedule {
 
     /// The weekly pattern, Monday first, each day's intervals in order.
     pub fn weekly(&self) -> impl Iterator<Item = WeeklyInterval> + '_ {
-        self.weekly.iter().zip(1u8..).flat_map(|(day, weekday)| {
-            day.iter()
-                .map(move |&interval| WeeklyInterval { weekday, interval })
-        })
+        self.weekly
+            .iter()
+            .zip(1u8..)
+            .flat_map(|(day, weekday)| day.iter().map(move |&interval| WeeklyInterval { weekday, interval }))
     }
 
     /// The date overrides in date order.
     pub fn overrides(&self) -> impl Iterator<Item = DateOverride> + '_ {
-        self.overrides
-            .iter()
-            .map(|(&date, intervals)| DateOverride {
-                date,
-                intervals: intervals.clone(),
-            })
+        self.overrides.iter().map(|(&date, intervals)| DateOverride { date, intervals: intervals.clone() })
     }
 }
 
 /// Inserts `interval` keeping `day` sorted, refusing an overlap (touching is fine).
-fn insert_disjoint(
-    day: &mut Vec<LocalInterval>,
-    interval: LocalInterval,
-) -> Result<(), FieldError> {
+fn insert_disjoint(day: &mut Vec<LocalInterval>, interval: LocalInterval) -> Result<(), FieldError> {
     let at = day.partition_point(|existing| existing.start < interval.start);
     let overlaps_previous = at > 0 && day[at - 1].end > interval.start;
     let overlaps_next = at < day.len() && day[at].start < interval.end;
     if overlaps_previous || overlaps_next {
-        let other = if overlaps_previous {
-            day[at - 1]
-        } else {
-            day[at]
-        };
+        let other = if overlaps_previous { day[at - 1] } else { day[at] };
         return Err(FieldError::new(
             "start",
-            format!(
-                "{}–{} overlaps {}–{} on the same day",
-                interval.start, interval.end, other.start, other.end
-            ),
+            format!("{}–{} overlaps {}–{} on the same day", interval.start, interval.end, other.start, other.end),
         ));
     }
     day.insert(at, interval);
@@ -192,31 +162,18 @@ mod tests {
     }
 
     fn iv(start: &str, end: &str) -> LocalInterval {
-        LocalInterval {
-            start: t(start),
-            end: t(end),
-        }
+        LocalInterval { start: t(start), end: t(end) }
     }
 
     fn weekly(weekday: u8, start: &str, end: &str) -> WeeklyInterval {
-        WeeklyInterval {
-            weekday,
-            interval: iv(start, end),
-        }
+        WeeklyInterval { weekday, interval: iv(start, end) }
     }
 
     #[test]
     fn breaks_are_several_intervals_and_come_back_sorted() {
-        let schedule = Schedule::new(
-            &[weekly(1, "14:00", "18:00"), weekly(1, "09:00", "13:00")],
-            &[],
-        )
-        .unwrap();
+        let schedule = Schedule::new(&[weekly(1, "14:00", "18:00"), weekly(1, "09:00", "13:00")], &[]).unwrap();
         // 2027-03-29 is a Monday.
-        assert_eq!(
-            schedule.intervals_on(date(2027, 3, 29)),
-            &[iv("09:00", "13:00"), iv("14:00", "18:00")]
-        );
+        assert_eq!(schedule.intervals_on(date(2027, 3, 29)), &[iv("09:00", "13:00"), iv("14:00", "18:00")]);
         assert!(schedule.intervals_on(date(2027, 3, 30)).is_empty());
     }
 
@@ -225,35 +182,19 @@ mod tests {
         let schedule = Schedule::new(
             &[weekly(1, "09:00", "18:00")],
             &[
-                DateOverride {
-                    date: date(2027, 3, 29),
-                    intervals: vec![],
-                },
-                DateOverride {
-                    date: date(2027, 3, 30),
-                    intervals: vec![iv("10:00", "12:00")],
-                },
+                DateOverride { date: date(2027, 3, 29), intervals: vec![] },
+                DateOverride { date: date(2027, 3, 30), intervals: vec![iv("10:00", "12:00")] },
             ],
         )
         .unwrap();
         assert!(schedule.intervals_on(date(2027, 3, 29)).is_empty());
-        assert_eq!(
-            schedule.intervals_on(date(2027, 3, 30)),
-            &[iv("10:00", "12:00")]
-        );
-        assert_eq!(
-            schedule.intervals_on(date(2027, 4, 5)),
-            &[iv("09:00", "18:00")]
-        );
+        assert_eq!(schedule.intervals_on(date(2027, 3, 30)), &[iv("10:00", "12:00")]);
+        assert_eq!(schedule.intervals_on(date(2027, 4, 5)), &[iv("09:00", "18:00")]);
     }
 
     #[test]
     fn names_the_offending_field() {
-        let err = Schedule::new(
-            &[weekly(1, "09:00", "12:00"), weekly(1, "11:00", "13:00")],
-            &[],
-        )
-        .unwrap_err();
+        let err = Schedule::new(&[weekly(1, "09:00", "12:00"), weekly(1, "11:00", "13:00")], &[]).unwrap_err();
         assert_eq!(err.field, "weekly[1].start");
         let err = Schedule::new(&[weekly(2, "12:00", "09:00")], &[]).unwrap_err();
         assert_eq!(err.field, "weekly[0].end");
@@ -261,28 +202,16 @@ mod tests {
         assert_eq!(err.field, "weekly[0].end");
         let err = Schedule::new(&[weekly(8, "09:00", "10:00")], &[]).unwrap_err();
         assert_eq!(err.field, "weekly[0].weekday");
-        let day_off = DateOverride {
-            date: date(2027, 1, 1),
-            intervals: vec![],
-        };
+        let day_off = DateOverride { date: date(2027, 1, 1), intervals: vec![] };
         let err = Schedule::new(&[], &[day_off.clone(), day_off]).unwrap_err();
         assert_eq!(err.field, "overrides[1].date");
-        let bad = DateOverride {
-            date: date(2027, 1, 2),
-            intervals: vec![iv("10:00", "11:00"), iv("10:30", "12:00")],
-        };
+        let bad = DateOverride { date: date(2027, 1, 2), intervals: vec![iv("10:00", "11:00"), iv("10:30", "12:00")] };
         let err = Schedule::new(&[], &[bad]).unwrap_err();
         assert_eq!(err.field, "overrides[0].intervals[1].start");
     }
 
     #[test]
     fn touching_intervals_are_not_an_overlap() {
-        assert!(
-            Schedule::new(
-                &[weekly(3, "09:00", "12:00"), weekly(3, "12:00", "24:00")],
-                &[]
-            )
-            .is_ok()
-        );
+        assert!(Schedule::new(&[weekly(3, "09:00", "12:00"), weekly(3, "12:00", "24:00")], &[]).is_ok());
     }
 }

@@ -53,15 +53,9 @@ pub fn free_slots(
     to: Date,
     now: Timestamp,
 ) -> Vec<Slot> {
-    let SlotCalendar {
-        time_zone,
-        schedule,
-        rules,
-    } = calendar;
+    let SlotCalendar { time_zone, schedule, rules } = calendar;
     let today = time_zone.date_of(now);
-    let last_bookable = today
-        .checked_add(i64::from(rules.horizon_days).days())
-        .unwrap_or(Date::MAX);
+    let last_bookable = today.checked_add(i64::from(rules.horizon_days).days()).unwrap_or(Date::MAX);
     let from = from.max(today);
     let to = to.min(last_bookable);
     if from > to {
@@ -77,10 +71,9 @@ pub fn free_slots(
     let mut date = from;
     loop {
         for interval in schedule.intervals_on(date) {
-            let (Some(open), Some(close)) = (
-                time_zone.resolve(interval.start.on(date)),
-                time_zone.resolve(interval.end.on(date)),
-            ) else {
+            let (Some(open), Some(close)) =
+                (time_zone.resolve(interval.start.on(date)), time_zone.resolve(interval.end.on(date)))
+            else {
                 continue;
             };
             let (open, close) = (open.as_second(), close.as_second());
@@ -90,15 +83,10 @@ pub fn free_slots(
                 start += (earliest - start + step - 1) / step * step;
             }
             while start + duration <= close {
-                let occupied = (
-                    start - service.buffer_before_secs(),
-                    start + duration + service.buffer_after_secs(),
-                );
+                let occupied = (start - service.buffer_before_secs(), start + duration + service.buffer_after_secs());
                 if !overlaps_any(&busy, occupied)
-                    && let (Ok(start), Ok(end)) = (
-                        Timestamp::from_second(start),
-                        Timestamp::from_second(start + duration),
-                    )
+                    && let (Ok(start), Ok(end)) =
+                        (Timestamp::from_second(start), Timestamp::from_second(start + duration))
                 {
                     slots.push(Slot { start, end });
                 }
@@ -130,19 +118,14 @@ pub fn is_offered(
     now: Timestamp,
 ) -> bool {
     let date = calendar.time_zone.date_of(start);
-    free_slots(calendar, service, busy, date, date, now)
-        .binary_search_by_key(&start, |slot| slot.start)
-        .is_ok()
+    free_slots(calendar, service, busy, date, date, now).binary_search_by_key(&start, |slot| slot.start).is_ok()
 }
 
 /// Sorted, disjoint busy ranges in seconds. Because they are disjoint, their
 /// ends are sorted too, which lets [`overlaps_any`] binary-search.
 fn merge(busy: &[Busy]) -> Vec<(i64, i64)> {
-    let mut ranges: Vec<(i64, i64)> = busy
-        .iter()
-        .map(|b| (b.start.as_second(), b.end.as_second()))
-        .filter(|(start, end)| start < end)
-        .collect();
+    let mut ranges: Vec<(i64, i64)> =
+        busy.iter().map(|b| (b.start.as_second(), b.end.as_second())).filter(|(start, end)| start < end).collect();
     ranges.sort_unstable();
     let mut merged: Vec<(i64, i64)> = Vec::with_capacity(ranges.len());
     for (start, end) in ranges {
@@ -157,8 +140,7 @@ fn merge(busy: &[Busy]) -> Vec<(i64, i64)> {
 /// Half-open overlap of `(from, to)` with any merged busy range.
 fn overlaps_any(busy: &[(i64, i64)], (from, to): (i64, i64)) -> bool {
     let first_ending_after = busy.partition_point(|&(_, end)| end <= from);
-    busy.get(first_ending_after)
-        .is_some_and(|&(start, _)| start < to)
+    busy.get(first_ending_after).is_some_and(|&(start, _)| start < to)
 }
 
 #[cfg(test)]

@@ -26,9 +26,8 @@ impl TimeOfDay {
     /// Parses strict `HH:MM` (two digits each), `00:00` to `24:00`.
     pub fn parse(text: &str) -> Result<Self, String> {
         let bytes = text.as_bytes();
-        let well_formed = bytes.len() == 5
-            && bytes[2] == b':'
-            && [0, 1, 3, 4].iter().all(|&i| bytes[i].is_ascii_digit());
+        let well_formed =
+            bytes.len() == 5 && bytes[2] == b':' && [0, 1, 3, 4].iter().all(|&i| bytes[i].is_ascii_digit());
         if !well_formed {
             return Err(format!("expected a time as HH:MM, got {text:?}"));
         }
@@ -48,18 +47,10 @@ impl TimeOfDay {
     /// The civil date-time this time of day names on `date` (`24:00` is the
     /// next day's midnight).
     pub fn on(self, date: Date) -> DateTime {
-        let (date, minutes) = if self.0 == MINUTES_PER_DAY {
-            (date.tomorrow().unwrap_or(date), 0)
-        } else {
-            (date, self.0)
-        };
+        let (date, minutes) =
+            if self.0 == MINUTES_PER_DAY { (date.tomorrow().unwrap_or(date), 0) } else { (date, self.0) };
         // Both components are in range by construction, so this cannot fail.
-        date.to_datetime(jiff::civil::Time::constant(
-            (minutes / 60) as i8,
-            (minutes % 60) as i8,
-            0,
-            0,
-        ))
+        date.to_datetime(jiff::civil::Time::constant((minutes / 60) as i8, (minutes % 60) as i8, 0, 0))
     }
 }
 
@@ -95,9 +86,7 @@ mod tests {
 
     #[test]
     fn rejects_malformed_times() {
-        for text in [
-            "", "9:00", "09:0", "09-00", "24:01", "25:00", "12:60", "ab:cd", "09:00:00", "+9:00",
-        ] {
+        for text in ["", "9:00", "09:0", "09-00", "24:01", "25:00", "12:60", "ab:cd", "09:00:00", "+9:00"] {
             assert!(TimeOfDay::parse(text).is_err(), "{text} should be rejected");
         }
     }
@@ -105,9 +94,6 @@ mod tests {
     #[test]
     fn end_of_day_is_next_midnight() {
         let date = jiff::civil::date(2027, 12, 31);
-        assert_eq!(
-            TimeOfDay::END_OF_DAY.on(date),
-            jiff::civil::date(2028, 1, 1).at(0, 0, 0, 0)
-        );
+        assert_eq!(TimeOfDay::END_OF_DAY.on(date), jiff::civil::date(2028, 1, 1).at(0, 0, 0, 0));
     }
 }

@@ -30,15 +30,12 @@ impl ProviderTimeZone {
     pub fn parse(name: &str) -> Result<Self, String> {
         let well_formed = !name.is_empty()
             && name.len() <= 64
-            && name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'_' | b'-' | b'+'));
+            && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'_' | b'-' | b'+'));
         if !well_formed {
             return Err(format!("{name:?} is not an IANA time zone name"));
         }
-        let tz = TZDB.get(name).map_err(|_| {
-            format!("unknown time zone {name:?}; use an IANA name like Europe/Berlin")
-        })?;
+        let tz =
+            TZDB.get(name).map_err(|_| format!("unknown time zone {name:?}; use an IANA name like Europe/Berlin"))?;
         let name = tz.iana_name().unwrap_or(name).to_owned();
         Ok(Self { name, tz })
     }
@@ -67,9 +64,7 @@ impl ProviderTimeZone {
     /// `instant` as RFC 3339 with the provider's offset at that instant,
     /// e.g. `2027-03-28T09:00:00+02:00`.
     pub fn format(&self, instant: Timestamp) -> String {
-        instant
-            .display_with_offset(self.tz.to_offset(instant))
-            .to_string()
+        instant.display_with_offset(self.tz.to_offset(instant)).to_string()
     }
 
     /// The provider's UTC offset at `instant`, in seconds.
@@ -101,14 +96,7 @@ mod tests {
 
     #[test]
     fn rejects_unknown_and_malformed_names() {
-        for name in [
-            "",
-            "Mars/Olympus",
-            "+02:00",
-            "Europe/Berlin\n",
-            "../../etc/passwd",
-            "EST5EDT,M3.2.0,M11.1.0",
-        ] {
+        for name in ["", "Mars/Olympus", "+02:00", "Europe/Berlin\n", "../../etc/passwd", "EST5EDT,M3.2.0,M11.1.0"] {
             assert!(ProviderTimeZone::parse(name).is_err(), "{name:?}");
         }
     }

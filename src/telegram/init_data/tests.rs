@@ -4,10 +4,7 @@
 use super::*;
 
 fn fresh_at(auth_date: i64) -> Freshness {
-    Freshness {
-        now: auth_date + 60,
-        max_age_secs: 86_400,
-    }
+    Freshness { now: auth_date + 60, max_age_secs: 86_400 }
 }
 
 /// aiogram, `tests/test_utils/test_web_app.py` (Python; github.com/aiogram/aiogram).
@@ -44,8 +41,7 @@ const INIT_DATA_NODE_3RD: &str = "user=%7B%22id%22%3A279058397%2C%22first_name%2
 
 /// aiogram, `tests/test_utils/test_web_app_signature.py`: signed with aiogram's
 /// own test key pair (not Telegram's), which exercises the key parameter.
-const AIOGRAM_PUBLIC_KEY: [u8; 32] =
-    hex_literal("4112765021341e5415e772cd65903f6b94e3ea1c2ab669e6d3e18ee2db00da61");
+const AIOGRAM_PUBLIC_KEY: [u8; 32] = hex_literal("4112765021341e5415e772cd65903f6b94e3ea1c2ab669e6d3e18ee2db00da61");
 const AIOGRAM_SIGNED: &str = "auth_date=1650385342&user=%7B%22id%22%3A42%2C%22first_name%22%3A%22Test%22%7D&query_id=test&signature=JQ0JR2tjC65yq_jNZV0wuJVX6J-SWPMV0mprUXG34g-NvxL4RcF1Rz5n4VVo00VRghEUBf5t___uoeb1-jU_Cw";
 
 fn auth_date_of(raw: &str) -> i64 {
@@ -57,11 +53,7 @@ fn published_hmac_vectors_verify() {
     for (name, raw, token) in [
         ("aiogram", AIOGRAM, AIOGRAM_TOKEN),
         ("init-data-golang", TMA, TMA_TOKEN),
-        (
-            "init-data-golang README (with signature)",
-            GOLANG_README,
-            GOLANG_README_TOKEN,
-        ),
+        ("init-data-golang README (with signature)", GOLANG_README, GOLANG_README_TOKEN),
         ("init-data-py, UTF-8", INIT_DATA_PY, INIT_DATA_PY_TOKEN),
         ("tgappex", TGAPPEX, TGAPPEX_TOKEN),
     ] {
@@ -76,16 +68,12 @@ fn plus_decodes_to_a_space_before_hashing() {
     // Its `user.id` is a JSON string (Telegram sends a number), so the user
     // is refused *after* the hash was accepted.
     let result = verify_with_bot_token(AIOGRAM_PLUS, AIOGRAM_TOKEN, fresh_at(1650385342));
-    assert!(
-        matches!(result, Err(InitDataError::BadUser(_))),
-        "{result:?}"
-    );
+    assert!(matches!(result, Err(InitDataError::BadUser(_))), "{result:?}");
 }
 
 #[test]
 fn user_fields_are_read_after_verification() {
-    let data =
-        verify_with_bot_token(GOLANG_README, GOLANG_README_TOKEN, fresh_at(1733509682)).unwrap();
+    let data = verify_with_bot_token(GOLANG_README, GOLANG_README_TOKEN, fresh_at(1733509682)).unwrap();
     let user = data.user.unwrap();
     assert_eq!(user.id, 279058397);
     // `%20%2B%20-%20%3F%20%5C%2F` decodes to ` + - ? \/`; the JSON `\/` is a `/`.
@@ -96,8 +84,7 @@ fn user_fields_are_read_after_verification() {
         user.photo_url.as_deref(),
         Some("https://t.me/i/userpic/320/4FPEE4tmP3ATHa57u6MqTDih13LTOiMoKoLDRG4PnSA.svg")
     );
-    let data =
-        verify_with_bot_token(INIT_DATA_PY, INIT_DATA_PY_TOKEN, fresh_at(1724048856)).unwrap();
+    let data = verify_with_bot_token(INIT_DATA_PY, INIT_DATA_PY_TOKEN, fresh_at(1724048856)).unwrap();
     assert_eq!(data.user.unwrap().first_name, "Артём");
 }
 
@@ -122,23 +109,12 @@ fn published_ed25519_vectors_verify_with_telegrams_production_key() {
             "{name} must not verify for another bot"
         );
     }
-    assert!(
-        verify_third_party(
-            AIOGRAM_SIGNED,
-            42,
-            &AIOGRAM_PUBLIC_KEY,
-            fresh_at(1650385342)
-        )
-        .is_ok()
-    );
+    assert!(verify_third_party(AIOGRAM_SIGNED, 42, &AIOGRAM_PUBLIC_KEY, fresh_at(1650385342)).is_ok());
 }
 
 #[test]
 fn wrong_token_is_rejected() {
-    assert_eq!(
-        verify_with_bot_token(AIOGRAM, "42:INVALID", fresh_at(1650385342)),
-        Err(InitDataError::BadHash)
-    );
+    assert_eq!(verify_with_bot_token(AIOGRAM, "42:INVALID", fresh_at(1650385342)), Err(InitDataError::BadHash));
 }
 
 #[test]
@@ -146,9 +122,7 @@ fn any_one_character_change_is_rejected() {
     let freshness = fresh_at(1662771648);
     let hash_start = TMA.find("&hash=").unwrap();
     // Flip every character of the signed part in turn (keeping it decodable).
-    let in_escape = |i: usize| {
-        i >= 1 && (TMA.as_bytes()[i - 1] == b'%' || (i >= 2 && TMA.as_bytes()[i - 2] == b'%'))
-    };
+    let in_escape = |i: usize| i >= 1 && (TMA.as_bytes()[i - 1] == b'%' || (i >= 2 && TMA.as_bytes()[i - 2] == b'%'));
     for i in (0..hash_start).filter(|&i| !in_escape(i)) {
         let mut bytes = TMA.as_bytes().to_vec();
         bytes[i] = match bytes[i] {
@@ -162,101 +136,47 @@ fn any_one_character_change_is_rejected() {
         if tampered == TMA {
             continue;
         }
-        assert!(
-            verify_with_bot_token(&tampered, TMA_TOKEN, freshness).is_err(),
-            "byte {i} changed: {tampered}"
-        );
+        assert!(verify_with_bot_token(&tampered, TMA_TOKEN, freshness).is_err(), "byte {i} changed: {tampered}");
     }
     // And the hash itself.
     let mut forged = TMA.to_owned();
     forged.pop();
     forged.push('3');
-    assert_eq!(
-        verify_with_bot_token(&forged, TMA_TOKEN, freshness),
-        Err(InitDataError::BadHash)
-    );
+    assert_eq!(verify_with_bot_token(&forged, TMA_TOKEN, freshness), Err(InitDataError::BadHash));
 }
 
 #[test]
 fn stale_and_future_auth_dates_are_rejected() {
     let auth_date = 1662771648;
-    let stale = Freshness {
-        now: auth_date + 86_401,
-        max_age_secs: 86_400,
-    };
-    assert_eq!(
-        verify_with_bot_token(TMA, TMA_TOKEN, stale),
-        Err(InitDataError::Expired)
-    );
-    let just_in_time = Freshness {
-        now: auth_date + 86_400,
-        max_age_secs: 86_400,
-    };
+    let stale = Freshness { now: auth_date + 86_401, max_age_secs: 86_400 };
+    assert_eq!(verify_with_bot_token(TMA, TMA_TOKEN, stale), Err(InitDataError::Expired));
+    let just_in_time = Freshness { now: auth_date + 86_400, max_age_secs: 86_400 };
     assert!(verify_with_bot_token(TMA, TMA_TOKEN, just_in_time).is_ok());
-    let future = Freshness {
-        now: auth_date - CLOCK_SKEW_SECS - 1,
-        max_age_secs: 86_400,
-    };
-    assert_eq!(
-        verify_with_bot_token(TMA, TMA_TOKEN, future),
-        Err(InitDataError::FromTheFuture)
-    );
+    let future = Freshness { now: auth_date - CLOCK_SKEW_SECS - 1, max_age_secs: 86_400 };
+    assert_eq!(verify_with_bot_token(TMA, TMA_TOKEN, future), Err(InitDataError::FromTheFuture));
 }
 
 #[test]
 fn malformed_input_is_rejected_without_panicking() {
     let freshness = fresh_at(1662771648);
     let without_hash = &TMA[..TMA.find("&hash=").unwrap()];
-    assert_eq!(
-        verify_with_bot_token(without_hash, TMA_TOKEN, freshness),
-        Err(InitDataError::MissingHash)
-    );
-    assert_eq!(
-        verify_with_bot_token("", TMA_TOKEN, freshness),
-        Err(InitDataError::BadLength)
-    );
-    assert_eq!(
-        verify_with_bot_token(&"a".repeat(9000), TMA_TOKEN, freshness),
-        Err(InitDataError::BadLength)
-    );
+    assert_eq!(verify_with_bot_token(without_hash, TMA_TOKEN, freshness), Err(InitDataError::MissingHash));
+    assert_eq!(verify_with_bot_token("", TMA_TOKEN, freshness), Err(InitDataError::BadLength));
+    assert_eq!(verify_with_bot_token(&"a".repeat(9000), TMA_TOKEN, freshness), Err(InitDataError::BadLength));
     assert_eq!(
         verify_with_bot_token(&format!("{TMA}&auth_date=1"), TMA_TOKEN, freshness),
         Err(InitDataError::DuplicateKey("auth_date".into()))
     );
     assert_eq!(
-        verify_with_bot_token(
-            &format!("hash=zz&{}", &TMA[..TMA.find("&hash=").unwrap()]),
-            TMA_TOKEN,
-            freshness
-        ),
+        verify_with_bot_token(&format!("hash=zz&{}", &TMA[..TMA.find("&hash=").unwrap()]), TMA_TOKEN, freshness),
         Err(InitDataError::BadHash)
     );
-    for junk in [
-        "%",
-        "%%%%",
-        "&&&",
-        "=",
-        "hash",
-        "hash=",
-        "user=%ff%fe&hash=00",
-        "\u{0}",
-    ] {
-        assert!(
-            verify_with_bot_token(junk, TMA_TOKEN, freshness).is_err(),
-            "{junk:?}"
-        );
-        assert!(
-            verify_third_party(junk, 1, &TELEGRAM_PUBLIC_KEY_PRODUCTION, freshness).is_err(),
-            "{junk:?}"
-        );
+    for junk in ["%", "%%%%", "&&&", "=", "hash", "hash=", "user=%ff%fe&hash=00", "\u{0}"] {
+        assert!(verify_with_bot_token(junk, TMA_TOKEN, freshness).is_err(), "{junk:?}");
+        assert!(verify_third_party(junk, 1, &TELEGRAM_PUBLIC_KEY_PRODUCTION, freshness).is_err(), "{junk:?}");
     }
     assert_eq!(
-        verify_third_party(
-            &format!("{AIOGRAM_SIGNED}x"),
-            42,
-            &AIOGRAM_PUBLIC_KEY,
-            fresh_at(1650385342)
-        ),
+        verify_third_party(&format!("{AIOGRAM_SIGNED}x"), 42, &AIOGRAM_PUBLIC_KEY, fresh_at(1650385342)),
         Err(InitDataError::BadSignature)
     );
 }

@@ -10,31 +10,16 @@ fn t(text: &str) -> TimeOfDay {
 
 fn every_day(start: &str, end: &str) -> Schedule {
     let weekly: Vec<_> = (1..=7)
-        .map(|weekday| WeeklyInterval {
-            weekday,
-            interval: LocalInterval {
-                start: t(start),
-                end: t(end),
-            },
-        })
+        .map(|weekday| WeeklyInterval { weekday, interval: LocalInterval { start: t(start), end: t(end) } })
         .collect();
     Schedule::new(&weekly, &[]).unwrap()
 }
 
 fn hourly_rules() -> BookingRules {
-    BookingRules {
-        slot_step_min: 60,
-        min_notice_min: 0,
-        horizon_days: 366,
-        ..Default::default()
-    }
+    BookingRules { slot_step_min: 60, min_notice_min: 0, horizon_days: 366, ..Default::default() }
 }
 
-const ONE_HOUR: ServiceTiming = ServiceTiming {
-    duration_min: 60,
-    buffer_before_min: 0,
-    buffer_after_min: 0,
-};
+const ONE_HOUR: ServiceTiming = ServiceTiming { duration_min: 60, buffer_before_min: 0, buffer_after_min: 0 };
 
 fn ts(text: &str) -> Timestamp {
     text.parse().unwrap()
@@ -47,19 +32,8 @@ fn formatted(tz: &ProviderTimeZone, slots: &[Slot]) -> Vec<String> {
 fn slots_on(tz_name: &str, schedule: &Schedule, day: Date) -> (ProviderTimeZone, Vec<Slot>) {
     let tz = ProviderTimeZone::parse(tz_name).unwrap();
     let rules = hourly_rules();
-    let calendar = SlotCalendar {
-        time_zone: &tz,
-        schedule,
-        rules: &rules,
-    };
-    let slots = free_slots(
-        calendar,
-        ONE_HOUR,
-        &[],
-        day,
-        day,
-        ts("2027-01-01T00:00:00Z"),
-    );
+    let calendar = SlotCalendar { time_zone: &tz, schedule, rules: &rules };
+    let slots = free_slots(calendar, ONE_HOUR, &[], day, day, ts("2027-01-01T00:00:00Z"));
     (tz, slots)
 }
 
@@ -70,21 +44,11 @@ fn slots_on(tz_name: &str, schedule: &Schedule, day: Date) -> (ProviderTimeZone,
 #[test]
 fn berlin_spring_forward_keeps_nine_daytime_slots_with_the_right_offset() {
     let schedule = every_day("09:00", "18:00");
-    for (day, offset) in [
-        (date(2027, 3, 27), "+01:00"),
-        (date(2027, 3, 28), "+02:00"),
-        (date(2027, 3, 29), "+02:00"),
-    ] {
+    for (day, offset) in [(date(2027, 3, 27), "+01:00"), (date(2027, 3, 28), "+02:00"), (date(2027, 3, 29), "+02:00")] {
         let (tz, slots) = slots_on("Europe/Berlin", &schedule, day);
-        let expected: Vec<String> = (9..18)
-            .map(|h| format!("{day}T{h:02}:00:00{offset}"))
-            .collect();
+        let expected: Vec<String> = (9..18).map(|h| format!("{day}T{h:02}:00:00{offset}")).collect();
         assert_eq!(formatted(&tz, &slots), expected, "{day}");
-        assert!(
-            slots
-                .iter()
-                .all(|s| (s.end - s.start) == jiff::SignedDuration::from_hours(1))
-        );
+        assert!(slots.iter().all(|s| (s.end - s.start) == jiff::SignedDuration::from_hours(1)));
     }
 }
 
@@ -124,26 +88,13 @@ fn berlin_overnight_interval_loses_an_hour_in_spring_and_gains_one_in_autumn() {
 fn new_york_offers_nothing_in_the_missing_hour() {
     let schedule = every_day("00:00", "06:00");
     let tz = ProviderTimeZone::parse("America/New_York").unwrap();
-    let rules = BookingRules {
-        slot_step_min: 15,
-        ..hourly_rules()
-    };
-    let calendar = SlotCalendar {
-        time_zone: &tz,
-        schedule: &schedule,
-        rules: &rules,
-    };
-    let short = ServiceTiming {
-        duration_min: 15,
-        ..ONE_HOUR
-    };
+    let rules = BookingRules { slot_step_min: 15, ..hourly_rules() };
+    let calendar = SlotCalendar { time_zone: &tz, schedule: &schedule, rules: &rules };
+    let short = ServiceTiming { duration_min: 15, ..ONE_HOUR };
     let day = date(2027, 3, 14);
     let slots = free_slots(calendar, short, &[], day, day, ts("2027-01-01T00:00:00Z"));
     let labels = formatted(&tz, &slots);
-    assert!(
-        labels.iter().all(|l| !l.starts_with("2027-03-14T02:")),
-        "{labels:?}"
-    );
+    assert!(labels.iter().all(|l| !l.starts_with("2027-03-14T02:")), "{labels:?}");
     assert!(labels.contains(&"2027-03-14T01:45:00-05:00".to_owned()));
     assert!(labels.contains(&"2027-03-14T03:00:00-04:00".to_owned()));
     // 6 local hours minus the missing one, four 15-minute slots each.
@@ -167,18 +118,10 @@ fn new_york_repeated_hour_is_offered_twice_as_distinct_instants() {
 
 #[test]
 fn kolkata_slots_carry_the_half_hour_offset() {
-    let (tz, slots) = slots_on(
-        "Asia/Kolkata",
-        &every_day("09:00", "12:00"),
-        date(2027, 3, 28),
-    );
+    let (tz, slots) = slots_on("Asia/Kolkata", &every_day("09:00", "12:00"), date(2027, 3, 28));
     assert_eq!(
         formatted(&tz, &slots),
-        [
-            "2027-03-28T09:00:00+05:30",
-            "2027-03-28T10:00:00+05:30",
-            "2027-03-28T11:00:00+05:30"
-        ]
+        ["2027-03-28T09:00:00+05:30", "2027-03-28T10:00:00+05:30", "2027-03-28T11:00:00+05:30"]
     );
     assert_eq!(slots[0].start, ts("2027-03-28T03:30:00Z"));
 }
@@ -206,11 +149,7 @@ fn lord_howe_half_hour_shift() {
     // is 02:30 +11:00) — three slots.
     assert_eq!(
         formatted(&tz, &spring),
-        [
-            "2027-10-03T00:00:00+10:30",
-            "2027-10-03T01:00:00+10:30",
-            "2027-10-03T02:30:00+11:00"
-        ]
+        ["2027-10-03T00:00:00+10:30", "2027-10-03T01:00:00+10:30", "2027-10-03T02:30:00+11:00"]
     );
 }
 
@@ -219,45 +158,19 @@ fn working_interval_starting_in_a_gap_starts_when_the_clock_reaches_it() {
     // 02:30 does not exist in Berlin on 2027-03-28: it resolves to 03:30+02:00.
     let schedule = every_day("02:30", "06:00");
     let (tz, slots) = slots_on("Europe/Berlin", &schedule, date(2027, 3, 28));
-    assert_eq!(
-        formatted(&tz, &slots),
-        ["2027-03-28T03:30:00+02:00", "2027-03-28T04:30:00+02:00"]
-    );
+    assert_eq!(formatted(&tz, &slots), ["2027-03-28T03:30:00+02:00", "2027-03-28T04:30:00+02:00"]);
 }
 
 #[test]
 fn notice_horizon_and_buffers_are_respected() {
     let tz = ProviderTimeZone::parse("Europe/Berlin").unwrap();
     let schedule = every_day("09:00", "12:00");
-    let rules = BookingRules {
-        slot_step_min: 30,
-        min_notice_min: 90,
-        horizon_days: 1,
-        ..Default::default()
-    };
-    let calendar = SlotCalendar {
-        time_zone: &tz,
-        schedule: &schedule,
-        rules: &rules,
-    };
-    let service = ServiceTiming {
-        duration_min: 30,
-        buffer_before_min: 15,
-        buffer_after_min: 15,
-    };
+    let rules = BookingRules { slot_step_min: 30, min_notice_min: 90, horizon_days: 1, ..Default::default() };
+    let calendar = SlotCalendar { time_zone: &tz, schedule: &schedule, rules: &rules };
+    let service = ServiceTiming { duration_min: 30, buffer_before_min: 15, buffer_after_min: 15 };
     let now = ts("2027-06-01T07:10:00Z"); // 09:10 local
-    let busy = [Busy {
-        start: ts("2027-06-02T08:00:00Z"),
-        end: ts("2027-06-02T08:30:00Z"),
-    }]; // 10:00–10:30 local
-    let slots = free_slots(
-        calendar,
-        service,
-        &busy,
-        date(2027, 6, 1),
-        date(2027, 6, 30),
-        now,
-    );
+    let busy = [Busy { start: ts("2027-06-02T08:00:00Z"), end: ts("2027-06-02T08:30:00Z") }]; // 10:00–10:30 local
+    let slots = free_slots(calendar, service, &busy, date(2027, 6, 1), date(2027, 6, 30), now);
     assert_eq!(
         formatted(&tz, &slots),
         [
@@ -271,77 +184,29 @@ fn notice_horizon_and_buffers_are_respected() {
             "2027-06-02T11:30:00+02:00",
         ]
     );
-    assert!(is_offered(
-        calendar,
-        service,
-        &busy,
-        ts("2027-06-02T09:00:00Z"),
-        now
-    ));
-    assert!(!is_offered(
-        calendar,
-        service,
-        &busy,
-        ts("2027-06-02T07:30:00Z"),
-        now
-    ));
-    assert!(
-        !is_offered(calendar, service, &busy, ts("2027-06-02T09:10:00Z"), now),
-        "not on the step grid"
-    );
-    assert!(
-        !is_offered(calendar, service, &busy, ts("2027-06-03T07:00:00Z"), now),
-        "beyond the horizon"
-    );
+    assert!(is_offered(calendar, service, &busy, ts("2027-06-02T09:00:00Z"), now));
+    assert!(!is_offered(calendar, service, &busy, ts("2027-06-02T07:30:00Z"), now));
+    assert!(!is_offered(calendar, service, &busy, ts("2027-06-02T09:10:00Z"), now), "not on the step grid");
+    assert!(!is_offered(calendar, service, &busy, ts("2027-06-03T07:00:00Z"), now), "beyond the horizon");
 }
 
 #[test]
 fn a_closed_override_and_an_override_with_its_own_hours() {
     let tz = ProviderTimeZone::parse("Europe/Berlin").unwrap();
     let weekly: Vec<_> = (1..=7)
-        .map(|weekday| WeeklyInterval {
-            weekday,
-            interval: LocalInterval {
-                start: t("09:00"),
-                end: t("11:00"),
-            },
-        })
+        .map(|weekday| WeeklyInterval { weekday, interval: LocalInterval { start: t("09:00"), end: t("11:00") } })
         .collect();
     let overrides = [
-        DateOverride {
-            date: date(2027, 6, 2),
-            intervals: vec![],
-        },
-        DateOverride {
-            date: date(2027, 6, 3),
-            intervals: vec![LocalInterval {
-                start: t("15:00"),
-                end: t("16:00"),
-            }],
-        },
+        DateOverride { date: date(2027, 6, 2), intervals: vec![] },
+        DateOverride { date: date(2027, 6, 3), intervals: vec![LocalInterval { start: t("15:00"), end: t("16:00") }] },
     ];
     let schedule = Schedule::new(&weekly, &overrides).unwrap();
     let rules = hourly_rules();
-    let calendar = SlotCalendar {
-        time_zone: &tz,
-        schedule: &schedule,
-        rules: &rules,
-    };
-    let slots = free_slots(
-        calendar,
-        ONE_HOUR,
-        &[],
-        date(2027, 6, 1),
-        date(2027, 6, 3),
-        ts("2027-01-01T00:00:00Z"),
-    );
+    let calendar = SlotCalendar { time_zone: &tz, schedule: &schedule, rules: &rules };
+    let slots = free_slots(calendar, ONE_HOUR, &[], date(2027, 6, 1), date(2027, 6, 3), ts("2027-01-01T00:00:00Z"));
     assert_eq!(
         formatted(&tz, &slots),
-        [
-            "2027-06-01T09:00:00+02:00",
-            "2027-06-01T10:00:00+02:00",
-            "2027-06-03T15:00:00+02:00"
-        ]
+        ["2027-06-01T09:00:00+02:00", "2027-06-01T10:00:00+02:00", "2027-06-03T15:00:00+02:00"]
     );
 }
 
@@ -358,27 +223,25 @@ const ZONES: &[&str] = &[
 fn arb_schedule() -> impl Strategy<Value = Schedule> {
     // Per weekday, a sorted set of cut points in 15-minute units, paired up into
     // disjoint intervals.
-    proptest::collection::vec(proptest::collection::btree_set(0u16..=96, 0..6), 7).prop_map(
-        |days| {
-            let weekly: Vec<WeeklyInterval> = days
-                .iter()
-                .zip(1u8..)
-                .flat_map(|(cuts, weekday)| {
-                    let cuts: Vec<u16> = cuts.iter().copied().collect();
-                    cuts.chunks_exact(2)
-                        .map(|pair| WeeklyInterval {
-                            weekday,
-                            interval: LocalInterval {
-                                start: TimeOfDay::from_minutes(pair[0] * 15).unwrap(),
-                                end: TimeOfDay::from_minutes(pair[1] * 15).unwrap(),
-                            },
-                        })
-                        .collect::<Vec<_>>()
-                })
-                .collect();
-            Schedule::new(&weekly, &[]).unwrap()
-        },
-    )
+    proptest::collection::vec(proptest::collection::btree_set(0u16..=96, 0..6), 7).prop_map(|days| {
+        let weekly: Vec<WeeklyInterval> = days
+            .iter()
+            .zip(1u8..)
+            .flat_map(|(cuts, weekday)| {
+                let cuts: Vec<u16> = cuts.iter().copied().collect();
+                cuts.chunks_exact(2)
+                    .map(|pair| WeeklyInterval {
+                        weekday,
+                        interval: LocalInterval {
+                            start: TimeOfDay::from_minutes(pair[0] * 15).unwrap(),
+                            end: TimeOfDay::from_minutes(pair[1] * 15).unwrap(),
+                        },
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        Schedule::new(&weekly, &[]).unwrap()
+    })
 }
 
 fn arb_busy(base: i64) -> impl Strategy<Value = Vec<Busy>> {

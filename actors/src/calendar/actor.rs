@@ -1,0 +1,479 @@
+//! `CalendarActor`: one per provider; the single writer of that provider's
+//! bookings on this node.
+//!
+//! # Why bookings never interleave
+//! Every state-changing handler returns an [`AtomicResponse`]. actix runs
+//! such a response with `ctx.wait`, which suspends the mailbox until the whole
+//! future — check against memory, database write, memory update — has
+//! finished. So two `Book` messages for the same slot are handled strictly one
+//! after the other, including across the database `.await`: the second one
+//! sees the first booking in memory and gets `SlotTaken`. No mutex and no
+//! `SELECT … FOR UPDATE` is involved. Across nodes, the database's no-overlap
+//! constraint is the safety net; when it fires, the actor reloads its view and
+//! answers `SlotTaken`.
+//!
+//! # Faults
+//! A panic inside a handler is caught (`catch_unwind`), the request gets
+//! `Unavailable` (503, safe to retry) and the actor stops; its `Supervisor`
+//! restarts it and `started` reloads the state from the database, because
+//! state touched by a panicking handler cannot be trusted.
+
+use std::{
+    collections::BTreeSet,
+    future::Future,
+    panic::{AssertUnwindSafe, catch_unwind},
+    sync::Arc,
+};
+
+use actix::{
+    Actor, ActorContext, ActorFutureExt, AsyncContext, AtomicResponse, Context, Handler, ResponseActFuture, Supervised,
+    fut,
+};
+use futures_util::FutureExt;
+use jiff::{SignedDuration, Timestamp, civil::Date};
+use uuid::Uuid;
+
+use super::{
+    BookingEventKind, CalendarData, CalendarError, CalendarEvent, CalendarRepository, EventSink, RepositoryError,
+    messages::{Book, Booked, ChangeBooking, Fault, GetSlots, InjectFault, Reload, Shutdown},
+    ports::{BookingUpdate, NewBooking},
+};
+use crate::domain::{
+    Action, Booking, BookingStatus, Busy, Slot, SlotCalendar, free_slots, is_offered, rescheduled_status, transition,
+};
+
+type Reply<T> = ResponseActFuture<CalendarActor, Result<T, CalendarError>>;
+
+enum State {
+    /// Not loaded yet, or the last load failed (the next message retries).
+    NotLoaded,
+    /// The provider does not exist.
+    Missing,
+    Loaded(CalendarData),
+}
+
+pub struct CalendarActor {
+    provider_id: Uuid,
+    repo: Arc<dyn CalendarRepository>,
+    events: Arc<dyn EventSink>,
+    mailbox_capacity: usize,
+    state: State,
+    fault: Option<Fault>,
+}
+
+impl CalendarActor {
+    pub(crate) fn new(
+        provider_id: Uuid,
+        repo: Arc<dyn CalendarRepository>,
+        events: Arc<dyn EventSink>,
+        mailbox_capacity: usize,
+    ) -> Self {
+        Self { provider_id, repo, events, mailbox_capacity, state: State::NotLoaded, fault: None }
+    }
+
+    fn data(&self) -> Result<&CalendarData, CalendarError> {
+        match &self.state {
+            State::Loaded(data) => Ok(data),
+            State::Missing => Err(CalendarError::NotFound("provider")),
+            State::NotLoaded => Err(CalendarError::Unavailable("the calendar could not load its data; retry".into())),
+        }
+    }
+
+    /// Loads (or reloads) everything from the repository.
+    fn load(&self) -> impl actix::ActorFuture<Self, Output = ()> + 'static {
+        let repo = self.repo.clone();
+        let provider_id = self.provider_id;
+        let since = Timestamp::now() - SignedDuration::from_hours(24);
+        fut::wrap_future::<_, Self>(async move { repo.load_calendar(provider_id, since).await }).map(
+            |result, act, _| {
+                act.state = match result {
+                    Ok(Some(data)) => State::Loaded(data),
+                    Ok(None) => State::Missing,
+                    Err(error) => {
+                        tracing::warn!(provider = %act.provider_id, %error, "calendar load failed");
+                        State::NotLoaded
+                    }
+                }
+            },
+        )
+    }
+
+    /// Runs `then` with the state loaded, loading it first if needed.
+    fn with_state<T: 'static>(
+        &mut self,
+        ctx: &mut Context<Self>,
+        then: impl FnOnce(&mut Self, &mut Context<Self>) -> Reply<T> + 'static,
+    ) -> Reply<T> {
+        match self.state {
+            State::NotLoaded => Box::pin(self.load().then(move |(), act, ctx| match act.data() {
+                Ok(_) => then(act, ctx),
+                Err(error) => Box::pin(fut::err(error)),
+            })),
+            _ => match self.data() {
+                Ok(_) => then(self, ctx),
+                Err(error) => Box::pin(fut::err(error)),
+            },
+        }
+    }
+
+    /// Runs synchronous calendar logic, turning a panic into a 503 and a restart.
+    fn guarded<T>(
+        &mut self,
+        ctx: &mut Context<Self>,
+        f: impl FnOnce(&mut Self) -> Result<T, CalendarError>,
+    ) -> Result<T, CalendarError> {
+        match catch_unwind(AssertUnwindSafe(|| f(self))) {
+            Ok(result) => result,
+            Err(_) => Err(self.crashed(ctx)),
+        }
+    }
+
+    fn crashed(&mut self, ctx: &mut Context<Self>) -> CalendarError {
+        tracing::error!(provider = %self.provider_id, "calendar crashed; restarting it with state reloaded");
+        ctx.stop();
+        CalendarError::Unavailable("the calendar restarted; please retry".into())
+    }
+
+    /// Awaits a repository call inside the actor's atomic section; a panic in
+    /// it is handled like one in the actor.
+    fn call<T: 'static>(
+        future: impl Future<Output = Result<T, RepositoryError>> + 'static,
+    ) -> impl actix::ActorFuture<Self, Output = Result<T, RepositoryError>> {
+        fut::wrap_future::<_, Self>(AssertUnwindSafe(future).catch_unwind()).map(|result, act, ctx| match result {
+            Ok(result) => result,
+            Err(_) => {
+                act.crashed(ctx);
+                Err(RepositoryError::Unavailable("repository panicked".into()))
+            }
+        })
+    }
+
+    fn busy_except(&self, except: Option<Uuid>) -> Vec<Busy> {
+        match &self.state {
+            State::Loaded(data) => data
+                .bookings
+                .iter()
+                .filter(|b| b.status.is_active() && Some(b.id) != except)
+                .map(|b| b.occupied)
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Checks `start` against the calendar: 409 if it is a real slot that is
+    /// taken, 422 if it is no slot at all.
+    fn check_offered(
+        &self,
+        service_id: Uuid,
+        start: Timestamp,
+        except: Option<Uuid>,
+        now: Timestamp,
+        only_active_services: bool,
+    ) -> Result<(), CalendarError> {
+        let data = self.data()?;
+        let service = data
+            .services
+            .get(&service_id)
+            .filter(|s| s.active || !only_active_services)
+            .ok_or(CalendarError::NotFound("service"))?;
+        let calendar = SlotCalendar { time_zone: &data.time_zone, schedule: &data.schedule, rules: &data.rules };
+        if is_offered(calendar, service.timing, &self.busy_except(except), start, now) {
+            return Ok(());
+        }
+        if is_offered(calendar, service.timing, &[], start, now) {
+            return Err(CalendarError::SlotTaken);
+        }
+        Err(CalendarError::NotBookable(
+            "this time is not offered: outside working hours, off the slot grid, too soon or beyond the horizon".into(),
+        ))
+    }
+
+    fn occupied(&self, service_id: Uuid, start: Timestamp) -> Result<(Timestamp, Busy), CalendarError> {
+        let timing = self.data()?.services.get(&service_id).ok_or(CalendarError::NotFound("service"))?.timing;
+        let end = start + SignedDuration::from_secs(timing.duration_secs());
+        let occupied = Busy {
+            start: start - SignedDuration::from_secs(timing.buffer_before_secs()),
+            end: end + SignedDuration::from_secs(timing.buffer_after_secs()),
+        };
+        Ok((end, occupied))
+    }
+
+    fn plan_booking(&mut self, msg: &Book) -> Result<(NewBooking, Option<std::time::Duration>), CalendarError> {
+        let delay = match self.fault.take() {
+            Some(Fault::PanicOnNextBook) => panic!("injected fault: panic while booking"),
+            Some(Fault::DelayNextBook(delay)) => Some(delay),
+            _ => None,
+        };
+        self.check_offered(msg.service_id, msg.start, None, msg.now, true)?;
+        let (end, occupied) = self.occupied(msg.service_id, msg.start)?;
+        let status =
+            if self.data()?.rules.requires_confirmation { BookingStatus::Pending } else { BookingStatus::Confirmed };
+        let booking = NewBooking {
+            id: Uuid::now_v7(),
+            provider_id: self.provider_id,
+            service_id: msg.service_id,
+            client: msg.client.clone(),
+            start: msg.start,
+            end,
+            occupied,
+            status,
+            note: msg.note.clone(),
+            created_by: Some(msg.requested_by),
+            idempotency_key: msg.idempotency_key.clone(),
+            now: msg.now,
+        };
+        Ok((booking, delay))
+    }
+
+    fn plan_change(
+        &self,
+        current: &Booking,
+        msg: &ChangeBooking,
+    ) -> Result<(BookingUpdate, BookingEventKind), CalendarError> {
+        let data = self.data()?;
+        let status = transition(current, msg.actor, msg.action, &data.rules, msg.now)?;
+        let mut update = BookingUpdate {
+            id: current.id,
+            provider_id: self.provider_id,
+            status,
+            start: current.start,
+            end: current.end,
+            occupied: current.occupied,
+            updated_by: Some(msg.by_user),
+            now: msg.now,
+        };
+        let kind = match msg.action {
+            Action::Cancel => BookingEventKind::Cancelled,
+            Action::Decline => BookingEventKind::Declined,
+            Action::Confirm => BookingEventKind::Confirmed,
+            Action::Complete => BookingEventKind::Completed,
+            Action::NoShow => BookingEventKind::NoShow,
+            Action::Reschedule => {
+                let start = msg
+                    .new_start
+                    .ok_or_else(|| CalendarError::NotBookable("a reschedule needs the new start".into()))?;
+                self.check_offered(current.service_id, start, Some(current.id), msg.now, false)?;
+                let (end, occupied) = self.occupied(current.service_id, start)?;
+                update.start = start;
+                update.end = end;
+                update.occupied = occupied;
+                update.status = rescheduled_status(current.status, msg.actor, &data.rules);
+                BookingEventKind::Rescheduled
+            }
+        };
+        Ok((update, kind))
+    }
+
+    /// Keeps the in-memory bookings in step with a committed change.
+    fn remember(&mut self, booking: &Booking) {
+        if let State::Loaded(data) = &mut self.state {
+            data.bookings.retain(|b| b.id != booking.id);
+            if booking.status.is_active() {
+                data.bookings.push(booking.clone());
+            }
+        }
+    }
+
+    /// Publishes after commit: the booking event, and which local dates may
+    /// show different free slots now.
+    fn publish(&self, kind: BookingEventKind, booking: &Booking, before: Option<&Booking>) {
+        let Ok(data) = self.data() else { return };
+        let tz = &data.time_zone;
+        self.events.publish(CalendarEvent::Booking { kind, booking: booking.clone(), time_zone: tz.name().to_owned() });
+        let changed_availability = match before {
+            None => booking.status.is_active(),
+            Some(before) => {
+                before.status.is_active() != booking.status.is_active() || before.occupied != booking.occupied
+            }
+        };
+        if changed_availability {
+            let mut dates = BTreeSet::<Date>::new();
+            for b in std::iter::once(booking).chain(before) {
+                dates.insert(tz.date_of(b.occupied.start));
+                dates.insert(tz.date_of(b.occupied.end));
+            }
+            self.events.publish(CalendarEvent::AvailabilityChanged {
+                provider_id: self.provider_id,
+                dates: dates.into_iter().collect(),
+            });
+        }
+    }
+
+    fn reload_then<T: 'static>(&self, error: CalendarError) -> Reply<T> {
+        Box::pin(self.load().map(move |(), _, _| Err(error)))
+    }
+
+    fn book(&mut self, msg: Book) -> Reply<Booked> {
+        let repo = self.repo.clone();
+        let replay: Reply<Option<Booking>> = match (msg.idempotency_key.clone(), msg.requested_by) {
+            (Some(key), user) => Box::pin(
+                Self::call(async move { repo.booking_by_idempotency_key(user, &key).await })
+                    .map(|result, _, _| result.map_err(unavailable)),
+            ),
+            (None, _) => Box::pin(fut::ok(None)),
+        };
+        Box::pin(replay.then(move |found, act, ctx| -> Reply<Booked> {
+            match found {
+                Err(error) => Box::pin(fut::err(error)),
+                Ok(Some(earlier)) => Box::pin(fut::ready(replayed(act.provider_id, &msg, earlier))),
+                Ok(None) => match act.guarded(ctx, |act| act.plan_booking(&msg)) {
+                    Err(error) => Box::pin(fut::err(error)),
+                    Ok((booking, delay)) => act.persist_new(booking, delay, msg),
+                },
+            }
+        }))
+    }
+
+    fn persist_new(&mut self, booking: NewBooking, delay: Option<std::time::Duration>, msg: Book) -> Reply<Booked> {
+        let repo = self.repo.clone();
+        let write = Self::call(async move {
+            if let Some(delay) = delay {
+                actix::clock::sleep(delay).await;
+            }
+            repo.create_booking(&booking).await
+        });
+        Box::pin(write.then(move |result, act, _| -> Reply<Booked> {
+            match result {
+                Ok(booking) => {
+                    act.remember(&booking);
+                    act.publish(BookingEventKind::Created, &booking, None);
+                    Box::pin(fut::ok(Booked { booking, created: true }))
+                }
+                Err(RepositoryError::Overlap) => act.reload_then(CalendarError::SlotTaken),
+                Err(RepositoryError::DuplicateIdempotencyKey) => {
+                    // Another node committed the same request first: answer with it.
+                    let repo = act.repo.clone();
+                    let key = msg.idempotency_key.clone().unwrap_or_default();
+                    let user = msg.requested_by;
+                    Box::pin(Self::call(async move { repo.booking_by_idempotency_key(user, &key).await }).map(
+                        move |found, act, _| match found {
+                            Ok(Some(earlier)) => replayed(act.provider_id, &msg, earlier),
+                            Ok(None) => Err(CalendarError::IdempotencyKeyReused),
+                            Err(error) => Err(unavailable(error)),
+                        },
+                    ))
+                }
+                Err(error) => Box::pin(fut::err(unavailable(error))),
+            }
+        }))
+    }
+
+    fn change(&mut self, msg: ChangeBooking) -> Reply<Booking> {
+        let repo = self.repo.clone();
+        let (provider_id, booking_id) = (self.provider_id, msg.booking_id);
+        let read = Self::call(async move { repo.booking(provider_id, booking_id).await });
+        Box::pin(read.then(move |found, act, ctx| -> Reply<Booking> {
+            let current = match found {
+                Err(error) => return Box::pin(fut::err(unavailable(error))),
+                Ok(None) => return Box::pin(fut::err(CalendarError::NotFound("booking"))),
+                Ok(Some(booking)) => booking,
+            };
+            match act.guarded(ctx, |act| act.plan_change(&current, &msg)) {
+                Err(error) => Box::pin(fut::err(error)),
+                Ok((update, kind)) => {
+                    let repo = act.repo.clone();
+                    let write = Self::call(async move { repo.update_booking(&update).await });
+                    Box::pin(write.then(move |result, act, _| -> Reply<Booking> {
+                        match result {
+                            Ok(booking) => {
+                                act.remember(&booking);
+                                act.publish(kind, &booking, Some(&current));
+                                Box::pin(fut::ok(booking))
+                            }
+                            Err(RepositoryError::Overlap) => act.reload_then(CalendarError::SlotTaken),
+                            Err(error) => Box::pin(fut::err(unavailable(error))),
+                        }
+                    }))
+                }
+            }
+        }))
+    }
+
+    fn slots(&self, msg: &GetSlots) -> Result<Vec<Slot>, CalendarError> {
+        let data = self.data()?;
+        let service =
+            data.services.get(&msg.service_id).filter(|s| s.active).ok_or(CalendarError::NotFound("service"))?;
+        let calendar = SlotCalendar { time_zone: &data.time_zone, schedule: &data.schedule, rules: &data.rules };
+        Ok(free_slots(calendar, service.timing, &self.busy_except(None), msg.from, msg.to, msg.now))
+    }
+}
+
+/// An Idempotency-Key replay answers with the earlier booking only if it
+/// really is the same request.
+fn replayed(provider_id: Uuid, msg: &Book, earlier: Booking) -> Result<Booked, CalendarError> {
+    if earlier.provider_id == provider_id && earlier.service_id == msg.service_id && earlier.start == msg.start {
+        Ok(Booked { booking: earlier, created: false })
+    } else {
+        Err(CalendarError::IdempotencyKeyReused)
+    }
+}
+
+fn unavailable(error: RepositoryError) -> CalendarError {
+    CalendarError::Unavailable(format!("the calendar's database failed: {error}"))
+}
+
+impl Actor for CalendarActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        ctx.set_mailbox_capacity(self.mailbox_capacity);
+        // Nothing else runs until the state is loaded.
+        ctx.wait(self.load());
+    }
+}
+
+impl Supervised for CalendarActor {
+    fn restarting(&mut self, _: &mut Context<Self>) {
+        tracing::warn!(provider = %self.provider_id, "calendar restarting");
+        self.state = State::NotLoaded;
+        self.fault = None;
+    }
+}
+
+impl Handler<Book> for CalendarActor {
+    type Result = AtomicResponse<Self, Result<Booked, CalendarError>>;
+    fn handle(&mut self, msg: Book, ctx: &mut Context<Self>) -> Self::Result {
+        AtomicResponse::new(self.with_state(ctx, move |act, _| act.book(msg)))
+    }
+}
+
+impl Handler<ChangeBooking> for CalendarActor {
+    type Result = AtomicResponse<Self, Result<Booking, CalendarError>>;
+    fn handle(&mut self, msg: ChangeBooking, ctx: &mut Context<Self>) -> Self::Result {
+        AtomicResponse::new(self.with_state(ctx, move |act, _| act.change(msg)))
+    }
+}
+
+impl Handler<GetSlots> for CalendarActor {
+    type Result = AtomicResponse<Self, Result<Vec<Slot>, CalendarError>>;
+    fn handle(&mut self, msg: GetSlots, ctx: &mut Context<Self>) -> Self::Result {
+        AtomicResponse::new(self.with_state(ctx, move |act, ctx| {
+            let result = act.guarded(ctx, |act| act.slots(&msg));
+            Box::pin(fut::ready(result))
+        }))
+    }
+}
+
+impl Handler<Reload> for CalendarActor {
+    type Result = AtomicResponse<Self, Result<(), CalendarError>>;
+    fn handle(&mut self, _: Reload, _: &mut Context<Self>) -> Self::Result {
+        AtomicResponse::new(Box::pin(self.load().map(|(), act, _| act.data().map(drop))))
+    }
+}
+
+impl Handler<InjectFault> for CalendarActor {
+    type Result = ();
+    fn handle(&mut self, InjectFault(fault): InjectFault, ctx: &mut Context<Self>) {
+        match fault {
+            Fault::Stop => ctx.stop(),
+            other => self.fault = Some(other),
+        }
+    }
+}
+
+impl Handler<Shutdown> for CalendarActor {
+    type Result = ();
+    fn handle(&mut self, _: Shutdown, ctx: &mut Context<Self>) {
+        ctx.stop();
+    }
+}

@@ -1,0 +1,77 @@
+//! The messages a calendar understands.
+
+use actix::Message;
+use jiff::{Timestamp, civil::Date};
+use uuid::Uuid;
+
+use super::{BookingClient, CalendarError};
+use crate::domain::{Action, Actor, Booking, Slot};
+
+/// Take a slot.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<Booked, CalendarError>")]
+pub struct Book {
+    pub service_id: Uuid,
+    pub start: Timestamp,
+    pub client: BookingClient,
+    pub note: Option<String>,
+    /// Who asks (recorded as `created_by`; scopes the idempotency key).
+    pub requested_by: Uuid,
+    pub idempotency_key: Option<String>,
+    pub now: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Booked {
+    pub booking: Booking,
+    /// `false` when an Idempotency-Key replay returned the earlier booking.
+    pub created: bool,
+}
+
+/// Change a booking's status, or move it (`Action::Reschedule` with `new_start`).
+#[derive(Debug, Message)]
+#[rtype(result = "Result<Booking, CalendarError>")]
+pub struct ChangeBooking {
+    pub booking_id: Uuid,
+    pub actor: Actor,
+    pub action: Action,
+    pub new_start: Option<Timestamp>,
+    /// The user making the change (recorded as `updated_by`).
+    pub by_user: Uuid,
+    pub now: Timestamp,
+}
+
+/// Free slots for a service, answered from memory.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<Vec<Slot>, CalendarError>")]
+pub struct GetSlots {
+    pub service_id: Uuid,
+    pub from: Date,
+    pub to: Date,
+    pub now: Timestamp,
+}
+
+/// The provider's schedule, services or rules changed (here or on another
+/// node): reload them before handling anything else.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<(), CalendarError>")]
+pub struct Reload;
+
+/// Faults for tests of supervision: a panic inside the next booking, or an
+/// abrupt stop. Only reachable from code, never from a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    PanicOnNextBook,
+    Stop,
+    /// Hold the mailbox for this long on the next booking (overload tests).
+    DelayNextBook(std::time::Duration),
+}
+
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub struct InjectFault(pub Fault);
+
+/// Stop for good (sent by the registry when the calendar was idle).
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub(crate) struct Shutdown;

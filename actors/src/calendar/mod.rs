@@ -1,0 +1,18 @@
+//! Provider calendars as actors: one supervised `CalendarActor` per provider
+//! serializes that provider's slot allocation; the registry starts, routes to
+//! and retires them.
+
+mod actor;
+mod error;
+pub mod messages;
+mod ports;
+mod registry;
+
+pub use actor::CalendarActor;
+pub use error::CalendarError;
+pub use messages::{Book, Booked, ChangeBooking, Fault, GetSlots, Reload};
+pub use ports::{
+    BookingClient, BookingEventKind, BookingUpdate, CalendarData, CalendarEvent, CalendarRepository, EventSink,
+    NewBooking, RepositoryError, ServiceInfo,
+};
+pub use registry::{CalendarHandle, CalendarRegistry, Calendars, RegistrySettings};

@@ -1,0 +1,146 @@
+//! What a calendar needs from the outside world, as traits the server
+//! implements: a repository (the database) and an event sink (the bus).
+//! Keeping them abstract keeps SQL and networking out of this crate.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use jiff::{Timestamp, civil::Date};
+use uuid::Uuid;
+
+use crate::domain::{Booking, BookingRules, BookingStatus, Busy, ProviderTimeZone, Schedule, ServiceTiming};
+
+/// A service as the calendar needs it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ServiceInfo {
+    pub timing: ServiceTiming,
+    /// Retired services keep their bookings but take no new ones.
+    pub active: bool,
+}
+
+/// Everything a calendar holds in memory, loaded in one go.
+#[derive(Clone, Debug)]
+pub struct CalendarData {
+    pub provider_id: Uuid,
+    /// The provider's own user, recorded as `updated_by` on provider actions.
+    pub owner_user_id: Uuid,
+    pub time_zone: ProviderTimeZone,
+    pub rules: BookingRules,
+    pub schedule: Schedule,
+    pub services: HashMap<Uuid, ServiceInfo>,
+    /// Active bookings that end after "now minus a day" (older ones cannot
+    /// affect any slot still offered).
+    pub bookings: Vec<Booking>,
+}
+
+/// Who a booking is for: the client book entry is found or created, in the
+/// booking's transaction, from the Telegram user.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BookingClient {
+    /// A signed-in client booking for themselves.
+    User { user_id: Uuid, name: String },
+    /// An existing entry of the provider's client book.
+    Existing(Uuid),
+}
+
+/// A booking to write.
+#[derive(Clone, Debug)]
+pub struct NewBooking {
+    pub id: Uuid,
+    pub provider_id: Uuid,
+    pub service_id: Uuid,
+    pub client: BookingClient,
+    pub start: Timestamp,
+    pub end: Timestamp,
+    pub occupied: Busy,
+    pub status: BookingStatus,
+    pub note: Option<String>,
+    pub created_by: Option<Uuid>,
+    pub idempotency_key: Option<String>,
+    pub now: Timestamp,
+}
+
+/// A change to an existing booking: its status and (for a reschedule) its time.
+#[derive(Clone, Debug)]
+pub struct BookingUpdate {
+    pub id: Uuid,
+    pub provider_id: Uuid,
+    pub status: BookingStatus,
+    pub start: Timestamp,
+    pub end: Timestamp,
+    pub occupied: Busy,
+    pub updated_by: Option<Uuid>,
+    pub now: Timestamp,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RepositoryError {
+    /// The database's no-overlap rule fired: another node (or a stale view)
+    /// took the time first.
+    #[error("the time overlaps an active booking")]
+    Overlap,
+    /// The (user, Idempotency-Key) pair was used already.
+    #[error("idempotency key already used")]
+    DuplicateIdempotencyKey,
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+#[async_trait]
+pub trait CalendarRepository: Send + Sync + 'static {
+    /// `None` when the provider does not exist.
+    async fn load_calendar(&self, provider_id: Uuid, since: Timestamp)
+    -> Result<Option<CalendarData>, RepositoryError>;
+    async fn booking(&self, provider_id: Uuid, booking_id: Uuid) -> Result<Option<Booking>, RepositoryError>;
+    async fn booking_by_idempotency_key(&self, user_id: Uuid, key: &str) -> Result<Option<Booking>, RepositoryError>;
+    /// Writes the booking (and, for [`BookingClient::User`], the client book
+    /// entry) in one transaction.
+    async fn create_booking(&self, booking: &NewBooking) -> Result<Booking, RepositoryError>;
+    async fn update_booking(&self, update: &BookingUpdate) -> Result<Booking, RepositoryError>;
+}
+
+/// What happened to a booking, for pushes and live feeds.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum BookingEventKind {
+    Created,
+    Cancelled,
+    Rescheduled,
+    Confirmed,
+    Declined,
+    Completed,
+    NoShow,
+}
+
+impl BookingEventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BookingEventKind::Created => "created",
+            BookingEventKind::Cancelled => "cancelled",
+            BookingEventKind::Rescheduled => "rescheduled",
+            BookingEventKind::Confirmed => "confirmed",
+            BookingEventKind::Declined => "declined",
+            BookingEventKind::Completed => "completed",
+            BookingEventKind::NoShow => "no_show",
+        }
+    }
+}
+
+/// Published after a change is committed, never for one that rolled back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CalendarEvent {
+    /// Free slots may have changed on these local dates of the provider.
+    AvailabilityChanged {
+        provider_id: Uuid,
+        dates: Vec<Date>,
+    },
+    Booking {
+        kind: BookingEventKind,
+        booking: Booking,
+        time_zone: String,
+    },
+}
+
+/// Where calendars publish their events (the bus implements it).
+pub trait EventSink: Send + Sync + 'static {
+    fn publish(&self, event: CalendarEvent);
+}

@@ -1,0 +1,225 @@
+//! The registry: starts a provider's calendar on first use (supervised, on one
+//! of a few dedicated arbiter threads), routes to it by provider id, and stops
+//! calendars that stayed idle. `Calendars` is the cheap, cloneable front the
+//! HTTP layer uses.
+
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use actix::{Actor, Addr, Arbiter, ArbiterHandle, AsyncContext, Context, Handler, Message, Supervisor};
+use uuid::Uuid;
+
+use super::{
+    CalendarActor, CalendarError, CalendarRepository, EventSink,
+    messages::{Fault, InjectFault, Reload, Shutdown},
+};
+
+#[derive(Clone, Debug)]
+pub struct RegistrySettings {
+    /// A calendar with no request for this long is stopped (its memory freed).
+    pub idle_after: Duration,
+    /// Requests queued or running per calendar before it answers "overloaded".
+    pub queue_limit: usize,
+    /// Threads the calendars are spread over.
+    pub threads: usize,
+}
+
+impl Default for RegistrySettings {
+    fn default() -> Self {
+        Self { idle_after: Duration::from_secs(600), queue_limit: 1024, threads: 2 }
+    }
+}
+
+struct Entry {
+    addr: Addr<CalendarActor>,
+    in_flight: Arc<AtomicUsize>,
+    last_used: Instant,
+}
+
+pub struct CalendarRegistry {
+    repo: Arc<dyn CalendarRepository>,
+    events: Arc<dyn EventSink>,
+    settings: RegistrySettings,
+    /// Kept so the threads live as long as the registry.
+    _arbiters: Vec<Arbiter>,
+    handles: Vec<ArbiterHandle>,
+    next_arbiter: usize,
+    calendars: HashMap<Uuid, Entry>,
+}
+
+impl CalendarRegistry {
+    /// Must be called inside an actix `System`.
+    pub fn new(repo: Arc<dyn CalendarRepository>, events: Arc<dyn EventSink>, settings: RegistrySettings) -> Self {
+        let arbiters: Vec<Arbiter> = (0..settings.threads.max(1)).map(|_| Arbiter::new()).collect();
+        let handles = arbiters.iter().map(Arbiter::handle).collect();
+        Self { repo, events, settings, _arbiters: arbiters, handles, next_arbiter: 0, calendars: HashMap::new() }
+    }
+
+    fn entry(&mut self, provider_id: Uuid) -> &mut Entry {
+        if !self.calendars.get(&provider_id).is_some_and(|e| e.addr.connected()) {
+            let arbiter = &self.handles[self.next_arbiter % self.handles.len()];
+            self.next_arbiter += 1;
+            let (repo, events, capacity) = (self.repo.clone(), self.events.clone(), self.settings.queue_limit);
+            let addr =
+                Supervisor::start_in_arbiter(arbiter, move |_| CalendarActor::new(provider_id, repo, events, capacity));
+            self.calendars.insert(
+                provider_id,
+                Entry { addr, in_flight: Arc::new(AtomicUsize::new(0)), last_used: Instant::now() },
+            );
+        }
+        self.calendars.get_mut(&provider_id).expect("inserted above")
+    }
+
+    /// Stops calendars idle for longer than `idle_after`. Addresses are only
+    /// handed out by this actor and used at once, so after the sweep removes
+    /// an entry no new message reaches the old calendar; `Shutdown` queues
+    /// behind any message already sent to it.
+    fn sweep(&mut self) {
+        let idle_after = self.settings.idle_after;
+        self.calendars.retain(|_, entry| {
+            let idle = entry.last_used.elapsed() >= idle_after && entry.in_flight.load(Ordering::Acquire) == 0;
+            if idle {
+                entry.addr.do_send(Shutdown);
+            }
+            !idle
+        });
+    }
+}
+
+impl Actor for CalendarRegistry {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        let period = (self.settings.idle_after / 4).clamp(Duration::from_millis(50), Duration::from_secs(60));
+        ctx.run_interval(period, |registry, _| registry.sweep());
+    }
+}
+
+/// A route to one calendar, with admission control: past `limit` requests
+/// in flight it answers [`CalendarError::Overloaded`] at once instead of
+/// queueing without bound.
+#[derive(Clone)]
+pub struct CalendarHandle {
+    addr: Addr<CalendarActor>,
+    in_flight: Arc<AtomicUsize>,
+    limit: usize,
+}
+
+struct InFlight(Arc<AtomicUsize>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+impl CalendarHandle {
+    pub async fn send<M, R>(&self, msg: M) -> Result<R, CalendarError>
+    where
+        M: Message<Result = Result<R, CalendarError>> + Send + 'static,
+        R: Send + 'static,
+        CalendarActor: Handler<M>,
+    {
+        if self.in_flight.fetch_add(1, Ordering::AcqRel) >= self.limit {
+            self.in_flight.fetch_sub(1, Ordering::AcqRel);
+            return Err(CalendarError::Overloaded);
+        }
+        let _in_flight = InFlight(self.in_flight.clone());
+        self.addr
+            .send(msg)
+            .await
+            .map_err(|_| CalendarError::Unavailable("the calendar is restarting; please retry".into()))?
+    }
+}
+
+#[derive(Message)]
+#[rtype(result = "CalendarHandle")]
+struct GetCalendar(Uuid);
+
+impl Handler<GetCalendar> for CalendarRegistry {
+    type Result = actix::MessageResult<GetCalendar>;
+    fn handle(&mut self, GetCalendar(provider_id): GetCalendar, _: &mut Context<Self>) -> Self::Result {
+        let limit = self.settings.queue_limit;
+        let entry = self.entry(provider_id);
+        entry.last_used = Instant::now();
+        actix::MessageResult(CalendarHandle { addr: entry.addr.clone(), in_flight: entry.in_flight.clone(), limit })
+    }
+}
+
+/// Tells a running calendar to reload; a calendar not running loads fresh
+/// data when it starts anyway.
+#[derive(Message)]
+#[rtype(result = "()")]
+struct RefreshIfRunning(Uuid);
+
+impl Handler<RefreshIfRunning> for CalendarRegistry {
+    type Result = ();
+    fn handle(&mut self, RefreshIfRunning(provider_id): RefreshIfRunning, _: &mut Context<Self>) {
+        if let Some(entry) = self.calendars.get(&provider_id) {
+            entry.addr.do_send(Reload);
+        }
+    }
+}
+
+#[derive(Message)]
+#[rtype(result = "usize")]
+struct RunningCount;
+
+impl Handler<RunningCount> for CalendarRegistry {
+    type Result = usize;
+    fn handle(&mut self, _: RunningCount, _: &mut Context<Self>) -> usize {
+        self.calendars.len()
+    }
+}
+
+/// The front door to all calendars of this node.
+#[derive(Clone)]
+pub struct Calendars {
+    registry: Addr<CalendarRegistry>,
+}
+
+impl Calendars {
+    /// Starts the registry on the current arbiter. Call once per process
+    /// (not per HTTP worker).
+    pub fn start(repo: Arc<dyn CalendarRepository>, events: Arc<dyn EventSink>, settings: RegistrySettings) -> Self {
+        Self { registry: CalendarRegistry::new(repo, events, settings).start() }
+    }
+
+    /// Sends `msg` to provider `provider_id`'s calendar, starting it if needed.
+    pub async fn send<M, R>(&self, provider_id: Uuid, msg: M) -> Result<R, CalendarError>
+    where
+        M: Message<Result = Result<R, CalendarError>> + Send + 'static,
+        R: Send + 'static,
+        CalendarActor: Handler<M>,
+    {
+        let handle = self
+            .registry
+            .send(GetCalendar(provider_id))
+            .await
+            .map_err(|_| CalendarError::Unavailable("the calendar registry is down".into()))?;
+        handle.send(msg).await
+    }
+
+    /// After a schedule, service or rules change: the calendar reloads.
+    pub async fn refresh(&self, provider_id: Uuid) {
+        let _ = self.registry.send(RefreshIfRunning(provider_id)).await;
+    }
+
+    /// For tests of supervision and overload.
+    pub async fn inject_fault(&self, provider_id: Uuid, fault: Fault) {
+        if let Ok(handle) = self.registry.send(GetCalendar(provider_id)).await {
+            let _ = handle.addr.send(InjectFault(fault)).await;
+        }
+    }
+
+    /// How many calendars run on this node.
+    pub async fn running(&self) -> usize {
+        self.registry.send(RunningCount).await.unwrap_or(0)
+    }
+}

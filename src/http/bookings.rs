@@ -1,0 +1,165 @@
+//! `/api/bookings`: a client's own bookings. Every change goes through the
+//! provider's calendar actor.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use actors::{
+    calendar::{Book, BookingClient, ChangeBooking},
+    domain::{Action, Actor},
+};
+use jiff::Timestamp;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::{ApiError, AppState, ValidJson, auth::AuthUser, validate, views::BookingView};
+use crate::store::User;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BookingInput {
+    /// The provider's slug.
+    pub provider: String,
+    /// The service id.
+    pub service: Uuid,
+    /// A slot start as offered by the slots endpoint (RFC 3339 with offset).
+    #[schema(example = "2027-03-28T09:00:00+02:00")]
+    pub start: String,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RescheduleInput {
+    #[schema(example = "2027-03-28T11:00:00+02:00")]
+    pub start: String,
+}
+
+/// Parses an RFC 3339 instant; the offset is required (a bare local time is
+/// ambiguous).
+pub fn parse_instant(field: &str, text: &str) -> Result<Timestamp, ApiError> {
+    text.parse::<Timestamp>()
+        .map_err(|_| ApiError::field(field, format!("{text:?} is not a time as RFC 3339 with offset")))
+}
+
+pub fn parse_id(field: &str, text: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(text).map_err(|_| ApiError::field(field, format!("{text:?} is not an id")))
+}
+
+fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+    let Some(value) = req.headers().get("idempotency-key") else { return Ok(None) };
+    let key = value.to_str().ok().map(str::trim).filter(|k| !k.is_empty() && k.len() <= 200);
+    key.map(|k| Some(k.to_owned()))
+        .ok_or_else(|| ApiError::field("Idempotency-Key", "must be 1 to 200 visible ASCII characters"))
+}
+
+fn display_name(user: &User) -> String {
+    match &user.profile.last_name {
+        Some(last) => format!("{} {last}", user.profile.first_name),
+        None => user.profile.first_name.clone(),
+    }
+}
+
+async fn view(state: &AppState, provider_id: Uuid, booking_id: Uuid) -> Result<BookingView, ApiError> {
+    let details = state.store.booking(provider_id, booking_id).await?.ok_or_else(|| ApiError::not_found("booking"))?;
+    Ok(BookingView::from(&details))
+}
+
+/// Book a slot.
+#[utoipa::path(post, path = "/api/bookings", tag = "bookings", security(("bearer" = [])), request_body = BookingInput,
+    params(("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key returns the same booking")),
+    responses((status = 201, body = BookingView), (status = 401, body = super::Problem), (status = 404, body = super::Problem),
+        (status = 409, description = "slot taken", body = super::Problem), (status = 422, description = "not bookable", body = super::Problem),
+        (status = 503, description = "retry shortly", body = super::Problem)))]
+pub async fn create_booking(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    AuthUser(user): AuthUser,
+    ValidJson(input): ValidJson<BookingInput>,
+) -> Result<HttpResponse, ApiError> {
+    let start = parse_instant("start", &input.start)?;
+    let note = validate::optional_text("note", input.note.as_deref(), 500, true)?;
+    let idempotency_key = idempotency_key(&req)?;
+    let provider =
+        state.store.provider_by_slug(&input.provider).await?.ok_or_else(|| ApiError::not_found("provider"))?;
+    let booked = state
+        .calendars
+        .send(
+            provider.id,
+            Book {
+                service_id: input.service,
+                start,
+                client: BookingClient::User { user_id: user.id, name: display_name(&user) },
+                note,
+                requested_by: user.id,
+                idempotency_key,
+                now: Timestamp::now(),
+            },
+        )
+        .await?;
+    let body = view(&state, provider.id, booked.booking.id).await?;
+    let mut response = HttpResponse::Created();
+    if !booked.created {
+        response.insert_header(("Idempotent-Replayed", "true"));
+    }
+    Ok(response.json(body))
+}
+
+/// My bookings as a client, newest first.
+#[utoipa::path(get, path = "/api/bookings", tag = "bookings", security(("bearer" = [])),
+    responses((status = 200, body = [BookingView]), (status = 401, body = super::Problem)))]
+pub async fn my_bookings(state: web::Data<AppState>, AuthUser(user): AuthUser) -> Result<HttpResponse, ApiError> {
+    let bookings = state.store.client_bookings(user.id).await?;
+    Ok(HttpResponse::Ok().json(bookings.iter().map(BookingView::from).collect::<Vec<_>>()))
+}
+
+async fn change_my_booking(
+    state: &AppState,
+    user: &User,
+    id: &str,
+    action: Action,
+    new_start: Option<Timestamp>,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_id("id", id)?;
+    // Only bookings whose client is this user exist for them at all.
+    let details = state.store.booking_of_client(user.id, id).await?.ok_or_else(|| ApiError::not_found("booking"))?;
+    let provider_id = details.booking.provider_id;
+    let message = ChangeBooking {
+        booking_id: id,
+        actor: Actor::Client(user.id),
+        action,
+        new_start,
+        by_user: user.id,
+        now: Timestamp::now(),
+    };
+    state.calendars.send(provider_id, message).await?;
+    Ok(HttpResponse::Ok().json(view(state, provider_id, id).await?))
+}
+
+/// Cancel my booking (until the provider's cut-off).
+#[utoipa::path(post, path = "/api/bookings/{id}/cancel", tag = "bookings", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = BookingView), (status = 401, body = super::Problem), (status = 404, body = super::Problem),
+        (status = 409, body = super::Problem), (status = 422, description = "past the cut-off", body = super::Problem)))]
+pub async fn cancel_my_booking(
+    state: web::Data<AppState>,
+    AuthUser(user): AuthUser,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    change_my_booking(&state, &user, &id, Action::Cancel, None).await
+}
+
+/// Move my booking to another free slot (until the provider's cut-off).
+#[utoipa::path(post, path = "/api/bookings/{id}/reschedule", tag = "bookings", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = RescheduleInput,
+    responses((status = 200, body = BookingView), (status = 401, body = super::Problem), (status = 404, body = super::Problem),
+        (status = 409, body = super::Problem), (status = 422, body = super::Problem)))]
+pub async fn reschedule_my_booking(
+    state: web::Data<AppState>,
+    AuthUser(user): AuthUser,
+    id: web::Path<String>,
+    ValidJson(input): ValidJson<RescheduleInput>,
+) -> Result<HttpResponse, ApiError> {
+    let start = parse_instant("start", &input.start)?;
+    change_my_booking(&state, &user, &id, Action::Reschedule, Some(start)).await
+}

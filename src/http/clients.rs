@@ -1,0 +1,163 @@
+//! `/api/provider/clients`: the provider's client book (privacy policy §6: the
+//! provider controls their clients' data — reads, corrects and deletes it).
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use jiff::Timestamp;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::{
+    ApiError, AppState, ValidJson,
+    auth::AuthUser,
+    bookings::parse_id,
+    provider::my_provider,
+    public::query_params,
+    validate,
+    views::{BookingView, ClientCardView, ClientView},
+};
+use crate::store::{ClientDeletion, ClientFields, NewClient};
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClientInput {
+    pub name: String,
+    #[serde(default)]
+    pub contacts: Option<String>,
+    #[serde(default)]
+    pub notes: Option<String>,
+}
+
+/// Fields left out stay; `null` clears contacts or notes.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClientPatch {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "validate::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub contacts: Option<Option<String>>,
+    #[serde(default, deserialize_with = "validate::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub notes: Option<Option<String>>,
+}
+
+fn validated(name: &str, contacts: Option<&str>, notes: Option<&str>) -> Result<ClientFields, ApiError> {
+    Ok(ClientFields {
+        name: validate::text("name", name, 100, false)?,
+        contacts: validate::optional_text("contacts", contacts, 500, true)?,
+        notes: validate::optional_text("notes", notes, 5000, true)?,
+    })
+}
+
+/// My client book; `search` matches name or contacts, case-insensitively.
+#[utoipa::path(get, path = "/api/provider/clients", tag = "clients", security(("bearer" = [])),
+    params(("search" = Option<String>, Query)),
+    responses((status = 200, body = [ClientView]), (status = 401, body = super::Problem), (status = 404, body = super::Problem)))]
+pub async fn list(
+    state: web::Data<AppState>,
+    AuthUser(user): AuthUser,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let provider = my_provider(&state, user.id).await?;
+    let params = query_params(&req)?;
+    let search = params.get("search").map(|s| s.trim()).filter(|s| !s.is_empty());
+    if search.is_some_and(|s| s.chars().count() > 100) {
+        return Err(ApiError::field("search", "at most 100 characters"));
+    }
+    let clients = state.store.clients(provider.id, search).await?;
+    Ok(HttpResponse::Ok().json(clients.iter().map(ClientView::from).collect::<Vec<_>>()))
+}
+
+/// Add a client by hand.
+#[utoipa::path(post, path = "/api/provider/clients", tag = "clients", security(("bearer" = [])), request_body = ClientInput,
+    responses((status = 201, body = ClientView), (status = 401, body = super::Problem), (status = 404, body = super::Problem),
+        (status = 422, body = super::Problem)))]
+pub async fn add(
+    state: web::Data<AppState>,
+    AuthUser(user): AuthUser,
+    ValidJson(input): ValidJson<ClientInput>,
+) -> Result<HttpResponse, ApiError> {
+    let provider = my_provider(&state, user.id).await?;
+    let fields = validated(&input.name, input.contacts.as_deref(), input.notes.as_deref())?;
+    let client = state
+        .store
+        .insert_client(&NewClient {
+            id: Uuid::now_v7(),
+            provider_id: provider.id,
+            user_id: None,
+            fields,
+            created_at: Timestamp::now(),
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(ClientView::from(&client)))
+}
+
+/// One client with notes and visit history.
+#[utoipa::path(get, path = "/api/provider/clients/{id}", tag = "clients", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = ClientCardView), (status = 401, body = super::Problem), (status = 404, body = super::Problem)))]
+pub async fn get(
+    state: web::Data<AppState>,
+    AuthUser(user): AuthUser,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_id("id", &id)?;
+    let provider = my_provider(&state, user.id).await?;
+    let client = state.store.client(provider.id, id).await?.ok_or_else(|| ApiError::not_found("client"))?;
+    let visits = state.store.client_history(provider.id, id).await?;
+    Ok(HttpResponse::Ok().json(ClientCardView {
+        client: ClientView::from(&client),
+        visits: visits.iter().map(BookingView::from).collect(),
+    }))
+}
+
+/// Correct a client's data.
+#[utoipa::path(patch, path = "/api/provider/clients/{id}", tag = "clients", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = ClientPatch,
+    responses((status = 200, body = ClientView), (status = 401, body = super::Problem), (status = 404, body = super::Problem),
+        (status = 422, body = super::Problem)))]
+pub async fn patch(
+    state: web::Data<AppState>,
+    AuthUser(user): AuthUser,
+    id: web::Path<String>,
+    ValidJson(patch): ValidJson<ClientPatch>,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_id("id", &id)?;
+    let provider = my_provider(&state, user.id).await?;
+    let current = state.store.client(provider.id, id).await?.ok_or_else(|| ApiError::not_found("client"))?.fields;
+    let name = patch.name.unwrap_or(current.name);
+    let contacts = patch.contacts.unwrap_or(current.contacts);
+    let notes = patch.notes.unwrap_or(current.notes);
+    let fields = validated(&name, contacts.as_deref(), notes.as_deref())?;
+    let client = state
+        .store
+        .update_client(provider.id, id, &fields, Timestamp::now())
+        .await?
+        .ok_or_else(|| ApiError::not_found("client"))?;
+    Ok(HttpResponse::Ok().json(ClientView::from(&client)))
+}
+
+/// Delete a client and their booking history. Refused (409) while they
+/// have upcoming bookings: cancel those first.
+#[utoipa::path(delete, path = "/api/provider/clients/{id}", tag = "clients", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 204), (status = 401, body = super::Problem), (status = 404, body = super::Problem),
+        (status = 409, description = "has upcoming bookings", body = super::Problem)))]
+pub async fn delete(
+    state: web::Data<AppState>,
+    AuthUser(user): AuthUser,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_id("id", &id)?;
+    let provider = my_provider(&state, user.id).await?;
+    match state.store.delete_client(provider.id, id, Timestamp::now()).await? {
+        ClientDeletion::Deleted => Ok(HttpResponse::NoContent().finish()),
+        ClientDeletion::NotFound => Err(ApiError::not_found("client")),
+        ClientDeletion::HasUpcomingBookings => Err(ApiError::Conflict {
+            kind: "client-has-upcoming-bookings",
+            field: None,
+            detail: "cancel this client's upcoming bookings first".into(),
+        }),
+    }
+}

@@ -1,0 +1,124 @@
+//! `/api/provider/bookings`: the provider's agenda and booking actions.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use actors::{
+    calendar::ChangeBooking,
+    domain::{Action, Actor, TimeOfDay},
+};
+use jiff::{Timestamp, ToSpan};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::{
+    ApiError, AppState, ValidJson,
+    auth::AuthUser,
+    bookings::{RescheduleInput, parse_id, parse_instant},
+    provider::my_provider,
+    public::{MAX_SLOT_RANGE_DAYS, parse_date, query_params, time_zone},
+    views::BookingView,
+};
+
+/// The provider's bookings starting on local dates `from`..=`to` (default:
+/// today and the next 6 days; at most 62 days).
+#[utoipa::path(get, path = "/api/provider/bookings", tag = "provider", security(("bearer" = [])),
+    params(("from" = Option<String>, Query, description = "YYYY-MM-DD"), ("to" = Option<String>, Query, description = "YYYY-MM-DD")),
+    responses((status = 200, body = [BookingView]), (status = 401, body = super::Problem), (status = 404, body = super::Problem),
+        (status = 422, body = super::Problem)))]
+pub async fn list(
+    state: web::Data<AppState>,
+    AuthUser(user): AuthUser,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let provider = my_provider(&state, user.id).await?;
+    let tz = time_zone(&provider)?;
+    let params = query_params(&req)?;
+    let from = match params.get("from") {
+        Some(text) => parse_date("from", text)?,
+        None => tz.date_of(Timestamp::now()),
+    };
+    let to = match params.get("to") {
+        Some(text) => parse_date("to", text)?,
+        None => from.checked_add(6.days()).unwrap_or(from),
+    };
+    if to < from {
+        return Err(ApiError::field("to", "must not be before from"));
+    }
+    if (to - from).get_days() > MAX_SLOT_RANGE_DAYS as i32 {
+        return Err(ApiError::field("to", format!("at most {MAX_SLOT_RANGE_DAYS} days after from")));
+    }
+    let start = tz.resolve(TimeOfDay::MIDNIGHT.on(from)).unwrap_or(Timestamp::MIN);
+    let end = tz.resolve(TimeOfDay::END_OF_DAY.on(to)).unwrap_or(Timestamp::MAX);
+    let bookings = state.store.provider_bookings(provider.id, start, end).await?;
+    Ok(HttpResponse::Ok().json(bookings.iter().map(BookingView::from).collect::<Vec<_>>()))
+}
+
+/// A provider action on a booking.
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProviderAction {
+    Confirm,
+    Decline,
+    Cancel,
+    Complete,
+    NoShow,
+}
+
+async fn apply(
+    state: &AppState,
+    user_id: uuid::Uuid,
+    id: &str,
+    action: Action,
+    new_start: Option<Timestamp>,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_id("id", id)?;
+    let provider = my_provider(state, user_id).await?;
+    let message = ChangeBooking {
+        booking_id: id,
+        actor: Actor::Provider,
+        action,
+        new_start,
+        by_user: user_id,
+        now: Timestamp::now(),
+    };
+    state.calendars.send(provider.id, message).await?;
+    let details = state.store.booking(provider.id, id).await?.ok_or_else(|| ApiError::not_found("booking"))?;
+    Ok(HttpResponse::Ok().json(BookingView::from(&details)))
+}
+
+/// Confirm, decline, cancel, complete or mark as no-show.
+#[utoipa::path(post, path = "/api/provider/bookings/{id}/{action}", tag = "provider", security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("action" = ProviderAction, Path)),
+    responses((status = 200, body = BookingView), (status = 401, body = super::Problem), (status = 404, body = super::Problem),
+        (status = 409, description = "not allowed in the booking's status", body = super::Problem),
+        (status = 422, description = "e.g. completing a visit that has not started", body = super::Problem)))]
+pub async fn act(
+    state: web::Data<AppState>,
+    AuthUser(user): AuthUser,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, action) = path.into_inner();
+    let action = match action.as_str() {
+        "confirm" => Action::Confirm,
+        "decline" => Action::Decline,
+        "cancel" => Action::Cancel,
+        "complete" => Action::Complete,
+        "no-show" => Action::NoShow,
+        _ => return Err(ApiError::NotFound("no such booking action".into())),
+    };
+    apply(&state, user.id, &id, action, None).await
+}
+
+/// Move a booking to another free slot.
+#[utoipa::path(post, path = "/api/provider/bookings/{id}/reschedule", tag = "provider", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = RescheduleInput,
+    responses((status = 200, body = BookingView), (status = 401, body = super::Problem), (status = 404, body = super::Problem),
+        (status = 409, body = super::Problem), (status = 422, body = super::Problem)))]
+pub async fn reschedule(
+    state: web::Data<AppState>,
+    AuthUser(user): AuthUser,
+    id: web::Path<String>,
+    ValidJson(input): ValidJson<RescheduleInput>,
+) -> Result<HttpResponse, ApiError> {
+    let start = parse_instant("start", &input.start)?;
+    apply(&state, user.id, &id, Action::Reschedule, Some(start)).await
+}
