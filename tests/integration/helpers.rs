@@ -1,17 +1,10 @@
 //! `spawn_app` and friends: one real server per test, on a fresh database.
 
-use std::{
-    collections::HashMap,
-    io::Write,
-    sync::{Arc, Once},
-};
+use std::{collections::HashMap, io::Write, sync::Once};
 
+use actors::calendar::Calendars;
 use hmac::{Hmac, Mac};
-use justbookme::{
-    config::Config,
-    startup::Application,
-    store::{self, Store},
-};
+use justbookme::{config::Config, startup::Application};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
@@ -113,12 +106,23 @@ impl Drop for TestDatabase {
     }
 }
 
-pub struct TestApp {
+/// Talks to one server over HTTP, like a client app would.
+#[derive(Clone)]
+pub struct Api {
     pub address: String,
     pub client: reqwest::Client,
-    /// The same database the server uses, for arranging data the API cannot
-    /// create yet and for checking what was (not) stored.
-    pub store: Arc<dyn Store>,
+}
+
+impl Api {
+    pub fn new(address: String) -> Self {
+        Api { address, client: reqwest::Client::new() }
+    }
+}
+
+pub struct TestApp {
+    pub api: Api,
+    /// The node's calendars, for fault injection.
+    pub calendars: Calendars,
     /// Kept so the database lives (and is dropped) with the app.
     pub _db: TestDatabase,
 }
@@ -146,9 +150,9 @@ pub async fn spawn_app_with(backend: Backend, overrides: &[(&str, &str)]) -> Tes
     let config = Config::from_values(&values).expect("test config");
     let app = Application::build(config).await.expect("server starts");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let calendars = app.calendars();
     actix_web::rt::spawn(app.run_until_stopped());
-    let store = store::connect(&db.url).await.expect("second connection");
-    TestApp { address, client: reqwest::Client::new(), store, _db: db }
+    TestApp { api: Api::new(address), calendars, _db: db }
 }
 
 /// A response read whole: status, content type and JSON body (Null if none).
@@ -177,7 +181,14 @@ impl Reply {
     }
 }
 
-impl TestApp {
+impl std::ops::Deref for TestApp {
+    type Target = Api;
+    fn deref(&self) -> &Api {
+        &self.api
+    }
+}
+
+impl Api {
     pub async fn request(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
         let mut request = self.client.request(method, format!("{}{}", self.address, path));
@@ -187,7 +198,11 @@ impl TestApp {
         if let Some(body) = body {
             request = request.json(&body);
         }
-        read(request.send().await.expect("request sent")).await
+        match request.send().await {
+            Ok(response) => read(response).await,
+            // The server is gone (a kill -9 test): status 0, the error as body.
+            Err(error) => Reply { status: 0, content_type: String::new(), body: Value::String(error.to_string()) },
+        }
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
@@ -271,4 +286,75 @@ pub fn sign_init_data(bot_token: &str, fields: &[(&str, String)]) -> String {
 
 pub fn now_unix() -> i64 {
     jiff::Timestamp::now().as_second()
+}
+
+impl Api {
+    /// The provider id of a signed-in provider.
+    pub async fn provider_id(&self, token: &str) -> uuid::Uuid {
+        self.get("/api/provider", Some(token)).await.ok()["id"].as_str().expect("id").parse().expect("uuid")
+    }
+
+    /// Books `start` for `service` at provider `slug` as the holder of `token`.
+    pub async fn book(&self, token: &str, slug: &str, service: &str, start: &str) -> Reply {
+        self.request(
+            "POST",
+            "/api/bookings",
+            Some(token),
+            Some(json!({ "provider": slug, "service": service, "start": start })),
+        )
+        .await
+    }
+
+    /// `n` signed-in users with telegram ids from `first_id`, signed in concurrently.
+    pub async fn many_users(&self, first_id: i64, n: usize) -> Vec<String> {
+        let futures = (0..n).map(|i| self.dev_sign_in(first_id + i as i64, "Racer"));
+        futures_util::future::join_all(futures).await
+    }
+}
+
+/// The server binary as a separate process (for multi-node, crash and
+/// restart tests). Killed when dropped.
+pub struct ServerProcess {
+    pub child: std::process::Child,
+    pub api: Api,
+}
+
+impl ServerProcess {
+    pub async fn start(database_url: &str) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").expect("free port").local_addr().expect("addr").port();
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_justbookme"))
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("DATABASE_URL", database_url)
+            .env("BIND_ADDR", format!("127.0.0.1:{port}"))
+            .env("DEV_LOGIN", "1")
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("start the server binary");
+        let address = format!("http://127.0.0.1:{port}");
+        let client = reqwest::Client::new();
+        for _ in 0..200 {
+            if client.get(format!("{address}/healthz")).send().await.is_ok_and(|r| r.status().is_success()) {
+                return ServerProcess { child, api: Api::new(address) };
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        let mut child = child;
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("the server process did not become healthy");
+    }
+
+    /// SIGKILL: no graceful shutdown, no flush, like a power cut of the process.
+    pub fn kill_9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        self.kill_9();
+    }
 }

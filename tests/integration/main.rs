@@ -8,7 +8,9 @@
 mod helpers;
 
 mod api_auth;
+mod api_bookings;
 mod api_ops;
 mod api_provider;
 mod api_slots;
+mod calendar;
 mod store_contract;

@@ -49,7 +49,7 @@ enum State {
     NotLoaded,
     /// The provider does not exist.
     Missing,
-    Loaded(CalendarData),
+    Loaded(Box<CalendarData>),
 }
 
 pub struct CalendarActor {
@@ -87,7 +87,7 @@ impl CalendarActor {
         fut::wrap_future::<_, Self>(async move { repo.load_calendar(provider_id, since).await }).map(
             |result, act, _| {
                 act.state = match result {
-                    Ok(Some(data)) => State::Loaded(data),
+                    Ok(Some(data)) => State::Loaded(Box::new(data)),
                     Ok(None) => State::Missing,
                     Err(error) => {
                         tracing::warn!(provider = %act.provider_id, %error, "calendar load failed");
@@ -279,7 +279,11 @@ impl CalendarActor {
     fn publish(&self, kind: BookingEventKind, booking: &Booking, before: Option<&Booking>) {
         let Ok(data) = self.data() else { return };
         let tz = &data.time_zone;
-        self.events.publish(CalendarEvent::Booking { kind, booking: booking.clone(), time_zone: tz.name().to_owned() });
+        self.events.publish(CalendarEvent::Booking {
+            kind,
+            booking: Box::new(booking.clone()),
+            time_zone: tz.name().to_owned(),
+        });
         let changed_availability = match before {
             None => booking.status.is_active(),
             Some(before) => {

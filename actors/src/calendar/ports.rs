@@ -135,7 +135,7 @@ pub enum CalendarEvent {
     },
     Booking {
         kind: BookingEventKind,
-        booking: Booking,
+        booking: Box<Booking>,
         time_zone: String,
     },
 }
