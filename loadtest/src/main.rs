@@ -1,0 +1,57 @@
+//! Load generator for a running Just Book Me server (started with
+//! `DEV_LOGIN=1`, which it uses to create its users). Every scenario prints a
+//! table; nothing here asserts a speed — the figures are for reading.
+//!
+//! ```sh
+//! DEV_LOGIN=1 cargo run --release &
+//! cargo run --release -p loadtest -- storm --racers 500
+//! cargo run --release -p loadtest -- throughput --providers 100 --seconds 10
+//! ```
+
+mod report;
+mod scenario;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+struct Cli {
+    /// Base URL of the server under test (loopback only).
+    #[arg(long, default_value = "http://127.0.0.1:8080", global = true)]
+    url: String,
+    #[command(subcommand)]
+    scenario: Scenario,
+}
+
+#[derive(Subcommand)]
+enum Scenario {
+    /// N users book the same slot at the same moment: reply times and outcomes.
+    Storm {
+        #[arg(long, default_value_t = 500)]
+        racers: usize,
+    },
+    /// P providers booked in parallel, each by a stream of clients: bookings/s.
+    Throughput {
+        #[arg(long, default_value_t = 100)]
+        providers: usize,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let url = reqwest::Url::parse(&cli.url)?;
+    let loopback = match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(name)) => name == "localhost",
+        None => false,
+    };
+    anyhow::ensure!(loopback, "load is only ever sent to this machine (127.0.0.0/8, ::1, localhost)");
+    let api = scenario::Api::new(cli.url.trim_end_matches('/').to_owned());
+    match cli.scenario {
+        Scenario::Storm { racers } => scenario::storm(&api, racers).await,
+        Scenario::Throughput { providers, seconds } => scenario::throughput(&api, providers, seconds).await,
+    }
+}
