@@ -6,6 +6,8 @@ use std::{collections::HashMap, fmt, net::SocketAddr, path::Path, time::Duration
 
 use url::Url;
 
+use crate::rate_limit::Limits;
+
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/justbookme.db?mode=rwc";
 pub const DEFAULT_TELEGRAM_API_URL: &str = "https://api.telegram.org";
 pub const DEFAULT_BIND_ADDR: &str = "127.0.0.1:8080";
@@ -35,6 +37,16 @@ pub struct Config {
     pub calendar_idle: Duration,
     /// Requests queued per calendar before it answers 503 + Retry-After.
     pub calendar_queue_limit: usize,
+    pub rate_limits: Limits,
+    pub heartbeat: Heartbeat,
+}
+
+/// WebSocket liveness: the server pings every `interval`; a session silent
+/// for `timeout` is dropped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Heartbeat {
+    pub interval: Duration,
+    pub timeout: Duration,
 }
 
 /// A Telegram bot token (`<bot id>:<secret>`). Never printed: `Debug` hides it.
@@ -167,11 +179,40 @@ impl Config {
         let queue_limit = parse_seconds(get("CALENDAR_QUEUE_LIMIT"), DEFAULT_CALENDAR_QUEUE_LIMIT);
         check("CALENDAR_QUEUE_LIMIT", queue_limit.as_ref().map(drop).map_err(Clone::clone));
 
+        let defaults = Limits::default();
+        let mut rate = |key: &str, default: u32| match get(key) {
+            None => default,
+            Some(text) => text.parse::<u32>().unwrap_or_else(|_| {
+                problems.push(format!("{key}: expected a whole number per minute (0 = no limit), got {text:?}"));
+                default
+            }),
+        };
+        let rate_limits = Limits {
+            sign_in_per_ip: rate("RATE_SIGN_IN_PER_MIN", defaults.sign_in_per_ip),
+            booking_per_user: rate("RATE_BOOKING_PER_MIN", defaults.booking_per_user),
+            booking_per_ip: rate("RATE_BOOKING_PER_IP_PER_MIN", defaults.booking_per_ip),
+            ws_connect_per_ip: rate("RATE_WS_CONNECT_PER_MIN", defaults.ws_connect_per_ip),
+        };
+        let heartbeat_secs = parse_seconds(get("WS_HEARTBEAT_SECS"), 10);
+        let timeout_secs = parse_seconds(get("WS_TIMEOUT_SECS"), 30);
+        if let (Ok(interval), Ok(timeout)) = (&heartbeat_secs, &timeout_secs)
+            && timeout <= interval
+        {
+            problems.push("WS_TIMEOUT_SECS: must be longer than WS_HEARTBEAT_SECS".into());
+        }
+        for (key, value) in [("WS_HEARTBEAT_SECS", &heartbeat_secs), ("WS_TIMEOUT_SECS", &timeout_secs)] {
+            if let Err(message) = value {
+                problems.push(format!("{key}: {message}"));
+            }
+        }
+
         match (telegram_api_url, public_url, bind_addr, dev_login, init_data_max_age, session_ttl_days) {
             (Ok(telegram_api_url), Ok(public_url), Ok(bind_addr), Ok(dev_login), Ok(max_age), Ok(ttl_days))
                 if problems.is_empty() =>
             {
-                let (Ok(calendar_idle), Ok(queue_limit)) = (calendar_idle, queue_limit) else {
+                let (Ok(calendar_idle), Ok(queue_limit), Ok(heartbeat_secs), Ok(timeout_secs)) =
+                    (calendar_idle, queue_limit, heartbeat_secs, timeout_secs)
+                else {
                     return Err(ConfigError(problems));
                 };
                 Ok(Config {
@@ -186,6 +227,11 @@ impl Config {
                     session_ttl: Duration::from_secs(ttl_days * 86_400),
                     calendar_idle: Duration::from_secs(calendar_idle),
                     calendar_queue_limit: usize::try_from(queue_limit).unwrap_or(usize::MAX),
+                    rate_limits,
+                    heartbeat: Heartbeat {
+                        interval: Duration::from_secs(heartbeat_secs),
+                        timeout: Duration::from_secs(timeout_secs),
+                    },
                 })
             }
             _ => Err(ConfigError(problems)),
@@ -206,6 +252,12 @@ pub const KEYS: &[&str] = &[
     "SESSION_TTL_DAYS",
     "CALENDAR_IDLE_SECS",
     "CALENDAR_QUEUE_LIMIT",
+    "RATE_SIGN_IN_PER_MIN",
+    "RATE_BOOKING_PER_MIN",
+    "RATE_BOOKING_PER_IP_PER_MIN",
+    "RATE_WS_CONNECT_PER_MIN",
+    "WS_HEARTBEAT_SECS",
+    "WS_TIMEOUT_SECS",
 ];
 
 fn parse_url(text: &str) -> Result<Url, String> {

@@ -4,6 +4,8 @@
 pub mod bus;
 pub mod config;
 pub mod http;
+pub mod live;
+pub mod rate_limit;
 pub mod startup;
 pub mod store;
 pub mod telegram;

@@ -5,12 +5,17 @@ use std::{net::TcpListener, sync::Arc};
 
 use actix_web::{App, HttpServer, dev::Server, middleware, web};
 
+use actix::Actor;
 use actors::calendar::{Calendars, RegistrySettings};
+use tokio::sync::{broadcast::error::RecvError, mpsc};
+use uuid::Uuid;
 
 use crate::{
-    bus::LocalBus,
+    bus::{LiveEvent, LocalBus, redis::RedisBridge},
     config::Config,
     http::{self, AppState},
+    live::{LiveHub, hub::BusEvent},
+    rate_limit::RateLimiter,
     store::{self, StoreRepository},
 };
 
@@ -19,6 +24,7 @@ pub struct Application {
     server: Server,
     calendars: Calendars,
     bus: Arc<LocalBus>,
+    hub: actix::Addr<LiveHub>,
 }
 
 impl Application {
@@ -26,7 +32,12 @@ impl Application {
     /// a free port, see [`Application::port`]) and prepares the server.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let store = store::connect(&config.database_url).await?;
-        let bus = Arc::new(LocalBus::new());
+        let redis = match &config.redis_url {
+            Some(url) => Some(redis_clients(url)?),
+            None => None,
+        };
+        let (outbound, outbound_events) = mpsc::unbounded_channel();
+        let bus = Arc::new(LocalBus::new(redis.is_some().then_some(outbound)));
         // The registry and its calendar threads are started once per process.
         let calendars = Calendars::start(
             Arc::new(StoreRepository(store.clone())),
@@ -37,6 +48,14 @@ impl Application {
                 threads: std::thread::available_parallelism().map_or(2, usize::from),
             },
         );
+        if let Some((client, pool)) = &redis {
+            let node_id = Uuid::now_v7().to_string();
+            RedisBridge::start(client.clone(), pool.clone(), node_id, bus.clone(), calendars.clone(), outbound_events);
+        }
+        let limiter = Arc::new(RateLimiter::new(config.rate_limits.clone(), redis.map(|(_, pool)| pool)));
+        let hub = LiveHub::new(calendars.clone(), store.clone()).start();
+        forward_bus_to_hub(&bus, hub.clone());
+        forget_idle_rate_limit_keys(limiter.clone());
         let listener = TcpListener::bind(config.bind_addr)
             .map_err(|e| anyhow::anyhow!("cannot listen on {} (BIND_ADDR): {e}", config.bind_addr))?;
         let port = listener.local_addr()?.port();
@@ -44,6 +63,8 @@ impl Application {
         let state = web::Data::new(AppState {
             store,
             calendars: calendars.clone(),
+            hub: hub.clone(),
+            limiter,
             config: Arc::new(config),
             metrics: http::metrics::recorder(),
         });
@@ -61,7 +82,7 @@ impl Application {
         .shutdown_timeout(10)
         .listen(listener)?
         .run();
-        Ok(Self { port, server, calendars, bus })
+        Ok(Self { port, server, calendars, bus, hub })
     }
 
     pub fn port(&self) -> u16 {
@@ -73,6 +94,11 @@ impl Application {
         self.calendars.clone()
     }
 
+    /// The node's live hub (tests read its session counts).
+    pub fn hub(&self) -> actix::Addr<LiveHub> {
+        self.hub.clone()
+    }
+
     /// The node's event bus (the live and bot parts subscribe to it).
     pub fn bus(&self) -> Arc<LocalBus> {
         self.bus.clone()
@@ -81,4 +107,45 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+/// The dedicated client (for the pub/sub connection) and the pool (for
+/// everything else) of `REDIS_URL`. Nothing connects yet: a Redis that is
+/// down at start is retried in the background, and the node serves meanwhile.
+fn redis_clients(url: &str) -> anyhow::Result<(redis::Client, deadpool_redis::Pool)> {
+    let client = redis::Client::open(url).map_err(|e| anyhow::anyhow!("REDIS_URL {url:?}: {e}"))?;
+    let pool = deadpool_redis::Config::from_url(url)
+        .builder()
+        .map_err(|e| anyhow::anyhow!("REDIS_URL {url:?}: {e}"))?
+        .max_size(16)
+        .wait_timeout(Some(std::time::Duration::from_millis(250)))
+        .create_timeout(Some(std::time::Duration::from_millis(250)))
+        .runtime(deadpool_redis::Runtime::Tokio1)
+        .build()
+        .map_err(|e| anyhow::anyhow!("REDIS_URL {url:?}: {e}"))?;
+    Ok((client, pool))
+}
+
+/// Every bus event reaches the live hub; if the hub fell behind, it resyncs.
+fn forward_bus_to_hub(bus: &LocalBus, hub: actix::Addr<LiveHub>) {
+    let mut events = bus.subscribe();
+    actix_web::rt::spawn(async move {
+        loop {
+            match events.recv().await {
+                Ok(event) => hub.do_send(BusEvent(event)),
+                Err(RecvError::Lagged(_)) => hub.do_send(BusEvent(LiveEvent::Resync)),
+                Err(RecvError::Closed) => break,
+            }
+        }
+    });
+}
+
+fn forget_idle_rate_limit_keys(limiter: Arc<RateLimiter>) {
+    actix_web::rt::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            limiter.forget_idle_keys();
+        }
+    });
 }

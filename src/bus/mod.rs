@@ -1,37 +1,88 @@
-//! The live-event bus. Calendars publish committed changes here; the
-//! WebSocket sessions and the bot subscribe. In-process by default
-//! (a tokio broadcast channel); the Redis bridge for clusters builds on it.
+//! The live-event bus. Calendars publish committed changes; the WebSocket hub
+//! (and, next, the bot) subscribe. In-process by default (a tokio broadcast
+//! channel); with `REDIS_URL`, [`redis::RedisBridge`] also carries every event
+//! to the other nodes and brings theirs in.
 
-use actors::calendar::{CalendarEvent, EventSink};
-use tokio::sync::broadcast;
+pub mod redis;
+
+use actors::calendar::{BookingEventKind, CalendarEvent, EventSink};
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+use tokio::sync::{broadcast, mpsc};
+use uuid::Uuid;
 
 /// Events a slow subscriber may fall behind by before it starts losing them
 /// (it is told, via `RecvError::Lagged`, and resyncs).
 const CAPACITY: usize = 4096;
 
+/// What the bus carries, on this node and between nodes. Only ids: whoever
+/// needs details reads them from the database, so no personal data travels
+/// through Redis.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum LiveEvent {
+    /// Free slots of the provider may have changed on these local dates.
+    Availability { provider_id: Uuid, dates: Vec<Date> },
+    /// A booking of the provider changed (`event`: created, cancelled, …).
+    Booking { provider_id: Uuid, booking_id: Uuid, event: String },
+    /// Events may have been lost (a Redis reconnect, a lagging subscriber):
+    /// everyone should refresh what they show.
+    Resync,
+}
+
+impl LiveEvent {
+    fn from_calendar(event: CalendarEvent) -> Self {
+        match event {
+            CalendarEvent::AvailabilityChanged { provider_id, dates } => LiveEvent::Availability { provider_id, dates },
+            CalendarEvent::Booking { kind, booking, .. } => LiveEvent::Booking {
+                provider_id: booking.provider_id,
+                booking_id: booking.id,
+                event: kind_name(kind).to_owned(),
+            },
+        }
+    }
+
+    /// The provider whose calendar this event is about.
+    pub fn provider_id(&self) -> Option<Uuid> {
+        match self {
+            LiveEvent::Availability { provider_id, .. } | LiveEvent::Booking { provider_id, .. } => Some(*provider_id),
+            LiveEvent::Resync => None,
+        }
+    }
+}
+
+fn kind_name(kind: BookingEventKind) -> &'static str {
+    kind.as_str()
+}
+
 pub struct LocalBus {
-    sender: broadcast::Sender<CalendarEvent>,
+    sender: broadcast::Sender<LiveEvent>,
+    /// Set when a Redis bridge runs: local events are also sent there.
+    outbound: Option<mpsc::UnboundedSender<LiveEvent>>,
 }
 
 impl LocalBus {
-    pub fn new() -> Self {
-        Self { sender: broadcast::channel(CAPACITY).0 }
+    pub fn new(outbound: Option<mpsc::UnboundedSender<LiveEvent>>) -> Self {
+        Self { sender: broadcast::channel(CAPACITY).0, outbound }
     }
 
-    pub fn subscribe(&self) -> broadcast::Receiver<CalendarEvent> {
+    pub fn subscribe(&self) -> broadcast::Receiver<LiveEvent> {
         self.sender.subscribe()
     }
-}
 
-impl Default for LocalBus {
-    fn default() -> Self {
-        Self::new()
+    /// Delivers to this node's subscribers only (events from other nodes).
+    pub fn deliver_locally(&self, event: LiveEvent) {
+        // No subscriber is not an error: nobody is watching right now.
+        let _ = self.sender.send(event);
     }
 }
 
 impl EventSink for LocalBus {
     fn publish(&self, event: CalendarEvent) {
-        // No subscriber is not an error: nobody is watching right now.
-        let _ = self.sender.send(event);
+        let event = LiveEvent::from_calendar(event);
+        if let Some(outbound) = &self.outbound {
+            let _ = outbound.send(event.clone());
+        }
+        self.deliver_locally(event);
     }
 }

@@ -12,6 +12,7 @@ use utoipa::ToSchema;
 
 use super::{ApiError, AppState, ValidJson, validate, views::UserView};
 use crate::{
+    rate_limit::Rule,
     store::{NewSession, TelegramProfile, User},
     telegram::init_data::{self, Freshness},
 };
@@ -47,7 +48,7 @@ impl FromRequest for AuthUser {
 
 /// Only this digest of a token is stored, so a copy of the database cannot
 /// be used to impersonate anyone.
-fn token_hash(token: &str) -> Vec<u8> {
+pub(crate) fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
@@ -90,8 +91,10 @@ pub struct SignedIn {
     responses((status = 200, body = SignedIn), (status = 401, body = super::Problem), (status = 503, body = super::Problem)))]
 pub async fn telegram_sign_in(
     state: web::Data<AppState>,
+    req: HttpRequest,
     ValidJson(body): ValidJson<TelegramSignIn>,
 ) -> Result<HttpResponse, ApiError> {
+    limit_sign_in(&state, &req).await?;
     let token = state
         .config
         .telegram_bot_token
@@ -122,11 +125,13 @@ pub async fn telegram_sign_in(
     responses((status = 200, body = SignedIn), (status = 404, body = super::Problem), (status = 422, body = super::Problem)))]
 pub async fn dev_sign_in(
     state: web::Data<AppState>,
+    req: HttpRequest,
     ValidJson(body): ValidJson<DevSignIn>,
 ) -> Result<HttpResponse, ApiError> {
     if !state.config.dev_login {
         return Err(super::problem::not_found_fallback());
     }
+    limit_sign_in(&state, &req).await?;
     if body.telegram_id <= 0 {
         return Err(ApiError::field("telegram_id", "must be a positive Telegram user id"));
     }
@@ -139,6 +144,12 @@ pub async fn dev_sign_in(
         photo_url: None,
     };
     sign_in(&state, &profile, "dev").await
+}
+
+/// Sign-ins are limited per address: guessing init data or flooding the
+/// account table from one place gets 429.
+async fn limit_sign_in(state: &AppState, req: &HttpRequest) -> Result<(), ApiError> {
+    state.limiter.check(Rule::SignInPerIp, &super::client_ip(req)).await.map_err(ApiError::TooManyRequests)
 }
 
 async fn sign_in(state: &AppState, profile: &TelegramProfile, method: &str) -> Result<HttpResponse, ApiError> {

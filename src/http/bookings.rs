@@ -77,6 +77,7 @@ pub async fn create_booking(
     AuthUser(user): AuthUser,
     ValidJson(input): ValidJson<BookingInput>,
 ) -> Result<HttpResponse, ApiError> {
+    super::limit_booking_write(&state, &req, user.id).await?;
     let start = parse_instant("start", &input.start)?;
     let note = validate::optional_text("note", input.note.as_deref(), 500, true)?;
     let idempotency_key = idempotency_key(&req)?;
@@ -115,11 +116,13 @@ pub async fn my_bookings(state: web::Data<AppState>, AuthUser(user): AuthUser) -
 
 async fn change_my_booking(
     state: &AppState,
+    req: &HttpRequest,
     user: &User,
     id: &str,
     action: Action,
     new_start: Option<Timestamp>,
 ) -> Result<HttpResponse, ApiError> {
+    super::limit_booking_write(state, req, user.id).await?;
     let id = parse_id("id", id)?;
     // Only bookings whose client is this user exist for them at all.
     let details = state.store.booking_of_client(user.id, id).await?.ok_or_else(|| ApiError::not_found("booking"))?;
@@ -143,10 +146,11 @@ async fn change_my_booking(
         (status = 409, body = super::Problem), (status = 422, description = "past the cut-off", body = super::Problem)))]
 pub async fn cancel_my_booking(
     state: web::Data<AppState>,
+    req: HttpRequest,
     AuthUser(user): AuthUser,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    change_my_booking(&state, &user, &id, Action::Cancel, None).await
+    change_my_booking(&state, &req, &user, &id, Action::Cancel, None).await
 }
 
 /// Move my booking to another free slot (until the provider's cut-off).
@@ -156,10 +160,11 @@ pub async fn cancel_my_booking(
         (status = 409, body = super::Problem), (status = 422, body = super::Problem)))]
 pub async fn reschedule_my_booking(
     state: web::Data<AppState>,
+    req: HttpRequest,
     AuthUser(user): AuthUser,
     id: web::Path<String>,
     ValidJson(input): ValidJson<RescheduleInput>,
 ) -> Result<HttpResponse, ApiError> {
     let start = parse_instant("start", &input.start)?;
-    change_my_booking(&state, &user, &id, Action::Reschedule, Some(start)).await
+    change_my_booking(&state, &req, &user, &id, Action::Reschedule, Some(start)).await
 }

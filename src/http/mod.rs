@@ -16,10 +16,11 @@ mod public;
 mod schedule;
 mod services;
 mod validate;
-mod views;
+pub mod views;
 
 use std::sync::Arc;
 
+use actix::Addr;
 use actix_web::web;
 use actors::calendar::Calendars;
 use metrics_exporter_prometheus::PrometheusHandle;
@@ -28,12 +29,37 @@ pub use json::ValidJson;
 pub use openapi::ApiDoc;
 pub use problem::{ApiError, Problem};
 
-use crate::{config::Config, store::Store};
+use crate::{
+    config::Config,
+    live::LiveHub,
+    rate_limit::{RateLimiter, Rule},
+    store::Store,
+};
+
+/// A booking write (book, cancel, reschedule, provider action) counts against
+/// the user's and the address's limits.
+pub async fn limit_booking_write(
+    state: &AppState,
+    req: &actix_web::HttpRequest,
+    user_id: uuid::Uuid,
+) -> Result<(), ApiError> {
+    state.limiter.check(Rule::BookingPerUser, &user_id.to_string()).await.map_err(ApiError::TooManyRequests)?;
+    state.limiter.check(Rule::BookingPerIp, &client_ip(req)).await.map_err(ApiError::TooManyRequests)
+}
+
+/// The client's address as seen on the socket. Forwarding headers are not
+/// trusted: they are whatever the client wants them to be. (Behind a reverse
+/// proxy, every request shares the proxy's address; see the README.)
+pub fn client_ip(req: &actix_web::HttpRequest) -> String {
+    req.peer_addr().map(|addr| addr.ip().to_string()).unwrap_or_else(|| "unknown".into())
+}
 
 /// What every handler may reach.
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub calendars: Calendars,
+    pub hub: Addr<LiveHub>,
+    pub limiter: Arc<RateLimiter>,
     pub config: Arc<Config>,
     pub metrics: PrometheusHandle,
 }
@@ -41,6 +67,7 @@ pub struct AppState {
 /// Every route of the API. Keep in step with `openapi::ApiDoc` (a test checks).
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(ops::healthz))
+        .route("/ws", web::get().to(crate::live::ws::connect))
         .route("/readyz", web::get().to(ops::readyz))
         .route("/metrics", web::get().to(ops::metrics))
         .route("/api/openapi.json", web::get().to(ops::openapi))

@@ -17,6 +17,11 @@ use crate::store::StoreError;
 /// What 503 answers suggest: calendars restart and drain within a second.
 const RETRY_AFTER_SECS: u32 = 1;
 
+/// Whole seconds to wait, rounded up (Retry-After has no fractions).
+fn retry_after_secs(wait: &std::time::Duration) -> u64 {
+    wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
+}
+
 /// The body of every error response.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Problem {
@@ -62,6 +67,9 @@ pub enum ApiError {
     /// Too busy right now; retry after the given seconds (503 + Retry-After).
     #[error("{0}")]
     Overloaded(String),
+    /// Over a rate limit; retry after the given time (429 + Retry-After).
+    #[error("too many requests; retry in {} s", retry_after_secs(.0))]
+    TooManyRequests(std::time::Duration),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -87,6 +95,7 @@ impl ApiError {
             ApiError::Rule { kind, .. } => kind,
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Overloaded(_) => "overloaded",
+            ApiError::TooManyRequests(_) => "too-many-requests",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -102,6 +111,7 @@ impl ApiError {
             ApiError::NoProviderProfile => "No provider profile",
             ApiError::Rule { .. } => "Not allowed by the booking rules",
             ApiError::Unavailable(_) | ApiError::Overloaded(_) => "Service unavailable",
+            ApiError::TooManyRequests(_) => "Too many requests",
             ApiError::Internal(_) => "Internal error",
         }
     }
@@ -181,6 +191,7 @@ impl ResponseError for ApiError {
             ApiError::NoProviderProfile => StatusCode::NOT_FOUND,
             ApiError::Rule { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unavailable(_) | ApiError::Overloaded(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -209,6 +220,9 @@ impl ResponseError for ApiError {
             }
             ApiError::Unavailable(_) | ApiError::Overloaded(_) => {
                 response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECS.to_string()));
+            }
+            ApiError::TooManyRequests(wait) => {
+                response.insert_header((header::RETRY_AFTER, retry_after_secs(wait).to_string()));
             }
             _ => {}
         }

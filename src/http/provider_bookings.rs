@@ -65,11 +65,13 @@ pub enum ProviderAction {
 
 async fn apply(
     state: &AppState,
+    req: &HttpRequest,
     user_id: uuid::Uuid,
     id: &str,
     action: Action,
     new_start: Option<Timestamp>,
 ) -> Result<HttpResponse, ApiError> {
+    super::limit_booking_write(state, req, user_id).await?;
     let id = parse_id("id", id)?;
     let provider = my_provider(state, user_id).await?;
     let message = ChangeBooking {
@@ -93,6 +95,7 @@ async fn apply(
         (status = 422, description = "e.g. completing a visit that has not started", body = super::Problem)))]
 pub async fn act(
     state: web::Data<AppState>,
+    req: HttpRequest,
     AuthUser(user): AuthUser,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
@@ -105,7 +108,7 @@ pub async fn act(
         "no-show" => Action::NoShow,
         _ => return Err(ApiError::NotFound("no such booking action".into())),
     };
-    apply(&state, user.id, &id, action, None).await
+    apply(&state, &req, user.id, &id, action, None).await
 }
 
 /// Move a booking to another free slot.
@@ -115,10 +118,11 @@ pub async fn act(
         (status = 409, body = super::Problem), (status = 422, body = super::Problem)))]
 pub async fn reschedule(
     state: web::Data<AppState>,
+    req: HttpRequest,
     AuthUser(user): AuthUser,
     id: web::Path<String>,
     ValidJson(input): ValidJson<RescheduleInput>,
 ) -> Result<HttpResponse, ApiError> {
     let start = parse_instant("start", &input.start)?;
-    apply(&state, user.id, &id, Action::Reschedule, Some(start)).await
+    apply(&state, &req, user.id, &id, Action::Reschedule, Some(start)).await
 }

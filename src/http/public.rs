@@ -117,6 +117,6 @@ pub async fn get_slots(
         timezone: tz.name().to_owned(),
         from: from.to_string(),
         to: to.to_string(),
-        slots: slots.iter().map(|slot| SlotView::new(&tz, slot)).collect(),
+        slots: slots.slots.iter().map(|slot| SlotView::new(&slots.time_zone, slot)).collect(),
     }))
 }

@@ -46,6 +46,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/provider/clients/{id}"),
     ("patch", "/api/provider/clients/{id}"),
     ("delete", "/api/provider/clients/{id}"),
+    ("get", "/ws"),
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/metrics"),

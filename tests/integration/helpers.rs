@@ -58,6 +58,75 @@ pub fn postgres_admin_url() -> Option<String> {
     }
 }
 
+/// Whether the Redis half of the suite runs (`TEST_REDIS_URL` set, which also
+/// promises a `redis-server` binary for tests that start their own). Loud
+/// skip otherwise; under CI a skip is a failure.
+pub fn redis_enabled() -> bool {
+    if std::env::var("TEST_REDIS_URL").is_ok_and(|v| !v.is_empty()) {
+        return true;
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
+        panic!("TEST_REDIS_URL is not set under CI: the Redis suite must run");
+    }
+    static WARN: Once = Once::new();
+    WARN.call_once(|| {
+        let _ = writeln!(
+            std::io::stderr(),
+            "\n!!! REDIS SUITE SKIPPED: TEST_REDIS_URL is not set (bash .ci/run sets it).\n"
+        );
+    });
+    false
+}
+
+/// A private `redis-server` on a free port, so a test may kill and restart it.
+pub struct RedisServer {
+    pub port: u16,
+    child: Option<std::process::Child>,
+}
+
+impl RedisServer {
+    pub async fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").expect("free port").local_addr().expect("addr").port();
+        let mut server = RedisServer { port, child: None };
+        server.restart().await;
+        server
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    pub async fn restart(&mut self) {
+        self.kill();
+        let child = std::process::Command::new("redis-server")
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server is installed (bash .ci/run installs it)");
+        self.child = Some(child);
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", self.port)).await.is_ok() {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("redis-server did not start");
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
 /// A database that exists for one test and is dropped with it.
 pub struct TestDatabase {
     pub url: String,
@@ -123,6 +192,8 @@ pub struct TestApp {
     pub api: Api,
     /// The node's calendars, for fault injection.
     pub calendars: Calendars,
+    /// The node's live hub, for session counts.
+    pub hub: actix::Addr<justbookme::live::LiveHub>,
     /// Kept so the database lives (and is dropped) with the app.
     pub _db: TestDatabase,
 }
@@ -140,6 +211,12 @@ pub async fn spawn_app_with(backend: Backend, overrides: &[(&str, &str)]) -> Tes
         ("BIND_ADDR", "127.0.0.1:0"),
         ("DEV_LOGIN", "1"),
         ("TELEGRAM_BOT_TOKEN", BOT_TOKEN),
+        // Tests sign in hundreds of users from one address; the rate-limit
+        // tests switch limits back on.
+        ("RATE_SIGN_IN_PER_MIN", "0"),
+        ("RATE_BOOKING_PER_MIN", "0"),
+        ("RATE_BOOKING_PER_IP_PER_MIN", "0"),
+        ("RATE_WS_CONNECT_PER_MIN", "0"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -151,8 +228,9 @@ pub async fn spawn_app_with(backend: Backend, overrides: &[(&str, &str)]) -> Tes
     let app = Application::build(config).await.expect("server starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     let calendars = app.calendars();
+    let hub = app.hub();
     actix_web::rt::spawn(app.run_until_stopped());
-    TestApp { api: Api::new(address), calendars, _db: db }
+    TestApp { api: Api::new(address), calendars, hub, _db: db }
 }
 
 /// A response read whole: status, content type and JSON body (Null if none).
@@ -328,6 +406,9 @@ impl ServerProcess {
             .env("DATABASE_URL", database_url)
             .env("BIND_ADDR", format!("127.0.0.1:{port}"))
             .env("DEV_LOGIN", "1")
+            .env("RATE_SIGN_IN_PER_MIN", "0")
+            .env("RATE_BOOKING_PER_MIN", "0")
+            .env("RATE_BOOKING_PER_IP_PER_MIN", "0")
             .env("RUST_LOG", "warn")
             .stdout(std::process::Stdio::null())
             .spawn()

@@ -35,11 +35,11 @@ use uuid::Uuid;
 
 use super::{
     BookingEventKind, CalendarData, CalendarError, CalendarEvent, CalendarRepository, EventSink, RepositoryError,
-    messages::{Book, Booked, ChangeBooking, Fault, GetSlots, InjectFault, Reload, Shutdown},
+    messages::{Availability, Book, Booked, ChangeBooking, Fault, GetSlots, InjectFault, Reload, Shutdown},
     ports::{BookingUpdate, NewBooking},
 };
 use crate::domain::{
-    Action, Booking, BookingStatus, Busy, Slot, SlotCalendar, free_slots, is_offered, rescheduled_status, transition,
+    Action, Booking, BookingStatus, Busy, SlotCalendar, free_slots, is_offered, rescheduled_status, transition,
 };
 
 type Reply<T> = ResponseActFuture<CalendarActor, Result<T, CalendarError>>;
@@ -393,12 +393,13 @@ impl CalendarActor {
         }))
     }
 
-    fn slots(&self, msg: &GetSlots) -> Result<Vec<Slot>, CalendarError> {
+    fn slots(&self, msg: &GetSlots) -> Result<Availability, CalendarError> {
         let data = self.data()?;
         let service =
             data.services.get(&msg.service_id).filter(|s| s.active).ok_or(CalendarError::NotFound("service"))?;
         let calendar = SlotCalendar { time_zone: &data.time_zone, schedule: &data.schedule, rules: &data.rules };
-        Ok(free_slots(calendar, service.timing, &self.busy_except(None), msg.from, msg.to, msg.now))
+        let slots = free_slots(calendar, service.timing, &self.busy_except(None), msg.from, msg.to, msg.now);
+        Ok(Availability { time_zone: data.time_zone.clone(), slots })
     }
 }
 
@@ -449,7 +450,7 @@ impl Handler<ChangeBooking> for CalendarActor {
 }
 
 impl Handler<GetSlots> for CalendarActor {
-    type Result = AtomicResponse<Self, Result<Vec<Slot>, CalendarError>>;
+    type Result = AtomicResponse<Self, Result<Availability, CalendarError>>;
     fn handle(&mut self, msg: GetSlots, ctx: &mut Context<Self>) -> Self::Result {
         AtomicResponse::new(self.with_state(ctx, move |act, ctx| {
             let result = act.guarded(ctx, |act| act.slots(&msg));

@@ -5,7 +5,7 @@ use jiff::{Timestamp, civil::Date};
 use uuid::Uuid;
 
 use super::{BookingClient, CalendarError};
-use crate::domain::{Action, Actor, Booking, Slot};
+use crate::domain::{Action, Actor, Booking, ProviderTimeZone, Slot};
 
 /// Take a slot.
 #[derive(Debug, Message)]
@@ -43,12 +43,19 @@ pub struct ChangeBooking {
 
 /// Free slots for a service, answered from memory.
 #[derive(Debug, Message)]
-#[rtype(result = "Result<Vec<Slot>, CalendarError>")]
+#[rtype(result = "Result<Availability, CalendarError>")]
 pub struct GetSlots {
     pub service_id: Uuid,
     pub from: Date,
     pub to: Date,
     pub now: Timestamp,
+}
+
+/// Free slots, with the time zone to show them in.
+#[derive(Debug, Clone)]
+pub struct Availability {
+    pub time_zone: ProviderTimeZone,
+    pub slots: Vec<Slot>,
 }
 
 /// The provider's schedule, services or rules changed (here or on another

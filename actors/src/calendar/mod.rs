@@ -10,7 +10,7 @@ mod registry;
 
 pub use actor::CalendarActor;
 pub use error::CalendarError;
-pub use messages::{Book, Booked, ChangeBooking, Fault, GetSlots, Reload};
+pub use messages::{Availability, Book, Booked, ChangeBooking, Fault, GetSlots, Reload};
 pub use ports::{
     BookingClient, BookingEventKind, BookingUpdate, CalendarData, CalendarEvent, CalendarRepository, EventSink,
     NewBooking, RepositoryError, ServiceInfo,

@@ -167,6 +167,20 @@ impl Handler<RefreshIfRunning> for CalendarRegistry {
     }
 }
 
+/// Every running calendar reloads (events may have been missed).
+#[derive(Message)]
+#[rtype(result = "()")]
+struct RefreshAll;
+
+impl Handler<RefreshAll> for CalendarRegistry {
+    type Result = ();
+    fn handle(&mut self, _: RefreshAll, _: &mut Context<Self>) {
+        for entry in self.calendars.values() {
+            entry.addr.do_send(Reload);
+        }
+    }
+}
+
 #[derive(Message)]
 #[rtype(result = "usize")]
 struct RunningCount;
@@ -209,6 +223,11 @@ impl Calendars {
     /// After a schedule, service or rules change: the calendar reloads.
     pub async fn refresh(&self, provider_id: Uuid) {
         let _ = self.registry.send(RefreshIfRunning(provider_id)).await;
+    }
+
+    /// After a gap in cross-node events: every running calendar reloads.
+    pub async fn refresh_all(&self) {
+        let _ = self.registry.send(RefreshAll).await;
     }
 
     /// For tests of supervision and overload.

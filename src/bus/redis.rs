@@ -1,0 +1,102 @@
+//! The cluster half of the bus: every local event is published on one Redis
+//! channel, and every other node's events are brought in.
+//!
+//! The subscription uses a dedicated connection (pub/sub cannot share a
+//! pooled one). When it drops, it reconnects with backoff and resubscribes;
+//! because events published meanwhile are gone, every running calendar then
+//! reloads and every live view gets a fresh snapshot ([`LiveEvent::Resync`]).
+
+use std::{sync::Arc, time::Duration};
+
+use actors::calendar::Calendars;
+use deadpool_redis::Pool;
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
+
+use super::{LiveEvent, LocalBus};
+
+pub const CHANNEL: &str = "justbookme:events";
+const MAX_BACKOFF: Duration = Duration::from_secs(2);
+
+#[derive(Serialize, Deserialize)]
+struct Envelope {
+    /// The node that published it, so it does not deliver its own events twice.
+    origin: String,
+    event: LiveEvent,
+}
+
+pub struct RedisBridge;
+
+impl RedisBridge {
+    /// Starts the publisher and the subscriber on the current runtime.
+    pub fn start(
+        client: redis::Client,
+        pool: Pool,
+        node_id: String,
+        bus: Arc<LocalBus>,
+        calendars: Calendars,
+        outbound: mpsc::UnboundedReceiver<LiveEvent>,
+    ) {
+        actix_web::rt::spawn(publish(pool, node_id.clone(), outbound));
+        actix_web::rt::spawn(subscribe(client, node_id, bus, calendars));
+    }
+}
+
+async fn publish(pool: Pool, origin: String, mut outbound: mpsc::UnboundedReceiver<LiveEvent>) {
+    while let Some(event) = outbound.recv().await {
+        let Ok(payload) = serde_json::to_string(&Envelope { origin: origin.clone(), event }) else { continue };
+        let sent = async {
+            let mut conn = pool.get().await.map_err(|e| e.to_string())?;
+            redis::cmd("PUBLISH")
+                .arg(CHANNEL)
+                .arg(&payload)
+                .query_async::<i64>(&mut conn)
+                .await
+                .map_err(|e| e.to_string())
+        };
+        match tokio::time::timeout(Duration::from_secs(1), sent).await {
+            Ok(Ok(_)) => {}
+            // Other nodes resync when their subscription comes back; this node
+            // already delivered the event locally.
+            Ok(Err(error)) => tracing::warn!(%error, "event not published to Redis"),
+            Err(_) => tracing::warn!("event not published to Redis: timed out"),
+        }
+    }
+}
+
+async fn subscribe(client: redis::Client, origin: String, bus: Arc<LocalBus>, calendars: Calendars) {
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        match client.get_async_pubsub().await {
+            Ok(mut pubsub) => match pubsub.subscribe(CHANNEL).await {
+                Ok(()) => {
+                    backoff = Duration::from_millis(100);
+                    tracing::info!("subscribed to Redis events");
+                    // Whatever was published while we were away is lost.
+                    calendars.refresh_all().await;
+                    bus.deliver_locally(LiveEvent::Resync);
+                    let mut messages = pubsub.on_message();
+                    while let Some(message) = messages.next().await {
+                        let Ok(payload) = message.get_payload::<String>() else { continue };
+                        let Ok(envelope) = serde_json::from_str::<Envelope>(&payload) else { continue };
+                        if envelope.origin == origin {
+                            continue;
+                        }
+                        // Another node changed this calendar: ours reloads first,
+                        // so that live views computed next see the change.
+                        if let Some(provider_id) = envelope.event.provider_id() {
+                            calendars.refresh(provider_id).await;
+                        }
+                        bus.deliver_locally(envelope.event);
+                    }
+                    tracing::warn!("Redis subscription lost; reconnecting");
+                }
+                Err(error) => tracing::warn!(%error, "Redis subscribe failed"),
+            },
+            Err(error) => tracing::warn!(%error, "Redis unreachable for events"),
+        }
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(MAX_BACKOFF);
+    }
+}

@@ -1,0 +1,325 @@
+//! `LiveHub`: one per node. Knows which session watches which provider,
+//! service and dates, and who follows which provider's booking feed; turns
+//! bus events into frames.
+//!
+//! A change is turned into a `slots` frame once per distinct watch (provider,
+//! service, dates) and that same serialized frame is handed to every session
+//! sharing the watch. Computations for one watch are numbered, and a result
+//! older than one already delivered is dropped, so a session never ends on a
+//! stale view. A session whose bounded mailbox is full is too slow to follow:
+//! it is dropped from the hub and told to close.
+
+use std::{
+    collections::{HashMap, HashSet},
+    sync::Arc,
+};
+
+use actix::{
+    Actor, ActorFutureExt, AsyncContext, Context, Handler, Message, MessageResult, Recipient, fut, prelude::SendError,
+};
+use actors::calendar::{CalendarError, Calendars, GetSlots};
+use bytestring::ByteString;
+use jiff::Timestamp;
+use uuid::Uuid;
+
+use super::protocol::{self, Refusal, WatchKey};
+use crate::{
+    bus::LiveEvent,
+    http::views::{BookingView, SlotView},
+    store::Store,
+};
+
+/// Frames for a session, and the order to close.
+#[derive(Message, Clone)]
+#[rtype(result = "()")]
+pub enum Outbound {
+    Frame(ByteString),
+    Close(String),
+}
+
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Connect {
+    pub id: u64,
+    pub session: Recipient<Outbound>,
+}
+
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Disconnect {
+    pub id: u64,
+}
+
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Watch {
+    pub id: u64,
+    pub provider_id: Uuid,
+    pub slug: String,
+    pub key: WatchKey,
+}
+
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Unwatch {
+    pub id: u64,
+    pub provider_id: Uuid,
+    pub key: WatchKey,
+}
+
+/// The session belongs to the provider: it gets their booking feed.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct JoinFeed {
+    pub id: u64,
+    pub provider_id: Uuid,
+}
+
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct BusEvent(pub LiveEvent);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HubStats {
+    pub sessions: usize,
+    pub watches: usize,
+}
+
+#[derive(Message)]
+#[rtype(result = "HubStats")]
+pub struct Stats;
+
+struct Session {
+    out: Recipient<Outbound>,
+    watches: HashSet<(Uuid, WatchKey)>,
+    feed: Option<Uuid>,
+}
+
+#[derive(Default)]
+struct Watchers {
+    sessions: HashSet<u64>,
+    /// Number of the newest computation started for this watch…
+    started: u64,
+    /// …and of the newest one delivered.
+    delivered: u64,
+}
+
+struct ProviderWatch {
+    slug: String,
+    keys: HashMap<WatchKey, Watchers>,
+}
+
+pub struct LiveHub {
+    calendars: Calendars,
+    store: Arc<dyn Store>,
+    sessions: HashMap<u64, Session>,
+    providers: HashMap<Uuid, ProviderWatch>,
+    feeds: HashMap<Uuid, HashSet<u64>>,
+}
+
+impl LiveHub {
+    pub fn new(calendars: Calendars, store: Arc<dyn Store>) -> Self {
+        LiveHub { calendars, store, sessions: HashMap::new(), providers: HashMap::new(), feeds: HashMap::new() }
+    }
+
+    /// Starts a fresh computation of one watch's slots.
+    fn refresh(&mut self, provider_id: Uuid, key: WatchKey, ctx: &mut Context<Self>) {
+        let Some(watchers) = self.providers.get_mut(&provider_id).and_then(|p| p.keys.get_mut(&key)) else { return };
+        watchers.started += 1;
+        let seq = watchers.started;
+        let calendars = self.calendars.clone();
+        let message = GetSlots { service_id: key.service, from: key.from, to: key.to, now: Timestamp::now() };
+        let compute = fut::wrap_future::<_, Self>(async move { calendars.send(provider_id, message).await });
+        ctx.spawn(compute.map(move |result, hub, _| hub.deliver_slots(provider_id, key, seq, result)));
+    }
+
+    fn deliver_slots(
+        &mut self,
+        provider_id: Uuid,
+        key: WatchKey,
+        seq: u64,
+        result: Result<actors::calendar::Availability, CalendarError>,
+    ) {
+        let Some(provider) = self.providers.get_mut(&provider_id) else { return };
+        let Some(watchers) = provider.keys.get_mut(&key) else { return };
+        if seq <= watchers.delivered {
+            return;
+        }
+        watchers.delivered = seq;
+        let sessions: Vec<u64> = watchers.sessions.iter().copied().collect();
+        let frame = match result {
+            Ok(availability) => {
+                let views: Vec<SlotView> =
+                    availability.slots.iter().map(|slot| SlotView::new(&availability.time_zone, slot)).collect();
+                protocol::slots(&provider.slug, &key, &views)
+            }
+            Err(CalendarError::NotFound(what)) => {
+                let frame = protocol::error(&Refusal::new(404, format!("{what} not found")));
+                for id in &sessions {
+                    self.send(*id, frame.clone());
+                    self.drop_watch(*id, provider_id, key);
+                }
+                return;
+            }
+            Err(error) => protocol::error(&Refusal::new(503, error.to_string())),
+        };
+        for id in sessions {
+            self.send(id, frame.clone());
+        }
+    }
+
+    fn send(&mut self, id: u64, frame: ByteString) {
+        let Some(session) = self.sessions.get(&id) else { return };
+        match session.out.try_send(Outbound::Frame(frame)) {
+            Ok(()) => {}
+            Err(SendError::Full(_)) => {
+                tracing::info!(session = id, "live session too slow; disconnecting it");
+                let out = session.out.clone();
+                self.remove(id);
+                out.do_send(Outbound::Close("too slow to keep up; reconnect".into()));
+            }
+            Err(SendError::Closed(_)) => self.remove(id),
+        }
+    }
+
+    fn drop_watch(&mut self, id: u64, provider_id: Uuid, key: WatchKey) {
+        if let Some(session) = self.sessions.get_mut(&id) {
+            session.watches.remove(&(provider_id, key));
+        }
+        if let Some(provider) = self.providers.get_mut(&provider_id) {
+            if let Some(watchers) = provider.keys.get_mut(&key) {
+                watchers.sessions.remove(&id);
+                if watchers.sessions.is_empty() {
+                    provider.keys.remove(&key);
+                }
+            }
+            if provider.keys.is_empty() {
+                self.providers.remove(&provider_id);
+            }
+        }
+    }
+
+    fn remove(&mut self, id: u64) {
+        let Some(session) = self.sessions.remove(&id) else { return };
+        for (provider_id, key) in session.watches {
+            self.drop_watch(id, provider_id, key);
+        }
+        if let Some(provider_id) = session.feed
+            && let Some(feed) = self.feeds.get_mut(&provider_id)
+        {
+            feed.remove(&id);
+            if feed.is_empty() {
+                self.feeds.remove(&provider_id);
+            }
+        }
+    }
+
+    fn on_event(&mut self, event: LiveEvent, ctx: &mut Context<Self>) {
+        match event {
+            LiveEvent::Availability { provider_id, dates } => {
+                let touched: Vec<WatchKey> = self
+                    .providers
+                    .get(&provider_id)
+                    .map(|p| p.keys.keys().filter(|key| key.touches(&dates)).copied().collect())
+                    .unwrap_or_default();
+                for key in touched {
+                    self.refresh(provider_id, key, ctx);
+                }
+            }
+            LiveEvent::Booking { provider_id, booking_id, event } => {
+                if !self.feeds.contains_key(&provider_id) {
+                    return;
+                }
+                let store = self.store.clone();
+                let read = fut::wrap_future::<_, Self>(async move { store.booking(provider_id, booking_id).await });
+                ctx.spawn(read.map(move |result, hub, _| {
+                    let Ok(Some(details)) = result else { return };
+                    let frame = protocol::booking(&event, &BookingView::from(&details));
+                    let followers: Vec<u64> = hub.feeds.get(&provider_id).into_iter().flatten().copied().collect();
+                    for id in followers {
+                        hub.send(id, frame.clone());
+                    }
+                }));
+            }
+            LiveEvent::Resync => {
+                let all: Vec<(Uuid, WatchKey)> =
+                    self.providers.iter().flat_map(|(id, p)| p.keys.keys().map(move |key| (*id, *key))).collect();
+                for (provider_id, key) in all {
+                    self.refresh(provider_id, key, ctx);
+                }
+            }
+        }
+    }
+}
+
+impl Actor for LiveHub {
+    type Context = Context<Self>;
+}
+
+impl Handler<Connect> for LiveHub {
+    type Result = ();
+    fn handle(&mut self, msg: Connect, _: &mut Context<Self>) {
+        self.sessions.insert(msg.id, Session { out: msg.session, watches: HashSet::new(), feed: None });
+        metrics::gauge!("live_sessions").set(self.sessions.len() as f64);
+    }
+}
+
+impl Handler<Disconnect> for LiveHub {
+    type Result = ();
+    fn handle(&mut self, msg: Disconnect, _: &mut Context<Self>) {
+        self.remove(msg.id);
+        metrics::gauge!("live_sessions").set(self.sessions.len() as f64);
+    }
+}
+
+impl Handler<Watch> for LiveHub {
+    type Result = ();
+    fn handle(&mut self, msg: Watch, ctx: &mut Context<Self>) {
+        let Some(session) = self.sessions.get_mut(&msg.id) else { return };
+        session.watches.insert((msg.provider_id, msg.key));
+        let provider = self
+            .providers
+            .entry(msg.provider_id)
+            .or_insert_with(|| ProviderWatch { slug: msg.slug.clone(), keys: HashMap::new() });
+        provider.keys.entry(msg.key).or_default().sessions.insert(msg.id);
+        // The first frame of a watch is a fresh snapshot (for everyone on it).
+        self.refresh(msg.provider_id, msg.key, ctx);
+    }
+}
+
+impl Handler<Unwatch> for LiveHub {
+    type Result = ();
+    fn handle(&mut self, msg: Unwatch, _: &mut Context<Self>) {
+        self.drop_watch(msg.id, msg.provider_id, msg.key);
+    }
+}
+
+impl Handler<JoinFeed> for LiveHub {
+    type Result = ();
+    fn handle(&mut self, msg: JoinFeed, _: &mut Context<Self>) {
+        let Some(session) = self.sessions.get_mut(&msg.id) else { return };
+        if let Some(previous) = session.feed.replace(msg.provider_id)
+            && let Some(feed) = self.feeds.get_mut(&previous)
+        {
+            feed.remove(&msg.id);
+        }
+        self.feeds.entry(msg.provider_id).or_default().insert(msg.id);
+    }
+}
+
+impl Handler<BusEvent> for LiveHub {
+    type Result = ();
+    fn handle(&mut self, BusEvent(event): BusEvent, ctx: &mut Context<Self>) {
+        self.on_event(event, ctx);
+    }
+}
+
+impl Handler<Stats> for LiveHub {
+    type Result = MessageResult<Stats>;
+    fn handle(&mut self, _: Stats, _: &mut Context<Self>) -> Self::Result {
+        MessageResult(HubStats {
+            sessions: self.sessions.len(),
+            watches: self.sessions.values().map(|s| s.watches.len()).sum(),
+        })
+    }
+}

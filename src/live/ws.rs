@@ -1,0 +1,193 @@
+//! The WebSocket transport: one `WsSession` actor per connection
+//! (actix-web-actors). Everything transport-specific lives in this file.
+
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Instant,
+};
+
+use actix::{Actor, ActorContext, ActorFutureExt, Addr, AsyncContext, Handler, StreamHandler, fut};
+use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web_actors::ws;
+use uuid::Uuid;
+
+use super::{
+    hub::{Connect, Disconnect, JoinFeed, LiveHub, Outbound, Unwatch, Watch},
+    protocol::{self, ClientMessage, MAX_FRAME_BYTES, MAX_WATCHES, Refusal, WatchKey},
+};
+use crate::{
+    config::Heartbeat,
+    http::{ApiError, AppState, auth::token_hash, client_ip},
+    rate_limit::Rule,
+    store::Store,
+};
+
+/// Frames queued for one session before it counts as too slow.
+const SESSION_QUEUE: usize = 64;
+
+static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
+
+pub struct WsSession {
+    id: u64,
+    hub: Addr<LiveHub>,
+    store: Arc<dyn Store>,
+    heartbeat: Heartbeat,
+    last_heard: Instant,
+    /// What this session watches, by slug as the client named it.
+    watches: HashMap<(String, WatchKey), Uuid>,
+}
+
+impl WsSession {
+    fn refuse(&self, ctx: &mut ws::WebsocketContext<Self>, refusal: Refusal) {
+        ctx.text(protocol::error(&refusal));
+    }
+
+    fn on_text(&mut self, text: &str, ctx: &mut ws::WebsocketContext<Self>) {
+        let message = match protocol::parse(text) {
+            Ok(message) => message,
+            Err(refusal) => return self.refuse(ctx, refusal),
+        };
+        match message {
+            ClientMessage::Watch { provider, service, from, to } => {
+                let key = WatchKey { service, from, to };
+                if self.watches.contains_key(&(provider.clone(), key)) {
+                    return;
+                }
+                if self.watches.len() >= MAX_WATCHES {
+                    return self
+                        .refuse(ctx, Refusal::new(422, format!("at most {MAX_WATCHES} watches per connection")));
+                }
+                let store = self.store.clone();
+                let slug = provider.clone();
+                let lookup = fut::wrap_future::<_, Self>(async move { store.provider_by_slug(&slug).await });
+                // `wait`: frames of one session are handled in order.
+                ctx.wait(lookup.map(move |result, session, ctx| match result {
+                    Ok(Some(found)) => {
+                        session.watches.insert((provider.clone(), key), found.id);
+                        session.hub.do_send(Watch { id: session.id, provider_id: found.id, slug: provider, key });
+                    }
+                    Ok(None) => session.refuse(ctx, Refusal::new(404, format!("no provider {provider:?}"))),
+                    Err(_) => session.refuse(ctx, Refusal::new(503, "try again in a moment")),
+                }));
+            }
+            ClientMessage::Unwatch { provider, service, from, to } => {
+                let key = WatchKey { service, from, to };
+                match self.watches.remove(&(provider, key)) {
+                    Some(provider_id) => self.hub.do_send(Unwatch { id: self.id, provider_id, key }),
+                    None => self.refuse(ctx, Refusal::new(404, "not watching that")),
+                }
+            }
+            ClientMessage::Auth { token } => {
+                let store = self.store.clone();
+                let check = fut::wrap_future::<_, Self>(async move {
+                    let Some(user) = store.session_user(&token_hash(&token), jiff::Timestamp::now()).await? else {
+                        return Ok(None);
+                    };
+                    let provider = store.provider_of_user(user.id).await?;
+                    Ok::<_, crate::store::StoreError>(Some((user.id, provider)))
+                });
+                ctx.wait(check.map(|result, session, ctx| match result {
+                    Ok(Some((user, provider))) => {
+                        if let Some(provider) = &provider {
+                            session.hub.do_send(JoinFeed { id: session.id, provider_id: provider.id });
+                        }
+                        ctx.text(protocol::authenticated(user, provider.as_ref().map(|p| p.profile.slug.as_str())));
+                    }
+                    Ok(None) => session.refuse(ctx, Refusal::new(401, "the session is invalid or expired")),
+                    Err(_) => session.refuse(ctx, Refusal::new(503, "try again in a moment")),
+                }));
+            }
+        }
+    }
+}
+
+impl Actor for WsSession {
+    type Context = ws::WebsocketContext<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.set_mailbox_capacity(SESSION_QUEUE);
+        self.hub.do_send(Connect { id: self.id, session: ctx.address().recipient() });
+        let Heartbeat { interval, timeout } = self.heartbeat;
+        ctx.run_interval(interval, move |session, ctx| {
+            if session.last_heard.elapsed() > timeout {
+                ctx.close(Some(ws::CloseReason {
+                    code: ws::CloseCode::Policy,
+                    description: Some("silent too long".into()),
+                }));
+                ctx.stop();
+            } else {
+                ctx.ping(b"");
+            }
+        });
+    }
+
+    fn stopped(&mut self, _: &mut Self::Context) {
+        self.hub.do_send(Disconnect { id: self.id });
+    }
+}
+
+impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for WsSession {
+    fn handle(&mut self, item: Result<ws::Message, ws::ProtocolError>, ctx: &mut Self::Context) {
+        self.last_heard = Instant::now();
+        match item {
+            Ok(ws::Message::Text(text)) => self.on_text(&text, ctx),
+            Ok(ws::Message::Ping(payload)) => ctx.pong(&payload),
+            Ok(ws::Message::Pong(_)) => {}
+            Ok(ws::Message::Binary(_) | ws::Message::Continuation(_)) => {
+                self.refuse(ctx, Refusal::new(400, "send JSON text frames"));
+            }
+            Ok(ws::Message::Close(reason)) => {
+                ctx.close(reason);
+                ctx.stop();
+            }
+            Ok(ws::Message::Nop) => {}
+            Err(error) => {
+                // Oversized or malformed frames: say why, then hang up.
+                self.refuse(ctx, Refusal::new(400, error.to_string()));
+                ctx.close(Some(ws::CloseReason {
+                    code: ws::CloseCode::Protocol,
+                    description: Some(error.to_string()),
+                }));
+                ctx.stop();
+            }
+        }
+    }
+}
+
+impl Handler<Outbound> for WsSession {
+    type Result = ();
+    fn handle(&mut self, msg: Outbound, ctx: &mut Self::Context) {
+        match msg {
+            Outbound::Frame(frame) => ctx.text(frame),
+            Outbound::Close(reason) => {
+                ctx.close(Some(ws::CloseReason { code: ws::CloseCode::Again, description: Some(reason) }));
+                ctx.stop();
+            }
+        }
+    }
+}
+
+/// Live availability and the provider's booking feed (DESIGN §7).
+#[utoipa::path(get, path = "/ws", tag = "live",
+    description = "WebSocket. Client → server: watch / unwatch / auth; server → client: slots, booking, authenticated, error.",
+    responses((status = 101, description = "switching to WebSocket"), (status = 429, body = crate::http::Problem)))]
+pub async fn connect(
+    req: HttpRequest,
+    stream: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, actix_web::Error> {
+    state.limiter.check(Rule::WsConnectPerIp, &client_ip(&req)).await.map_err(ApiError::TooManyRequests)?;
+    let session = WsSession {
+        id: NEXT_SESSION.fetch_add(1, Ordering::Relaxed),
+        hub: state.hub.clone(),
+        store: state.store.clone(),
+        heartbeat: state.config.heartbeat,
+        last_heard: Instant::now(),
+        watches: HashMap::new(),
+    };
+    ws::WsResponseBuilder::new(session, &req, stream).frame_size(MAX_FRAME_BYTES).start()
+}
