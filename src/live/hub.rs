@@ -4,9 +4,9 @@
 //!
 //! A change is turned into a `slots` frame once per distinct watch (provider,
 //! service, dates) and that same serialized frame is handed to every session
-//! sharing the watch. Computations for one watch are numbered, and a result
-//! older than one already delivered is dropped, so a session never ends on a
-//! stale view. A session whose bounded mailbox is full is too slow to follow:
+//! sharing the watch; a new watcher gets its own first snapshot. Computations
+//! for one watch are numbered, and each session remembers the newest number it
+//! was sent, so an older result arriving late is never shown after a newer one. A session whose bounded mailbox is full is too slow to follow:
 //! it is dropped from the hub and told to close.
 
 use std::{
@@ -34,6 +34,11 @@ use crate::{
 #[rtype(result = "()")]
 pub enum Outbound {
     Frame(ByteString),
+    /// The hub dropped this watch (its provider or service is gone).
+    Unwatched {
+        provider_id: Uuid,
+        key: WatchKey,
+    },
     Close(String),
 }
 
@@ -97,11 +102,10 @@ struct Session {
 
 #[derive(Default)]
 struct Watchers {
-    sessions: HashSet<u64>,
-    /// Number of the newest computation started for this watch…
+    /// Each session, with the number of the newest computation it was sent.
+    sessions: HashMap<u64, u64>,
+    /// Number of the newest computation started for this watch.
     started: u64,
-    /// …and of the newest one delivered.
-    delivered: u64,
 }
 
 struct ProviderWatch {
@@ -122,15 +126,16 @@ impl LiveHub {
         LiveHub { calendars, store, sessions: HashMap::new(), providers: HashMap::new(), feeds: HashMap::new() }
     }
 
-    /// Starts a fresh computation of one watch's slots.
-    fn refresh(&mut self, provider_id: Uuid, key: WatchKey, ctx: &mut Context<Self>) {
+    /// Starts a fresh computation of one watch's slots, for all its sessions
+    /// or (a first snapshot) for one.
+    fn refresh(&mut self, provider_id: Uuid, key: WatchKey, only: Option<u64>, ctx: &mut Context<Self>) {
         let Some(watchers) = self.providers.get_mut(&provider_id).and_then(|p| p.keys.get_mut(&key)) else { return };
         watchers.started += 1;
         let seq = watchers.started;
         let calendars = self.calendars.clone();
         let message = GetSlots { service_id: key.service, from: key.from, to: key.to, now: Timestamp::now() };
         let compute = fut::wrap_future::<_, Self>(async move { calendars.send(provider_id, message).await });
-        ctx.spawn(compute.map(move |result, hub, _| hub.deliver_slots(provider_id, key, seq, result)));
+        ctx.spawn(compute.map(move |result, hub, _| hub.deliver_slots(provider_id, key, seq, only, result)));
     }
 
     fn deliver_slots(
@@ -138,15 +143,21 @@ impl LiveHub {
         provider_id: Uuid,
         key: WatchKey,
         seq: u64,
+        only: Option<u64>,
         result: Result<actors::calendar::Availability, CalendarError>,
     ) {
         let Some(provider) = self.providers.get_mut(&provider_id) else { return };
         let Some(watchers) = provider.keys.get_mut(&key) else { return };
-        if seq <= watchers.delivered {
+        let mut recipients = Vec::new();
+        for (id, newest) in watchers.sessions.iter_mut() {
+            if only.is_none_or(|only| only == *id) && *newest < seq {
+                *newest = seq;
+                recipients.push(*id);
+            }
+        }
+        if recipients.is_empty() {
             return;
         }
-        watchers.delivered = seq;
-        let sessions: Vec<u64> = watchers.sessions.iter().copied().collect();
         let frame = match result {
             Ok(availability) => {
                 let views: Vec<SlotView> =
@@ -155,15 +166,18 @@ impl LiveHub {
             }
             Err(CalendarError::NotFound(what)) => {
                 let frame = protocol::error(&Refusal::new(404, format!("{what} not found")));
-                for id in &sessions {
-                    self.send(*id, frame.clone());
-                    self.drop_watch(*id, provider_id, key);
+                for id in recipients {
+                    self.send(id, frame.clone());
+                    if let Some(session) = self.sessions.get(&id) {
+                        session.out.do_send(Outbound::Unwatched { provider_id, key });
+                    }
+                    self.drop_watch(id, provider_id, key);
                 }
                 return;
             }
             Err(error) => protocol::error(&Refusal::new(503, error.to_string())),
         };
-        for id in sessions {
+        for id in recipients {
             self.send(id, frame.clone());
         }
     }
@@ -223,7 +237,7 @@ impl LiveHub {
                     .map(|p| p.keys.keys().filter(|key| key.touches(&dates)).copied().collect())
                     .unwrap_or_default();
                 for key in touched {
-                    self.refresh(provider_id, key, ctx);
+                    self.refresh(provider_id, key, None, ctx);
                 }
             }
             LiveEvent::Booking { provider_id, booking_id, event } => {
@@ -245,7 +259,7 @@ impl LiveHub {
                 let all: Vec<(Uuid, WatchKey)> =
                     self.providers.iter().flat_map(|(id, p)| p.keys.keys().map(move |key| (*id, *key))).collect();
                 for (provider_id, key) in all {
-                    self.refresh(provider_id, key, ctx);
+                    self.refresh(provider_id, key, None, ctx);
                 }
             }
         }
@@ -281,9 +295,9 @@ impl Handler<Watch> for LiveHub {
             .providers
             .entry(msg.provider_id)
             .or_insert_with(|| ProviderWatch { slug: msg.slug.clone(), keys: HashMap::new() });
-        provider.keys.entry(msg.key).or_default().sessions.insert(msg.id);
-        // The first frame of a watch is a fresh snapshot (for everyone on it).
-        self.refresh(msg.provider_id, msg.key, ctx);
+        provider.keys.entry(msg.key).or_default().sessions.entry(msg.id).or_insert(0);
+        // The first frame of a watch is a fresh snapshot, for this session.
+        self.refresh(msg.provider_id, msg.key, Some(msg.id), ctx);
     }
 }
 

@@ -163,6 +163,9 @@ impl Handler<Outbound> for WsSession {
     fn handle(&mut self, msg: Outbound, ctx: &mut Self::Context) {
         match msg {
             Outbound::Frame(frame) => ctx.text(frame),
+            Outbound::Unwatched { provider_id, key } => {
+                self.watches.retain(|(_, watched), id| !(*watched == key && *id == provider_id));
+            }
             Outbound::Close(reason) => {
                 ctx.close(Some(ws::CloseReason { code: ws::CloseCode::Again, description: Some(reason) }));
                 ctx.stop();

@@ -13,4 +13,5 @@ mod api_ops;
 mod api_provider;
 mod api_slots;
 mod calendar;
+mod live;
 mod store_contract;
