@@ -13,5 +13,6 @@ mod api_ops;
 mod api_provider;
 mod api_slots;
 mod calendar;
+mod cluster;
 mod live;
 mod store_contract;
