@@ -6,8 +6,10 @@
 //! DEV_LOGIN=1 cargo run --release &
 //! cargo run --release -p loadtest -- storm --racers 500
 //! cargo run --release -p loadtest -- throughput --providers 100 --seconds 10
+//! cargo run --release -p loadtest -- live --sessions 1000
 //! ```
 
+mod live;
 mod report;
 mod scenario;
 
@@ -28,6 +30,22 @@ enum Scenario {
     Storm {
         #[arg(long, default_value_t = 500)]
         racers: usize,
+    },
+    /// N WebSocket sessions watch one provider; booking → push latency.
+    Live {
+        #[arg(long, default_value_t = 1000)]
+        sessions: usize,
+        /// Source addresses 127.0.0.2 … to spread the sessions over.
+        #[arg(long, default_value_t = 64)]
+        sources: u8,
+        #[arg(long, default_value_t = 20)]
+        bookings: usize,
+        /// Make the bookings on this node instead (cross-node latency).
+        #[arg(long)]
+        book_url: Option<String>,
+        /// The server's pid, to report resident memory per idle session.
+        #[arg(long)]
+        server_pid: Option<u32>,
     },
     /// P providers booked in parallel, each by a stream of clients: bookings/s.
     Throughput {
@@ -53,5 +71,9 @@ async fn main() -> anyhow::Result<()> {
     match cli.scenario {
         Scenario::Storm { racers } => scenario::storm(&api, racers).await,
         Scenario::Throughput { providers, seconds } => scenario::throughput(&api, providers, seconds).await,
+        Scenario::Live { sessions, sources, bookings, book_url, server_pid } => {
+            let options = live::LiveOptions { sessions, sources, bookings, book_url, server_pid };
+            live::live(&api, &cli.url, options).await
+        }
     }
 }

@@ -85,6 +85,38 @@ impl Api {
         Ok((slug, service["id"].as_str().unwrap_or_default().to_owned()))
     }
 
+    /// A provider open 09:00–13:00 with a 60-minute service, for live
+    /// watching. Returns (slug, service id, the provider's token).
+    pub async fn live_provider(&self) -> anyhow::Result<(String, String, String)> {
+        let (run, first_id) = run_id();
+        let token = self.sign_in(first_id + 90_000).await?;
+        let slug = format!("live-{run}");
+        let profile = json!({ "slug": slug, "display_name": "Live", "timezone": "Europe/Berlin",
+            "slot_step_min": 60, "min_notice_min": 0, "horizon_days": 366 });
+        let (status, body) = self.send(reqwest::Method::PUT, "/api/provider", Some(&token), Some(profile)).await?;
+        anyhow::ensure!(status == 200, "provider setup failed: {body}");
+        let (_, service) =
+            self.post("/api/provider/services", Some(&token), json!({ "name": "Visit", "duration_min": 60 })).await?;
+        let weekly: Vec<Value> = (1..=7).map(|d| json!({ "weekday": d, "start": "09:00", "end": "13:00" })).collect();
+        self.send(reqwest::Method::PUT, "/api/provider/schedule", Some(&token), Some(json!({ "weekly": weekly })))
+            .await?;
+        Ok((slug, service["id"].as_str().unwrap_or_default().to_owned(), token))
+    }
+
+    pub async fn sign_in_client(&self) -> anyhow::Result<String> {
+        self.sign_in(run_id().1 + 95_000).await
+    }
+
+    pub async fn book_raw(&self, token: &str, slug: &str, service: &str, start: &str) -> anyhow::Result<(u16, Value)> {
+        self.post("/api/bookings", Some(token), json!({ "provider": slug, "service": service, "start": start })).await
+    }
+
+    pub async fn cancel_as_provider(&self, token: &str, id: &str) -> anyhow::Result<()> {
+        let (status, body) = self.post(&format!("/api/provider/bookings/{id}/cancel"), Some(token), json!({})).await?;
+        anyhow::ensure!(status == 200, "cancel failed: {status} {body}");
+        Ok(())
+    }
+
     async fn book(&self, token: &str, slug: &str, service: &str, start: &str) -> anyhow::Result<(u16, Duration)> {
         let started = Instant::now();
         let (status, _) = self
