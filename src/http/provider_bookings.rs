@@ -5,7 +5,7 @@ use actors::{
     calendar::ChangeBooking,
     domain::{Action, Actor, TimeOfDay},
 };
-use jiff::{Timestamp, ToSpan};
+use jiff::Timestamp;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -14,7 +14,7 @@ use super::{
     auth::AuthUser,
     bookings::{RescheduleInput, parse_id, parse_instant},
     provider::my_provider,
-    public::{MAX_SLOT_RANGE_DAYS, parse_date, query_params, time_zone},
+    public::{date_range, query_params, time_zone},
     views::BookingView,
 };
 
@@ -32,20 +32,7 @@ pub async fn list(
     let provider = my_provider(&state, user.id).await?;
     let tz = time_zone(&provider)?;
     let params = query_params(&req)?;
-    let from = match params.get("from") {
-        Some(text) => parse_date("from", text)?,
-        None => tz.date_of(Timestamp::now()),
-    };
-    let to = match params.get("to") {
-        Some(text) => parse_date("to", text)?,
-        None => from.checked_add(6.days()).unwrap_or(from),
-    };
-    if to < from {
-        return Err(ApiError::field("to", "must not be before from"));
-    }
-    if (to - from).get_days() > MAX_SLOT_RANGE_DAYS as i32 {
-        return Err(ApiError::field("to", format!("at most {MAX_SLOT_RANGE_DAYS} days after from")));
-    }
+    let (from, to) = date_range(&params, &tz, Timestamp::now())?;
     let start = tz.resolve(TimeOfDay::MIDNIGHT.on(from)).unwrap_or(Timestamp::MIN);
     let end = tz.resolve(TimeOfDay::END_OF_DAY.on(to)).unwrap_or(Timestamp::MAX);
     let bookings = state.store.provider_bookings(provider.id, start, end).await?;

@@ -65,6 +65,30 @@ pub fn query_params(req: &HttpRequest) -> Result<HashMap<String, String>, ApiErr
     Ok(params)
 }
 
+/// The `from`/`to` query dates (provider's calendar): default today and the
+/// next six days, at most [`MAX_SLOT_RANGE_DAYS`] apart.
+pub fn date_range(
+    params: &HashMap<String, String>,
+    tz: &ProviderTimeZone,
+    now: Timestamp,
+) -> Result<(Date, Date), ApiError> {
+    let from = match params.get("from") {
+        Some(text) => parse_date("from", text)?,
+        None => tz.date_of(now),
+    };
+    let to = match params.get("to") {
+        Some(text) => parse_date("to", text)?,
+        None => from.checked_add(DEFAULT_RANGE_DAYS.days()).unwrap_or(from),
+    };
+    if to < from {
+        return Err(ApiError::field("to", "must not be before from"));
+    }
+    if (to - from).get_days() > MAX_SLOT_RANGE_DAYS as i32 {
+        return Err(ApiError::field("to", format!("at most {MAX_SLOT_RANGE_DAYS} days after from")));
+    }
+    Ok((from, to))
+}
+
 pub fn parse_date(field: &str, text: &str) -> Result<Date, ApiError> {
     let well_formed = text.len() == 10 && text.as_bytes()[4] == b'-' && text.as_bytes()[7] == b'-';
     well_formed
@@ -94,20 +118,7 @@ pub async fn get_slots(
     let provider = provider_by_slug(&state, &slug).await?;
     let tz = time_zone(&provider)?;
     let now = Timestamp::now();
-    let from = match params.get("from") {
-        Some(text) => parse_date("from", text)?,
-        None => tz.date_of(now),
-    };
-    let to = match params.get("to") {
-        Some(text) => parse_date("to", text)?,
-        None => from.checked_add(DEFAULT_RANGE_DAYS.days()).unwrap_or(from),
-    };
-    if to < from {
-        return Err(ApiError::field("to", "must not be before from"));
-    }
-    if (to - from).get_days() > MAX_SLOT_RANGE_DAYS as i32 {
-        return Err(ApiError::field("to", format!("at most {MAX_SLOT_RANGE_DAYS} days after from")));
-    }
+    let (from, to) = date_range(&params, &tz, now)?;
 
     // Answered from the provider's calendar actor, in memory.
     let slots = state.calendars.send(provider.id, GetSlots { service_id, from, to, now }).await?;
