@@ -39,6 +39,8 @@ pub struct Config {
     pub calendar_queue_limit: usize,
     pub rate_limits: Limits,
     pub heartbeat: Heartbeat,
+    /// The text `/privacy` sends; default: the policy compiled into the binary.
+    pub privacy_policy_file: Option<std::path::PathBuf>,
 }
 
 /// WebSocket liveness: the server pings every `interval`; a session silent
@@ -228,6 +230,7 @@ impl Config {
                     calendar_idle: Duration::from_secs(calendar_idle),
                     calendar_queue_limit: usize::try_from(queue_limit).unwrap_or(usize::MAX),
                     rate_limits,
+                    privacy_policy_file: get("PRIVACY_POLICY_FILE").map(std::path::PathBuf::from),
                     heartbeat: Heartbeat {
                         interval: Duration::from_secs(heartbeat_secs),
                         timeout: Duration::from_secs(timeout_secs),
@@ -258,6 +261,7 @@ pub const KEYS: &[&str] = &[
     "RATE_WS_CONNECT_PER_MIN",
     "WS_HEARTBEAT_SECS",
     "WS_TIMEOUT_SECS",
+    "PRIVACY_POLICY_FILE",
 ];
 
 fn parse_url(text: &str) -> Result<Url, String> {

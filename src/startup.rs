@@ -52,7 +52,9 @@ impl Application {
             let node_id = Uuid::now_v7().to_string();
             RedisBridge::start(client.clone(), pool.clone(), node_id, bus.clone(), calendars.clone(), outbound_events);
         }
-        let limiter = Arc::new(RateLimiter::new(config.rate_limits.clone(), redis.map(|(_, pool)| pool)));
+        let redis_pool = redis.map(|(_, pool)| pool);
+        crate::telegram::start(&config, store.clone(), calendars.clone(), &bus, redis_pool.clone())?;
+        let limiter = Arc::new(RateLimiter::new(config.rate_limits.clone(), redis_pool));
         let hub = LiveHub::new(calendars.clone(), store.clone()).start();
         forward_bus_to_hub(&bus, hub.clone());
         forget_idle_rate_limit_keys(limiter.clone());

@@ -107,6 +107,30 @@ pub trait Store: Send + Sync + 'static {
         fields: &ClientFields,
         now: Timestamp,
     ) -> StoreResult<Option<Client>>;
+    /// Claims up to `limit` outbox messages due by `now` (state → sending,
+    /// leased until `lease_until`); on PostgreSQL with `FOR UPDATE SKIP
+    /// LOCKED`, so dispatchers on several nodes never claim the same row.
+    /// Messages still `sending` after their lease (a node died mid-send) are
+    /// marked failed, never re-sent: a reminder goes out at most once.
+    async fn claim_due_messages(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: i64,
+    ) -> StoreResult<Vec<OutboxMessage>>;
+    /// Records how a claimed message ended (sent, skipped or failed).
+    async fn finish_message(&self, id: Uuid, outcome: MessageOutcome, now: Timestamp) -> StoreResult<()>;
+    /// Telegram did not take the message (429, a network error): back to
+    /// pending, due again at `due_at`.
+    async fn retry_message(&self, id: Uuid, due_at: Timestamp, error: &str) -> StoreResult<()>;
+    /// Telegram answered 403 for this user: stop messaging them, and skip
+    /// what was waiting for them.
+    async fn mark_bot_blocked(&self, user_id: Uuid, reason: &str, now: Timestamp) -> StoreResult<()>;
+    async fn bot_recipient(&self, user_id: Uuid) -> StoreResult<Option<BotRecipient>>;
+    async fn user_by_telegram_id(&self, telegram_id: i64) -> StoreResult<Option<User>>;
+    /// A booking by id alone (the outbox and the bot check ownership themselves).
+    async fn booking_by_id(&self, booking_id: Uuid) -> StoreResult<Option<BookingDetails>>;
+
     /// Deletes the client and their booking history, unless they have
     /// upcoming active bookings.
     async fn delete_client(&self, provider_id: Uuid, client_id: Uuid, now: Timestamp) -> StoreResult<ClientDeletion>;

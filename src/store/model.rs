@@ -144,26 +144,50 @@ pub(crate) fn service_timing(duration: i64, before: i64, after: i64) -> Result<S
     })
 }
 
-/// The booking just written, as the calendar will remember it.
-pub(crate) fn created(
-    booking: &actors::calendar::NewBooking,
-    client_id: Uuid,
-    client_user_id: Option<Uuid>,
-) -> Booking {
-    Booking {
-        id: booking.id,
-        provider_id: booking.provider_id,
-        service_id: booking.service_id,
-        client_id,
-        client_user_id,
-        start: booking.start,
-        end: booking.end,
-        occupied: booking.occupied,
-        status: booking.status,
-        note: booking.note.clone(),
-        created_by: booking.created_by,
-        idempotency_key: booking.idempotency_key.clone(),
-        created_at: booking.now,
-        updated_at: booking.now,
+/// A claimed outbox row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutboxMessage {
+    pub id: Uuid,
+    /// `push` or `reminder`.
+    pub kind: String,
+    /// push: the booking event; reminder: minutes before the visit.
+    pub event: String,
+    pub booking_id: Uuid,
+    pub recipient_id: Uuid,
+    pub due_at: Timestamp,
+    pub attempts: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MessageOutcome {
+    Sent,
+    Skipped(String),
+    Failed(String),
+}
+
+impl MessageOutcome {
+    pub(crate) fn columns(&self) -> (&'static str, Option<&str>) {
+        match self {
+            MessageOutcome::Sent => ("sent", None),
+            MessageOutcome::Skipped(why) => ("skipped", Some(why)),
+            MessageOutcome::Failed(why) => ("failed", Some(why)),
+        }
+    }
+}
+
+/// Where the bot reaches a user.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BotRecipient {
+    pub telegram_id: i64,
+    pub language_code: Option<String>,
+    /// Telegram refused (403) to deliver to this user before.
+    pub blocked: bool,
+}
+
+/// How a notice is stored: (`kind`, `event`) columns of the outbox.
+pub(crate) fn outbox_kind(kind: &actors::calendar::notices::NoticeKind) -> (&'static str, String) {
+    match kind {
+        actors::calendar::notices::NoticeKind::Push(event) => ("push", event.as_str().to_owned()),
+        actors::calendar::notices::NoticeKind::Reminder(offset) => ("reminder", offset.to_string()),
     }
 }

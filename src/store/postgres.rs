@@ -6,7 +6,7 @@
 use std::{str::FromStr, time::Duration};
 
 use actors::{
-    calendar::{BookingClient, BookingUpdate, NewBooking},
+    calendar::{BookingClient, BookingUpdate, NewBooking, notices::Notice},
     domain::{Booking, Schedule},
 };
 use anyhow::Context;
@@ -18,14 +18,15 @@ use sqlx::{
 };
 use uuid::Uuid;
 
-use super::model::{created, seconds};
+use super::model::{outbox_kind, seconds};
 use super::rows::{
-    BookingRow, ClientRow, OverrideRow, ProviderRow, ServiceRow, UserRow, WeeklyRow, convert_all,
-    reminder_offsets_json, schedule_from_rows,
+    BookingRow, ClientRow, OutboxRow, OverrideRow, ProviderRow, RecipientRow, ServiceRow, UserRow, WeeklyRow,
+    convert_all, reminder_offsets_json, schedule_from_rows,
 };
 use super::{
-    BookingDetails, Client, ClientDeletion, ClientFields, NewClient, NewSession, Provider, ProviderProfile, Service,
-    ServiceFields, Store, StoreError, StoreResult, TelegramProfile, User, UserChanges,
+    BookingDetails, BotRecipient, Client, ClientDeletion, ClientFields, MessageOutcome, NewClient, NewSession,
+    OutboxMessage, Provider, ProviderProfile, Service, ServiceFields, Store, StoreError, StoreResult, TelegramProfile,
+    User, UserChanges,
 };
 
 macro_rules! user_columns {
@@ -95,6 +96,32 @@ fn map_write_error(error: sqlx::Error) -> StoreError {
         sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::DuplicateIdempotencyKey,
         _ => StoreError::Database(error),
     }
+}
+
+/// Writes outbox rows inside the caller's transaction.
+async fn insert_notices(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    booking_id: Uuid,
+    notices: &[Notice],
+    now: Timestamp,
+) -> StoreResult<()> {
+    for notice in notices {
+        let (kind, event) = outbox_kind(&notice.kind);
+        sqlx::query(
+            "INSERT INTO outbox (id, kind, event, booking_id, recipient_id, due_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5, to_timestamp($6), to_timestamp($7))",
+        )
+        .bind(Uuid::now_v7())
+        .bind(kind)
+        .bind(event)
+        .bind(booking_id)
+        .bind(notice.recipient)
+        .bind(seconds(notice.due_at))
+        .bind(seconds(now))
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
 }
 
 #[async_trait]
@@ -475,15 +502,18 @@ impl Store for PostgresStore {
         .execute(&mut *tx)
         .await
         .map_err(map_write_error)?;
+        insert_notices(&mut tx, booking.id, &booking.notices, booking.now).await?;
         tx.commit().await?;
-        Ok(created(booking, client_id, client_user_id))
+        Ok(booking.to_booking(client_id, client_user_id))
     }
 
     async fn update_booking(&self, update: &BookingUpdate) -> StoreResult<Option<Booking>> {
+        let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
             "UPDATE bookings SET status = $3, starts_at = to_timestamp($4), ends_at = to_timestamp($5), \
              occupied_from = to_timestamp($6), occupied_to = to_timestamp($7), updated_by = $8, \
-             updated_at = to_timestamp($9) WHERE provider_id = $1 AND id = $2",
+             updated_at = to_timestamp($9) \
+             WHERE provider_id = $1 AND id = $2",
         )
         .bind(update.provider_id)
         .bind(update.id)
@@ -494,12 +524,20 @@ impl Store for PostgresStore {
         .bind(seconds(update.occupied.end))
         .bind(update.updated_by)
         .bind(seconds(update.now))
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .map_err(map_write_error)?;
         if done.rows_affected() == 0 {
             return Ok(None);
         }
+        if update.drop_pending_reminders {
+            sqlx::query("DELETE FROM outbox WHERE booking_id = $1 AND kind = 'reminder' AND state = 'pending'")
+                .bind(update.id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        insert_notices(&mut tx, update.id, &update.notices, update.now).await?;
+        tx.commit().await?;
         Ok(self.booking(update.provider_id, update.id).await?.map(|details| details.booking))
     }
 
@@ -628,5 +666,112 @@ impl Store for PostgresStore {
             .await?;
         tx.commit().await?;
         Ok(if done.rows_affected() == 1 { ClientDeletion::Deleted } else { ClientDeletion::NotFound })
+    }
+
+    async fn claim_due_messages(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: i64,
+    ) -> StoreResult<Vec<OutboxMessage>> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE outbox SET state = 'failed', last_error = 'interrupted while sending; delivery unknown' \
+             WHERE state = 'sending' AND lease_until < to_timestamp($1)",
+        )
+        .bind(seconds(now))
+        .execute(&mut *tx)
+        .await?;
+        let rows: Vec<OutboxRow> = sqlx::query_as(
+            "UPDATE outbox SET state = 'sending', attempts = attempts + 1, lease_until = to_timestamp($2) \
+             WHERE id IN (SELECT id FROM outbox WHERE state = 'pending' AND due_at <= to_timestamp($1) \
+             ORDER BY due_at LIMIT $3 FOR UPDATE SKIP LOCKED) \
+             RETURNING id, kind, event, booking_id, recipient_id, extract(epoch from due_at)::int8 AS due_at, attempts",
+        )
+        .bind(seconds(now))
+        .bind(seconds(lease_until))
+        .bind(limit)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        convert_all(rows)
+    }
+
+    async fn finish_message(&self, id: Uuid, outcome: MessageOutcome, now: Timestamp) -> StoreResult<()> {
+        let (state, error) = outcome.columns();
+        sqlx::query(
+            "UPDATE outbox SET state = $2, last_error = $3, lease_until = NULL, \
+             sent_at = CASE WHEN $2 = 'sent' THEN to_timestamp($4) ELSE sent_at END WHERE id = $1",
+        )
+        .bind(id)
+        .bind(state)
+        .bind(error)
+        .bind(seconds(now))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn retry_message(&self, id: Uuid, due_at: Timestamp, error: &str) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE outbox SET state = 'pending', due_at = to_timestamp($2), last_error = $3, lease_until = NULL \
+             WHERE id = $1 AND state = 'sending'",
+        )
+        .bind(id)
+        .bind(seconds(due_at))
+        .bind(error)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn mark_bot_blocked(&self, user_id: Uuid, reason: &str, now: Timestamp) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE users SET bot_blocked_at = to_timestamp($2), bot_blocked_reason = $3 WHERE id = $1")
+            .bind(user_id)
+            .bind(seconds(now))
+            .bind(reason)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "UPDATE outbox SET state = 'skipped', last_error = $2 WHERE recipient_id = $1 AND state = 'pending'",
+        )
+        .bind(user_id)
+        .bind(format!("the bot cannot reach this user: {reason}"))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn bot_recipient(&self, user_id: Uuid) -> StoreResult<Option<BotRecipient>> {
+        let row: Option<RecipientRow> = sqlx::query_as(
+            "SELECT telegram_id, language_code, bot_blocked_at IS NOT NULL AS blocked FROM users \
+             WHERE id = $1 AND deleted_at IS NULL",
+        )
+        .bind(user_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| BotRecipient { telegram_id: r.telegram_id, language_code: r.language_code, blocked: r.blocked }))
+    }
+
+    async fn user_by_telegram_id(&self, telegram_id: i64) -> StoreResult<Option<User>> {
+        let row: Option<UserRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users WHERE telegram_id = $1 AND deleted_at IS NULL"
+        ))
+        .bind(telegram_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(User::try_from).transpose()
+    }
+
+    async fn booking_by_id(&self, booking_id: Uuid) -> StoreResult<Option<BookingDetails>> {
+        let row: Option<BookingRow> = sqlx::query_as(concat!(booking_select!(), " WHERE b.id = $1"))
+            .bind(booking_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(BookingDetails::try_from).transpose()
     }
 }

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::model::{service_timing, timestamp};
 use super::{
-    BookingDetails, Client, ClientFields, Provider, ProviderProfile, Service, ServiceFields, StoreError,
+    BookingDetails, Client, ClientFields, OutboxMessage, Provider, ProviderProfile, Service, ServiceFields, StoreError,
     TelegramProfile, User,
 };
 
@@ -270,4 +270,37 @@ impl TryFrom<ClientRow> for Client {
             updated_at: timestamp(row.updated_at)?,
         })
     }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct OutboxRow {
+    id: Uuid,
+    kind: String,
+    event: String,
+    booking_id: Uuid,
+    recipient_id: Uuid,
+    due_at: i64,
+    attempts: i64,
+}
+
+impl TryFrom<OutboxRow> for OutboxMessage {
+    type Error = StoreError;
+    fn try_from(row: OutboxRow) -> Result<Self, StoreError> {
+        Ok(OutboxMessage {
+            id: row.id,
+            kind: row.kind,
+            event: row.event,
+            booking_id: row.booking_id,
+            recipient_id: row.recipient_id,
+            due_at: timestamp(row.due_at)?,
+            attempts: row.attempts,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct RecipientRow {
+    pub telegram_id: i64,
+    pub language_code: Option<String>,
+    pub blocked: bool,
 }

@@ -1,3 +1,166 @@
-//! Telegram: verifying Mini App sign-in data (and, next, the bot).
+//! Telegram: sign-in verification, and the bot (pushes, reminders, commands).
+//!
+//! The bot is on when `TELEGRAM_BOT_TOKEN` is set. It talks to
+//! `TELEGRAM_API_URL` through teloxide's `Throttle` (Telegram's rate limits,
+//! never exceeded). Updates come by long polling; with `REDIS_URL`, only the
+//! node holding a Redis lease polls. An unreachable Telegram is retried with
+//! backoff and never stops the server.
 
+pub mod bot;
 pub mod init_data;
+pub mod outbox;
+pub mod texts;
+
+use std::{sync::Arc, time::Duration};
+
+use actix::Actor;
+use actors::calendar::Calendars;
+use teloxide::{
+    Bot,
+    adaptors::{Throttle, throttle::Limits},
+    dispatching::Dispatcher,
+    dptree,
+    payloads::SetChatMenuButtonSetters,
+    prelude::{Requester, RequesterExt},
+    types::{BotCommand, MenuButton, WebAppInfo},
+    utils::command::BotCommands,
+};
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::{bus::LocalBus, config::Config, store::Store};
+
+pub type TgBot = Throttle<Bot>;
+
+const LEASE_KEY: &str = "justbookme:bot:poller";
+const LEASE_MS: u64 = 30_000;
+
+/// Starts the bot's parts on the current runtime, if a token is configured.
+pub fn start(
+    config: &Config,
+    store: Arc<dyn Store>,
+    calendars: Calendars,
+    bus: &LocalBus,
+    redis: Option<deadpool_redis::Pool>,
+) -> anyhow::Result<()> {
+    let Some(token) = &config.telegram_bot_token else {
+        tracing::info!("TELEGRAM_BOT_TOKEN is not set: the bot is off");
+        return Ok(());
+    };
+    let bot = Bot::new(token.expose()).set_api_url(config.telegram_api_url.clone()).throttle(Limits::default());
+
+    let outbox = outbox::OutboxDispatcher::new(store.clone(), bot.clone()).start();
+    let mut events = bus.subscribe();
+    actix_web::rt::spawn(async move {
+        while !matches!(events.recv().await, Err(RecvError::Closed)) {
+            outbox.do_send(outbox::Nudge);
+        }
+    });
+
+    let privacy_policy = match &config.privacy_policy_file {
+        Some(path) => {
+            std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("PRIVACY_POLICY_FILE {}: {e}", path.display()))?
+        }
+        None => include_str!("../../web/privacy-policy.txt").to_owned(),
+    };
+    let context = Arc::new(bot::BotContext { store, calendars, public_url: config.public_url.clone(), privacy_policy });
+    actix_web::rt::spawn(announce(bot.clone(), config.public_url.clone()));
+    actix_web::rt::spawn(poll(bot, context, redis));
+    Ok(())
+}
+
+/// Commands and the chat menu button, retried until Telegram answers.
+async fn announce(bot: TgBot, public_url: Option<url::Url>) {
+    let mut backoff = Duration::from_secs(1);
+    loop {
+        let commands: Vec<BotCommand> = bot::Command::bot_commands();
+        let mut result = bot.set_my_commands(commands).await.map(drop);
+        if let (Ok(()), Some(url)) = (&result, &public_url) {
+            let button = MenuButton::WebApp { text: "Just Book Me".into(), web_app: WebAppInfo { url: url.clone() } };
+            result = bot.set_chat_menu_button().menu_button(button).await.map(drop);
+        }
+        match result {
+            Ok(()) => return,
+            Err(error) => tracing::warn!(%error, "Telegram not reachable yet; retrying"),
+        }
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(Duration::from_secs(300));
+    }
+}
+
+/// Long polling. Alone: always. With Redis: only while holding the lease,
+/// so that one node, and only one, takes the updates.
+async fn poll(bot: TgBot, context: Arc<bot::BotContext>, redis: Option<deadpool_redis::Pool>) {
+    let node = uuid::Uuid::now_v7().to_string();
+    // teloxide's dispatcher gives up (panics) when its first getMe fails, so
+    // wait for Telegram to answer one first.
+    let mut backoff = Duration::from_secs(1);
+    while let Err(error) = bot.get_me().await {
+        tracing::warn!(%error, "Telegram not reachable for polling yet; retrying");
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(Duration::from_secs(300));
+    }
+    loop {
+        if let Some(pool) = &redis
+            && !lease(pool, &node, "SET").await
+        {
+            tokio::time::sleep(Duration::from_millis(LEASE_MS / 3)).await;
+            continue;
+        }
+        let mut dispatcher = Dispatcher::builder(bot.clone(), bot::schema())
+            .dependencies(dptree::deps![context.clone()])
+            .default_handler(|_| async {})
+            .build();
+        let token = dispatcher.shutdown_token();
+        if let Some(pool) = redis.clone() {
+            let node = node.clone();
+            actix_web::rt::spawn(async move {
+                loop {
+                    tokio::time::sleep(Duration::from_millis(LEASE_MS / 3)).await;
+                    if !lease(&pool, &node, "RENEW").await {
+                        tracing::warn!("lost the bot polling lease; stopping polling here");
+                        if let Ok(stopped) = token.shutdown() {
+                            stopped.await;
+                        }
+                        return;
+                    }
+                }
+            });
+        }
+        dispatcher.dispatch().await;
+        if redis.is_none() {
+            return;
+        }
+    }
+}
+
+/// Takes (`SET`) or keeps (`RENEW`) the polling lease; `false` if another
+/// node holds it or Redis does not answer.
+async fn lease(pool: &deadpool_redis::Pool, node: &str, how: &str) -> bool {
+    const RENEW: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then \
+        return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end";
+    let attempt = async {
+        let mut conn = pool.get().await.map_err(|e| e.to_string())?;
+        if how == "SET" {
+            let taken: Option<String> = redis::cmd("SET")
+                .arg(LEASE_KEY)
+                .arg(node)
+                .arg("NX")
+                .arg("PX")
+                .arg(LEASE_MS)
+                .query_async(&mut conn)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok::<bool, String>(taken.is_some())
+        } else {
+            let kept: i64 = redis::Script::new(RENEW)
+                .key(LEASE_KEY)
+                .arg(node)
+                .arg(LEASE_MS)
+                .invoke_async(&mut conn)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(kept == 1)
+        }
+    };
+    matches!(tokio::time::timeout(Duration::from_secs(2), attempt).await, Ok(Ok(true)))
+}

@@ -211,6 +211,8 @@ pub async fn spawn_app_with(backend: Backend, overrides: &[(&str, &str)]) -> Tes
         ("BIND_ADDR", "127.0.0.1:0"),
         ("DEV_LOGIN", "1"),
         ("TELEGRAM_BOT_TOKEN", BOT_TOKEN),
+        // Never the real Telegram: port 9 refuses; bot tests start a fake.
+        ("TELEGRAM_API_URL", "http://127.0.0.1:9"),
         // Tests sign in hundreds of users from one address; the rate-limit
         // tests switch limits back on.
         ("RATE_SIGN_IN_PER_MIN", "0"),
@@ -399,6 +401,10 @@ pub struct ServerProcess {
 
 impl ServerProcess {
     pub async fn start(database_url: &str) -> Self {
+        Self::start_with(database_url, &[]).await
+    }
+
+    pub async fn start_with(database_url: &str, extra: &[(&str, &str)]) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0").expect("free port").local_addr().expect("addr").port();
         let child = std::process::Command::new(env!("CARGO_BIN_EXE_justbookme"))
             .env_clear()
@@ -410,6 +416,8 @@ impl ServerProcess {
             .env("RATE_BOOKING_PER_MIN", "0")
             .env("RATE_BOOKING_PER_IP_PER_MIN", "0")
             .env("RUST_LOG", "warn")
+            .env("TELEGRAM_API_URL", "http://127.0.0.1:9")
+            .envs(extra.iter().copied())
             .stdout(std::process::Stdio::null())
             .spawn()
             .expect("start the server binary");

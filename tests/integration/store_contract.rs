@@ -226,6 +226,7 @@ impl Calendar {
             created_by: None,
             idempotency_key: None,
             now: ts("2027-01-01T10:00:00Z"),
+            notices: Vec::new(),
         }
     }
 
@@ -247,6 +248,8 @@ impl Calendar {
             occupied: current.occupied,
             updated_by: None,
             now: ts("2027-01-02T00:00:00Z"),
+            drop_pending_reminders: false,
+            notices: Vec::new(),
         };
         self.store.update_booking(&update).await
     }

@@ -34,12 +34,15 @@ use jiff::{SignedDuration, Timestamp, civil::Date};
 use uuid::Uuid;
 
 use super::{
-    BookingEventKind, CalendarData, CalendarError, CalendarEvent, CalendarRepository, EventSink, RepositoryError,
+    BookingClient, BookingEventKind, CalendarData, CalendarError, CalendarEvent, CalendarRepository, EventSink,
+    RepositoryError,
     messages::{Availability, Book, Booked, ChangeBooking, Fault, GetSlots, InjectFault, Reload, Shutdown},
+    notices,
     ports::{BookingUpdate, NewBooking},
 };
 use crate::domain::{
-    Action, Booking, BookingStatus, Busy, SlotCalendar, free_slots, is_offered, rescheduled_status, transition,
+    Action, Actor as Requester, Booking, BookingStatus, Busy, SlotCalendar, free_slots, is_offered, rescheduled_status,
+    transition,
 };
 
 type Reply<T> = ResponseActFuture<CalendarActor, Result<T, CalendarError>>;
@@ -208,7 +211,7 @@ impl CalendarActor {
         let (end, occupied) = self.occupied(msg.service_id, msg.start)?;
         let status =
             if self.data()?.rules.requires_confirmation { BookingStatus::Pending } else { BookingStatus::Confirmed };
-        let booking = NewBooking {
+        let mut booking = NewBooking {
             id: Uuid::now_v7(),
             provider_id: self.provider_id,
             service_id: msg.service_id,
@@ -221,7 +224,22 @@ impl CalendarActor {
             created_by: Some(msg.requested_by),
             idempotency_key: msg.idempotency_key.clone(),
             now: msg.now,
+            notices: Vec::new(),
         };
+        let client_user = match &msg.client {
+            BookingClient::User { user_id, .. } => Some(*user_id),
+            BookingClient::Existing(_) => None,
+        };
+        let data = self.data()?;
+        let provisional = booking.to_booking(Uuid::nil(), client_user);
+        booking.notices = notices::pushes(
+            BookingEventKind::Created,
+            Requester::Client(msg.requested_by),
+            &provisional,
+            data.owner_user_id,
+            msg.now,
+        );
+        booking.notices.extend(notices::reminders(&provisional, &data.rules, msg.now));
         Ok((booking, delay))
     }
 
@@ -241,6 +259,8 @@ impl CalendarActor {
             occupied: current.occupied,
             updated_by: Some(msg.by_user),
             now: msg.now,
+            drop_pending_reminders: false,
+            notices: Vec::new(),
         };
         let kind = match msg.action {
             Action::Cancel => BookingEventKind::Cancelled,
@@ -261,6 +281,18 @@ impl CalendarActor {
                 BookingEventKind::Rescheduled
             }
         };
+        let after = Booking {
+            status: update.status,
+            start: update.start,
+            end: update.end,
+            occupied: update.occupied,
+            ..current.clone()
+        };
+        update.notices = notices::pushes(kind, msg.actor, &after, data.owner_user_id, msg.now);
+        update.drop_pending_reminders = !matches!(kind, BookingEventKind::Confirmed);
+        if kind == BookingEventKind::Rescheduled {
+            update.notices.extend(notices::reminders(&after, &data.rules, msg.now));
+        }
         Ok((update, kind))
     }
 

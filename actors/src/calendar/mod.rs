@@ -5,6 +5,7 @@
 mod actor;
 mod error;
 pub mod messages;
+pub mod notices;
 mod ports;
 mod registry;
 

@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use jiff::{Timestamp, civil::Date};
 use uuid::Uuid;
 
+use super::notices::Notice;
 use crate::domain::{Booking, BookingRules, BookingStatus, Busy, ProviderTimeZone, Schedule, ServiceTiming};
 
 /// A service as the calendar needs it.
@@ -58,6 +59,30 @@ pub struct NewBooking {
     pub created_by: Option<Uuid>,
     pub idempotency_key: Option<String>,
     pub now: Timestamp,
+    /// Outbox messages written in the booking's transaction.
+    pub notices: Vec<Notice>,
+}
+
+impl NewBooking {
+    /// The booking as stored, once its client-book entry is known.
+    pub fn to_booking(&self, client_id: Uuid, client_user_id: Option<Uuid>) -> Booking {
+        Booking {
+            id: self.id,
+            provider_id: self.provider_id,
+            service_id: self.service_id,
+            client_id,
+            client_user_id,
+            start: self.start,
+            end: self.end,
+            occupied: self.occupied,
+            status: self.status,
+            note: self.note.clone(),
+            created_by: self.created_by,
+            idempotency_key: self.idempotency_key.clone(),
+            created_at: self.now,
+            updated_at: self.now,
+        }
+    }
 }
 
 /// A change to an existing booking: its status and (for a reschedule) its time.
@@ -71,6 +96,10 @@ pub struct BookingUpdate {
     pub occupied: Busy,
     pub updated_by: Option<Uuid>,
     pub now: Timestamp,
+    /// Pending reminders of the booking are dropped (cancelled, moved, done).
+    pub drop_pending_reminders: bool,
+    /// Outbox messages written in the change's transaction.
+    pub notices: Vec<Notice>,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -67,6 +67,11 @@ impl ProviderTimeZone {
         instant.display_with_offset(self.tz.to_offset(instant)).to_string()
     }
 
+    /// `instant` as local wall-clock text (`strftime` pattern), for messages.
+    pub fn local_text(&self, instant: Timestamp, pattern: &str) -> String {
+        self.tz.to_datetime(instant).strftime(pattern).to_string()
+    }
+
     /// The provider's UTC offset at `instant`, in seconds.
     pub fn offset_seconds(&self, instant: Timestamp) -> i32 {
         self.tz.to_offset(instant).seconds()

@@ -1,0 +1,185 @@
+//! The bot's conversation: `/start`, `/bookings`, `/privacy`, `/help`, and
+//! the inline buttons (Confirm / Decline for providers, Cancel for clients),
+//! which act through the provider's calendar actor like the API does.
+
+use std::sync::Arc;
+
+use actors::{
+    calendar::{CalendarError, Calendars, ChangeBooking},
+    domain::{Action, Actor, TransitionError},
+};
+use jiff::{SignedDuration, Timestamp};
+use teloxide::{
+    dispatching::{HandlerExt, UpdateFilterExt, UpdateHandler},
+    dptree,
+    payloads::{AnswerCallbackQuerySetters, SendMessageSetters},
+    prelude::Requester,
+    types::{CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, WebAppInfo},
+    utils::command::BotCommands,
+};
+use uuid::Uuid;
+
+use super::{
+    TgBot,
+    texts::{self, Lang},
+};
+use crate::store::Store;
+
+#[derive(BotCommands, Clone, Debug)]
+#[command(rename_rule = "lowercase")]
+pub enum Command {
+    /// Open the app (with a provider's slug: their booking page).
+    Start(String),
+    /// Your upcoming bookings.
+    Bookings,
+    /// How we handle your data.
+    Privacy,
+    /// What the bot can do.
+    Help,
+}
+
+/// What the handlers need.
+pub struct BotContext {
+    pub store: Arc<dyn Store>,
+    pub calendars: Calendars,
+    pub public_url: Option<url::Url>,
+    pub privacy_policy: String,
+}
+
+pub fn schema() -> UpdateHandler<anyhow::Error> {
+    dptree::entry()
+        .branch(Update::filter_message().filter_command::<Command>().endpoint(on_command))
+        .branch(Update::filter_callback_query().endpoint(on_callback))
+}
+
+/// The Mini App's address, opened on `slug`'s booking page if given.
+pub fn app_url(public_url: &url::Url, slug: Option<&str>) -> url::Url {
+    let mut url = public_url.clone();
+    if let Some(slug) = slug {
+        url.query_pairs_mut().append_pair("startapp", slug);
+    }
+    url
+}
+
+async fn on_command(bot: TgBot, msg: Message, command: Command, ctx: Arc<BotContext>) -> anyhow::Result<()> {
+    let Some(from) = msg.from.as_ref() else { return Ok(()) };
+    let lang = Lang::of(from.language_code.as_deref());
+    match command {
+        Command::Start(argument) => {
+            let slug = argument.trim();
+            let provider = if slug.is_empty() { None } else { ctx.store.provider_by_slug(slug).await? };
+            let text = texts::welcome(lang, provider.as_ref().map(|p| p.profile.display_name.as_str()));
+            let mut request = bot.send_message(msg.chat.id, text);
+            if let Some(public_url) = &ctx.public_url {
+                let url = app_url(public_url, provider.as_ref().map(|p| p.profile.slug.as_str()));
+                request = request.reply_markup(InlineKeyboardMarkup::new(vec![vec![InlineKeyboardButton::web_app(
+                    texts::open_app(lang),
+                    WebAppInfo { url },
+                )]]));
+            }
+            request.await?;
+        }
+        Command::Bookings => {
+            let now = Timestamp::now();
+            let user = ctx.store.user_by_telegram_id(from.id.0 as i64).await?;
+            let mut upcoming = Vec::new();
+            if let Some(user) = user {
+                for details in ctx.store.client_bookings(user.id).await? {
+                    if details.booking.status.is_active() && details.booking.start > now {
+                        upcoming.push(details);
+                    }
+                }
+            }
+            upcoming.sort_by_key(|d| d.booking.start);
+            if upcoming.is_empty() {
+                bot.send_message(msg.chat.id, texts::no_bookings(lang)).await?;
+                return Ok(());
+            }
+            let mut lines = Vec::new();
+            let mut buttons = Vec::new();
+            for details in upcoming.iter().take(20) {
+                let when = texts::when(details, lang);
+                lines.push(format!("• {} — {}, {when}", details.provider_name, details.service_name));
+                let cutoff = match ctx.store.provider_by_slug(&details.provider_slug).await? {
+                    Some(provider) => i64::from(provider.profile.rules.cancel_cutoff_min),
+                    None => continue,
+                };
+                if details.booking.start - now >= SignedDuration::from_mins(cutoff) {
+                    buttons.push(vec![InlineKeyboardButton::callback(
+                        format!("{}: {when}", texts::cancel_button(lang)),
+                        format!("cancel:{}", details.booking.id),
+                    )]);
+                }
+            }
+            let mut request = bot.send_message(msg.chat.id, lines.join("\n"));
+            if !buttons.is_empty() {
+                request = request.reply_markup(InlineKeyboardMarkup::new(buttons));
+            }
+            request.await?;
+        }
+        Command::Privacy => {
+            // Telegram caps a message at 4096 characters.
+            let chars: Vec<char> = ctx.privacy_policy.chars().collect();
+            for chunk in chars.chunks(4000) {
+                bot.send_message(msg.chat.id, chunk.iter().collect::<String>()).await?;
+            }
+        }
+        Command::Help => {
+            bot.send_message(msg.chat.id, texts::help(lang)).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn on_callback(bot: TgBot, query: CallbackQuery, ctx: Arc<BotContext>) -> anyhow::Result<()> {
+    let lang = Lang::of(query.from.language_code.as_deref());
+    let outcome = handle_button(&query, &ctx).await;
+    let answer = match &outcome {
+        Ok(action) => texts::done(lang, action),
+        Err(()) => texts::stale(lang).to_owned(),
+    };
+    bot.answer_callback_query(query.id.clone()).text(answer.clone()).await?;
+    if outcome.is_ok()
+        && let Some(message) = query.regular_message()
+    {
+        let original = message.text().unwrap_or_default();
+        bot.edit_message_text(message.chat.id, message.id, format!("{original}\n\n{answer}")).await?;
+    }
+    Ok(())
+}
+
+/// Applies the button's action; `Err(())` for a stale or foreign button.
+async fn handle_button(query: &CallbackQuery, ctx: &BotContext) -> Result<String, ()> {
+    let data = query.data.as_deref().ok_or(())?;
+    let (action, id) = data.split_once(':').ok_or(())?;
+    let booking_id = Uuid::parse_str(id).map_err(|_| ())?;
+    let user = ctx.store.user_by_telegram_id(query.from.id.0 as i64).await.ok().flatten().ok_or(())?;
+    let (provider_id, actor, action_kind) = match action {
+        "confirm" | "decline" => {
+            let provider = ctx.store.provider_of_user(user.id).await.ok().flatten().ok_or(())?;
+            let kind = if action == "confirm" { Action::Confirm } else { Action::Decline };
+            (provider.id, Actor::Provider, kind)
+        }
+        "cancel" => {
+            let details = ctx.store.booking_of_client(user.id, booking_id).await.ok().flatten().ok_or(())?;
+            (details.booking.provider_id, Actor::Client(user.id), Action::Cancel)
+        }
+        _ => return Err(()),
+    };
+    let change = ChangeBooking {
+        booking_id,
+        actor,
+        action: action_kind,
+        new_start: None,
+        by_user: user.id,
+        now: Timestamp::now(),
+    };
+    match ctx.calendars.send(provider_id, change).await {
+        Ok(_) => Ok(action.to_owned()),
+        Err(CalendarError::Transition(TransitionError::WrongStatus(..)) | CalendarError::NotFound(_)) => Err(()),
+        Err(error) => {
+            tracing::warn!(%error, "bot button failed");
+            Err(())
+        }
+    }
+}

@@ -1,0 +1,184 @@
+//! The outbox dispatcher: an actor that claims due messages (booking pushes
+//! and reminders), sends them through teloxide's `Throttle` (so Telegram's
+//! limits are never exceeded) and records the outcome.
+//!
+//! - Sent once: a row is claimed (`sending`) before the send and marked
+//!   `sent` after; a node dying mid-send leaves it `sending`, and it is later
+//!   marked failed, never re-sent (at most once).
+//! - 429: the message is due again after Telegram's `retry_after`.
+//! - 403 (blocked, deactivated, cannot initiate): the user is marked
+//!   unreachable, their waiting messages are skipped; no retry storm.
+//! - Other failures: retried with exponential backoff, up to 8 attempts.
+//! - A reminder claimed after its visit started (the server was down) is
+//!   skipped; one whose visit is still ahead goes out late, once.
+
+use std::{sync::Arc, time::Duration};
+
+use actix::{Actor, ActorFutureExt, AsyncContext, Context, Handler, Message, fut};
+use futures_util::future::join_all;
+use jiff::{SignedDuration, Timestamp};
+use teloxide::{
+    ApiError, RequestError,
+    payloads::SendMessageSetters,
+    prelude::Requester,
+    types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup},
+};
+
+use super::{
+    TgBot,
+    texts::{self, Lang},
+};
+use crate::store::{MessageOutcome, OutboxMessage, Store};
+
+/// Messages claimed per round; the Throttle paces the actual sending.
+const BATCH: i64 = 100;
+const POLL_EVERY: Duration = Duration::from_millis(500);
+const LEASE: SignedDuration = SignedDuration::from_mins(10);
+const MAX_ATTEMPTS: i64 = 8;
+
+pub struct OutboxDispatcher {
+    store: Arc<dyn Store>,
+    bot: TgBot,
+    busy: bool,
+}
+
+/// Something new may be due (a booking change just committed).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Nudge;
+
+impl OutboxDispatcher {
+    pub fn new(store: Arc<dyn Store>, bot: TgBot) -> Self {
+        Self { store, bot, busy: false }
+    }
+
+    /// One drain: claim and send until nothing is due. Rounds never overlap.
+    fn drain(&mut self, ctx: &mut Context<Self>) {
+        if self.busy {
+            return;
+        }
+        self.busy = true;
+        let (store, bot) = (self.store.clone(), self.bot.clone());
+        let work = async move {
+            loop {
+                let now = Timestamp::now();
+                let batch = match store.claim_due_messages(now, now + LEASE, BATCH).await {
+                    Ok(batch) => batch,
+                    Err(error) => {
+                        tracing::warn!(%error, "outbox: cannot claim messages");
+                        return;
+                    }
+                };
+                if batch.is_empty() {
+                    return;
+                }
+                join_all(batch.into_iter().map(|message| deliver(&store, &bot, message))).await;
+            }
+        };
+        ctx.spawn(fut::wrap_future::<_, Self>(work).map(|(), dispatcher, _| dispatcher.busy = false));
+    }
+}
+
+impl Actor for OutboxDispatcher {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        ctx.run_interval(POLL_EVERY, |dispatcher, ctx| dispatcher.drain(ctx));
+    }
+}
+
+impl Handler<Nudge> for OutboxDispatcher {
+    type Result = ();
+    fn handle(&mut self, _: Nudge, ctx: &mut Context<Self>) {
+        self.drain(ctx);
+    }
+}
+
+async fn deliver(store: &Arc<dyn Store>, bot: &TgBot, message: OutboxMessage) {
+    let outcome = attempt(store, bot, &message).await;
+    let now = Timestamp::now();
+    let recorded = match outcome {
+        Attempt::Done(outcome) => store.finish_message(message.id, outcome, now).await,
+        Attempt::RetryAt(due, error) => store.retry_message(message.id, due, &error).await,
+    };
+    if let Err(error) = recorded {
+        tracing::warn!(%error, message = %message.id, "outbox: cannot record the outcome");
+    }
+}
+
+enum Attempt {
+    Done(MessageOutcome),
+    RetryAt(Timestamp, String),
+}
+
+async fn attempt(store: &Arc<dyn Store>, bot: &TgBot, message: &OutboxMessage) -> Attempt {
+    let skip = |why: &str| Attempt::Done(MessageOutcome::Skipped(why.to_owned()));
+    let (recipient, details) =
+        match (store.bot_recipient(message.recipient_id).await, store.booking_by_id(message.booking_id).await) {
+            (Ok(Some(recipient)), Ok(Some(details))) => (recipient, details),
+            (Ok(None), _) | (_, Ok(None)) => return skip("the user or the booking no longer exists"),
+            (Err(error), _) | (_, Err(error)) => {
+                return Attempt::RetryAt(Timestamp::now() + SignedDuration::from_secs(5), error.to_string());
+            }
+        };
+    if recipient.blocked {
+        return skip("the bot cannot reach this user");
+    }
+    let lang = Lang::of(recipient.language_code.as_deref());
+    let booking = &details.booking;
+    let to_provider = message.recipient_id != booking.client_user_id.unwrap_or_default();
+    let (text, keyboard) = if message.kind == "reminder" {
+        if !booking.status.is_active() {
+            return skip("the booking is no longer active");
+        }
+        if booking.start <= Timestamp::now() {
+            return skip("the visit already started");
+        }
+        (texts::reminder(&details, lang), None)
+    } else {
+        let text = texts::push(&message.event, &details, to_provider, lang);
+        let awaiting_answer = to_provider && message.event == "created" && booking.status.as_str() == "pending";
+        let keyboard = awaiting_answer.then(|| {
+            InlineKeyboardMarkup::new(vec![vec![
+                InlineKeyboardButton::callback(texts::confirm_button(lang), format!("confirm:{}", booking.id)),
+                InlineKeyboardButton::callback(texts::decline_button(lang), format!("decline:{}", booking.id)),
+            ]])
+        });
+        (text, keyboard)
+    };
+    let mut request = bot.send_message(ChatId(recipient.telegram_id), text);
+    if let Some(keyboard) = keyboard {
+        request = request.reply_markup(keyboard);
+    }
+    match request.await {
+        Ok(_) => Attempt::Done(MessageOutcome::Sent),
+        Err(RequestError::RetryAfter(wait)) => Attempt::RetryAt(
+            Timestamp::now() + SignedDuration::from_secs(i64::from(wait.seconds())),
+            "429: Telegram asked us to wait".into(),
+        ),
+        Err(RequestError::Api(error)) if unreachable(&error) => {
+            let reason = error.to_string();
+            if let Err(e) = store.mark_bot_blocked(message.recipient_id, &reason, Timestamp::now()).await {
+                tracing::warn!(error = %e, "outbox: cannot mark the user unreachable");
+            }
+            Attempt::Done(MessageOutcome::Failed(reason))
+        }
+        Err(error) if message.attempts >= MAX_ATTEMPTS => Attempt::Done(MessageOutcome::Failed(error.to_string())),
+        Err(error) => {
+            let backoff = SignedDuration::from_secs(2i64.pow(message.attempts.clamp(0, 10) as u32));
+            Attempt::RetryAt(Timestamp::now() + backoff, error.to_string())
+        }
+    }
+}
+
+/// Telegram's 403s: the user cannot be messaged until they come back.
+fn unreachable(error: &ApiError) -> bool {
+    matches!(
+        error,
+        ApiError::BotBlocked
+            | ApiError::UserDeactivated
+            | ApiError::CantInitiateConversation
+            | ApiError::CantTalkWithBots
+            | ApiError::BotKicked
+    ) || error.to_string().starts_with("Forbidden")
+}

@@ -1,0 +1,143 @@
+//! What the bot says, in the user's language (English and Russian; anything
+//! else gets English). Times are shown in the provider's time zone.
+
+use actors::domain::ProviderTimeZone;
+
+use crate::store::BookingDetails;
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    Ru,
+}
+
+impl Lang {
+    pub fn of(code: Option<&str>) -> Lang {
+        match code.map(|c| c.split('-').next().unwrap_or(c)) {
+            Some("ru" | "uk" | "be" | "kk") => Lang::Ru,
+            _ => Lang::En,
+        }
+    }
+}
+
+/// "Tue 01 Jun 2027, 10:00 (Europe/Berlin)" — local time of the provider.
+pub fn when(details: &BookingDetails, lang: Lang) -> String {
+    let Ok(tz) = ProviderTimeZone::parse(&details.timezone) else { return details.booking.start.to_string() };
+    let pattern = match lang {
+        Lang::En => "%a %d %b %Y, %H:%M",
+        Lang::Ru => "%d.%m.%Y, %H:%M",
+    };
+    format!("{} ({})", tz.local_text(details.booking.start, pattern), tz.name())
+}
+
+/// A push about a booking change, for the recipient's side.
+pub fn push(event: &str, details: &BookingDetails, to_provider: bool, lang: Lang) -> String {
+    let when = when(details, lang);
+    let (service, client, provider) = (&details.service_name, &details.client_name, &details.provider_name);
+    match (lang, to_provider, event) {
+        (Lang::En, true, "created") if details.booking.status.as_str() == "pending" => {
+            format!("New booking request: {client}, {service}, {when}. Confirm or decline it.")
+        }
+        (Lang::En, true, "created") => format!("New booking: {client}, {service}, {when}."),
+        (Lang::En, true, "cancelled") => format!("{client} cancelled {service} on {when}."),
+        (Lang::En, true, "rescheduled") => format!("{client} moved {service} to {when}."),
+        (Lang::En, false, "confirmed") => format!("{provider} confirmed your booking: {service}, {when}."),
+        (Lang::En, false, "declined") => format!("{provider} declined your booking request for {when}."),
+        (Lang::En, false, "cancelled") => format!("{provider} cancelled your booking: {service}, {when}."),
+        (Lang::En, false, "rescheduled") => format!("{provider} moved your booking to {when}: {service}."),
+        (Lang::Ru, true, "created") if details.booking.status.as_str() == "pending" => {
+            format!("Новая заявка: {client}, {service}, {when}. Подтвердите или отклоните её.")
+        }
+        (Lang::Ru, true, "created") => format!("Новая запись: {client}, {service}, {when}."),
+        (Lang::Ru, true, "cancelled") => format!("{client} отменил(а) запись: {service}, {when}."),
+        (Lang::Ru, true, "rescheduled") => format!("{client} перенес(ла) запись на {when}: {service}."),
+        (Lang::Ru, false, "confirmed") => format!("{provider} подтвердил(а) вашу запись: {service}, {when}."),
+        (Lang::Ru, false, "declined") => format!("{provider} отклонил(а) заявку на {when}."),
+        (Lang::Ru, false, "cancelled") => format!("{provider} отменил(а) вашу запись: {service}, {when}."),
+        (Lang::Ru, false, "rescheduled") => format!("{provider} перенес(ла) вашу запись на {when}: {service}."),
+        (_, _, other) => format!("{service}, {when}: {other}."),
+    }
+}
+
+pub fn reminder(details: &BookingDetails, lang: Lang) -> String {
+    let when = when(details, lang);
+    match lang {
+        Lang::En => format!("Reminder: {} with {} — {when}.", details.service_name, details.provider_name),
+        Lang::Ru => format!("Напоминание: {} у {} — {when}.", details.service_name, details.provider_name),
+    }
+}
+
+pub fn confirm_button(lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => "✅ Confirm",
+        Lang::Ru => "✅ Подтвердить",
+    }
+}
+
+pub fn decline_button(lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => "❌ Decline",
+        Lang::Ru => "❌ Отклонить",
+    }
+}
+
+pub fn cancel_button(lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => "Cancel",
+        Lang::Ru => "Отменить",
+    }
+}
+
+pub fn welcome(lang: Lang, provider: Option<&str>) -> String {
+    match (lang, provider) {
+        (Lang::En, Some(name)) => format!("Book with {name}: tap the button below to see free times."),
+        (Lang::En, None) => "Welcome to Just Book Me! Open the app to book, or to take bookings yourself.".into(),
+        (Lang::Ru, Some(name)) => format!("Запись к {name}: нажмите кнопку ниже, чтобы увидеть свободное время."),
+        (Lang::Ru, None) => {
+            "Добро пожаловать в Just Book Me! Откройте приложение, чтобы записаться или принимать записи.".into()
+        }
+    }
+}
+
+pub fn open_app(lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => "Open Just Book Me",
+        Lang::Ru => "Открыть Just Book Me",
+    }
+}
+
+pub fn help(lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => {
+            "/start — open the app\n/bookings — your upcoming bookings\n/privacy — how we handle your data\n/help — this list"
+        }
+        Lang::Ru => {
+            "/start — открыть приложение\n/bookings — ваши ближайшие записи\n/privacy — как мы обращаемся с данными\n/help — этот список"
+        }
+    }
+}
+
+pub fn no_bookings(lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => "You have no upcoming bookings.",
+        Lang::Ru => "У вас нет предстоящих записей.",
+    }
+}
+
+pub fn stale(lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => "This booking was already handled; nothing changed.",
+        Lang::Ru => "Эта запись уже обработана; ничего не изменилось.",
+    }
+}
+
+pub fn done(lang: Lang, action: &str) -> String {
+    match (lang, action) {
+        (Lang::En, "confirm") => "Confirmed.".into(),
+        (Lang::En, "decline") => "Declined.".into(),
+        (Lang::En, _) => "Cancelled.".into(),
+        (Lang::Ru, "confirm") => "Подтверждено.".into(),
+        (Lang::Ru, "decline") => "Отклонено.".into(),
+        (Lang::Ru, _) => "Отменено.".into(),
+    }
+}
