@@ -12,10 +12,15 @@
 //! - A reminder claimed after its visit started (the server was down) is
 //!   skipped; one whose visit is still ahead goes out late, once.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::Duration,
+};
 
 use actix::{Actor, ActorFutureExt, AsyncContext, Context, Handler, Message, fut};
-use futures_util::future::join_all;
 use jiff::{SignedDuration, Timestamp};
 use teloxide::{
     ApiError, RequestError,
@@ -32,6 +37,9 @@ use crate::store::{MessageOutcome, OutboxMessage, Store};
 
 /// Messages claimed per round; the Throttle paces the actual sending.
 const BATCH: i64 = 100;
+/// Sends in flight at once. Each message is its own task, so one chat held
+/// back by Telegram's per-chat limit does not hold up the others.
+const IN_FLIGHT: usize = 400;
 const POLL_EVERY: Duration = Duration::from_millis(500);
 const LEASE: SignedDuration = SignedDuration::from_mins(10);
 const MAX_ATTEMPTS: i64 = 8;
@@ -40,6 +48,7 @@ pub struct OutboxDispatcher {
     store: Arc<dyn Store>,
     bot: TgBot,
     busy: bool,
+    in_flight: Arc<AtomicUsize>,
 }
 
 /// Something new may be due (a booking change just committed).
@@ -49,7 +58,7 @@ pub struct Nudge;
 
 impl OutboxDispatcher {
     pub fn new(store: Arc<dyn Store>, bot: TgBot) -> Self {
-        Self { store, bot, busy: false }
+        Self { store, bot, busy: false, in_flight: Arc::new(AtomicUsize::new(0)) }
     }
 
     /// One drain: claim and send until nothing is due. Rounds never overlap.
@@ -58,9 +67,13 @@ impl OutboxDispatcher {
             return;
         }
         self.busy = true;
-        let (store, bot) = (self.store.clone(), self.bot.clone());
+        let (store, bot, in_flight) = (self.store.clone(), self.bot.clone(), self.in_flight.clone());
         let work = async move {
             loop {
+                if in_flight.load(Ordering::Acquire) + BATCH as usize > IN_FLIGHT {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
                 let now = Timestamp::now();
                 let batch = match store.claim_due_messages(now, now + LEASE, BATCH).await {
                     Ok(batch) => batch,
@@ -72,7 +85,14 @@ impl OutboxDispatcher {
                 if batch.is_empty() {
                     return;
                 }
-                join_all(batch.into_iter().map(|message| deliver(&store, &bot, message))).await;
+                for message in batch {
+                    let (store, bot, in_flight) = (store.clone(), bot.clone(), in_flight.clone());
+                    in_flight.fetch_add(1, Ordering::AcqRel);
+                    actix_web::rt::spawn(async move {
+                        deliver(&store, &bot, message).await;
+                        in_flight.fetch_sub(1, Ordering::AcqRel);
+                    });
+                }
             }
         };
         ctx.spawn(fut::wrap_future::<_, Self>(work).map(|(), dispatcher, _| dispatcher.busy = false));

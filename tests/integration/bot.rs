@@ -152,3 +152,129 @@ async fn retry_after_is_honoured(backend: Backend) {
     assert!(waited >= Duration::from_secs(2), "retried after {waited:?}, before retry_after");
     let _ = BOT_TOKEN;
 }
+
+/// Sets up a provider open around the clock on a 5-minute grid with a
+/// 5-minute service, and a reminder offset such that a booking at the first
+/// slot ≥ 2 minutes ahead is reminded 15–75 s from now. Returns (service id,
+/// slot start, reminder due).
+async fn soon_reminded_booking(api: &crate::helpers::Api) -> (String, String, jiff::Timestamp) {
+    let (provider, _) =
+        api.provider(1, "anna", json!({ "slot_step_min": 5, "min_notice_min": 0 }), every_day("00:00", "24:00")).await;
+    let quick = api
+        .request("POST", "/api/provider/services", Some(&provider), Some(json!({ "name": "Quick", "duration_min": 5 })))
+        .await;
+    let service = quick.ok()["id"].as_str().unwrap().to_owned();
+    let to = (jiff::Timestamp::now() + jiff::SignedDuration::from_hours(30)).to_string()[..10].to_owned();
+    let slots = api.get(&format!("/api/providers/anna/slots?service={service}&to={to}"), None).await;
+    let now = jiff::Timestamp::now();
+    let start = slots.ok()["slots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["start"].as_str().unwrap().to_owned())
+        .find(|s| s.parse::<jiff::Timestamp>().unwrap() >= now + jiff::SignedDuration::from_mins(2))
+        .expect("a slot soon");
+    let at: jiff::Timestamp = start.parse().unwrap();
+    let offset = ((at - now).as_secs() - 15) / 60;
+    let profile = json!({ "slug": "anna", "display_name": "anna", "timezone": "Europe/Berlin", "reminder_offsets_min": [offset] });
+    api.request("PUT", "/api/provider", Some(&provider), Some(profile)).await.ok();
+    (service, start, at - jiff::SignedDuration::from_mins(offset))
+}
+
+fn reminders(calls: &[crate::fake_telegram::Call]) -> Vec<&crate::fake_telegram::Call> {
+    calls.iter().filter(|c| c.status == 200 && c.body["text"].as_str().unwrap_or("").starts_with("Reminder")).collect()
+}
+
+#[actix_web::test]
+async fn a_reminder_goes_out_once_on_time() {
+    let fake = FakeTelegram::start().await;
+    let app = app_with_bot(Backend::Sqlite, &fake).await;
+    let (service, start, due) = soon_reminded_booking(&app).await;
+    let client = app.dev_sign_in(2, "Carol").await;
+    assert_eq!(app.book(&client, "anna", &service, &start).await.status, 201);
+    let wait = (due - jiff::Timestamp::now()).unsigned_abs() + Duration::from_secs(20);
+    let got = fake.wait_for_messages(2, 1, wait).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let sent = fake.messages_to(2);
+    let sent = reminders(&sent);
+    assert_eq!(sent.len(), 1, "exactly one reminder: {got:?}");
+    let lateness = jiff::Timestamp::now() - due;
+    eprintln!("reminder sent; due {due}, observed by {lateness:?} after due");
+    let sent_at = jiff::Timestamp::now() - jiff::SignedDuration::try_from(sent[0].at.elapsed()).unwrap();
+    assert!(sent_at >= due - jiff::SignedDuration::from_secs(1), "not before it is due");
+}
+
+#[actix_web::test]
+async fn two_nodes_and_a_restart_still_send_a_reminder_once() {
+    if crate::helpers::postgres_admin_url().is_none() {
+        return;
+    }
+    let fake = FakeTelegram::start().await;
+    let db = crate::helpers::TestDatabase::new(Backend::Postgres).await;
+    let env = [("TELEGRAM_BOT_TOKEN", BOT_TOKEN), ("TELEGRAM_API_URL", fake.url.as_str())];
+    let mut a = crate::helpers::ServerProcess::start_with(&db.url, &env).await;
+    let b = crate::helpers::ServerProcess::start_with(&db.url, &env).await;
+    let (service, start, due) = soon_reminded_booking(&a.api).await;
+    let client = a.api.dev_sign_in(2, "Carol").await;
+    assert_eq!(b.api.book(&client, "anna", &service, &start).await.status, 201);
+    // Node A dies and comes back before the reminder is due.
+    a.kill_9();
+    let _a = crate::helpers::ServerProcess::start_with(&db.url, &env).await;
+    assert!(jiff::Timestamp::now() < due, "the restart happened before the reminder was due");
+    let wait = (due - jiff::Timestamp::now()).unsigned_abs() + Duration::from_secs(20);
+    fake.wait_for_messages(2, 1, wait).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(reminders(&fake.messages_to(2)).len(), 1, "one reminder for two nodes and a restart");
+}
+
+#[actix_web::test]
+async fn a_thousand_due_reminders_drain_within_telegrams_limits_none_twice() {
+    let fake = FakeTelegram::start().await;
+    // The provider's own chat is blocked: this test is about the clients' reminders.
+    fake.block(1);
+    let app = app_with_bot(Backend::Sqlite, &fake).await;
+    let profile = json!({ "slot_step_min": 5, "reminder_offsets_min": [20160] });
+    let (_, _) = app.provider(1, "anna", profile, every_day("00:00", "24:00")).await;
+    let provider = app.dev_sign_in(1, "anna").await;
+    let quick = app
+        .request("POST", "/api/provider/services", Some(&provider), Some(json!({ "name": "Quick", "duration_min": 5 })))
+        .await;
+    let service = quick.ok()["id"].as_str().unwrap().to_owned();
+    let clients = app.many_users(10_000, 1000).await;
+    for (i, client) in clients.iter().enumerate() {
+        let minutes = i * 5;
+        let start =
+            format!("2027-06-{:02}T{:02}:{:02}:00+02:00", 1 + minutes / 1440, minutes % 1440 / 60, minutes % 60);
+        assert_eq!(app.book(client, "anna", &service, &start).await.status, 201);
+    }
+    // Make all 1,000 reminders due now, as after a long outage.
+    let db_url = app.database_url();
+    let pool = sqlx::SqlitePool::connect(&db_url).await.unwrap();
+    let made_due =
+        sqlx::query("UPDATE outbox SET due_at = unixepoch() WHERE kind = 'reminder'").execute(&pool).await.unwrap();
+    assert_eq!(made_due.rows_affected(), 1000);
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(180);
+    let mut delivered = Vec::new();
+    while Instant::now() < deadline {
+        delivered = fake.calls("sendMessage").into_iter().filter(|c| c.status == 200).collect::<Vec<_>>();
+        if reminders(&delivered).len() >= 1000 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let drain = started.elapsed();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let all: Vec<_> = fake.calls("sendMessage").into_iter().filter(|c| c.status == 200).collect();
+    let sent = reminders(&all);
+    let chats: std::collections::HashSet<i64> = sent.iter().map(|c| c.body["chat_id"].as_i64().unwrap()).collect();
+    assert_eq!(sent.len(), 1000, "every reminder went out");
+    assert_eq!(chats.len(), 1000, "none twice");
+    // Telegram allows about 30 messages a second overall.
+    let mut times: Vec<Instant> = sent.iter().map(|c| c.at).collect();
+    times.sort();
+    let busiest = times.windows(31).map(|w| w[30].duration_since(w[0])).min().unwrap();
+    assert!(busiest >= Duration::from_millis(900), "31 messages within {busiest:?}: over Telegram's limit");
+    eprintln!("1,000 due reminders drained in {drain:?}");
+    let _ = delivered;
+}

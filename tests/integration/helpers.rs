@@ -261,6 +261,13 @@ impl Reply {
     }
 }
 
+impl TestApp {
+    /// The database URL the server uses (for arranging data directly).
+    pub fn database_url(&self) -> String {
+        self._db.url.clone()
+    }
+}
+
 impl std::ops::Deref for TestApp {
     type Target = Api;
     fn deref(&self) -> &Api {
