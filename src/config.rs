@@ -39,6 +39,8 @@ pub struct Config {
     pub calendar_queue_limit: usize,
     pub rate_limits: Limits,
     pub heartbeat: Heartbeat,
+    /// Set (with `PUBLIC_URL`): updates come by webhook, not long polling.
+    pub telegram_webhook_secret: Option<String>,
     /// The text `/privacy` sends; default: the policy compiled into the binary.
     pub privacy_policy_file: Option<std::path::PathBuf>,
 }
@@ -176,6 +178,19 @@ impl Config {
         let session_ttl_days = parse_seconds(get("SESSION_TTL_DAYS"), DEFAULT_SESSION_TTL_DAYS);
         check("SESSION_TTL_DAYS", session_ttl_days.as_ref().map(drop).map_err(Clone::clone));
 
+        if let Some(secret) = get("TELEGRAM_WEBHOOK_SECRET") {
+            let valid = (1..=256).contains(&secret.len())
+                && secret.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+            if !valid {
+                check(
+                    "TELEGRAM_WEBHOOK_SECRET",
+                    Err("1–256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)".into()),
+                );
+            }
+            if get("PUBLIC_URL").is_none() {
+                check("TELEGRAM_WEBHOOK_SECRET", Err("webhook mode needs PUBLIC_URL (where Telegram posts)".into()));
+            }
+        }
         let calendar_idle = parse_seconds(get("CALENDAR_IDLE_SECS"), DEFAULT_CALENDAR_IDLE_SECS);
         check("CALENDAR_IDLE_SECS", calendar_idle.as_ref().map(drop).map_err(Clone::clone));
         let queue_limit = parse_seconds(get("CALENDAR_QUEUE_LIMIT"), DEFAULT_CALENDAR_QUEUE_LIMIT);
@@ -231,6 +246,7 @@ impl Config {
                     calendar_queue_limit: usize::try_from(queue_limit).unwrap_or(usize::MAX),
                     rate_limits,
                     privacy_policy_file: get("PRIVACY_POLICY_FILE").map(std::path::PathBuf::from),
+                    telegram_webhook_secret: get("TELEGRAM_WEBHOOK_SECRET").map(str::to_owned),
                     heartbeat: Heartbeat {
                         interval: Duration::from_secs(heartbeat_secs),
                         timeout: Duration::from_secs(timeout_secs),
@@ -262,6 +278,7 @@ pub const KEYS: &[&str] = &[
     "WS_HEARTBEAT_SECS",
     "WS_TIMEOUT_SECS",
     "PRIVACY_POLICY_FILE",
+    "TELEGRAM_WEBHOOK_SECRET",
 ];
 
 fn parse_url(text: &str) -> Result<Url, String> {

@@ -53,7 +53,9 @@ impl Application {
             RedisBridge::start(client.clone(), pool.clone(), node_id, bus.clone(), calendars.clone(), outbound_events);
         }
         let redis_pool = redis.map(|(_, pool)| pool);
-        crate::telegram::start(&config, store.clone(), calendars.clone(), &bus, redis_pool.clone())?;
+        let telegram_updates =
+            crate::telegram::start(&config, store.clone(), calendars.clone(), &bus, redis_pool.clone())?;
+        let webhook_path = config.telegram_webhook_secret.as_deref().map(crate::telegram::webhook::path);
         let limiter = Arc::new(RateLimiter::new(config.rate_limits.clone(), redis_pool));
         let hub = LiveHub::new(calendars.clone(), store.clone()).start();
         forward_bus_to_hub(&bus, hub.clone());
@@ -67,6 +69,7 @@ impl Application {
             calendars: calendars.clone(),
             hub: hub.clone(),
             limiter,
+            telegram_updates,
             config: Arc::new(config),
             metrics: http::metrics::recorder(),
         });
@@ -75,6 +78,11 @@ impl Application {
                 .wrap(middleware::from_fn(http::metrics::track))
                 .app_data(state.clone())
                 .configure(http::routes)
+                .configure(|cfg| {
+                    if let Some(path) = &webhook_path {
+                        cfg.route(path, web::post().to(crate::telegram::webhook::receive));
+                    }
+                })
                 .default_service(web::to(|| async {
                     Err::<actix_web::HttpResponse, _>(http::ApiError::NotFound("no such route".into()))
                 }))

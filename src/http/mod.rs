@@ -60,6 +60,8 @@ pub struct AppState {
     pub calendars: Calendars,
     pub hub: Addr<LiveHub>,
     pub limiter: Arc<RateLimiter>,
+    /// Webhook mode: where received Telegram updates go.
+    pub telegram_updates: Option<tokio::sync::mpsc::UnboundedSender<teloxide::types::Update>>,
     pub config: Arc<Config>,
     pub metrics: PrometheusHandle,
 }

@@ -10,6 +10,7 @@ pub mod bot;
 pub mod init_data;
 pub mod outbox;
 pub mod texts;
+pub mod webhook;
 
 use std::{sync::Arc, time::Duration};
 
@@ -20,12 +21,13 @@ use teloxide::{
     adaptors::{Throttle, throttle::Limits},
     dispatching::Dispatcher,
     dptree,
-    payloads::SetChatMenuButtonSetters,
+    error_handlers::LoggingErrorHandler,
+    payloads::{SetChatMenuButtonSetters, SetWebhookSetters},
     prelude::{Requester, RequesterExt},
-    types::{BotCommand, MenuButton, WebAppInfo},
+    types::{BotCommand, MenuButton, Update, WebAppInfo},
     utils::command::BotCommands,
 };
-use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::{broadcast::error::RecvError, mpsc};
 
 use crate::{bus::LocalBus, config::Config, store::Store};
 
@@ -41,10 +43,10 @@ pub fn start(
     calendars: Calendars,
     bus: &LocalBus,
     redis: Option<deadpool_redis::Pool>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Option<mpsc::UnboundedSender<Update>>> {
     let Some(token) = &config.telegram_bot_token else {
         tracing::info!("TELEGRAM_BOT_TOKEN is not set: the bot is off");
-        return Ok(());
+        return Ok(None);
     };
     let bot = Bot::new(token.expose()).set_api_url(config.telegram_api_url.clone()).throttle(Limits::default());
 
@@ -64,8 +66,42 @@ pub fn start(
     };
     let context = Arc::new(bot::BotContext { store, calendars, public_url: config.public_url.clone(), privacy_policy });
     actix_web::rt::spawn(announce(bot.clone(), config.public_url.clone()));
+    if let (Some(secret), Some(public_url)) = (&config.telegram_webhook_secret, &config.public_url) {
+        let (sender, updates) = mpsc::unbounded_channel();
+        let url = public_url.join(&webhook::path(secret)).map_err(|e| anyhow::anyhow!("PUBLIC_URL: {e}"))?;
+        actix_web::rt::spawn(serve_webhook(bot, context, url, secret.clone(), updates));
+        return Ok(Some(sender));
+    }
     actix_web::rt::spawn(poll(bot, context, redis));
-    Ok(())
+    Ok(None)
+}
+
+/// Webhook mode: register the webhook (retrying until Telegram answers), then
+/// dispatch what the HTTP route receives. Every node does this.
+async fn serve_webhook(
+    bot: TgBot,
+    context: Arc<bot::BotContext>,
+    url: url::Url,
+    secret: String,
+    updates: mpsc::UnboundedReceiver<Update>,
+) {
+    let mut backoff = Duration::from_secs(1);
+    while let Err(error) = bot.set_webhook(url.clone()).secret_token(secret.clone()).await {
+        tracing::warn!(%error, "setWebhook failed; retrying");
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(Duration::from_secs(300));
+    }
+    while let Err(error) = bot.get_me().await {
+        tracing::warn!(%error, "Telegram not reachable yet; retrying");
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(Duration::from_secs(300));
+    }
+    Dispatcher::builder(bot, bot::schema())
+        .dependencies(dptree::deps![context])
+        .default_handler(|_| async {})
+        .build()
+        .dispatch_with_listener(webhook::WebhookListener::new(updates), LoggingErrorHandler::new())
+        .await;
 }
 
 /// Commands and the chat menu button, retried until Telegram answers.

@@ -278,3 +278,61 @@ async fn a_thousand_due_reminders_drain_within_telegrams_limits_none_twice() {
     eprintln!("1,000 due reminders drained in {drain:?}");
     let _ = delivered;
 }
+
+#[actix_web::test]
+async fn webhook_mode_takes_updates_at_the_secret_path_with_the_secret_only() {
+    let fake = FakeTelegram::start().await;
+    let secret = "s3cret-Token_1";
+    let app = spawn_app_with(
+        Backend::Sqlite,
+        &[
+            ("TELEGRAM_API_URL", &fake.url),
+            ("PUBLIC_URL", "https://app.example.test/"),
+            ("TELEGRAM_WEBHOOK_SECRET", secret),
+        ],
+    )
+    .await;
+    let path = justbookme::telegram::webhook::path(secret);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while fake.calls("setWebhook").is_empty() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let registered = &fake.calls("setWebhook")[0].body;
+    assert_eq!(registered["url"], format!("https://app.example.test{path}"));
+    assert_eq!(registered["secret_token"], secret);
+
+    let update = json!({ "update_id": 1, "message": message_from(5, "/help") });
+    let post = |token: Option<&str>| {
+        let mut request = app.client.post(format!("{}{path}", app.address)).json(&update);
+        if let Some(token) = token {
+            request = request.header("X-Telegram-Bot-Api-Secret-Token", token);
+        }
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(post(None).await, 401);
+    assert_eq!(post(Some("wrong")).await, 401);
+    assert_eq!(post(Some(secret)).await, 200);
+    let answered = fake.wait_for_messages(5, 1, Duration::from_secs(10)).await;
+    assert!(answered[0].body["text"].as_str().unwrap().contains("/bookings"));
+    assert!(fake.calls("getUpdates").is_empty(), "no long polling in webhook mode");
+    let guessed = app.client.post(format!("{}/telegram/webhook", app.address)).json(&update).send().await.unwrap();
+    assert_eq!(guessed.status(), 404);
+}
+
+#[actix_web::test]
+async fn with_redis_only_one_node_polls_for_updates() {
+    if !crate::helpers::redis_enabled() {
+        return;
+    }
+    let fake = FakeTelegram::start().await;
+    let redis = crate::helpers::RedisServer::start().await;
+    let url = redis.url();
+    let config = [("TELEGRAM_API_URL", fake.url.as_str()), ("REDIS_URL", url.as_str())];
+    let _a = spawn_app_with(Backend::Sqlite, &config).await;
+    let _b = spawn_app_with(Backend::Sqlite, &config).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    fake.push_update("message", message_from(5, "/help"));
+    fake.wait_for_messages(5, 1, Duration::from_secs(10)).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(fake.messages_to(5).len(), 1, "two pollers would both have answered");
+}

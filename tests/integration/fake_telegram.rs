@@ -132,7 +132,9 @@ async fn answer(
 ) -> HttpResponse {
     // Telegram's method names are case-insensitive (teloxide says `GetMe`).
     let method = path.into_inner().1.to_ascii_lowercase();
-    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    // JSON for most methods; multipart/form-data for those that may carry a
+    // file (setWebhook): then its text fields become a JSON object.
+    let body: Value = serde_json::from_slice(&body).unwrap_or_else(|_| multipart_fields(&body));
     if method == "getupdates" {
         return get_updates(&state, &body).await;
     }
@@ -182,4 +184,17 @@ async fn get_updates(state: &web::Data<Arc<Mutex<State>>>, body: &Value) -> Http
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     HttpResponse::Ok().json(json!({ "ok": true, "result": [] }))
+}
+
+/// The text fields of a multipart/form-data body, as a JSON object.
+fn multipart_fields(body: &[u8]) -> Value {
+    let text = String::from_utf8_lossy(body);
+    let mut fields = serde_json::Map::new();
+    for part in text.split("Content-Disposition: form-data; name=\"").skip(1) {
+        let Some((name, rest)) = part.split_once('"') else { continue };
+        let Some((_, value)) = rest.split_once("\r\n\r\n") else { continue };
+        let value = value.split("\r\n--").next().unwrap_or_default();
+        fields.insert(name.to_owned(), Value::String(value.to_owned()));
+    }
+    Value::Object(fields)
 }

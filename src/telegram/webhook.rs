@@ -1,0 +1,76 @@
+//! Webhook mode, for clusters: Telegram posts updates to any node, at a
+//! secret path, with the secret token in `X-Telegram-Bot-Api-Secret-Token`;
+//! the node hands them to its own dispatcher through an in-process channel.
+
+use std::convert::Infallible;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use futures_util::{StreamExt, stream::BoxStream};
+use sha2::{Digest, Sha256};
+use teloxide::{
+    stop::{StopFlag, StopToken, mk_stop_token},
+    types::Update,
+    update_listeners::{AsUpdateStream, UpdateListener},
+};
+use tokio::sync::mpsc;
+
+use crate::http::{ApiError, AppState};
+
+/// The path Telegram posts to: derived from the secret, so it is unguessable
+/// without being a second thing to configure.
+pub fn path(secret: &str) -> String {
+    let digest = Sha256::digest(format!("justbookme-webhook:{secret}").as_bytes());
+    format!("/telegram/{}", &hex::encode(digest)[..32])
+}
+
+/// Updates received over HTTP, as a teloxide update listener.
+pub struct WebhookListener {
+    updates: mpsc::UnboundedReceiver<Update>,
+    token: StopToken,
+    flag: Option<StopFlag>,
+}
+
+impl WebhookListener {
+    pub fn new(updates: mpsc::UnboundedReceiver<Update>) -> Self {
+        let (token, flag) = mk_stop_token();
+        WebhookListener { updates, token, flag: Some(flag) }
+    }
+}
+
+impl<'a> AsUpdateStream<'a> for WebhookListener {
+    type StreamErr = Infallible;
+    type Stream = BoxStream<'a, Result<Update, Infallible>>;
+
+    fn as_stream(&'a mut self) -> Self::Stream {
+        let flag = self.flag.take();
+        let updates = futures_util::stream::poll_fn(move |cx| self.updates.poll_recv(cx)).map(Ok);
+        match flag {
+            Some(flag) => updates.take_until(flag).boxed(),
+            None => updates.boxed(),
+        }
+    }
+}
+
+impl UpdateListener for WebhookListener {
+    type Err = Infallible;
+
+    fn stop_token(&mut self) -> StopToken {
+        self.token.clone()
+    }
+}
+
+/// `POST /telegram/{derived path}`: one update from Telegram.
+pub async fn receive(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let (Some(secret), Some(sender)) = (&state.config.telegram_webhook_secret, &state.telegram_updates) else {
+        return Err(ApiError::NotFound("no such route".into()));
+    };
+    let given = req.headers().get("x-telegram-bot-api-secret-token").map(|v| v.as_bytes()).unwrap_or_default();
+    // Compared as digests: equal length, and no early exit on the first byte.
+    if Sha256::digest(given) != Sha256::digest(secret.as_bytes()) {
+        return Err(ApiError::Unauthorized("wrong webhook secret token".into()));
+    }
+    let update: Update = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::BadRequest { field: None, detail: format!("not a Telegram update: {e}") })?;
+    let _ = sender.send(update);
+    Ok(HttpResponse::Ok().finish())
+}
