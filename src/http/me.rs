@@ -2,10 +2,15 @@
 
 use actix_web::{HttpResponse, web};
 use jiff::Timestamp;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{ApiError, AppState, ValidJson, auth::AuthUser, validate, views::UserView};
+use super::{
+    ApiError, AppState, ValidJson,
+    auth::AuthUser,
+    validate,
+    views::{BookingView, ClientCardView, ClientView, ProviderView, ScheduleView, ServiceView, UserView},
+};
 use crate::store::UserChanges;
 
 /// My account.
@@ -28,6 +33,9 @@ pub struct MePatch {
     #[serde(default, deserialize_with = "validate::double_option")]
     #[schema(value_type = Option<String>)]
     pub language_code: Option<Option<String>>,
+    /// Restrict processing (privacy policy §8): the bot stops messaging you.
+    #[serde(default)]
+    pub processing_restricted: Option<bool>,
 }
 
 /// Correct my account.
@@ -48,6 +56,7 @@ pub async fn patch_me(
             .language_code
             .map(|code| validate::language_code("language_code", code.as_deref()))
             .transpose()?,
+        processing_restricted: patch.processing_restricted,
     };
     let updated = state
         .store
@@ -55,4 +64,67 @@ pub async fn patch_me(
         .await?
         .ok_or_else(|| ApiError::Unauthorized("this account no longer exists".into()))?;
     Ok(HttpResponse::Ok().json(UserView::from(&updated)))
+}
+
+/// Everything held about the signed-in user (privacy policy §8: access).
+#[derive(Serialize, ToSchema)]
+pub struct ExportView {
+    pub exported_at: String,
+    pub account: UserView,
+    pub provider: Option<ProviderView>,
+    pub services: Vec<ServiceView>,
+    pub schedule: Option<ScheduleView>,
+    pub bookings_as_client: Vec<BookingView>,
+    /// The provider's client book, each client with their visits.
+    pub client_book: Vec<ClientCardView>,
+}
+
+/// Everything held about me, as JSON.
+#[utoipa::path(get, path = "/api/me/export", tag = "account", security(("bearer" = [])),
+    responses((status = 200, body = ExportView), (status = 401, body = super::Problem)))]
+pub async fn export_me(state: web::Data<AppState>, AuthUser(user): AuthUser) -> Result<HttpResponse, ApiError> {
+    let store = &state.store;
+    let provider = store.provider_of_user(user.id).await?;
+    let (mut services, mut schedule, mut client_book) = (Vec::new(), None, Vec::new());
+    if let Some(provider) = &provider {
+        services = store.services(provider.id, true).await?.iter().map(ServiceView::from).collect();
+        schedule = Some(ScheduleView::from(&store.schedule(provider.id).await?));
+        for client in store.clients(provider.id, None).await? {
+            let visits = store.client_history(provider.id, client.id).await?;
+            client_book.push(ClientCardView {
+                client: ClientView::from(&client),
+                visits: visits.iter().map(BookingView::from).collect(),
+            });
+        }
+    }
+    let bookings_as_client = store.client_bookings(user.id).await?.iter().map(BookingView::from).collect();
+    Ok(HttpResponse::Ok()
+        .insert_header(("Content-Disposition", "attachment; filename=\"justbookme-export.json\""))
+        .json(ExportView {
+            exported_at: Timestamp::now().to_string(),
+            account: UserView::from(&user),
+            provider: provider.as_ref().map(ProviderView::from),
+            services,
+            schedule,
+            bookings_as_client,
+            client_book,
+        }))
+}
+
+/// Delete my account (privacy policy §7): personal data is removed or
+/// anonymized; anonymous booking counts remain. The session ends.
+#[utoipa::path(delete, path = "/api/me", tag = "account", security(("bearer" = [])),
+    responses((status = 204), (status = 401, body = super::Problem)))]
+pub async fn delete_me(state: web::Data<AppState>, AuthUser(user): AuthUser) -> Result<HttpResponse, ApiError> {
+    // Telegram ids are positive; a negative random one keeps the column
+    // unique and lets the same person sign up afresh.
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).map_err(|e| ApiError::Internal(anyhow::anyhow!("no randomness: {e}")))?;
+    let placeholder = -((i64::from_le_bytes(bytes) & i64::MAX).max(1));
+    let provider = state.store.delete_account(user.id, placeholder, Timestamp::now()).await?;
+    if let Some(provider_id) = provider {
+        state.calendars.refresh(provider_id).await;
+    }
+    tracing::info!(target: "audit", user = %user.id, "account deleted");
+    Ok(HttpResponse::NoContent().finish())
 }

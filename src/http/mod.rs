@@ -75,7 +75,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/api/openapi.json", web::get().to(ops::openapi))
         .route("/api/auth/telegram", web::post().to(auth::telegram_sign_in))
         .route("/api/auth/dev", web::post().to(auth::dev_sign_in))
-        .service(web::resource("/api/me").route(web::get().to(me::get_me)).route(web::patch().to(me::patch_me)))
+        .service(
+            web::resource("/api/me")
+                .route(web::get().to(me::get_me))
+                .route(web::patch().to(me::patch_me))
+                .route(web::delete().to(me::delete_me)),
+        )
+        .route("/api/me/export", web::get().to(me::export_me))
         .service(
             web::resource("/api/provider")
                 .route(web::get().to(provider::get_provider))

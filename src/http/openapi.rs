@@ -12,7 +12,7 @@ use super::{auth, bookings, clients, me, ops, provider, provider_bookings, publi
     info(title = "Just Book Me", description = "Bookings inside Telegram: providers, services, schedules and live free slots."),
     paths(
         auth::telegram_sign_in, auth::dev_sign_in,
-        me::get_me, me::patch_me,
+        me::get_me, me::patch_me, me::delete_me, me::export_me,
         provider::put_provider, provider::get_provider,
         services::list_services, services::add_service, services::patch_service, services::retire_service,
         schedule::put_schedule, schedule::get_schedule,

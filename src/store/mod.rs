@@ -40,6 +40,20 @@ pub trait Store: Send + Sync + 'static {
     async fn user(&self, id: Uuid) -> StoreResult<Option<User>>;
     async fn update_user(&self, id: Uuid, changes: &UserChanges, now: Timestamp) -> StoreResult<Option<User>>;
 
+    /// Deletes an account (policy §7): the Telegram data is anonymized, the
+    /// sessions go, the user's entries in providers' client books are
+    /// unlinked (those are the providers' records), pending messages to them
+    /// are skipped. A provider's profile is anonymized and its slug freed,
+    /// its client book anonymized (names, contacts, notes; clients still see
+    /// their own visits) and its upcoming bookings cancelled; past bookings
+    /// stay as anonymous counts. Returns the provider id, if any.
+    async fn delete_account(
+        &self,
+        user_id: Uuid,
+        placeholder_telegram_id: i64,
+        now: Timestamp,
+    ) -> StoreResult<Option<Uuid>>;
+
     async fn create_session(&self, session: &NewSession) -> StoreResult<()>;
     /// The user owning an unexpired session, if any.
     async fn session_user(&self, token_hash: &[u8], now: Timestamp) -> StoreResult<Option<User>>;

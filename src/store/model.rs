@@ -31,6 +31,8 @@ pub struct UserChanges {
     pub first_name: Option<String>,
     pub last_name: Option<Option<String>>,
     pub language_code: Option<Option<String>>,
+    /// Policy §8: the user asks us to restrict processing (no bot messages).
+    pub processing_restricted: Option<bool>,
 }
 
 #[derive(Clone, Debug)]

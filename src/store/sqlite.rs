@@ -181,7 +181,8 @@ impl Store for SqliteStore {
         let row: Option<UserRow> = sqlx::query_as(concat!(
             "UPDATE users SET first_name = COALESCE($2, first_name), \
              last_name = CASE WHEN $3 THEN $4 ELSE last_name END, \
-             language_code = CASE WHEN $5 THEN $6 ELSE language_code END, updated_at = $7 \
+             language_code = CASE WHEN $5 THEN $6 ELSE language_code END, updated_at = $7, \
+             processing_restricted = COALESCE($8, processing_restricted) \
              WHERE id = $1 AND deleted_at IS NULL RETURNING ",
             user_columns!()
         ))
@@ -192,9 +193,81 @@ impl Store for SqliteStore {
         .bind(changes.language_code.is_some())
         .bind(changes.language_code.clone().flatten())
         .bind(seconds(now))
+        .bind(changes.processing_restricted)
         .fetch_optional(&self.pool)
         .await?;
         row.map(User::try_from).transpose()
+    }
+
+    async fn delete_account(
+        &self,
+        user_id: Uuid,
+        placeholder_telegram_id: i64,
+        now: Timestamp,
+    ) -> StoreResult<Option<Uuid>> {
+        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        sqlx::query(
+            "UPDATE users SET telegram_id = $2, first_name = 'Deleted user', last_name = NULL, username = NULL, \
+             language_code = NULL, photo_url = NULL, bot_blocked_reason = NULL, deleted_at = $3, \
+             updated_at = $3 WHERE id = $1",
+        )
+        .bind(user_id)
+        .bind(placeholder_telegram_id)
+        .bind(seconds(now))
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+        sqlx::query("UPDATE clients SET user_id = NULL WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+        sqlx::query(
+            "UPDATE outbox SET state = 'skipped', last_error = 'account deleted' \
+             WHERE recipient_id = $1 AND state = 'pending'",
+        )
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+        let provider: Option<Uuid> = sqlx::query_scalar("SELECT id FROM providers WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if let Some(provider_id) = provider {
+            sqlx::query(
+                "UPDATE providers SET slug = $2, display_name = 'Deleted provider', business_name = NULL, \
+                 contacts = NULL, updated_at = $3 WHERE id = $1",
+            )
+            .bind(provider_id)
+            .bind(format!("deleted-{}", provider_id.simple()))
+            .bind(seconds(now))
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "UPDATE clients SET name = 'Client', contacts = NULL, notes = NULL, updated_at = $2 \
+                 WHERE provider_id = $1",
+            )
+            .bind(provider_id)
+            .bind(seconds(now))
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "UPDATE bookings SET status = 'cancelled', updated_at = $2 \
+                 WHERE provider_id = $1 AND status IN ('pending', 'confirmed') AND ends_at > $2",
+            )
+            .bind(provider_id)
+            .bind(seconds(now))
+            .execute(&mut *tx)
+            .await?;
+            for statement in [
+                "UPDATE bookings SET note = NULL WHERE provider_id = $1",
+                "DELETE FROM weekly_hours WHERE provider_id = $1",
+                "DELETE FROM date_overrides WHERE provider_id = $1",
+                "UPDATE services SET active = 0 WHERE provider_id = $1",
+                "UPDATE outbox SET state = 'skipped', last_error = 'provider account deleted' \
+                 WHERE state = 'pending' AND booking_id IN (SELECT id FROM bookings WHERE provider_id = $1)",
+            ] {
+                sqlx::query(statement).bind(provider_id).execute(&mut *tx).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(provider)
     }
 
     async fn create_session(&self, session: &NewSession) -> StoreResult<()> {
@@ -751,7 +824,7 @@ impl Store for SqliteStore {
 
     async fn bot_recipient(&self, user_id: Uuid) -> StoreResult<Option<BotRecipient>> {
         let row: Option<RecipientRow> = sqlx::query_as(
-            "SELECT telegram_id, language_code, bot_blocked_at IS NOT NULL AS blocked FROM users \
+            "SELECT telegram_id, language_code, (bot_blocked_at IS NOT NULL OR processing_restricted) AS blocked FROM users \
              WHERE id = $1 AND deleted_at IS NULL",
         )
         .bind(user_id)

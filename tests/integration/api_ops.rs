@@ -24,6 +24,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/auth/dev"),
     ("get", "/api/me"),
     ("patch", "/api/me"),
+    ("delete", "/api/me"),
+    ("get", "/api/me/export"),
     ("put", "/api/provider"),
     ("get", "/api/provider"),
     ("get", "/api/provider/services"),

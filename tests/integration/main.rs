@@ -17,4 +17,5 @@ mod calendar;
 mod cluster;
 mod fake_telegram;
 mod live;
+mod privacy;
 mod store_contract;
