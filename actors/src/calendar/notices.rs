@@ -61,26 +61,10 @@ pub fn reminders(booking: &Booking, rules: &BookingRules, now: Timestamp) -> Vec
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{BookingStatus, Busy};
+    use crate::domain::BookingStatus;
 
     fn booking(start: &str) -> Booking {
-        let start: Timestamp = start.parse().unwrap();
-        Booking {
-            id: Uuid::nil(),
-            provider_id: Uuid::nil(),
-            service_id: Uuid::nil(),
-            client_id: Uuid::nil(),
-            client_user_id: Some(Uuid::from_u128(7)),
-            start,
-            end: start,
-            occupied: Busy { start, end: start },
-            status: BookingStatus::Confirmed,
-            note: None,
-            created_by: None,
-            idempotency_key: None,
-            created_at: start,
-            updated_at: start,
-        }
+        crate::domain::sample_booking(BookingStatus::Confirmed, start)
     }
 
     #[test]

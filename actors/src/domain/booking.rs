@@ -156,28 +156,34 @@ pub fn rescheduled_status(current: BookingStatus, actor: Actor, rules: &BookingR
     }
 }
 
+/// A booking of client user 7 at `start`, for tests across the crate.
+#[cfg(test)]
+pub(crate) fn sample_booking(status: BookingStatus, start: &str) -> Booking {
+    let start: Timestamp = start.parse().expect("a timestamp");
+    Booking {
+        id: Uuid::nil(),
+        provider_id: Uuid::nil(),
+        service_id: Uuid::nil(),
+        client_id: Uuid::nil(),
+        client_user_id: Some(Uuid::from_u128(7)),
+        start,
+        end: start,
+        occupied: Busy { start, end: start },
+        status,
+        note: None,
+        created_by: None,
+        idempotency_key: None,
+        created_at: start,
+        updated_at: start,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn booking(status: BookingStatus, start: &str) -> Booking {
-        let start: Timestamp = start.parse().unwrap();
-        Booking {
-            id: Uuid::nil(),
-            provider_id: Uuid::nil(),
-            service_id: Uuid::nil(),
-            client_id: Uuid::nil(),
-            client_user_id: Some(Uuid::from_u128(7)),
-            start,
-            end: start,
-            occupied: Busy { start, end: start },
-            status,
-            note: None,
-            created_by: None,
-            idempotency_key: None,
-            created_at: start,
-            updated_at: start,
-        }
+        sample_booking(status, start)
     }
 
     fn now() -> Timestamp {

@@ -9,6 +9,8 @@ mod slug;
 mod time_of_day;
 mod time_zone;
 
+#[cfg(test)]
+pub(crate) use booking::sample_booking;
 pub use booking::{Action, Actor, Booking, BookingStatus, TransitionError, rescheduled_status, transition};
 pub use field_error::FieldError;
 pub use rules::{BookingRules, ServiceTiming};
