@@ -336,3 +336,32 @@ async fn with_redis_only_one_node_polls_for_updates() {
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(fake.messages_to(5).len(), 1, "two pollers would both have answered");
 }
+
+#[actix_web::test]
+async fn a_reminder_for_a_visit_already_past_is_skipped_not_sent() {
+    let fake = FakeTelegram::start().await;
+    let app = app_with_bot(Backend::Sqlite, &fake).await;
+    let (_, service) =
+        app.provider(1, "anna", json!({ "reminder_offsets_min": [60] }), every_day("09:00", "13:00")).await;
+    let client = app.dev_sign_in(2, "Carol").await;
+    assert_eq!(app.book(&client, "anna", &service, &slot("10:00")).await.status, 201);
+    // As if the server had been down through the reminder and the visit:
+    // both lie in the past when the dispatcher next looks.
+    let pool = sqlx::SqlitePool::connect(&app.database_url()).await.unwrap();
+    sqlx::query("UPDATE bookings SET starts_at = unixepoch() - 600, ends_at = unixepoch() - 300, occupied_from = unixepoch() - 600, occupied_to = unixepoch() - 300")
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE outbox SET due_at = unixepoch() - 3600 WHERE kind = 'reminder'").execute(&pool).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut state = String::new();
+    while Instant::now() < deadline {
+        state = sqlx::query_scalar("SELECT state FROM outbox WHERE kind = 'reminder'").fetch_one(&pool).await.unwrap();
+        if state != "pending" && state != "sending" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(state, "skipped");
+    assert!(reminders(&fake.messages_to(2)).is_empty(), "no reminder for a visit already past");
+}
