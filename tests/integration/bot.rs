@@ -150,7 +150,6 @@ async fn retry_after_is_honoured(backend: Backend) {
     assert_eq!(attempts[0].status, 429);
     let waited = attempts[1].at.duration_since(attempts[0].at);
     assert!(waited >= Duration::from_secs(2), "retried after {waited:?}, before retry_after");
-    let _ = BOT_TOKEN;
 }
 
 /// Sets up a provider open around the clock on a 5-minute grid with a
@@ -234,8 +233,7 @@ async fn a_thousand_due_reminders_drain_within_telegrams_limits_none_twice() {
     fake.block(1);
     let app = app_with_bot(Backend::Sqlite, &fake).await;
     let profile = json!({ "slot_step_min": 5, "reminder_offsets_min": [20160] });
-    let (_, _) = app.provider(1, "anna", profile, every_day("00:00", "24:00")).await;
-    let provider = app.dev_sign_in(1, "anna").await;
+    let (provider, _) = app.provider(1, "anna", profile, every_day("00:00", "24:00")).await;
     let quick = app
         .request("POST", "/api/provider/services", Some(&provider), Some(json!({ "name": "Quick", "duration_min": 5 })))
         .await;
@@ -255,9 +253,8 @@ async fn a_thousand_due_reminders_drain_within_telegrams_limits_none_twice() {
     assert_eq!(made_due.rows_affected(), 1000);
     let started = Instant::now();
     let deadline = started + Duration::from_secs(180);
-    let mut delivered = Vec::new();
     while Instant::now() < deadline {
-        delivered = fake.calls("sendMessage").into_iter().filter(|c| c.status == 200).collect::<Vec<_>>();
+        let delivered: Vec<_> = fake.calls("sendMessage").into_iter().filter(|c| c.status == 200).collect();
         if reminders(&delivered).len() >= 1000 {
             break;
         }
@@ -276,7 +273,6 @@ async fn a_thousand_due_reminders_drain_within_telegrams_limits_none_twice() {
     let busiest = times.windows(31).map(|w| w[30].duration_since(w[0])).min().unwrap();
     assert!(busiest >= Duration::from_millis(900), "31 messages within {busiest:?}: over Telegram's limit");
     eprintln!("1,000 due reminders drained in {drain:?}");
-    let _ = delivered;
 }
 
 #[actix_web::test]

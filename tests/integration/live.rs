@@ -199,8 +199,7 @@ async fn silent_sessions_are_dropped(backend: Backend) {
 async fn a_slow_reader_is_disconnected_and_memory_stays_bounded(backend: Backend) {
     let app = spawn_app(backend).await;
     let profile = json!({ "slot_step_min": 5 });
-    let (_, _) = app.provider(1, "anna", profile, every_day("00:00", "24:00")).await;
-    let (provider, _) = (app.dev_sign_in(1, "anna").await, ());
+    let (provider, _) = app.provider(1, "anna", profile, every_day("00:00", "24:00")).await;
     let quick = app
         .request("POST", "/api/provider/services", Some(&provider), Some(json!({ "name": "Q", "duration_min": 5 })))
         .await;
