@@ -173,9 +173,9 @@ impl Config {
         let dev_login = parse_flag(get("DEV_LOGIN"));
         check("DEV_LOGIN", dev_login.as_ref().map(drop).map_err(Clone::clone));
 
-        let init_data_max_age = parse_seconds(get("INIT_DATA_MAX_AGE"), DEFAULT_INIT_DATA_MAX_AGE_SECS);
+        let init_data_max_age = parse_positive(get("INIT_DATA_MAX_AGE"), DEFAULT_INIT_DATA_MAX_AGE_SECS);
         check("INIT_DATA_MAX_AGE", init_data_max_age.as_ref().map(drop).map_err(Clone::clone));
-        let session_ttl_days = parse_seconds(get("SESSION_TTL_DAYS"), DEFAULT_SESSION_TTL_DAYS);
+        let session_ttl_days = parse_positive(get("SESSION_TTL_DAYS"), DEFAULT_SESSION_TTL_DAYS);
         check("SESSION_TTL_DAYS", session_ttl_days.as_ref().map(drop).map_err(Clone::clone));
 
         if let Some(secret) = get("TELEGRAM_WEBHOOK_SECRET") {
@@ -191,9 +191,9 @@ impl Config {
                 check("TELEGRAM_WEBHOOK_SECRET", Err("webhook mode needs PUBLIC_URL (where Telegram posts)".into()));
             }
         }
-        let calendar_idle = parse_seconds(get("CALENDAR_IDLE_SECS"), DEFAULT_CALENDAR_IDLE_SECS);
+        let calendar_idle = parse_positive(get("CALENDAR_IDLE_SECS"), DEFAULT_CALENDAR_IDLE_SECS);
         check("CALENDAR_IDLE_SECS", calendar_idle.as_ref().map(drop).map_err(Clone::clone));
-        let queue_limit = parse_seconds(get("CALENDAR_QUEUE_LIMIT"), DEFAULT_CALENDAR_QUEUE_LIMIT);
+        let queue_limit = parse_positive(get("CALENDAR_QUEUE_LIMIT"), DEFAULT_CALENDAR_QUEUE_LIMIT);
         check("CALENDAR_QUEUE_LIMIT", queue_limit.as_ref().map(drop).map_err(Clone::clone));
 
         let defaults = Limits::default();
@@ -210,8 +210,8 @@ impl Config {
             booking_per_ip: rate("RATE_BOOKING_PER_IP_PER_MIN", defaults.booking_per_ip),
             ws_connect_per_ip: rate("RATE_WS_CONNECT_PER_MIN", defaults.ws_connect_per_ip),
         };
-        let heartbeat_secs = parse_seconds(get("WS_HEARTBEAT_SECS"), 10);
-        let timeout_secs = parse_seconds(get("WS_TIMEOUT_SECS"), 30);
+        let heartbeat_secs = parse_positive(get("WS_HEARTBEAT_SECS"), 10);
+        let timeout_secs = parse_positive(get("WS_TIMEOUT_SECS"), 30);
         if let (Ok(interval), Ok(timeout)) = (&heartbeat_secs, &timeout_secs)
             && timeout <= interval
         {
@@ -297,7 +297,8 @@ fn parse_flag(text: Option<&str>) -> Result<bool, String> {
     }
 }
 
-fn parse_seconds(text: Option<&str>, default: u64) -> Result<u64, String> {
+/// A positive whole number (seconds, days or a count), at most ten years of seconds.
+fn parse_positive(text: Option<&str>, default: u64) -> Result<u64, String> {
     match text {
         None => Ok(default),
         Some(text) => match text.parse::<u64>() {

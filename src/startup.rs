@@ -23,7 +23,6 @@ pub struct Application {
     port: u16,
     server: Server,
     calendars: Calendars,
-    bus: Arc<LocalBus>,
     hub: actix::Addr<LiveHub>,
 }
 
@@ -84,7 +83,7 @@ impl Application {
                     }
                 })
                 .default_service(web::to(|| async {
-                    Err::<actix_web::HttpResponse, _>(http::ApiError::NotFound("no such route".into()))
+                    Err::<actix_web::HttpResponse, _>(http::problem::not_found_fallback())
                 }))
         })
         // SIGINT/SIGTERM stop accepting, let requests in flight finish (up to
@@ -92,7 +91,7 @@ impl Application {
         .shutdown_timeout(10)
         .listen(listener)?
         .run();
-        Ok(Self { port, server, calendars, bus, hub })
+        Ok(Self { port, server, calendars, hub })
     }
 
     pub fn port(&self) -> u16 {
@@ -107,11 +106,6 @@ impl Application {
     /// The node's live hub (tests read its session counts).
     pub fn hub(&self) -> actix::Addr<LiveHub> {
         self.hub.clone()
-    }
-
-    /// The node's event bus (the live and bot parts subscribe to it).
-    pub fn bus(&self) -> Arc<LocalBus> {
-        self.bus.clone()
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {

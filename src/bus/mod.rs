@@ -5,7 +5,7 @@
 
 pub mod redis;
 
-use actors::calendar::{BookingEventKind, CalendarEvent, EventSink};
+use actors::calendar::{CalendarEvent, EventSink};
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, mpsc};
@@ -37,7 +37,7 @@ impl LiveEvent {
             CalendarEvent::Booking { kind, booking, .. } => LiveEvent::Booking {
                 provider_id: booking.provider_id,
                 booking_id: booking.id,
-                event: kind_name(kind).to_owned(),
+                event: kind.as_str().to_owned(),
             },
         }
     }
@@ -49,10 +49,6 @@ impl LiveEvent {
             LiveEvent::Resync => None,
         }
     }
-}
-
-fn kind_name(kind: BookingEventKind) -> &'static str {
-    kind.as_str()
 }
 
 pub struct LocalBus {

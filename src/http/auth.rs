@@ -36,9 +36,7 @@ impl FromRequest for AuthUser {
             let state = state.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("AppState missing")))?;
             let token =
                 token.ok_or_else(|| ApiError::Unauthorized("sign in and send Authorization: Bearer <token>".into()))?;
-            let user = state
-                .store
-                .session_user(&token_hash(&token), Timestamp::now())
+            let user = user_for_token(state.store.as_ref(), &token)
                 .await?
                 .ok_or_else(|| ApiError::Unauthorized("the session is invalid or expired; sign in again".into()))?;
             Ok(AuthUser(user))
@@ -46,9 +44,18 @@ impl FromRequest for AuthUser {
     }
 }
 
+/// The user behind a bearer token, if its session is valid now. Shared by
+/// the HTTP extractor and the WebSocket `auth` message.
+pub(crate) async fn user_for_token(
+    store: &dyn crate::store::Store,
+    token: &str,
+) -> crate::store::StoreResult<Option<User>> {
+    store.session_user(&token_hash(token), Timestamp::now()).await
+}
+
 /// Only this digest of a token is stored, so a copy of the database cannot
 /// be used to impersonate anyone.
-pub(crate) fn token_hash(token: &str) -> Vec<u8> {
+fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 

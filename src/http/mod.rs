@@ -9,7 +9,7 @@ mod me;
 pub mod metrics;
 mod openapi;
 mod ops;
-mod problem;
+pub mod problem;
 mod provider;
 mod provider_bookings;
 mod public;

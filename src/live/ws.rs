@@ -21,7 +21,7 @@ use super::{
 };
 use crate::{
     config::Heartbeat,
-    http::{ApiError, AppState, auth::token_hash, client_ip},
+    http::{ApiError, AppState, auth::user_for_token, client_ip},
     rate_limit::Rule,
     store::Store,
 };
@@ -84,7 +84,7 @@ impl WsSession {
             ClientMessage::Auth { token } => {
                 let store = self.store.clone();
                 let check = fut::wrap_future::<_, Self>(async move {
-                    let Some(user) = store.session_user(&token_hash(&token), jiff::Timestamp::now()).await? else {
+                    let Some(user) = user_for_token(store.as_ref(), &token).await? else {
                         return Ok(None);
                     };
                     let provider = store.provider_of_user(user.id).await?;

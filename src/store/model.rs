@@ -136,16 +136,6 @@ pub(crate) fn timestamp(seconds: i64) -> Result<Timestamp, super::StoreError> {
     Timestamp::from_second(seconds).map_err(super::StoreError::corrupt)
 }
 
-pub(crate) fn service_timing(duration: i64, before: i64, after: i64) -> Result<ServiceTiming, super::StoreError> {
-    let minutes =
-        |v: i64| u16::try_from(v).map_err(|_| super::StoreError::corrupt(format!("minutes out of range: {v}")));
-    Ok(ServiceTiming {
-        duration_min: minutes(duration)?,
-        buffer_before_min: minutes(before)?,
-        buffer_after_min: minutes(after)?,
-    })
-}
-
 /// A claimed outbox row.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OutboxMessage {

@@ -3,11 +3,12 @@
 //! Unix seconds and `date` to text in its queries).
 
 use actors::domain::{
-    Booking, BookingRules, BookingStatus, Busy, DateOverride, LocalInterval, Schedule, TimeOfDay, WeeklyInterval,
+    Booking, BookingRules, BookingStatus, Busy, DateOverride, LocalInterval, Schedule, ServiceTiming, TimeOfDay,
+    WeeklyInterval,
 };
 use uuid::Uuid;
 
-use super::model::{service_timing, timestamp};
+use super::model::timestamp;
 use super::{
     BookingDetails, Client, ClientFields, OutboxMessage, Provider, ProviderProfile, Service, ServiceFields, StoreError,
     TelegramProfile, User,
@@ -119,7 +120,11 @@ impl TryFrom<ServiceRow> for Service {
             provider_id: row.provider_id,
             fields: ServiceFields {
                 name: row.name,
-                timing: service_timing(row.duration_min, row.buffer_before_min, row.buffer_after_min)?,
+                timing: ServiceTiming {
+                    duration_min: narrow("duration_min", row.duration_min)?,
+                    buffer_before_min: narrow("buffer_before_min", row.buffer_before_min)?,
+                    buffer_after_min: narrow("buffer_after_min", row.buffer_after_min)?,
+                },
                 price_minor: row.price_minor,
                 currency: row.currency,
             },

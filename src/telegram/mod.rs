@@ -137,7 +137,7 @@ async fn poll(bot: TgBot, context: Arc<bot::BotContext>, redis: Option<deadpool_
     }
     loop {
         if let Some(pool) = &redis
-            && !lease(pool, &node, "SET").await
+            && !take_lease(pool, &node).await
         {
             tokio::time::sleep(Duration::from_millis(LEASE_MS / 3)).await;
             continue;
@@ -152,7 +152,7 @@ async fn poll(bot: TgBot, context: Arc<bot::BotContext>, redis: Option<deadpool_
             actix_web::rt::spawn(async move {
                 loop {
                     tokio::time::sleep(Duration::from_millis(LEASE_MS / 3)).await;
-                    if !lease(&pool, &node, "RENEW").await {
+                    if !keep_lease(&pool, &node).await {
                         tracing::warn!("lost the bot polling lease; stopping polling here");
                         if let Ok(stopped) = token.shutdown() {
                             stopped.await;
@@ -169,34 +169,35 @@ async fn poll(bot: TgBot, context: Arc<bot::BotContext>, redis: Option<deadpool_
     }
 }
 
-/// Takes (`SET`) or keeps (`RENEW`) the polling lease; `false` if another
-/// node holds it or Redis does not answer.
-async fn lease(pool: &deadpool_redis::Pool, node: &str, how: &str) -> bool {
+/// Takes the polling lease if no node holds it.
+async fn take_lease(pool: &deadpool_redis::Pool, node: &str) -> bool {
+    with_redis(pool, async |conn| {
+        let taken: Option<String> =
+            redis::cmd("SET").arg(LEASE_KEY).arg(node).arg("NX").arg("PX").arg(LEASE_MS).query_async(conn).await?;
+        Ok(taken.is_some())
+    })
+    .await
+}
+
+/// Extends the lease, only if this node still holds it.
+async fn keep_lease(pool: &deadpool_redis::Pool, node: &str) -> bool {
     const RENEW: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then \
         return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end";
+    with_redis(pool, async |conn| {
+        let kept: i64 = redis::Script::new(RENEW).key(LEASE_KEY).arg(node).arg(LEASE_MS).invoke_async(conn).await?;
+        Ok(kept == 1)
+    })
+    .await
+}
+
+/// `false` when Redis fails or does not answer within 2 s.
+async fn with_redis(
+    pool: &deadpool_redis::Pool,
+    f: impl AsyncFnOnce(&mut deadpool_redis::Connection) -> redis::RedisResult<bool>,
+) -> bool {
     let attempt = async {
-        let mut conn = pool.get().await.map_err(|e| e.to_string())?;
-        if how == "SET" {
-            let taken: Option<String> = redis::cmd("SET")
-                .arg(LEASE_KEY)
-                .arg(node)
-                .arg("NX")
-                .arg("PX")
-                .arg(LEASE_MS)
-                .query_async(&mut conn)
-                .await
-                .map_err(|e| e.to_string())?;
-            Ok::<bool, String>(taken.is_some())
-        } else {
-            let kept: i64 = redis::Script::new(RENEW)
-                .key(LEASE_KEY)
-                .arg(node)
-                .arg(LEASE_MS)
-                .invoke_async(&mut conn)
-                .await
-                .map_err(|e| e.to_string())?;
-            Ok(kept == 1)
-        }
+        let mut conn = pool.get().await.ok()?;
+        f(&mut conn).await.ok()
     };
-    matches!(tokio::time::timeout(Duration::from_secs(2), attempt).await, Ok(Ok(true)))
+    matches!(tokio::time::timeout(Duration::from_secs(2), attempt).await, Ok(Some(true)))
 }

@@ -62,7 +62,7 @@ impl UpdateListener for WebhookListener {
 /// `POST /telegram/{derived path}`: one update from Telegram.
 pub async fn receive(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let (Some(secret), Some(sender)) = (&state.config.telegram_webhook_secret, &state.telegram_updates) else {
-        return Err(ApiError::NotFound("no such route".into()));
+        return Err(crate::http::problem::not_found_fallback());
     };
     let given = req.headers().get("x-telegram-bot-api-secret-token").map(|v| v.as_bytes()).unwrap_or_default();
     // Compared as digests: equal length, and no early exit on the first byte.

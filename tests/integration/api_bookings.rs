@@ -5,7 +5,7 @@
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, every_day, on_both_backends, spawn_app};
+use crate::helpers::{Backend, DAY, every_day, on_both_backends, slot, spawn_app};
 
 on_both_backends!(
     book_reschedule_and_cancel_move_the_free_slots,
@@ -16,12 +16,6 @@ on_both_backends!(
     nobody_touches_what_is_not_theirs,
     the_client_book_is_the_providers_to_manage,
 );
-
-const DAY: &str = "2027-06-01";
-
-fn slot(time: &str) -> String {
-    format!("{DAY}T{time}:00+02:00")
-}
 
 async fn starts(app: &crate::helpers::Api, slug: &str, service: &str) -> Vec<String> {
     let reply = app.get(&format!("/api/providers/{slug}/slots?service={service}&from={DAY}&to={DAY}"), None).await;

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::{
     fake_telegram::{FakeTelegram, button_press, message_from},
-    helpers::{BOT_TOKEN, Backend, TestApp, every_day, on_both_backends, spawn_app_with},
+    helpers::{BOT_TOKEN, Backend, TestApp, every_day, on_both_backends, slot, spawn_app_with},
 };
 
 on_both_backends!(
@@ -18,12 +18,6 @@ on_both_backends!(
     a_blocked_user_causes_no_retry_storm,
     retry_after_is_honoured,
 );
-
-const DAY: &str = "2027-06-01";
-
-fn slot(time: &str) -> String {
-    format!("{DAY}T{time}:00+02:00")
-}
 
 async fn app_with_bot(backend: Backend, fake: &FakeTelegram) -> TestApp {
     spawn_app_with(backend, &[("TELEGRAM_API_URL", &fake.url), ("PUBLIC_URL", "https://app.example.test/")]).await

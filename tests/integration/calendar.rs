@@ -9,7 +9,7 @@ use futures_util::future::join_all;
 use serde_json::json;
 
 use crate::helpers::{
-    Api, Backend, ServerProcess, TestDatabase, every_day, on_both_backends, spawn_app, spawn_app_with,
+    Api, Backend, DAY, ServerProcess, TestDatabase, every_day, on_both_backends, slot, spawn_app, spawn_app_with,
 };
 
 on_both_backends!(
@@ -23,12 +23,6 @@ on_both_backends!(
     two_server_processes_on_one_database_book_a_slot_once,
     acknowledged_bookings_survive_kill_9,
 );
-
-const DAY: &str = "2027-06-01";
-
-fn slot(time: &str) -> String {
-    format!("{DAY}T{time}:00+02:00")
-}
 
 /// Fires one booking per token, all at once, for `starts[i % starts.len()]`;
 /// returns the status codes.

@@ -8,16 +8,11 @@ use serde_json::json;
 
 use crate::{
     helpers::{
-        Backend, RedisServer, TestApp, TestDatabase, every_day, postgres_admin_url, redis_enabled, spawn_app_with,
+        Backend, DAY, RedisServer, TestApp, TestDatabase, every_day, postgres_admin_url, redis_enabled, slot,
+        spawn_app_with,
     },
     live::{next_json, open, send, starts, watch},
 };
-
-const DAY: &str = "2027-06-01";
-
-fn slot(time: &str) -> String {
-    format!("{DAY}T{time}:00+02:00")
-}
 
 async fn sign_in_status(app: &TestApp, telegram_id: i64) -> (u16, Option<String>, serde_json::Value) {
     let response = app

@@ -346,6 +346,14 @@ pub async fn read(response: reqwest::Response) -> Reply {
     Reply { status, content_type, body }
 }
 
+/// The day most tests book on: a Tuesday in Berlin summer time.
+pub const DAY: &str = "2027-06-01";
+
+/// `HH:MM` on [`DAY`], as the API writes it.
+pub fn slot(time: &str) -> String {
+    format!("{DAY}T{time}:00+02:00")
+}
+
 /// Every weekday open `start`–`end`, as a schedule body.
 pub fn every_day(start: &str, end: &str) -> Value {
     json!({ "weekly": (1..=7).map(|d| json!({ "weekday": d, "start": start, "end": end })).collect::<Vec<_>>() })

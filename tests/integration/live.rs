@@ -8,7 +8,7 @@ use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async, tungstenite::Message};
 
-use crate::helpers::{Api, Backend, every_day, on_both_backends, spawn_app, spawn_app_with};
+use crate::helpers::{Api, Backend, DAY, every_day, on_both_backends, slot, spawn_app, spawn_app_with};
 
 on_both_backends!(
     a_watcher_sees_slots_vanish_and_come_back,
@@ -20,12 +20,6 @@ on_both_backends!(
 );
 
 pub type Socket = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
-
-const DAY: &str = "2027-06-01";
-
-fn slot(time: &str) -> String {
-    format!("{DAY}T{time}:00+02:00")
-}
 
 pub async fn open(api: &Api) -> Socket {
     let url = format!("{}/ws", api.address.replacen("http://", "ws://", 1));

@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::{
     fake_telegram::FakeTelegram,
-    helpers::{Backend, every_day, on_both_backends, spawn_app, spawn_app_with},
+    helpers::{Backend, DAY, every_day, on_both_backends, slot, spawn_app, spawn_app_with},
 };
 
 on_both_backends!(
@@ -16,12 +16,6 @@ on_both_backends!(
     a_deleted_provider_account_frees_the_slug_and_cancels_upcoming_visits,
     restricted_processing_stops_bot_messages,
 );
-
-const DAY: &str = "2027-06-01";
-
-fn slot(time: &str) -> String {
-    format!("{DAY}T{time}:00+02:00")
-}
 
 async fn an_export_holds_everything_about_me(backend: Backend) {
     let app = spawn_app(backend).await;
