@@ -52,8 +52,12 @@ impl Application {
             RedisBridge::start(client.clone(), pool.clone(), node_id, bus.clone(), calendars.clone(), outbound_events);
         }
         let redis_pool = redis.map(|(_, pool)| pool);
+        let shared = crate::telegram::Shared {
+            privacy_policy: crate::telegram::privacy_policy(&config)?,
+            bot_username: Arc::default(),
+        };
         let telegram_updates =
-            crate::telegram::start(&config, store.clone(), calendars.clone(), &bus, redis_pool.clone())?;
+            crate::telegram::start(&config, store.clone(), calendars.clone(), &bus, redis_pool.clone(), shared.clone())?;
         let webhook_path = config.telegram_webhook_secret.as_deref().map(crate::telegram::webhook::path);
         let limiter = Arc::new(RateLimiter::new(config.rate_limits.clone(), redis_pool));
         let hub = LiveHub::new(calendars.clone(), store.clone()).start();
@@ -69,6 +73,7 @@ impl Application {
             hub: hub.clone(),
             limiter,
             telegram_updates,
+            telegram: shared,
             config: Arc::new(config),
             metrics: http::metrics::recorder(),
         });

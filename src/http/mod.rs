@@ -17,6 +17,7 @@ mod schedule;
 mod services;
 mod validate;
 pub mod views;
+mod web_app;
 
 use std::sync::Arc;
 
@@ -62,6 +63,8 @@ pub struct AppState {
     pub limiter: Arc<RateLimiter>,
     /// Webhook mode: where received Telegram updates go.
     pub telegram_updates: Option<tokio::sync::mpsc::UnboundedSender<teloxide::types::Update>>,
+    /// The privacy policy and the bot's username.
+    pub telegram: crate::telegram::Shared,
     pub config: Arc<Config>,
     pub metrics: PrometheusHandle,
 }
@@ -73,6 +76,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/readyz", web::get().to(ops::readyz))
         .route("/metrics", web::get().to(ops::metrics))
         .route("/api/openapi.json", web::get().to(ops::openapi))
+        .route("/api/app", web::get().to(ops::app_settings))
         .route("/api/auth/telegram", web::post().to(auth::telegram_sign_in))
         .route("/api/auth/dev", web::post().to(auth::dev_sign_in))
         .service(
@@ -125,5 +129,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route(web::delete().to(clients::delete)),
         )
         .route("/api/providers/{slug}", web::get().to(public::get_public_provider))
-        .route("/api/providers/{slug}/slots", web::get().to(public::get_slots));
+        .route("/api/providers/{slug}/slots", web::get().to(public::get_slots))
+        .configure(web_app::routes);
 }

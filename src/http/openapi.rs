@@ -21,7 +21,7 @@ use super::{auth, bookings, clients, me, ops, provider, provider_bookings, publi
         provider_bookings::list, provider_bookings::act, provider_bookings::reschedule,
         clients::list, clients::add, clients::get, clients::patch, clients::delete,
         crate::live::ws::connect,
-        ops::healthz, ops::readyz, ops::metrics, ops::openapi,
+        ops::healthz, ops::readyz, ops::metrics, ops::openapi, ops::app_settings,
     ),
     modifiers(&BearerAuth),
 )]

@@ -28,6 +28,28 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(state.metrics.render())
 }
 
+/// What the Mini App needs to know about this node before anyone signs in.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct AppSettings {
+    /// The bot's @username (without the @) once Telegram told it; providers'
+    /// share links are `https://t.me/<bot_username>?startapp=<slug>`.
+    pub bot_username: Option<String>,
+    /// Whether `POST /api/auth/dev` works (`DEV_LOGIN=1`).
+    pub dev_login: bool,
+    /// Whether Telegram sign-in can work (a bot token is configured).
+    pub telegram_sign_in: bool,
+}
+
+/// Settings the Mini App reads at start.
+#[utoipa::path(get, path = "/api/app", tag = "ops", responses((status = 200, body = AppSettings)))]
+pub async fn app_settings(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().json(AppSettings {
+        bot_username: state.telegram.bot_username.get().cloned(),
+        dev_login: state.config.dev_login,
+        telegram_sign_in: state.config.telegram_bot_token.is_some(),
+    })
+}
+
 /// This API, described as OpenAPI 3.1.
 #[utoipa::path(get, path = "/api/openapi.json", tag = "ops", responses((status = 200, content_type = "application/json")))]
 pub async fn openapi() -> HttpResponse {

@@ -12,7 +12,10 @@ pub mod outbox;
 pub mod texts;
 pub mod webhook;
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::{Arc, OnceLock},
+    time::Duration,
+};
 
 use actix::Actor;
 use actors::calendar::Calendars;
@@ -24,7 +27,7 @@ use teloxide::{
     error_handlers::LoggingErrorHandler,
     payloads::{SetChatMenuButtonSetters, SetWebhookSetters},
     prelude::{Requester, RequesterExt},
-    types::{BotCommand, MenuButton, Update, WebAppInfo},
+    types::{MenuButton, Update, WebAppInfo},
     utils::command::BotCommands,
 };
 use tokio::sync::{broadcast::error::RecvError, mpsc};
@@ -43,6 +46,7 @@ pub fn start(
     calendars: Calendars,
     bus: &LocalBus,
     redis: Option<deadpool_redis::Pool>,
+    shared: Shared,
 ) -> anyhow::Result<Option<mpsc::UnboundedSender<Update>>> {
     let Some(token) = &config.telegram_bot_token else {
         tracing::info!("TELEGRAM_BOT_TOKEN is not set: the bot is off");
@@ -58,14 +62,9 @@ pub fn start(
         }
     });
 
-    let privacy_policy = match &config.privacy_policy_file {
-        Some(path) => {
-            std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("PRIVACY_POLICY_FILE {}: {e}", path.display()))?
-        }
-        None => include_str!("../../web/privacy-policy.txt").to_owned(),
-    };
+    let privacy_policy = shared.privacy_policy.to_string();
     let context = Arc::new(bot::BotContext { store, calendars, public_url: config.public_url.clone(), privacy_policy });
-    actix_web::rt::spawn(announce(bot.clone(), config.public_url.clone()));
+    actix_web::rt::spawn(announce(bot.clone(), config.public_url.clone(), shared.bot_username));
     if let (Some(secret), Some(public_url)) = (&config.telegram_webhook_secret, &config.public_url) {
         let (sender, updates) = mpsc::unbounded_channel();
         let url = public_url.join(&webhook::path(secret)).map_err(|e| anyhow::anyhow!("PUBLIC_URL: {e}"))?;
@@ -104,12 +103,39 @@ async fn serve_webhook(
         .await;
 }
 
-/// Commands and the chat menu button, retried until Telegram answers.
-async fn announce(bot: TgBot, public_url: Option<url::Url>) {
+/// What the bot shares with the rest of the node.
+#[derive(Clone)]
+pub struct Shared {
+    /// The policy `/privacy` sends and the Mini App links to.
+    pub privacy_policy: Arc<str>,
+    /// The bot's @username, known once Telegram answered `getMe`; the Mini App
+    /// builds providers' `t.me/<bot>?startapp=<slug>` links from it.
+    pub bot_username: Arc<OnceLock<String>>,
+}
+
+/// The published policy: `PRIVACY_POLICY_FILE`, or the copy built in.
+pub fn privacy_policy(config: &Config) -> anyhow::Result<Arc<str>> {
+    Ok(match &config.privacy_policy_file {
+        Some(path) => std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("PRIVACY_POLICY_FILE {}: {e}", path.display()))?
+            .into(),
+        None => include_str!("../../web/privacy-policy.txt").into(),
+    })
+}
+
+/// Learns the bot's username, then sets its commands and the chat menu
+/// button, retried until Telegram answers.
+async fn announce(bot: TgBot, public_url: Option<url::Url>, username: Arc<OnceLock<String>>) {
     let mut backoff = Duration::from_secs(1);
     loop {
-        let commands: Vec<BotCommand> = bot::Command::bot_commands();
-        let mut result = bot.set_my_commands(commands).await.map(drop);
+        let mut result = bot.get_me().await.map(|me| {
+            if let Some(name) = &me.user.username {
+                let _ = username.set(name.clone());
+            }
+        });
+        if result.is_ok() {
+            result = bot.set_my_commands(bot::Command::bot_commands()).await.map(drop);
+        }
         if let (Ok(()), Some(url)) = (&result, &public_url) {
             let button = MenuButton::WebApp { text: "Just Book Me".into(), web_app: WebAppInfo { url: url.clone() } };
             result = bot.set_chat_menu_button().menu_button(button).await.map(drop);

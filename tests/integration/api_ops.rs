@@ -53,6 +53,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/readyz"),
     ("get", "/metrics"),
     ("get", "/api/openapi.json"),
+    ("get", "/api/app"),
 ];
 
 async fn openapi_describes_every_route(backend: Backend) {

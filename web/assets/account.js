@@ -1,0 +1,94 @@
+// Privacy and the account's data rights (policy §8): read the policy, get a
+// copy of my data, correct my name, restrict processing, delete the account.
+
+import { t } from './i18n.js';
+import { h, api, go, haptic, mainButton, confirmAction, toast, showProblem, field, setToken, hideMainButton } from './core.js';
+
+export function privacyScreen() {
+  go('privacy', (main) => {
+    main.append(h('h1', t('privacy_and_data')), h('p.loading', t('loading')));
+    api('GET', '/api/me').then((me) => render(main, me)).catch((error) => showProblem(error));
+  });
+}
+
+function render(main, me) {
+  const restricted = h('input', { type: 'checkbox', name: 'processing_restricted', checked: me.processing_restricted,
+    onchange: async () => {
+      try {
+        await api('PATCH', '/api/me', { processing_restricted: restricted.checked });
+        haptic('success');
+        toast(t('saved'));
+      } catch (error) {
+        restricted.checked = !restricted.checked;
+        showProblem(error);
+      }
+    } });
+  const firstName = h('input', { name: 'first_name', value: me.first_name, maxLength: 100, required: true, autocomplete: 'given-name' });
+  const lastName = h('input', { name: 'last_name', value: me.last_name || '', maxLength: 100, autocomplete: 'family-name' });
+  const nameForm = h('form', { novalidate: true, onsubmit: (e) => e.preventDefault() },
+    h('div.section', field(t('first_name'), firstName), field(t('last_name'), lastName)));
+
+  main.replaceChildren(
+    h('h1', t('privacy_and_data')),
+    h('div.section', h('a.row.chevron', { href: '/privacy', target: '_blank', rel: 'noopener', id: 'privacy-policy-link',
+      onclick: (event) => openPolicy(event) }, h('span.grow', t('privacy_policy')))),
+    h('h2', t('your_rights')),
+    h('div.section',
+      h('button.row.chevron', { type: 'button', id: 'export-data', onclick: exportData },
+        h('span.grow', h('span.title', t('export_data')), h('span.sub', t('export_hint')))),
+      h('label.field.check', h('span', t('restrict_processing')), restricted),
+      h('p.hint', { style: 'padding:0 16px 10px' }, t('restrict_hint'))),
+    h('h2', t('correct_data')),
+    nameForm,
+    h('button.btn.danger.block', { type: 'button', id: 'delete-account', onclick: deleteAccount }, t('delete_account')),
+  );
+  mainButton(t('save'), async () => {
+    try {
+      await api('PATCH', '/api/me', { first_name: firstName.value.trim(), last_name: lastName.value.trim() || null });
+      haptic('success');
+      toast(t('saved'));
+    } catch (error) {
+      showProblem(error, nameForm);
+    }
+  });
+}
+
+/** The policy, shown in the app (a Telegram webview has no tabs to open). */
+function openPolicy(event) {
+  event.preventDefault();
+  go('privacy-policy', (main) => {
+    const text = h('pre.policy', t('loading'));
+    main.append(h('h1', t('privacy_policy')), h('div.section', text));
+    fetch('/privacy').then((r) => r.text()).then((body) => { text.textContent = body; })
+      .catch(() => { text.textContent = t('error_network'); });
+  });
+}
+
+async function exportData() {
+  try {
+    const data = await api('GET', '/api/me/export');
+    const blob = new Blob([JSON.stringify(data, null, 2)], { type: 'application/json' });
+    const link = h('a', { href: URL.createObjectURL(blob), download: 'just-book-me-export.json' });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    haptic('success');
+  } catch (error) {
+    showProblem(error);
+  }
+}
+
+async function deleteAccount() {
+  if (!(await confirmAction(t('delete_account_confirm')))) return;
+  try {
+    await api('DELETE', '/api/me');
+    setToken(null);
+    haptic('success');
+    go('deleted', (main) => {
+      hideMainButton();
+      main.append(h('h1', t('account_deleted')));
+    }, { root: true });
+  } catch (error) {
+    showProblem(error);
+  }
+}

@@ -1,0 +1,263 @@
+// The client's side: a provider's page → a service → a day → a free slot
+// (updated live) → MainButton books it; then "my bookings", where a booking
+// is cancelled or moved within the provider's cut-off.
+
+import { t } from './i18n.js';
+import {
+  h, api, go, back, haptic, mainButton, hideMainButton, confirmAction, toast, showProblem,
+  localDate, addDays, wallTime, wallDate, dayLabel, whenLabel, price, duration, statusBadge, ApiProblem,
+} from './core.js';
+import { LiveSocket } from './live.js';
+
+/** Days shown in the day picker (and watched live): two weeks, or less. */
+const DAYS_SHOWN = 14;
+
+const providers = new Map();
+
+async function publicProvider(slug) {
+  if (!providers.has(slug)) providers.set(slug, api('GET', `/api/providers/${encodeURIComponent(slug)}`));
+  try {
+    return await providers.get(slug);
+  } catch (error) {
+    providers.delete(slug);
+    throw error;
+  }
+}
+
+/** A provider's public page: who they are and what can be booked. */
+export function providerScreen(slug, options = {}) {
+  go('provider', (main) => {
+    main.append(h('p.loading', { role: 'status' }, t('loading')));
+    publicProvider(slug).then((provider) => {
+      main.replaceChildren(
+        h('header.header', h('h1', provider.business_name || provider.display_name),
+          provider.business_name ? h('p.sub', provider.display_name) : null),
+        provider.contacts ? h('p.muted', provider.contacts) : null,
+        h('h2', { id: 'services-heading' }, t('services')),
+        provider.services.length
+          ? h('div.section', { role: 'list', 'aria-labelledby': 'services-heading' },
+            provider.services.map((service) => h('button.row.chevron', {
+              type: 'button', role: 'listitem', dataset: { service: service.id },
+              onclick: () => { haptic(); slotsScreen(provider, service); },
+            },
+            h('span.grow', h('span.title', service.name), h('span.sub', duration(service.duration_min))),
+            h('span.end', price(service.price_minor, service.currency)))))
+          : h('p.empty-state', t('no_services')),
+        h('div.section', h('button.row.chevron', { type: 'button', onclick: () => myBookingsScreen() },
+          h('span.grow', t('my_bookings')))),
+      );
+    }).catch((error) => {
+      main.replaceChildren(h('h1', t('app_name')),
+        h('p.empty-state', error.status === 404 ? t('provider_not_found') : error.message));
+    });
+  }, options);
+}
+
+/**
+ * Free slots of one service, live. With `moving` (a booking), the main
+ * button moves that booking instead of booking a new one.
+ */
+export function slotsScreen(provider, service, moving = null) {
+  go('slots', (main) => {
+    const today = localDate(provider.timezone);
+    const horizon = Math.max(1, Math.min(DAYS_SHOWN, provider.horizon_days + 1));
+    const to = addDays(today, horizon - 1);
+    let slots = [];
+    let seen = null;
+    let selectedDay = moving ? wallDate(moving.start) : null;
+    let selectedSlot = null;
+
+    const status = h('span.hint', { 'aria-live': 'polite' });
+    const days = h('div.days', { role: 'group', 'aria-label': t('choose_time') });
+    const grid = h('div.section', { id: 'slots', 'aria-live': 'polite' });
+    const note = h('textarea', { name: 'note', maxLength: 500, rows: 2 });
+    main.append(
+      h('header.header', h('h1', moving ? t('reschedule') : service.name),
+        h('p.sub', `${provider.business_name || provider.display_name} · ${duration(service.duration_min)}`)),
+      h('h2', h('span', t('choose_time')), ' ', status),
+      days, grid,
+      moving ? null : h('form.section', { onsubmit: (e) => e.preventDefault() }, h('label.field', h('span', t('note_label')), note)),
+    );
+
+    const byDay = () => {
+      const map = new Map();
+      for (const slot of slots) {
+        const day = wallDate(slot.start);
+        if (!map.has(day)) map.set(day, []);
+        map.get(day).push(slot);
+      }
+      return map;
+    };
+
+    const render = () => {
+      const map = byDay();
+      if (!selectedDay || (!map.has(selectedDay) && !moving)) {
+        selectedDay = [...map.keys()].sort()[0] || today;
+      }
+      days.replaceChildren(...Array.from({ length: horizon }, (_, i) => {
+        const date = addDays(today, i);
+        const count = map.get(date)?.length || 0;
+        return h(`button.day${count ? '' : '.empty'}`, {
+          type: 'button', dataset: { date }, 'aria-pressed': String(date === selectedDay),
+          'aria-label': `${dayLabel(date, { weekday: 'long', day: 'numeric', month: 'long' })}: ${count}`,
+          onclick: () => { haptic(); selectedDay = date; selectedSlot = null; render(); },
+        },
+        h('span.dow', dayLabel(date, { weekday: 'short' })),
+        h('span.num', dayLabel(date, { day: 'numeric' })),
+        h('span.count', count ? String(count) : '–'));
+      }));
+      days.querySelector('[aria-pressed="true"]')?.scrollIntoView({ block: 'nearest', inline: 'center' });
+      const daySlots = map.get(selectedDay) || [];
+      if (selectedSlot && !daySlots.some((s) => s.start === selectedSlot)) {
+        selectedSlot = null;
+        toast(t('slot_taken'));
+        haptic('warning');
+      }
+      grid.replaceChildren(daySlots.length
+        ? h('div.slots', daySlots.map((slot) => h('button.slot', {
+          type: 'button', dataset: { slot: slot.start }, 'aria-pressed': String(slot.start === selectedSlot),
+          className: `slot${seen && !seen.has(slot.start) ? ' fresh' : ''}`,
+          onclick: () => { haptic(); selectedSlot = slot.start; render(); },
+        }, wallTime(slot.start))))
+        : h('p.empty-state', slots.length ? t('no_slots_day') : t('no_slots_at_all')));
+      seen = new Set(slots.map((s) => s.start));
+      if (selectedSlot) {
+        const label = whenLabel(selectedSlot);
+        mainButton(moving ? t('move_to', { when: label }) : t('book_at', { when: label }), confirm);
+      } else {
+        hideMainButton();
+      }
+    };
+
+    const confirm = async () => {
+      try {
+        if (moving) {
+          const owner = moving.byProvider ? '/api/provider/bookings' : '/api/bookings';
+          await api('POST', `${owner}/${moving.id}/reschedule`, { start: selectedSlot });
+          haptic('success');
+          toast(t('rescheduled_toast'));
+          if (moving.byProvider) back();
+          else myBookingsScreen({ root: true });
+        } else {
+          const body = { provider: provider.slug, service: service.id, start: selectedSlot };
+          if (note.value.trim()) body.note = note.value.trim();
+          const booking = await api('POST', '/api/bookings', body);
+          haptic('success');
+          bookedScreen(booking);
+        }
+      } catch (error) {
+        if (error instanceof ApiProblem && error.status === 409) {
+          slots = slots.filter((s) => s.start !== selectedSlot);
+          toast(t('slot_taken'));
+          haptic('error');
+          selectedSlot = null;
+          render();
+        } else {
+          showProblem(error, main.querySelector('form'));
+        }
+      }
+    };
+
+    const apply = (frame) => {
+      if (frame.type === 'slots' && frame.service === service.id && frame.from === today && frame.to === to) {
+        slots = frame.slots;
+        render();
+      }
+    };
+    const live = new LiveSocket({
+      onFrame: apply,
+      onState: (up) => {
+        status.replaceChildren(h(`span.live-dot${up ? '' : '.off'}`, { 'aria-hidden': 'true' }), up ? t('live') : t('offline'));
+      },
+    });
+    live.watch(provider.slug, service.id, today, to);
+    // The first picture comes over HTTP (no wait for the socket); the socket
+    // keeps it current from then on.
+    api('GET', `/api/providers/${encodeURIComponent(provider.slug)}/slots?service=${service.id}&from=${today}&to=${to}`)
+      .then((answer) => { if (seen === null) { slots = answer.slots; render(); } })
+      .catch((error) => showProblem(error));
+    grid.append(h('p.loading', { role: 'status', style: 'padding:24px 0' }, t('loading')));
+    return () => live.close();
+  });
+}
+
+/** The booking just made. */
+function bookedScreen(booking) {
+  go('booked', (main) => {
+    main.append(
+      h('div.center', h('p', { style: 'font-size:3rem;margin:24px 0 0', 'aria-hidden': 'true' }, '✓'),
+        h('h1', t('booked_title'))),
+      h('div.section', { dataset: { booking: booking.id } },
+        h('div.row', h('span.grow', h('span.title', booking.service.name), h('span.sub', booking.provider_name)),
+          statusBadge(booking.status)),
+        h('div.row', h('span.grow', whenLabel(booking.start)), h('span.end', `–${wallTime(booking.end)}`))),
+      h('p.hint', booking.status === 'pending' ? t('booked_pending') : t('booked_confirmed')),
+    );
+    mainButton(t('my_bookings'), () => myBookingsScreen({ root: true }));
+  }, { replace: true });
+}
+
+/** My bookings: upcoming first, with cancel and reschedule inside the cut-off. */
+export function myBookingsScreen(options = {}) {
+  go('my-bookings', (main) => {
+    main.append(h('h1', t('my_bookings')), h('p.loading', { role: 'status' }, t('loading')));
+    load(main);
+  }, options);
+}
+
+async function load(main) {
+  let bookings;
+  try {
+    bookings = await api('GET', '/api/bookings');
+  } catch (error) {
+    showProblem(error);
+    return;
+  }
+  const now = Date.now();
+  const active = (b) => b.status === 'pending' || b.status === 'confirmed';
+  const upcoming = bookings.filter((b) => active(b) && Date.parse(b.end) > now).sort((a, b) => a.start.localeCompare(b.start));
+  const past = bookings.filter((b) => !upcoming.includes(b)).sort((a, b) => b.start.localeCompare(a.start));
+  const cutoffs = new Map();
+  await Promise.all([...new Set(upcoming.map((b) => b.provider))].map(async (slug) => {
+    try { cutoffs.set(slug, await publicProvider(slug)); } catch { /* provider gone: no actions */ }
+  }));
+  main.replaceChildren(h('h1', t('my_bookings')));
+  if (!bookings.length) main.append(h('p.empty-state', t('no_bookings')));
+  if (upcoming.length) main.append(h('h2', t('upcoming')), ...upcoming.map((b) => card(b, cutoffs.get(b.provider), main)));
+  if (past.length) main.append(h('h2', t('past')), ...past.map((b) => card(b, null, main)));
+}
+
+function card(booking, provider, main) {
+  const minutesLeft = (Date.parse(booking.start) - Date.now()) / 60000;
+  const changeable = provider && minutesLeft >= provider.cancel_cutoff_min;
+  const service = provider?.services.find((s) => s.id === booking.service.id);
+  return h('article.section', { dataset: { booking: booking.id, status: booking.status } },
+    h('div.row', h('span.grow', h('span.title', booking.service.name), h('span.sub', booking.provider_name)),
+      statusBadge(booking.status)),
+    h('div.row', h('span.grow', whenLabel(booking.start)), h('span.end', `–${wallTime(booking.end)}`)),
+    provider && !changeable
+      ? h('p.hint', { style: 'padding:0 16px 10px' }, t('past_cutoff', { n: duration(provider.cancel_cutoff_min) }))
+      : null,
+    changeable
+      ? h('div.actions',
+        service ? h('button.btn', {
+          type: 'button', dataset: { action: 'reschedule' },
+          onclick: () => slotsScreen(provider, service, booking),
+        }, t('reschedule')) : null,
+        h('button.btn.danger', {
+          type: 'button', dataset: { action: 'cancel' },
+          onclick: async () => {
+            const message = t('cancel_confirm', { service: booking.service.name, when: whenLabel(booking.start) });
+            if (!(await confirmAction(message))) return;
+            try {
+              await api('POST', `/api/bookings/${booking.id}/cancel`);
+              haptic('success');
+              toast(t('cancelled_toast'));
+              load(main);
+            } catch (error) {
+              showProblem(error);
+            }
+          },
+        }, t('cancel_booking')))
+      : null);
+}

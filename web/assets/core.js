@@ -1,0 +1,319 @@
+// The Mini App's small core: a DOM builder, the API client, Telegram's
+// WebApp wrapped (with stand-ins outside Telegram), screen navigation, and
+// time formatting. No framework: the whole app is a few kilobytes.
+
+import { t, language } from './i18n.js';
+
+export const tg = window.Telegram?.WebApp;
+/** Inside a Telegram client: the launch parameters carried signed initData. */
+export const insideTelegram = Boolean(tg && tg.initData);
+
+// ---------------------------------------------------------------- DOM
+
+/** `h('button.btn.primary', {onclick}, 'Text', child…)`: one element. */
+export function h(tag, props = {}, ...children) {
+  if (props === null || typeof props !== 'object' || props instanceof Node || Array.isArray(props)) {
+    children.unshift(props);
+    props = {};
+  }
+  const [name, ...classes] = tag.split('.');
+  const el = document.createElement(name || 'div');
+  if (classes.length) el.className = classes.join(' ');
+  for (const [key, value] of Object.entries(props)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key.startsWith('on')) el.addEventListener(key.slice(2), value);
+    else if (key === 'dataset') Object.assign(el.dataset, value);
+    else if (key in el && !key.startsWith('aria') && key !== 'list') el[key] = value;
+    else el.setAttribute(key, value === true ? '' : value);
+  }
+  for (const child of children.flat(Infinity)) {
+    if (child === null || child === undefined || child === false) continue;
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return el;
+}
+
+/** A labelled form field; `input` is the control, named for the API field. */
+export function field(label, input, hint) {
+  return h('label.field', h('span', label), input, hint ? h('small.hint', hint) : null);
+}
+
+let toastTimer;
+export function toast(text) {
+  const box = document.getElementById('toast');
+  box.textContent = text;
+  box.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => { box.hidden = true; }, 3200);
+}
+
+// ---------------------------------------------------------------- API
+
+let token = sessionStorage.getItem('jbm.token');
+
+export function setToken(value) {
+  token = value;
+  if (value) sessionStorage.setItem('jbm.token', value);
+  else sessionStorage.removeItem('jbm.token');
+}
+
+export function sessionToken() {
+  return token;
+}
+
+/** An API refusal: the problem+json body, with the field it names. */
+export class ApiProblem extends Error {
+  constructor(status, problem) {
+    super(problem?.detail || problem?.title || `HTTP ${status}`);
+    this.status = status;
+    this.field = problem?.field;
+    this.type = problem?.type;
+  }
+}
+
+let onUnauthorized = () => {};
+export function whenUnauthorized(handler) {
+  onUnauthorized = handler;
+}
+
+/** JSON over HTTP with the session token; throws ApiProblem on 4xx/5xx. */
+export async function api(method, path, body) {
+  const headers = { Accept: 'application/json' };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  let response;
+  try {
+    response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch {
+    throw new ApiProblem(0, { detail: t('error_network') });
+  }
+  const text = await response.text();
+  let data = null;
+  try { data = text ? JSON.parse(text) : null; } catch { data = null; }
+  if (!response.ok) {
+    const problem = new ApiProblem(response.status, data);
+    if (response.status === 401 && token) onUnauthorized(problem);
+    throw problem;
+  }
+  return data;
+}
+
+/** Shows a refusal next to the form field it names, or as a toast. */
+export function showProblem(error, form) {
+  haptic('error');
+  form?.querySelectorAll('.field .error').forEach((e) => e.remove());
+  form?.querySelectorAll('[aria-invalid]').forEach((e) => e.removeAttribute('aria-invalid'));
+  const name = error.field?.split(/[.[]/)[0];
+  const input = name && form?.querySelector(`[name="${CSS.escape(name)}"]`);
+  if (input) {
+    const box = input.closest('.field') || input.parentElement;
+    box.setAttribute('aria-invalid', 'true');
+    input.setAttribute('aria-invalid', 'true');
+    const message = h('span.error', { id: `${name}-error` }, error.message);
+    box.append(message);
+    input.setAttribute('aria-describedby', message.id);
+    input.focus();
+  } else {
+    toast(error.status ? t('error_generic', { detail: error.message }) : error.message);
+  }
+}
+
+// ---------------------------------------------------------------- Telegram
+
+/** Selection ticks, success/error buzzes: Telegram's HapticFeedback. */
+export function haptic(kind = 'selection') {
+  const feedback = tg?.HapticFeedback;
+  if (!feedback || !tg.isVersionAtLeast?.('6.1')) return;
+  if (kind === 'selection') feedback.selectionChanged();
+  else if (kind === 'light') feedback.impactOccurred('light');
+  else feedback.notificationOccurred(kind);
+}
+
+/** Asks yes/no with Telegram's native popup (a browser dialog outside it). */
+export function confirmAction(message) {
+  if (insideTelegram && tg.isVersionAtLeast('6.2')) {
+    return new Promise((resolve) => tg.showConfirm(message, resolve));
+  }
+  return Promise.resolve(window.confirm(message));
+}
+
+let mainHandler = null;
+const fallbackBar = () => document.getElementById('fallback-main');
+const fallbackButton = () => document.getElementById('fallback-main-button');
+
+/**
+ * The screen's main action on Telegram's MainButton (a bottom bar of ours
+ * outside Telegram). `run` may be async: the button shows progress meanwhile
+ * and ignores presses, so one tap is one request.
+ */
+export function mainButton(text, run, { enabled = true } = {}) {
+  hideMainButton();
+  let busy = false;
+  mainHandler = async () => {
+    if (busy) return;
+    busy = true;
+    setMainProgress(true);
+    try {
+      await run();
+    } finally {
+      busy = false;
+      setMainProgress(false);
+    }
+  };
+  if (insideTelegram) {
+    tg.MainButton.setParams({ text, is_active: enabled, is_visible: true });
+    tg.MainButton.onClick(mainHandler);
+  } else {
+    const button = fallbackButton();
+    button.textContent = text;
+    button.disabled = !enabled;
+    button.onclick = mainHandler;
+    fallbackBar().hidden = false;
+  }
+}
+
+function setMainProgress(on) {
+  if (insideTelegram) {
+    if (on) tg.MainButton.showProgress(false);
+    else tg.MainButton.hideProgress();
+  } else {
+    fallbackButton().disabled = on;
+    fallbackButton().setAttribute('aria-busy', String(on));
+  }
+}
+
+export function hideMainButton() {
+  if (insideTelegram) {
+    if (mainHandler) tg.MainButton.offClick(mainHandler);
+    tg.MainButton.hide();
+  } else {
+    fallbackBar().hidden = true;
+    fallbackButton().onclick = null;
+  }
+  mainHandler = null;
+}
+
+export function applyTheme() {
+  if (!tg) return;
+  const root = document.documentElement;
+  if (insideTelegram) root.dataset.telegram = '';
+  root.dataset.scheme = tg.colorScheme || 'light';
+  const bg = tg.themeParams?.secondary_bg_color;
+  if (insideTelegram && bg && tg.isVersionAtLeast('6.1')) {
+    tg.setBackgroundColor('secondary_bg_color');
+    tg.setHeaderColor('secondary_bg_color');
+  }
+}
+
+// ---------------------------------------------------------------- screens
+
+const stack = [];
+let cleanup = null;
+
+/**
+ * Shows a screen: `render(main)` fills `<main>` and may return a cleanup
+ * function (closing sockets, timers). Telegram's BackButton pops the stack.
+ */
+export function go(name, render, { replace = false, root = false } = {}) {
+  if (root) stack.length = 0;
+  else if (replace) stack.pop();
+  stack.push({ name, render });
+  show();
+}
+
+export function back() {
+  if (stack.length < 2) return;
+  stack.pop();
+  haptic('light');
+  show();
+}
+
+/** Re-renders the current screen (after a change it shows). */
+export function refresh() {
+  show();
+}
+
+function show() {
+  const { name, render } = stack[stack.length - 1];
+  if (typeof cleanup === 'function') cleanup();
+  cleanup = null;
+  hideMainButton();
+  const main = document.getElementById('app');
+  main.replaceChildren();
+  main.dataset.screen = name;
+  window.scrollTo(0, 0);
+  const canGoBack = stack.length > 1;
+  if (insideTelegram && tg.isVersionAtLeast('6.1')) {
+    if (canGoBack) tg.BackButton.show();
+    else tg.BackButton.hide();
+  }
+  cleanup = render(main);
+  const heading = main.querySelector('h1');
+  if (heading) {
+    heading.tabIndex = -1;
+    heading.focus({ preventScroll: true });
+  }
+}
+
+export function installBackButton() {
+  if (insideTelegram && tg.isVersionAtLeast('6.1')) tg.BackButton.onClick(back);
+  window.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape' && stack.length > 1) back();
+  });
+}
+
+// ---------------------------------------------------------------- time
+
+/** `YYYY-MM-DD` of `instant` in `timeZone`. */
+export function localDate(timeZone, instant = new Date()) {
+  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(instant);
+}
+
+/** The date `days` after a `YYYY-MM-DD` date. */
+export function addDays(date, days) {
+  const d = new Date(`${date}T12:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + days);
+  return d.toISOString().slice(0, 10);
+}
+
+/** The wall time `HH:MM` of an RFC 3339 time with the provider's offset. */
+export function wallTime(rfc3339) {
+  return rfc3339.slice(11, 16);
+}
+
+/** The local date of an RFC 3339 time with the provider's offset. */
+export function wallDate(rfc3339) {
+  return rfc3339.slice(0, 10);
+}
+
+/** "Tue 1 Jun" for a `YYYY-MM-DD` date, in the interface language. */
+export function dayLabel(date, options = { weekday: 'short', day: 'numeric', month: 'short' }) {
+  return new Intl.DateTimeFormat(language(), { ...options, timeZone: 'UTC' }).format(new Date(`${date}T12:00:00Z`));
+}
+
+/** "Tue 1 Jun, 10:00" for an RFC 3339 time in the provider's offset. */
+export function whenLabel(rfc3339) {
+  return `${dayLabel(wallDate(rfc3339))}, ${wallTime(rfc3339)}`;
+}
+
+export function price(minor, currency) {
+  if (minor === null || minor === undefined) return '';
+  if (!currency) return (minor / 100).toFixed(2);
+  try {
+    return new Intl.NumberFormat(language(), { style: 'currency', currency }).format(minor / 100);
+  } catch {
+    return `${(minor / 100).toFixed(2)} ${currency}`;
+  }
+}
+
+/** "2 h", "30 min", "1 d" for a number of minutes. */
+export function duration(minutes) {
+  const ru = language() === 'ru';
+  if (minutes % 1440 === 0) return `${minutes / 1440} ${ru ? 'дн' : 'd'}`;
+  if (minutes % 60 === 0) return `${minutes / 60} ${ru ? 'ч' : 'h'}`;
+  return t('minutes', { n: minutes });
+}
+
+export function statusBadge(status) {
+  return h(`span.badge.${status}`, t(`status_${status}`));
+}

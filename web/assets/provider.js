@@ -1,0 +1,397 @@
+// The provider's side: a three-step onboarding (profile, first service,
+// hours) and the workspace — agenda (live from the provider feed), services,
+// hours, the client book, settings with booking rules and the share link.
+
+import { t } from './i18n.js';
+import {
+  h, api, go, haptic, mainButton, confirmAction, toast, showProblem, sessionToken, field, localDate, addDays,
+  wallTime, wallDate, dayLabel, price, duration, statusBadge,
+} from './core.js';
+import { profileForm, serviceForm, scheduleForm } from './editors.js';
+import { LiveSocket } from './live.js';
+import { slotsScreen } from './client.js';
+
+/** Settings the server told at start (`/api/app`): the bot's username. */
+let settings = {};
+export function useSettings(value) {
+  settings = value;
+}
+
+function step(n, title, hint) {
+  return [h('p.hint', { style: 'margin-top:12px' }, t('onboarding_step', { n })), h('h1', title), hint ? h('p.hint', hint) : null];
+}
+
+/** Profile → first service → hours → the workspace with the share link. */
+export function onboardingScreen(me) {
+  go('onboarding', (main) => {
+    const { form, value } = profileForm(null, me);
+    main.append(...step(1, t('onboarding_title')), form);
+    mainButton(t('continue'), async () => {
+      try {
+        await api('PUT', '/api/provider', value());
+        haptic('success');
+        onboardingServiceScreen();
+      } catch (error) {
+        showProblem(error, form);
+      }
+    });
+  });
+}
+
+function onboardingServiceScreen() {
+  go('onboarding-service', (main) => {
+    const { form, value } = serviceForm(null);
+    main.append(...step(2, t('first_service_title')), form);
+    mainButton(t('continue'), async () => {
+      try {
+        await api('POST', '/api/provider/services', value());
+        haptic('success');
+        onboardingHoursScreen();
+      } catch (error) {
+        showProblem(error, form);
+      }
+    });
+  }, { replace: true });
+}
+
+function onboardingHoursScreen() {
+  go('onboarding-hours', (main) => {
+    const { form, value } = scheduleForm(null, { withOverrides: false });
+    main.append(...step(3, t('hours_title')), form);
+    mainButton(t('finish'), async () => {
+      try {
+        await api('PUT', '/api/provider/schedule', value());
+        haptic('success');
+        workspaceScreen('settings', { replace: true });
+      } catch (error) {
+        showProblem(error, form);
+      }
+    });
+  }, { replace: true });
+}
+
+const TABS = ['agenda', 'services', 'schedule', 'clients', 'settings'];
+
+/** The workspace, opened on `tab`. Tabs switch in place (no history entry). */
+export function workspaceScreen(tab = 'agenda', options = {}) {
+  go('workspace', (main) => {
+    let current = tab;
+    let stop = null;
+    const body = h('div', { id: 'tab-panel', role: 'tabpanel' });
+    const tabs = h('div.tabs', { role: 'tablist' }, TABS.map((name) => h('button.tab', {
+      type: 'button', role: 'tab', id: `tab-${name}`, dataset: { tab: name }, 'aria-controls': 'tab-panel',
+      onclick: () => { haptic(); select(name); },
+    }, t(`tab_${name}`))));
+    main.append(h('h1.sr-only', t('workspace')), tabs, body);
+    const select = (name) => {
+      current = name;
+      tab = name;
+      if (typeof stop === 'function') stop();
+      stop = null;
+      tabs.querySelectorAll('.tab').forEach((b) => b.setAttribute('aria-selected', String(b.dataset.tab === name)));
+      body.setAttribute('aria-labelledby', `tab-${name}`);
+      body.replaceChildren();
+      main.dataset.tab = name;
+      stop = PANELS[name](body);
+    };
+    select(current);
+    return () => { if (typeof stop === 'function') stop(); };
+  }, options);
+}
+
+const PANELS = { agenda: agendaPanel, services: servicesPanel, schedule: schedulePanel, clients: clientsPanel, settings: settingsPanel };
+
+// ---------------------------------------------------------------- agenda
+
+function agendaPanel(body) {
+  let range = 'today';
+  let provider = null;
+  const status = h('span.hint', { 'aria-live': 'polite' });
+  const list = h('div', { id: 'agenda' });
+  const toggle = h('div.tabs', { role: 'group' }, ['today', 'week'].map((name) => h('button.tab', {
+    type: 'button', dataset: { range: name }, 'aria-pressed': String(name === range),
+    onclick: () => { range = name; toggle.querySelectorAll('.tab').forEach((b) => b.setAttribute('aria-pressed', String(b.dataset.range === name))); load(); },
+  }, t(name))));
+  body.append(toggle, h('p', status), list);
+
+  const load = async () => {
+    try {
+      provider ??= await api('GET', '/api/provider');
+      const from = localDate(provider.timezone);
+      const to = range === 'today' ? from : addDays(from, 6);
+      const bookings = await api('GET', `/api/provider/bookings?from=${from}&to=${to}`);
+      render(bookings.sort((a, b) => a.start.localeCompare(b.start)));
+    } catch (error) {
+      showProblem(error);
+    }
+  };
+  const render = (bookings) => {
+    if (!bookings.length) {
+      list.replaceChildren(h('p.empty-state', t('agenda_empty')));
+      return;
+    }
+    const days = new Map();
+    for (const b of bookings) {
+      const day = wallDate(b.start);
+      if (!days.has(day)) days.set(day, []);
+      days.get(day).push(b);
+    }
+    list.replaceChildren(...[...days].flatMap(([day, items]) => [
+      h('h2', dayLabel(day, { weekday: 'long', day: 'numeric', month: 'long' })),
+      ...items.map((b) => agendaCard(b, provider, load)),
+    ]));
+  };
+  const live = new LiveSocket({
+    onFrame: (frame) => {
+      if (frame.type === 'booking') {
+        if (frame.event === 'created') { haptic('success'); toast(`${frame.booking.client.name} · ${frame.booking.service.name}`); }
+        load();
+      }
+    },
+    onState: (up) => {
+      status.replaceChildren(h(`span.live-dot${up ? '' : '.off'}`, { 'aria-hidden': 'true' }), up ? t('live') : t('offline'));
+      if (up) load();
+    },
+  });
+  live.authenticate(sessionToken());
+  load();
+  return () => live.close();
+}
+
+/** What a provider may do with a booking in each status. */
+function actionsFor(booking) {
+  const started = Date.parse(booking.start) <= Date.now();
+  if (booking.status === 'pending') return ['confirm', 'decline', 'reschedule'];
+  if (booking.status === 'confirmed') return started ? ['complete', 'no-show', 'cancel'] : ['reschedule', 'cancel', 'complete'];
+  return [];
+}
+
+function agendaCard(booking, provider, reload) {
+  const act = async (action) => {
+    if (action === 'reschedule') {
+      const page = await api('GET', `/api/providers/${encodeURIComponent(provider.slug)}`);
+      const service = page.services.find((s) => s.id === booking.service.id);
+      if (service) slotsScreen(page, service, { ...booking, byProvider: true });
+      return;
+    }
+    if (action === 'decline' && !(await confirmAction(t('decline_confirm')))) return;
+    if (action === 'cancel' && !(await confirmAction(t('provider_cancel_confirm')))) return;
+    try {
+      await api('POST', `/api/provider/bookings/${booking.id}/${action}`);
+      haptic('success');
+      toast(t('action_done'));
+      reload();
+    } catch (error) {
+      showProblem(error);
+    }
+  };
+  const label = { confirm: 'action_confirm', decline: 'action_decline', cancel: 'action_cancel', complete: 'action_complete',
+    'no-show': 'action_no_show', reschedule: 'reschedule' };
+  const actions = actionsFor(booking);
+  return h('article.section', { dataset: { booking: booking.id, status: booking.status } },
+    h('div.row',
+      h('span', { style: 'font-weight:600;min-width:3.2em' }, wallTime(booking.start)),
+      h('span.grow', h('span.title', booking.client.name), h('span.sub', `${booking.service.name} · –${wallTime(booking.end)}`)),
+      statusBadge(booking.status)),
+    booking.note ? h('p.hint', { style: 'padding:0 16px 8px' }, booking.note) : null,
+    actions.length ? h('div.actions', actions.map((action) => h(`button.btn${action === 'confirm' ? '.primary' : ''}${
+      action === 'decline' || action === 'cancel' ? '.danger' : ''}`, {
+      type: 'button', dataset: { action }, onclick: () => act(action),
+    }, t(label[action])))) : null);
+}
+
+// ---------------------------------------------------------------- services
+
+function servicesPanel(body) {
+  const load = async () => {
+    try {
+      const services = await api('GET', '/api/provider/services');
+      body.replaceChildren(
+        h('div.section', services.length ? services.map((s) => h('button.row.chevron', {
+          type: 'button', dataset: { service: s.id }, onclick: () => serviceScreen(s),
+        }, h('span.grow', h('span.title', s.name),
+          h('span.sub', [duration(s.duration_min), s.active ? null : t('retired')].filter(Boolean).join(' · '))),
+        h('span.end', price(s.price_minor, s.currency)))) : h('p.empty-state', t('no_services'))),
+        h('button.btn.block', { type: 'button', id: 'add-service', onclick: () => serviceScreen(null) }, `+ ${t('add_service')}`));
+    } catch (error) {
+      showProblem(error);
+    }
+  };
+  load();
+}
+
+function serviceScreen(service) {
+  go('service', (main) => {
+    const { form, value } = serviceForm(service);
+    main.append(h('h1', service ? t('edit_service') : t('add_service')), form);
+    if (service?.active) {
+      main.append(h('button.btn.danger.block', {
+        type: 'button',
+        onclick: async () => {
+          if (!(await confirmAction(t('retire_confirm', { name: service.name })))) return;
+          try {
+            await api('DELETE', `/api/provider/services/${service.id}`);
+            haptic('success');
+            workspaceScreen('services', { replace: true });
+          } catch (error) {
+            showProblem(error);
+          }
+        },
+      }, t('retire_service')));
+    }
+    mainButton(t('save'), async () => {
+      try {
+        if (service) await api('PATCH', `/api/provider/services/${service.id}`, value());
+        else await api('POST', '/api/provider/services', value());
+        haptic('success');
+        toast(t('saved'));
+        workspaceScreen('services', { replace: true });
+      } catch (error) {
+        showProblem(error, form);
+      }
+    });
+  }, { replace: false });
+}
+
+// ---------------------------------------------------------------- hours
+
+function schedulePanel(body) {
+  body.append(h('p.loading', t('loading')));
+  api('GET', '/api/provider/schedule').then((schedule) => {
+    const { form, value } = scheduleForm(schedule);
+    body.replaceChildren(form);
+    mainButton(t('save_schedule'), async () => {
+      try {
+        await api('PUT', '/api/provider/schedule', value());
+        haptic('success');
+        toast(t('saved'));
+      } catch (error) {
+        showProblem(error, form);
+      }
+    });
+  }).catch((error) => showProblem(error));
+  return () => {};
+}
+
+// ---------------------------------------------------------------- clients
+
+function clientsPanel(body) {
+  const search = h('input', { type: 'search', name: 'search', placeholder: t('search_clients'), 'aria-label': t('search_clients'), maxLength: 100 });
+  const list = h('div.section', { id: 'clients', 'aria-live': 'polite' });
+  let timer;
+  const load = async () => {
+    try {
+      const query = search.value.trim();
+      const clients = await api('GET', `/api/provider/clients${query ? `?search=${encodeURIComponent(query)}` : ''}`);
+      list.replaceChildren(...(clients.length ? clients.map((c) => h('button.row.chevron', {
+        type: 'button', dataset: { client: c.id }, onclick: () => clientScreen(c.id),
+      }, h('span.grow', h('span.title', c.name), c.contacts ? h('span.sub', c.contacts) : null))) : [h('p.empty-state', t('no_clients'))]));
+    } catch (error) {
+      showProblem(error);
+    }
+  };
+  search.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(load, 250); });
+  body.append(h('div.search', search), list,
+    h('button.btn.block', { type: 'button', onclick: () => clientScreen(null) }, `+ ${t('add_client')}`));
+  load();
+  return () => clearTimeout(timer);
+}
+
+function clientScreen(id) {
+  go('client', (main) => {
+    const build = (card) => {
+      const name = h('input', { name: 'name', value: card?.name || '', required: true, maxLength: 100 });
+      const contacts = h('textarea', { name: 'contacts', rows: 2, maxLength: 500 }, card?.contacts || '');
+      const notes = h('textarea', { name: 'notes', rows: 4, maxLength: 2000 }, card?.notes || '');
+      const form = h('form', { novalidate: true, onsubmit: (e) => e.preventDefault() },
+        h('div.section', field(t('client_name'), name), field(t('contacts'), contacts), field(t('notes'), notes)));
+      main.replaceChildren(h('h1', card ? card.name : t('add_client')),
+        card?.linked_to_telegram ? h('p.hint', t('telegram_user')) : null, form);
+      if (card) {
+        main.append(h('h2', t('visits')), h('div.section', card.visits.length ? card.visits.map((b) => h('div.row',
+          h('span.grow', h('span.title', `${dayLabel(wallDate(b.start))}, ${wallTime(b.start)}`), h('span.sub', b.service.name)),
+          statusBadge(b.status))) : h('p.empty-state', t('no_visits'))),
+        h('button.btn.danger.block', {
+          type: 'button',
+          onclick: async () => {
+            if (!(await confirmAction(t('delete_client_confirm', { name: card.name })))) return;
+            try {
+              await api('DELETE', `/api/provider/clients/${card.id}`);
+              haptic('success');
+              workspaceScreen('clients', { replace: true });
+            } catch (error) {
+              showProblem(error);
+            }
+          },
+        }, t('delete_client')));
+      }
+      mainButton(t('save'), async () => {
+        const fields = { name: name.value.trim(), contacts: contacts.value.trim() || null, notes: notes.value.trim() || null };
+        try {
+          if (card) await api('PATCH', `/api/provider/clients/${card.id}`, fields);
+          else await api('POST', '/api/provider/clients', fields);
+          haptic('success');
+          toast(t('saved'));
+          workspaceScreen('clients', { replace: true });
+        } catch (error) {
+          showProblem(error, form);
+        }
+      });
+    };
+    if (!id) {
+      build(null);
+      return;
+    }
+    main.append(h('p.loading', t('loading')));
+    api('GET', `/api/provider/clients/${id}`).then(build).catch((error) => showProblem(error));
+  });
+}
+
+// ---------------------------------------------------------------- settings
+
+/** The provider's share link: Telegram's `startapp` link to the Mini App. */
+export function shareLink(slug) {
+  return settings.bot_username
+    ? `https://t.me/${settings.bot_username}?startapp=${encodeURIComponent(slug)}`
+    : `${location.origin}/?startapp=${encodeURIComponent(slug)}`;
+}
+
+async function copy(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+  } catch {
+    // Older webviews: copy through a selected text field.
+    const area = h('textarea', { value: text, style: 'position:fixed;opacity:0' });
+    document.body.append(area);
+    area.select();
+    document.execCommand('copy');
+    area.remove();
+  }
+  haptic('success');
+  toast(t('copied'));
+}
+
+function settingsPanel(body) {
+  body.append(h('p.loading', t('loading')));
+  Promise.all([api('GET', '/api/provider'), api('GET', '/api/me')]).then(([provider, me]) => {
+    const link = shareLink(provider.slug);
+    const { form, value } = profileForm(provider, me, { withRules: true });
+    body.replaceChildren(
+      h('h2', t('share_link')),
+      h('div.section',
+        h('div.link-box', h('code', { id: 'share-link' }, link),
+          h('button.btn.primary', { type: 'button', id: 'copy-link', onclick: () => copy(link) }, t('copy'))),
+        h('p.hint', { style: 'padding:0 16px 10px' }, t('share_hint'))),
+      form);
+    mainButton(t('save'), async () => {
+      try {
+        await api('PUT', '/api/provider', value());
+        haptic('success');
+        toast(t('saved'));
+        workspaceScreen('settings', { replace: true });
+      } catch (error) {
+        showProblem(error, form);
+      }
+    });
+  }).catch((error) => showProblem(error));
+}
