@@ -4,7 +4,7 @@
 
 import { t } from './i18n.js';
 import {
-  h, api, go, haptic, mainButton, confirmAction, toast, showProblem, sessionToken, field, localDate, addDays,
+  h, api, go, haptic, mainButton, hideMainButton, confirmAction, toast, showProblem, sessionToken, field, localDate, addDays,
   wallTime, wallDate, dayLabel, price, duration, statusBadge,
 } from './core.js';
 import { profileForm, serviceForm, scheduleForm } from './editors.js';
@@ -88,6 +88,7 @@ export function workspaceScreen(tab = 'agenda', options = {}) {
       tab = name;
       if (typeof stop === 'function') stop();
       stop = null;
+      hideMainButton();
       tabs.querySelectorAll('.tab').forEach((b) => b.setAttribute('aria-selected', String(b.dataset.tab === name)));
       body.setAttribute('aria-labelledby', `tab-${name}`);
       body.replaceChildren();
