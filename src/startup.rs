@@ -56,8 +56,14 @@ impl Application {
             privacy_policy: crate::telegram::privacy_policy(&config)?,
             bot_username: Arc::default(),
         };
-        let telegram_updates =
-            crate::telegram::start(&config, store.clone(), calendars.clone(), &bus, redis_pool.clone(), shared.clone())?;
+        let telegram_updates = crate::telegram::start(
+            &config,
+            store.clone(),
+            calendars.clone(),
+            &bus,
+            redis_pool.clone(),
+            shared.clone(),
+        )?;
         let webhook_path = config.telegram_webhook_secret.as_deref().map(crate::telegram::webhook::path);
         let limiter = Arc::new(RateLimiter::new(config.rate_limits.clone(), redis_pool));
         let hub = LiveHub::new(calendars.clone(), store.clone()).start();

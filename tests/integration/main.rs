@@ -4,6 +4,9 @@
 //! PostgreSQL tests need `TEST_POSTGRES_URL` (an admin URL; each test creates
 //! and drops its own database). Without it they are skipped *loudly*, and
 //! under `CI=true` a skip is a failure.
+//!
+//! Browser tests (`browser/`) need Debian's `chromium` and `chromium-driver`;
+//! without them they are skipped just as loudly, and fail under `CI=true`.
 
 mod helpers;
 
@@ -13,9 +16,11 @@ mod api_ops;
 mod api_provider;
 mod api_slots;
 mod bot;
+mod browser;
 mod calendar;
 mod cluster;
 mod fake_telegram;
 mod live;
 mod privacy;
 mod store_contract;
+mod web_app;

@@ -13,12 +13,14 @@ import { privacyScreen } from './account.js';
 
 /**
  * The provider the app was opened for: Telegram's start parameter
- * (`t.me/<bot>?startapp=<slug>`), or `?startapp=` on a plain URL (the bot's
- * own buttons and browsers use that).
+ * (`t.me/<bot>?startapp=<slug>`: `start_param` in initData, and
+ * `tgWebAppStartParam` on the URL), or `?startapp=` on a plain URL (the bot's
+ * own `/start <slug>` button and browsers use that).
  */
 function startParameter() {
-  const fromTelegram = tg?.initDataUnsafe?.start_param || window.Telegram?.WebView?.initParams?.tgWebAppStartParam;
-  const fromUrl = new URLSearchParams(location.search).get('startapp');
+  const fromTelegram = tg?.initDataUnsafe?.start_param;
+  const query = new URLSearchParams(location.search);
+  const fromUrl = query.get('tgWebAppStartParam') || query.get('startapp');
   const slug = (fromTelegram || fromUrl || '').trim().toLowerCase();
   return /^[a-z0-9-]{3,32}$/.test(slug) ? slug : null;
 }

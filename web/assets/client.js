@@ -59,6 +59,9 @@ export function providerScreen(slug, options = {}) {
  */
 export function slotsScreen(provider, service, moving = null) {
   go('slots', (main) => {
+    // Marks for the "time to first slots" figure (read by the browser tests).
+    performance.clearMarks('jbm:slots-shown');
+    performance.mark('jbm:slots-requested');
     const today = localDate(provider.timezone);
     const horizon = Math.max(1, Math.min(DAYS_SHOWN, provider.horizon_days + 1));
     const to = addDays(today, horizon - 1);
@@ -120,6 +123,7 @@ export function slotsScreen(provider, service, moving = null) {
           onclick: () => { haptic(); selectedSlot = slot.start; render(); },
         }, wallTime(slot.start))))
         : h('p.empty-state', slots.length ? t('no_slots_day') : t('no_slots_at_all')));
+      if (seen === null) performance.mark('jbm:slots-shown');
       seen = new Set(slots.map((s) => s.start));
       if (selectedSlot) {
         const label = whenLabel(selectedSlot);

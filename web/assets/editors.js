@@ -153,13 +153,32 @@ function readIntervals(box) {
   });
 }
 
-/** Suggests the next interval after the last one: a break of an hour. */
-function nextInterval(intervals) {
-  const last = intervals[intervals.length - 1];
-  if (!last) return { start: '10:00', end: '19:00' };
-  const [hh, mm] = last.end.split(':').map(Number);
-  const start = `${String(Math.min(hh + 1, 22)).padStart(2, '0')}:${String(mm).padStart(2, '0')}`;
-  return { start, end: `${String(Math.min(hh + 4, 23)).padStart(2, '0')}:${String(mm).padStart(2, '0')}` };
+const minutesOf = (hhmm) => { const [hh, mm] = hhmm.split(':').map(Number); return hh * 60 + mm; };
+const hhmm = (minutes) => `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
+
+/**
+ * "Add a break": cuts an hour out of the middle of the day's last interval
+ * (10:00–19:00 → 10:00–14:00 and 15:00–19:00); a short last interval gets
+ * a new one after it instead. The times stay editable.
+ */
+function addBreak(box, weekday, label) {
+  const rows = box.querySelectorAll('.interval');
+  const last = rows[rows.length - 1];
+  if (!last) {
+    box.append(intervalRow(weekday, { start: '10:00', end: '19:00' }, label));
+    return;
+  }
+  const [startInput, endInput] = last.querySelectorAll('input');
+  const start = minutesOf(startInput.value);
+  const end = minutesOf(endInput.value);
+  if (end - start >= 180) {
+    const middle = start + Math.floor((end - start - 60) / 60) * 30;
+    endInput.value = hhmm(middle);
+    box.append(intervalRow(weekday, { start: hhmm(middle + 60), end: hhmm(end) }, label));
+  } else {
+    const next = Math.min(end + 60, 22 * 60);
+    box.append(intervalRow(weekday, { start: hhmm(next), end: hhmm(Math.min(next + 180, 23 * 60 + 55)) }, label));
+  }
 }
 
 /**
@@ -175,7 +194,7 @@ export function scheduleForm(schedule, { withOverrides = true } = {}) {
       .format(new Date(Date.UTC(2024, 0, weekday))); // 2024-01-01 was a Monday
     const box = h('div');
     const add = h('button.btn', { type: 'button',
-      onclick: () => box.append(intervalRow(weekday, nextInterval(readIntervals(box)), name)) }, `+ ${t('add_interval')}`);
+      onclick: () => addBreak(box, weekday, name) }, `+ ${t('add_interval')}`);
     const open = h('input', { type: 'checkbox', name: `day-${weekday}`, checked: intervals.length > 0,
       onchange: () => {
         if (open.checked && !box.children.length) box.append(intervalRow(weekday, { start: '10:00', end: '19:00' }, name));

@@ -130,7 +130,7 @@ const en = {
   visits: 'Visits',
   no_visits: 'No visits yet.',
   delete_client: 'Delete client',
-  delete_client_confirm: 'Delete {name} and their notes? Bookings stay, without the name.',
+  delete_client_confirm: 'Delete {name} with their notes and visit history? This cannot be undone.',
   telegram_user: 'Telegram user',
   // Privacy
   privacy_policy: 'Privacy policy',
@@ -274,7 +274,7 @@ const ru = {
   visits: 'Визиты',
   no_visits: 'Визитов пока нет.',
   delete_client: 'Удалить клиента',
-  delete_client_confirm: 'Удалить {name} и заметки? Записи останутся, без имени.',
+  delete_client_confirm: 'Удалить {name} вместе с заметками и историей визитов? Это нельзя отменить.',
   telegram_user: 'Пользователь Telegram',
   privacy_policy: 'Политика конфиденциальности',
   your_rights: 'Ваши права',

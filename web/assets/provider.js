@@ -163,7 +163,8 @@ function agendaPanel(body) {
 function actionsFor(booking) {
   const started = Date.parse(booking.start) <= Date.now();
   if (booking.status === 'pending') return ['confirm', 'decline', 'reschedule'];
-  if (booking.status === 'confirmed') return started ? ['complete', 'no-show', 'cancel'] : ['reschedule', 'cancel', 'complete'];
+  // Completing or marking a no-show needs the visit to have started (the server refuses earlier).
+  if (booking.status === 'confirmed') return started ? ['complete', 'no-show', 'cancel'] : ['reschedule', 'cancel'];
   return [];
 }
 

@@ -1,0 +1,32 @@
+//! The Mini App opens in Telegram: the launch parameters reach Telegram's
+//! script inside the frame, the app tells Telegram it is ready, signs in with
+//! the signed initData and shows its home screen.
+
+use super::{Launch, TelegramPhone, TgUser, Theme};
+use crate::helpers::{Backend, spawn_app};
+
+#[actix_web::test]
+async fn the_mini_app_opens_in_telegram_and_signs_in() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let user = TgUser { username: Some("anna_i"), ..TgUser::new(7001, "Anna") };
+    let Some(phone) = TelegramPhone::open(&app, user, Theme::LIGHT, Launch::Menu).await else { return };
+
+    phone.wait_for("main#app[data-screen]").await;
+    let frame = phone
+        .eval("return [document.title, window.Telegram.WebApp.initData, document.getElementById('app').dataset.screen]")
+        .await;
+    assert_eq!(frame[0], "Just Book Me");
+    // The handover itself: Telegram's script parsed exactly the signed string
+    // out of the URL's hash.
+    assert_eq!(frame[1], phone.init_data());
+    assert_eq!(frame[2], "home", "signed in with the initData (not a sign-in failure)");
+    assert!(phone.text("main#app h1").await.contains("Anna"), "greets the user Telegram named");
+
+    let events = phone.events().await;
+    assert_eq!(events.first().map(String::as_str), Some("iframe_ready"), "{events:?}");
+    for expected in ["web_app_ready", "web_app_expand", "web_app_request_theme", "web_app_request_viewport"] {
+        assert!(events.iter().any(|e| e == expected), "{expected} in {events:?}");
+    }
+    phone.screenshot("smoke-light").await;
+    phone.close().await;
+}
