@@ -190,10 +190,11 @@ export function scheduleForm(schedule, { withOverrides = true } = {}) {
     : [1, 2, 3, 4, 5].map((weekday) => ({ weekday, start: '10:00', end: '19:00' }));
   const days = WEEKDAYS.map((weekday) => {
     const intervals = weekly.filter((w) => w.weekday === weekday).map(({ start, end }) => ({ start, end }));
-    const name = new Intl.DateTimeFormat(language(), { weekday: 'long', timeZone: 'UTC' })
+    const lower = new Intl.DateTimeFormat(language(), { weekday: 'long', timeZone: 'UTC' })
       .format(new Date(Date.UTC(2024, 0, weekday))); // 2024-01-01 was a Monday
+    const name = lower.charAt(0).toUpperCase() + lower.slice(1); // Russian names come in lower case
     const box = h('div');
-    const add = h('button.btn', { type: 'button',
+    const add = h('button.link-btn', { type: 'button',
       onclick: () => addBreak(box, weekday, name) }, `+ ${t('add_interval')}`);
     const open = h('input', { type: 'checkbox', name: `day-${weekday}`, checked: intervals.length > 0,
       onchange: () => {
@@ -204,8 +205,7 @@ export function scheduleForm(schedule, { withOverrides = true } = {}) {
     intervals.forEach((interval) => box.append(intervalRow(weekday, interval, name)));
     box.hidden = !open.checked;
     add.hidden = !open.checked;
-    const row = h('div.weekday', { dataset: { weekday } },
-      h('div.weekday-head', h('label', open, h('span', name)), add), box);
+    const row = h('div.weekday', { dataset: { weekday } }, h('div.weekday-head', h('label', open, h('span', name))), box, add);
     return { weekday, open, box, row };
   });
 

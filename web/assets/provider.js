@@ -17,8 +17,8 @@ export function useSettings(value) {
   settings = value;
 }
 
-function step(n, title, hint) {
-  return [h('p.hint', { style: 'margin-top:12px' }, t('onboarding_step', { n })), h('h1', title), hint ? h('p.hint', hint) : null];
+function step(n, title) {
+  return [h('p.hint', { style: 'margin-top:12px' }, t('onboarding_step', { n })), h('h1', title)];
 }
 
 /** Profile → first service → hours → the workspace with the share link. */

@@ -1,6 +1,8 @@
 //! A new provider walks onboarding in the Mini App — profile, first service,
 //! hours — gets a share link, and a client opening that link can book.
 
+use serde_json::json;
+
 use super::{Launch, TelegramPhone, TgUser, Theme};
 use crate::{
     fake_telegram::FakeTelegram,
@@ -51,7 +53,7 @@ async fn a_provider_onboards_to_a_bookable_page() {
     // 3. Hours: Monday to Friday are suggested; open Saturday too.
     provider.wait_for("main[data-screen=\"onboarding-hours\"]").await;
     provider.click("[name=\"day-6\"]").await;
-    provider.click("[data-weekday=\"1\"] .btn").await; // a break on Mondays
+    provider.click("[data-weekday=\"1\"] .link-btn").await; // a break on Mondays
     provider.screenshot("provider-onboarding-hours-dark").await;
     provider.press_main_button().await;
 
@@ -59,8 +61,23 @@ async fn a_provider_onboards_to_a_bookable_page() {
     let link = provider.text("#share-link").await;
     assert_eq!(link, "https://t.me/jstbk_bot?startapp=maria-nails");
     provider.screenshot("provider-settings-dark").await;
-    let schedule = app.get("/api/providers/maria-nails", None).await;
-    assert_eq!(schedule.ok()["business_name"], "Ногти у Марии");
+    let page = app.get("/api/providers/maria-nails", None).await;
+    assert_eq!(page.ok()["business_name"], "Ногти у Марии");
+    // What was saved, read back as the provider (signed in with the same initData).
+    let signed_in =
+        app.request("POST", "/api/auth/telegram", None, Some(json!({ "init_data": provider.init_data() }))).await;
+    let token = signed_in.ok()["token"].as_str().expect("token").to_owned();
+    let schedule = app.get("/api/provider/schedule", Some(&token)).await;
+    let weekly: Vec<(u64, String, String)> = schedule.ok()["weekly"]
+        .as_array()
+        .expect("weekly")
+        .iter()
+        .map(|w| (w["weekday"].as_u64().unwrap_or(0), w["start"].to_string(), w["end"].to_string()))
+        .collect();
+    let monday: Vec<_> = weekly.iter().filter(|w| w.0 == 1).map(|w| format!("{}-{}", w.1, w.2)).collect();
+    assert_eq!(monday, ["\"10:00\"-\"14:00\"", "\"15:00\"-\"19:00\""], "the break cut an hour out of Monday");
+    let days: std::collections::BTreeSet<u64> = weekly.iter().map(|w| w.0).collect();
+    assert_eq!(days, [1, 2, 3, 4, 5, 6].into(), "Monday to Friday suggested, Saturday opened");
 
     // The provider keeps the week's agenda open.
     provider.click("[data-tab=\"agenda\"]").await;
