@@ -21,6 +21,7 @@ mod phone;
 mod harness;
 mod live_booking;
 mod onboarding;
+mod outside_telegram;
 mod smoke;
 
 pub use client::{Launch, TgUser, Theme};

@@ -2,6 +2,8 @@
 //! script inside the frame, the app tells Telegram it is ready, signs in with
 //! the signed initData and shows its home screen.
 
+use serde_json::json;
+
 use super::{Launch, TelegramPhone, TgUser, Theme};
 use crate::helpers::{Backend, spawn_app};
 
@@ -28,5 +30,25 @@ async fn the_mini_app_opens_in_telegram_and_signs_in() {
         assert!(events.iter().any(|e| e == expected), "{expected} in {events:?}");
     }
     phone.screenshot("smoke-light").await;
+
+    // Privacy and data rights, one tap from home.
+    phone.click("#privacy").await;
+    phone.wait_for("#export-data").await;
+    phone.click("[name=\"processing_restricted\"]").await;
+    phone.wait_until("document.getElementById('toast').hidden === false").await;
+    phone.screenshot("privacy-light").await;
+    phone.click("#privacy-policy-link").await;
+    phone.wait_until("document.querySelector('.policy')?.textContent.includes('Privacy Policy')").await;
+    phone.press_back().await;
+    phone.press_back().await;
+    phone.wait_for("main[data-screen=\"home\"]").await;
+    let init_data = phone.init_data().to_owned();
     phone.close().await;
+    let signed_in = app.request("POST", "/api/auth/telegram", None, Some(json!({ "init_data": init_data }))).await;
+    let token = signed_in.ok()["token"].as_str().expect("token").to_owned();
+    assert_eq!(
+        app.get("/api/me", Some(&token)).await.ok()["processing_restricted"],
+        true,
+        "the switch restricted processing"
+    );
 }
