@@ -235,7 +235,8 @@ export function scheduleForm(schedule, { withOverrides = true } = {}) {
   if (withOverrides) {
     form.append(h('h2', t('overrides')), h('div.section', overridesBox,
       h('div.actions', { style: 'padding-top:12px' },
-        h('button.btn', { type: 'button', onclick: () => addOverride().querySelector('input')?.focus() }, `+ ${t('add_override')}`))),
+        h('button.btn.override-add', { type: 'button', onclick: () => addOverride().querySelector('input')?.focus() },
+          `+ ${t('add_override')}`))),
     h('p.hint', t('overrides_hint')));
   }
   const value = () => ({

@@ -4,7 +4,7 @@
 
 import { t } from './i18n.js';
 import {
-  h, api, go, haptic, mainButton, hideMainButton, confirmAction, toast, showProblem, sessionToken, field, localDate, addDays,
+  h, api, go, back, refresh, haptic, mainButton, hideMainButton, confirmAction, toast, showProblem, sessionToken, field, localDate, addDays,
   wallTime, wallDate, dayLabel, price, duration, statusBadge,
 } from './core.js';
 import { profileForm, serviceForm, scheduleForm } from './editors.js';
@@ -234,7 +234,7 @@ function serviceScreen(service) {
           try {
             await api('DELETE', `/api/provider/services/${service.id}`);
             haptic('success');
-            workspaceScreen('services', { replace: true });
+            back();
           } catch (error) {
             showProblem(error);
           }
@@ -247,7 +247,7 @@ function serviceScreen(service) {
         else await api('POST', '/api/provider/services', value());
         haptic('success');
         toast(t('saved'));
-        workspaceScreen('services', { replace: true });
+        back();
       } catch (error) {
         showProblem(error, form);
       }
@@ -320,7 +320,7 @@ function clientScreen(id) {
             try {
               await api('DELETE', `/api/provider/clients/${card.id}`);
               haptic('success');
-              workspaceScreen('clients', { replace: true });
+              back();
             } catch (error) {
               showProblem(error);
             }
@@ -334,7 +334,7 @@ function clientScreen(id) {
           else await api('POST', '/api/provider/clients', fields);
           haptic('success');
           toast(t('saved'));
-          workspaceScreen('clients', { replace: true });
+          back();
         } catch (error) {
           showProblem(error, form);
         }
@@ -390,7 +390,7 @@ function settingsPanel(body) {
         await api('PUT', '/api/provider', value());
         haptic('success');
         toast(t('saved'));
-        workspaceScreen('settings', { replace: true });
+        refresh();
       } catch (error) {
         showProblem(error, form);
       }

@@ -23,6 +23,7 @@ mod live_booking;
 mod onboarding;
 mod outside_telegram;
 mod smoke;
+mod workspace;
 
 pub use client::{Launch, TgUser, Theme};
 pub use phone::{BottomButton, TelegramPhone};
