@@ -52,3 +52,19 @@ async fn the_mini_app_opens_in_telegram_and_signs_in() {
         "the switch restricted processing"
     );
 }
+
+/// The bot's `/start <slug>` button opens `PUBLIC_URL?startapp=<slug>`; the
+/// Mini App goes straight to that provider's page.
+#[actix_web::test]
+async fn the_bots_start_button_opens_the_providers_page() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let profile = json!({ "display_name": "Vera", "business_name": "Vera Tutoring" });
+    app.provider(9200, "vera-tutor", profile, crate::helpers::every_day("09:00", "18:00")).await;
+    let Some(phone) =
+        TelegramPhone::open(&app, TgUser::new(7002, "Ivan"), Theme::DARK, Launch::StartButton("vera-tutor")).await
+    else {
+        return;
+    };
+    assert_eq!(phone.text("main[data-screen=\"provider\"] h1").await, "Vera Tutoring");
+    phone.close().await;
+}
