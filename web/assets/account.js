@@ -2,7 +2,7 @@
 // copy of my data, correct my name, restrict processing, delete the account.
 
 import { t } from './i18n.js';
-import { h, api, go, haptic, mainButton, confirmAction, toast, showProblem, field, setToken, hideMainButton } from './core.js';
+import { h, api, go, haptic, saveButton, confirmAction, toast, showProblem, field, setToken, hideMainButton } from './core.js';
 
 export function privacyScreen() {
   go('privacy', (main) => {
@@ -42,15 +42,8 @@ function render(main, me) {
     nameForm,
     h('button.btn.danger.block', { type: 'button', id: 'delete-account', onclick: deleteAccount }, t('delete_account')),
   );
-  mainButton(t('save'), async () => {
-    try {
-      await api('PATCH', '/api/me', { first_name: firstName.value.trim(), last_name: lastName.value.trim() || null });
-      haptic('success');
-      toast(t('saved'));
-    } catch (error) {
-      showProblem(error, nameForm);
-    }
-  });
+  saveButton(t('save'), nameForm,
+    () => api('PATCH', '/api/me', { first_name: firstName.value.trim(), last_name: lastName.value.trim() || null }));
 }
 
 /** The policy, shown in the app (a Telegram webview has no tabs to open). */

@@ -182,6 +182,23 @@ function setMainProgress(on) {
   }
 }
 
+/**
+ * The MainButton saves `form`: `request()` sends it; on success a buzz, a
+ * "Saved" toast and `then()`; a refusal shows next to the field it names.
+ */
+export function saveButton(text, form, request, then = () => {}) {
+  mainButton(text, async () => {
+    try {
+      await request();
+      haptic('success');
+      toast(t('saved'));
+      then();
+    } catch (error) {
+      showProblem(error, form);
+    }
+  });
+}
+
 export function hideMainButton() {
   if (insideTelegram) {
     if (mainHandler) tg.MainButton.offClick(mainHandler);

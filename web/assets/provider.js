@@ -4,7 +4,8 @@
 
 import { t } from './i18n.js';
 import {
-  h, api, go, back, refresh, haptic, mainButton, hideMainButton, confirmAction, toast, showProblem, sessionToken, field, localDate, addDays,
+  h, api, go, back, refresh, haptic, saveButton, hideMainButton, confirmAction, toast, showProblem, sessionToken, field,
+  localDate, addDays,
   wallTime, wallDate, dayLabel, price, duration, statusBadge,
 } from './core.js';
 import { profileForm, serviceForm, scheduleForm } from './editors.js';
@@ -26,15 +27,7 @@ export function onboardingScreen(me) {
   go('onboarding', (main) => {
     const { form, value } = profileForm(null, me);
     main.append(...step(1, t('onboarding_title')), form);
-    mainButton(t('continue'), async () => {
-      try {
-        await api('PUT', '/api/provider', value());
-        haptic('success');
-        onboardingServiceScreen();
-      } catch (error) {
-        showProblem(error, form);
-      }
-    });
+    saveButton(t('continue'), form, () => api('PUT', '/api/provider', value()), onboardingServiceScreen);
   });
 }
 
@@ -42,15 +35,7 @@ function onboardingServiceScreen() {
   go('onboarding-service', (main) => {
     const { form, value } = serviceForm(null);
     main.append(...step(2, t('first_service_title')), form);
-    mainButton(t('continue'), async () => {
-      try {
-        await api('POST', '/api/provider/services', value());
-        haptic('success');
-        onboardingHoursScreen();
-      } catch (error) {
-        showProblem(error, form);
-      }
-    });
+    saveButton(t('continue'), form, () => api('POST', '/api/provider/services', value()), onboardingHoursScreen);
   }, { replace: true });
 }
 
@@ -58,15 +43,8 @@ function onboardingHoursScreen() {
   go('onboarding-hours', (main) => {
     const { form, value } = scheduleForm(null, { withOverrides: false });
     main.append(...step(3, t('hours_title')), form);
-    mainButton(t('finish'), async () => {
-      try {
-        await api('PUT', '/api/provider/schedule', value());
-        haptic('success');
-        workspaceScreen('settings', { replace: true });
-      } catch (error) {
-        showProblem(error, form);
-      }
-    });
+    saveButton(t('finish'), form, () => api('PUT', '/api/provider/schedule', value()),
+      () => workspaceScreen('settings', { replace: true }));
   }, { replace: true });
 }
 
@@ -241,18 +219,10 @@ function serviceScreen(service) {
         },
       }, t('retire_service')));
     }
-    mainButton(t('save'), async () => {
-      try {
-        if (service) await api('PATCH', `/api/provider/services/${service.id}`, value());
-        else await api('POST', '/api/provider/services', value());
-        haptic('success');
-        toast(t('saved'));
-        back();
-      } catch (error) {
-        showProblem(error, form);
-      }
-    });
-  }, { replace: false });
+    saveButton(t('save'), form, () => (service
+      ? api('PATCH', `/api/provider/services/${service.id}`, value())
+      : api('POST', '/api/provider/services', value())), back);
+  });
 }
 
 // ---------------------------------------------------------------- hours
@@ -262,15 +232,7 @@ function schedulePanel(body) {
   api('GET', '/api/provider/schedule').then((schedule) => {
     const { form, value } = scheduleForm(schedule);
     body.replaceChildren(form);
-    mainButton(t('save_schedule'), async () => {
-      try {
-        await api('PUT', '/api/provider/schedule', value());
-        haptic('success');
-        toast(t('saved'));
-      } catch (error) {
-        showProblem(error, form);
-      }
-    });
+    saveButton(t('save_schedule'), form, () => api('PUT', '/api/provider/schedule', value()));
   }).catch((error) => showProblem(error));
   return () => {};
 }
@@ -327,18 +289,10 @@ function clientScreen(id) {
           },
         }, t('delete_client')));
       }
-      mainButton(t('save'), async () => {
+      saveButton(t('save'), form, () => {
         const fields = { name: name.value.trim(), contacts: contacts.value.trim() || null, notes: notes.value.trim() || null };
-        try {
-          if (card) await api('PATCH', `/api/provider/clients/${card.id}`, fields);
-          else await api('POST', '/api/provider/clients', fields);
-          haptic('success');
-          toast(t('saved'));
-          back();
-        } catch (error) {
-          showProblem(error, form);
-        }
-      });
+        return card ? api('PATCH', `/api/provider/clients/${card.id}`, fields) : api('POST', '/api/provider/clients', fields);
+      }, back);
     };
     if (!id) {
       build(null);
@@ -385,15 +339,6 @@ function settingsPanel(body) {
           h('button.btn.primary', { type: 'button', id: 'copy-link', onclick: () => copy(link) }, t('copy'))),
         h('p.hint', { style: 'padding:0 16px 10px' }, t('share_hint'))),
       form);
-    mainButton(t('save'), async () => {
-      try {
-        await api('PUT', '/api/provider', value());
-        haptic('success');
-        toast(t('saved'));
-        refresh();
-      } catch (error) {
-        showProblem(error, form);
-      }
-    });
+    saveButton(t('save'), form, () => api('PUT', '/api/provider', value()), refresh);
   }).catch((error) => showProblem(error));
 }
