@@ -43,7 +43,7 @@ export function providerScreen(slug, options = {}) {
             h('span.grow', h('span.title', service.name), h('span.sub', duration(service.duration_min))),
             h('span.end', price(service.price_minor, service.currency)))))
           : h('p.empty-state', t('no_services')),
-        h('div.section', h('button.row.chevron', { type: 'button', onclick: () => myBookingsScreen() },
+        h('div.section', h('button.row.chevron', { type: 'button', id: 'my-bookings', onclick: () => myBookingsScreen() },
           h('span.grow', t('my_bookings')))),
       );
     }).catch((error) => {

@@ -82,14 +82,20 @@ const PANELS = { agenda: agendaPanel, services: servicesPanel, schedule: schedul
 
 // ---------------------------------------------------------------- agenda
 
+/** Today or week: kept while the app is open, so coming back shows the same range. */
+let agendaRange = 'today';
+
 function agendaPanel(body) {
-  let range = 'today';
   let provider = null;
   const status = h('span.hint', { 'aria-live': 'polite' });
   const list = h('div', { id: 'agenda' });
   const toggle = h('div.tabs', { role: 'group' }, ['today', 'week'].map((name) => h('button.tab', {
-    type: 'button', dataset: { range: name }, 'aria-pressed': String(name === range),
-    onclick: () => { range = name; toggle.querySelectorAll('.tab').forEach((b) => b.setAttribute('aria-pressed', String(b.dataset.range === name))); load(); },
+    type: 'button', dataset: { range: name }, 'aria-pressed': String(name === agendaRange),
+    onclick: () => {
+      agendaRange = name;
+      toggle.querySelectorAll('.tab').forEach((b) => b.setAttribute('aria-pressed', String(b.dataset.range === name)));
+      load();
+    },
   }, t(name))));
   body.append(toggle, h('p', status), list);
 
@@ -97,7 +103,7 @@ function agendaPanel(body) {
     try {
       provider ??= await api('GET', '/api/provider');
       const from = localDate(provider.timezone);
-      const to = range === 'today' ? from : addDays(from, 6);
+      const to = agendaRange === 'today' ? from : addDays(from, 6);
       const bookings = await api('GET', `/api/provider/bookings?from=${from}&to=${to}`);
       render(bookings.sort((a, b) => a.start.localeCompare(b.start)));
     } catch (error) {
