@@ -57,17 +57,39 @@ function openPolicy(event) {
   });
 }
 
+/**
+ * My data, shown in the app: Telegram's webviews often ignore file
+ * downloads, so the JSON is on screen to copy, with a download link beside.
+ */
 async function exportData() {
+  let data;
   try {
-    const data = await api('GET', '/api/me/export');
-    const blob = new Blob([JSON.stringify(data, null, 2)], { type: 'application/json' });
-    const link = h('a', { href: URL.createObjectURL(blob), download: 'just-book-me-export.json' });
-    document.body.append(link);
-    link.click();
-    link.remove();
-    haptic('success');
+    data = await api('GET', '/api/me/export');
   } catch (error) {
     showProblem(error);
+    return;
+  }
+  const text = JSON.stringify(data, null, 2);
+  go('export', (main) => {
+    const url = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
+    main.append(
+      h('h1', t('export_title')),
+      h('p.hint', t('export_hint')),
+      h('div.actions', { style: 'padding:0 4px 12px' },
+        h('a.btn', { href: url, download: 'just-book-me-export.json', id: 'download-export' }, t('download_json')),
+        h('button.btn', { type: 'button', onclick: () => copyText(text) }, t('copy_json'))),
+      h('div.section', h('pre.policy', { id: 'export-json' }, text)));
+    return () => URL.revokeObjectURL(url);
+  });
+}
+
+async function copyText(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+    haptic('success');
+    toast(t('copied_json'));
+  } catch (error) {
+    toast(t('error_generic', { detail: error.message }));
   }
 }
 

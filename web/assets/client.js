@@ -4,13 +4,14 @@
 
 import { t } from './i18n.js';
 import {
-  h, api, go, back, haptic, mainButton, hideMainButton, confirmAction, toast, showProblem,
+  h, api, go, back, haptic, mainButton, hideMainButton, confirmAction, toast, showProblem, problemText,
   localDate, addDays, wallTime, wallDate, dayLabel, whenLabel, price, duration, statusBadge, ApiProblem,
 } from './core.js';
 import { LiveSocket } from './live.js';
+import { privacyScreen } from './account.js';
 
-/** Days shown in the day picker (and watched live): two weeks, or less. */
-const DAYS_SHOWN = 14;
+/** Days shown in the day picker (and watched live): the horizon, at most the 31 days one watch may cover. */
+const DAYS_SHOWN = 31;
 
 const providers = new Map();
 
@@ -26,6 +27,7 @@ async function publicProvider(slug) {
 
 /** A provider's public page: who they are and what can be booked. */
 export function providerScreen(slug, options = {}) {
+  providers.delete(slug); // opening the page shows it as it is now
   go('provider', (main) => {
     main.append(h('p.loading', { role: 'status' }, t('loading')));
     publicProvider(slug).then((provider) => {
@@ -35,16 +37,19 @@ export function providerScreen(slug, options = {}) {
         provider.contacts ? h('p.muted', provider.contacts) : null,
         h('h2', { id: 'services-heading' }, t('services')),
         provider.services.length
-          ? h('div.section', { role: 'list', 'aria-labelledby': 'services-heading' },
+          ? h('div.section', { role: 'group', 'aria-labelledby': 'services-heading' },
             provider.services.map((service) => h('button.row.chevron', {
-              type: 'button', role: 'listitem', dataset: { service: service.id },
+              type: 'button', dataset: { service: service.id },
               onclick: () => { haptic(); slotsScreen(provider, service); },
             },
             h('span.grow', h('span.title', service.name), h('span.sub', duration(service.duration_min))),
             h('span.end', price(service.price_minor, service.currency)))))
           : h('p.empty-state', t('no_services')),
-        h('div.section', h('button.row.chevron', { type: 'button', id: 'my-bookings', onclick: () => myBookingsScreen() },
-          h('span.grow', t('my_bookings')))),
+        h('div.section',
+          h('button.row.chevron', { type: 'button', id: 'my-bookings', onclick: () => myBookingsScreen() },
+            h('span.grow', t('my_bookings'))),
+          h('button.row.chevron', { type: 'button', id: 'privacy', onclick: () => privacyScreen() },
+            h('span.grow', t('privacy_and_data')))),
       );
     }).catch((error) => {
       main.replaceChildren(h('h1', t('app_name')),
@@ -69,16 +74,26 @@ export function slotsScreen(provider, service, moving = null) {
     let seen = null;
     let selectedDay = moving ? wallDate(moving.start) : null;
     let selectedSlot = null;
+    // While a booking request runs, live frames (our own booking among them)
+    // must not announce "taken" or rebuild the MainButton under the finger.
+    let submitting = false;
+    let buttonLabel = null;
+    // One key per chosen slot: a retried tap never books twice.
+    let idempotencyKey = null;
 
-    const status = h('span.hint', { 'aria-live': 'polite' });
+    const status = h('span.hint');
     const days = h('div.days', { role: 'group', 'aria-label': t('choose_time') });
-    const grid = h('div.section', { id: 'slots', 'aria-live': 'polite' });
+    const grid = h('div.section', { id: 'slots' });
     const note = h('textarea', { name: 'note', maxLength: 500, rows: 2 });
+    const deviceZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    const subtitle = moving
+      ? t('moving', { service: service.name, when: whenLabel(moving.start) })
+      : `${provider.business_name || provider.display_name} · ${duration(service.duration_min)}`;
     main.append(
-      h('header.header', h('h1', moving ? t('reschedule') : service.name),
-        h('p.sub', `${provider.business_name || provider.display_name} · ${duration(service.duration_min)}`)),
+      h('header.header', h('h1', moving ? t('reschedule') : service.name), h('p.sub', subtitle)),
       h('h2', h('span', t('choose_time')), ' ', status),
       days, grid,
+      deviceZone !== provider.timezone ? h('p.hint', t('times_in_zone', { zone: provider.timezone })) : null,
       moving ? null : h('form.section', { onsubmit: (e) => e.preventDefault() }, h('label.field', h('span', t('note_label')), note)),
     );
 
@@ -92,7 +107,18 @@ export function slotsScreen(provider, service, moving = null) {
       return map;
     };
 
+    const choose = (start) => {
+      haptic();
+      selectedSlot = start;
+      idempotencyKey = globalThis.crypto?.randomUUID?.() ?? null;
+      render();
+    };
+
     const render = () => {
+      if (!grid.isConnected) return;
+      const focused = document.activeElement;
+      const focusKey = focused?.dataset?.slot ? `[data-slot="${focused.dataset.slot}"]`
+        : focused?.dataset?.date ? `[data-date="${focused.dataset.date}"]` : null;
       const map = byDay();
       if (!selectedDay || (!map.has(selectedDay) && !moving)) {
         selectedDay = [...map.keys()].sort()[0] || today;
@@ -102,16 +128,16 @@ export function slotsScreen(provider, service, moving = null) {
         const count = map.get(date)?.length || 0;
         return h(`button.day${count ? '' : '.empty'}`, {
           type: 'button', dataset: { date }, 'aria-pressed': String(date === selectedDay),
-          'aria-label': `${dayLabel(date, { weekday: 'long', day: 'numeric', month: 'long' })}: ${count}`,
+          'aria-label': `${dayLabel(date, { weekday: 'long', day: 'numeric', month: 'long' })}: ${t('free_count', { n: count })}`,
           onclick: () => { haptic(); selectedDay = date; selectedSlot = null; render(); },
         },
         h('span.dow', dayLabel(date, { weekday: 'short' })),
         h('span.num', dayLabel(date, { day: 'numeric' })),
         h('span.count', count ? String(count) : '–'));
       }));
-      days.querySelector('[aria-pressed="true"]')?.scrollIntoView({ block: 'nearest', inline: 'center' });
+      if (seen === null) days.querySelector('[aria-pressed="true"]')?.scrollIntoView({ block: 'nearest', inline: 'center' });
       const daySlots = map.get(selectedDay) || [];
-      if (selectedSlot && !daySlots.some((s) => s.start === selectedSlot)) {
+      if (selectedSlot && !submitting && !daySlots.some((s) => s.start === selectedSlot)) {
         selectedSlot = null;
         toast(t('slot_taken'));
         haptic('warning');
@@ -120,41 +146,49 @@ export function slotsScreen(provider, service, moving = null) {
         ? h('div.slots', daySlots.map((slot) => h('button.slot', {
           type: 'button', dataset: { slot: slot.start }, 'aria-pressed': String(slot.start === selectedSlot),
           className: `slot${seen && !seen.has(slot.start) ? ' fresh' : ''}`,
-          onclick: () => { haptic(); selectedSlot = slot.start; render(); },
+          onclick: () => choose(slot.start),
         }, wallTime(slot.start))))
         : h('p.empty-state', slots.length ? t('no_slots_day') : t('no_slots_at_all')));
+      if (focusKey) main.querySelector(focusKey)?.focus({ preventScroll: true });
       if (seen === null) performance.mark('jbm:slots-shown');
       seen = new Set(slots.map((s) => s.start));
-      if (selectedSlot) {
-        const label = whenLabel(selectedSlot);
-        mainButton(moving ? t('move_to', { when: label }) : t('book_at', { when: label }), confirm);
-      } else {
-        hideMainButton();
-      }
+      if (submitting) return;
+      const label = selectedSlot
+        ? (moving ? t('move_to', { when: whenLabel(selectedSlot) }) : t('book_at', { when: whenLabel(selectedSlot) }))
+        : null;
+      if (label === buttonLabel) return;
+      buttonLabel = label;
+      if (label) mainButton(label, confirm, { owner: grid });
+      else hideMainButton();
     };
 
     const confirm = async () => {
+      submitting = true;
+      const headers = idempotencyKey ? { 'Idempotency-Key': idempotencyKey } : {};
       try {
         if (moving) {
           const owner = moving.byProvider ? '/api/provider/bookings' : '/api/bookings';
           await api('POST', `${owner}/${moving.id}/reschedule`, { start: selectedSlot });
+          if (!grid.isConnected) return;
           haptic('success');
           toast(t('rescheduled_toast'));
-          if (moving.byProvider) back();
-          else myBookingsScreen({ root: true });
+          back();
         } else {
           const body = { provider: provider.slug, service: service.id, start: selectedSlot };
           if (note.value.trim()) body.note = note.value.trim();
-          const booking = await api('POST', '/api/bookings', body);
+          const booking = await api('POST', '/api/bookings', body, headers);
+          if (!grid.isConnected) return;
           haptic('success');
           bookedScreen(booking);
         }
       } catch (error) {
+        submitting = false;
+        buttonLabel = null;
         if (error instanceof ApiProblem && error.status === 409) {
           slots = slots.filter((s) => s.start !== selectedSlot);
-          toast(t('slot_taken'));
-          haptic('error');
           selectedSlot = null;
+          toast(problemText(error));
+          haptic('error');
           render();
         } else {
           showProblem(error, main.querySelector('form'));
@@ -166,6 +200,10 @@ export function slotsScreen(provider, service, moving = null) {
       if (frame.type === 'slots' && frame.service === service.id && frame.from === today && frame.to === to) {
         slots = frame.slots;
         render();
+      } else if (frame.type === 'error') {
+        // The server refused the watch (the provider or service is gone):
+        // no live updates will come, so do not claim them.
+        status.replaceChildren(h('span.live-dot.off', { 'aria-hidden': 'true' }), frame.detail);
       }
     };
     const live = new LiveSocket({
@@ -179,7 +217,7 @@ export function slotsScreen(provider, service, moving = null) {
     // keeps it current from then on.
     api('GET', `/api/providers/${encodeURIComponent(provider.slug)}/slots?service=${service.id}&from=${today}&to=${to}`)
       .then((answer) => { if (seen === null) { slots = answer.slots; render(); } })
-      .catch((error) => showProblem(error));
+      .catch((error) => { if (grid.isConnected) showProblem(error); });
     grid.append(h('p.loading', { role: 'status', style: 'padding:24px 0' }, t('loading')));
     return () => live.close();
   });
@@ -197,7 +235,7 @@ function bookedScreen(booking) {
         h('div.row', h('span.grow', whenLabel(booking.start)), h('span.end', `–${wallTime(booking.end)}`))),
       h('p.hint', booking.status === 'pending' ? t('booked_pending') : t('booked_confirmed')),
     );
-    mainButton(t('my_bookings'), () => myBookingsScreen({ root: true }));
+    mainButton(t('my_bookings'), () => myBookingsScreen({ replace: true }), { owner: main });
   }, { replace: true });
 }
 
@@ -228,7 +266,7 @@ async function load(main) {
   main.replaceChildren(h('h1', t('my_bookings')));
   if (!bookings.length) main.append(h('p.empty-state', t('no_bookings')));
   if (upcoming.length) main.append(h('h2', t('upcoming')), ...upcoming.map((b) => card(b, cutoffs.get(b.provider), main)));
-  if (past.length) main.append(h('h2', t('past')), ...past.map((b) => card(b, null, main)));
+  if (past.length) main.append(h('h2', t('past_and_cancelled')), ...past.map((b) => card(b, null, main)));
 }
 
 function card(booking, provider, main) {

@@ -2,7 +2,7 @@
 // WebApp wrapped (with stand-ins outside Telegram), screen navigation, and
 // time formatting. No framework: the whole app is a few kilobytes.
 
-import { t, language } from './i18n.js';
+import { t, has, language } from './i18n.js';
 
 export const tg = window.Telegram?.WebApp;
 /** Inside a Telegram client: the launch parameters carried signed initData. */
@@ -20,11 +20,11 @@ export function h(tag, props = {}, ...children) {
   const el = document.createElement(name || 'div');
   if (classes.length) el.className = classes.join(' ');
   for (const [key, value] of Object.entries(props)) {
-    if (value === undefined || value === null || value === false) continue;
+    if (value === undefined || value === null) continue;
     if (key.startsWith('on')) el.addEventListener(key.slice(2), value);
     else if (key === 'dataset') Object.assign(el.dataset, value);
     else if (key in el && !key.startsWith('aria') && key !== 'list') el[key] = value;
-    else el.setAttribute(key, value === true ? '' : value);
+    else if (value !== false) el.setAttribute(key, value === true ? '' : value);
   }
   for (const child of children.flat(Infinity)) {
     if (child === null || child === undefined || child === false) continue;
@@ -39,12 +39,16 @@ export function field(label, input, hint) {
 }
 
 let toastTimer;
+/** A short message; its live region stays in the page so screen readers announce it. */
 export function toast(text) {
   const box = document.getElementById('toast');
   box.textContent = text;
-  box.hidden = false;
+  box.classList.add('shown');
   clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => { box.hidden = true; }, 3200);
+  toastTimer = setTimeout(() => {
+    box.classList.remove('shown');
+    box.textContent = '';
+  }, 3200);
 }
 
 // ---------------------------------------------------------------- API
@@ -64,7 +68,7 @@ export function sessionToken() {
 /** An API refusal: the problem+json body, with the field it names. */
 export class ApiProblem extends Error {
   constructor(status, problem) {
-    super(problem?.detail || problem?.title || `HTTP ${status}`);
+    super(problem?.detail || problem?.title || t('error_status', { status }));
     this.status = status;
     this.field = problem?.field;
     this.type = problem?.type;
@@ -77,8 +81,8 @@ export function whenUnauthorized(handler) {
 }
 
 /** JSON over HTTP with the session token; throws ApiProblem on 4xx/5xx. */
-export async function api(method, path, body) {
-  const headers = { Accept: 'application/json' };
+export async function api(method, path, body, extraHeaders = {}) {
+  const headers = { Accept: 'application/json', ...extraHeaders };
   if (token) headers.Authorization = `Bearer ${token}`;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   let response;
@@ -109,13 +113,20 @@ export function showProblem(error, form) {
     const box = input.closest('.field') || input.parentElement;
     box.setAttribute('aria-invalid', 'true');
     input.setAttribute('aria-invalid', 'true');
-    const message = h('span.error', { id: `${name}-error` }, error.message);
+    const message = h('span.error', { id: `${name}-error` }, problemText(error));
     box.append(message);
     input.setAttribute('aria-describedby', message.id);
     input.focus();
   } else {
-    toast(error.status ? t('error_generic', { detail: error.message }) : error.message);
+    toast(error.status ? t('error_generic', { detail: problemText(error) }) : error.message);
   }
+}
+
+/** The refusal in the interface language where we know its kind, else the server's words. */
+export function problemText(error) {
+  const kind = String(error.type || '').split('/').pop();
+  const key = `problem_${kind.replaceAll('-', '_')}`;
+  return kind && has(key) ? t(key) : error.message;
 }
 
 // ---------------------------------------------------------------- Telegram
@@ -146,7 +157,9 @@ const fallbackButton = () => document.getElementById('fallback-main-button');
  * outside Telegram). `run` may be async: the button shows progress meanwhile
  * and ignores presses, so one tap is one request.
  */
-export function mainButton(text, run, { enabled = true } = {}) {
+export function mainButton(text, run, { enabled = true, owner = null } = {}) {
+  // A button asked for by a screen the user already left is not shown.
+  if (owner && !owner.isConnected) return;
   hideMainButton();
   let busy = false;
   mainHandler = async () => {
@@ -192,11 +205,11 @@ export function saveButton(text, form, request, then = () => {}) {
       await request();
       haptic('success');
       toast(t('saved'));
-      then();
+      if (form.isConnected) then();
     } catch (error) {
       showProblem(error, form);
     }
-  });
+  }, { owner: form });
 }
 
 export function hideMainButton() {
@@ -215,6 +228,8 @@ export function applyTheme() {
   const root = document.documentElement;
   if (insideTelegram) root.dataset.telegram = '';
   root.dataset.scheme = tg.colorScheme || 'light';
+  // Scrolling the day strip or a long form must not swipe the app closed.
+  if (insideTelegram && tg.isVersionAtLeast('7.7')) tg.disableVerticalSwipes();
   const bg = tg.themeParams?.secondary_bg_color;
   if (insideTelegram && bg && tg.isVersionAtLeast('6.1')) {
     tg.setBackgroundColor('secondary_bg_color');
@@ -228,13 +243,17 @@ const stack = [];
 let cleanup = null;
 
 /**
- * Shows a screen: `render(main)` fills `<main>` and may return a cleanup
- * function (closing sockets, timers). Telegram's BackButton pops the stack.
+ * Shows a screen: `render(screen)` fills a fresh container inside `<main>`
+ * and may return a cleanup function (closing sockets, timers). Answers that
+ * arrive after the user moved on land in the old, detached container and
+ * change nothing (check `screen.isConnected` before navigating). Telegram's
+ * BackButton pops the stack.
  */
 export function go(name, render, { replace = false, root = false } = {}) {
+  if (stack.length) stack[stack.length - 1].scrollY = window.scrollY;
   if (root) stack.length = 0;
   else if (replace) stack.pop();
-  stack.push({ name, render });
+  stack.push({ name, render, scrollY: 0 });
   show();
 }
 
@@ -247,29 +266,33 @@ export function back() {
 
 /** Re-renders the current screen (after a change it shows). */
 export function refresh() {
+  stack[stack.length - 1].scrollY = window.scrollY;
   show();
 }
 
 function show() {
-  const { name, render } = stack[stack.length - 1];
+  const { name, render, scrollY } = stack[stack.length - 1];
   if (typeof cleanup === 'function') cleanup();
   cleanup = null;
   hideMainButton();
   const main = document.getElementById('app');
-  main.replaceChildren();
+  const screen = h('div.screen');
+  main.replaceChildren(screen);
   main.dataset.screen = name;
-  window.scrollTo(0, 0);
   const canGoBack = stack.length > 1;
   if (insideTelegram && tg.isVersionAtLeast('6.1')) {
     if (canGoBack) tg.BackButton.show();
     else tg.BackButton.hide();
   }
-  cleanup = render(main);
-  const heading = main.querySelector('h1');
+  cleanup = render(screen);
+  const heading = screen.querySelector('h1');
   if (heading) {
     heading.tabIndex = -1;
     heading.focus({ preventScroll: true });
   }
+  // Coming back, the list is where the user left it (once it has loaded).
+  window.scrollTo(0, 0);
+  if (scrollY) setTimeout(() => window.scrollTo(0, scrollY), 150);
 }
 
 export function installBackButton() {
@@ -326,6 +349,7 @@ export function price(minor, currency) {
 /** "2 h", "30 min", "1 d" for a number of minutes. */
 export function duration(minutes) {
   const ru = language() === 'ru';
+  if (minutes === 0) return t('minutes', { n: 0 });
   if (minutes % 1440 === 0) return `${minutes / 1440} ${ru ? 'дн' : 'd'}`;
   if (minutes % 60 === 0) return `${minutes / 60} ${ru ? 'ч' : 'h'}`;
   return t('minutes', { n: minutes });

@@ -61,7 +61,7 @@ export function profileForm(provider, user, { withRules = false } = {}) {
     rules.requires_confirmation = h('input', { type: 'checkbox', name: 'requires_confirmation', id: 'f-requires_confirmation',
       checked: Boolean(provider?.requires_confirmation) });
     rules.reminder_offsets_min = input('reminder_offsets_min',
-      (provider?.reminder_offsets_min ?? [1440, 120]).map((m) => +(m / 60).toFixed(2)).join(', '), { inputMode: 'decimal' });
+      (provider?.reminder_offsets_min ?? [1440, 120]).map((m) => +(m / 60).toFixed(2)).join('; '), { inputMode: 'decimal' });
     form.append(h('h2', t('rules')), h('div.section',
       field(t('slot_step'), rules.slot_step_min),
       field(t('min_notice'), rules.min_notice_min),
@@ -85,7 +85,8 @@ export function profileForm(provider, user, { withRules = false } = {}) {
       body.horizon_days = Number(rules.horizon_days.value);
       body.cancel_cutoff_min = Number(rules.cancel_cutoff_min.value);
       body.requires_confirmation = rules.requires_confirmation.checked;
-      body.reminder_offsets_min = rules.reminder_offsets_min.value.split(/[,;\s]+/).filter(Boolean)
+      // "24; 2" or "24, 2"; a comma with no space after it is a decimal comma ("1,5").
+      body.reminder_offsets_min = rules.reminder_offsets_min.value.replace(/,\s+/g, ' ').split(/[;\s]+/).filter(Boolean)
         .map((hours) => Math.round(Number(hours.replace(',', '.')) * 60));
     } else if (provider) {
       for (const key of ['slot_step_min', 'min_notice_min', 'horizon_days', 'cancel_cutoff_min', 'requires_confirmation',
@@ -132,8 +133,10 @@ export function serviceForm(service) {
   return { form, value };
 }
 
+// A time input cannot hold 24:00 (the end of the day, which the API allows):
+// it shows 00:00 as an end, and an end of 00:00 is read back as 24:00.
 function timeInput(name, value, label) {
-  return h('input', { type: 'time', name, value, step: 300, 'aria-label': label, required: true });
+  return h('input', { type: 'time', name, value: value === '24:00' ? '00:00' : value, step: 300, 'aria-label': label, required: true });
 }
 
 /** One from–to interval; `label` (a weekday, "date") names its inputs for screen readers. */
@@ -149,7 +152,7 @@ function intervalRow(prefix, interval, label) {
 function readIntervals(box) {
   return [...box.querySelectorAll('.interval')].map((row) => {
     const [start, end] = row.querySelectorAll('input');
-    return { start: start.value, end: end.value };
+    return { start: start.value, end: end.value === '00:00' ? '24:00' : end.value };
   });
 }
 
@@ -186,7 +189,9 @@ function addBreak(box, weekday, label) {
  * dated exceptions (a day off, or other hours on that date).
  */
 export function scheduleForm(schedule, { withOverrides = true } = {}) {
-  const weekly = schedule?.weekly?.length ? schedule.weekly
+  // Suggested hours only for a new provider: a saved week with no hours is
+  // a choice (special dates only, a holiday) and must stay closed.
+  const weekly = schedule ? schedule.weekly
     : [1, 2, 3, 4, 5].map((weekday) => ({ weekday, start: '10:00', end: '19:00' }));
   const days = WEEKDAYS.map((weekday) => {
     const intervals = weekly.filter((w) => w.weekday === weekday).map(({ start, end }) => ({ start, end }));
@@ -194,7 +199,7 @@ export function scheduleForm(schedule, { withOverrides = true } = {}) {
       .format(new Date(Date.UTC(2024, 0, weekday))); // 2024-01-01 was a Monday
     const name = lower.charAt(0).toUpperCase() + lower.slice(1); // Russian names come in lower case
     const box = h('div');
-    const add = h('button.link-btn', { type: 'button',
+    const add = h('button.link-btn', { type: 'button', 'aria-label': `${name}: ${t('add_interval')}`,
       onclick: () => addBreak(box, weekday, name) }, `+ ${t('add_interval')}`);
     const open = h('input', { type: 'checkbox', name: `day-${weekday}`, checked: intervals.length > 0,
       onchange: () => {
@@ -223,7 +228,8 @@ export function scheduleForm(schedule, { withOverrides = true } = {}) {
     const row = h('div.weekday.override',
       h('div.weekday-head', date,
         h('label', closed, h('span', t('closed'))),
-        h('button.icon-btn', { type: 'button', 'aria-label': t('remove'), onclick: () => row.remove() }, '×')),
+        h('button.icon-btn', { type: 'button', 'aria-label': `${o.date || t('date')}: ${t('remove')}`, onclick: () => row.remove() },
+          '×')),
       intervals);
     overridesBox.append(row);
     return row;

@@ -3,6 +3,22 @@
 
 const en = {
   loading: 'Loading…',
+  error_status: 'the server answered {status}',
+  problem_slot_taken: 'Someone has just taken that time. Pick another one.',
+  problem_not_bookable: 'That time cannot be booked any more. Pick another one.',
+  problem_past_cutoff: 'It is too close to the visit to change it here; contact the provider.',
+  problem_slug_taken: 'This link name is taken; choose another.',
+  problem_too_many_requests: 'Too many attempts. Wait a minute and try again.',
+  problem_invalid_status: 'This booking has already changed; open the screen again.',
+  free_count: '{n} free',
+  new_booking: 'New booking: {who}',
+  times_in_zone: 'Times are in {zone}.',
+  moving: 'Moving {service}, {when}',
+  past_and_cancelled: 'Past and cancelled',
+  export_title: 'My data',
+  download_json: 'Download as a file',
+  copy_json: 'Copy',
+  copied_json: 'Copied',
   app_name: 'Just Book Me',
   open_in_telegram_title: 'Open in Telegram',
   open_in_telegram_body: 'Just Book Me works inside Telegram. Open the link you were given in Telegram, or start the bot.',
@@ -116,7 +132,7 @@ const en = {
   horizon: 'Bookable ahead, days',
   cancel_cutoff: 'Client changes until, minutes before',
   requires_confirmation: 'I confirm each booking',
-  reminders: 'Reminders, hours before (comma-separated)',
+  reminders: 'Reminders, hours before (e.g. 24; 2)',
   share_link: 'Your booking link',
   share_hint: 'Send it to clients or put it in your bio. It opens your page in Telegram.',
   copy: 'Copy',
@@ -148,6 +164,22 @@ const en = {
 
 const ru = {
   loading: 'Загрузка…',
+  error_status: 'сервер ответил {status}',
+  problem_slot_taken: 'Это время только что заняли. Выберите другое.',
+  problem_not_bookable: 'На это время больше нельзя записаться. Выберите другое.',
+  problem_past_cutoff: 'До визита слишком мало времени, чтобы менять запись здесь; свяжитесь с мастером.',
+  problem_slug_taken: 'Это имя ссылки занято; выберите другое.',
+  problem_too_many_requests: 'Слишком много попыток. Подождите минуту и попробуйте снова.',
+  problem_invalid_status: 'Эта запись уже изменилась; откройте экран заново.',
+  free_count: 'свободно: {n}',
+  new_booking: 'Новая запись: {who}',
+  times_in_zone: 'Время указано по часовому поясу {zone}.',
+  moving: 'Переносим «{service}», {when}',
+  past_and_cancelled: 'Прошедшие и отменённые',
+  export_title: 'Мои данные',
+  download_json: 'Скачать файлом',
+  copy_json: 'Копировать',
+  copied_json: 'Скопировано',
   app_name: 'Just Book Me',
   open_in_telegram_title: 'Откройте в Telegram',
   open_in_telegram_body: 'Just Book Me работает внутри Telegram. Откройте полученную ссылку в Telegram или запустите бота.',
@@ -260,7 +292,7 @@ const ru = {
   horizon: 'Запись вперёд, дней',
   cancel_cutoff: 'Клиент может менять запись до, минут',
   requires_confirmation: 'Подтверждаю каждую запись',
-  reminders: 'Напоминания, за сколько часов (через запятую)',
+  reminders: 'Напоминания, за сколько часов (например, 24; 2)',
   share_link: 'Ваша ссылка для записи',
   share_hint: 'Отправьте её клиентам или добавьте в профиль. Она открывает вашу страницу в Telegram.',
   copy: 'Копировать',
@@ -302,6 +334,11 @@ export function setLanguage(code) {
 
 export function language() {
   return current;
+}
+
+/** Whether `key` has a text (in English at least). */
+export function has(key) {
+  return key in en;
 }
 
 /** The text for `key`, with `{name}` placeholders filled from `vars`. */

@@ -69,9 +69,12 @@ export function workspaceScreen(tab = 'agenda', options = {}) {
       hideMainButton();
       tabs.querySelectorAll('.tab').forEach((b) => b.setAttribute('aria-selected', String(b.dataset.tab === name)));
       body.setAttribute('aria-labelledby', `tab-${name}`);
-      body.replaceChildren();
+      // A fresh panel per visit: a late answer for a tab already left lands
+      // in its detached panel, not in the tab now shown.
+      const panel = h('div');
+      body.replaceChildren(panel);
       main.dataset.tab = name;
-      stop = PANELS[name](body);
+      stop = PANELS[name](panel);
     };
     select(current);
     return () => { if (typeof stop === 'function') stop(); };
@@ -89,7 +92,7 @@ function agendaPanel(body) {
   let provider = null;
   const status = h('span.hint', { 'aria-live': 'polite' });
   const list = h('div', { id: 'agenda' });
-  const toggle = h('div.tabs', { role: 'group' }, ['today', 'week'].map((name) => h('button.tab', {
+  const toggle = h('div.tabs', { role: 'group', 'aria-label': t('tab_agenda') }, ['today', 'week'].map((name) => h('button.tab', {
     type: 'button', dataset: { range: name }, 'aria-pressed': String(name === agendaRange),
     onclick: () => {
       agendaRange = name;
@@ -99,15 +102,18 @@ function agendaPanel(body) {
   }, t(name))));
   body.append(toggle, h('p', status), list);
 
+  // Loads overlap (live frames, range switches): only the latest one draws.
+  let latest = 0;
   const load = async () => {
+    const request = ++latest;
     try {
       provider ??= await api('GET', '/api/provider');
       const from = localDate(provider.timezone);
       const to = agendaRange === 'today' ? from : addDays(from, 6);
       const bookings = await api('GET', `/api/provider/bookings?from=${from}&to=${to}`);
-      render(bookings.sort((a, b) => a.start.localeCompare(b.start)));
+      if (request === latest) render(bookings.sort((a, b) => a.start.localeCompare(b.start)));
     } catch (error) {
-      showProblem(error);
+      if (list.isConnected) showProblem(error);
     }
   };
   const render = (bookings) => {
@@ -126,16 +132,24 @@ function agendaPanel(body) {
       ...items.map((b) => agendaCard(b, provider, load)),
     ]));
   };
+  let wasUp = false;
   const live = new LiveSocket({
     onFrame: (frame) => {
       if (frame.type === 'booking') {
-        if (frame.event === 'created') { haptic('success'); toast(`${frame.booking.client.name} · ${frame.booking.service.name}`); }
+        if (frame.event === 'created') {
+          haptic('success');
+          toast(t('new_booking', { who: `${frame.booking.client.name} · ${frame.booking.service.name}` }));
+        }
         load();
+      } else if (frame.type === 'error') {
+        status.replaceChildren(h('span.live-dot.off', { 'aria-hidden': 'true' }), frame.detail);
       }
     },
     onState: (up) => {
       status.replaceChildren(h(`span.live-dot${up ? '' : '.off'}`, { 'aria-hidden': 'true' }), up ? t('live') : t('offline'));
-      if (up) load();
+      // After a reconnect, catch up on what the feed missed meanwhile.
+      if (up && wasUp) load();
+      wasUp ||= up;
     },
   });
   live.authenticate(sessionToken());
@@ -153,22 +167,28 @@ function actionsFor(booking) {
 }
 
 function agendaCard(booking, provider, reload) {
+  let busy = false;
   const act = async (action) => {
-    if (action === 'reschedule') {
-      const page = await api('GET', `/api/providers/${encodeURIComponent(provider.slug)}`);
-      const service = page.services.find((s) => s.id === booking.service.id);
-      if (service) slotsScreen(page, service, { ...booking, byProvider: true });
-      return;
-    }
-    if (action === 'decline' && !(await confirmAction(t('decline_confirm')))) return;
-    if (action === 'cancel' && !(await confirmAction(t('provider_cancel_confirm')))) return;
+    if (busy) return;
+    busy = true;
     try {
+      if (action === 'reschedule') {
+        const page = await api('GET', `/api/providers/${encodeURIComponent(provider.slug)}`);
+        const service = page.services.find((s) => s.id === booking.service.id);
+        if (!service) throw new Error(t('retired'));
+        slotsScreen(page, service, { ...booking, byProvider: true });
+        return;
+      }
+      if (action === 'decline' && !(await confirmAction(t('decline_confirm')))) return;
+      if (action === 'cancel' && !(await confirmAction(t('provider_cancel_confirm')))) return;
       await api('POST', `/api/provider/bookings/${booking.id}/${action}`);
       haptic('success');
       toast(t('action_done'));
       reload();
     } catch (error) {
       showProblem(error);
+    } finally {
+      busy = false;
     }
   };
   const label = { confirm: 'action_confirm', decline: 'action_decline', cancel: 'action_cancel', complete: 'action_complete',
@@ -249,10 +269,13 @@ function clientsPanel(body) {
   const search = h('input', { type: 'search', name: 'search', placeholder: t('search_clients'), 'aria-label': t('search_clients'), maxLength: 100 });
   const list = h('div.section', { id: 'clients', 'aria-live': 'polite' });
   let timer;
+  let latest = 0;
   const load = async () => {
+    const request = ++latest;
     try {
       const query = search.value.trim();
       const clients = await api('GET', `/api/provider/clients${query ? `?search=${encodeURIComponent(query)}` : ''}`);
+      if (request !== latest) return; // a newer search is on its way
       list.replaceChildren(...(clients.length ? clients.map((c) => h('button.row.chevron', {
         type: 'button', dataset: { client: c.id }, onclick: () => clientScreen(c.id),
       }, h('span.grow', h('span.title', c.name), c.contacts ? h('span.sub', c.contacts) : null))) : [h('p.empty-state', t('no_clients'))]));

@@ -33,9 +33,12 @@ async fn the_mini_app_opens_in_telegram_and_signs_in() {
 
     // Privacy and data rights, one tap from home.
     phone.click("#privacy").await;
+    phone.click("#export-data").await;
+    phone.wait_until("document.getElementById('export-json')?.textContent.includes('\"telegram_id\": 7001')").await;
+    phone.press_back().await;
     phone.wait_for("#export-data").await;
     phone.click("[name=\"processing_restricted\"]").await;
-    phone.wait_until("document.getElementById('toast').hidden === false").await;
+    phone.wait_until("document.getElementById('toast').classList.contains('shown')").await;
     phone.screenshot("privacy-light").await;
     phone.click("#privacy-policy-link").await;
     phone.wait_until("document.querySelector('.policy')?.textContent.includes('Privacy Policy')").await;

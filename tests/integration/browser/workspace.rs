@@ -61,7 +61,7 @@ async fn a_provider_works_the_agenda_services_hours_and_client_book() {
     phone.eval("const d = document.querySelector('[name=override-date]'); d.value = '2027-12-31'; return null").await;
     phone.screenshot("provider-hours-light").await;
     phone.press_main_button().await;
-    phone.wait_until("document.getElementById('toast').hidden === false").await;
+    phone.wait_until("document.getElementById('toast').classList.contains('shown')").await;
     let schedule = app.get("/api/provider/schedule", Some(&provider_token)).await;
     assert_eq!(schedule.ok()["overrides"], json!([{ "date": "2027-12-31", "closed": true, "intervals": [] }]));
     assert_eq!(schedule.ok()["weekly"].as_array().map(Vec::len), Some(7), "the weekly hours are kept");
