@@ -51,7 +51,6 @@ const en = {
   booked_title: 'You are booked',
   booked_pending: 'The provider will confirm your booking. You will get a message in Telegram.',
   booked_confirmed: 'See you then! The bot will remind you before the visit.',
-  done: 'Done',
   status_pending: 'Awaiting confirmation',
   status_confirmed: 'Confirmed',
   status_cancelled: 'Cancelled',
@@ -117,7 +116,6 @@ const en = {
   weekly: 'Weekly hours',
   add_interval: 'Add a break',
   remove: 'Remove',
-  day_off: 'Day off',
   overrides: 'Days off and special dates',
   overrides_hint: 'A date here replaces its usual hours.',
   add_override: 'Add a date',
@@ -159,7 +157,6 @@ const en = {
   delete_account: 'Delete my account',
   delete_account_confirm: 'Delete your account? Your personal data is erased; bookings stay anonymized. This cannot be undone.',
   account_deleted: 'Your account is deleted.',
-  language: 'Language',
 };
 
 const ru = {
@@ -212,7 +209,6 @@ const ru = {
   booked_title: 'Вы записаны',
   booked_pending: 'Мастер подтвердит запись. Вы получите сообщение в Telegram.',
   booked_confirmed: 'До встречи! Бот напомнит перед визитом.',
-  done: 'Готово',
   status_pending: 'Ждёт подтверждения',
   status_confirmed: 'Подтверждена',
   status_cancelled: 'Отменена',
@@ -277,7 +273,6 @@ const ru = {
   weekly: 'Часы по дням недели',
   add_interval: 'Добавить перерыв',
   remove: 'Удалить',
-  day_off: 'Выходной',
   overrides: 'Выходные и особые даты',
   overrides_hint: 'Дата из списка заменяет обычные часы.',
   add_override: 'Добавить дату',
@@ -318,7 +313,6 @@ const ru = {
   delete_account: 'Удалить аккаунт',
   delete_account_confirm: 'Удалить аккаунт? Личные данные будут стёрты, записи останутся обезличенными. Это нельзя отменить.',
   account_deleted: 'Ваш аккаунт удалён.',
-  language: 'Язык',
 };
 
 const dictionaries = { en, ru };

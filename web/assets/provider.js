@@ -10,7 +10,7 @@ import {
 } from './core.js';
 import { profileForm, serviceForm, scheduleForm } from './editors.js';
 import { LiveSocket } from './live.js';
-import { slotsScreen } from './client.js';
+import { slotsScreen, providerScreen } from './client.js';
 
 /** Settings the server told at start (`/api/app`): the bot's username. */
 let settings = {};
@@ -366,7 +366,9 @@ function settingsPanel(body) {
       h('div.section',
         h('div.link-box', h('code', { id: 'share-link' }, link),
           h('button.btn.primary', { type: 'button', id: 'copy-link', onclick: () => copy(link) }, t('copy'))),
-        h('p.hint', { style: 'padding:0 16px 10px' }, t('share_hint'))),
+        h('p.hint', { style: 'padding:0 16px 10px' }, t('share_hint')),
+        h('button.row.chevron', { type: 'button', id: 'open-page', onclick: () => providerScreen(provider.slug) },
+          h('span.grow', t('open_page')))),
       form);
     saveButton(t('save'), form, () => api('PUT', '/api/provider', value()), refresh);
   }).catch((error) => showProblem(error));

@@ -39,6 +39,7 @@ async fn a_slot_booked_in_one_window_vanishes_live_from_another_and_returns_when
     for (phone, theme) in [(&a, "light"), (&b, "dark")] {
         phone.wait_for("main[data-screen=\"provider\"] [data-service]").await;
         phone.screenshot(&format!("client-provider-{theme}")).await;
+        phone.assert_every_control_named().await;
         phone.click("[data-service]").await;
         phone.click(&format!("[data-date=\"{day}\"]")).await;
         phone.wait_for(&ten).await;
@@ -54,6 +55,7 @@ async fn a_slot_booked_in_one_window_vanishes_live_from_another_and_returns_when
         .await;
     eprintln!("FIGURE time to first slots (service tapped → slots drawn, loopback): {figures} ms");
     a.screenshot("client-slots-light").await;
+    a.assert_every_control_named().await;
 
     // The provider watches the week's agenda.
     provider.click("#workspace").await;
@@ -81,11 +83,13 @@ async fn a_slot_booked_in_one_window_vanishes_live_from_another_and_returns_when
     provider.wait_for("#agenda [data-booking]").await;
     assert!(provider.text("#agenda [data-booking]").await.contains("Борис"), "the client's name, for the provider");
     provider.screenshot("provider-agenda-light").await;
+    provider.assert_every_control_named().await;
 
     // B: my bookings → cancel → Telegram's confirm popup → OK.
     b.press_main_button().await;
     b.click("main[data-screen=\"my-bookings\"] [data-booking] [data-action=\"cancel\"]").await;
     b.screenshot("client-my-bookings-dark").await;
+
     assert!(b.popup_text().await.contains("Visit"), "the popup names what is cancelled");
     b.answer_popup("ok").await;
     b.wait_for("[data-booking][data-status=\"cancelled\"]").await;

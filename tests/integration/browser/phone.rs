@@ -292,6 +292,23 @@ impl TelegramPhone {
         log.as_array().cloned().unwrap_or_default()
     }
 
+    /// Asserts that every visible control of the Mini App's current screen
+    /// has an accessible name (a label, `aria-label`/`aria-labelledby`, or
+    /// text), so a screen-reader user can tell what each one does.
+    pub async fn assert_every_control_named(&self) {
+        let unnamed = self
+            .eval(
+                "return [...document.querySelectorAll('main input, main select, main textarea, main button, main a')]
+                   .filter((el) => el.getClientRects().length > 0)
+                   .filter((el) => !(el.labels?.length || el.getAttribute('aria-label')
+                     || el.getAttribute('aria-labelledby') || el.textContent.trim()))
+                   .map((el) => el.outerHTML.slice(0, 160));",
+            )
+            .await;
+        let screen = self.eval("return document.getElementById('app').dataset.screen").await;
+        assert_eq!(unnamed, serde_json::json!([]), "controls without an accessible name on {screen}");
+    }
+
     /// Saves a PNG of the whole phone screen (client and app) as
     /// `target/screenshots/<name>.png` in the workspace and returns its path.
     pub async fn screenshot(&self, name: &str) -> PathBuf {

@@ -40,6 +40,7 @@ async fn the_mini_app_opens_in_telegram_and_signs_in() {
     phone.click("[name=\"processing_restricted\"]").await;
     phone.wait_until("document.getElementById('toast').classList.contains('shown')").await;
     phone.screenshot("privacy-light").await;
+    phone.assert_every_control_named().await;
     phone.click("#privacy-policy-link").await;
     phone.wait_until("document.querySelector('.policy')?.textContent.includes('Privacy Policy')").await;
     phone.press_back().await;
