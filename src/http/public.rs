@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::{
     ApiError, AppState,
+    auth::AuthUser,
     views::{PublicProviderView, PublicServiceView, SlotView, SlotsView},
 };
 use crate::store::Provider;
@@ -89,6 +90,24 @@ pub fn date_range(
     Ok((from, to))
 }
 
+/// The booking `id` of this provider that the caller may move: their own as
+/// a client, or any as the provider. Anything else is "not found" (ids reveal
+/// nothing, as everywhere).
+async fn booking_to_move(
+    state: &AppState,
+    user: Option<&AuthUser>,
+    provider: &Provider,
+    id: &str,
+) -> Result<Uuid, ApiError> {
+    let id = Uuid::parse_str(id).map_err(|_| ApiError::field("moving", format!("{id:?} is not a booking id")))?;
+    let not_found = || ApiError::not_found("booking");
+    let AuthUser(user) = user.ok_or_else(not_found)?;
+    let booking = state.store.booking(provider.id, id).await?.ok_or_else(not_found)?;
+    let is_provider = provider.user_id == user.id;
+    let is_client = !is_provider && state.store.client_bookings(user.id).await?.iter().any(|b| b.booking.id == id);
+    if is_provider || is_client { Ok(booking.booking.id) } else { Err(not_found()) }
+}
+
 pub fn parse_date(field: &str, text: &str) -> Result<Date, ApiError> {
     let well_formed = text.len() == 10 && text.as_bytes()[4] == b'-' && text.as_bytes()[7] == b'-';
     well_formed
@@ -98,14 +117,18 @@ pub fn parse_date(field: &str, text: &str) -> Result<Date, ApiError> {
 }
 
 /// Free slots of a provider for one service, `from`..=`to` (dates in the
-/// provider's time zone; default: today and the next six days).
+/// provider's time zone; default: today and the next six days). With
+/// `moving` (a booking of the signed-in client, or of the signed-in provider)
+/// that booking's own time counts as free: where it may be moved to.
 #[utoipa::path(get, path = "/api/providers/{slug}/slots", tag = "public",
     params(("slug" = String, Path), ("service" = Uuid, Query), ("from" = Option<String>, Query, description = "YYYY-MM-DD"),
-        ("to" = Option<String>, Query, description = "YYYY-MM-DD, at most 62 days after from")),
+        ("to" = Option<String>, Query, description = "YYYY-MM-DD, at most 62 days after from"),
+        ("moving" = Option<Uuid>, Query, description = "a booking of mine to move (needs the bearer token)")),
     responses((status = 200, body = SlotsView), (status = 404, body = super::Problem), (status = 422, body = super::Problem)))]
 pub async fn get_slots(
     state: web::Data<AppState>,
     slug: web::Path<String>,
+    user: Option<AuthUser>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let params = query_params(&req)?;
@@ -119,9 +142,13 @@ pub async fn get_slots(
     let tz = time_zone(&provider)?;
     let now = Timestamp::now();
     let (from, to) = date_range(&params, &tz, now)?;
+    let moving = match params.get("moving") {
+        Some(id) => Some(booking_to_move(&state, user.as_ref(), &provider, id).await?),
+        None => None,
+    };
 
     // Answered from the provider's calendar actor, in memory.
-    let slots = state.calendars.send(provider.id, GetSlots { service_id, from, to, now }).await?;
+    let slots = state.calendars.send(provider.id, GetSlots { service_id, from, to, now, moving }).await?;
     Ok(HttpResponse::Ok().json(SlotsView {
         provider: provider.profile.slug.clone(),
         service: service_id,

@@ -133,7 +133,8 @@ impl LiveHub {
         watchers.started += 1;
         let seq = watchers.started;
         let calendars = self.calendars.clone();
-        let message = GetSlots { service_id: key.service, from: key.from, to: key.to, now: Timestamp::now() };
+        let message =
+            GetSlots { service_id: key.service, from: key.from, to: key.to, now: Timestamp::now(), moving: None };
         let compute = fut::wrap_future::<_, Self>(async move { calendars.send(provider_id, message).await });
         ctx.spawn(compute.map(move |result, hub, _| hub.deliver_slots(provider_id, key, seq, only, result)));
     }

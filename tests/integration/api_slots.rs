@@ -3,13 +3,14 @@
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{Backend, every_day, on_both_backends, spawn_app};
+use crate::helpers::{Backend, DAY, every_day, on_both_backends, slot, spawn_app};
 
 on_both_backends!(
     berlin_keeps_nine_slots_across_the_spring_switch,
     new_york_has_no_slot_in_the_missing_hour,
     bookings_and_their_buffers_are_not_offered,
     slot_queries_are_validated,
+    a_booking_being_moved_frees_its_own_time_for_its_owner_only,
 );
 
 fn starts(reply: &Value) -> Vec<String> {
@@ -101,4 +102,45 @@ async fn slot_queries_are_validated(backend: Backend) {
     app.get(&format!("/api/providers/nobody/slots?service={service}"), None).await.problem(404);
     let week = app.get(&format!("/api/providers/anna/slots?service={service}"), None).await;
     assert!(!week.ok()["slots"].as_array().unwrap().is_empty(), "defaults to the coming week");
+}
+
+/// `moving=<booking>`: where a booking may go, its own time counted free —
+/// but only for the client who holds it or its provider.
+async fn a_booking_being_moved_frees_its_own_time_for_its_owner_only(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (provider, service) =
+        app.provider(1, "mover", json!({ "slot_step_min": 30 }), every_day("09:00", "18:00")).await;
+    let client = app.dev_sign_in(2, "Client").await;
+    let stranger = app.dev_sign_in(3, "Stranger").await;
+    let booking = app.book(&client, "mover", &service, &slot("10:00")).await;
+    let id = booking.ok()["id"].as_str().expect("id").to_owned();
+    let path = format!("/api/providers/mover/slots?service={service}&from={DAY}&to={DAY}");
+
+    let plain = starts(app.get(&path, None).await.ok());
+    for taken in ["09:30", "10:00", "10:30"] {
+        assert!(!plain.contains(&slot(taken)), "{taken} overlaps the booking: {plain:?}");
+    }
+    let moving = format!("{path}&moving={id}");
+    for token in [&client, &provider] {
+        let free = starts(app.get(&moving, Some(token)).await.ok());
+        for own in ["09:30", "10:00", "10:30"] {
+            assert!(free.contains(&slot(own)), "{own} is only held by the booking being moved: {free:?}");
+        }
+    }
+    app.get(&moving, Some(&stranger)).await.problem(404);
+    app.get(&moving, None).await.problem(404);
+    let unknown = format!("{path}&moving={}", Uuid::now_v7());
+    app.get(&unknown, Some(&client)).await.problem(404);
+    let field = app.get(&format!("{path}&moving=nope"), Some(&client)).await.problem(422);
+    assert_eq!(field.as_deref(), Some("moving"));
+
+    let moved = app
+        .request(
+            "POST",
+            &format!("/api/bookings/{id}/reschedule"),
+            Some(&client),
+            Some(json!({ "start": slot("10:30") })),
+        )
+        .await;
+    assert_eq!(moved.ok()["start"], slot("10:30"), "a move onto its own old time is allowed");
 }

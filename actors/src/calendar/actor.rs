@@ -430,7 +430,7 @@ impl CalendarActor {
         let service =
             data.services.get(&msg.service_id).filter(|s| s.active).ok_or(CalendarError::NotFound("service"))?;
         let calendar = SlotCalendar { time_zone: &data.time_zone, schedule: &data.schedule, rules: &data.rules };
-        let slots = free_slots(calendar, service.timing, &self.busy_except(None), msg.from, msg.to, msg.now);
+        let slots = free_slots(calendar, service.timing, &self.busy_except(msg.moving), msg.from, msg.to, msg.now);
         Ok(Availability { time_zone: data.time_zone.clone(), slots })
     }
 }

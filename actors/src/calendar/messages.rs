@@ -49,6 +49,9 @@ pub struct GetSlots {
     pub from: Date,
     pub to: Date,
     pub now: Timestamp,
+    /// A booking being moved: its own time counts as free, so it can move
+    /// to a start that overlaps where it is now (10:00 → 10:30).
+    pub moving: Option<Uuid>,
 }
 
 /// Free slots, with the time zone to show them in.
