@@ -4,7 +4,7 @@
 
 import { t, setLanguage } from './i18n.js';
 import {
-  h, api, go, tg, insideTelegram, setToken, sessionToken, whenUnauthorized, applyTheme, installBackButton, haptic,
+  h, nodes, api, go, tg, insideTelegram, setToken, sessionToken, whenUnauthorized, applyTheme, installBackButton, haptic,
   mainButton, showProblem,
 } from './core.js';
 import { providerScreen, myBookingsScreen } from './client.js';
@@ -75,12 +75,12 @@ function openInTelegram(settings) {
     const link = settings.bot_username
       ? `https://t.me/${settings.bot_username}${slug ? `?startapp=${encodeURIComponent(slug)}` : ''}`
       : null;
-    main.append(
+    main.append(...nodes(
       h('div.center', h('p', { style: 'font-size:3rem;margin:24px 0 0', 'aria-hidden': 'true' }, '✈️')),
       h('h1.center', t('open_in_telegram_title')),
       h('p.center.hint', t('open_in_telegram_body')),
       link ? h('p.center', h('a.btn.primary', { href: link, id: 'open-in-telegram' }, `@${settings.bot_username}`)) : null,
-      h('p.center', h('a', { href: '/privacy' }, t('privacy_policy'))));
+      h('p.center', h('a', { href: '/privacy' }, t('privacy_policy')))));
   }, { root: true });
 }
 

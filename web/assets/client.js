@@ -4,7 +4,7 @@
 
 import { t } from './i18n.js';
 import {
-  h, api, go, back, haptic, mainButton, hideMainButton, confirmAction, toast, showProblem, problemText,
+  h, nodes, api, go, back, haptic, mainButton, hideMainButton, confirmAction, toast, showProblem, problemText,
   localDate, addDays, wallTime, wallDate, dayLabel, whenLabel, price, duration, statusBadge, ApiProblem,
 } from './core.js';
 import { LiveSocket } from './live.js';
@@ -31,7 +31,7 @@ export function providerScreen(slug, options = {}) {
   go('provider', (main) => {
     main.append(h('p.loading', { role: 'status' }, t('loading')));
     publicProvider(slug).then((provider) => {
-      main.replaceChildren(
+      main.replaceChildren(...nodes(
         h('header.header', h('h1', provider.business_name || provider.display_name),
           provider.business_name ? h('p.sub', provider.display_name) : null),
         provider.contacts ? h('p.muted', provider.contacts) : null,
@@ -50,7 +50,7 @@ export function providerScreen(slug, options = {}) {
             h('span.grow', t('my_bookings'))),
           h('button.row.chevron', { type: 'button', id: 'privacy', onclick: () => privacyScreen() },
             h('span.grow', t('privacy_and_data')))),
-      );
+      ));
     }).catch((error) => {
       main.replaceChildren(h('h1', t('app_name')),
         h('p.empty-state', error.status === 404 ? t('provider_not_found') : error.message));
@@ -89,13 +89,13 @@ export function slotsScreen(provider, service, moving = null) {
     const subtitle = moving
       ? t('moving', { service: service.name, when: whenLabel(moving.start) })
       : `${provider.business_name || provider.display_name} · ${duration(service.duration_min)}`;
-    main.append(
+    main.append(...nodes(
       h('header.header', h('h1', moving ? t('reschedule') : service.name), h('p.sub', subtitle)),
       h('h2', h('span', t('choose_time')), ' ', status),
       days, grid,
       deviceZone !== provider.timezone ? h('p.hint', t('times_in_zone', { zone: provider.timezone })) : null,
       moving ? null : h('form.section', { onsubmit: (e) => e.preventDefault() }, h('label.field', h('span', t('note_label')), note)),
-    );
+    ));
 
     const byDay = () => {
       const map = new Map();
@@ -196,10 +196,28 @@ export function slotsScreen(provider, service, moving = null) {
       }
     };
 
+    // Moving a booking, its own time counts as free, which only a request
+    // naming it (`moving=`) answers; live frames then just say "look again".
+    const path = `/api/providers/${encodeURIComponent(provider.slug)}/slots?service=${service.id}&from=${today}&to=${to}`
+      + (moving ? `&moving=${moving.id}` : '');
+    let latest = 0;
+    const fetchSlots = () => {
+      const request = ++latest;
+      return api('GET', path).then((answer) => {
+        if (request === latest && (moving || seen === null)) {
+          slots = answer.slots;
+          render();
+        }
+      }).catch((error) => { if (grid.isConnected) showProblem(error); });
+    };
     const apply = (frame) => {
       if (frame.type === 'slots' && frame.service === service.id && frame.from === today && frame.to === to) {
-        slots = frame.slots;
-        render();
+        if (moving) {
+          fetchSlots();
+        } else {
+          slots = frame.slots;
+          render();
+        }
       } else if (frame.type === 'error') {
         // The server refused the watch (the provider or service is gone):
         // no live updates will come, so do not claim them.
@@ -215,9 +233,7 @@ export function slotsScreen(provider, service, moving = null) {
     live.watch(provider.slug, service.id, today, to);
     // The first picture comes over HTTP (no wait for the socket); the socket
     // keeps it current from then on.
-    api('GET', `/api/providers/${encodeURIComponent(provider.slug)}/slots?service=${service.id}&from=${today}&to=${to}`)
-      .then((answer) => { if (seen === null) { slots = answer.slots; render(); } })
-      .catch((error) => { if (grid.isConnected) showProblem(error); });
+    fetchSlots();
     grid.append(h('p.loading', { role: 'status', style: 'padding:24px 0' }, t('loading')));
     return () => live.close();
   });

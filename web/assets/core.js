@@ -33,6 +33,11 @@ export function h(tag, props = {}, ...children) {
   return el;
 }
 
+/** `children` without the nulls and falses of conditional parts, for `append`/`replaceChildren` (which would print "null"). */
+export function nodes(...children) {
+  return children.flat(Infinity).filter((child) => child !== null && child !== undefined && child !== false);
+}
+
 /** A labelled form field; `input` is the control, named for the API field. */
 export function field(label, input, hint) {
   return h('label.field', h('span', label), input, hint ? h('small.hint', hint) : null);

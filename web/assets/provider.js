@@ -4,7 +4,7 @@
 
 import { t } from './i18n.js';
 import {
-  h, api, go, back, refresh, haptic, saveButton, hideMainButton, confirmAction, toast, showProblem, sessionToken, field,
+  h, nodes, api, go, back, refresh, haptic, saveButton, hideMainButton, confirmAction, toast, showProblem, sessionToken, field,
   localDate, addDays,
   wallTime, wallDate, dayLabel, price, duration, statusBadge,
 } from './core.js';
@@ -298,8 +298,8 @@ function clientScreen(id) {
       const notes = h('textarea', { name: 'notes', rows: 4, maxLength: 2000 }, card?.notes || '');
       const form = h('form', { novalidate: true, onsubmit: (e) => e.preventDefault() },
         h('div.section', field(t('client_name'), name), field(t('contacts'), contacts), field(t('notes'), notes)));
-      main.replaceChildren(h('h1', card ? card.name : t('add_client')),
-        card?.linked_to_telegram ? h('p.hint', t('telegram_user')) : null, form);
+      main.replaceChildren(...nodes(h('h1', card ? card.name : t('add_client')),
+        card?.linked_to_telegram ? h('p.hint', t('telegram_user')) : null, form));
       if (card) {
         main.append(h('h2', t('visits')), h('div.section', card.visits.length ? card.visits.map((b) => h('div.row',
           h('span.grow', h('span.title', `${dayLabel(wallDate(b.start))}, ${wallTime(b.start)}`), h('span.sub', b.service.name)),

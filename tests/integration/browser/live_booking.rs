@@ -39,7 +39,7 @@ async fn a_slot_booked_in_one_window_vanishes_live_from_another_and_returns_when
     for (phone, theme) in [(&a, "light"), (&b, "dark")] {
         phone.wait_for("main[data-screen=\"provider\"] [data-service]").await;
         phone.screenshot(&format!("client-provider-{theme}")).await;
-        phone.assert_every_control_named().await;
+        phone.check_screen().await;
         phone.click("[data-service]").await;
         phone.click(&format!("[data-date=\"{day}\"]")).await;
         phone.wait_for(&ten).await;
@@ -55,7 +55,7 @@ async fn a_slot_booked_in_one_window_vanishes_live_from_another_and_returns_when
         .await;
     eprintln!("FIGURE time to first slots (service tapped → slots drawn, loopback): {figures} ms");
     a.screenshot("client-slots-light").await;
-    a.assert_every_control_named().await;
+    a.check_screen().await;
 
     // The provider watches the week's agenda.
     provider.click("#workspace").await;
@@ -73,6 +73,7 @@ async fn a_slot_booked_in_one_window_vanishes_live_from_another_and_returns_when
     b.press_main_button().await;
     b.wait_for("main[data-screen=\"booked\"]").await;
     b.screenshot("client-booked-dark").await;
+    b.check_screen().await;
 
     // A's 10:00 disappears, live; 11:00 stays.
     a.wait_gone(&ten).await;
@@ -83,7 +84,7 @@ async fn a_slot_booked_in_one_window_vanishes_live_from_another_and_returns_when
     provider.wait_for("#agenda [data-booking]").await;
     assert!(provider.text("#agenda [data-booking]").await.contains("Борис"), "the client's name, for the provider");
     provider.screenshot("provider-agenda-light").await;
-    provider.assert_every_control_named().await;
+    provider.check_screen().await;
 
     // B: my bookings → cancel → Telegram's confirm popup → OK.
     b.press_main_button().await;

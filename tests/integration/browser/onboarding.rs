@@ -38,7 +38,7 @@ async fn a_provider_onboards_to_a_bookable_page() {
     provider.fill("[name=\"business_name\"]", "Ногти у Марии").await;
     provider.fill("[name=\"contacts\"]", "+7 900 000-00-00").await;
     provider.screenshot("provider-onboarding-profile-dark").await;
-    provider.assert_every_control_named().await;
+    provider.check_screen().await;
     provider.press_main_button().await;
 
     // 2. The first service; a bad duration is refused next to its field.
@@ -56,14 +56,14 @@ async fn a_provider_onboards_to_a_bookable_page() {
     provider.click("[name=\"day-6\"]").await;
     provider.click("[data-weekday=\"1\"] .link-btn").await; // a break on Mondays
     provider.screenshot("provider-onboarding-hours-dark").await;
-    provider.assert_every_control_named().await;
+    provider.check_screen().await;
     provider.press_main_button().await;
 
     // The workspace opens on the share link.
     let link = provider.text("#share-link").await;
     assert_eq!(link, "https://t.me/jstbk_bot?startapp=maria-nails");
     provider.screenshot("provider-settings-dark").await;
-    provider.assert_every_control_named().await;
+    provider.check_screen().await;
     let page = app.get("/api/providers/maria-nails", None).await;
     assert_eq!(page.ok()["business_name"], "Ногти у Марии");
     // What was saved, read back as the provider (signed in with the same initData).

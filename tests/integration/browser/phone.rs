@@ -292,10 +292,17 @@ impl TelegramPhone {
         log.as_array().cloned().unwrap_or_default()
     }
 
-    /// Asserts that every visible control of the Mini App's current screen
-    /// has an accessible name (a label, `aria-label`/`aria-labelledby`, or
-    /// text), so a screen-reader user can tell what each one does.
-    pub async fn assert_every_control_named(&self) {
+    /// Checks the Mini App's current screen: every visible control has an
+    /// accessible name (a label, `aria-label`/`aria-labelledby`, or text), so
+    /// a screen-reader user can tell what each one does; and no stray
+    /// `null`/`undefined` (a missing value rendered as text) shows.
+    pub async fn check_screen(&self) {
+        let text = self.eval("return document.getElementById('app').innerText").await;
+        let text = text.as_str().unwrap_or_default();
+        assert!(
+            !text.split_whitespace().any(|word| word == "null" || word == "undefined"),
+            "a missing value shows as text:\n{text}"
+        );
         let unnamed = self
             .eval(
                 "return [...document.querySelectorAll('main input, main select, main textarea, main button, main a')]

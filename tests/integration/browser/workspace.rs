@@ -50,7 +50,7 @@ async fn a_provider_works_the_agenda_services_hours_and_client_book() {
         )
         .await;
     phone.screenshot("provider-services-light").await;
-    phone.assert_every_control_named().await;
+    phone.check_screen().await;
     let services = app.get("/api/provider/services", Some(&provider_token)).await;
     let trim = services.ok().as_array().expect("list").iter().find(|s| s["name"] == "Beard trim").cloned();
     let trim = trim.expect("the new service");
@@ -61,7 +61,7 @@ async fn a_provider_works_the_agenda_services_hours_and_client_book() {
     phone.click(".override-add").await;
     phone.eval("const d = document.querySelector('[name=override-date]'); d.value = '2027-12-31'; return null").await;
     phone.screenshot("provider-hours-light").await;
-    phone.assert_every_control_named().await;
+    phone.check_screen().await;
     phone.press_main_button().await;
     phone.wait_until("document.getElementById('toast').classList.contains('shown')").await;
     let schedule = app.get("/api/provider/schedule", Some(&provider_token)).await;
@@ -75,7 +75,7 @@ async fn a_provider_works_the_agenda_services_hours_and_client_book() {
     phone.wait_for("main[data-screen=\"client\"] .badge.confirmed").await;
     phone.fill("[name=\"notes\"]", "Prefers a short fade").await;
     phone.screenshot("provider-client-card-light").await;
-    phone.assert_every_control_named().await;
+    phone.check_screen().await;
     phone.press_main_button().await;
     phone.wait_for("main[data-screen=\"workspace\"] #clients").await;
     let clients = app.get("/api/provider/clients?search=Pavel", Some(&provider_token)).await;
