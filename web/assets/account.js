@@ -2,7 +2,7 @@
 // copy of my data, correct my name, restrict processing, delete the account.
 
 import { t } from './i18n.js';
-import { h, api, go, haptic, saveButton, confirmAction, toast, showProblem, field, setToken, hideMainButton } from './core.js';
+import { h, api, go, haptic, saveButton, confirmed, toast, showProblem, field, setToken, hideMainButton } from './core.js';
 
 export function privacyScreen() {
   go('privacy', (main) => {
@@ -93,17 +93,12 @@ async function copyText(text) {
   }
 }
 
-async function deleteAccount() {
-  if (!(await confirmAction(t('delete_account_confirm')))) return;
-  try {
-    await api('DELETE', '/api/me');
+function deleteAccount() {
+  return confirmed(t('delete_account_confirm'), () => api('DELETE', '/api/me'), () => {
     setToken(null);
-    haptic('success');
     go('deleted', (main) => {
       hideMainButton();
       main.append(h('h1', t('account_deleted')));
     }, { root: true });
-  } catch (error) {
-    showProblem(error);
-  }
+  })();
 }

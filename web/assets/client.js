@@ -4,7 +4,7 @@
 
 import { t } from './i18n.js';
 import {
-  h, nodes, api, go, back, haptic, mainButton, hideMainButton, confirmAction, toast, showProblem, problemText,
+  h, nodes, api, go, back, haptic, mainButton, hideMainButton, confirmed, toast, showProblem, problemText,
   localDate, addDays, wallTime, wallDate, dayLabel, whenLabel, price, duration, statusBadge, ApiProblem,
 } from './core.js';
 import { LiveSocket } from './live.js';
@@ -304,18 +304,9 @@ function card(booking, provider, main) {
         }, t('reschedule')) : null,
         h('button.btn.danger', {
           type: 'button', dataset: { action: 'cancel' },
-          onclick: async () => {
-            const message = t('cancel_confirm', { service: booking.service.name, when: whenLabel(booking.start) });
-            if (!(await confirmAction(message))) return;
-            try {
-              await api('POST', `/api/bookings/${booking.id}/cancel`);
-              haptic('success');
-              toast(t('cancelled_toast'));
-              load(main);
-            } catch (error) {
-              showProblem(error);
-            }
-          },
+          onclick: confirmed(t('cancel_confirm', { service: booking.service.name, when: whenLabel(booking.start) }),
+            () => api('POST', `/api/bookings/${booking.id}/cancel`),
+            () => { toast(t('cancelled_toast')); load(main); }),
         }, t('cancel_booking')))
       : null);
 }

@@ -153,6 +153,23 @@ export function confirmAction(message) {
   return Promise.resolve(window.confirm(message));
 }
 
+/**
+ * An onclick for a destructive action: asks `question` (Telegram's popup),
+ * runs `request`, then buzzes and calls `then`; a refusal shows as a toast.
+ */
+export function confirmed(question, request, then) {
+  return async () => {
+    if (!(await confirmAction(question))) return;
+    try {
+      await request();
+      haptic('success');
+      then();
+    } catch (error) {
+      showProblem(error);
+    }
+  };
+}
+
 let mainHandler = null;
 const fallbackBar = () => document.getElementById('fallback-main');
 const fallbackButton = () => document.getElementById('fallback-main-button');

@@ -4,7 +4,7 @@
 
 import { t } from './i18n.js';
 import {
-  h, nodes, api, go, back, refresh, haptic, saveButton, hideMainButton, confirmAction, toast, showProblem, sessionToken, field,
+  h, nodes, api, go, back, refresh, haptic, saveButton, confirmed, hideMainButton, confirmAction, toast, showProblem, sessionToken, field,
   localDate, addDays,
   wallTime, wallDate, dayLabel, price, duration, statusBadge,
 } from './core.js';
@@ -233,16 +233,8 @@ function serviceScreen(service) {
     if (service?.active) {
       main.append(h('button.btn.danger.block', {
         type: 'button',
-        onclick: async () => {
-          if (!(await confirmAction(t('retire_confirm', { name: service.name })))) return;
-          try {
-            await api('DELETE', `/api/provider/services/${service.id}`);
-            haptic('success');
-            back();
-          } catch (error) {
-            showProblem(error);
-          }
-        },
+        onclick: confirmed(t('retire_confirm', { name: service.name }),
+          () => api('DELETE', `/api/provider/services/${service.id}`), back),
       }, t('retire_service')));
     }
     saveButton(t('save'), form, () => (service
@@ -306,16 +298,8 @@ function clientScreen(id) {
           statusBadge(b.status))) : h('p.empty-state', t('no_visits'))),
         h('button.btn.danger.block', {
           type: 'button',
-          onclick: async () => {
-            if (!(await confirmAction(t('delete_client_confirm', { name: card.name })))) return;
-            try {
-              await api('DELETE', `/api/provider/clients/${card.id}`);
-              haptic('success');
-              back();
-            } catch (error) {
-              showProblem(error);
-            }
-          },
+          onclick: confirmed(t('delete_client_confirm', { name: card.name }),
+            () => api('DELETE', `/api/provider/clients/${card.id}`), back),
         }, t('delete_client')));
       }
       saveButton(t('save'), form, () => {

@@ -73,3 +73,23 @@ async fn the_bots_start_button_opens_the_providers_page() {
     phone.check_screen().await; // no contacts given: nothing shows in their place
     phone.close().await;
 }
+
+/// Deleting the account from the privacy screen: Telegram's confirm popup,
+/// then the session is over and the account's data gone.
+#[actix_web::test]
+async fn an_account_is_deleted_from_the_privacy_screen() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let Some(phone) = TelegramPhone::open(&app, TgUser::new(7003, "Dora"), Theme::DARK, Launch::Menu).await else {
+        return;
+    };
+    phone.click("#privacy").await;
+    let token = phone.eval("return sessionStorage.getItem('jbm.token')").await;
+    let token = token.as_str().expect("a session token").to_owned();
+    assert_eq!(app.get("/api/me", Some(&token)).await.ok()["first_name"], "Dora");
+    phone.click("#delete-account").await;
+    phone.answer_popup("ok").await;
+    phone.wait_for("main[data-screen=\"deleted\"]").await;
+    assert!(phone.eval("return sessionStorage.getItem('jbm.token')").await.is_null(), "nothing kept on the phone");
+    phone.close().await;
+    app.get("/api/me", Some(&token)).await.problem(401);
+}
