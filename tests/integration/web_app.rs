@@ -64,3 +64,44 @@ async fn the_privacy_policy_and_app_settings_are_public() {
     assert_eq!(settings.ok()["telegram_sign_in"], true);
     assert!(settings.ok()["bot_username"].is_null(), "Telegram has not answered getMe (there is none here)");
 }
+
+/// Every interface text exists in English and Russian, and every key the
+/// Mini App's modules ask for exists: a missing one would show its raw key.
+#[test]
+fn every_interface_text_exists_in_english_and_russian() {
+    let web = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("web/assets");
+    let i18n = std::fs::read_to_string(web.join("i18n.js")).expect("i18n.js");
+    let section = |start: &str, end: &str| -> std::collections::BTreeSet<String> {
+        let from = i18n.find(start).expect("dictionary start");
+        let to = from + i18n[from..].find(end).expect("dictionary end");
+        i18n[from..to]
+            .lines()
+            .filter_map(|line| line.trim_start().split_once(": '").map(|(key, _)| key.trim().to_owned()))
+            .filter(|key| key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+            .collect()
+    };
+    let en = section("const en = {", "\n};");
+    let ru = section("const ru = {", "\n};");
+    assert!(en.len() > 100, "found {} English texts", en.len());
+    assert_eq!(en.symmetric_difference(&ru).collect::<Vec<_>>(), Vec::<&String>::new(), "keys in only one language");
+
+    let mut asked = std::collections::BTreeSet::new();
+    for entry in std::fs::read_dir(&web).expect("web/assets") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|e| e == "js") && !path.ends_with("telegram-web-app.js") {
+            let code = std::fs::read_to_string(&path).expect("module");
+            // Calls of `t('key'…)` itself, not of `get('…')` or `.split('…')`.
+            for (at, _) in code.match_indices("t('") {
+                let before = code[..at].chars().next_back();
+                if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.') {
+                    continue;
+                }
+                if let Some((key, _)) = code[at + 3..].split_once('\'') {
+                    asked.insert(key.to_owned());
+                }
+            }
+        }
+    }
+    let missing: Vec<_> = asked.iter().filter(|key| !en.contains(*key)).collect();
+    assert!(missing.is_empty(), "asked for but not written: {missing:?}");
+}
