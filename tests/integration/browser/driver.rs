@@ -79,8 +79,22 @@ pub struct Chromedriver {
 impl Chromedriver {
     /// Starts chromedriver with `--port=0` and reads the port it reports, so
     /// parallel tests never race for a port, then waits until `/status` says
-    /// it is ready for sessions.
+    /// it is ready for sessions. A chromedriver that dies before reporting a
+    /// port (seen once in CI, under load, with nothing else to learn) is
+    /// started again, up to three times.
     pub async fn start(binary: &Path) -> Chromedriver {
+        let mut output = Vec::new();
+        for _ in 0..3 {
+            match Self::spawn(binary).await {
+                Ok(driver) => return driver.ready().await,
+                Err(lines) => output = lines,
+            }
+        }
+        panic!("chromedriver exited before reporting its port three times; it said:\n{}", output.join("\n"));
+    }
+
+    /// One chromedriver, once it reported its port; otherwise what it printed.
+    async fn spawn(binary: &Path) -> Result<Chromedriver, Vec<String>> {
         let mut child = Command::new(binary)
             .arg("--port=0")
             .stdin(Stdio::null())
@@ -91,6 +105,8 @@ impl Chromedriver {
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
         let stdout = child.stdout.take().expect("piped stdout");
         let (port_tx, port_rx) = tokio::sync::oneshot::channel();
+        let said = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = said.clone();
         // A thread, not a task: it keeps draining stdout (so chromedriver never
         // blocks on a full pipe) for as long as chromedriver lives.
         std::thread::spawn(move || {
@@ -105,27 +121,35 @@ impl Chromedriver {
                 {
                     let _ = tx.send(port);
                 }
+                if port_tx.is_some() {
+                    log.lock().expect("log").push(line);
+                }
             }
         });
         let mut driver = Chromedriver { child, url: String::new() };
         let port = match tokio::time::timeout(START_TIMEOUT, port_rx).await {
             Ok(Ok(port)) => port,
-            Ok(Err(_)) => panic!("chromedriver exited before reporting its port"),
+            Ok(Err(_)) => return Err(said.lock().expect("log").clone()),
             Err(_) => panic!("chromedriver did not report its port within {START_TIMEOUT:?}"),
         };
         driver.url = format!("http://127.0.0.1:{port}");
+        Ok(driver)
+    }
+
+    /// Waits until `/status` says chromedriver takes sessions.
+    async fn ready(self) -> Chromedriver {
         let client = reqwest::Client::new();
         let deadline = tokio::time::Instant::now() + START_TIMEOUT;
         loop {
-            let status = client.get(format!("{}/status", driver.url)).send().await;
+            let status = client.get(format!("{}/status", self.url)).send().await;
             if let Ok(response) = status
                 && let Ok(body) = response.json::<Value>().await
                 && body["value"]["ready"] == true
             {
-                return driver;
+                return self;
             }
             if tokio::time::Instant::now() > deadline {
-                panic!("chromedriver at {} did not become ready", driver.url);
+                panic!("chromedriver at {} did not become ready", self.url);
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
