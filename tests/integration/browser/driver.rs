@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 pub const VIEWPORT: (u64, u64) = (390, 844);
 
 /// How long chromedriver and Chromium get to start.
-const START_TIMEOUT: Duration = Duration::from_secs(20);
+const START_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Debian's Chromium and its chromedriver.
 #[derive(Clone, Debug)]

@@ -33,7 +33,7 @@ use crate::helpers::TestApp;
 
 /// How long a waiting verb waits: generous, because a loaded CI machine runs
 /// browsers next to the rest of the suite.
-pub const WAIT: Duration = Duration::from_secs(10);
+pub const WAIT: Duration = Duration::from_secs(20);
 
 const POLL: Duration = Duration::from_millis(50);
 
