@@ -50,10 +50,14 @@ async fn a_slot_booked_in_one_window_vanishes_live_from_another_and_returns_when
     let figures = a
         .eval(
             "const m = (n) => performance.getEntriesByName(n)[0]?.startTime;
-             return m('jbm:slots-shown') - m('jbm:slots-requested');",
+             const request = performance.getEntriesByType('resource').find((r) => r.name.includes('/slots?'));
+             return { shown_ms: m('jbm:slots-shown') - m('jbm:slots-requested'), http_ms: request?.duration,
+                      bytes: request?.transferSize };",
         )
         .await;
-    eprintln!("FIGURE time to first slots (service tapped → slots drawn, loopback): {figures} ms");
+    eprintln!(
+        "FIGURE time to first slots (service tapped → slots drawn; the slots request alone), loopback: {figures}"
+    );
     a.screenshot("client-slots-light").await;
     a.check_screen().await;
 
