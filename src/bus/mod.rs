@@ -34,7 +34,7 @@ impl LiveEvent {
     fn from_calendar(event: CalendarEvent) -> Self {
         match event {
             CalendarEvent::AvailabilityChanged { provider_id, dates } => LiveEvent::Availability { provider_id, dates },
-            CalendarEvent::Booking { kind, booking, .. } => LiveEvent::Booking {
+            CalendarEvent::Booking { kind, booking } => LiveEvent::Booking {
                 provider_id: booking.provider_id,
                 booking_id: booking.id,
                 event: kind.as_str().to_owned(),

@@ -60,7 +60,7 @@ fn display_name(user: &User) -> String {
     }
 }
 
-async fn view(state: &AppState, provider_id: Uuid, booking_id: Uuid) -> Result<BookingView, ApiError> {
+pub(super) async fn view(state: &AppState, provider_id: Uuid, booking_id: Uuid) -> Result<BookingView, ApiError> {
     let details = state.store.booking(provider_id, booking_id).await?.ok_or_else(|| ApiError::not_found("booking"))?;
     Ok(BookingView::from(&details))
 }
@@ -81,8 +81,7 @@ pub async fn create_booking(
     let start = parse_instant("start", &input.start)?;
     let note = validate::optional_text("note", input.note.as_deref(), 500, true)?;
     let idempotency_key = idempotency_key(&req)?;
-    let provider =
-        state.store.provider_by_slug(&input.provider).await?.ok_or_else(|| ApiError::not_found("provider"))?;
+    let provider = super::public::provider_by_slug(&state, &input.provider).await?;
     let booked = state
         .calendars
         .send(

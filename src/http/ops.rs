@@ -53,5 +53,8 @@ pub async fn app_settings(state: web::Data<AppState>) -> HttpResponse {
 /// This API, described as OpenAPI 3.1.
 #[utoipa::path(get, path = "/api/openapi.json", tag = "ops", responses((status = 200, content_type = "application/json")))]
 pub async fn openapi() -> HttpResponse {
-    HttpResponse::Ok().json(ApiDoc::openapi())
+    // The document never changes while the process runs: build it once.
+    static DOCUMENT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let body = DOCUMENT.get_or_init(|| ApiDoc::openapi().to_json().unwrap_or_default());
+    HttpResponse::Ok().content_type("application/json").body(body.as_str())
 }

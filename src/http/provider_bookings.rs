@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use super::{
     ApiError, AppState, ValidJson,
     auth::AuthUser,
-    bookings::{RescheduleInput, parse_id, parse_instant},
+    bookings::{RescheduleInput, parse_id, parse_instant, view},
     provider::my_provider,
     public::{date_range, query_params, time_zone},
     views::BookingView,
@@ -50,6 +50,18 @@ pub enum ProviderAction {
     NoShow,
 }
 
+impl From<ProviderAction> for Action {
+    fn from(action: ProviderAction) -> Self {
+        match action {
+            ProviderAction::Confirm => Action::Confirm,
+            ProviderAction::Decline => Action::Decline,
+            ProviderAction::Cancel => Action::Cancel,
+            ProviderAction::Complete => Action::Complete,
+            ProviderAction::NoShow => Action::NoShow,
+        }
+    }
+}
+
 async fn apply(
     state: &AppState,
     req: &HttpRequest,
@@ -70,8 +82,7 @@ async fn apply(
         now: Timestamp::now(),
     };
     state.calendars.send(provider.id, message).await?;
-    let details = state.store.booking(provider.id, id).await?.ok_or_else(|| ApiError::not_found("booking"))?;
-    Ok(HttpResponse::Ok().json(BookingView::from(&details)))
+    Ok(HttpResponse::Ok().json(view(state, provider.id, id).await?))
 }
 
 /// Confirm, decline, cancel, complete or mark as no-show.
@@ -87,15 +98,10 @@ pub async fn act(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, action) = path.into_inner();
-    let action = match action.as_str() {
-        "confirm" => Action::Confirm,
-        "decline" => Action::Decline,
-        "cancel" => Action::Cancel,
-        "complete" => Action::Complete,
-        "no-show" => Action::NoShow,
-        _ => return Err(ApiError::NotFound("no such booking action".into())),
-    };
-    apply(&state, &req, user.id, &id, action, None).await
+    // The names are ProviderAction's own (serde's kebab-case), not a second list.
+    let action: ProviderAction = serde_json::from_value(serde_json::Value::String(action))
+        .map_err(|_| ApiError::NotFound("no such booking action".into()))?;
+    apply(&state, &req, user.id, &id, action.into(), None).await
 }
 
 /// Move a booking to another free slot.

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use actors::{calendar::GetSlots, domain::ProviderTimeZone};
 use jiff::{Timestamp, ToSpan, civil::Date};
 use uuid::Uuid;
@@ -20,7 +20,7 @@ pub const MAX_SLOT_RANGE_DAYS: i64 = 62;
 /// Default range when `to` is left out: a week.
 const DEFAULT_RANGE_DAYS: i64 = 6;
 
-async fn provider_by_slug(state: &AppState, slug: &str) -> Result<Provider, ApiError> {
+pub(super) async fn provider_by_slug(state: &AppState, slug: &str) -> Result<Provider, ApiError> {
     state.store.provider_by_slug(slug).await?.ok_or_else(|| ApiError::not_found("provider"))
 }
 
@@ -93,19 +93,14 @@ pub fn date_range(
 /// The booking `id` of this provider that the caller may move: their own as
 /// a client, or any as the provider. Anything else is "not found" (ids reveal
 /// nothing, as everywhere).
-async fn booking_to_move(
-    state: &AppState,
-    user: Option<&AuthUser>,
-    provider: &Provider,
-    id: &str,
-) -> Result<Uuid, ApiError> {
+async fn booking_to_move(state: &AppState, req: &HttpRequest, provider: &Provider, id: &str) -> Result<Uuid, ApiError> {
     let id = Uuid::parse_str(id).map_err(|_| ApiError::field("moving", format!("{id:?} is not a booking id")))?;
     let not_found = || ApiError::not_found("booking");
-    let AuthUser(user) = user.ok_or_else(not_found)?;
-    let booking = state.store.booking(provider.id, id).await?.ok_or_else(not_found)?;
-    let is_provider = provider.user_id == user.id;
-    let is_client = !is_provider && state.store.client_bookings(user.id).await?.iter().any(|b| b.booking.id == id);
-    if is_provider || is_client { Ok(booking.booking.id) } else { Err(not_found()) }
+    // The session is looked up only here: plain slot requests never touch it.
+    let AuthUser(user) = AuthUser::extract(req).await.map_err(|_| not_found())?;
+    let details = state.store.booking(provider.id, id).await?.ok_or_else(not_found)?;
+    let mine = provider.user_id == user.id || details.booking.client_user_id == Some(user.id);
+    if mine { Ok(id) } else { Err(not_found()) }
 }
 
 pub fn parse_date(field: &str, text: &str) -> Result<Date, ApiError> {
@@ -128,7 +123,6 @@ pub fn parse_date(field: &str, text: &str) -> Result<Date, ApiError> {
 pub async fn get_slots(
     state: web::Data<AppState>,
     slug: web::Path<String>,
-    user: Option<AuthUser>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let params = query_params(&req)?;
@@ -143,7 +137,7 @@ pub async fn get_slots(
     let now = Timestamp::now();
     let (from, to) = date_range(&params, &tz, now)?;
     let moving = match params.get("moving") {
-        Some(id) => Some(booking_to_move(&state, user.as_ref(), &provider, id).await?),
+        Some(id) => Some(booking_to_move(&state, &req, &provider, id).await?),
         None => None,
     };
 

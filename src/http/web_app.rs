@@ -6,11 +6,13 @@
 //! response is revalidated (`no-cache` + a content-hash ETag): a returning
 //! Mini App costs one 304 per file, and a deploy is never half-seen.
 
+use std::borrow::Cow;
+
 use actix_web::{
     HttpRequest, HttpResponse, guard,
     http::header::{self, HeaderValue},
     middleware::Compress,
-    web,
+    web::{self, Bytes},
 };
 use rust_embed::RustEmbed;
 
@@ -83,7 +85,12 @@ fn serve(req: &HttpRequest, path: &str) -> Result<HttpResponse, ApiError> {
     };
     let content_type =
         HeaderValue::from_str(&content_type).unwrap_or(HeaderValue::from_static("application/octet-stream"));
-    Ok(response.insert_header((header::CONTENT_TYPE, content_type)).body(file.data.into_owned()))
+    // Release builds hold the file in the binary: send it from there, no copy per request.
+    let body = match file.data {
+        Cow::Borrowed(bytes) => Bytes::from_static(bytes),
+        Cow::Owned(bytes) => Bytes::from(bytes),
+    };
+    Ok(response.insert_header((header::CONTENT_TYPE, content_type)).body(body))
 }
 
 fn hex(bytes: &[u8]) -> String {

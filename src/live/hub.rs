@@ -219,9 +219,15 @@ impl LiveHub {
         for (provider_id, key) in session.watches {
             self.drop_watch(id, provider_id, key);
         }
-        if let Some(provider_id) = session.feed
-            && let Some(feed) = self.feeds.get_mut(&provider_id)
-        {
+        if let Some(provider_id) = session.feed {
+            self.leave_feed(id, provider_id);
+        }
+    }
+
+    /// Takes a session off a provider's feed; an empty feed goes, so that
+    /// booking events of that provider no longer read anything for nobody.
+    fn leave_feed(&mut self, id: u64, provider_id: Uuid) {
+        if let Some(feed) = self.feeds.get_mut(&provider_id) {
             feed.remove(&id);
             if feed.is_empty() {
                 self.feeds.remove(&provider_id);
@@ -313,10 +319,8 @@ impl Handler<JoinFeed> for LiveHub {
     type Result = ();
     fn handle(&mut self, msg: JoinFeed, _: &mut Context<Self>) {
         let Some(session) = self.sessions.get_mut(&msg.id) else { return };
-        if let Some(previous) = session.feed.replace(msg.provider_id)
-            && let Some(feed) = self.feeds.get_mut(&previous)
-        {
-            feed.remove(&msg.id);
+        if let Some(previous) = session.feed.replace(msg.provider_id) {
+            self.leave_feed(msg.id, previous);
         }
         self.feeds.entry(msg.provider_id).or_default().insert(msg.id);
     }

@@ -55,10 +55,16 @@ pub fn start(
     let bot = Bot::new(token.expose()).set_api_url(config.telegram_api_url.clone()).throttle(Limits::default());
 
     let outbox = outbox::OutboxDispatcher::new(store.clone(), bot.clone()).start();
+    // Booking events (this node's or another's) may have written messages;
+    // availability-only events never do, so they do not wake the dispatcher.
     let mut events = bus.subscribe();
     actix_web::rt::spawn(async move {
-        while !matches!(events.recv().await, Err(RecvError::Closed)) {
-            outbox.do_send(outbox::Nudge);
+        loop {
+            match events.recv().await {
+                Ok(crate::bus::LiveEvent::Availability { .. }) => {}
+                Err(RecvError::Closed) => return,
+                Ok(_) | Err(RecvError::Lagged(_)) => outbox.do_send(outbox::Nudge),
+            }
         }
     });
 

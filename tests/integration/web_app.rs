@@ -45,7 +45,8 @@ async fn assets_revalidate_by_etag_and_travel_compressed() {
     let missing = app.client.get(format!("{}/assets/nope.js", app.address)).send().await.expect("asset");
     assert_eq!(missing.status(), 404);
     assert_eq!(missing.headers()["content-type"], "application/problem+json");
-    let outside = app.client.get(format!("{}/assets/../Cargo.toml", app.address)).send().await.expect("asset");
+    // Percent-encoded, so the client sends the dots instead of resolving them away.
+    let outside = app.client.get(format!("{}/assets/%2e%2e/Cargo.toml", app.address)).send().await.expect("asset");
     assert_eq!(outside.status(), 404, "nothing outside web/ is reachable");
 }
 

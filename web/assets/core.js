@@ -26,8 +26,7 @@ export function h(tag, props = {}, ...children) {
     else if (key in el && !key.startsWith('aria') && key !== 'list') el[key] = value;
     else if (value !== false) el.setAttribute(key, value === true ? '' : value);
   }
-  for (const child of children.flat(Infinity)) {
-    if (child === null || child === undefined || child === false) continue;
+  for (const child of nodes(children)) {
     el.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
   return el;

@@ -311,11 +311,7 @@ impl CalendarActor {
     fn publish(&self, kind: BookingEventKind, booking: &Booking, before: Option<&Booking>) {
         let Ok(data) = self.data() else { return };
         let tz = &data.time_zone;
-        self.events.publish(CalendarEvent::Booking {
-            kind,
-            booking: Box::new(booking.clone()),
-            time_zone: tz.name().to_owned(),
-        });
+        self.events.publish(CalendarEvent::Booking { kind, booking: Box::new(booking.clone()) });
         let changed_availability = match before {
             None => booking.status.is_active(),
             Some(before) => {

@@ -165,7 +165,6 @@ pub enum CalendarEvent {
     Booking {
         kind: BookingEventKind,
         booking: Box<Booking>,
-        time_zone: String,
     },
 }
 
