@@ -125,8 +125,7 @@ async fn change_my_booking(
     let id = parse_id("id", id)?;
     // Only bookings whose client is this user exist for them at all.
     let details = state.store.booking_of_client(user.id, id).await?.ok_or_else(|| ApiError::not_found("booking"))?;
-    let provider_id = details.booking.provider_id;
-    let message = ChangeBooking {
+    let change = ChangeBooking {
         booking_id: id,
         actor: Actor::Client(user.id),
         action,
@@ -134,8 +133,19 @@ async fn change_my_booking(
         by_user: user.id,
         now: Timestamp::now(),
     };
-    state.calendars.send(provider_id, message).await?;
-    Ok(HttpResponse::Ok().json(view(state, provider_id, id).await?))
+    send_change(state, details.booking.provider_id, change).await
+}
+
+/// Hands a change to the provider's calendar (which checks and applies it in
+/// turn with every other change) and answers with the booking as it now is.
+pub(super) async fn send_change(
+    state: &AppState,
+    provider_id: Uuid,
+    change: ChangeBooking,
+) -> Result<HttpResponse, ApiError> {
+    let booking_id = change.booking_id;
+    state.calendars.send(provider_id, change).await?;
+    Ok(HttpResponse::Ok().json(view(state, provider_id, booking_id).await?))
 }
 
 /// Cancel my booking (until the provider's cut-off).

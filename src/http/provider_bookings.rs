@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use super::{
     ApiError, AppState, ValidJson,
     auth::AuthUser,
-    bookings::{RescheduleInput, parse_id, parse_instant, view},
+    bookings::{RescheduleInput, parse_id, parse_instant, send_change},
     provider::my_provider,
     public::{date_range, query_params, time_zone},
     views::BookingView,
@@ -73,7 +73,7 @@ async fn apply(
     super::limit_booking_write(state, req, user_id).await?;
     let id = parse_id("id", id)?;
     let provider = my_provider(state, user_id).await?;
-    let message = ChangeBooking {
+    let change = ChangeBooking {
         booking_id: id,
         actor: Actor::Provider,
         action,
@@ -81,8 +81,7 @@ async fn apply(
         by_user: user_id,
         now: Timestamp::now(),
     };
-    state.calendars.send(provider.id, message).await?;
-    Ok(HttpResponse::Ok().json(view(state, provider.id, id).await?))
+    send_change(state, provider.id, change).await
 }
 
 /// Confirm, decline, cancel, complete or mark as no-show.
