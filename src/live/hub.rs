@@ -40,6 +40,9 @@ pub enum Outbound {
         key: WatchKey,
     },
     Close(String),
+    /// The node is stopping: close with 1001 (going away) so the client
+    /// reconnects, to another node or to this one once it is back.
+    GoingAway,
 }
 
 #[derive(Message)]
@@ -93,6 +96,12 @@ pub struct HubStats {
 #[derive(Message)]
 #[rtype(result = "HubStats")]
 pub struct Stats;
+
+/// Every session is told to close with 1001 (going away) and forgotten; the
+/// answer is how many were told. Sent once when the node stops.
+#[derive(Message)]
+#[rtype(result = "usize")]
+pub struct CloseAll;
 
 struct Session {
     out: Recipient<Outbound>,
@@ -330,6 +339,22 @@ impl Handler<BusEvent> for LiveHub {
     type Result = ();
     fn handle(&mut self, BusEvent(event): BusEvent, ctx: &mut Context<Self>) {
         self.on_event(event, ctx);
+    }
+}
+
+impl Handler<CloseAll> for LiveHub {
+    type Result = usize;
+    fn handle(&mut self, _: CloseAll, _: &mut Context<Self>) -> usize {
+        let sessions = std::mem::take(&mut self.sessions);
+        self.providers.clear();
+        self.feeds.clear();
+        metrics::gauge!("live_sessions").set(0.0);
+        for session in sessions.values() {
+            // `do_send` ignores the mailbox bound: the close must arrive even
+            // at a session whose queue is full.
+            session.out.do_send(Outbound::GoingAway);
+        }
+        sessions.len()
     }
 }
 

@@ -170,6 +170,13 @@ impl Handler<Outbound> for WsSession {
                 ctx.close(Some(ws::CloseReason { code: ws::CloseCode::Again, description: Some(reason) }));
                 ctx.stop();
             }
+            Outbound::GoingAway => {
+                ctx.close(Some(ws::CloseReason {
+                    code: ws::CloseCode::Away,
+                    description: Some("the server is restarting; reconnect".into()),
+                }));
+                ctx.stop();
+            }
         }
     }
 }
