@@ -11,12 +11,12 @@ use tokio::sync::{broadcast::error::RecvError, mpsc};
 use uuid::Uuid;
 
 use crate::{
-    bus::{LiveEvent, LocalBus, redis::RedisBridge},
+    bus::{LiveEvent, LocalBus, SettingsAnnouncer, redis::RedisBridge},
     config::Config,
     http::{self, AppState},
     live::{LiveHub, hub::BusEvent},
     rate_limit::RateLimiter,
-    store::{self, StoreRepository},
+    store::{self, AnnouncingStore, Store, StoreRepository},
 };
 
 pub struct Application {
@@ -30,7 +30,7 @@ impl Application {
     /// Opens and migrates the database, binds `config.bind_addr` (port 0 picks
     /// a free port, see [`Application::port`]) and prepares the server.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        let store = store::connect(&config.database_url).await?;
+        let plain_store = store::connect(&config.database_url).await?;
         let redis = match &config.redis_url {
             Some(url) => Some(redis_clients(url)?),
             None => None,
@@ -39,7 +39,7 @@ impl Application {
         let bus = Arc::new(LocalBus::new(redis.is_some().then_some(outbound)));
         // The registry and its calendar threads are started once per process.
         let calendars = Calendars::start(
-            Arc::new(StoreRepository(store.clone())),
+            Arc::new(StoreRepository(plain_store.clone())),
             bus.clone(),
             RegistrySettings {
                 idle_after: config.calendar_idle,
@@ -47,6 +47,10 @@ impl Application {
                 threads: std::thread::available_parallelism().map_or(2, usize::from),
             },
         );
+        // Everyone but the calendars writes through this: settings writes are
+        // announced on the bus after they commit.
+        let announcer = SettingsAnnouncer { calendars: calendars.clone(), bus: bus.clone() };
+        let store: Arc<dyn Store> = Arc::new(AnnouncingStore::new(plain_store, Arc::new(announcer)));
         if let Some((client, pool)) = &redis {
             let node_id = Uuid::now_v7().to_string();
             RedisBridge::start(client.clone(), pool.clone(), node_id, bus.clone(), calendars.clone(), outbound_events);

@@ -51,6 +51,7 @@ impl CalendarRepository for SlowRepository {
         let timing = ServiceTiming { duration_min: 60, buffer_before_min: 0, buffer_after_min: 0 };
         Ok(Some(CalendarData {
             provider_id,
+            settings_version: 1,
             owner_user_id: Uuid::nil(),
             time_zone: ProviderTimeZone::parse("Europe/Berlin").unwrap(),
             rules: BookingRules { slot_step_min: 60, min_notice_min: 0, horizon_days: 366, ..Default::default() },
@@ -58,6 +59,10 @@ impl CalendarRepository for SlowRepository {
             services: HashMap::from([(self.service_id, ServiceInfo { timing, active: true })]),
             bookings: self.bookings.lock().unwrap().clone(),
         }))
+    }
+
+    async fn settings_version(&self, _: Uuid) -> Result<Option<i64>, RepositoryError> {
+        Ok(Some(1))
     }
 
     async fn booking(&self, _: Uuid, id: Uuid) -> Result<Option<Booking>, RepositoryError> {

@@ -5,11 +5,16 @@
 
 pub mod redis;
 
-use actors::calendar::{CalendarEvent, EventSink};
+use std::sync::Arc;
+
+use actors::calendar::{CalendarEvent, Calendars, EventSink};
+use async_trait::async_trait;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, mpsc};
 use uuid::Uuid;
+
+use crate::store::SettingsListener;
 
 /// Events a slow subscriber may fall behind by before it starts losing them
 /// (it is told, via `RecvError::Lagged`, and resyncs).
@@ -25,6 +30,10 @@ pub enum LiveEvent {
     Availability { provider_id: Uuid, dates: Vec<Date> },
     /// A booking of the provider changed (`event`: created, cancelled, …).
     Booking { provider_id: Uuid, booking_id: Uuid, event: String },
+    /// The provider's settings (profile, rules, services, hours, overrides)
+    /// changed: every node's calendar reloads, every watcher of the provider
+    /// gets fresh slots.
+    Settings { provider_id: Uuid },
     /// Events may have been lost (a Redis reconnect, a lagging subscriber):
     /// everyone should refresh what they show.
     Resync,
@@ -45,7 +54,9 @@ impl LiveEvent {
     /// The provider whose calendar this event is about.
     pub fn provider_id(&self) -> Option<Uuid> {
         match self {
-            LiveEvent::Availability { provider_id, .. } | LiveEvent::Booking { provider_id, .. } => Some(*provider_id),
+            LiveEvent::Availability { provider_id, .. }
+            | LiveEvent::Booking { provider_id, .. }
+            | LiveEvent::Settings { provider_id } => Some(*provider_id),
             LiveEvent::Resync => None,
         }
     }
@@ -66,6 +77,14 @@ impl LocalBus {
         self.sender.subscribe()
     }
 
+    /// Publishes on this node and, with a Redis bridge, to the other nodes.
+    pub fn publish(&self, event: LiveEvent) {
+        if let Some(outbound) = &self.outbound {
+            let _ = outbound.send(event.clone());
+        }
+        self.deliver_locally(event);
+    }
+
     /// Delivers to this node's subscribers only (events from other nodes).
     pub fn deliver_locally(&self, event: LiveEvent) {
         // No subscriber is not an error: nobody is watching right now.
@@ -75,10 +94,23 @@ impl LocalBus {
 
 impl EventSink for LocalBus {
     fn publish(&self, event: CalendarEvent) {
-        let event = LiveEvent::from_calendar(event);
-        if let Some(outbound) = &self.outbound {
-            let _ = outbound.send(event.clone());
-        }
-        self.deliver_locally(event);
+        LocalBus::publish(self, LiveEvent::from_calendar(event));
+    }
+}
+
+/// Announces committed settings writes (see [`crate::store::AnnouncingStore`]).
+pub struct SettingsAnnouncer {
+    pub calendars: Calendars,
+    pub bus: Arc<LocalBus>,
+}
+
+#[async_trait]
+impl SettingsListener for SettingsAnnouncer {
+    async fn settings_changed(&self, provider_id: Uuid) {
+        // This node's calendar reloads before the event reaches the hub, so
+        // the slots it then computes already follow the new settings. Other
+        // nodes do the same on receipt (see `redis::subscribe`).
+        self.calendars.refresh(provider_id).await;
+        self.bus.publish(LiveEvent::Settings { provider_id });
     }
 }

@@ -121,10 +121,9 @@ pub async fn delete_me(state: web::Data<AppState>, AuthUser(user): AuthUser) -> 
     let mut bytes = [0u8; 8];
     getrandom::fill(&mut bytes).map_err(|e| ApiError::Internal(anyhow::anyhow!("no randomness: {e}")))?;
     let placeholder = -((i64::from_le_bytes(bytes) & i64::MAX).max(1));
-    let provider = state.store.delete_account(user.id, placeholder, Timestamp::now()).await?;
-    if let Some(provider_id) = provider {
-        state.calendars.refresh(provider_id).await;
-    }
+    // A provider's calendar and watchers follow through the store's
+    // settings announcement.
+    state.store.delete_account(user.id, placeholder, Timestamp::now()).await?;
     tracing::info!(target: "audit", user = %user.id, "account deleted");
     Ok(HttpResponse::NoContent().finish())
 }

@@ -146,9 +146,32 @@ impl From<StoreError> for ApiError {
                 field: Some("start".into()),
                 detail: "this time was just taken".into(),
             },
+            // The calendar retries these itself; one reaching a handler means
+            // the settings kept changing under it: safe to retry.
+            StoreError::StaleSettings => {
+                ApiError::Unavailable("the provider's settings just changed; please retry".into())
+            }
+            StoreError::Database(error) if is_connection_error(&error) => {
+                tracing::warn!(%error, "database unreachable");
+                ApiError::Unavailable("the database is unreachable right now; please retry".into())
+            }
             other => ApiError::Internal(other.into()),
         }
     }
+}
+
+/// Errors of reaching the database rather than of the request: a node cut
+/// from it answers 503 + Retry-After (retry, maybe on another node), not 500.
+fn is_connection_error(error: &sqlx::Error) -> bool {
+    matches!(
+        error,
+        sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_)
+            | sqlx::Error::WorkerCrashed
+    )
 }
 
 impl From<CalendarError> for ApiError {

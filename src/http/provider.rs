@@ -77,7 +77,6 @@ pub async fn put_provider(
         rules,
     };
     let provider = state.store.upsert_provider(user.id, &profile, Timestamp::now()).await?;
-    state.calendars.refresh(provider.id).await;
     Ok(HttpResponse::Ok().json(ProviderView::from(&provider)))
 }
 

@@ -92,7 +92,6 @@ pub async fn put_schedule(
     let provider = my_provider(&state, user.id).await?;
     let schedule = to_schedule(input)?;
     state.store.replace_schedule(provider.id, &schedule).await?;
-    state.calendars.refresh(provider.id).await;
     Ok(HttpResponse::Ok().json(ScheduleView::from(&schedule)))
 }
 

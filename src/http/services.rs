@@ -106,7 +106,6 @@ pub async fn add_service(
         currency: input.currency,
     })?;
     let service = state.store.insert_service(provider.id, &fields, Timestamp::now()).await?;
-    state.calendars.refresh(provider.id).await;
     Ok(HttpResponse::Created().json(ServiceView::from(&service)))
 }
 
@@ -140,7 +139,6 @@ pub async fn patch_service(
         .update_service(provider.id, id, &fields, Timestamp::now())
         .await?
         .ok_or_else(|| ApiError::not_found("service"))?;
-    state.calendars.refresh(provider.id).await;
     Ok(HttpResponse::Ok().json(ServiceView::from(&service)))
 }
 
@@ -158,6 +156,5 @@ pub async fn retire_service(
     if !state.store.retire_service(provider.id, id, Timestamp::now()).await? {
         return Err(ApiError::not_found("service"));
     }
-    state.calendars.refresh(provider.id).await;
     Ok(HttpResponse::NoContent().finish())
 }

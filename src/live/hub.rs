@@ -175,8 +175,17 @@ impl LiveHub {
                 protocol::slots(&provider.slug, &key, &views)
             }
             Err(CalendarError::NotFound(what)) => {
-                let frame = protocol::error(&Refusal::new(404, format!("{what} not found")));
+                // Retired (or gone): nothing is offered any more — an empty
+                // frame first, so no screen keeps showing the old slots, then
+                // why, and the watch ends.
+                let empty = protocol::slots(&provider.slug, &key, &[]);
+                let detail = match what {
+                    "service" => "service not found: it is no longer offered".to_owned(),
+                    other => format!("{other} not found"),
+                };
+                let frame = protocol::error(&Refusal::new(404, detail));
                 for id in recipients {
+                    self.send(id, empty.clone());
                     self.send(id, frame.clone());
                     if let Some(session) = self.sessions.get(&id) {
                         session.out.do_send(Outbound::Unwatched { provider_id, key });
@@ -270,6 +279,14 @@ impl LiveHub {
                         hub.send(id, frame.clone());
                     }
                 }));
+            }
+            LiveEvent::Settings { provider_id } => {
+                // Hours, services or rules: any date and any service may differ.
+                let all: Vec<WatchKey> =
+                    self.providers.get(&provider_id).map(|p| p.keys.keys().copied().collect()).unwrap_or_default();
+                for key in all {
+                    self.refresh(provider_id, key, None, ctx);
+                }
             }
             LiveEvent::Resync => {
                 let all: Vec<(Uuid, WatchKey)> =

@@ -18,6 +18,7 @@ fn repository_error(error: StoreError) -> RepositoryError {
     match error {
         StoreError::BookingOverlap => RepositoryError::Overlap,
         StoreError::DuplicateIdempotencyKey => RepositoryError::DuplicateIdempotencyKey,
+        StoreError::StaleSettings => RepositoryError::StaleSettings,
         other => RepositoryError::Unavailable(other.to_string()),
     }
 }
@@ -43,8 +44,13 @@ impl CalendarRepository for StoreRepository {
             .collect();
         let schedule = store.schedule(provider_id).await.map_err(repository_error)?;
         let bookings = store.active_bookings(provider_id, since).await.map_err(repository_error)?;
+        // The provider row (and its version) is read first: a settings write
+        // that lands between it and the reads below leaves this data newer
+        // than its version claims, never older — the next write is refused
+        // as stale and the calendar reloads, which is safe.
         Ok(Some(CalendarData {
             provider_id,
+            settings_version: provider.settings_version,
             owner_user_id: provider.user_id,
             time_zone,
             rules: provider.profile.rules,
@@ -52,6 +58,10 @@ impl CalendarRepository for StoreRepository {
             services,
             bookings,
         }))
+    }
+
+    async fn settings_version(&self, provider_id: Uuid) -> Result<Option<i64>, RepositoryError> {
+        Ok(self.0.provider(provider_id).await.map_err(repository_error)?.map(|p| p.settings_version))
     }
 
     async fn booking(&self, provider_id: Uuid, booking_id: Uuid) -> Result<Option<Booking>, RepositoryError> {

@@ -10,6 +10,10 @@ pub enum StoreError {
     /// The (user, Idempotency-Key) pair was used already.
     #[error("idempotency key already used")]
     DuplicateIdempotencyKey,
+    /// The provider's settings changed after the calendar read them: the
+    /// booking was decided against stale hours, services or rules.
+    #[error("the provider's settings changed meanwhile")]
+    StaleSettings,
     /// A row holds a value the domain cannot accept (written by hand or by a
     /// bug); surfaced instead of guessed around.
     #[error("corrupt row: {0}")]

@@ -5,6 +5,7 @@
 //! ever see `Arc<dyn Store>`; the contract test suite (`tests/store_contract.rs`)
 //! runs the same assertions against both implementations.
 
+mod announcing;
 mod calendar_repository;
 mod error;
 mod model;
@@ -22,6 +23,7 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 use uuid::Uuid;
 
+pub use announcing::{AnnouncingStore, SettingsListener};
 pub use calendar_repository::StoreRepository;
 pub use error::StoreError;
 pub use model::*;

@@ -59,6 +59,10 @@ pub struct ProviderProfile {
 pub struct Provider {
     pub id: Uuid,
     pub user_id: Uuid,
+    /// Bumped by every write of the provider's settings (profile, rules,
+    /// services, hours, overrides) in that write's transaction; see the
+    /// `settings_version` migration.
+    pub settings_version: i64,
     pub profile: ProviderProfile,
 }
 

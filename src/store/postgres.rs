@@ -38,7 +38,8 @@ macro_rules! user_columns {
 macro_rules! provider_columns {
     () => {
         "id, user_id, slug, display_name, business_name, contacts, timezone, slot_step_min, \
-         min_notice_min, horizon_days, cancel_cutoff_min, requires_confirmation, reminder_offsets_min"
+         min_notice_min, horizon_days, cancel_cutoff_min, requires_confirmation, reminder_offsets_min, \
+         settings_version"
     };
 }
 macro_rules! client_columns {
@@ -95,6 +96,27 @@ fn map_write_error(error: sqlx::Error) -> StoreError {
         sqlx::Error::Database(db) if db.code().as_deref() == Some("23P01") => StoreError::BookingOverlap,
         sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::DuplicateIdempotencyKey,
         _ => StoreError::Database(error),
+    }
+}
+
+/// Fails with [`StoreError::StaleSettings`] unless the provider's settings
+/// are still at `decided_with`. `FOR SHARE` holds the provider row until the
+/// booking commits: a settings write (its trigger updates that row) waits for
+/// it, or commits first and this read — waiting for it under READ COMMITTED —
+/// sees the new version. Bookings share the lock, so they never wait on
+/// each other here.
+async fn check_settings_version(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    provider_id: Uuid,
+    decided_with: i64,
+) -> StoreResult<()> {
+    let current: Option<i64> = sqlx::query_scalar("SELECT settings_version FROM providers WHERE id = $1 FOR SHARE")
+        .bind(provider_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    match current {
+        Some(version) if version == decided_with => Ok(()),
+        _ => Err(StoreError::StaleSettings),
     }
 }
 
@@ -297,7 +319,8 @@ impl Store for PostgresStore {
              slot_step_min = excluded.slot_step_min, min_notice_min = excluded.min_notice_min, \
              horizon_days = excluded.horizon_days, cancel_cutoff_min = excluded.cancel_cutoff_min, \
              requires_confirmation = excluded.requires_confirmation, \
-             reminder_offsets_min = excluded.reminder_offsets_min, updated_at = excluded.updated_at RETURNING ",
+             reminder_offsets_min = excluded.reminder_offsets_min, updated_at = excluded.updated_at, \
+             settings_version = providers.settings_version + 1 RETURNING ",
             provider_columns!()
         ))
         .bind(Uuid::now_v7())
@@ -531,6 +554,7 @@ impl Store for PostgresStore {
 
     async fn create_booking(&self, booking: &NewBooking) -> StoreResult<Booking> {
         let mut tx = self.pool.begin().await?;
+        check_settings_version(&mut tx, booking.provider_id, booking.settings_version).await?;
         let (client_id, client_user_id) = match &booking.client {
             BookingClient::Existing(id) => (*id, None),
             BookingClient::User { user_id, name } => {
@@ -582,6 +606,7 @@ impl Store for PostgresStore {
 
     async fn update_booking(&self, update: &BookingUpdate) -> StoreResult<Option<Booking>> {
         let mut tx = self.pool.begin().await?;
+        check_settings_version(&mut tx, update.provider_id, update.settings_version).await?;
         let done = sqlx::query(
             "UPDATE bookings SET status = $3, starts_at = to_timestamp($4), ends_at = to_timestamp($5), \
              occupied_from = to_timestamp($6), occupied_to = to_timestamp($7), updated_by = $8, \

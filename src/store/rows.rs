@@ -61,6 +61,7 @@ pub(super) struct ProviderRow {
     cancel_cutoff_min: i64,
     requires_confirmation: bool,
     reminder_offsets_min: String,
+    settings_version: i64,
 }
 
 fn narrow<T: TryFrom<i64>>(field: &str, value: i64) -> Result<T, StoreError> {
@@ -75,6 +76,7 @@ impl TryFrom<ProviderRow> for Provider {
         Ok(Provider {
             id: row.id,
             user_id: row.user_id,
+            settings_version: row.settings_version,
             profile: ProviderProfile {
                 slug: row.slug,
                 display_name: row.display_name,

@@ -56,12 +56,13 @@ pub fn start(
 
     let outbox = outbox::OutboxDispatcher::new(store.clone(), bot.clone()).start();
     // Booking events (this node's or another's) may have written messages;
-    // availability-only events never do, so they do not wake the dispatcher.
+    // availability and settings events never do, so they do not wake the
+    // dispatcher.
     let mut events = bus.subscribe();
     actix_web::rt::spawn(async move {
         loop {
             match events.recv().await {
-                Ok(crate::bus::LiveEvent::Availability { .. }) => {}
+                Ok(crate::bus::LiveEvent::Availability { .. } | crate::bus::LiveEvent::Settings { .. }) => {}
                 Err(RecvError::Closed) => return,
                 Ok(_) | Err(RecvError::Lagged(_)) => outbox.do_send(outbox::Nudge),
             }

@@ -19,6 +19,7 @@ mod bot;
 mod browser;
 mod calendar;
 mod cluster;
+mod consistency;
 mod fake_telegram;
 mod live;
 mod privacy;

@@ -29,6 +29,8 @@ on_both_backends!(
     active_bookings_are_listed_for_the_calendar,
     a_clients_first_booking_adds_them_to_the_client_book,
     clients_are_managed_and_deleted_only_without_upcoming_visits,
+    every_settings_write_bumps_the_version,
+    a_booking_decided_on_stale_settings_is_refused_and_writes_nothing,
 );
 
 async fn open(backend: Backend) -> (TestDatabase, Arc<dyn Store>) {
@@ -184,6 +186,8 @@ async fn schedules_round_trip(backend: Backend) {
 struct Calendar {
     store: Arc<dyn Store>,
     providers: [Uuid; 2],
+    /// The providers' settings versions once set up.
+    versions: [i64; 2],
     service: Uuid,
     client: Uuid,
     user: Uuid,
@@ -207,7 +211,11 @@ async fn calendar(store: Arc<dyn Store>) -> Calendar {
         })
         .await
         .unwrap();
-    Calendar { store, providers: [anna.id, bob.id], service: service.id, client: client.id, user: carol.id }
+    let mut versions = [0; 2];
+    for (version, id) in versions.iter_mut().zip([anna.id, bob.id]) {
+        *version = store.provider(id).await.unwrap().unwrap().settings_version;
+    }
+    Calendar { store, providers: [anna.id, bob.id], versions, service: service.id, client: client.id, user: carol.id }
 }
 
 impl Calendar {
@@ -226,6 +234,7 @@ impl Calendar {
             created_by: None,
             idempotency_key: None,
             now: ts("2027-01-01T10:00:00Z"),
+            settings_version: self.versions[provider],
             notices: Vec::new(),
         }
     }
@@ -248,6 +257,7 @@ impl Calendar {
             occupied: current.occupied,
             updated_by: None,
             now: ts("2027-01-02T00:00:00Z"),
+            settings_version: self.versions[0],
             drop_pending_reminders: false,
             notices: Vec::new(),
         };
@@ -383,4 +393,71 @@ async fn clients_are_managed_and_deleted_only_without_upcoming_visits(backend: B
     assert_eq!(cal.store.delete_client(cal.providers[0], dora.id, now).await.unwrap(), ClientDeletion::Deleted);
     assert!(cal.store.client(cal.providers[0], dora.id).await.unwrap().is_none());
     assert!(cal.store.booking(cal.providers[0], upcoming.id).await.unwrap().is_none(), "history deleted with them");
+}
+
+async fn every_settings_write_bumps_the_version(backend: Backend) {
+    let (_db, store) = open(backend).await;
+    let now = ts("2027-01-01T10:00:00Z");
+    let user = store.upsert_telegram_user(&telegram(1, "anna"), now).await.unwrap();
+    let provider = store.upsert_provider(user.id, &profile("anna"), now).await.unwrap();
+    let mut seen = provider.settings_version;
+    let version = async || store.provider(provider.id).await.unwrap().unwrap().settings_version;
+    let mut bumped = async |what: &str| {
+        let now_at = version().await;
+        assert!(now_at > seen, "{what} must bump the settings version ({seen} → {now_at})");
+        seen = now_at;
+    };
+
+    let again = store.upsert_provider(user.id, &profile("anna"), now).await.unwrap();
+    assert!(again.settings_version > provider.settings_version, "the upsert returns the bumped version");
+    bumped("updating the profile").await;
+    let service = store.insert_service(provider.id, &service_fields("Cut"), now).await.unwrap();
+    bumped("adding a service").await;
+    store.update_service(provider.id, service.id, &service_fields("Trim"), now).await.unwrap();
+    bumped("changing a service").await;
+    store.retire_service(provider.id, service.id, now).await.unwrap();
+    bumped("retiring a service").await;
+    let iv =
+        |a: &str, b: &str| LocalInterval { start: TimeOfDay::parse(a).unwrap(), end: TimeOfDay::parse(b).unwrap() };
+    let weekly = [WeeklyInterval { weekday: 1, interval: iv("09:00", "13:00") }];
+    store.replace_schedule(provider.id, &Schedule::new(&weekly, &[]).unwrap()).await.unwrap();
+    bumped("setting weekly hours").await;
+    let day_off = [DateOverride { date: jiff::civil::date(2027, 12, 24), intervals: vec![] }];
+    store.replace_schedule(provider.id, &Schedule::new(&weekly, &day_off).unwrap()).await.unwrap();
+    bumped("adding a day off").await;
+    store.delete_account(user.id, -1, now).await.unwrap();
+    bumped("deleting the account").await;
+
+    // Bookings and client-book changes are not settings.
+    let cal = calendar(store.clone()).await;
+    cal.book(0, "2027-03-01T09:00:00Z", "2027-03-01T10:00:00Z").await.unwrap();
+    assert_eq!(store.provider(cal.providers[0]).await.unwrap().unwrap().settings_version, cal.versions[0]);
+}
+
+async fn a_booking_decided_on_stale_settings_is_refused_and_writes_nothing(backend: Backend) {
+    let (_db, store) = open(backend).await;
+    let mut cal = calendar(store.clone()).await;
+    let kept = cal.book(0, "2027-03-01T09:00:00Z", "2027-03-01T10:00:00Z").await.unwrap();
+    // The provider changes a service after the calendar read its settings.
+    store
+        .update_service(cal.providers[0], cal.service, &service_fields("Trim"), ts("2027-01-01T11:00:00Z"))
+        .await
+        .unwrap();
+
+    let client = BookingClient::User { user_id: cal.user, name: "Carol".into() };
+    let refused =
+        store.create_booking(&cal.new_booking(0, "2027-03-02T09:00:00Z", "2027-03-02T10:00:00Z", client)).await;
+    assert!(matches!(refused, Err(StoreError::StaleSettings)), "{refused:?}");
+    let moved = cal.set_status(kept, BookingStatus::Cancelled).await;
+    assert!(matches!(moved, Err(StoreError::StaleSettings)), "{moved:?}");
+    let listed = store.active_bookings(cal.providers[0], ts("2027-01-01T00:00:00Z")).await.unwrap();
+    assert_eq!(listed.iter().map(|b| (b.id, b.status)).collect::<Vec<_>>(), [(kept, BookingStatus::Confirmed)]);
+    let clients = store.clients(cal.providers[0], None).await.unwrap();
+    assert_eq!(clients.len(), 1, "no client-book entry was left behind either");
+
+    // Decided again with the current version, both go through; the other
+    // provider's version never moved.
+    cal.versions[0] = store.provider(cal.providers[0]).await.unwrap().unwrap().settings_version;
+    cal.book(0, "2027-03-02T09:00:00Z", "2027-03-02T10:00:00Z").await.unwrap();
+    cal.book(1, "2027-03-02T09:00:00Z", "2027-03-02T10:00:00Z").await.unwrap();
 }

@@ -224,6 +224,7 @@ impl CalendarActor {
             created_by: Some(msg.requested_by),
             idempotency_key: msg.idempotency_key.clone(),
             now: msg.now,
+            settings_version: self.data()?.settings_version,
             notices: Vec::new(),
         };
         let client_user = match &msg.client {
@@ -259,6 +260,7 @@ impl CalendarActor {
             occupied: current.occupied,
             updated_by: Some(msg.by_user),
             now: msg.now,
+            settings_version: data.settings_version,
             drop_pending_reminders: false,
             notices: Vec::new(),
         };
@@ -348,15 +350,66 @@ impl CalendarActor {
             match found {
                 Err(error) => Box::pin(fut::err(error)),
                 Ok(Some(earlier)) => Box::pin(fut::ready(replayed(act.provider_id, &msg, earlier))),
-                Ok(None) => match act.guarded(ctx, |act| act.plan_booking(&msg)) {
-                    Err(error) => Box::pin(fut::err(error)),
-                    Ok((booking, delay)) => act.persist_new(booking, delay, msg),
-                },
+                Ok(None) => act.decide_new(msg, 0, ctx),
             }
         }))
     }
 
-    fn persist_new(&mut self, booking: NewBooking, delay: Option<std::time::Duration>, msg: Book) -> Reply<Booked> {
+    /// Decides a new booking from memory and writes it. `attempt` counts the
+    /// times the settings were found stale (and reloaded) for this request.
+    fn decide_new(&mut self, msg: Book, attempt: u32, ctx: &mut Context<Self>) -> Reply<Booked> {
+        match self.guarded(ctx, |act| act.plan_booking(&msg)) {
+            Ok((booking, delay)) => self.persist_new(booking, delay, msg, attempt),
+            Err(refusal) if attempt < STALE_RETRIES && may_follow_from_settings(&refusal) => {
+                self.refuse_unless_stale(refusal, move |act, ctx| act.decide_new(msg, attempt + 1, ctx))
+            }
+            Err(error) => Box::pin(fut::err(error)),
+        }
+    }
+
+    /// Before refusing on the strength of the settings in memory, checks they
+    /// are still current (another node may have changed them with the bus
+    /// cut): if not, reloads and decides again with `retry`.
+    fn refuse_unless_stale<T: 'static>(
+        &self,
+        refusal: CalendarError,
+        retry: impl FnOnce(&mut Self, &mut Context<Self>) -> Reply<T> + 'static,
+    ) -> Reply<T> {
+        let Ok(known) = self.data().map(|data| data.settings_version) else {
+            return Box::pin(fut::err(refusal));
+        };
+        let (repo, provider_id) = (self.repo.clone(), self.provider_id);
+        let current = Self::call(async move { repo.settings_version(provider_id).await });
+        Box::pin(current.then(move |current, act, _| -> Reply<T> {
+            match current {
+                Ok(Some(version)) if version != known => act.reload_and(retry),
+                // Current (or unknown: the refusal stands on what we have).
+                _ => Box::pin(fut::err(refusal)),
+            }
+        }))
+    }
+
+    /// Reloads the calendar, then runs `retry` on the fresh state.
+    fn reload_and<T: 'static>(
+        &self,
+        retry: impl FnOnce(&mut Self, &mut Context<Self>) -> Reply<T> + 'static,
+    ) -> Reply<T> {
+        tracing::info!(provider = %self.provider_id, "settings changed elsewhere; reloading and deciding again");
+        Box::pin(self.load().then(move |(), act, ctx| -> Reply<T> {
+            match act.data() {
+                Ok(_) => retry(act, ctx),
+                Err(error) => Box::pin(fut::err(error)),
+            }
+        }))
+    }
+
+    fn persist_new(
+        &mut self,
+        booking: NewBooking,
+        delay: Option<std::time::Duration>,
+        msg: Book,
+        attempt: u32,
+    ) -> Reply<Booked> {
         let repo = self.repo.clone();
         let write = Self::call(async move {
             if let Some(delay) = delay {
@@ -370,6 +423,9 @@ impl CalendarActor {
                     act.remember(&booking);
                     act.publish(BookingEventKind::Created, &booking, None);
                     Box::pin(fut::ok(Booked { booking, created: true }))
+                }
+                Err(RepositoryError::StaleSettings) if attempt < STALE_RETRIES => {
+                    act.reload_and(move |act, ctx| act.decide_new(msg, attempt + 1, ctx))
                 }
                 Err(RepositoryError::Overlap) => act.reload_then(CalendarError::SlotTaken),
                 Err(RepositoryError::DuplicateIdempotencyKey) => {
@@ -390,7 +446,7 @@ impl CalendarActor {
         }))
     }
 
-    fn change(&mut self, msg: ChangeBooking) -> Reply<Booking> {
+    fn change(&mut self, msg: ChangeBooking, attempt: u32) -> Reply<Booking> {
         let repo = self.repo.clone();
         let (provider_id, booking_id) = (self.provider_id, msg.booking_id);
         let read = Self::call(async move { repo.booking(provider_id, booking_id).await });
@@ -401,6 +457,9 @@ impl CalendarActor {
                 Ok(Some(booking)) => booking,
             };
             match act.guarded(ctx, |act| act.plan_change(&current, &msg)) {
+                Err(refusal) if attempt < STALE_RETRIES && may_follow_from_settings(&refusal) => {
+                    act.refuse_unless_stale(refusal, move |act, _| act.change(msg, attempt + 1))
+                }
                 Err(error) => Box::pin(fut::err(error)),
                 Ok((update, kind)) => {
                     let repo = act.repo.clone();
@@ -411,6 +470,9 @@ impl CalendarActor {
                                 act.remember(&booking);
                                 act.publish(kind, &booking, Some(&current));
                                 Box::pin(fut::ok(booking))
+                            }
+                            Err(RepositoryError::StaleSettings) if attempt < STALE_RETRIES => {
+                                act.reload_and(move |act, _| act.change(msg, attempt + 1))
                             }
                             Err(RepositoryError::Overlap) => act.reload_then(CalendarError::SlotTaken),
                             Err(error) => Box::pin(fut::err(unavailable(error))),
@@ -442,7 +504,24 @@ fn replayed(provider_id: Uuid, msg: &Book, earlier: Booking) -> Result<Booked, C
 }
 
 fn unavailable(error: RepositoryError) -> CalendarError {
-    CalendarError::Unavailable(format!("the calendar's database failed: {error}"))
+    match error {
+        RepositoryError::StaleSettings => {
+            CalendarError::Unavailable("the provider's settings keep changing; please retry".into())
+        }
+        other => CalendarError::Unavailable(format!("the calendar's database failed: {other}")),
+    }
+}
+
+/// How many times one request reloads stale settings and decides again
+/// before it gives up with a 503 (only a provider rewriting the settings in
+/// a tight loop gets there).
+const STALE_RETRIES: u32 = 3;
+
+/// Refusals that stale settings could explain: hours, services and rules
+/// decide them. A 409 is left alone — it follows from bookings, and a
+/// settings check on each of a storm's losers would cost them all a read.
+fn may_follow_from_settings(refusal: &CalendarError) -> bool {
+    matches!(refusal, CalendarError::NotBookable(_) | CalendarError::NotFound("service") | CalendarError::Transition(_))
 }
 
 impl Actor for CalendarActor {
@@ -473,7 +552,7 @@ impl Handler<Book> for CalendarActor {
 impl Handler<ChangeBooking> for CalendarActor {
     type Result = AtomicResponse<Self, Result<Booking, CalendarError>>;
     fn handle(&mut self, msg: ChangeBooking, ctx: &mut Context<Self>) -> Self::Result {
-        AtomicResponse::new(self.with_state(ctx, move |act, _| act.change(msg)))
+        AtomicResponse::new(self.with_state(ctx, move |act, _| act.change(msg, 0)))
     }
 }
 

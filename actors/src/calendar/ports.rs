@@ -23,6 +23,10 @@ pub struct ServiceInfo {
 #[derive(Clone, Debug)]
 pub struct CalendarData {
     pub provider_id: Uuid,
+    /// The version of the provider's settings this data was read at. Every
+    /// write carries it; the repository refuses the write with
+    /// [`RepositoryError::StaleSettings`] if the settings changed since.
+    pub settings_version: i64,
     /// The provider's own user, recorded as `updated_by` on provider actions.
     pub owner_user_id: Uuid,
     pub time_zone: ProviderTimeZone,
@@ -59,6 +63,8 @@ pub struct NewBooking {
     pub created_by: Option<Uuid>,
     pub idempotency_key: Option<String>,
     pub now: Timestamp,
+    /// The settings version the calendar decided with.
+    pub settings_version: i64,
     /// Outbox messages written in the booking's transaction.
     pub notices: Vec<Notice>,
 }
@@ -96,6 +102,8 @@ pub struct BookingUpdate {
     pub occupied: Busy,
     pub updated_by: Option<Uuid>,
     pub now: Timestamp,
+    /// The settings version the calendar decided with.
+    pub settings_version: i64,
     /// Pending reminders of the booking are dropped (cancelled, moved, done).
     pub drop_pending_reminders: bool,
     /// Outbox messages written in the change's transaction.
@@ -111,6 +119,10 @@ pub enum RepositoryError {
     /// The (user, Idempotency-Key) pair was used already.
     #[error("idempotency key already used")]
     DuplicateIdempotencyKey,
+    /// The provider's settings changed after the calendar loaded them (on
+    /// another node, with the bus between the nodes cut or slow).
+    #[error("the provider's settings changed meanwhile")]
+    StaleSettings,
     #[error("{0}")]
     Unavailable(String),
 }
@@ -120,10 +132,15 @@ pub trait CalendarRepository: Send + Sync + 'static {
     /// `None` when the provider does not exist.
     async fn load_calendar(&self, provider_id: Uuid, since: Timestamp)
     -> Result<Option<CalendarData>, RepositoryError>;
+    /// The current version of the provider's settings (`None`: no such
+    /// provider). Read before a refusal, so that a calendar never refuses on
+    /// the strength of settings that changed elsewhere.
+    async fn settings_version(&self, provider_id: Uuid) -> Result<Option<i64>, RepositoryError>;
     async fn booking(&self, provider_id: Uuid, booking_id: Uuid) -> Result<Option<Booking>, RepositoryError>;
     async fn booking_by_idempotency_key(&self, user_id: Uuid, key: &str) -> Result<Option<Booking>, RepositoryError>;
     /// Writes the booking (and, for [`BookingClient::User`], the client book
-    /// entry) in one transaction.
+    /// entry) in one transaction, checking in it that the settings are still
+    /// at `booking.settings_version` (else [`RepositoryError::StaleSettings`]).
     async fn create_booking(&self, booking: &NewBooking) -> Result<Booking, RepositoryError>;
     async fn update_booking(&self, update: &BookingUpdate) -> Result<Booking, RepositoryError>;
 }
