@@ -16,6 +16,7 @@ pub const DEFAULT_SESSION_TTL_DAYS: u64 = 30;
 pub const DEFAULT_CALENDAR_IDLE_SECS: u64 = 600;
 /// Far above the 500 simultaneous bookings of one slot the tests storm with.
 pub const DEFAULT_CALENDAR_QUEUE_LIMIT: u64 = 2048;
+pub const DEFAULT_SHUTDOWN_GRACE_SECS: u64 = 5;
 
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -39,6 +40,8 @@ pub struct Config {
     pub calendar_queue_limit: usize,
     pub rate_limits: Limits,
     pub heartbeat: Heartbeat,
+    /// On SIGTERM/Ctrl-C the process exits within this, whatever is open.
+    pub shutdown_grace: Duration,
     /// Set (with `PUBLIC_URL`): updates come by webhook, not long polling.
     pub telegram_webhook_secret: Option<String>,
     /// The text `/privacy` sends; default: the policy compiled into the binary.
@@ -195,6 +198,8 @@ impl Config {
         check("CALENDAR_IDLE_SECS", calendar_idle.as_ref().map(drop).map_err(Clone::clone));
         let queue_limit = parse_positive(get("CALENDAR_QUEUE_LIMIT"), DEFAULT_CALENDAR_QUEUE_LIMIT);
         check("CALENDAR_QUEUE_LIMIT", queue_limit.as_ref().map(drop).map_err(Clone::clone));
+        let shutdown_grace = parse_positive(get("SHUTDOWN_GRACE_SECS"), DEFAULT_SHUTDOWN_GRACE_SECS);
+        check("SHUTDOWN_GRACE_SECS", shutdown_grace.as_ref().map(drop).map_err(Clone::clone));
 
         let defaults = Limits::default();
         let mut rate = |key: &str, default: u32| match get(key) {
@@ -227,8 +232,8 @@ impl Config {
             (Ok(telegram_api_url), Ok(public_url), Ok(bind_addr), Ok(dev_login), Ok(max_age), Ok(ttl_days))
                 if problems.is_empty() =>
             {
-                let (Ok(calendar_idle), Ok(queue_limit), Ok(heartbeat_secs), Ok(timeout_secs)) =
-                    (calendar_idle, queue_limit, heartbeat_secs, timeout_secs)
+                let (Ok(calendar_idle), Ok(queue_limit), Ok(heartbeat_secs), Ok(timeout_secs), Ok(grace)) =
+                    (calendar_idle, queue_limit, heartbeat_secs, timeout_secs, shutdown_grace)
                 else {
                     return Err(ConfigError(problems));
                 };
@@ -251,6 +256,7 @@ impl Config {
                         interval: Duration::from_secs(heartbeat_secs),
                         timeout: Duration::from_secs(timeout_secs),
                     },
+                    shutdown_grace: Duration::from_secs(grace),
                 })
             }
             _ => Err(ConfigError(problems)),
@@ -277,6 +283,7 @@ pub const KEYS: &[&str] = &[
     "RATE_WS_CONNECT_PER_MIN",
     "WS_HEARTBEAT_SECS",
     "WS_TIMEOUT_SECS",
+    "SHUTDOWN_GRACE_SECS",
     "PRIVACY_POLICY_FILE",
     "TELEGRAM_WEBHOOK_SECRET",
 ];

@@ -1,7 +1,11 @@
 //! Wiring: builds the store, the shared state and the HTTP server once
 //! (`Application::build`), then runs it until a signal stops it.
 
-use std::{net::TcpListener, sync::Arc};
+use std::{
+    net::TcpListener,
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use actix_web::{App, HttpServer, dev::Server, middleware, web};
 
@@ -14,9 +18,13 @@ use crate::{
     bus::{LiveEvent, LocalBus, SettingsAnnouncer, redis::RedisBridge},
     config::Config,
     http::{self, AppState},
-    live::{LiveHub, hub::BusEvent},
+    live::{
+        LiveHub,
+        hub::{BusEvent, CloseAll},
+    },
     rate_limit::RateLimiter,
     store::{self, AnnouncingStore, Store, StoreRepository},
+    telegram::BotControl,
 };
 
 pub struct Application {
@@ -24,6 +32,8 @@ pub struct Application {
     server: Server,
     calendars: Calendars,
     hub: actix::Addr<LiveHub>,
+    bot: Option<BotControl>,
+    grace: Duration,
 }
 
 impl Application {
@@ -60,7 +70,7 @@ impl Application {
             privacy_policy: crate::telegram::privacy_policy(&config)?,
             bot_username: Arc::default(),
         };
-        let telegram_updates = crate::telegram::start(
+        let bot = crate::telegram::start(
             &config,
             store.clone(),
             calendars.clone(),
@@ -73,6 +83,7 @@ impl Application {
         let hub = LiveHub::new(calendars.clone(), store.clone()).start();
         forward_bus_to_hub(&bus, hub.clone());
         forget_idle_rate_limit_keys(limiter.clone());
+        let grace = config.shutdown_grace;
         let listener = TcpListener::bind(config.bind_addr)
             .map_err(|e| anyhow::anyhow!("cannot listen on {} (BIND_ADDR): {e}", config.bind_addr))?;
         let port = listener.local_addr()?.port();
@@ -82,7 +93,7 @@ impl Application {
             calendars: calendars.clone(),
             hub: hub.clone(),
             limiter,
-            telegram_updates,
+            telegram_updates: bot.as_ref().and_then(|bot| bot.updates.clone()),
             telegram: shared,
             config: Arc::new(config),
             metrics: http::metrics::recorder(),
@@ -101,12 +112,20 @@ impl Application {
                     Err::<actix_web::HttpResponse, _>(http::problem::not_found_fallback())
                 }))
         })
-        // SIGINT/SIGTERM stop accepting, let requests in flight finish (up to
-        // this many seconds), then exit.
-        .shutdown_timeout(10)
+        // Signals are ours (see `run_until`): actix's own handling would
+        // stop the server before the WebSockets were told to go.
+        .disable_signals()
+        // Requests in flight get what is left of the grace time.
+        .shutdown_timeout(grace.as_secs())
+        // RFC 6455 §7.1.1: after the closing handshake the server closes the
+        // TCP connection first, at once. actix's default lingers 1 s to
+        // drain unread input before closing; our bodies are small, and a
+        // WebSocket's unread input is exactly what must not be waited for.
+        .client_disconnect_timeout(Duration::ZERO)
         .listen(listener)?
         .run();
-        Ok(Self { port, server, calendars, hub })
+        let bot = bot.map(|parts| parts.control);
+        Ok(Self { port, server, calendars, hub, bot, grace })
     }
 
     pub fn port(&self) -> u16 {
@@ -123,9 +142,68 @@ impl Application {
         self.hub.clone()
     }
 
+    /// Serves until SIGTERM or SIGINT (Ctrl-C), then stops gracefully.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        self.run_until(shutdown_signal()).await
     }
+
+    /// Serves until `stop` completes, then stops within the grace time
+    /// (`SHUTDOWN_GRACE_SECS`): stop accepting; tell every WebSocket 1001
+    /// (going away) so clients reconnect elsewhere or once we are back; let
+    /// requests in flight finish; hand back the bot's polling lease and the
+    /// outbox claims not yet sent. Whatever is still open at the deadline is
+    /// dropped.
+    pub async fn run_until(self, stop: impl Future<Output = ()>) -> std::io::Result<()> {
+        let Application { server, hub, bot, grace, .. } = self;
+        let handle = server.handle();
+        let mut serving = actix_web::rt::spawn(server);
+        tokio::select! {
+            result = &mut serving => return result.unwrap_or_else(|e| Err(std::io::Error::other(e))),
+            () = stop => {}
+        }
+        let started = Instant::now();
+        let deadline = tokio::time::Instant::now() + grace;
+        tracing::info!(grace_secs = grace.as_secs(), "stopping");
+        // Stops accepting at once; its future ends when the workers are done.
+        let stopped = actix_web::rt::spawn(handle.stop(true));
+        let closed = hub.send(CloseAll).await.unwrap_or(0);
+        if let Some(bot) = &bot {
+            bot.stop(deadline).await;
+        }
+        let result = match tokio::time::timeout_at(deadline, &mut serving).await {
+            Ok(result) => result.unwrap_or_else(|e| Err(std::io::Error::other(e))),
+            Err(_) => {
+                tracing::warn!("grace time over; dropping what is still open");
+                serving.abort();
+                Ok(())
+            }
+        };
+        stopped.abort();
+        tracing::info!(websockets_closed = closed, took_ms = started.elapsed().as_millis() as u64, "stopped");
+        result
+    }
+}
+
+/// SIGTERM (what orchestrators send) or SIGINT (Ctrl-C).
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(signal) => signal,
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM; Ctrl-C only");
+                let _ = interrupt.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
 }
 
 /// The dedicated client (for the pub/sub connection) and the pool (for

@@ -30,7 +30,7 @@ use teloxide::{
     types::{MenuButton, Update, WebAppInfo},
     utils::command::BotCommands,
 };
-use tokio::sync::{broadcast::error::RecvError, mpsc};
+use tokio::sync::{broadcast::error::RecvError, mpsc, watch};
 
 use crate::{bus::LocalBus, config::Config, store::Store};
 
@@ -38,6 +38,44 @@ pub type TgBot = Throttle<Bot>;
 
 const LEASE_KEY: &str = "justbookme:bot:poller";
 const LEASE_MS: u64 = 30_000;
+
+/// The running bot, as the rest of the node holds it.
+pub struct BotParts {
+    /// Webhook mode: where the HTTP route hands Telegram's updates.
+    pub updates: Option<mpsc::UnboundedSender<Update>>,
+    pub control: BotControl,
+}
+
+/// Stops the bot cleanly (see [`BotControl::stop`]).
+#[derive(Clone)]
+pub struct BotControl {
+    outbox: actix::Addr<outbox::OutboxDispatcher>,
+    /// Long polling watches it; `true` means stop and hand the lease back.
+    stop_polling: watch::Sender<bool>,
+    /// `true` once polling ended and the lease (if any) was released.
+    polling_done: watch::Receiver<bool>,
+}
+
+impl BotControl {
+    /// Stops taking updates and releases the polling lease, so another node
+    /// takes over at once instead of after the lease's 30 s; claims no more
+    /// outbox messages and releases those not yet handed to Telegram. Waits
+    /// for sends in flight, but not past `deadline`.
+    pub async fn stop(&self, deadline: tokio::time::Instant) {
+        let _ = self.stop_polling.send(true);
+        let in_flight = self.outbox.send(outbox::Stop).await.ok();
+        let mut polling_done = self.polling_done.clone();
+        let drained = async {
+            let _ = polling_done.wait_for(|done| *done).await;
+            while in_flight.as_ref().is_some_and(|n| n.load(std::sync::atomic::Ordering::Acquire) > 0) {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        };
+        if tokio::time::timeout_at(deadline, drained).await.is_err() {
+            tracing::warn!("bot: sends still in flight at the end of the grace time");
+        }
+    }
+}
 
 /// Starts the bot's parts on the current runtime, if a token is configured.
 pub fn start(
@@ -47,7 +85,7 @@ pub fn start(
     bus: &LocalBus,
     redis: Option<deadpool_redis::Pool>,
     shared: Shared,
-) -> anyhow::Result<Option<mpsc::UnboundedSender<Update>>> {
+) -> anyhow::Result<Option<BotParts>> {
     let Some(token) = &config.telegram_bot_token else {
         tracing::info!("TELEGRAM_BOT_TOKEN is not set: the bot is off");
         return Ok(None);
@@ -55,6 +93,9 @@ pub fn start(
     let bot = Bot::new(token.expose()).set_api_url(config.telegram_api_url.clone()).throttle(Limits::default());
 
     let outbox = outbox::OutboxDispatcher::new(store.clone(), bot.clone()).start();
+    let (stop_polling, stop_requested) = watch::channel(false);
+    let (polling_finished, polling_done) = watch::channel(false);
+    let control = BotControl { outbox: outbox.clone(), stop_polling, polling_done };
     // Booking events (this node's or another's) may have written messages;
     // availability and settings events never do, so they do not wake the
     // dispatcher.
@@ -76,10 +117,15 @@ pub fn start(
         let (sender, updates) = mpsc::unbounded_channel();
         let url = public_url.join(&webhook::path(secret)).map_err(|e| anyhow::anyhow!("PUBLIC_URL: {e}"))?;
         actix_web::rt::spawn(serve_webhook(bot, context, url, secret.clone(), updates));
-        return Ok(Some(sender));
+        // No polling and no lease in webhook mode.
+        let _ = polling_finished.send(true);
+        return Ok(Some(BotParts { updates: Some(sender), control }));
     }
-    actix_web::rt::spawn(poll(bot, context, redis));
-    Ok(None)
+    actix_web::rt::spawn(async move {
+        poll(bot, context, redis, stop_requested).await;
+        let _ = polling_finished.send(true);
+    });
+    Ok(Some(BotParts { updates: None, control }))
 }
 
 /// Webhook mode: register the webhook (retrying until Telegram answers), then
@@ -157,22 +203,30 @@ async fn announce(bot: TgBot, public_url: Option<url::Url>, username: Arc<OnceLo
 }
 
 /// Long polling. Alone: always. With Redis: only while holding the lease,
-/// so that one node, and only one, takes the updates.
-async fn poll(bot: TgBot, context: Arc<bot::BotContext>, redis: Option<deadpool_redis::Pool>) {
+/// so that one node, and only one, takes the updates. Returns when `stop`
+/// turns `true`, having handed the lease back.
+async fn poll(
+    bot: TgBot,
+    context: Arc<bot::BotContext>,
+    redis: Option<deadpool_redis::Pool>,
+    mut stop: watch::Receiver<bool>,
+) {
     let node = uuid::Uuid::now_v7().to_string();
     // teloxide's dispatcher gives up (panics) when its first getMe fails, so
     // wait for Telegram to answer one first.
     let mut backoff = Duration::from_secs(1);
     while let Err(error) = bot.get_me().await {
         tracing::warn!(%error, "Telegram not reachable for polling yet; retrying");
-        tokio::time::sleep(backoff).await;
+        if sleep_or_stop(&mut stop, backoff).await {
+            return;
+        }
         backoff = (backoff * 2).min(Duration::from_secs(300));
     }
-    loop {
+    while !stop_requested(&stop) {
         if let Some(pool) = &redis
             && !take_lease(pool, &node).await
         {
-            tokio::time::sleep(Duration::from_millis(LEASE_MS / 3)).await;
+            sleep_or_stop(&mut stop, Duration::from_millis(LEASE_MS / 3)).await;
             continue;
         }
         let mut dispatcher = Dispatcher::builder(bot.clone(), bot::schema())
@@ -180,26 +234,58 @@ async fn poll(bot: TgBot, context: Arc<bot::BotContext>, redis: Option<deadpool_
             .default_handler(|_| async {})
             .build();
         let token = dispatcher.shutdown_token();
-        if let Some(pool) = redis.clone() {
-            let node = node.clone();
-            actix_web::rt::spawn(async move {
-                loop {
-                    tokio::time::sleep(Duration::from_millis(LEASE_MS / 3)).await;
-                    if !keep_lease(&pool, &node).await {
-                        tracing::warn!("lost the bot polling lease; stopping polling here");
-                        if let Ok(stopped) = token.shutdown() {
-                            stopped.await;
-                        }
-                        return;
-                    }
+        let lease_lost = async {
+            let Some(pool) = &redis else { return std::future::pending().await };
+            loop {
+                tokio::time::sleep(Duration::from_millis(LEASE_MS / 3)).await;
+                if !keep_lease(pool, &node).await {
+                    tracing::warn!("lost the bot polling lease; stopping polling here");
+                    return;
                 }
-            });
+            }
+        };
+        let dispatch = dispatcher.dispatch();
+        tokio::pin!(dispatch);
+        tokio::select! {
+            () = &mut dispatch => {}
+            () = lease_lost => finish(&token, &mut dispatch).await,
+            _ = stop.wait_for(|stop| *stop) => finish(&token, &mut dispatch).await,
         }
-        dispatcher.dispatch().await;
-        if redis.is_none() {
+        if let Some(pool) = &redis {
+            if stop_requested(&stop) {
+                release_lease(pool, &node).await;
+            }
+        } else {
             return;
         }
     }
+}
+
+/// Asks the dispatcher to finish the updates it holds and stop; a long poll
+/// that does not come back in time is dropped (its updates are not
+/// confirmed, so Telegram hands them to the next poller).
+async fn finish(token: &teloxide::dispatching::ShutdownToken, dispatch: &mut (impl Future<Output = ()> + Unpin)) {
+    match token.shutdown() {
+        Ok(done) => {
+            let _ = tokio::time::timeout(Duration::from_secs(2), async { tokio::join!(done, dispatch) }).await;
+        }
+        // Not running yet (or already stopping): nothing to wait for.
+        Err(_) => {}
+    }
+}
+
+/// Sleeps for `wait`; `true` if asked to stop meanwhile.
+async fn sleep_or_stop(stop: &mut watch::Receiver<bool>, wait: Duration) -> bool {
+    tokio::select! {
+        () = tokio::time::sleep(wait) => {}
+        _ = stop.wait_for(|stop| *stop) => {}
+    }
+    stop_requested(stop)
+}
+
+/// Asked to stop, or nobody is left to ask (the node is going away).
+fn stop_requested(stop: &watch::Receiver<bool>) -> bool {
+    *stop.borrow() || stop.has_changed().is_err()
 }
 
 /// Takes the polling lease if no node holds it.
@@ -221,6 +307,18 @@ async fn keep_lease(pool: &deadpool_redis::Pool, node: &str) -> bool {
         Ok(kept == 1)
     })
     .await
+}
+
+/// Hands the lease back, only if this node still holds it.
+async fn release_lease(pool: &deadpool_redis::Pool, node: &str) {
+    const RELEASE: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then \
+        return redis.call('DEL', KEYS[1]) else return 0 end";
+    let released = with_redis(pool, async |conn| {
+        let deleted: i64 = redis::Script::new(RELEASE).key(LEASE_KEY).arg(node).invoke_async(conn).await?;
+        Ok(deleted == 1)
+    })
+    .await;
+    tracing::info!(released, "bot polling stopped");
 }
 
 /// `false` when Redis fails or does not answer within 2 s.

@@ -11,11 +11,14 @@
 //! - Other failures: retried with exponential backoff, up to 8 attempts.
 //! - A reminder claimed after its visit started (the server was down) is
 //!   skipped; one whose visit is still ahead goes out late, once.
+//! - Stopping (SIGTERM): no new claims; a claimed message whose send has not
+//!   started is released (pending again, due now) for another node or the
+//!   next start; sends already handed to Telegram get the grace time to end.
 
 use std::{
     sync::{
         Arc,
-        atomic::{AtomicUsize, Ordering},
+        atomic::{AtomicBool, AtomicUsize, Ordering},
     },
     time::Duration,
 };
@@ -49,6 +52,7 @@ pub struct OutboxDispatcher {
     bot: TgBot,
     busy: bool,
     in_flight: Arc<AtomicUsize>,
+    stopping: Arc<AtomicBool>,
 }
 
 /// Something new may be due (a booking change just committed).
@@ -58,18 +62,28 @@ pub struct Nudge;
 
 impl OutboxDispatcher {
     pub fn new(store: Arc<dyn Store>, bot: TgBot) -> Self {
-        Self { store, bot, busy: false, in_flight: Arc::new(AtomicUsize::new(0)) }
+        Self {
+            store,
+            bot,
+            busy: false,
+            in_flight: Arc::new(AtomicUsize::new(0)),
+            stopping: Arc::new(AtomicBool::new(false)),
+        }
     }
 
     /// One drain: claim and send until nothing is due. Rounds never overlap.
     fn drain(&mut self, ctx: &mut Context<Self>) {
-        if self.busy {
+        if self.busy || self.stopping.load(Ordering::Acquire) {
             return;
         }
         self.busy = true;
         let (store, bot, in_flight) = (self.store.clone(), self.bot.clone(), self.in_flight.clone());
+        let stopping = self.stopping.clone();
         let work = async move {
             loop {
+                if stopping.load(Ordering::Acquire) {
+                    return;
+                }
                 if in_flight.load(Ordering::Acquire) + BATCH as usize > IN_FLIGHT {
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
@@ -87,9 +101,10 @@ impl OutboxDispatcher {
                 }
                 for message in batch {
                     let (store, bot, in_flight) = (store.clone(), bot.clone(), in_flight.clone());
+                    let stopping = stopping.clone();
                     in_flight.fetch_add(1, Ordering::AcqRel);
                     actix_web::rt::spawn(async move {
-                        deliver(&store, &bot, message).await;
+                        deliver(&store, &bot, message, &stopping).await;
                         in_flight.fetch_sub(1, Ordering::AcqRel);
                     });
                 }
@@ -114,8 +129,22 @@ impl Handler<Nudge> for OutboxDispatcher {
     }
 }
 
-async fn deliver(store: &Arc<dyn Store>, bot: &TgBot, message: OutboxMessage) {
-    let outcome = attempt(store, bot, &message).await;
+/// The node is stopping: claim nothing more, release what has not been
+/// handed to Telegram yet. The answer tells how many sends are still out.
+#[derive(Message)]
+#[rtype(result = "Arc<AtomicUsize>")]
+pub struct Stop;
+
+impl Handler<Stop> for OutboxDispatcher {
+    type Result = actix::MessageResult<Stop>;
+    fn handle(&mut self, _: Stop, _: &mut Context<Self>) -> Self::Result {
+        self.stopping.store(true, Ordering::Release);
+        actix::MessageResult(self.in_flight.clone())
+    }
+}
+
+async fn deliver(store: &Arc<dyn Store>, bot: &TgBot, message: OutboxMessage, stopping: &AtomicBool) {
+    let outcome = attempt(store, bot, &message, stopping).await;
     let now = Timestamp::now();
     let recorded = match outcome {
         Attempt::Done(outcome) => store.finish_message(message.id, outcome, now).await,
@@ -131,7 +160,7 @@ enum Attempt {
     RetryAt(Timestamp, String),
 }
 
-async fn attempt(store: &Arc<dyn Store>, bot: &TgBot, message: &OutboxMessage) -> Attempt {
+async fn attempt(store: &Arc<dyn Store>, bot: &TgBot, message: &OutboxMessage, stopping: &AtomicBool) -> Attempt {
     let skip = |why: &str| Attempt::Done(MessageOutcome::Skipped(why.to_owned()));
     let (recipient, details) =
         match (store.bot_recipient(message.recipient_id).await, store.booking_by_id(message.booking_id).await) {
@@ -166,6 +195,11 @@ async fn attempt(store: &Arc<dyn Store>, bot: &TgBot, message: &OutboxMessage) -
         });
         (text, keyboard)
     };
+    // The last moment a claim can be handed back: past it, the message may
+    // reach Telegram, and it must never be sent twice.
+    if stopping.load(Ordering::Acquire) {
+        return Attempt::RetryAt(Timestamp::now(), "released: the node stopped before sending".into());
+    }
     let mut request = bot.send_message(ChatId(recipient.telegram_id), text);
     if let Some(keyboard) = keyboard {
         request = request.reply_markup(keyboard);
