@@ -38,6 +38,9 @@ pub type TgBot = Throttle<Bot>;
 
 const LEASE_KEY: &str = "justbookme:bot:poller";
 const LEASE_MS: u64 = 30_000;
+/// How often a node without the lease tries to take it: a node that stops
+/// hands the lease back, and polling should resume elsewhere within this.
+const LEASE_RETRY: Duration = Duration::from_secs(1);
 
 /// The running bot, as the rest of the node holds it.
 pub struct BotParts {
@@ -226,7 +229,7 @@ async fn poll(
         if let Some(pool) = &redis
             && !take_lease(pool, &node).await
         {
-            sleep_or_stop(&mut stop, Duration::from_millis(LEASE_MS / 3)).await;
+            sleep_or_stop(&mut stop, LEASE_RETRY).await;
             continue;
         }
         let mut dispatcher = Dispatcher::builder(bot.clone(), bot::schema())

@@ -23,5 +23,6 @@ mod consistency;
 mod fake_telegram;
 mod live;
 mod privacy;
+mod shutdown;
 mod store_contract;
 mod web_app;
