@@ -238,7 +238,9 @@ async fn a_retired_service_is_no_longer_offered_to_a_watching_client() {
     assert!(a.text("#slots").await.contains("no longer offered"));
     a.wait_gone("#slots .slot").await;
     a.wait_until_client("document.getElementById('tg-main-button').hidden").await;
-    assert!(!a.eval("return document.getElementById('toast').textContent").await.as_str().unwrap_or("").contains("taken"));
+    assert!(
+        !a.eval("return document.getElementById('toast').textContent").await.as_str().unwrap_or("").contains("taken")
+    );
     a.check_screen().await;
     a.close().await;
 }
