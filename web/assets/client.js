@@ -80,8 +80,19 @@ export function slotsScreen(provider, service, moving = null) {
     let buttonLabel = null;
     // One key per chosen slot: a retried tap never books twice.
     let idempotencyKey = null;
+    // Live state. `stale`: the socket dropped, so what is drawn may be out of
+    // date; slots cannot be chosen until a fresh snapshot is drawn (the first
+    // `slots` frame after the watch is re-sent). `gone`: the server refused
+    // the watch with 404 — the service (or provider) is no longer offered.
+    let up = false;
+    let stale = false;
+    let gone = false;
+    let refusal = null;
+    // Bumped on every drop: an HTTP answer counts as fresh only if asked for
+    // after the last one.
+    let epoch = 0;
 
-    const status = h('span.hint');
+    const status = h('span.hint', { id: 'live-status', role: 'status', 'aria-live': 'polite' });
     const days = h('div.days', { role: 'group', 'aria-label': t('choose_time') });
     const grid = h('div.section', { id: 'slots' });
     const note = h('textarea', { name: 'note', maxLength: 500, rows: 2 });
@@ -107,7 +118,21 @@ export function slotsScreen(provider, service, moving = null) {
       return map;
     };
 
+    const selectable = () => !stale && !gone;
+
+    const showStatus = () => {
+      const [state, text] = gone ? ['gone', t('service_gone')]
+        : stale ? ['reconnecting', t('offline')]
+          : refusal ? ['refused', refusal]
+            : up ? ['live', t('live')] : [null, null];
+      // Unchanged, it is not redrawn (a screen reader would announce it again).
+      if (status.dataset.live === (state ?? '') && status.textContent === (text ?? '')) return;
+      status.dataset.live = state ?? '';
+      status.replaceChildren(...nodes(state && h(`span.live-dot${state === 'live' ? '' : '.off'}`, { 'aria-hidden': 'true' }), text));
+    };
+
     const choose = (start) => {
+      if (!selectable()) return;
       haptic();
       selectedSlot = start;
       idempotencyKey = globalThis.crypto?.randomUUID?.() ?? null;
@@ -137,23 +162,38 @@ export function slotsScreen(provider, service, moving = null) {
       }));
       if (seen === null) days.querySelector('[aria-pressed="true"]')?.scrollIntoView({ block: 'nearest', inline: 'center' });
       const daySlots = map.get(selectedDay) || [];
-      if (selectedSlot && !submitting && !daySlots.some((s) => s.start === selectedSlot)) {
+      // Whether the chosen time is still free, only a fresh picture can say.
+      if (selectedSlot && !submitting && !stale && !daySlots.some((s) => s.start === selectedSlot)) {
         selectedSlot = null;
-        toast(t('slot_taken'));
-        haptic('warning');
+        // A retired service comes as an empty snapshot and then a refusal:
+        // wait a moment, so the user hears "no longer offered", not "taken".
+        setTimeout(() => {
+          if (gone || !grid.isConnected) return;
+          toast(t('slot_taken'));
+          haptic('warning');
+        }, 150);
       }
-      grid.replaceChildren(daySlots.length
-        ? h('div.slots', daySlots.map((slot) => h('button.slot', {
-          type: 'button', dataset: { slot: slot.start }, 'aria-pressed': String(slot.start === selectedSlot),
-          className: `slot${seen && !seen.has(slot.start) ? ' fresh' : ''}`,
-          onclick: () => choose(slot.start),
-        }, wallTime(slot.start))))
-        : h('p.empty-state', slots.length ? t('no_slots_day') : t('no_slots_at_all')));
+      const paused = !selectable();
+      grid.setAttribute('aria-busy', String(stale && !gone));
+      grid.classList.toggle('paused', paused);
+      grid.replaceChildren(...nodes(
+        stale && !gone ? h('p.hint.paused-note', { id: 'slots-paused' }, t('slots_paused')) : null,
+        gone ? h('p.empty-state', t('service_gone_body'))
+          : daySlots.length
+            ? h('div.slots', daySlots.map((slot) => h('button.slot', {
+              type: 'button', dataset: { slot: slot.start }, 'aria-pressed': String(slot.start === selectedSlot),
+              className: `slot${seen && !seen.has(slot.start) ? ' fresh' : ''}`,
+              disabled: paused, 'aria-disabled': String(paused),
+              'aria-describedby': paused && stale ? 'slots-paused' : null,
+              onclick: () => choose(slot.start),
+            }, wallTime(slot.start))))
+            : h('p.empty-state', slots.length ? t('no_slots_day') : t('no_slots_at_all')),
+      ));
       if (focusKey) main.querySelector(focusKey)?.focus({ preventScroll: true });
       if (seen === null) performance.mark('jbm:slots-shown');
       seen = new Set(slots.map((s) => s.start));
       if (submitting) return;
-      const label = selectedSlot
+      const label = selectedSlot && !paused
         ? (moving ? t('move_to', { when: whenLabel(selectedSlot) }) : t('book_at', { when: whenLabel(selectedSlot) }))
         : null;
       if (label === buttonLabel) return;
@@ -163,6 +203,7 @@ export function slotsScreen(provider, service, moving = null) {
     };
 
     const confirm = async () => {
+      if (!selectable()) return;
       submitting = true;
       const headers = idempotencyKey ? { 'Idempotency-Key': idempotencyKey } : {};
       try {
@@ -201,33 +242,65 @@ export function slotsScreen(provider, service, moving = null) {
     const path = `/api/providers/${encodeURIComponent(provider.slug)}/slots?service=${service.id}&from=${today}&to=${to}`
       + (moving ? `&moving=${moving.id}` : '');
     let latest = 0;
-    const fetchSlots = () => {
+    // `snapshot`: this answer is the fresh picture after a reconnect.
+    const fetchSlots = (snapshot = false) => {
       const request = ++latest;
+      const asked = epoch;
       return api('GET', path).then((answer) => {
-        if (request === latest && (moving || seen === null)) {
-          slots = answer.slots;
+        if (request !== latest || gone) return;
+        if (moving || seen === null) slots = answer.slots;
+        if (snapshot && asked === epoch) stale = false;
+        if (moving || seen === null || snapshot) {
           render();
+          showStatus();
         }
-      }).catch((error) => { if (grid.isConnected) showProblem(error); });
+      }).catch((error) => {
+        if (!grid.isConnected || gone) return;
+        if (error instanceof ApiProblem && error.status === 404) noLongerOffered();
+        else showProblem(error);
+      });
+    };
+    const noLongerOffered = () => {
+      gone = true;
+      slots = [];
+      live.close();
+      render();
+      showStatus();
     };
     const apply = (frame) => {
+      if (gone) return;
       if (frame.type === 'slots' && frame.service === service.id && frame.from === today && frame.to === to) {
+        refusal = null;
         if (moving) {
-          fetchSlots();
+          fetchSlots(true);
         } else {
           slots = frame.slots;
+          stale = false;
           render();
+          showStatus();
         }
       } else if (frame.type === 'error') {
-        // The server refused the watch (the provider or service is gone):
-        // no live updates will come, so do not claim them.
-        status.replaceChildren(h('span.live-dot.off', { 'aria-hidden': 'true' }), frame.detail);
+        if (frame.status === 404) {
+          // The watch is refused because the service (or its provider) is
+          // gone: no slots will come again, so say so and stop watching.
+          noLongerOffered();
+        } else {
+          refusal = frame.detail;
+          showStatus();
+        }
       }
     };
     const live = new LiveSocket({
       onFrame: apply,
-      onState: (up) => {
-        status.replaceChildren(h(`span.live-dot${up ? '' : '.off'}`, { 'aria-hidden': 'true' }), up ? t('live') : t('offline'));
+      onState: (connected) => {
+        up = connected;
+        if (!connected && !gone) {
+          // Until a fresh snapshot arrives, nothing shown may be offered.
+          stale = true;
+          epoch += 1;
+          if (seen !== null) render();
+        }
+        showStatus();
       },
     });
     live.watch(provider.slug, service.id, today, to);

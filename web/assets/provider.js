@@ -90,7 +90,7 @@ let agendaRange = 'today';
 
 function agendaPanel(body) {
   let provider = null;
-  const status = h('span.hint', { 'aria-live': 'polite' });
+  const status = h('span.hint', { id: 'live-status', role: 'status', 'aria-live': 'polite' });
   const list = h('div', { id: 'agenda' });
   const toggle = h('div.tabs', { role: 'group', 'aria-label': t('tab_agenda') }, ['today', 'week'].map((name) => h('button.tab', {
     type: 'button', dataset: { range: name }, 'aria-pressed': String(name === agendaRange),
@@ -132,25 +132,32 @@ function agendaPanel(body) {
       ...items.map((b) => agendaCard(b, provider, load)),
     ]));
   };
-  let wasUp = false;
+  // The feed is joined again after every reconnect (the server forgets it
+  // with the socket); its `authenticated` answer marks from when nothing is
+  // missed, so the agenda reloads then to catch up on what came meanwhile.
+  let joined = false;
+  const showLive = (state, text) => {
+    status.dataset.live = state;
+    status.replaceChildren(h(`span.live-dot${state === 'live' ? '' : '.off'}`, { 'aria-hidden': 'true' }), text);
+  };
   const live = new LiveSocket({
     onFrame: (frame) => {
-      if (frame.type === 'booking') {
+      if (frame.type === 'authenticated') {
+        if (joined) load();
+        joined = true;
+        showLive('live', t('live'));
+      } else if (frame.type === 'booking') {
         if (frame.event === 'created') {
           haptic('success');
           toast(t('new_booking', { who: `${frame.booking.client.name} · ${frame.booking.service.name}` }));
         }
         load();
       } else if (frame.type === 'error') {
-        status.replaceChildren(h('span.live-dot.off', { 'aria-hidden': 'true' }), frame.detail);
+        showLive('refused', frame.detail);
       }
     },
-    onState: (up) => {
-      status.replaceChildren(h(`span.live-dot${up ? '' : '.off'}`, { 'aria-hidden': 'true' }), up ? t('live') : t('offline'));
-      // After a reconnect, catch up on what the feed missed meanwhile.
-      if (up && wasUp) load();
-      wasUp ||= up;
-    },
+    // Open, it is "live" once the feed is joined (above); lost, it says so.
+    onState: (up) => { if (!up) showLive('reconnecting', t('offline')); },
   });
   live.authenticate(sessionToken());
   load();

@@ -22,6 +22,7 @@ mod harness;
 mod live_booking;
 mod onboarding;
 mod outside_telegram;
+mod reconnect;
 mod reschedule;
 mod smoke;
 mod workspace;
