@@ -268,12 +268,9 @@ async fn poll(
 /// that does not come back in time is dropped (its updates are not
 /// confirmed, so Telegram hands them to the next poller).
 async fn finish(token: &teloxide::dispatching::ShutdownToken, dispatch: &mut (impl Future<Output = ()> + Unpin)) {
-    match token.shutdown() {
-        Ok(done) => {
-            let _ = tokio::time::timeout(Duration::from_secs(2), async { tokio::join!(done, dispatch) }).await;
-        }
-        // Not running yet (or already stopping): nothing to wait for.
-        Err(_) => {}
+    // An error means not running yet (or already stopping): nothing to wait for.
+    if let Ok(done) = token.shutdown() {
+        let _ = tokio::time::timeout(Duration::from_secs(2), async { tokio::join!(done, dispatch) }).await;
     }
 }
 
