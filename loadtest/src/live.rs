@@ -36,7 +36,7 @@ fn resident_kib(pid: u32) -> Option<u64> {
 }
 
 /// Opens one WebSocket from `source` to the server at `target`.
-async fn connect(
+pub(crate) async fn connect(
     source: Ipv4Addr,
     target: SocketAddr,
     url: &str,

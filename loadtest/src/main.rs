@@ -7,11 +7,13 @@
 //! cargo run --release -p loadtest -- storm --racers 500
 //! cargo run --release -p loadtest -- throughput --providers 100 --seconds 10
 //! cargo run --release -p loadtest -- live --sessions 1000
+//! cargo run --release -p loadtest -- shutdown --server-bin target/release/justbookme --sessions 10000
 //! ```
 
 mod live;
 mod report;
 mod scenario;
+mod shutdown;
 
 use clap::{Parser, Subcommand};
 
@@ -47,6 +49,19 @@ enum Scenario {
         #[arg(long)]
         server_pid: Option<u32>,
     },
+    /// Starts the server, opens N WebSocket sessions, sends SIGTERM: how
+    /// soon every session gets 1001 and the process exits.
+    Shutdown {
+        /// The server binary to start (on its own port and SQLite file).
+        #[arg(long, default_value = "target/release/justbookme")]
+        server_bin: String,
+        #[arg(long, default_value_t = 10_000)]
+        sessions: usize,
+        #[arg(long, default_value_t = 64)]
+        sources: u8,
+        #[arg(long, default_value_t = 5)]
+        grace_secs: u64,
+    },
     /// P providers booked in parallel, each by a stream of clients: bookings/s.
     Throughput {
         #[arg(long, default_value_t = 100)]
@@ -70,6 +85,9 @@ async fn main() -> anyhow::Result<()> {
     let api = scenario::Api::new(cli.url.trim_end_matches('/').to_owned());
     match cli.scenario {
         Scenario::Storm { racers } => scenario::storm(&api, racers).await,
+        Scenario::Shutdown { server_bin, sessions, sources, grace_secs } => {
+            shutdown::shutdown(shutdown::ShutdownOptions { server_bin, sessions, sources, grace_secs }).await
+        }
         Scenario::Throughput { providers, seconds } => scenario::throughput(&api, providers, seconds).await,
         Scenario::Live { sessions, sources, bookings, book_url, server_pid } => {
             let options = live::LiveOptions { sessions, sources, bookings, book_url, server_pid };

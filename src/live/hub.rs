@@ -175,17 +175,20 @@ impl LiveHub {
                 protocol::slots(&provider.slug, &key, &views)
             }
             Err(CalendarError::NotFound(what)) => {
-                // Retired (or gone): nothing is offered any more — an empty
-                // frame first, so no screen keeps showing the old slots, then
-                // why, and the watch ends.
-                let empty = protocol::slots(&provider.slug, &key, &[]);
+                // Retired (or gone): nothing is offered any more — to those
+                // who were shown slots, an empty frame first, so no screen
+                // keeps showing the old ones; then why; and the watch ends. A
+                // first snapshot (`only`) just gets why.
+                let empty = only.is_none().then(|| protocol::slots(&provider.slug, &key, &[]));
                 let detail = match what {
                     "service" => "service not found: it is no longer offered".to_owned(),
                     other => format!("{other} not found"),
                 };
                 let frame = protocol::error(&Refusal::new(404, detail));
                 for id in recipients {
-                    self.send(id, empty.clone());
+                    if let Some(empty) = &empty {
+                        self.send(id, empty.clone());
+                    }
                     self.send(id, frame.clone());
                     if let Some(session) = self.sessions.get(&id) {
                         session.out.do_send(Outbound::Unwatched { provider_id, key });
