@@ -205,6 +205,26 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 /// Starts a server with the test defaults (dev login on, a bot token) plus
 /// `overrides` (`("DEV_LOGIN", "")` switches a default off).
 pub async fn spawn_app_with(backend: Backend, overrides: &[(&str, &str)]) -> TestApp {
+    let (app, application) = build_app(backend, overrides).await;
+    actix_web::rt::spawn(application.run_until_stopped());
+    app
+}
+
+/// Like [`spawn_app_with`], but the server stops (gracefully, as on
+/// SIGTERM) when the returned sender fires; the handle ends when it exited.
+pub async fn spawn_stoppable_app(
+    backend: Backend,
+    overrides: &[(&str, &str)],
+) -> (TestApp, tokio::sync::oneshot::Sender<()>, actix_web::rt::task::JoinHandle<std::io::Result<()>>) {
+    let (app, application) = build_app(backend, overrides).await;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = actix_web::rt::spawn(application.run_until(async move {
+        let _ = stopped.await;
+    }));
+    (app, stop, running)
+}
+
+async fn build_app(backend: Backend, overrides: &[(&str, &str)]) -> (TestApp, Application) {
     let db = TestDatabase::new(backend).await;
     let mut values: HashMap<String, String> = [
         ("DATABASE_URL", db.url.as_str()),
@@ -231,8 +251,7 @@ pub async fn spawn_app_with(backend: Backend, overrides: &[(&str, &str)]) -> Tes
     let address = format!("http://127.0.0.1:{}", app.port());
     let calendars = app.calendars();
     let hub = app.hub();
-    actix_web::rt::spawn(app.run_until_stopped());
-    TestApp { api: Api::new(address), calendars, hub, _db: db }
+    (TestApp { api: Api::new(address), calendars, hub, _db: db }, app)
 }
 
 /// A response read whole: status, content type and JSON body (Null if none).

@@ -5,6 +5,7 @@
 
 use std::time::{Duration, Instant};
 
+use actors::calendar::Fault;
 use futures_util::StreamExt;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -12,7 +13,10 @@ use tokio_tungstenite::tungstenite::{Message, protocol::frame::coding::CloseCode
 
 use crate::{
     fake_telegram::FakeTelegram,
-    helpers::{BOT_TOKEN, Backend, DAY, RedisServer, ServerProcess, TestDatabase, every_day, redis_enabled, spawn_app},
+    helpers::{
+        BOT_TOKEN, Backend, DAY, RedisServer, ServerProcess, TestDatabase, every_day, redis_enabled, slot, spawn_app,
+        spawn_app_with, spawn_stoppable_app,
+    },
     live::{Socket, next_json, open, send, watch},
 };
 
@@ -148,4 +152,31 @@ async fn after_the_closing_handshake_the_server_closes_the_connection_first() {
     let eof = tokio::time::timeout(BOUND, tcp.read(&mut buffer)).await.expect("the server closes the connection");
     assert_eq!(eof.expect("read"), 0, "end of stream from the server");
     eprintln!("closing handshake → server closed TCP in {:?}", sent.elapsed());
+}
+
+#[actix_web::test]
+async fn a_request_in_flight_when_the_stop_comes_still_gets_its_answer() {
+    let (app, stop, running) = spawn_stoppable_app(Backend::Sqlite, &[("SHUTDOWN_GRACE_SECS", "5")]).await;
+    let (anna, service) = app.provider(1, "anna", json!({}), every_day("09:00", "13:00")).await;
+    let carol = app.dev_sign_in(2, "Carol").await;
+    // The next booking holds the calendar for a moment: it is in flight when
+    // the stop arrives.
+    app.calendars.inject_fault(app.provider_id(&anna).await, Fault::DelayNextBook(Duration::from_secs(2))).await;
+    let api = app.api.clone();
+    let (slot_start, service_id) = (slot("10:00"), service.clone());
+    let booking = actix_web::rt::spawn(async move { api.book(&carol, "anna", &service_id, &slot_start).await });
+    // In flight once the calendar is held: a slots request then waits.
+    let slots = format!("{}/api/providers/anna/slots?service={service}&from={DAY}&to={DAY}", app.address);
+    let since = Instant::now();
+    while app.client.get(&slots).timeout(Duration::from_millis(300)).send().await.is_ok() {
+        assert!(since.elapsed() < BOUND, "the booking never reached the calendar");
+    }
+    let _ = stop.send(());
+    let booked = booking.await.expect("the request task");
+    assert_eq!(booked.status, 201, "finished, not cut: {}", booked.body);
+    tokio::time::timeout(BOUND, running).await.expect("the server stopped").expect("task").expect("clean stop");
+    // And the booking it acknowledged is really there.
+    let again = spawn_app_with(Backend::Sqlite, &[("DATABASE_URL", &app.database_url())]).await;
+    let mine = again.get("/api/provider/bookings?from=2027-06-01&to=2027-06-02", Some(&anna)).await;
+    assert_eq!(mine.ok().as_array().map(Vec::len), Some(1));
 }
