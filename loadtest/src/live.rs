@@ -36,7 +36,7 @@ fn resident_kib(pid: u32) -> Option<u64> {
 }
 
 /// Opens one WebSocket from `source` to the server at `target`.
-pub(crate) async fn connect(
+async fn connect(
     source: Ipv4Addr,
     target: SocketAddr,
     url: &str,
@@ -45,6 +45,21 @@ pub(crate) async fn connect(
     socket.bind(SocketAddr::new(source.into(), 0))?;
     let stream = socket.connect(target).await?;
     let (ws, _) = client_async(url, stream).await?;
+    Ok(ws)
+}
+
+/// Session `i` of many, from one of `sources` loopback addresses (like many
+/// phones: one address alone would run out of ports), watching `watch`.
+pub(crate) async fn open_watching(
+    i: usize,
+    sources: u8,
+    target: SocketAddr,
+    url: &str,
+    watch: &str,
+) -> anyhow::Result<tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>> {
+    let source = Ipv4Addr::new(127, 0, 0, 2 + (i % usize::from(sources.max(1))) as u8);
+    let mut ws = connect(source, target, url).await.with_context(|| format!("session {i} from {source}"))?;
+    ws.send(Message::text(watch.to_owned())).await?;
     Ok(ws)
 }
 
@@ -71,9 +86,7 @@ pub async fn live(api: &Api, base: &str, options: LiveOptions) -> anyhow::Result
     let mut tasks = Vec::with_capacity(options.sessions);
     let opening = Instant::now();
     for i in 0..options.sessions {
-        let source = Ipv4Addr::new(127, 0, 0, 2 + (i % usize::from(options.sources.max(1))) as u8);
-        let mut ws = connect(source, target, &ws_url).await.with_context(|| format!("session {i} from {source}"))?;
-        ws.send(Message::text(watch.clone())).await?;
+        let mut ws = open_watching(i, options.sources, target, &ws_url, &watch).await?;
         let (received, ready) = (received.clone(), ready.clone());
         tasks.push(tokio::spawn(async move {
             let mut first = true;

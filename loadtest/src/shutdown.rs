@@ -12,12 +12,12 @@ use std::{
 };
 
 use anyhow::Context;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 use serde_json::json;
 use tokio::sync::Mutex;
 use tokio_tungstenite::tungstenite::{Message, protocol::frame::coding::CloseCode};
 
-use crate::{live::connect, report::Latencies, scenario::Api};
+use crate::{live::open_watching, report::Latencies, scenario::Api};
 
 pub struct ShutdownOptions {
     /// The server binary to start (`target/release/justbookme`).
@@ -100,9 +100,7 @@ pub async fn shutdown(options: ShutdownOptions) -> anyhow::Result<()> {
     let snapshotted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let opening = Instant::now();
     for i in 0..options.sessions {
-        let source = Ipv4Addr::new(127, 0, 0, 2 + (i % usize::from(options.sources.max(1))) as u8);
-        let mut ws = connect(source, target, &ws_url).await.with_context(|| format!("session {i} from {source}"))?;
-        ws.send(Message::text(watch.clone())).await?;
+        let mut ws = open_watching(i, options.sources, target, &ws_url, &watch).await?;
         let (endings, snapshotted) = (endings.clone(), snapshotted.clone());
         tokio::spawn(async move {
             let ending = loop {
