@@ -20,6 +20,7 @@ mod browser;
 mod calendar;
 mod cluster;
 mod fake_telegram;
+mod faults;
 mod live;
 mod privacy;
 mod store_contract;
