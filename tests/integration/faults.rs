@@ -94,8 +94,13 @@ impl Drop for NsServer {
 }
 
 /// One timed request: (status, Retry-After, content type, elapsed).
-async fn timed(api: &Api, method: &str, path: &str, token: Option<&str>, body: Option<serde_json::Value>)
--> (u16, Option<String>, String, Duration) {
+async fn timed(
+    api: &Api,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<serde_json::Value>,
+) -> (u16, Option<String>, String, Duration) {
     let started = Instant::now();
     let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
     let mut request = api.client.request(method, format!("{}{path}", api.address)).timeout(Duration::from_secs(60));

@@ -93,10 +93,29 @@ impl Link {
     fn pin_neighbours(&self, ns: &Netns) -> anyhow::Result<()> {
         let peer_mac = ip(&["-n", &ns.name, "-br", "link", "show", &self.peer_dev])?;
         let peer_mac = peer_mac.split_whitespace().nth(2).context("peer MAC address")?.to_owned();
-        ip(&["neigh", "replace", &self.peer_addr.to_string(), "lladdr", &peer_mac, "dev", &self.host_dev, "nud", "permanent"])?;
         ip(&[
-            "-n", &ns.name, "neigh", "replace", &self.host_addr.to_string(), "lladdr", &self.host_mac, "dev",
-            &self.peer_dev, "nud", "permanent",
+            "neigh",
+            "replace",
+            &self.peer_addr.to_string(),
+            "lladdr",
+            &peer_mac,
+            "dev",
+            &self.host_dev,
+            "nud",
+            "permanent",
+        ])?;
+        ip(&[
+            "-n",
+            &ns.name,
+            "neigh",
+            "replace",
+            &self.host_addr.to_string(),
+            "lladdr",
+            &self.host_mac,
+            "dev",
+            &self.peer_dev,
+            "nud",
+            "permanent",
         ])
         .map(drop)
     }

@@ -97,7 +97,9 @@ impl PrivatePostgres {
 
     fn command(&self, program: &str) -> Command {
         let mut command = Command::new(self.bin.join(program));
-        command.stdin(Stdio::null());
+        // pg_ctl's progress dots would land in the middle of a test's or the
+        // load generator's output.
+        command.stdin(Stdio::null()).stdout(Stdio::null());
         if let Some((uid, gid)) = self.user {
             command.uid(uid).gid(gid);
         }
@@ -120,6 +122,7 @@ impl PrivatePostgres {
             .command("psql")
             .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "postgres", "-d", database])
             .args(["-v", "ON_ERROR_STOP=1", "-XAtqc", sql])
+            .stdout(Stdio::piped())
             .output()
             .context("running psql")?;
         if !output.status.success() {
@@ -205,7 +208,8 @@ impl Drop for PrivatePostgres {
     fn drop(&mut self) {
         if let Some(mut child) = self.child.take() {
             // Immediate: nothing of a throwaway cluster needs to be flushed.
-            let _ = self.command("pg_ctl").arg("-D").arg(self.data_dir()).args(["stop", "-m", "immediate", "-w"]).status();
+            let _ =
+                self.command("pg_ctl").arg("-D").arg(self.data_dir()).args(["stop", "-m", "immediate", "-w"]).status();
             let _ = child.kill();
             let _ = child.wait();
         }
