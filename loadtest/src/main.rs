@@ -79,10 +79,13 @@ enum Scenario {
         #[arg(long, default_value_t = 10)]
         baseline_secs: u64,
         /// Providers booked from both nodes at once (one worker per node each).
-        #[arg(long, default_value_t = 4)]
+        #[arg(long, default_value_t = 12)]
         providers: usize,
-        /// Pause between one worker's bookings, in milliseconds.
-        #[arg(long, default_value_t = 200)]
+        /// Pause between one worker's bookings, in milliseconds. Every booking
+        /// pushes its provider, and Telegram allows about one message a second
+        /// per chat: a faster pace only grows the outbox's queue, and the
+        /// reminders (the figure that matters) wait behind it.
+        #[arg(long, default_value_t = 1500)]
         pace_ms: u64,
         /// Short phases (5 s cuts, kills for 20 s): a smoke run.
         #[arg(long)]
