@@ -8,8 +8,15 @@
 //! cargo run --release -p loadtest -- throughput --providers 100 --seconds 10
 //! cargo run --release -p loadtest -- live --sessions 1000
 //! cargo run --release -p loadtest -- shutdown --server-bin target/release/justbookme --sessions 10000
+//! cargo build --release -p justbookme && cargo run --release -p loadtest -- chaos   # as root
 //! ```
+//!
+//! `shutdown` and `chaos` start their own servers: `shutdown` one on a free
+//! loopback port, `chaos` everything (PostgreSQL, Redis, two nodes in network
+//! namespaces, a fake Bot API), talking only to the namespace addresses it
+//! created.
 
+mod chaos;
 mod live;
 mod report;
 mod scenario;
@@ -69,11 +76,70 @@ enum Scenario {
         #[arg(long, default_value_t = 10)]
         seconds: u64,
     },
+    /// Real faults under load (needs root): two nodes in network namespaces,
+    /// private PostgreSQL and Redis; cuts, a restart and SIGKILLs; a table.
+    Chaos {
+        /// Node A cut from Redis for this long.
+        #[arg(long, default_value_t = 30)]
+        redis_cut_secs: u64,
+        /// Node B cut from PostgreSQL for this long.
+        #[arg(long, default_value_t = 30)]
+        pg_cut_secs: u64,
+        /// Kill one of the two nodes (alternately) this often …
+        #[arg(long, default_value_t = 10)]
+        kill_every_secs: u64,
+        /// … for this long.
+        #[arg(long, default_value_t = 120)]
+        kill_for_secs: u64,
+        /// Steady load before the first fault.
+        #[arg(long, default_value_t = 10)]
+        baseline_secs: u64,
+        /// Providers booked from both nodes at once (one worker per node each).
+        #[arg(long, default_value_t = 12)]
+        providers: usize,
+        /// Pause between one worker's bookings, in milliseconds. Every booking
+        /// pushes its provider, and Telegram allows about one message a second
+        /// per chat: a faster pace only grows the outbox's queue, and the
+        /// reminders (the figure that matters) wait behind it.
+        #[arg(long, default_value_t = 1500)]
+        pace_ms: u64,
+        /// Short phases (5 s cuts, kills for 20 s): a smoke run.
+        #[arg(long)]
+        quick: bool,
+        /// The server binary (default: `justbookme` next to this program).
+        #[arg(long)]
+        server_bin: Option<std::path::PathBuf>,
+    },
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    if let Scenario::Chaos {
+        redis_cut_secs,
+        pg_cut_secs,
+        kill_every_secs,
+        kill_for_secs,
+        baseline_secs,
+        providers,
+        pace_ms,
+        quick,
+        server_bin,
+    } = cli.scenario
+    {
+        let secs = |normal: u64, short: u64| std::time::Duration::from_secs(if quick { short } else { normal });
+        let options = chaos::ChaosOptions {
+            redis_cut: secs(redis_cut_secs, 5),
+            pg_cut: secs(pg_cut_secs, 5),
+            kill_every: secs(kill_every_secs, 5),
+            kill_for: secs(kill_for_secs, 20),
+            baseline: secs(baseline_secs, 3),
+            providers,
+            pace: std::time::Duration::from_millis(pace_ms),
+            server_bin,
+        };
+        return chaos::chaos(options).await;
+    }
     let url = reqwest::Url::parse(&cli.url)?;
     let loopback = match url.host() {
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
@@ -93,5 +159,6 @@ async fn main() -> anyhow::Result<()> {
             let options = live::LiveOptions { sessions, sources, bookings, book_url, server_pid };
             live::live(&api, &cli.url, options).await
         }
+        Scenario::Chaos { .. } => unreachable!("handled above"),
     }
 }

@@ -21,6 +21,7 @@ mod calendar;
 mod cluster;
 mod consistency;
 mod fake_telegram;
+mod faults;
 mod live;
 mod privacy;
 mod shutdown;
