@@ -146,8 +146,28 @@ impl From<StoreError> for ApiError {
                 field: Some("start".into()),
                 detail: "this time was just taken".into(),
             },
+            StoreError::Database(error) if database_unreachable(&error) => {
+                tracing::warn!(%error, "the database is unreachable");
+                ApiError::Unavailable("the database is unreachable right now; retry shortly".into())
+            }
             other => ApiError::Internal(other.into()),
         }
+    }
+}
+
+/// Errors that say "the database cannot be reached or is restarting", not
+/// "this request is wrong": no connection within the pool's acquire timeout,
+/// a broken socket, or PostgreSQL's own connection-exception (08…),
+/// shutting-down / starting-up (57P01–57P03) and too-many-connections (53300)
+/// answers. They are 503 + Retry-After, safe to retry; anything else stays
+/// a 500.
+fn database_unreachable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|code| code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03" | "53300")),
+        _ => false,
     }
 }
 
