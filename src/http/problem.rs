@@ -151,27 +151,34 @@ impl From<StoreError> for ApiError {
             StoreError::StaleSettings => {
                 ApiError::Unavailable("the provider's settings just changed; please retry".into())
             }
-            StoreError::Database(error) if is_connection_error(&error) => {
-                tracing::warn!(%error, "database unreachable");
-                ApiError::Unavailable("the database is unreachable right now; please retry".into())
+            StoreError::Database(error) if database_unreachable(&error) => {
+                tracing::warn!(%error, "the database is unreachable");
+                ApiError::Unavailable("the database is unreachable right now; retry shortly".into())
             }
             other => ApiError::Internal(other.into()),
         }
     }
 }
 
-/// Errors of reaching the database rather than of the request: a node cut
-/// from it answers 503 + Retry-After (retry, maybe on another node), not 500.
-fn is_connection_error(error: &sqlx::Error) -> bool {
-    matches!(
-        error,
+/// Errors that say "the database cannot be reached or is restarting", not
+/// "this request is wrong": no connection within the pool's acquire timeout,
+/// a broken socket, or PostgreSQL's own connection-exception (08…),
+/// shutting-down / starting-up (57P01–57P03) and too-many-connections (53300)
+/// answers. They are 503 + Retry-After, safe to retry; anything else stays
+/// a 500.
+fn database_unreachable(error: &sqlx::Error) -> bool {
+    match error {
         sqlx::Error::PoolTimedOut
-            | sqlx::Error::PoolClosed
-            | sqlx::Error::Io(_)
-            | sqlx::Error::Tls(_)
-            | sqlx::Error::Protocol(_)
-            | sqlx::Error::WorkerCrashed
-    )
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03" | "53300")
+        }),
+        _ => false,
+    }
 }
 
 impl From<CalendarError> for ApiError {
