@@ -210,7 +210,9 @@ async fn shutdown_signal() {
 /// everything else) of `REDIS_URL`. Nothing connects yet: a Redis that is
 /// down at start is retried in the background, and the node serves meanwhile.
 fn redis_clients(url: &str) -> anyhow::Result<(redis::Client, deadpool_redis::Pool)> {
-    let client = redis::Client::open(url).map_err(|e| anyhow::anyhow!("REDIS_URL {url:?}: {e}"))?;
+    let client =
+        redis::Client::open(pubsub_connection_info(url).map_err(|e| anyhow::anyhow!("REDIS_URL {url:?}: {e}"))?)
+            .map_err(|e| anyhow::anyhow!("REDIS_URL {url:?}: {e}"))?;
     let pool = deadpool_redis::Config::from_url(url)
         .builder()
         .map_err(|e| anyhow::anyhow!("REDIS_URL {url:?}: {e}"))?
@@ -221,6 +223,25 @@ fn redis_clients(url: &str) -> anyhow::Result<(redis::Client, deadpool_redis::Po
         .build()
         .map_err(|e| anyhow::anyhow!("REDIS_URL {url:?}: {e}"))?;
     Ok((client, pool))
+}
+
+/// The pub/sub connection only ever reads, so a silently cut link (packets
+/// dropped, no reset) would look healthy until TCP gave up minutes later —
+/// and after the cut heals, the events it missed arrive only at TCP's next
+/// retransmission, tens of seconds on. Keepalive probes every second (three
+/// unanswered: dead) and a 3 s user timeout make it fail fast instead, so the
+/// bridge reconnects and resyncs within seconds of a heal.
+fn pubsub_connection_info(url: &str) -> redis::RedisResult<redis::ConnectionInfo> {
+    use redis::{
+        IntoConnectionInfo,
+        io::tcp::{TcpSettings, socket2::TcpKeepalive},
+    };
+    let keepalive =
+        TcpKeepalive::new().with_time(Duration::from_secs(1)).with_interval(Duration::from_secs(1)).with_retries(3);
+    let tcp = TcpSettings::default().set_keepalive(keepalive);
+    #[cfg(target_os = "linux")]
+    let tcp = tcp.set_user_timeout(Duration::from_secs(3));
+    Ok(url.into_connection_info()?.set_tcp_settings(tcp))
 }
 
 /// Every bus event reaches the live hub; if the hub fell behind, it resyncs.

@@ -18,6 +18,7 @@ use super::{LiveEvent, LocalBus};
 
 pub const CHANNEL: &str = "justbookme:events";
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
 #[derive(Serialize, Deserialize)]
 struct Envelope {
@@ -68,8 +69,16 @@ async fn publish(pool: Pool, origin: String, mut outbound: mpsc::UnboundedReceiv
 async fn subscribe(client: redis::Client, origin: String, bus: Arc<LocalBus>, calendars: Calendars) {
     let mut backoff = Duration::from_millis(100);
     loop {
-        match client.get_async_pubsub().await {
-            Ok(mut pubsub) => match pubsub.subscribe(CHANNEL).await {
+        // Bounded: a connect into a cut link would otherwise wait for TCP's
+        // own SYN timeout (minutes), long after the link healed.
+        let connected = tokio::time::timeout(CONNECT_TIMEOUT, client.get_async_pubsub()).await;
+        let connected =
+            connected.unwrap_or_else(|_| Err(redis::RedisError::from((redis::ErrorKind::Io, "connect timed out"))));
+        match connected {
+            Ok(mut pubsub) => match tokio::time::timeout(CONNECT_TIMEOUT, pubsub.subscribe(CHANNEL))
+                .await
+                .unwrap_or_else(|_| Err(redis::RedisError::from((redis::ErrorKind::Io, "subscribe timed out"))))
+            {
                 Ok(()) => {
                     backoff = Duration::from_millis(100);
                     tracing::info!("subscribed to Redis events");
