@@ -100,6 +100,7 @@ impl Application {
         });
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(middleware::from_fn(http::deadline::limit))
                 .wrap(middleware::from_fn(http::metrics::track))
                 .app_data(state.clone())
                 .configure(http::routes)

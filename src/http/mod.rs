@@ -4,6 +4,7 @@
 pub mod auth;
 mod bookings;
 mod clients;
+pub mod deadline;
 mod json;
 mod me;
 pub mod metrics;

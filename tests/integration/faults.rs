@@ -23,7 +23,10 @@ use std::{
 
 use serde_json::json;
 
-use crate::helpers::{Api, ServerProcess, every_day, slot};
+use crate::{
+    helpers::{Api, DAY, ServerProcess, every_day, slot},
+    live::{next_json, open, send, starts, watch},
+};
 use netns::{Link, Netns};
 use pg::PrivatePostgres;
 
@@ -55,6 +58,10 @@ struct NsServer {
 
 impl NsServer {
     async fn start(ns: &Netns, http: &Link, database_url: &str) -> Self {
+        Self::start_with(ns, http, database_url, &[]).await
+    }
+
+    async fn start_with(ns: &Netns, http: &Link, database_url: &str, extra: &[(&str, &str)]) -> Self {
         let bind = format!("{}:8080", http.peer_addr);
         let child = ns
             .command(env!("CARGO_BIN_EXE_justbookme"))
@@ -68,6 +75,7 @@ impl NsServer {
             .env("RATE_BOOKING_PER_IP_PER_MIN", "0")
             .env("RUST_LOG", "warn")
             .env("TELEGRAM_API_URL", "http://127.0.0.1:9")
+            .envs(extra.iter().copied())
             .stdout(Stdio::null())
             .spawn()
             .expect("start the server binary in its namespace");
@@ -265,4 +273,110 @@ async fn postgresql_restarted_under_bookings_loses_no_acknowledged_booking() {
         acknowledged.len(),
         found.len()
     );
+}
+
+/// A private redis-server on loopback and `listen` (a namespace link's host
+/// side); killed on drop.
+struct LinkedRedis {
+    port: u16,
+    child: Child,
+}
+
+impl LinkedRedis {
+    async fn start(listen: Ipv4Addr) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").expect("free port").local_addr().expect("addr").port();
+        let child = std::process::Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", &listen.to_string()])
+            .args(["--save", "", "--appendonly", "no", "--protected-mode", "no"])
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("redis-server is installed (bash .ci/run installs it)");
+        let redis = LinkedRedis { port, child };
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect((listen, port)).await.is_ok() {
+                return redis;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("redis-server did not start");
+    }
+}
+
+impl Drop for LinkedRedis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[actix_web::test]
+async fn after_a_silent_cut_from_redis_heals_live_pushes_resume_within_seconds() {
+    if !faults_enabled() || !crate::helpers::redis_enabled() {
+        return;
+    }
+    // Node A in a namespace (HTTP, PostgreSQL and Redis links); node B in the
+    // root namespace; one private PostgreSQL and one private Redis.
+    let mut ns = Netns::create().expect("namespace");
+    let http = ns.add_link().expect("http link");
+    let db = ns.add_link().expect("database link");
+    let bus = ns.add_link().expect("redis link");
+    let postgres = PrivatePostgres::start(&[db.host_addr]).expect("private PostgreSQL");
+    postgres.create_database("jbm").expect("database");
+    let redis = LinkedRedis::start(bus.host_addr).await;
+    let a = NsServer::start_with(
+        &ns,
+        &http,
+        &postgres.url(db.host_addr, "jbm"),
+        &[("REDIS_URL", &format!("redis://{}:{}", bus.host_addr, redis.port))],
+    )
+    .await;
+    let b = ServerProcess::start_with(
+        &postgres.url(Ipv4Addr::LOCALHOST, "jbm"),
+        &[("REDIS_URL", &format!("redis://127.0.0.1:{}", redis.port))],
+    )
+    .await;
+    let (_, service) = b.api.provider(1, "anna", json!({}), every_day("00:00", "24:00")).await;
+    let carol = b.api.dev_sign_in(2, "Carol").await;
+    let mut watcher = open(&a.api).await;
+    send(&mut watcher, watch("anna", &service, DAY, DAY)).await;
+    let first = next_json(&mut watcher, BOUND).await.expect("a snapshot");
+    let free = starts(&first).len();
+    // Until a booking on B is seen on A, the nodes' subscriptions may still be settling.
+    let mut booked = 0;
+    let settled = Instant::now();
+    loop {
+        b.api.book(&carol, "anna", &service, &slot(&format!("{booked:02}:00"))).await.ok();
+        booked += 1;
+        if let Some(frame) = next_json(&mut watcher, Duration::from_secs(1)).await {
+            assert_eq!(starts(&frame).len(), free - booked, "{frame}");
+            break;
+        }
+        assert!(settled.elapsed() < BOUND, "A never heard of B's bookings");
+    }
+
+    // Cut silently (packets dropped, nobody told) for longer than TCP
+    // keepalive takes to declare the link dead; B books meanwhile.
+    bus.cut().expect("cut");
+    b.api.book(&carol, "anna", &service, &slot(&format!("{booked:02}:00"))).await.ok();
+    booked += 1;
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    bus.heal(&ns).expect("heal");
+    let healed = Instant::now();
+    // The resync after the reconnect shows what was missed; a booking made
+    // after the heal must arrive as a push too.
+    let mut resumed = None;
+    while healed.elapsed() < Duration::from_secs(20) {
+        if let Some(frame) = next_json(&mut watcher, Duration::from_millis(500)).await
+            && starts(&frame).len() == free - booked
+        {
+            resumed = Some(healed.elapsed());
+            break;
+        }
+    }
+    let resumed = resumed.expect("A's watcher caught up with B within 20 s of the heal");
+    b.api.book(&carol, "anna", &service, &slot(&format!("{booked:02}:00"))).await.ok();
+    booked += 1;
+    let pushed = next_json(&mut watcher, BOUND).await.expect("a push after the heal");
+    assert_eq!(starts(&pushed).len(), free - booked);
+    let _ = writeln!(std::io::stderr(), "redis cut healed: A's watcher caught up in {resumed:?}");
 }

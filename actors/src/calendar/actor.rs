@@ -87,7 +87,7 @@ impl CalendarActor {
         let repo = self.repo.clone();
         let provider_id = self.provider_id;
         let since = Timestamp::now() - SignedDuration::from_hours(24);
-        fut::wrap_future::<_, Self>(async move { repo.load_calendar(provider_id, since).await }).map(
+        fut::wrap_future::<_, Self>(bounded(async move { repo.load_calendar(provider_id, since).await })).map(
             |result, act, _| {
                 act.state = match result {
                     Ok(Some(data)) => State::Loaded(Box::new(data)),
@@ -142,11 +142,19 @@ impl CalendarActor {
     fn call<T: 'static>(
         future: impl Future<Output = Result<T, RepositoryError>> + 'static,
     ) -> impl actix::ActorFuture<Self, Output = Result<T, RepositoryError>> {
-        fut::wrap_future::<_, Self>(AssertUnwindSafe(future).catch_unwind()).map(|result, act, ctx| match result {
-            Ok(result) => result,
-            Err(_) => {
-                act.crashed(ctx);
-                Err(RepositoryError::Unavailable("repository panicked".into()))
+        fut::wrap_future::<_, Self>(AssertUnwindSafe(bounded(future)).catch_unwind()).map(|result, act, ctx| {
+            match result {
+                Ok(Err(RepositoryError::TimedOut)) => {
+                    // A write may or may not have committed: trust the
+                    // database, not memory, from the next message on.
+                    act.state = State::NotLoaded;
+                    Err(RepositoryError::TimedOut)
+                }
+                Ok(result) => result,
+                Err(_) => {
+                    act.crashed(ctx);
+                    Err(RepositoryError::Unavailable("repository panicked".into()))
+                }
             }
         })
     }
@@ -510,6 +518,16 @@ fn unavailable(error: RepositoryError) -> CalendarError {
         }
         other => CalendarError::Unavailable(format!("the calendar's database failed: {other}")),
     }
+}
+
+/// A repository call not answered within this is given up (503, safe to
+/// retry): a database cut mid-query must not hold the calendar — and every
+/// request queued behind it — until TCP gives up, minutes later. Well under
+/// the HTTP layer's own request deadline, so the calendar answers first.
+const REPOSITORY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+async fn bounded<T>(future: impl Future<Output = Result<T, RepositoryError>>) -> Result<T, RepositoryError> {
+    actix::clock::timeout(REPOSITORY_TIMEOUT, future).await.unwrap_or(Err(RepositoryError::TimedOut))
 }
 
 /// How many times one request reloads stale settings and decides again

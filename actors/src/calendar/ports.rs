@@ -123,6 +123,10 @@ pub enum RepositoryError {
     /// another node, with the bus between the nodes cut or slow).
     #[error("the provider's settings changed meanwhile")]
     StaleSettings,
+    /// The database did not answer in time (see the actor's
+    /// `REPOSITORY_TIMEOUT`); a write's outcome is unknown.
+    #[error("the database did not answer in time")]
+    TimedOut,
     #[error("{0}")]
     Unavailable(String),
 }
