@@ -374,6 +374,23 @@ async fn after_a_silent_cut_from_redis_heals_live_pushes_resume_within_seconds()
         }
     }
     let resumed = resumed.expect("A's watcher caught up with B within 20 s of the heal");
+    // Caught up because A noticed the cut and subscribed afresh (keepalive),
+    // not because TCP happened to retransmit on the old connection: Redis
+    // sees a subscriber from A's address younger than the heal.
+    let clients: String = {
+        let client = redis::Client::open(format!("redis://127.0.0.1:{}", redis.port)).expect("redis url");
+        let mut conn = client.get_multiplexed_async_connection().await.expect("connect to the private Redis");
+        redis::cmd("CLIENT").arg("LIST").query_async(&mut conn).await.expect("CLIENT LIST")
+    };
+    let field = |line: &str, name: &str| {
+        line.split(' ').find_map(|kv| kv.strip_prefix(name).map(str::to_owned)).unwrap_or_default()
+    };
+    let fresh = clients.lines().any(|line| {
+        field(line, "addr=").starts_with(&format!("{}:", bus.peer_addr))
+            && field(line, "sub=") == "1"
+            && field(line, "age=").parse::<u64>().is_ok_and(|age| age <= healed.elapsed().as_secs() + 1)
+    });
+    assert!(fresh, "A resubscribed after the heal:\n{clients}");
     b.api.book(&carol, "anna", &service, &slot(&format!("{booked:02}:00"))).await.ok();
     booked += 1;
     let pushed = next_json(&mut watcher, BOUND).await.expect("a push after the heal");
