@@ -24,7 +24,7 @@ use std::{
 use serde_json::json;
 
 use crate::{
-    helpers::{Api, DAY, ServerProcess, every_day, slot},
+    helpers::{Api, DAY, ServerProcess, every_day, server_environment, slot},
     live::{next_json, open, send, starts, watch},
 };
 use netns::{Link, Netns};
@@ -63,20 +63,8 @@ impl NsServer {
 
     async fn start_with(ns: &Netns, http: &Link, database_url: &str, extra: &[(&str, &str)]) -> Self {
         let bind = format!("{}:8080", http.peer_addr);
-        let child = ns
-            .command(env!("CARGO_BIN_EXE_justbookme"))
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("DATABASE_URL", database_url)
-            .env("BIND_ADDR", &bind)
-            .env("DEV_LOGIN", "1")
-            .env("RATE_SIGN_IN_PER_MIN", "0")
-            .env("RATE_BOOKING_PER_MIN", "0")
-            .env("RATE_BOOKING_PER_IP_PER_MIN", "0")
-            .env("RUST_LOG", "warn")
-            .env("TELEGRAM_API_URL", "http://127.0.0.1:9")
-            .envs(extra.iter().copied())
-            .stdout(Stdio::null())
+        let mut command = ns.command(env!("CARGO_BIN_EXE_justbookme"));
+        let child = server_environment(&mut command, database_url, &bind, extra)
             .spawn()
             .expect("start the server binary in its namespace");
         let api = Api::new(format!("http://{bind}"));

@@ -426,6 +426,29 @@ impl Api {
     }
 }
 
+/// The test environment of a server process (nothing inherited but PATH):
+/// dev login on, rate limits off, never the real Telegram, plus `extra`.
+pub fn server_environment<'c>(
+    command: &'c mut std::process::Command,
+    database_url: &str,
+    bind: &str,
+    extra: &[(&str, &str)],
+) -> &'c mut std::process::Command {
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", database_url)
+        .env("BIND_ADDR", bind)
+        .env("DEV_LOGIN", "1")
+        .env("RATE_SIGN_IN_PER_MIN", "0")
+        .env("RATE_BOOKING_PER_MIN", "0")
+        .env("RATE_BOOKING_PER_IP_PER_MIN", "0")
+        .env("RUST_LOG", "warn")
+        .env("TELEGRAM_API_URL", "http://127.0.0.1:9")
+        .envs(extra.iter().copied())
+        .stdout(std::process::Stdio::null())
+}
+
 /// The server binary as a separate process (for multi-node, crash and
 /// restart tests). Killed when dropped.
 pub struct ServerProcess {
@@ -440,19 +463,8 @@ impl ServerProcess {
 
     pub async fn start_with(database_url: &str, extra: &[(&str, &str)]) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0").expect("free port").local_addr().expect("addr").port();
-        let child = std::process::Command::new(env!("CARGO_BIN_EXE_justbookme"))
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("DATABASE_URL", database_url)
-            .env("BIND_ADDR", format!("127.0.0.1:{port}"))
-            .env("DEV_LOGIN", "1")
-            .env("RATE_SIGN_IN_PER_MIN", "0")
-            .env("RATE_BOOKING_PER_MIN", "0")
-            .env("RATE_BOOKING_PER_IP_PER_MIN", "0")
-            .env("RUST_LOG", "warn")
-            .env("TELEGRAM_API_URL", "http://127.0.0.1:9")
-            .envs(extra.iter().copied())
-            .stdout(std::process::Stdio::null())
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_justbookme"));
+        let child = server_environment(&mut command, database_url, &format!("127.0.0.1:{port}"), extra)
             .spawn()
             .expect("start the server binary");
         let address = format!("http://127.0.0.1:{port}");
