@@ -95,6 +95,18 @@ impl Action {
             Action::Reschedule => "reschedule",
         }
     }
+
+    /// What the action does to a booking, for messages ("cannot be declined").
+    pub fn past_participle(self) -> &'static str {
+        match self {
+            Action::Cancel => "cancelled",
+            Action::Confirm => "confirmed",
+            Action::Decline => "declined",
+            Action::Complete => "completed",
+            Action::NoShow => "marked a no-show",
+            Action::Reschedule => "rescheduled",
+        }
+    }
 }
 
 /// Why a change is refused.
@@ -104,7 +116,7 @@ pub enum TransitionError {
     /// that ids of other people's bookings reveal nothing).
     #[error("booking not found")]
     NotYours,
-    #[error("a {status} booking cannot be {action}ed", status = .0.as_str(), action = .1.as_str())]
+    #[error("a {status} booking cannot be {done}", status = .0.as_str(), done = .1.past_participle())]
     WrongStatus(BookingStatus, Action),
     #[error("changes by the client close {0} minutes before the visit; contact the provider")]
     PastCutoff(u32),
@@ -220,6 +232,11 @@ mod tests {
         assert_eq!(transition(&future, p, Action::Complete, &rules, now()), Err(TransitionError::NotStarted));
         let past = booking(BookingStatus::Confirmed, "2027-05-01T09:00:00Z");
         assert_eq!(transition(&past, p, Action::NoShow, &rules, now()), Ok(BookingStatus::NoShow));
+        let declined = Booking { status: BookingStatus::Cancelled, ..pending.clone() };
+        let refusal = transition(&declined, p, Action::Decline, &rules, now()).unwrap_err();
+        assert_eq!(refusal.to_string(), "a cancelled booking cannot be declined");
+        let refusal = transition(&pending, p, Action::NoShow, &rules, now()).unwrap_err();
+        assert_eq!(refusal.to_string(), "a pending booking cannot be marked a no-show");
         let cancelled = booking(BookingStatus::Cancelled, "2027-05-02T10:00:00Z");
         for action in [Action::Cancel, Action::Confirm, Action::Reschedule] {
             assert!(matches!(transition(&cancelled, p, action, &rules, now()), Err(TransitionError::WrongStatus(..))));
