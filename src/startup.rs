@@ -45,7 +45,7 @@ impl Application {
             Some(url) => Some(redis_clients(url)?),
             None => None,
         };
-        let (outbound, outbound_events) = mpsc::unbounded_channel();
+        let (outbound, outbound_events) = mpsc::channel(crate::bus::OUTBOUND_QUEUE);
         let bus = Arc::new(LocalBus::new(redis.is_some().then_some(outbound)));
         // The registry and its calendar threads are started once per process.
         let calendars = Calendars::start(

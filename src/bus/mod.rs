@@ -5,7 +5,10 @@
 
 pub mod redis;
 
-use std::sync::Arc;
+use std::sync::{
+    Arc,
+    atomic::{AtomicBool, Ordering},
+};
 
 use actors::calendar::{CalendarEvent, Calendars, EventSink};
 use async_trait::async_trait;
@@ -65,12 +68,24 @@ impl LiveEvent {
 pub struct LocalBus {
     sender: broadcast::Sender<LiveEvent>,
     /// Set when a Redis bridge runs: local events are also sent there.
-    outbound: Option<mpsc::UnboundedSender<LiveEvent>>,
+    outbound: Option<mpsc::Sender<LiveEvent>>,
+    /// An event could not be queued for Redis (the queue was full): the
+    /// bridge tells the other nodes to resync once it catches up.
+    overflowed: Arc<AtomicBool>,
 }
 
+/// Events queued for Redis before the bus stops queueing and, instead,
+/// has the other nodes resync (Redis slow or away for that long).
+pub const OUTBOUND_QUEUE: usize = 4096;
+
 impl LocalBus {
-    pub fn new(outbound: Option<mpsc::UnboundedSender<LiveEvent>>) -> Self {
-        Self { sender: broadcast::channel(CAPACITY).0, outbound }
+    pub fn new(outbound: Option<mpsc::Sender<LiveEvent>>) -> Self {
+        Self { sender: broadcast::channel(CAPACITY).0, outbound, overflowed: Arc::default() }
+    }
+
+    /// Set when an event was dropped for Redis; the bridge reads and clears it.
+    pub fn overflowed(&self) -> Arc<AtomicBool> {
+        self.overflowed.clone()
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<LiveEvent> {
@@ -79,8 +94,11 @@ impl LocalBus {
 
     /// Publishes on this node and, with a Redis bridge, to the other nodes.
     pub fn publish(&self, event: LiveEvent) {
-        if let Some(outbound) = &self.outbound {
-            let _ = outbound.send(event.clone());
+        if let Some(outbound) = &self.outbound
+            && outbound.try_send(event.clone()).is_err()
+            && !self.overflowed.swap(true, Ordering::AcqRel)
+        {
+            tracing::warn!("the queue to Redis is full; the other nodes will be told to resync");
         }
         self.deliver_locally(event);
     }
@@ -112,5 +130,30 @@ impl SettingsListener for SettingsAnnouncer {
         // nodes do the same on receipt (see `redis::subscribe`).
         self.calendars.refresh(provider_id).await;
         self.bus.publish(LiveEvent::Settings { provider_id });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn availability() -> LiveEvent {
+        LiveEvent::Availability { provider_id: Uuid::nil(), dates: vec![jiff::civil::date(2027, 6, 1)] }
+    }
+
+    #[test]
+    fn a_full_queue_to_redis_flags_a_resync_instead_of_growing() {
+        let (sender, mut queued) = mpsc::channel(2);
+        let bus = LocalBus::new(Some(sender));
+        let mut local = bus.subscribe();
+        for _ in 0..5 {
+            bus.publish(availability());
+        }
+        assert!(bus.overflowed().load(Ordering::Acquire), "the dropped events are remembered as a resync");
+        assert_eq!((queued.try_recv().ok(), queued.try_recv().ok()), (Some(availability()), Some(availability())));
+        assert!(queued.try_recv().is_err(), "the queue held its bound");
+        for _ in 0..5 {
+            assert_eq!(local.try_recv().ok(), Some(availability()), "this node's own delivery loses nothing");
+        }
     }
 }

@@ -6,7 +6,13 @@
 //! because events published meanwhile are gone, every running calendar then
 //! reloads and every live view gets a fresh snapshot ([`LiveEvent::Resync`]).
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
 
 use actors::calendar::Calendars;
 use deadpool_redis::Pool;
@@ -37,15 +43,20 @@ impl RedisBridge {
         node_id: String,
         bus: Arc<LocalBus>,
         calendars: Calendars,
-        outbound: mpsc::UnboundedReceiver<LiveEvent>,
+        outbound: mpsc::Receiver<LiveEvent>,
     ) {
-        actix_web::rt::spawn(publish(pool, node_id.clone(), outbound));
+        actix_web::rt::spawn(publish(pool, node_id.clone(), outbound, bus.overflowed()));
         actix_web::rt::spawn(subscribe(client, node_id, bus, calendars));
     }
 }
 
-async fn publish(pool: Pool, origin: String, mut outbound: mpsc::UnboundedReceiver<LiveEvent>) {
-    while let Some(event) = outbound.recv().await {
+async fn publish(pool: Pool, origin: String, mut outbound: mpsc::Receiver<LiveEvent>, overflowed: Arc<AtomicBool>) {
+    while let Some(mut event) = outbound.recv().await {
+        // Events were dropped while the queue was full: instead of this one,
+        // everyone reloads everything (which covers this one too).
+        if overflowed.swap(false, Ordering::AcqRel) {
+            event = LiveEvent::Resync;
+        }
         let Ok(payload) = serde_json::to_string(&Envelope { origin: origin.clone(), event }) else { continue };
         let sent = async {
             let mut conn = pool.get().await.map_err(|e| e.to_string())?;
@@ -93,9 +104,11 @@ async fn subscribe(client: redis::Client, origin: String, bus: Arc<LocalBus>, ca
                             continue;
                         }
                         // Another node changed this calendar: ours reloads first,
-                        // so that live views computed next see the change.
-                        if let Some(provider_id) = envelope.event.provider_id() {
-                            calendars.refresh(provider_id).await;
+                        // so that live views computed next see the change. A
+                        // resync (it lost events) reloads them all.
+                        match envelope.event.provider_id() {
+                            Some(provider_id) => calendars.refresh(provider_id).await,
+                            None => calendars.refresh_all().await,
                         }
                         bus.deliver_locally(envelope.event);
                     }

@@ -63,7 +63,7 @@ pub struct AppState {
     pub hub: Addr<LiveHub>,
     pub limiter: Arc<RateLimiter>,
     /// Webhook mode: where received Telegram updates go.
-    pub telegram_updates: Option<tokio::sync::mpsc::UnboundedSender<teloxide::types::Update>>,
+    pub telegram_updates: Option<tokio::sync::mpsc::Sender<teloxide::types::Update>>,
     /// The privacy policy and the bot's username.
     pub telegram: crate::telegram::Shared,
     pub config: Arc<Config>,

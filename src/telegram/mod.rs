@@ -38,6 +38,9 @@ pub type TgBot = Throttle<Bot>;
 
 const LEASE_KEY: &str = "justbookme:bot:poller";
 const LEASE_MS: u64 = 30_000;
+/// Webhook updates waiting for the dispatcher; past it the webhook answers
+/// 503 and Telegram delivers the update again later.
+const WEBHOOK_QUEUE: usize = 1024;
 /// How often a node without the lease tries to take it: a node that stops
 /// hands the lease back, and polling should resume elsewhere within this.
 const LEASE_RETRY: Duration = Duration::from_secs(1);
@@ -45,7 +48,7 @@ const LEASE_RETRY: Duration = Duration::from_secs(1);
 /// The running bot, as the rest of the node holds it.
 pub struct BotParts {
     /// Webhook mode: where the HTTP route hands Telegram's updates.
-    pub updates: Option<mpsc::UnboundedSender<Update>>,
+    pub updates: Option<mpsc::Sender<Update>>,
     pub control: BotControl,
 }
 
@@ -117,7 +120,7 @@ pub fn start(
     let context = Arc::new(bot::BotContext { store, calendars, public_url: config.public_url.clone(), privacy_policy });
     actix_web::rt::spawn(announce(bot.clone(), config.public_url.clone(), shared.bot_username));
     if let (Some(secret), Some(public_url)) = (&config.telegram_webhook_secret, &config.public_url) {
-        let (sender, updates) = mpsc::unbounded_channel();
+        let (sender, updates) = mpsc::channel(WEBHOOK_QUEUE);
         let url = public_url.join(&webhook::path(secret)).map_err(|e| anyhow::anyhow!("PUBLIC_URL: {e}"))?;
         actix_web::rt::spawn(serve_webhook(bot, context, url, secret.clone(), updates));
         // No polling and no lease in webhook mode.
@@ -138,7 +141,7 @@ async fn serve_webhook(
     context: Arc<bot::BotContext>,
     url: url::Url,
     secret: String,
-    updates: mpsc::UnboundedReceiver<Update>,
+    updates: mpsc::Receiver<Update>,
 ) {
     let mut backoff = Duration::from_secs(1);
     while let Err(error) = bot.set_webhook(url.clone()).secret_token(secret.clone()).await {

@@ -25,13 +25,13 @@ pub fn path(secret: &str) -> String {
 
 /// Updates received over HTTP, as a teloxide update listener.
 pub struct WebhookListener {
-    updates: mpsc::UnboundedReceiver<Update>,
+    updates: mpsc::Receiver<Update>,
     token: StopToken,
     flag: Option<StopFlag>,
 }
 
 impl WebhookListener {
-    pub fn new(updates: mpsc::UnboundedReceiver<Update>) -> Self {
+    pub fn new(updates: mpsc::Receiver<Update>) -> Self {
         let (token, flag) = mk_stop_token();
         WebhookListener { updates, token, flag: Some(flag) }
     }
@@ -71,6 +71,10 @@ pub async fn receive(req: HttpRequest, body: web::Bytes, state: web::Data<AppSta
     }
     let update: Update = serde_json::from_slice(&body)
         .map_err(|e| ApiError::BadRequest { field: None, detail: format!("not a Telegram update: {e}") })?;
-    let _ = sender.send(update);
+    // Full: the dispatcher is far behind. Telegram redelivers an update it
+    // got no 2xx for, so refusing here loses nothing and bounds our memory.
+    if sender.try_send(update).is_err() {
+        return Err(ApiError::Overloaded("too many updates waiting; deliver again later".into()));
+    }
     Ok(HttpResponse::Ok().finish())
 }
