@@ -3,7 +3,10 @@
 use std::sync::Arc;
 
 use actors::{
-    calendar::{BookingClient, BookingUpdate, NewBooking},
+    calendar::{
+        BookingClient, BookingEventKind, BookingUpdate, NewBooking,
+        notices::{Notice, NoticeKind},
+    },
     domain::{
         Booking, BookingRules, BookingStatus, Busy, DateOverride, LocalInterval, Schedule, ServiceTiming, TimeOfDay,
         WeeklyInterval,
@@ -11,8 +14,8 @@ use actors::{
 };
 use jiff::{Timestamp, ToSpan};
 use justbookme::store::{
-    self, ClientDeletion, ClientFields, NewClient, NewSession, ProviderProfile, ServiceFields, Store, StoreError,
-    TelegramProfile,
+    self, ClientDeletion, ClientFields, MessageOutcome, NewClient, NewSession, ProviderProfile, ServiceFields, Store,
+    StoreError, TelegramProfile, UserChanges,
 };
 use uuid::Uuid;
 
@@ -30,6 +33,10 @@ on_both_backends!(
     a_clients_first_booking_adds_them_to_the_client_book,
     clients_are_managed_and_deleted_only_without_upcoming_visits,
     every_settings_write_bumps_the_version,
+    accounts_are_corrected_and_found_by_telegram_id,
+    the_agenda_lists_a_range_in_time_order,
+    outbox_messages_are_claimed_once_retried_and_finished,
+    an_unreachable_user_gets_nothing_more,
     a_booking_decided_on_stale_settings_is_refused_and_writes_nothing,
 );
 
@@ -460,4 +467,103 @@ async fn a_booking_decided_on_stale_settings_is_refused_and_writes_nothing(backe
     cal.versions[0] = store.provider(cal.providers[0]).await.unwrap().unwrap().settings_version;
     cal.book(0, "2027-03-02T09:00:00Z", "2027-03-02T10:00:00Z").await.unwrap();
     cal.book(1, "2027-03-02T09:00:00Z", "2027-03-02T10:00:00Z").await.unwrap();
+}
+
+async fn accounts_are_corrected_and_found_by_telegram_id(backend: Backend) {
+    let (_db, store) = open(backend).await;
+    store.ping().await.expect("ping");
+    let now = ts("2027-01-01T10:00:00Z");
+    let carol = store.upsert_telegram_user(&telegram(3, "carol"), now).await.unwrap();
+    let changes = UserChanges {
+        first_name: Some("Caroline".into()),
+        last_name: Some(Some("Doe".into())),
+        language_code: Some(None),
+        processing_restricted: Some(true),
+    };
+    let changed = store.update_user(carol.id, &changes, now).await.unwrap().expect("the user");
+    assert_eq!(changed.profile.first_name, "Caroline");
+    assert_eq!(changed.profile.last_name.as_deref(), Some("Doe"));
+    assert_eq!(changed.profile.language_code, None, "Some(None) clears");
+    assert!(changed.processing_restricted);
+    let found = store.user_by_telegram_id(3).await.unwrap().expect("by Telegram id");
+    assert_eq!((found.id, found.profile.first_name.as_str()), (carol.id, "Caroline"));
+    assert!(store.user_by_telegram_id(4).await.unwrap().is_none());
+    assert!(store.update_user(Uuid::now_v7(), &changes, now).await.unwrap().is_none(), "nobody to change");
+}
+
+async fn the_agenda_lists_a_range_in_time_order(backend: Backend) {
+    let (_db, store) = open(backend).await;
+    let cal = calendar(store.clone()).await;
+    let late = cal.book(0, "2027-03-01T15:00:00Z", "2027-03-01T16:00:00Z").await.unwrap();
+    let early = cal.book(0, "2027-03-01T09:00:00Z", "2027-03-01T10:00:00Z").await.unwrap();
+    cal.book(0, "2027-03-02T09:00:00Z", "2027-03-02T10:00:00Z").await.unwrap();
+    cal.book(1, "2027-03-01T11:00:00Z", "2027-03-01T12:00:00Z").await.unwrap();
+    let day = store
+        .provider_bookings(cal.providers[0], ts("2027-03-01T00:00:00Z"), ts("2027-03-02T00:00:00Z"))
+        .await
+        .unwrap();
+    let ids: Vec<Uuid> = day.iter().map(|d| d.booking.id).collect();
+    assert_eq!(ids, [early, late], "this provider's, starting in [from, to), in time order");
+    let one = store.booking_by_id(late).await.unwrap().expect("by id alone");
+    assert_eq!((one.booking.id, one.provider_slug.as_str(), one.client_name.as_str()), (late, "anna", "Walk-in"));
+    assert!(store.booking_by_id(Uuid::now_v7()).await.unwrap().is_none());
+}
+
+/// A booking of Carol's with `notices` for her.
+async fn booking_with_notices(cal: &Calendar, start: &str, end: &str, notices: Vec<Notice>) -> Uuid {
+    let client = BookingClient::User { user_id: cal.user, name: "Carol".into() };
+    let mut booking = cal.new_booking(0, start, end, client);
+    booking.notices = notices;
+    cal.store.create_booking(&booking).await.unwrap().id
+}
+
+async fn outbox_messages_are_claimed_once_retried_and_finished(backend: Backend) {
+    let (_db, store) = open(backend).await;
+    let cal = calendar(store.clone()).await;
+    let push = Notice {
+        kind: NoticeKind::Push(BookingEventKind::Confirmed),
+        recipient: cal.user,
+        due_at: ts("2027-01-01T10:00:00Z"),
+    };
+    let reminder = Notice { kind: NoticeKind::Reminder(60), recipient: cal.user, due_at: ts("2027-03-01T08:00:00Z") };
+    let booking =
+        booking_with_notices(&cal, "2027-03-01T09:00:00Z", "2027-03-01T10:00:00Z", vec![push, reminder]).await;
+    let claim = |now: &str, lease: &str| store.claim_due_messages(ts(now), ts(lease), 10);
+
+    let claimed = claim("2027-01-01T10:00:00Z", "2027-01-01T10:10:00Z").await.unwrap();
+    assert_eq!(claimed.len(), 1, "only what is due");
+    let message = &claimed[0];
+    assert_eq!((message.kind.as_str(), message.event.as_str(), message.attempts), ("push", "confirmed", 1));
+    assert_eq!((message.booking_id, message.recipient_id), (booking, cal.user));
+    assert!(claim("2027-01-01T10:00:00Z", "2027-01-01T10:10:00Z").await.unwrap().is_empty(), "claimed once");
+
+    store.retry_message(message.id, ts("2027-01-01T10:05:00Z"), "429").await.unwrap();
+    assert!(claim("2027-01-01T10:01:00Z", "2027-01-01T10:11:00Z").await.unwrap().is_empty(), "not due yet");
+    let again = claim("2027-01-01T10:05:00Z", "2027-01-01T10:15:00Z").await.unwrap();
+    assert_eq!((again.len(), again[0].id, again[0].attempts), (1, message.id, 2));
+    store.finish_message(message.id, MessageOutcome::Sent, ts("2027-01-01T10:06:00Z")).await.unwrap();
+    assert!(claim("2027-01-01T11:00:00Z", "2027-01-01T11:10:00Z").await.unwrap().is_empty(), "sent is done");
+
+    // A claim whose sender died (its lease ran out) is never handed out again.
+    let reminders = claim("2027-03-01T08:00:00Z", "2027-03-01T08:10:00Z").await.unwrap();
+    assert_eq!((reminders.len(), reminders[0].kind.as_str(), reminders[0].event.as_str()), (1, "reminder", "60"));
+    assert!(claim("2027-03-01T08:30:00Z", "2027-03-01T08:40:00Z").await.unwrap().is_empty(), "at most once");
+    assert!(claim("2027-03-02T00:00:00Z", "2027-03-02T00:10:00Z").await.unwrap().is_empty());
+}
+
+async fn an_unreachable_user_gets_nothing_more(backend: Backend) {
+    let (_db, store) = open(backend).await;
+    let cal = calendar(store.clone()).await;
+    let recipient = store.bot_recipient(cal.user).await.unwrap().expect("Carol");
+    assert_eq!((recipient.telegram_id, recipient.language_code.as_deref(), recipient.blocked), (3, Some("en"), false));
+    let due = ts("2027-01-01T10:00:00Z");
+    let notice = |kind| Notice { kind, recipient: cal.user, due_at: due };
+    let notices = vec![notice(NoticeKind::Push(BookingEventKind::Confirmed)), notice(NoticeKind::Reminder(60))];
+    booking_with_notices(&cal, "2027-03-01T09:00:00Z", "2027-03-01T10:00:00Z", notices).await;
+
+    store.mark_bot_blocked(cal.user, "403: bot was blocked by the user", due).await.unwrap();
+    assert!(store.bot_recipient(cal.user).await.unwrap().expect("Carol").blocked);
+    let claimed = store.claim_due_messages(due, ts("2027-01-01T10:10:00Z"), 10).await.unwrap();
+    assert!(claimed.is_empty(), "what waited for her is skipped: {claimed:?}");
+    assert!(store.bot_recipient(Uuid::now_v7()).await.unwrap().is_none());
 }
