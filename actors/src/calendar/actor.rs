@@ -33,10 +33,12 @@ use futures_util::FutureExt;
 use jiff::{SignedDuration, Timestamp, civil::Date};
 use uuid::Uuid;
 
+#[cfg(feature = "test-faults")]
+use super::messages::{Fault, InjectFault};
 use super::{
     BookingClient, BookingEventKind, CalendarData, CalendarError, CalendarEvent, CalendarRepository, EventSink,
     RepositoryError,
-    messages::{Availability, Book, Booked, ChangeBooking, Fault, GetSlots, InjectFault, Reload, Shutdown},
+    messages::{Availability, Book, Booked, ChangeBooking, GetSlots, Reload, Shutdown},
     notices,
     ports::{BookingUpdate, NewBooking},
 };
@@ -61,6 +63,8 @@ pub struct CalendarActor {
     events: Arc<dyn EventSink>,
     mailbox_capacity: usize,
     state: State,
+    /// Test builds only (feature `test-faults`): a fault for the next booking.
+    #[cfg(feature = "test-faults")]
     fault: Option<Fault>,
 }
 
@@ -71,7 +75,15 @@ impl CalendarActor {
         events: Arc<dyn EventSink>,
         mailbox_capacity: usize,
     ) -> Self {
-        Self { provider_id, repo, events, mailbox_capacity, state: State::NotLoaded, fault: None }
+        Self {
+            provider_id,
+            repo,
+            events,
+            mailbox_capacity,
+            state: State::NotLoaded,
+            #[cfg(feature = "test-faults")]
+            fault: None,
+        }
     }
 
     fn data(&self) -> Result<&CalendarData, CalendarError> {
@@ -171,6 +183,22 @@ impl CalendarActor {
         }
     }
 
+    /// Test builds: the fault injected for this booking (a panic, or a delay
+    /// holding the mailbox). Production builds have none, and no way in.
+    #[cfg(feature = "test-faults")]
+    fn injected_delay(&mut self) -> Option<std::time::Duration> {
+        match self.fault.take() {
+            Some(Fault::PanicOnNextBook) => panic!("injected fault: panic while booking"),
+            Some(Fault::DelayNextBook(delay)) => Some(delay),
+            _ => None,
+        }
+    }
+
+    #[cfg(not(feature = "test-faults"))]
+    fn injected_delay(&mut self) -> Option<std::time::Duration> {
+        None
+    }
+
     /// Checks `start` against the calendar: 409 if it is a real slot that is
     /// taken, 422 if it is no slot at all.
     fn check_offered(
@@ -210,11 +238,7 @@ impl CalendarActor {
     }
 
     fn plan_booking(&mut self, msg: &Book) -> Result<(NewBooking, Option<std::time::Duration>), CalendarError> {
-        let delay = match self.fault.take() {
-            Some(Fault::PanicOnNextBook) => panic!("injected fault: panic while booking"),
-            Some(Fault::DelayNextBook(delay)) => Some(delay),
-            _ => None,
-        };
+        let delay = self.injected_delay();
         self.check_offered(msg.service_id, msg.start, None, msg.now, true)?;
         let (end, occupied) = self.occupied(msg.service_id, msg.start)?;
         let status =
@@ -556,7 +580,10 @@ impl Supervised for CalendarActor {
     fn restarting(&mut self, _: &mut Context<Self>) {
         tracing::warn!(provider = %self.provider_id, "calendar restarting");
         self.state = State::NotLoaded;
-        self.fault = None;
+        #[cfg(feature = "test-faults")]
+        {
+            self.fault = None;
+        }
     }
 }
 
@@ -591,6 +618,7 @@ impl Handler<Reload> for CalendarActor {
     }
 }
 
+#[cfg(feature = "test-faults")]
 impl Handler<InjectFault> for CalendarActor {
     type Result = ();
     fn handle(&mut self, InjectFault(fault): InjectFault, ctx: &mut Context<Self>) {

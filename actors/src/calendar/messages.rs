@@ -67,9 +67,11 @@ pub struct Availability {
 #[rtype(result = "Result<(), CalendarError>")]
 pub struct Reload;
 
-/// Faults for tests of supervision: a panic inside the next booking, or an
+/// Faults for tests of supervision (feature `test-faults`, which only the
+/// test builds turn on): a panic inside the next booking, or an
 /// abrupt stop. Only reachable from code, never from a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg(feature = "test-faults")]
 pub enum Fault {
     PanicOnNextBook,
     Stop,
@@ -79,6 +81,7 @@ pub enum Fault {
 
 #[derive(Debug, Message)]
 #[rtype(result = "()")]
+#[cfg(feature = "test-faults")]
 pub struct InjectFault(pub Fault);
 
 /// Stop for good (sent by the registry when the calendar was idle).

@@ -11,7 +11,9 @@ mod registry;
 
 pub use actor::CalendarActor;
 pub use error::CalendarError;
-pub use messages::{Availability, Book, Booked, ChangeBooking, Fault, GetSlots, Reload};
+#[cfg(feature = "test-faults")]
+pub use messages::Fault;
+pub use messages::{Availability, Book, Booked, ChangeBooking, GetSlots, Reload};
 pub use ports::{
     BookingClient, BookingEventKind, BookingUpdate, CalendarData, CalendarEvent, CalendarRepository, EventSink,
     NewBooking, RepositoryError, ServiceInfo,

@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use super::{
     CalendarActor, CalendarError, CalendarRepository, EventSink,
-    messages::{Fault, InjectFault, Reload, Shutdown},
+    messages::{Reload, Shutdown},
 };
 
 #[derive(Clone, Debug)]
@@ -231,9 +231,10 @@ impl Calendars {
     }
 
     /// For tests of supervision and overload.
-    pub async fn inject_fault(&self, provider_id: Uuid, fault: Fault) {
+    #[cfg(feature = "test-faults")]
+    pub async fn inject_fault(&self, provider_id: Uuid, fault: super::messages::Fault) {
         if let Ok(handle) = self.registry.send(GetCalendar(provider_id)).await {
-            let _ = handle.addr.send(InjectFault(fault)).await;
+            let _ = handle.addr.send(super::messages::InjectFault(fault)).await;
         }
     }
 
