@@ -102,6 +102,8 @@ impl Application {
             App::new()
                 .wrap(middleware::from_fn(http::deadline::limit))
                 .wrap(middleware::from_fn(http::metrics::track))
+                // Outermost: everything inside, errors included, carries the id.
+                .wrap(middleware::from_fn(http::request_id::tag))
                 .app_data(state.clone())
                 .configure(http::routes)
                 .configure(|cfg| {

@@ -14,6 +14,7 @@ pub mod problem;
 mod provider;
 mod provider_bookings;
 mod public;
+pub mod request_id;
 mod schedule;
 mod services;
 mod validate;

@@ -34,6 +34,10 @@ pub struct Problem {
     /// The offending input field, as a path (`weekly[2].end`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// This occurrence: `urn:uuid:<request id>`, the same id as the
+    /// `x-request-id` header and in our logs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
 }
 
 /// Everything an HTTP handler can fail with.
@@ -242,6 +246,7 @@ impl ResponseError for ApiError {
             status: status.as_u16(),
             detail,
             field: self.field_name(),
+            instance: super::request_id::current().map(|id| format!("urn:uuid:{id}")),
         };
         let mut response = HttpResponse::build(status);
         match self {

@@ -18,6 +18,25 @@ async fn health_readiness_and_metrics(backend: Backend) {
     assert!(text.contains("http_request_duration_seconds_bucket"), "{text}");
 }
 
+#[actix_web::test]
+async fn every_answer_carries_a_request_id_and_a_problem_names_it() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let get = |path: &str| app.client.get(format!("{}{path}", app.address)).send();
+    let header = |response: &reqwest::Response| {
+        let value = response.headers().get("x-request-id").expect("x-request-id").to_str().unwrap().to_owned();
+        uuid::Uuid::parse_str(&value).expect("a UUID")
+    };
+    let ok = get("/healthz").await.unwrap();
+    let (first, second) = (header(&ok), header(&get("/healthz").await.unwrap()));
+    assert_ne!(first, second, "one id per request");
+    for path in ["/api/providers/nobody", "/no/such/route", "/api/me"] {
+        let response = get(path).await.unwrap();
+        let id = header(&response);
+        let problem: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(problem["instance"], format!("urn:uuid:{id}"), "{path}: {problem}");
+    }
+}
+
 /// Every route the server answers (DESIGN §7 rows built so far).
 const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/auth/telegram"),
