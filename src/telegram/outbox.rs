@@ -11,13 +11,19 @@
 //! - Other failures: retried with exponential backoff, up to 8 attempts.
 //! - A reminder claimed after its visit started (the server was down) is
 //!   skipped; one whose visit is still ahead goes out late, once.
+//! - One message per recipient at a time: Telegram takes about one a second
+//!   per chat anyway, and a message waiting its turn reads the recipient
+//!   only then — so after a 403 the rest of that chat's queue is skipped at
+//!   once instead of each waiting its second in the Throttle (a burst to one
+//!   blocked chat once held every send slot, and everyone else's reminders).
 //! - Stopping (SIGTERM): no new claims; a claimed message whose send has not
 //!   started is released (pending again, due now) for another node or the
 //!   next start; sends already handed to Telegram get the grace time to end.
 
 use std::{
+    collections::HashMap,
     sync::{
-        Arc,
+        Arc, Weak,
         atomic::{AtomicBool, AtomicUsize, Ordering},
     },
     time::Duration,
@@ -37,6 +43,7 @@ use super::{
     texts::{self, Lang},
 };
 use crate::store::{MessageOutcome, OutboxMessage, Store};
+use uuid::Uuid;
 
 /// Messages claimed per round; the Throttle paces the actual sending.
 const BATCH: i64 = 100;
@@ -53,6 +60,30 @@ pub struct OutboxDispatcher {
     busy: bool,
     in_flight: Arc<AtomicUsize>,
     stopping: Arc<AtomicBool>,
+    turns: Arc<Turns>,
+}
+
+/// Whose turn it is, per recipient: one message each in flight.
+#[derive(Default)]
+struct Turns(std::sync::Mutex<HashMap<Uuid, Weak<tokio::sync::Mutex<()>>>>);
+
+impl Turns {
+    async fn take(&self, recipient: Uuid) -> tokio::sync::OwnedMutexGuard<()> {
+        let lock = {
+            let mut locks = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            // Nobody waits on these any more.
+            locks.retain(|_, lock| lock.strong_count() > 0);
+            match locks.get(&recipient).and_then(Weak::upgrade) {
+                Some(lock) => lock,
+                None => {
+                    let lock = Arc::new(tokio::sync::Mutex::new(()));
+                    locks.insert(recipient, Arc::downgrade(&lock));
+                    lock
+                }
+            }
+        };
+        lock.lock_owned().await
+    }
 }
 
 /// Something new may be due (a booking change just committed).
@@ -68,6 +99,7 @@ impl OutboxDispatcher {
             busy: false,
             in_flight: Arc::new(AtomicUsize::new(0)),
             stopping: Arc::new(AtomicBool::new(false)),
+            turns: Arc::default(),
         }
     }
 
@@ -78,7 +110,7 @@ impl OutboxDispatcher {
         }
         self.busy = true;
         let (store, bot, in_flight) = (self.store.clone(), self.bot.clone(), self.in_flight.clone());
-        let stopping = self.stopping.clone();
+        let (stopping, turns) = (self.stopping.clone(), self.turns.clone());
         let work = async move {
             loop {
                 if stopping.load(Ordering::Acquire) {
@@ -101,9 +133,10 @@ impl OutboxDispatcher {
                 }
                 for message in batch {
                     let (store, bot, in_flight) = (store.clone(), bot.clone(), in_flight.clone());
-                    let stopping = stopping.clone();
+                    let (stopping, turns) = (stopping.clone(), turns.clone());
                     in_flight.fetch_add(1, Ordering::AcqRel);
                     actix_web::rt::spawn(async move {
+                        let _turn = turns.take(message.recipient_id).await;
                         deliver(&store, &bot, message, &stopping).await;
                         in_flight.fetch_sub(1, Ordering::AcqRel);
                     });
