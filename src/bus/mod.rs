@@ -72,6 +72,9 @@ pub struct LocalBus {
     /// An event could not be queued for Redis (the queue was full): the
     /// bridge tells the other nodes to resync once it catches up.
     overflowed: Arc<AtomicBool>,
+    /// Whether this node hears the other nodes' events now: always alone;
+    /// with Redis, while the bridge's subscription is up.
+    hears_others: Arc<AtomicBool>,
 }
 
 /// Events queued for Redis before the bus stops queueing and, instead,
@@ -80,7 +83,25 @@ pub const OUTBOUND_QUEUE: usize = 4096;
 
 impl LocalBus {
     pub fn new(outbound: Option<mpsc::Sender<LiveEvent>>) -> Self {
-        Self { sender: broadcast::channel(CAPACITY).0, outbound, overflowed: Arc::default() }
+        let alone = outbound.is_none();
+        Self {
+            sender: broadcast::channel(CAPACITY).0,
+            outbound,
+            overflowed: Arc::default(),
+            hears_others: Arc::new(AtomicBool::new(alone)),
+        }
+    }
+
+    /// `false` while this node may be missing other nodes' changes (its
+    /// Redis subscription is down): calendars then check their settings'
+    /// version before offering slots.
+    pub fn hears_others(&self) -> bool {
+        self.hears_others.load(Ordering::Acquire)
+    }
+
+    /// The bridge says when its subscription is up or down.
+    pub(crate) fn set_hears_others(&self, up: bool) {
+        self.hears_others.store(up, Ordering::Release);
     }
 
     /// Set when an event was dropped for Redis; the bridge reads and clears it.

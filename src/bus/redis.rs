@@ -95,6 +95,7 @@ async fn subscribe(client: redis::Client, origin: String, bus: Arc<LocalBus>, ca
                     tracing::info!("subscribed to Redis events");
                     // Whatever was published while we were away is lost.
                     calendars.refresh_all().await;
+                    bus.set_hears_others(true);
                     bus.deliver_locally(LiveEvent::Resync);
                     let mut messages = pubsub.on_message();
                     while let Some(message) = messages.next().await {
@@ -112,6 +113,7 @@ async fn subscribe(client: redis::Client, origin: String, bus: Arc<LocalBus>, ca
                         }
                         bus.deliver_locally(envelope.event);
                     }
+                    bus.set_hears_others(false);
                     tracing::warn!("Redis subscription lost; reconnecting");
                 }
                 Err(error) => tracing::warn!(%error, "Redis subscribe failed"),

@@ -142,7 +142,9 @@ pub async fn get_slots(
     };
 
     // Answered from the provider's calendar actor, in memory.
-    let slots = state.calendars.send(provider.id, GetSlots { service_id, from, to, now, moving }).await?;
+    let check_settings = !state.bus.hears_others();
+    let message = GetSlots { service_id, from, to, now, moving, check_settings };
+    let slots = state.calendars.send(provider.id, message).await?;
     Ok(HttpResponse::Ok().json(SlotsView {
         provider: provider.profile.slug.clone(),
         service: service_id,

@@ -18,6 +18,7 @@ use crate::{
 on_both_backends!(
     every_settings_change_reaches_every_watcher,
     a_node_cut_from_the_bus_never_books_against_stale_settings,
+    a_node_that_cannot_hear_the_others_offers_no_stale_slots,
 );
 
 /// Bounds a wait so a missing frame fails the test instead of hanging it;
@@ -155,6 +156,25 @@ async fn a_node_cut_from_the_bus_never_books_against_stale_settings(backend: Bac
     gone.problem(404);
     let mine = a.get("/api/bookings", Some(&carol)).await;
     assert_eq!(mine.ok().as_array().unwrap().len(), 2, "nothing else was written");
+}
+
+async fn a_node_that_cannot_hear_the_others_offers_no_stale_slots(backend: Backend) {
+    // A is configured for Redis but cannot reach it: it knows it may be
+    // missing the others' changes, so its calendar checks the settings'
+    // version before it offers slots. B shares the database.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let a = spawn_app_with(backend, &[("REDIS_URL", &format!("redis://127.0.0.1:{dead}"))]).await;
+    let shared = a.database_url();
+    let b = spawn_app_with(backend, &[("DATABASE_URL", &shared)]).await;
+    let (token, service) = a.provider(1, "anna", json!({}), every_day("09:00", "13:00")).await;
+    let path = format!("/api/providers/anna/slots?service={service}&from={DAY}&to={DAY}");
+    assert_eq!(a.get(&path, None).await.ok()["slots"].as_array().unwrap().len(), 4);
+
+    let mut closed = every_day("09:00", "13:00");
+    closed["overrides"] = json!([{ "date": DAY, "closed": true }]);
+    b.request("PUT", "/api/provider/schedule", Some(&token), Some(closed)).await.ok();
+    let offered = a.get(&path, None).await;
+    assert_eq!(offered.ok()["slots"], json!([]), "A offers nothing on the day B closed, at once");
 }
 
 /// Two nodes on one PostgreSQL and one Redis; `None` (skipped loudly) without them.

@@ -421,6 +421,23 @@ impl CalendarActor {
         }))
     }
 
+    /// Runs `then` on settings known to be current: reloads first if the
+    /// version moved (or could not be read: then on what we have).
+    fn fresh_then<T: 'static>(
+        &self,
+        then: impl FnOnce(&mut Self, &mut Context<Self>) -> Reply<T> + 'static,
+    ) -> Reply<T> {
+        let known = self.data().map(|data| data.settings_version).ok();
+        let (repo, provider_id) = (self.repo.clone(), self.provider_id);
+        let current = Self::call(async move { repo.settings_version(provider_id).await });
+        Box::pin(current.then(move |current, act, ctx| -> Reply<T> {
+            match current {
+                Ok(Some(version)) if Some(version) != known => act.reload_and(then),
+                _ => then(act, ctx),
+            }
+        }))
+    }
+
     /// Reloads the calendar, then runs `retry` on the fresh state.
     fn reload_and<T: 'static>(
         &self,
@@ -604,9 +621,13 @@ impl Handler<ChangeBooking> for CalendarActor {
 impl Handler<GetSlots> for CalendarActor {
     type Result = AtomicResponse<Self, Result<Availability, CalendarError>>;
     fn handle(&mut self, msg: GetSlots, ctx: &mut Context<Self>) -> Self::Result {
+        let check = msg.check_settings;
         AtomicResponse::new(self.with_state(ctx, move |act, ctx| {
-            let result = act.guarded(ctx, |act| act.slots(&msg));
-            Box::pin(fut::ready(result))
+            let compute = move |act: &mut Self, ctx: &mut Context<Self>| -> Reply<Availability> {
+                let result = act.guarded(ctx, |act| act.slots(&msg));
+                Box::pin(fut::ready(result))
+            };
+            if check { act.fresh_then(compute) } else { compute(act, ctx) }
         }))
     }
 }
