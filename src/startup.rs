@@ -80,7 +80,7 @@ impl Application {
         )?;
         let webhook_path = config.telegram_webhook_secret.as_deref().map(crate::telegram::webhook::path);
         let limiter = Arc::new(RateLimiter::new(config.rate_limits.clone(), redis_pool));
-        let hub = LiveHub::new(calendars.clone(), bus.clone(), store.clone()).start();
+        let hub = LiveHub::new(calendars.clone(), store.clone()).start();
         forward_bus_to_hub(&bus, hub.clone());
         forget_idle_rate_limit_keys(limiter.clone());
         let grace = config.shutdown_grace;
@@ -91,7 +91,6 @@ impl Application {
         let state = web::Data::new(AppState {
             store,
             calendars: calendars.clone(),
-            bus: bus.clone(),
             hub: hub.clone(),
             limiter,
             telegram_updates: bot.as_ref().and_then(|bot| bot.updates.clone()),

@@ -136,14 +136,7 @@ fn book(repo: &Settings, time: &str) -> Book {
 /// Loads the calendar (its first message) and returns how many slots it offers.
 async fn offered(repo: &Settings, calendars: &Calendars) -> usize {
     let day = date(2027, 6, 1);
-    let message = GetSlots {
-        service_id: repo.service_id,
-        from: day,
-        to: day,
-        now: NOW.parse().unwrap(),
-        moving: None,
-        check_settings: false,
-    };
+    let message = GetSlots { service_id: repo.service_id, from: day, to: day, now: NOW.parse().unwrap(), moving: None };
     calendars.send(repo.provider_id, message).await.unwrap().slots.len()
 }
 

@@ -93,8 +93,7 @@ impl LocalBus {
     }
 
     /// `false` while this node may be missing other nodes' changes (its
-    /// Redis subscription is down): calendars then check their settings'
-    /// version before offering slots.
+    /// Redis subscription is down).
     pub fn hears_others(&self) -> bool {
         self.hears_others.load(Ordering::Acquire)
     }
@@ -134,6 +133,10 @@ impl LocalBus {
 impl EventSink for LocalBus {
     fn publish(&self, event: CalendarEvent) {
         LocalBus::publish(self, LiveEvent::from_calendar(event));
+    }
+
+    fn may_miss_events(&self) -> bool {
+        !self.hears_others()
     }
 }
 

@@ -82,14 +82,8 @@ async fn subscribe(client: redis::Client, origin: String, bus: Arc<LocalBus>, ca
     loop {
         // Bounded: a connect into a cut link would otherwise wait for TCP's
         // own SYN timeout (minutes), long after the link healed.
-        let connected = tokio::time::timeout(CONNECT_TIMEOUT, client.get_async_pubsub()).await;
-        let connected =
-            connected.unwrap_or_else(|_| Err(redis::RedisError::from((redis::ErrorKind::Io, "connect timed out"))));
-        match connected {
-            Ok(mut pubsub) => match tokio::time::timeout(CONNECT_TIMEOUT, pubsub.subscribe(CHANNEL))
-                .await
-                .unwrap_or_else(|_| Err(redis::RedisError::from((redis::ErrorKind::Io, "subscribe timed out"))))
-            {
+        match within_connect_timeout("connect", client.get_async_pubsub()).await {
+            Ok(mut pubsub) => match within_connect_timeout("subscribe", pubsub.subscribe(CHANNEL)).await {
                 Ok(()) => {
                     backoff = Duration::from_millis(100);
                     tracing::info!("subscribed to Redis events");
@@ -123,4 +117,14 @@ async fn subscribe(client: redis::Client, origin: String, bus: Arc<LocalBus>, ca
         tokio::time::sleep(backoff).await;
         backoff = (backoff * 2).min(MAX_BACKOFF);
     }
+}
+
+/// `what` within [`CONNECT_TIMEOUT`], else an I/O error saying it timed out.
+async fn within_connect_timeout<T>(
+    what: &'static str,
+    step: impl std::future::Future<Output = redis::RedisResult<T>>,
+) -> redis::RedisResult<T> {
+    tokio::time::timeout(CONNECT_TIMEOUT, step)
+        .await
+        .unwrap_or_else(|_| Err(redis::RedisError::from((redis::ErrorKind::Io, what, "timed out".to_owned()))))
 }

@@ -25,11 +25,11 @@ pub async fn limit(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let route = req.match_pattern().unwrap_or_default();
+    // Logged inside the request's span, which names the path and the id.
     match actix_web::rt::time::timeout(REQUEST_TIMEOUT, next.call(req)).await {
         Ok(result) => result,
         Err(_) => {
-            tracing::warn!(%route, "request timed out");
+            tracing::warn!("request timed out");
             Err(ApiError::Unavailable("the server could not answer in time; please retry".into()).into())
         }
     }

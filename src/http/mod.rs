@@ -61,8 +61,6 @@ pub fn client_ip(req: &actix_web::HttpRequest) -> String {
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub calendars: Calendars,
-    /// This node's bus (whether it hears the other nodes right now).
-    pub bus: Arc<crate::bus::LocalBus>,
     pub hub: Addr<LiveHub>,
     pub limiter: Arc<RateLimiter>,
     /// Webhook mode: where received Telegram updates go.

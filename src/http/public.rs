@@ -142,9 +142,7 @@ pub async fn get_slots(
     };
 
     // Answered from the provider's calendar actor, in memory.
-    let check_settings = !state.bus.hears_others();
-    let message = GetSlots { service_id, from, to, now, moving, check_settings };
-    let slots = state.calendars.send(provider.id, message).await?;
+    let slots = state.calendars.send(provider.id, GetSlots { service_id, from, to, now, moving }).await?;
     Ok(HttpResponse::Ok().json(SlotsView {
         provider: provider.profile.slug.clone(),
         service: service_id,

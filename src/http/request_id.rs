@@ -36,7 +36,8 @@ pub async fn tag(
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let id = Uuid::now_v7();
     let span = tracing::info_span!("request", id = %id, method = %req.method(), path = %req.path());
-    let header = HeaderValue::from_str(&id.to_string()).ok();
+    let header_value = HeaderValue::from_str(&id.to_string()).ok();
+    let header = header_value.clone();
     let served = REQUEST_ID.scope(id, async move {
         match next.call(req).await {
             Ok(response) => Ok::<_, Error>(response.map_into_boxed_body()),
@@ -52,7 +53,7 @@ pub async fn tag(
         }
     });
     let mut response = served.instrument(span).await?;
-    if let Ok(value) = HeaderValue::from_str(&id.to_string()) {
+    if let Some(value) = header_value {
         response.headers_mut().insert(HeaderName::from_static(HEADER), value);
     }
     Ok(response)

@@ -124,7 +124,6 @@ struct ProviderWatch {
 
 pub struct LiveHub {
     calendars: Calendars,
-    bus: Arc<crate::bus::LocalBus>,
     store: Arc<dyn Store>,
     sessions: HashMap<u64, Session>,
     providers: HashMap<Uuid, ProviderWatch>,
@@ -132,8 +131,8 @@ pub struct LiveHub {
 }
 
 impl LiveHub {
-    pub fn new(calendars: Calendars, bus: Arc<crate::bus::LocalBus>, store: Arc<dyn Store>) -> Self {
-        LiveHub { calendars, bus, store, sessions: HashMap::new(), providers: HashMap::new(), feeds: HashMap::new() }
+    pub fn new(calendars: Calendars, store: Arc<dyn Store>) -> Self {
+        LiveHub { calendars, store, sessions: HashMap::new(), providers: HashMap::new(), feeds: HashMap::new() }
     }
 
     /// Starts a fresh computation of one watch's slots, for all its sessions
@@ -143,14 +142,8 @@ impl LiveHub {
         watchers.started += 1;
         let seq = watchers.started;
         let calendars = self.calendars.clone();
-        let message = GetSlots {
-            service_id: key.service,
-            from: key.from,
-            to: key.to,
-            now: Timestamp::now(),
-            moving: None,
-            check_settings: !self.bus.hears_others(),
-        };
+        let message =
+            GetSlots { service_id: key.service, from: key.from, to: key.to, now: Timestamp::now(), moving: None };
         let compute = fut::wrap_future::<_, Self>(async move { calendars.send(provider_id, message).await });
         ctx.spawn(compute.map(move |result, hub, _| hub.deliver_slots(provider_id, key, seq, only, result)));
     }

@@ -399,6 +399,22 @@ impl CalendarActor {
         }
     }
 
+    /// Reads the current settings version and runs `then` with whether the
+    /// settings in memory are stale (a version it cannot read counts as
+    /// current: the answer then stands on what we have).
+    fn check_version<T: 'static>(
+        &self,
+        then: impl FnOnce(&mut Self, &mut Context<Self>, bool) -> Reply<T> + 'static,
+    ) -> Reply<T> {
+        let known = self.data().map(|data| data.settings_version).ok();
+        let (repo, provider_id) = (self.repo.clone(), self.provider_id);
+        let current = Self::call(async move { repo.settings_version(provider_id).await });
+        Box::pin(current.then(move |current, act, ctx| {
+            let stale = matches!(current, Ok(Some(version)) if Some(version) != known);
+            then(act, ctx, stale)
+        }))
+    }
+
     /// Before refusing on the strength of the settings in memory, checks they
     /// are still current (another node may have changed them with the bus
     /// cut): if not, reloads and decides again with `retry`.
@@ -407,35 +423,15 @@ impl CalendarActor {
         refusal: CalendarError,
         retry: impl FnOnce(&mut Self, &mut Context<Self>) -> Reply<T> + 'static,
     ) -> Reply<T> {
-        let Ok(known) = self.data().map(|data| data.settings_version) else {
-            return Box::pin(fut::err(refusal));
-        };
-        let (repo, provider_id) = (self.repo.clone(), self.provider_id);
-        let current = Self::call(async move { repo.settings_version(provider_id).await });
-        Box::pin(current.then(move |current, act, _| -> Reply<T> {
-            match current {
-                Ok(Some(version)) if version != known => act.reload_and(retry),
-                // Current (or unknown: the refusal stands on what we have).
-                _ => Box::pin(fut::err(refusal)),
-            }
-        }))
+        self.check_version(move |act, _, stale| if stale { act.reload_and(retry) } else { Box::pin(fut::err(refusal)) })
     }
 
-    /// Runs `then` on settings known to be current: reloads first if the
-    /// version moved (or could not be read: then on what we have).
+    /// Runs `then` on settings known to be current, reloading first if not.
     fn fresh_then<T: 'static>(
         &self,
         then: impl FnOnce(&mut Self, &mut Context<Self>) -> Reply<T> + 'static,
     ) -> Reply<T> {
-        let known = self.data().map(|data| data.settings_version).ok();
-        let (repo, provider_id) = (self.repo.clone(), self.provider_id);
-        let current = Self::call(async move { repo.settings_version(provider_id).await });
-        Box::pin(current.then(move |current, act, ctx| -> Reply<T> {
-            match current {
-                Ok(Some(version)) if Some(version) != known => act.reload_and(then),
-                _ => then(act, ctx),
-            }
-        }))
+        self.check_version(move |act, ctx, stale| if stale { act.reload_and(then) } else { then(act, ctx) })
     }
 
     /// Reloads the calendar, then runs `retry` on the fresh state.
@@ -621,7 +617,9 @@ impl Handler<ChangeBooking> for CalendarActor {
 impl Handler<GetSlots> for CalendarActor {
     type Result = AtomicResponse<Self, Result<Availability, CalendarError>>;
     fn handle(&mut self, msg: GetSlots, ctx: &mut Context<Self>) -> Self::Result {
-        let check = msg.check_settings;
+        // A node that may be missing the others' events cannot trust its
+        // memory for what it offers: it checks the version first.
+        let check = self.events.may_miss_events();
         AtomicResponse::new(self.with_state(ctx, move |act, ctx| {
             let compute = move |act: &mut Self, ctx: &mut Context<Self>| -> Reply<Availability> {
                 let result = act.guarded(ctx, |act| act.slots(&msg));

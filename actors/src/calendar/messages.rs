@@ -52,10 +52,6 @@ pub struct GetSlots {
     /// A booking being moved: its own time counts as free, so it can move
     /// to a start that overlaps where it is now (10:00 → 10:30).
     pub moving: Option<Uuid>,
-    /// Check the settings version first (and reload if it moved): asked for
-    /// while this node cannot hear the others, so that slots offered follow
-    /// settings changed elsewhere even then.
-    pub check_settings: bool,
 }
 
 /// Free slots, with the time zone to show them in.

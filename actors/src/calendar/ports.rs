@@ -192,4 +192,11 @@ pub enum CalendarEvent {
 /// Where calendars publish their events (the bus implements it).
 pub trait EventSink: Send + Sync + 'static {
     fn publish(&self, event: CalendarEvent);
+
+    /// Whether other nodes' changes may be missed right now (the link
+    /// between nodes is down): calendars then check their settings' version
+    /// before offering slots. Alone, nothing can be missed.
+    fn may_miss_events(&self) -> bool {
+        false
+    }
 }
