@@ -48,7 +48,12 @@ impl Server {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let dir = std::env::temp_dir().join(format!("jbm-shutdown-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir)?;
+        // Nothing inherited but PATH: a shell's TELEGRAM_BOT_TOKEN or
+        // REDIS_URL must not reach the server under test.
         let child = Command::new(binary)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("TELEGRAM_API_URL", "http://127.0.0.1:9")
             .env("DATABASE_URL", format!("sqlite://{}/load.db?mode=rwc", dir.display()))
             .env("BIND_ADDR", format!("127.0.0.1:{port}"))
             .env("DEV_LOGIN", "1")

@@ -7,10 +7,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::{
-    helpers::{
-        Backend, DAY, RedisServer, TestApp, TestDatabase, every_day, postgres_admin_url, redis_enabled, slot,
-        spawn_app_with,
-    },
+    helpers::{Backend, DAY, TestApp, every_day, slot, spawn_app_with, two_nodes},
     live::{next_json, open, send, starts, watch},
 };
 
@@ -77,21 +74,6 @@ async fn an_unreachable_redis_leaves_the_node_serving_with_local_limits() {
     let mut watcher = open(&app).await;
     send(&mut watcher, watch("anna", &service, DAY, DAY)).await;
     assert_eq!(next_json(&mut watcher, Duration::from_secs(10)).await.unwrap()["type"], "slots");
-}
-
-/// Two nodes on one database and one (private, killable) Redis.
-async fn two_nodes(extra: &[(&str, &str)]) -> Option<(TestDatabase, RedisServer, TestApp, TestApp)> {
-    if postgres_admin_url().is_none() || !redis_enabled() {
-        return None;
-    }
-    let db = TestDatabase::new(Backend::Postgres).await;
-    let redis = RedisServer::start().await;
-    let url = redis.url();
-    let mut config = vec![("DATABASE_URL", db.url.as_str()), ("REDIS_URL", url.as_str())];
-    config.extend_from_slice(extra);
-    let a = spawn_app_with(Backend::Postgres, &config).await;
-    let b = spawn_app_with(Backend::Postgres, &config).await;
-    Some((db, redis, a, b))
 }
 
 #[actix_web::test]

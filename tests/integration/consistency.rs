@@ -8,10 +8,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::{
-    helpers::{
-        Backend, DAY, RedisServer, TestApp, TestDatabase, every_day, on_both_backends, postgres_admin_url,
-        redis_enabled, slot, spawn_app, spawn_app_with,
-    },
+    helpers::{Backend, DAY, TestApp, every_day, on_both_backends, slot, spawn_app, spawn_app_with, two_nodes},
     live::{Socket, next_json, open, send, starts, watch},
 };
 
@@ -177,23 +174,9 @@ async fn a_node_that_cannot_hear_the_others_offers_no_stale_slots(backend: Backe
     assert_eq!(offered.ok()["slots"], json!([]), "A offers nothing on the day B closed, at once");
 }
 
-/// Two nodes on one PostgreSQL and one Redis; `None` (skipped loudly) without them.
-async fn two_nodes() -> Option<(TestDatabase, RedisServer, TestApp, TestApp)> {
-    if postgres_admin_url().is_none() || !redis_enabled() {
-        return None;
-    }
-    let db = TestDatabase::new(Backend::Postgres).await;
-    let redis = RedisServer::start().await;
-    let url = redis.url();
-    let config = [("DATABASE_URL", db.url.as_str()), ("REDIS_URL", url.as_str())];
-    let a = spawn_app_with(Backend::Postgres, &config).await;
-    let b = spawn_app_with(Backend::Postgres, &config).await;
-    Some((db, redis, a, b))
-}
-
 #[actix_web::test]
 async fn a_change_on_one_node_reaches_the_watchers_of_both() {
-    let Some((_db, _redis, a, b)) = two_nodes().await else { return };
+    let Some((_db, _redis, a, b)) = two_nodes(&[]).await else { return };
     let (token, service) = a.provider(1, "anna", json!({}), every_day("09:00", "13:00")).await;
     let mut on_a = watchers(&a, &service, 3).await;
     let mut on_b = watchers(&b, &service, 3).await;

@@ -127,6 +127,22 @@ impl Drop for RedisServer {
     }
 }
 
+/// Two nodes on one PostgreSQL and one private, killable Redis; `None`
+/// (skipped loudly) without them.
+pub async fn two_nodes(extra: &[(&str, &str)]) -> Option<(TestDatabase, RedisServer, TestApp, TestApp)> {
+    if postgres_admin_url().is_none() || !redis_enabled() {
+        return None;
+    }
+    let db = TestDatabase::new(Backend::Postgres).await;
+    let redis = RedisServer::start().await;
+    let url = redis.url();
+    let mut config = vec![("DATABASE_URL", db.url.as_str()), ("REDIS_URL", url.as_str())];
+    config.extend_from_slice(extra);
+    let a = spawn_app_with(Backend::Postgres, &config).await;
+    let b = spawn_app_with(Backend::Postgres, &config).await;
+    Some((db, redis, a, b))
+}
+
 /// A database that exists for one test and is dropped with it.
 pub struct TestDatabase {
     pub url: String,
