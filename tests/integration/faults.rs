@@ -16,7 +16,6 @@ mod pg;
 use std::{
     io::Write,
     net::Ipv4Addr,
-    process::{Child, Stdio},
     sync::Once,
     time::{Duration, Instant},
 };
@@ -50,43 +49,11 @@ fn faults_enabled() -> bool {
 }
 
 /// The server binary running inside `ns`, reachable at `http`'s namespace
-/// address. Killed on drop (before the namespace goes).
-struct NsServer {
-    child: Child,
-    api: Api,
-}
-
-impl NsServer {
-    async fn start(ns: &Netns, http: &Link, database_url: &str) -> Self {
-        Self::start_with(ns, http, database_url, &[]).await
-    }
-
-    async fn start_with(ns: &Netns, http: &Link, database_url: &str, extra: &[(&str, &str)]) -> Self {
-        let bind = format!("{}:8080", http.peer_addr);
-        let mut command = ns.command(env!("CARGO_BIN_EXE_justbookme"));
-        let child = server_environment(&mut command, database_url, &bind, extra)
-            .spawn()
-            .expect("start the server binary in its namespace");
-        let api = Api::new(format!("http://{bind}"));
-        let mut server = NsServer { child, api };
-        for _ in 0..300 {
-            if server.api.get("/healthz", None).await.status == 200 {
-                return server;
-            }
-            if let Ok(Some(status)) = server.child.try_wait() {
-                panic!("the server exited at start: {status}");
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("the server in the namespace did not become healthy");
-    }
-}
-
-impl Drop for NsServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// address (killed on drop, before the namespace goes).
+async fn start_in(ns: &Netns, http: &Link, database_url: &str, extra: &[(&str, &str)]) -> ServerProcess {
+    let bind = format!("{}:8080", http.peer_addr);
+    let mut command = ns.command(env!("CARGO_BIN_EXE_justbookme"));
+    ServerProcess::spawn(server_environment(&mut command, database_url, &bind, extra), &bind).await
 }
 
 /// One timed request: (status, Retry-After, content type, elapsed).
@@ -128,7 +95,7 @@ async fn a_node_cut_from_postgresql_answers_503_in_bounded_time_and_recovers_by_
     let db = ns.add_link().expect("database link");
     let postgres = PrivatePostgres::start(&[db.host_addr]).expect("private PostgreSQL");
     postgres.create_database("jbm").expect("database");
-    let node = NsServer::start(&ns, &http, &postgres.url(db.host_addr, "jbm")).await;
+    let node = start_in(&ns, &http, &postgres.url(db.host_addr, "jbm"), &[]).await;
     let api = &node.api;
     let (_, service) = api.provider(1, "anna", json!({}), every_day("09:00", "17:00")).await;
     let client = api.dev_sign_in(2, "Carol").await;
@@ -263,40 +230,6 @@ async fn postgresql_restarted_under_bookings_loses_no_acknowledged_booking() {
     );
 }
 
-/// A private redis-server on loopback and `listen` (a namespace link's host
-/// side); killed on drop.
-struct LinkedRedis {
-    port: u16,
-    child: Child,
-}
-
-impl LinkedRedis {
-    async fn start(listen: Ipv4Addr) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").expect("free port").local_addr().expect("addr").port();
-        let child = std::process::Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", &listen.to_string()])
-            .args(["--save", "", "--appendonly", "no", "--protected-mode", "no"])
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("redis-server is installed (bash .ci/run installs it)");
-        let redis = LinkedRedis { port, child };
-        for _ in 0..100 {
-            if tokio::net::TcpStream::connect((listen, port)).await.is_ok() {
-                return redis;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("redis-server did not start");
-    }
-}
-
-impl Drop for LinkedRedis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[actix_web::test]
 async fn after_a_silent_cut_from_redis_heals_live_pushes_resume_within_seconds() {
     if !faults_enabled() || !crate::helpers::redis_enabled() {
@@ -310,8 +243,8 @@ async fn after_a_silent_cut_from_redis_heals_live_pushes_resume_within_seconds()
     let bus = ns.add_link().expect("redis link");
     let postgres = PrivatePostgres::start(&[db.host_addr]).expect("private PostgreSQL");
     postgres.create_database("jbm").expect("database");
-    let redis = LinkedRedis::start(bus.host_addr).await;
-    let a = NsServer::start_with(
+    let redis = crate::helpers::RedisServer::start_on(&[bus.host_addr]).await;
+    let a = start_in(
         &ns,
         &http,
         &postgres.url(db.host_addr, "jbm"),

@@ -81,13 +81,20 @@ pub fn redis_enabled() -> bool {
 /// A private `redis-server` on a free port, so a test may kill and restart it.
 pub struct RedisServer {
     pub port: u16,
+    /// Addresses it listens on besides loopback (a namespace link's host side).
+    also_on: Vec<std::net::Ipv4Addr>,
     child: Option<std::process::Child>,
 }
 
 impl RedisServer {
     pub async fn start() -> Self {
+        Self::start_on(&[]).await
+    }
+
+    /// Listening on loopback and on `also_on` too.
+    pub async fn start_on(also_on: &[std::net::Ipv4Addr]) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0").expect("free port").local_addr().expect("addr").port();
-        let mut server = RedisServer { port, child: None };
+        let mut server = RedisServer { port, also_on: also_on.to_vec(), child: None };
         server.restart().await;
         server
     }
@@ -106,7 +113,9 @@ impl RedisServer {
     pub async fn restart(&mut self) {
         self.kill();
         let child = std::process::Command::new("redis-server")
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+            .args(self.also_on.iter().map(ToString::to_string))
+            .args(["--save", "", "--appendonly", "no", "--protected-mode", "no"])
             .stdout(std::process::Stdio::null())
             .spawn()
             .expect("redis-server is installed (bash .ci/run installs it)");
@@ -479,21 +488,25 @@ impl ServerProcess {
 
     pub async fn start_with(database_url: &str, extra: &[(&str, &str)]) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0").expect("free port").local_addr().expect("addr").port();
+        let bind = format!("127.0.0.1:{port}");
         let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_justbookme"));
-        let child = server_environment(&mut command, database_url, &format!("127.0.0.1:{port}"), extra)
-            .spawn()
-            .expect("start the server binary");
-        let address = format!("http://127.0.0.1:{port}");
-        let client = reqwest::Client::new();
-        for _ in 0..200 {
-            if client.get(format!("{address}/healthz")).send().await.is_ok_and(|r| r.status().is_success()) {
-                return ServerProcess { child, api: Api::new(address) };
+        Self::spawn(server_environment(&mut command, database_url, &bind, extra), &bind).await
+    }
+
+    /// Starts `command` (a server listening on `bind`) and waits until it is
+    /// healthy; a process that exits first fails at once, saying how.
+    pub async fn spawn(command: &mut std::process::Command, bind: &str) -> Self {
+        let child = command.spawn().expect("start the server binary");
+        let mut server = ServerProcess { child, api: Api::new(format!("http://{bind}")) };
+        for _ in 0..300 {
+            if server.api.get("/healthz", None).await.status == 200 {
+                return server;
+            }
+            if let Ok(Some(status)) = server.child.try_wait() {
+                panic!("the server exited at start: {status}");
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
-        let mut child = child;
-        let _ = child.kill();
-        let _ = child.wait();
         panic!("the server process did not become healthy");
     }
 
