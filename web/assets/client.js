@@ -250,7 +250,7 @@ export function slotsScreen(provider, service, moving = null) {
         if (request !== latest || gone) return;
         if (moving || seen === null) slots = answer.slots;
         if (snapshot && asked === epoch) stale = false;
-        if (moving || seen === null || snapshot) {
+        if (moving || seen === null) {
           render();
           showStatus();
         }
