@@ -23,7 +23,7 @@ use crate::{
         hub::{BusEvent, CloseAll},
     },
     rate_limit::RateLimiter,
-    store::{self, AnnouncingStore, Store, StoreRepository},
+    store::{self, StoreRepository},
     telegram::BotControl,
 };
 
@@ -60,7 +60,7 @@ impl Application {
         // Everyone but the calendars writes through this: settings writes are
         // announced on the bus after they commit.
         let announcer = SettingsAnnouncer { calendars: calendars.clone(), bus: bus.clone() };
-        let store: Arc<dyn Store> = Arc::new(AnnouncingStore::new(plain_store, Arc::new(announcer)));
+        let store = plain_store.announcing_to(Arc::new(announcer));
         if let Some((client, pool)) = &redis {
             let node_id = Uuid::now_v7().to_string();
             RedisBridge::start(client.clone(), pool.clone(), node_id, bus.clone(), calendars.clone(), outbound_events);

@@ -140,7 +140,7 @@ impl EventSink for LocalBus {
     }
 }
 
-/// Announces committed settings writes (see [`crate::store::AnnouncingStore`]).
+/// Announces committed settings writes (see [`crate::store::Store::announcing_to`]).
 pub struct SettingsAnnouncer {
     pub calendars: Calendars,
     pub bus: Arc<LocalBus>,

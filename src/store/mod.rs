@@ -1,17 +1,16 @@
-//! Persistence behind one contract, with an SQLite and a PostgreSQL
-//! implementation (each with its own migrations under `migrations/`).
+//! Persistence behind narrow per-aggregate contracts (accounts, catalogue,
+//! bookings, client book, outbox), implemented once in SQL for both SQLite
+//! and PostgreSQL ([`sql`]; each database keeps its own migrations under
+//! `migrations/`).
 //!
 //! The backend is picked by the `DATABASE_URL` scheme. Handlers and actors only
 //! ever see `Arc<dyn Store>`; the contract test suite (`tests/store_contract.rs`)
-//! runs the same assertions against both implementations.
+//! runs the same assertions against both databases.
 
-mod announcing;
 mod calendar_repository;
 mod error;
 mod model;
-mod postgres;
-mod rows;
-mod sqlite;
+mod sql;
 
 use std::sync::Arc;
 
@@ -23,25 +22,41 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 use uuid::Uuid;
 
-pub use announcing::{AnnouncingStore, SettingsListener};
 pub use calendar_repository::StoreRepository;
 pub use error::StoreError;
 pub use model::*;
-pub use postgres::PostgresStore;
-pub use sqlite::SqliteStore;
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// Every contract at once, as handlers, the bot and the calendars hold it.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: Accounts + Catalogue + Bookings + ClientBook + Outbox {
     /// Cheap round trip, for `/readyz`.
     async fn ping(&self) -> StoreResult<()>;
 
+    /// The same database, announcing every committed settings write (profile
+    /// and rules, services, hours, overrides, an account's deletion) to
+    /// `listener`, so that every node's calendar for that provider reloads and
+    /// every watcher gets fresh slots (DESIGN §8 "Consistency"). Announcing in
+    /// the one path every settings write takes means no handler — HTTP, bot or
+    /// a future one — can forget it. The calendars keep the plain store (they
+    /// never write settings).
+    fn announcing_to(&self, listener: Arc<dyn SettingsListener>) -> Arc<dyn Store>;
+}
+
+/// Told after a settings write committed (the bus implements it).
+#[async_trait]
+pub trait SettingsListener: Send + Sync + 'static {
+    async fn settings_changed(&self, provider_id: Uuid);
+}
+
+/// Users and their sign-in sessions.
+#[async_trait]
+pub trait Accounts: Send + Sync + 'static {
     /// Creates the user on first sign-in, refreshes the Telegram fields after.
     async fn upsert_telegram_user(&self, profile: &TelegramProfile, now: Timestamp) -> StoreResult<User>;
     async fn user(&self, id: Uuid) -> StoreResult<Option<User>>;
     async fn update_user(&self, id: Uuid, changes: &UserChanges, now: Timestamp) -> StoreResult<Option<User>>;
-
     /// Deletes an account (policy §7): the Telegram data is anonymized, the
     /// sessions go, the user's entries in providers' client books are
     /// unlinked (those are the providers' records), pending messages to them
@@ -55,17 +70,22 @@ pub trait Store: Send + Sync + 'static {
         placeholder_telegram_id: i64,
         now: Timestamp,
     ) -> StoreResult<Option<Uuid>>;
-
     async fn create_session(&self, session: &NewSession) -> StoreResult<()>;
     /// The user owning an unexpired session, if any.
     async fn session_user(&self, token_hash: &[u8], now: Timestamp) -> StoreResult<Option<User>>;
+    async fn user_by_telegram_id(&self, telegram_id: i64) -> StoreResult<Option<User>>;
+}
 
+/// Providers, their services and their weekly hours and date overrides: the
+/// settings a calendar decides with.
+#[async_trait]
+pub trait Catalogue: Send + Sync + 'static {
     /// Creates or updates the provider profile of `user_id`.
     /// Fails with [`StoreError::SlugTaken`] when another provider owns the slug.
     async fn upsert_provider(&self, user_id: Uuid, profile: &ProviderProfile, now: Timestamp) -> StoreResult<Provider>;
     async fn provider_of_user(&self, user_id: Uuid) -> StoreResult<Option<Provider>>;
     async fn provider_by_slug(&self, slug: &str) -> StoreResult<Option<Provider>>;
-
+    async fn provider(&self, provider_id: Uuid) -> StoreResult<Option<Provider>>;
     async fn services(&self, provider_id: Uuid, include_retired: bool) -> StoreResult<Vec<Service>>;
     async fn service(&self, provider_id: Uuid, service_id: Uuid) -> StoreResult<Option<Service>>;
     async fn insert_service(&self, provider_id: Uuid, fields: &ServiceFields, now: Timestamp) -> StoreResult<Service>;
@@ -80,19 +100,22 @@ pub trait Store: Send + Sync + 'static {
     /// Retired services stay for the bookings that reference them but are no
     /// longer offered. `false` when the service is not the provider's.
     async fn retire_service(&self, provider_id: Uuid, service_id: Uuid, now: Timestamp) -> StoreResult<bool>;
-
     async fn schedule(&self, provider_id: Uuid) -> StoreResult<Schedule>;
     /// Replaces weekly hours and overrides in one transaction.
     async fn replace_schedule(&self, provider_id: Uuid, schedule: &Schedule) -> StoreResult<()>;
+}
 
-    async fn provider(&self, provider_id: Uuid) -> StoreResult<Option<Provider>>;
-
+/// Bookings, as the calendars write them and the views read them.
+#[async_trait]
+pub trait Bookings: Send + Sync + 'static {
     /// Active bookings of the provider whose occupied time ends after `since`.
     async fn active_bookings(&self, provider_id: Uuid, since: Timestamp) -> StoreResult<Vec<Booking>>;
     async fn booking(&self, provider_id: Uuid, booking_id: Uuid) -> StoreResult<Option<BookingDetails>>;
     /// A booking whose client is the Telegram user `user_id`.
     async fn booking_of_client(&self, user_id: Uuid, booking_id: Uuid) -> StoreResult<Option<BookingDetails>>;
     async fn booking_by_idempotency_key(&self, user_id: Uuid, key: &str) -> StoreResult<Option<Booking>>;
+    /// A booking by id alone (the outbox and the bot check ownership themselves).
+    async fn booking_by_id(&self, booking_id: Uuid) -> StoreResult<Option<BookingDetails>>;
     /// Writes a booking (and, for a signed-in client, finds or creates their
     /// client-book entry) in one transaction. Fails with
     /// [`StoreError::BookingOverlap`] when the database's no-overlap rule fires.
@@ -108,7 +131,11 @@ pub trait Store: Send + Sync + 'static {
         from: Timestamp,
         to: Timestamp,
     ) -> StoreResult<Vec<BookingDetails>>;
+}
 
+/// A provider's client book.
+#[async_trait]
+pub trait ClientBook: Send + Sync + 'static {
     /// The client book, optionally filtered by a case-insensitive search in
     /// name and contacts.
     async fn clients(&self, provider_id: Uuid, search: Option<&str>) -> StoreResult<Vec<Client>>;
@@ -123,6 +150,14 @@ pub trait Store: Send + Sync + 'static {
         fields: &ClientFields,
         now: Timestamp,
     ) -> StoreResult<Option<Client>>;
+    /// Deletes the client and their booking history, unless they have
+    /// upcoming active bookings.
+    async fn delete_client(&self, provider_id: Uuid, client_id: Uuid, now: Timestamp) -> StoreResult<ClientDeletion>;
+}
+
+/// Messages the bot owes (pushes, reminders) and where it reaches a user.
+#[async_trait]
+pub trait Outbox: Send + Sync + 'static {
     /// Claims up to `limit` outbox messages due by `now` (state → sending,
     /// leased until `lease_until`); on PostgreSQL with `FOR UPDATE SKIP
     /// LOCKED`, so dispatchers on several nodes never claim the same row.
@@ -143,23 +178,11 @@ pub trait Store: Send + Sync + 'static {
     /// what was waiting for them.
     async fn mark_bot_blocked(&self, user_id: Uuid, reason: &str, now: Timestamp) -> StoreResult<()>;
     async fn bot_recipient(&self, user_id: Uuid) -> StoreResult<Option<BotRecipient>>;
-    async fn user_by_telegram_id(&self, telegram_id: i64) -> StoreResult<Option<User>>;
-    /// A booking by id alone (the outbox and the bot check ownership themselves).
-    async fn booking_by_id(&self, booking_id: Uuid) -> StoreResult<Option<BookingDetails>>;
-
-    /// Deletes the client and their booking history, unless they have
-    /// upcoming active bookings.
-    async fn delete_client(&self, provider_id: Uuid, client_id: Uuid, now: Timestamp) -> StoreResult<ClientDeletion>;
 }
 
 /// Opens (creating if needed) and migrates the database `url` names.
 pub async fn connect(url: &str) -> anyhow::Result<Arc<dyn Store>> {
-    let store: Arc<dyn Store> = if is_postgres_url(url) {
-        Arc::new(PostgresStore::connect(url).await?)
-    } else {
-        Arc::new(SqliteStore::connect(url).await?)
-    };
-    Ok(store)
+    if is_postgres_url(url) { sql::connect_postgres(url).await } else { sql::connect_sqlite(url).await }
 }
 
 /// Applies pending migrations and returns, for `justbookme migrate`.

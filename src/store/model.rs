@@ -1,5 +1,4 @@
-//! Rows as the rest of the server sees them. Times are `jiff::Timestamp`;
-//! each backend converts at its boundary.
+//! Records as the rest of the server sees them. Times are `jiff::Timestamp`.
 
 use actors::domain::{Booking, BookingRules, ServiceTiming};
 use jiff::Timestamp;
@@ -130,14 +129,6 @@ pub enum ClientDeletion {
     NotFound,
     /// Refused: the client has upcoming active bookings (cancel them first).
     HasUpcomingBookings,
-}
-
-pub(crate) fn seconds(at: Timestamp) -> i64 {
-    at.as_second()
-}
-
-pub(crate) fn timestamp(seconds: i64) -> Result<Timestamp, super::StoreError> {
-    Timestamp::from_second(seconds).map_err(super::StoreError::corrupt)
 }
 
 /// A claimed outbox row.

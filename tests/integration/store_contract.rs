@@ -38,6 +38,7 @@ on_both_backends!(
     outbox_messages_are_claimed_once_retried_and_finished,
     an_unreachable_user_gets_nothing_more,
     a_booking_decided_on_stale_settings_is_refused_and_writes_nothing,
+    client_search_ignores_case_and_takes_wildcards_literally,
 );
 
 async fn open(backend: Backend) -> (TestDatabase, Arc<dyn Store>) {
@@ -566,4 +567,26 @@ async fn an_unreachable_user_gets_nothing_more(backend: Backend) {
     let claimed = store.claim_due_messages(due, ts("2027-01-01T10:10:00Z"), 10).await.unwrap();
     assert!(claimed.is_empty(), "what waited for her is skipped: {claimed:?}");
     assert!(store.bot_recipient(Uuid::now_v7()).await.unwrap().is_none());
+}
+
+async fn client_search_ignores_case_and_takes_wildcards_literally(backend: Backend) {
+    let (_db, store) = open(backend).await;
+    let user = store.upsert_telegram_user(&telegram(7, "owner"), ts("2027-01-01T00:00:00Z")).await.unwrap();
+    let provider = store.upsert_provider(user.id, &profile("search"), ts("2027-01-01T00:00:00Z")).await.unwrap();
+    for (name, contacts) in [("Dora_Smith", "100% reachable"), ("Dorax Smith", "call me"), ("Eve", "a\\b")] {
+        let fields = ClientFields { name: name.into(), contacts: Some(contacts.into()), notes: None };
+        let client = NewClient {
+            id: Uuid::now_v7(),
+            provider_id: provider.id,
+            user_id: None,
+            fields,
+            created_at: ts("2027-01-01T00:00:00Z"),
+        };
+        store.insert_client(&client).await.unwrap();
+    }
+    let names = |found: Vec<justbookme::store::Client>| found.into_iter().map(|c| c.fields.name).collect::<Vec<_>>();
+    assert_eq!(names(store.clients(provider.id, Some("dora_")).await.unwrap()), ["Dora_Smith"], "_ is no wildcard");
+    assert_eq!(names(store.clients(provider.id, Some("0%")).await.unwrap()), ["Dora_Smith"], "% is no wildcard");
+    assert_eq!(names(store.clients(provider.id, Some("A\\B")).await.unwrap()), ["Eve"], "a backslash is itself");
+    assert_eq!(store.clients(provider.id, Some("SMITH")).await.unwrap().len(), 2, "case is ignored");
 }

@@ -1,6 +1,5 @@
-//! Row shapes shared by both backends. Each backend selects its columns so
-//! that they decode into these types (PostgreSQL converts `timestamptz` to
-//! Unix seconds and `date` to text in its queries).
+//! Row shapes, decoded alike from both databases (times as [`Moment`],
+//! dates as [`Day`]), and their conversion to the store's model.
 
 use actors::domain::{
     Booking, BookingRules, BookingStatus, Busy, DateOverride, LocalInterval, Schedule, ServiceTiming, TimeOfDay,
@@ -8,14 +7,14 @@ use actors::domain::{
 };
 use uuid::Uuid;
 
-use super::model::timestamp;
-use super::{
+use super::encode::{Day, Moment};
+use crate::store::{
     BookingDetails, Client, ClientFields, OutboxMessage, Provider, ProviderProfile, Service, ServiceFields, StoreError,
     TelegramProfile, User,
 };
 
 #[derive(sqlx::FromRow)]
-pub(super) struct UserRow {
+pub(crate) struct UserRow {
     id: Uuid,
     telegram_id: i64,
     first_name: String,
@@ -24,7 +23,7 @@ pub(super) struct UserRow {
     language_code: Option<String>,
     photo_url: Option<String>,
     processing_restricted: bool,
-    created_at: i64,
+    created_at: Moment,
 }
 
 impl TryFrom<UserRow> for User {
@@ -41,13 +40,13 @@ impl TryFrom<UserRow> for User {
                 photo_url: row.photo_url,
             },
             processing_restricted: row.processing_restricted,
-            created_at: timestamp(row.created_at)?,
+            created_at: row.created_at.0,
         })
     }
 }
 
 #[derive(sqlx::FromRow)]
-pub(super) struct ProviderRow {
+pub(crate) struct ProviderRow {
     id: Uuid,
     user_id: Uuid,
     slug: String,
@@ -97,12 +96,12 @@ impl TryFrom<ProviderRow> for Provider {
 }
 
 /// The JSON text both schemas keep reminder offsets in.
-pub(super) fn reminder_offsets_json(rules: &BookingRules) -> String {
+pub(crate) fn reminder_offsets_json(rules: &BookingRules) -> String {
     serde_json::Value::from(rules.reminder_offsets_min.clone()).to_string()
 }
 
 #[derive(sqlx::FromRow)]
-pub(super) struct ServiceRow {
+pub(crate) struct ServiceRow {
     id: Uuid,
     provider_id: Uuid,
     name: String,
@@ -136,7 +135,7 @@ impl TryFrom<ServiceRow> for Service {
 }
 
 #[derive(sqlx::FromRow)]
-pub(super) struct WeeklyRow {
+pub(crate) struct WeeklyRow {
     weekday: i64,
     start_min: i64,
     end_min: i64,
@@ -145,8 +144,8 @@ pub(super) struct WeeklyRow {
 /// One interval of a date override; a closed date has a single row with
 /// `start_min`/`end_min` NULL (from the LEFT JOIN).
 #[derive(sqlx::FromRow)]
-pub(super) struct OverrideRow {
-    date: String,
+pub(crate) struct OverrideRow {
+    date: Day,
     start_min: Option<i64>,
     end_min: Option<i64>,
 }
@@ -162,7 +161,7 @@ fn local_interval(start: i64, end: i64) -> Result<LocalInterval, StoreError> {
 }
 
 /// Rebuilds the validated schedule; rows come ordered by date.
-pub(super) fn schedule_from_rows(weekly: Vec<WeeklyRow>, overrides: Vec<OverrideRow>) -> Result<Schedule, StoreError> {
+pub(crate) fn schedule_from_rows(weekly: Vec<WeeklyRow>, overrides: Vec<OverrideRow>) -> Result<Schedule, StoreError> {
     let weekly = weekly
         .into_iter()
         .map(|row| {
@@ -174,7 +173,7 @@ pub(super) fn schedule_from_rows(weekly: Vec<WeeklyRow>, overrides: Vec<Override
         .collect::<Result<Vec<_>, StoreError>>()?;
     let mut dates: Vec<DateOverride> = Vec::new();
     for row in overrides {
-        let date = row.date.parse().map_err(StoreError::corrupt)?;
+        let date = row.date.0;
         if dates.last().is_none_or(|last| last.date != date) {
             dates.push(DateOverride { date, intervals: Vec::new() });
         }
@@ -185,7 +184,7 @@ pub(super) fn schedule_from_rows(weekly: Vec<WeeklyRow>, overrides: Vec<Override
     Schedule::new(&weekly, &dates).map_err(StoreError::corrupt)
 }
 
-pub(super) fn convert_all<R, T>(rows: Vec<R>) -> Result<Vec<T>, StoreError>
+pub(crate) fn convert_all<R, T>(rows: Vec<R>) -> Result<Vec<T>, StoreError>
 where
     T: TryFrom<R, Error = StoreError>,
 {
@@ -193,22 +192,22 @@ where
 }
 
 #[derive(sqlx::FromRow)]
-pub(super) struct BookingRow {
+pub(crate) struct BookingRow {
     id: Uuid,
     provider_id: Uuid,
     service_id: Uuid,
     client_id: Uuid,
     client_user_id: Option<Uuid>,
-    starts_at: i64,
-    ends_at: i64,
-    occupied_from: i64,
-    occupied_to: i64,
+    starts_at: Moment,
+    ends_at: Moment,
+    occupied_from: Moment,
+    occupied_to: Moment,
     status: String,
     note: Option<String>,
     created_by: Option<Uuid>,
     idempotency_key: Option<String>,
-    created_at: i64,
-    updated_at: i64,
+    created_at: Moment,
+    updated_at: Moment,
     provider_slug: String,
     provider_name: String,
     timezone: String,
@@ -226,16 +225,16 @@ impl TryFrom<BookingRow> for BookingDetails {
                 service_id: row.service_id,
                 client_id: row.client_id,
                 client_user_id: row.client_user_id,
-                start: timestamp(row.starts_at)?,
-                end: timestamp(row.ends_at)?,
-                occupied: Busy { start: timestamp(row.occupied_from)?, end: timestamp(row.occupied_to)? },
+                start: row.starts_at.0,
+                end: row.ends_at.0,
+                occupied: Busy { start: row.occupied_from.0, end: row.occupied_to.0 },
                 status: BookingStatus::parse(&row.status)
                     .ok_or_else(|| StoreError::corrupt(format!("unknown booking status {:?}", row.status)))?,
                 note: row.note,
                 created_by: row.created_by,
                 idempotency_key: row.idempotency_key,
-                created_at: timestamp(row.created_at)?,
-                updated_at: timestamp(row.updated_at)?,
+                created_at: row.created_at.0,
+                updated_at: row.updated_at.0,
             },
             provider_slug: row.provider_slug,
             provider_name: row.provider_name,
@@ -254,15 +253,15 @@ impl TryFrom<BookingRow> for Booking {
 }
 
 #[derive(sqlx::FromRow)]
-pub(super) struct ClientRow {
+pub(crate) struct ClientRow {
     id: Uuid,
     provider_id: Uuid,
     user_id: Option<Uuid>,
     name: String,
     contacts: Option<String>,
     notes: Option<String>,
-    created_at: i64,
-    updated_at: i64,
+    created_at: Moment,
+    updated_at: Moment,
 }
 
 impl TryFrom<ClientRow> for Client {
@@ -273,20 +272,20 @@ impl TryFrom<ClientRow> for Client {
             provider_id: row.provider_id,
             user_id: row.user_id,
             fields: ClientFields { name: row.name, contacts: row.contacts, notes: row.notes },
-            created_at: timestamp(row.created_at)?,
-            updated_at: timestamp(row.updated_at)?,
+            created_at: row.created_at.0,
+            updated_at: row.updated_at.0,
         })
     }
 }
 
 #[derive(sqlx::FromRow)]
-pub(super) struct OutboxRow {
+pub(crate) struct OutboxRow {
     id: Uuid,
     kind: String,
     event: String,
     booking_id: Uuid,
     recipient_id: Uuid,
-    due_at: i64,
+    due_at: Moment,
     attempts: i64,
 }
 
@@ -299,14 +298,14 @@ impl TryFrom<OutboxRow> for OutboxMessage {
             event: row.event,
             booking_id: row.booking_id,
             recipient_id: row.recipient_id,
-            due_at: timestamp(row.due_at)?,
+            due_at: row.due_at.0,
             attempts: row.attempts,
         })
     }
 }
 
 #[derive(sqlx::FromRow)]
-pub(super) struct RecipientRow {
+pub(crate) struct RecipientRow {
     pub telegram_id: i64,
     pub language_code: Option<String>,
     pub blocked: bool,

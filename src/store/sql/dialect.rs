@@ -1,0 +1,179 @@
+//! Where SQLite and PostgreSQL differ, side by side; everything else is in
+//! `queries/`, compiled once for each database by the `include!`s below.
+
+/// What every query file uses, for both databases.
+mod prelude {
+    pub(crate) use actors::{
+        calendar::{BookingClient, BookingUpdate, NewBooking, notices::Notice},
+        domain::{Booking, Schedule},
+    };
+    pub(crate) use async_trait::async_trait;
+    pub(crate) use jiff::Timestamp;
+    pub(crate) use uuid::Uuid;
+
+    pub(crate) use super::super::encode::{Day, Moment};
+    pub(crate) use super::super::rows::{
+        BookingRow, ClientRow, OutboxRow, OverrideRow, ProviderRow, RecipientRow, ServiceRow, UserRow, WeeklyRow,
+        convert_all, reminder_offsets_json, schedule_from_rows,
+    };
+    pub(crate) use super::super::{
+        SqlStore, booking_select, client_columns, provider_columns, service_columns, user_columns,
+    };
+    pub(crate) use crate::store::{
+        Accounts, BookingDetails, Bookings, BotRecipient, Catalogue, Client, ClientBook, ClientDeletion, ClientFields,
+        MessageOutcome, NewClient, NewSession, Outbox, OutboxMessage, Provider, ProviderProfile, Service,
+        ServiceFields, SettingsListener, Store, StoreError, StoreResult, TelegramProfile, User, UserChanges,
+        model::outbox_kind,
+    };
+    pub(crate) use std::sync::Arc;
+}
+
+/// The embedded default: one SQLite file, WAL journal, foreign keys on.
+mod sqlite {
+    use std::{path::Path, str::FromStr, time::Duration};
+
+    use anyhow::Context;
+    use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+    use super::prelude::*;
+
+    type Db = sqlx::Sqlite;
+
+    pub async fn connect(url: &str) -> anyhow::Result<Arc<dyn Store>> {
+        let options = SqliteConnectOptions::from_str(url)
+            .with_context(|| format!("DATABASE_URL {url:?} is not a valid SQLite URL"))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL: a commit is on disk before the API answers 2xx (DESIGN §3.2).
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        ensure_parent_dir(options.get_filename())?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await
+            .with_context(|| format!("cannot open SQLite database {url:?}"))?;
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await.context("applying SQLite migrations")?;
+        Ok(Arc::new(SqlStore::new(pool)))
+    }
+
+    fn ensure_parent_dir(path: &Path) -> anyhow::Result<()> {
+        match path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() && path != Path::new(":memory:") => {
+                std::fs::create_dir_all(dir).with_context(|| format!("cannot create data directory {}", dir.display()))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Every write transaction starts holding the write lock, so that it never
+    /// fails half-way with SQLITE_BUSY when it upgrades from reading to
+    /// writing, and so that the overlap triggers see every commit. That lock
+    /// is also why SQLite needs no row locks (`row_lock!` is empty).
+    async fn begin_write(pool: &sqlx::SqlitePool) -> sqlx::Result<sqlx::Transaction<'static, Db>> {
+        pool.begin_with("BEGIN IMMEDIATE").await
+    }
+
+    macro_rules! row_lock {
+        (share) => {
+            ""
+        };
+        (claim) => {
+            ""
+        };
+    }
+
+    /// The overlap trigger's `RAISE(ABORT, 'booking_overlap')`, and the unique
+    /// (created_by, idempotency_key) index.
+    fn write_error(error: sqlx::Error) -> StoreError {
+        match &error {
+            sqlx::Error::Database(db) if db.message().contains("booking_overlap") => StoreError::BookingOverlap,
+            sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::DuplicateIdempotencyKey,
+            _ => StoreError::Database(error),
+        }
+    }
+
+    include!("queries/accounts.rs");
+    include!("queries/catalogue.rs");
+    include!("queries/bookings.rs");
+    include!("queries/client_book.rs");
+    include!("queries/outbox.rs");
+}
+
+/// The cluster backend, shared by every node.
+mod postgres {
+    use std::{str::FromStr, time::Duration};
+
+    use anyhow::Context;
+    use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+    use super::prelude::*;
+
+    type Db = sqlx::Postgres;
+
+    /// How long a request waits for a working connection before the store
+    /// reports the database unavailable. Long enough for a busy pool under load
+    /// (the 500-racer storm waits tens of milliseconds), short enough to answer
+    /// well inside a client's patience when PostgreSQL is cut off.
+    const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
+
+    pub async fn connect(url: &str) -> anyhow::Result<Arc<dyn Store>> {
+        let options = PgConnectOptions::from_str(url)
+            .with_context(|| format!("DATABASE_URL {url:?} is not a valid PostgreSQL URL"))?;
+        // Fail fast when the database is unreachable: a request then gets
+        // 503 + Retry-After within about ACQUIRE_TIMEOUT instead of hanging.
+        // The timeout covers the whole acquire, including the liveness ping of
+        // an idle connection (`test_before_acquire`, on by default) — on a cut
+        // link that ping would otherwise wait for TCP to give up (minutes),
+        // and a connection whose ping timed out is dropped, not reused.
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .test_before_acquire(true)
+            .connect_with(options)
+            .await
+            .with_context(|| format!("cannot connect to PostgreSQL at {url:?}"))?;
+        sqlx::migrate!("./migrations/postgres").run(&pool).await.context("applying PostgreSQL migrations")?;
+        Ok(Arc::new(SqlStore::new(pool)))
+    }
+
+    async fn begin_write(pool: &sqlx::PgPool) -> sqlx::Result<sqlx::Transaction<'static, Db>> {
+        pool.begin().await
+    }
+
+    /// `share`: the settings check holds the provider row until the booking
+    /// commits: a settings write (its trigger updates that row) waits for it,
+    /// or commits first and the check — waiting for it under READ COMMITTED —
+    /// sees the new version. Bookings share the lock, so they never wait on
+    /// each other there. `claim`: dispatchers on several nodes never claim
+    /// the same outbox row.
+    macro_rules! row_lock {
+        (share) => {
+            " FOR SHARE"
+        };
+        (claim) => {
+            " FOR UPDATE SKIP LOCKED"
+        };
+    }
+
+    /// SQLSTATE 23P01 `exclusion_violation` is the `bookings_no_overlap`
+    /// constraint; a unique violation on insert is the (created_by,
+    /// idempotency_key) pair.
+    fn write_error(error: sqlx::Error) -> StoreError {
+        match &error {
+            sqlx::Error::Database(db) if db.code().as_deref() == Some("23P01") => StoreError::BookingOverlap,
+            sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::DuplicateIdempotencyKey,
+            _ => StoreError::Database(error),
+        }
+    }
+
+    include!("queries/accounts.rs");
+    include!("queries/catalogue.rs");
+    include!("queries/bookings.rs");
+    include!("queries/client_book.rs");
+    include!("queries/outbox.rs");
+}
+
+pub use postgres::connect as connect_postgres;
+pub use sqlite::connect as connect_sqlite;

@@ -1,0 +1,183 @@
+// Users and sessions, and the whole-store methods; included by `dialect.rs`
+// once per database (`Db`).
+
+#[async_trait]
+impl Store for SqlStore<Db> {
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    fn announcing_to(&self, listener: Arc<dyn SettingsListener>) -> Arc<dyn Store> {
+        Arc::new(self.with_listener(listener))
+    }
+}
+
+#[async_trait]
+impl Accounts for SqlStore<Db> {
+    async fn upsert_telegram_user(&self, profile: &TelegramProfile, now: Timestamp) -> StoreResult<User> {
+        let row: UserRow = sqlx::query_as(concat!(
+            "INSERT INTO users (id, telegram_id, first_name, last_name, username, language_code, photo_url, \
+             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
+             ON CONFLICT (telegram_id) DO UPDATE SET first_name = excluded.first_name, \
+             last_name = excluded.last_name, username = excluded.username, \
+             language_code = excluded.language_code, photo_url = excluded.photo_url, \
+             updated_at = excluded.updated_at RETURNING ",
+            user_columns!()
+        ))
+        .bind(Uuid::now_v7())
+        .bind(profile.telegram_id)
+        .bind(&profile.first_name)
+        .bind(&profile.last_name)
+        .bind(&profile.username)
+        .bind(&profile.language_code)
+        .bind(&profile.photo_url)
+        .bind(Moment(now))
+        .fetch_one(&self.pool)
+        .await?;
+        row.try_into()
+    }
+
+    async fn user(&self, id: Uuid) -> StoreResult<Option<User>> {
+        let row: Option<UserRow> =
+            sqlx::query_as(concat!("SELECT ", user_columns!(), " FROM users WHERE id = $1 AND deleted_at IS NULL"))
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(User::try_from).transpose()
+    }
+
+    async fn update_user(&self, id: Uuid, changes: &UserChanges, now: Timestamp) -> StoreResult<Option<User>> {
+        // `CASE WHEN $flag` keeps a column unless the change names it, so one
+        // statement serves every combination of fields.
+        let row: Option<UserRow> = sqlx::query_as(concat!(
+            "UPDATE users SET first_name = COALESCE($2, first_name), \
+             last_name = CASE WHEN $3 THEN $4 ELSE last_name END, \
+             language_code = CASE WHEN $5 THEN $6 ELSE language_code END, updated_at = $7, \
+             processing_restricted = COALESCE($8, processing_restricted) \
+             WHERE id = $1 AND deleted_at IS NULL RETURNING ",
+            user_columns!()
+        ))
+        .bind(id)
+        .bind(&changes.first_name)
+        .bind(changes.last_name.is_some())
+        .bind(changes.last_name.clone().flatten())
+        .bind(changes.language_code.is_some())
+        .bind(changes.language_code.clone().flatten())
+        .bind(Moment(now))
+        .bind(changes.processing_restricted)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(User::try_from).transpose()
+    }
+
+    async fn delete_account(
+        &self,
+        user_id: Uuid,
+        placeholder_telegram_id: i64,
+        now: Timestamp,
+    ) -> StoreResult<Option<Uuid>> {
+        let mut tx = begin_write(&self.pool).await?;
+        sqlx::query(
+            "UPDATE users SET telegram_id = $2, first_name = 'Deleted user', last_name = NULL, username = NULL, \
+             language_code = NULL, photo_url = NULL, bot_blocked_reason = NULL, deleted_at = $3, \
+             updated_at = $3 WHERE id = $1",
+        )
+        .bind(user_id)
+        .bind(placeholder_telegram_id)
+        .bind(Moment(now))
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+        sqlx::query("UPDATE clients SET user_id = NULL WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+        sqlx::query(
+            "UPDATE outbox SET state = 'skipped', last_error = 'account deleted' \
+             WHERE recipient_id = $1 AND state = 'pending'",
+        )
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+        let provider: Option<Uuid> = sqlx::query_scalar("SELECT id FROM providers WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if let Some(provider_id) = provider {
+            sqlx::query(
+                "UPDATE providers SET slug = $2, display_name = 'Deleted provider', business_name = NULL, \
+                 contacts = NULL, updated_at = $3 WHERE id = $1",
+            )
+            .bind(provider_id)
+            .bind(format!("deleted-{}", provider_id.simple()))
+            .bind(Moment(now))
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "UPDATE clients SET name = 'Client', contacts = NULL, notes = NULL, updated_at = $2 \
+                 WHERE provider_id = $1",
+            )
+            .bind(provider_id)
+            .bind(Moment(now))
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "UPDATE bookings SET status = 'cancelled', updated_at = $2 \
+                 WHERE provider_id = $1 AND status IN ('pending', 'confirmed') AND ends_at > $2",
+            )
+            .bind(provider_id)
+            .bind(Moment(now))
+            .execute(&mut *tx)
+            .await?;
+            for statement in [
+                "UPDATE bookings SET note = NULL WHERE provider_id = $1",
+                "DELETE FROM weekly_hours WHERE provider_id = $1",
+                "DELETE FROM date_overrides WHERE provider_id = $1",
+                "UPDATE services SET active = FALSE WHERE provider_id = $1",
+                "UPDATE outbox SET state = 'skipped', last_error = 'provider account deleted' \
+                 WHERE state = 'pending' AND booking_id IN (SELECT id FROM bookings WHERE provider_id = $1)",
+            ] {
+                sqlx::query(statement).bind(provider_id).execute(&mut *tx).await?;
+            }
+        }
+        tx.commit().await?;
+        if let Some(provider_id) = provider {
+            self.announce(provider_id).await;
+        }
+        Ok(provider)
+    }
+
+    async fn create_session(&self, session: &NewSession) -> StoreResult<()> {
+        sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+            .bind(&session.token_hash)
+            .bind(session.user_id)
+            .bind(Moment(session.created_at))
+            .bind(Moment(session.expires_at))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn session_user(&self, token_hash: &[u8], now: Timestamp) -> StoreResult<Option<User>> {
+        let row: Option<UserRow> = sqlx::query_as(
+            "SELECT u.id, u.telegram_id, u.first_name, u.last_name, u.username, u.language_code, u.photo_url, \
+             u.processing_restricted, u.created_at FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.deleted_at IS NULL",
+        )
+        .bind(token_hash)
+        .bind(Moment(now))
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(User::try_from).transpose()
+    }
+
+    async fn user_by_telegram_id(&self, telegram_id: i64) -> StoreResult<Option<User>> {
+        let row: Option<UserRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users WHERE telegram_id = $1 AND deleted_at IS NULL"
+        ))
+        .bind(telegram_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(User::try_from).transpose()
+    }
+}

@@ -1,0 +1,213 @@
+// Bookings, as the calendars write them and the views read them.
+// Included by `dialect.rs` once per database (`Db`).
+
+#[async_trait]
+impl Bookings for SqlStore<Db> {
+    async fn active_bookings(&self, provider_id: Uuid, since: Timestamp) -> StoreResult<Vec<Booking>> {
+        let rows: Vec<BookingRow> = sqlx::query_as(concat!(
+            booking_select!(),
+            " WHERE b.provider_id = $1 AND b.status IN ('pending', 'confirmed') AND b.occupied_to > $2 \
+             ORDER BY b.occupied_from"
+        ))
+        .bind(provider_id)
+        .bind(Moment(since))
+        .fetch_all(&self.pool)
+        .await?;
+        convert_all(rows)
+    }
+
+    async fn booking(&self, provider_id: Uuid, booking_id: Uuid) -> StoreResult<Option<BookingDetails>> {
+        let row: Option<BookingRow> =
+            sqlx::query_as(concat!(booking_select!(), " WHERE b.provider_id = $1 AND b.id = $2"))
+                .bind(provider_id)
+                .bind(booking_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(BookingDetails::try_from).transpose()
+    }
+
+    async fn booking_of_client(&self, user_id: Uuid, booking_id: Uuid) -> StoreResult<Option<BookingDetails>> {
+        let row: Option<BookingRow> = sqlx::query_as(concat!(booking_select!(), " WHERE c.user_id = $1 AND b.id = $2"))
+            .bind(user_id)
+            .bind(booking_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(BookingDetails::try_from).transpose()
+    }
+
+    async fn booking_by_idempotency_key(&self, user_id: Uuid, key: &str) -> StoreResult<Option<Booking>> {
+        let row: Option<BookingRow> =
+            sqlx::query_as(concat!(booking_select!(), " WHERE b.created_by = $1 AND b.idempotency_key = $2"))
+                .bind(user_id)
+                .bind(key)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(Booking::try_from).transpose()
+    }
+
+    async fn booking_by_id(&self, booking_id: Uuid) -> StoreResult<Option<BookingDetails>> {
+        let row: Option<BookingRow> = sqlx::query_as(concat!(booking_select!(), " WHERE b.id = $1"))
+            .bind(booking_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(BookingDetails::try_from).transpose()
+    }
+
+    async fn create_booking(&self, booking: &NewBooking) -> StoreResult<Booking> {
+        let mut tx = begin_write(&self.pool).await?;
+        check_settings_version(&mut tx, booking.provider_id, booking.settings_version).await?;
+        let (client_id, client_user_id) = match &booking.client {
+            BookingClient::Existing(id) => (*id, None),
+            BookingClient::User { user_id, name } => {
+                sqlx::query(
+                    "INSERT INTO clients (id, provider_id, user_id, name, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (provider_id, user_id) DO NOTHING",
+                )
+                .bind(Uuid::now_v7())
+                .bind(booking.provider_id)
+                .bind(user_id)
+                .bind(name)
+                .bind(Moment(booking.now))
+                .execute(&mut *tx)
+                .await?;
+                let id: Uuid = sqlx::query_scalar("SELECT id FROM clients WHERE provider_id = $1 AND user_id = $2")
+                    .bind(booking.provider_id)
+                    .bind(user_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                (id, Some(*user_id))
+            }
+        };
+        sqlx::query(
+            "INSERT INTO bookings (id, provider_id, service_id, client_id, starts_at, ends_at, occupied_from, \
+             occupied_to, status, note, created_by, updated_by, idempotency_key, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13, $13)",
+        )
+        .bind(booking.id)
+        .bind(booking.provider_id)
+        .bind(booking.service_id)
+        .bind(client_id)
+        .bind(Moment(booking.start))
+        .bind(Moment(booking.end))
+        .bind(Moment(booking.occupied.start))
+        .bind(Moment(booking.occupied.end))
+        .bind(booking.status.as_str())
+        .bind(&booking.note)
+        .bind(booking.created_by)
+        .bind(&booking.idempotency_key)
+        .bind(Moment(booking.now))
+        .execute(&mut *tx)
+        .await
+        .map_err(write_error)?;
+        insert_notices(&mut tx, booking.id, &booking.notices, booking.now).await?;
+        tx.commit().await?;
+        Ok(booking.to_booking(client_id, client_user_id))
+    }
+
+    async fn update_booking(&self, update: &BookingUpdate) -> StoreResult<Option<Booking>> {
+        let mut tx = begin_write(&self.pool).await?;
+        check_settings_version(&mut tx, update.provider_id, update.settings_version).await?;
+        let done = sqlx::query(
+            "UPDATE bookings SET status = $3, starts_at = $4, ends_at = $5, occupied_from = $6, occupied_to = $7, \
+             updated_by = $8, updated_at = $9 \
+             WHERE provider_id = $1 AND id = $2",
+        )
+        .bind(update.provider_id)
+        .bind(update.id)
+        .bind(update.status.as_str())
+        .bind(Moment(update.start))
+        .bind(Moment(update.end))
+        .bind(Moment(update.occupied.start))
+        .bind(Moment(update.occupied.end))
+        .bind(update.updated_by)
+        .bind(Moment(update.now))
+        .execute(&mut *tx)
+        .await
+        .map_err(write_error)?;
+        if done.rows_affected() == 0 {
+            return Ok(None);
+        }
+        if update.drop_pending_reminders {
+            sqlx::query("DELETE FROM outbox WHERE booking_id = $1 AND kind = 'reminder' AND state = 'pending'")
+                .bind(update.id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        insert_notices(&mut tx, update.id, &update.notices, update.now).await?;
+        tx.commit().await?;
+        Ok(self.booking(update.provider_id, update.id).await?.map(|details| details.booking))
+    }
+
+    async fn client_bookings(&self, user_id: Uuid) -> StoreResult<Vec<BookingDetails>> {
+        let rows: Vec<BookingRow> =
+            sqlx::query_as(concat!(booking_select!(), " WHERE c.user_id = $1 ORDER BY b.starts_at DESC LIMIT 500"))
+                .bind(user_id)
+                .fetch_all(&self.pool)
+                .await?;
+        convert_all(rows)
+    }
+
+    async fn provider_bookings(
+        &self,
+        provider_id: Uuid,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> StoreResult<Vec<BookingDetails>> {
+        let rows: Vec<BookingRow> = sqlx::query_as(concat!(
+            booking_select!(),
+            " WHERE b.provider_id = $1 AND b.starts_at >= $2 AND b.starts_at < $3 ORDER BY b.starts_at, b.id"
+        ))
+        .bind(provider_id)
+        .bind(Moment(from))
+        .bind(Moment(to))
+        .fetch_all(&self.pool)
+        .await?;
+        convert_all(rows)
+    }
+}
+
+/// Fails with [`StoreError::StaleSettings`] unless the provider's settings
+/// are still at `decided_with`. No settings write can commit between this read
+/// and the booking's commit: SQLite's write lock is held from the transaction's
+/// start, PostgreSQL's provider row from this read (`row_lock!(share)`).
+async fn check_settings_version(
+    tx: &mut sqlx::Transaction<'_, Db>,
+    provider_id: Uuid,
+    decided_with: i64,
+) -> StoreResult<()> {
+    let current: Option<i64> =
+        sqlx::query_scalar(concat!("SELECT settings_version FROM providers WHERE id = $1", row_lock!(share)))
+            .bind(provider_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+    match current {
+        Some(version) if version == decided_with => Ok(()),
+        _ => Err(StoreError::StaleSettings),
+    }
+}
+
+/// Writes outbox rows inside the caller's transaction.
+async fn insert_notices(
+    tx: &mut sqlx::Transaction<'_, Db>,
+    booking_id: Uuid,
+    notices: &[Notice],
+    now: Timestamp,
+) -> StoreResult<()> {
+    for notice in notices {
+        let (kind, event) = outbox_kind(&notice.kind);
+        sqlx::query(
+            "INSERT INTO outbox (id, kind, event, booking_id, recipient_id, due_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(Uuid::now_v7())
+        .bind(kind)
+        .bind(event)
+        .bind(booking_id)
+        .bind(notice.recipient)
+        .bind(Moment(notice.due_at))
+        .bind(Moment(now))
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}

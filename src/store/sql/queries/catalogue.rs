@@ -1,0 +1,219 @@
+// Providers, services and schedules: the settings a calendar decides with.
+// Every committed write is announced (`SqlStore::announce`).
+// Included by `dialect.rs` once per database (`Db`).
+
+#[async_trait]
+impl Catalogue for SqlStore<Db> {
+    async fn upsert_provider(&self, user_id: Uuid, profile: &ProviderProfile, now: Timestamp) -> StoreResult<Provider> {
+        let rules = &profile.rules;
+        let result: Result<ProviderRow, sqlx::Error> = sqlx::query_as(concat!(
+            "INSERT INTO providers (id, user_id, slug, display_name, business_name, contacts, timezone, \
+             slot_step_min, min_notice_min, horizon_days, cancel_cutoff_min, requires_confirmation, \
+             reminder_offsets_min, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) \
+             ON CONFLICT (user_id) DO UPDATE SET slug = excluded.slug, display_name = excluded.display_name, \
+             business_name = excluded.business_name, contacts = excluded.contacts, timezone = excluded.timezone, \
+             slot_step_min = excluded.slot_step_min, min_notice_min = excluded.min_notice_min, \
+             horizon_days = excluded.horizon_days, cancel_cutoff_min = excluded.cancel_cutoff_min, \
+             requires_confirmation = excluded.requires_confirmation, \
+             reminder_offsets_min = excluded.reminder_offsets_min, updated_at = excluded.updated_at, \
+             settings_version = providers.settings_version + 1 RETURNING ",
+            provider_columns!()
+        ))
+        .bind(Uuid::now_v7())
+        .bind(user_id)
+        .bind(&profile.slug)
+        .bind(&profile.display_name)
+        .bind(&profile.business_name)
+        .bind(&profile.contacts)
+        .bind(&profile.timezone)
+        .bind(i64::from(rules.slot_step_min))
+        .bind(i64::from(rules.min_notice_min))
+        .bind(i64::from(rules.horizon_days))
+        .bind(i64::from(rules.cancel_cutoff_min))
+        .bind(rules.requires_confirmation)
+        .bind(reminder_offsets_json(rules))
+        .bind(Moment(now))
+        .fetch_one(&self.pool)
+        .await;
+        let provider: Provider = match result {
+            Ok(row) => row.try_into()?,
+            Err(sqlx::Error::Database(db)) if db.is_unique_violation() => return Err(StoreError::SlugTaken),
+            Err(other) => return Err(other.into()),
+        };
+        self.announce(provider.id).await;
+        Ok(provider)
+    }
+
+    async fn provider_of_user(&self, user_id: Uuid) -> StoreResult<Option<Provider>> {
+        let row: Option<ProviderRow> =
+            sqlx::query_as(concat!("SELECT ", provider_columns!(), " FROM providers WHERE user_id = $1"))
+                .bind(user_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(Provider::try_from).transpose()
+    }
+
+    async fn provider_by_slug(&self, slug: &str) -> StoreResult<Option<Provider>> {
+        let row: Option<ProviderRow> =
+            sqlx::query_as(concat!("SELECT ", provider_columns!(), " FROM providers WHERE slug = $1"))
+                .bind(slug)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(Provider::try_from).transpose()
+    }
+
+    async fn provider(&self, provider_id: Uuid) -> StoreResult<Option<Provider>> {
+        let row: Option<ProviderRow> =
+            sqlx::query_as(concat!("SELECT ", provider_columns!(), " FROM providers WHERE id = $1"))
+                .bind(provider_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(Provider::try_from).transpose()
+    }
+
+    async fn services(&self, provider_id: Uuid, include_retired: bool) -> StoreResult<Vec<Service>> {
+        let rows: Vec<ServiceRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            service_columns!(),
+            " FROM services WHERE provider_id = $1 AND (active OR $2) ORDER BY created_at, id"
+        ))
+        .bind(provider_id)
+        .bind(include_retired)
+        .fetch_all(&self.pool)
+        .await?;
+        convert_all(rows)
+    }
+
+    async fn service(&self, provider_id: Uuid, service_id: Uuid) -> StoreResult<Option<Service>> {
+        let row: Option<ServiceRow> =
+            sqlx::query_as(concat!("SELECT ", service_columns!(), " FROM services WHERE provider_id = $1 AND id = $2"))
+                .bind(provider_id)
+                .bind(service_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(Service::try_from).transpose()
+    }
+
+    async fn insert_service(&self, provider_id: Uuid, fields: &ServiceFields, now: Timestamp) -> StoreResult<Service> {
+        let row: ServiceRow = sqlx::query_as(concat!(
+            "INSERT INTO services (id, provider_id, name, duration_min, price_minor, currency, buffer_before_min, \
+             buffer_after_min, active, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, TRUE, $9, $9) \
+             RETURNING ",
+            service_columns!()
+        ))
+        .bind(Uuid::now_v7())
+        .bind(provider_id)
+        .bind(&fields.name)
+        .bind(i64::from(fields.timing.duration_min))
+        .bind(fields.price_minor)
+        .bind(&fields.currency)
+        .bind(i64::from(fields.timing.buffer_before_min))
+        .bind(i64::from(fields.timing.buffer_after_min))
+        .bind(Moment(now))
+        .fetch_one(&self.pool)
+        .await?;
+        self.announce(provider_id).await;
+        row.try_into()
+    }
+
+    async fn update_service(
+        &self,
+        provider_id: Uuid,
+        service_id: Uuid,
+        fields: &ServiceFields,
+        now: Timestamp,
+    ) -> StoreResult<Option<Service>> {
+        let row: Option<ServiceRow> = sqlx::query_as(concat!(
+            "UPDATE services SET name = $3, duration_min = $4, price_minor = $5, currency = $6, \
+             buffer_before_min = $7, buffer_after_min = $8, updated_at = $9 \
+             WHERE provider_id = $1 AND id = $2 RETURNING ",
+            service_columns!()
+        ))
+        .bind(provider_id)
+        .bind(service_id)
+        .bind(&fields.name)
+        .bind(i64::from(fields.timing.duration_min))
+        .bind(fields.price_minor)
+        .bind(&fields.currency)
+        .bind(i64::from(fields.timing.buffer_before_min))
+        .bind(i64::from(fields.timing.buffer_after_min))
+        .bind(Moment(now))
+        .fetch_optional(&self.pool)
+        .await?;
+        if row.is_some() {
+            self.announce(provider_id).await;
+        }
+        row.map(Service::try_from).transpose()
+    }
+
+    async fn retire_service(&self, provider_id: Uuid, service_id: Uuid, now: Timestamp) -> StoreResult<bool> {
+        let done =
+            sqlx::query("UPDATE services SET active = FALSE, updated_at = $3 WHERE provider_id = $1 AND id = $2")
+                .bind(provider_id)
+                .bind(service_id)
+                .bind(Moment(now))
+                .execute(&self.pool)
+                .await?;
+        let retired = done.rows_affected() == 1;
+        if retired {
+            self.announce(provider_id).await;
+        }
+        Ok(retired)
+    }
+
+    async fn schedule(&self, provider_id: Uuid) -> StoreResult<Schedule> {
+        let weekly: Vec<WeeklyRow> = sqlx::query_as(
+            "SELECT weekday, start_min, end_min FROM weekly_hours WHERE provider_id = $1 ORDER BY weekday, start_min",
+        )
+        .bind(provider_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let overrides: Vec<OverrideRow> = sqlx::query_as(
+            "SELECT d.date, i.start_min, i.end_min FROM date_overrides d \
+             LEFT JOIN override_intervals i ON i.provider_id = d.provider_id AND i.date = d.date \
+             WHERE d.provider_id = $1 ORDER BY d.date, i.start_min",
+        )
+        .bind(provider_id)
+        .fetch_all(&self.pool)
+        .await?;
+        schedule_from_rows(weekly, overrides)
+    }
+
+    async fn replace_schedule(&self, provider_id: Uuid, schedule: &Schedule) -> StoreResult<()> {
+        let mut tx = begin_write(&self.pool).await?;
+        sqlx::query("DELETE FROM weekly_hours WHERE provider_id = $1").bind(provider_id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM date_overrides WHERE provider_id = $1").bind(provider_id).execute(&mut *tx).await?;
+        for item in schedule.weekly() {
+            sqlx::query("INSERT INTO weekly_hours (provider_id, weekday, start_min, end_min) VALUES ($1, $2, $3, $4)")
+                .bind(provider_id)
+                .bind(i64::from(item.weekday))
+                .bind(i64::from(item.interval.start.minutes()))
+                .bind(i64::from(item.interval.end.minutes()))
+                .execute(&mut *tx)
+                .await?;
+        }
+        for day in schedule.overrides() {
+            let date = Day(day.date);
+            sqlx::query("INSERT INTO date_overrides (provider_id, date) VALUES ($1, $2)")
+                .bind(provider_id)
+                .bind(date)
+                .execute(&mut *tx)
+                .await?;
+            for interval in &day.intervals {
+                sqlx::query(
+                    "INSERT INTO override_intervals (provider_id, date, start_min, end_min) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(provider_id)
+                .bind(date)
+                .bind(i64::from(interval.start.minutes()))
+                .bind(i64::from(interval.end.minutes()))
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        self.announce(provider_id).await;
+        Ok(())
+    }
+}

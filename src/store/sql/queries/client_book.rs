@@ -1,0 +1,119 @@
+// A provider's client book.
+// Included by `dialect.rs` once per database (`Db`).
+
+#[async_trait]
+impl ClientBook for SqlStore<Db> {
+    async fn clients(&self, provider_id: Uuid, search: Option<&str>) -> StoreResult<Vec<Client>> {
+        let rows: Vec<ClientRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            client_columns!(),
+            " FROM clients WHERE provider_id = $1 AND ($2 IS NULL OR lower(name) LIKE lower($2) ESCAPE '\\' \
+             OR lower(coalesce(contacts, '')) LIKE lower($2) ESCAPE '\\') ORDER BY name, id LIMIT 1000"
+        ))
+        .bind(provider_id)
+        .bind(search.map(containing))
+        .fetch_all(&self.pool)
+        .await?;
+        convert_all(rows)
+    }
+
+    async fn client(&self, provider_id: Uuid, client_id: Uuid) -> StoreResult<Option<Client>> {
+        let row: Option<ClientRow> =
+            sqlx::query_as(concat!("SELECT ", client_columns!(), " FROM clients WHERE provider_id = $1 AND id = $2"))
+                .bind(provider_id)
+                .bind(client_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(Client::try_from).transpose()
+    }
+
+    async fn client_history(&self, provider_id: Uuid, client_id: Uuid) -> StoreResult<Vec<BookingDetails>> {
+        let rows: Vec<BookingRow> = sqlx::query_as(concat!(
+            booking_select!(),
+            " WHERE b.provider_id = $1 AND b.client_id = $2 ORDER BY b.starts_at DESC LIMIT 500"
+        ))
+        .bind(provider_id)
+        .bind(client_id)
+        .fetch_all(&self.pool)
+        .await?;
+        convert_all(rows)
+    }
+
+    async fn insert_client(&self, client: &NewClient) -> StoreResult<Client> {
+        let row: ClientRow = sqlx::query_as(concat!(
+            "INSERT INTO clients (id, provider_id, user_id, name, contacts, notes, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING ",
+            client_columns!()
+        ))
+        .bind(client.id)
+        .bind(client.provider_id)
+        .bind(client.user_id)
+        .bind(&client.fields.name)
+        .bind(&client.fields.contacts)
+        .bind(&client.fields.notes)
+        .bind(Moment(client.created_at))
+        .fetch_one(&self.pool)
+        .await?;
+        row.try_into()
+    }
+
+    async fn update_client(
+        &self,
+        provider_id: Uuid,
+        client_id: Uuid,
+        fields: &ClientFields,
+        now: Timestamp,
+    ) -> StoreResult<Option<Client>> {
+        let row: Option<ClientRow> = sqlx::query_as(concat!(
+            "UPDATE clients SET name = $3, contacts = $4, notes = $5, updated_at = $6 \
+             WHERE provider_id = $1 AND id = $2 RETURNING ",
+            client_columns!()
+        ))
+        .bind(provider_id)
+        .bind(client_id)
+        .bind(&fields.name)
+        .bind(&fields.contacts)
+        .bind(&fields.notes)
+        .bind(Moment(now))
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(Client::try_from).transpose()
+    }
+
+    async fn delete_client(&self, provider_id: Uuid, client_id: Uuid, now: Timestamp) -> StoreResult<ClientDeletion> {
+        let mut tx = begin_write(&self.pool).await?;
+        let upcoming: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM bookings WHERE provider_id = $1 AND client_id = $2 \
+             AND status IN ('pending', 'confirmed') AND ends_at > $3",
+        )
+        .bind(provider_id)
+        .bind(client_id)
+        .bind(Moment(now))
+        .fetch_one(&mut *tx)
+        .await?;
+        if upcoming > 0 {
+            return Ok(ClientDeletion::HasUpcomingBookings);
+        }
+        let done = sqlx::query("DELETE FROM clients WHERE provider_id = $1 AND id = $2")
+            .bind(provider_id)
+            .bind(client_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(if done.rows_affected() == 1 { ClientDeletion::Deleted } else { ClientDeletion::NotFound })
+    }
+}
+
+/// A LIKE pattern matching any text that contains `needle` (`%`, `_` and `\`
+/// in it match themselves); the query folds case on both sides with `lower()`.
+fn containing(needle: &str) -> String {
+    let mut pattern = String::from("%");
+    for c in needle.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}

@@ -1,0 +1,92 @@
+// Messages the bot owes, and where it reaches a user.
+// Included by `dialect.rs` once per database (`Db`).
+
+#[async_trait]
+impl Outbox for SqlStore<Db> {
+    async fn claim_due_messages(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: i64,
+    ) -> StoreResult<Vec<OutboxMessage>> {
+        let mut tx = begin_write(&self.pool).await?;
+        sqlx::query(
+            "UPDATE outbox SET state = 'failed', last_error = 'interrupted while sending; delivery unknown' \
+             WHERE state = 'sending' AND lease_until < $1",
+        )
+        .bind(Moment(now))
+        .execute(&mut *tx)
+        .await?;
+        let rows: Vec<OutboxRow> = sqlx::query_as(concat!(
+            "UPDATE outbox SET state = 'sending', attempts = attempts + 1, lease_until = $2 \
+             WHERE id IN (SELECT id FROM outbox WHERE state = 'pending' AND due_at <= $1 ORDER BY due_at LIMIT $3",
+            row_lock!(claim),
+            ") RETURNING id, kind, event, booking_id, recipient_id, due_at, attempts"
+        ))
+        .bind(Moment(now))
+        .bind(Moment(lease_until))
+        .bind(limit)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        convert_all(rows)
+    }
+
+    async fn finish_message(&self, id: Uuid, outcome: MessageOutcome, now: Timestamp) -> StoreResult<()> {
+        let (state, error) = outcome.columns();
+        sqlx::query(
+            "UPDATE outbox SET state = $2, last_error = $3, lease_until = NULL, \
+             sent_at = CASE WHEN $2 = 'sent' THEN $4 ELSE sent_at END WHERE id = $1",
+        )
+        .bind(id)
+        .bind(state)
+        .bind(error)
+        .bind(Moment(now))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn retry_message(&self, id: Uuid, due_at: Timestamp, error: &str) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE outbox SET state = 'pending', due_at = $2, last_error = $3, lease_until = NULL \
+             WHERE id = $1 AND state = 'sending'",
+        )
+        .bind(id)
+        .bind(Moment(due_at))
+        .bind(error)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn mark_bot_blocked(&self, user_id: Uuid, reason: &str, now: Timestamp) -> StoreResult<()> {
+        let mut tx = begin_write(&self.pool).await?;
+        sqlx::query("UPDATE users SET bot_blocked_at = $2, bot_blocked_reason = $3 WHERE id = $1")
+            .bind(user_id)
+            .bind(Moment(now))
+            .bind(reason)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "UPDATE outbox SET state = 'skipped', last_error = $2 WHERE recipient_id = $1 AND state = 'pending'",
+        )
+        .bind(user_id)
+        .bind(format!("the bot cannot reach this user: {reason}"))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn bot_recipient(&self, user_id: Uuid) -> StoreResult<Option<BotRecipient>> {
+        let row: Option<RecipientRow> = sqlx::query_as(
+            "SELECT telegram_id, language_code, (bot_blocked_at IS NOT NULL OR processing_restricted) AS blocked FROM users \
+             WHERE id = $1 AND deleted_at IS NULL",
+        )
+        .bind(user_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| BotRecipient { telegram_id: r.telegram_id, language_code: r.language_code, blocked: r.blocked }))
+    }
+}
