@@ -31,6 +31,7 @@ use actix::{
 };
 use futures_util::FutureExt;
 use jiff::{SignedDuration, Timestamp, civil::Date};
+use tracing::Instrument;
 use uuid::Uuid;
 
 #[cfg(feature = "test-faults")]
@@ -38,7 +39,7 @@ use super::messages::{Fault, InjectFault};
 use super::{
     BookingClient, BookingEventKind, CalendarData, CalendarError, CalendarEvent, CalendarRepository, EventSink,
     RepositoryError,
-    messages::{Availability, Book, Booked, ChangeBooking, GetSlots, Reload, Shutdown},
+    messages::{Availability, Book, Booked, ChangeBooking, GetSlots, Reload, Shutdown, Traced},
     notices,
     ports::{BookingUpdate, NewBooking},
 };
@@ -63,6 +64,9 @@ pub struct CalendarActor {
     events: Arc<dyn EventSink>,
     mailbox_capacity: usize,
     state: State,
+    /// The span of the message being handled (one at a time: the handlers
+    /// are atomic), so that repository calls are followed from the request.
+    span: tracing::Span,
     /// Test builds only (feature `test-faults`): a fault for the next booking.
     #[cfg(feature = "test-faults")]
     fault: Option<Fault>,
@@ -81,6 +85,7 @@ impl CalendarActor {
             events,
             mailbox_capacity,
             state: State::NotLoaded,
+            span: tracing::Span::none(),
             #[cfg(feature = "test-faults")]
             fault: None,
         }
@@ -95,22 +100,21 @@ impl CalendarActor {
     }
 
     /// Loads (or reloads) everything from the repository.
-    fn load(&self) -> impl actix::ActorFuture<Self, Output = ()> + 'static {
+    fn load(&self) -> impl actix::ActorFuture<Self, Output = ()> + 'static + use<> {
         let repo = self.repo.clone();
         let provider_id = self.provider_id;
         let since = Timestamp::now() - SignedDuration::from_hours(24);
-        fut::wrap_future::<_, Self>(bounded(async move { repo.load_calendar(provider_id, since).await })).map(
-            |result, act, _| {
-                act.state = match result {
-                    Ok(Some(data)) => State::Loaded(Box::new(data)),
-                    Ok(None) => State::Missing,
-                    Err(error) => {
-                        tracing::warn!(provider = %act.provider_id, %error, "calendar load failed");
-                        State::NotLoaded
-                    }
+        let loading = bounded(async move { repo.load_calendar(provider_id, since).await });
+        fut::wrap_future::<_, Self>(loading.instrument(self.span.clone())).map(|result, act, _| {
+            act.state = match result {
+                Ok(Some(data)) => State::Loaded(Box::new(data)),
+                Ok(None) => State::Missing,
+                Err(error) => {
+                    tracing::warn!(provider = %act.provider_id, %error, "calendar load failed");
+                    State::NotLoaded
                 }
-            },
-        )
+            }
+        })
     }
 
     /// Runs `then` with the state loaded, loading it first if needed.
@@ -151,10 +155,12 @@ impl CalendarActor {
 
     /// Awaits a repository call inside the actor's atomic section; a panic in
     /// it is handled like one in the actor.
-    fn call<T: 'static>(
-        future: impl Future<Output = Result<T, RepositoryError>> + 'static,
-    ) -> impl actix::ActorFuture<Self, Output = Result<T, RepositoryError>> {
-        fut::wrap_future::<_, Self>(AssertUnwindSafe(bounded(future)).catch_unwind()).map(|result, act, ctx| {
+    fn call<T: 'static, F: Future<Output = Result<T, RepositoryError>> + 'static>(
+        &self,
+        future: F,
+    ) -> impl actix::ActorFuture<Self, Output = Result<T, RepositoryError>> + use<T, F> {
+        let future = AssertUnwindSafe(bounded(future).instrument(self.span.clone())).catch_unwind();
+        fut::wrap_future::<_, Self>(future).map(|result, act, ctx| {
             match result {
                 Ok(Err(RepositoryError::TimedOut)) => {
                     // A write may or may not have committed: trust the
@@ -373,7 +379,7 @@ impl CalendarActor {
         let repo = self.repo.clone();
         let replay: Reply<Option<Booking>> = match (msg.idempotency_key.clone(), msg.requested_by) {
             (Some(key), user) => Box::pin(
-                Self::call(async move { repo.booking_by_idempotency_key(user, &key).await })
+                self.call(async move { repo.booking_by_idempotency_key(user, &key).await })
                     .map(|result, _, _| result.map_err(unavailable)),
             ),
             (None, _) => Box::pin(fut::ok(None)),
@@ -408,7 +414,7 @@ impl CalendarActor {
     ) -> Reply<T> {
         let known = self.data().map(|data| data.settings_version).ok();
         let (repo, provider_id) = (self.repo.clone(), self.provider_id);
-        let current = Self::call(async move { repo.settings_version(provider_id).await });
+        let current = self.call(async move { repo.settings_version(provider_id).await });
         Box::pin(current.then(move |current, act, ctx| {
             let stale = matches!(current, Ok(Some(version)) if Some(version) != known);
             then(act, ctx, stale)
@@ -456,7 +462,7 @@ impl CalendarActor {
         attempt: u32,
     ) -> Reply<Booked> {
         let repo = self.repo.clone();
-        let write = Self::call(async move {
+        let write = self.call(async move {
             if let Some(delay) = delay {
                 actix::clock::sleep(delay).await;
             }
@@ -478,7 +484,7 @@ impl CalendarActor {
                     let repo = act.repo.clone();
                     let key = msg.idempotency_key.clone().unwrap_or_default();
                     let user = msg.requested_by;
-                    Box::pin(Self::call(async move { repo.booking_by_idempotency_key(user, &key).await }).map(
+                    Box::pin(act.call(async move { repo.booking_by_idempotency_key(user, &key).await }).map(
                         move |found, act, _| match found {
                             Ok(Some(earlier)) => replayed(act.provider_id, &msg, earlier),
                             Ok(None) => Err(CalendarError::IdempotencyKeyReused),
@@ -494,7 +500,7 @@ impl CalendarActor {
     fn change(&mut self, msg: ChangeBooking, attempt: u32) -> Reply<Booking> {
         let repo = self.repo.clone();
         let (provider_id, booking_id) = (self.provider_id, msg.booking_id);
-        let read = Self::call(async move { repo.booking(provider_id, booking_id).await });
+        let read = self.call(async move { repo.booking(provider_id, booking_id).await });
         Box::pin(read.then(move |found, act, ctx| -> Reply<Booking> {
             let current = match found {
                 Err(error) => return Box::pin(fut::err(unavailable(error))),
@@ -508,7 +514,7 @@ impl CalendarActor {
                 Err(error) => Box::pin(fut::err(error)),
                 Ok((update, kind)) => {
                     let repo = act.repo.clone();
-                    let write = Self::call(async move { repo.update_booking(&update).await });
+                    let write = act.call(async move { repo.update_booking(&update).await });
                     Box::pin(write.then(move |result, act, _| -> Reply<Booking> {
                         match result {
                             Ok(booking) => {
@@ -599,6 +605,22 @@ impl Supervised for CalendarActor {
         }
     }
 }
+
+/// Every message arrives in a [`Traced`] envelope: it is handled inside a
+/// `calendar` span whose parent is the sender's (the HTTP request, the bot).
+macro_rules! traced {
+    ($($message:ty),*) => {$(
+        impl Handler<Traced<$message>> for CalendarActor {
+            type Result = <Self as Handler<$message>>::Result;
+            fn handle(&mut self, traced: Traced<$message>, ctx: &mut Context<Self>) -> Self::Result {
+                self.span = tracing::info_span!(parent: &traced.span, "calendar", provider = %self.provider_id);
+                let _entered = self.span.clone().entered();
+                self.handle(traced.message, ctx)
+            }
+        }
+    )*};
+}
+traced!(Book, ChangeBooking, GetSlots, Reload);
 
 impl Handler<Book> for CalendarActor {
     type Result = AtomicResponse<Self, Result<Booked, CalendarError>>;

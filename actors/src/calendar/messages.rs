@@ -7,6 +7,16 @@ use uuid::Uuid;
 use super::{BookingClient, CalendarError};
 use crate::domain::{Action, Actor, Booking, ProviderTimeZone, Slot};
 
+/// A message with the span it was sent from (see `CalendarHandle::send`).
+pub struct Traced<M> {
+    pub message: M,
+    pub span: tracing::Span,
+}
+
+impl<M: Message> Message for Traced<M> {
+    type Result = M::Result;
+}
+
 /// Take a slot.
 #[derive(Debug, Message)]
 #[rtype(result = "Result<Booked, CalendarError>")]

@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use super::{
     CalendarActor, CalendarError, CalendarRepository, EventSink,
-    messages::{Reload, Shutdown},
+    messages::{Reload, Shutdown, Traced},
 };
 
 #[derive(Clone, Debug)]
@@ -124,7 +124,7 @@ impl CalendarHandle {
     where
         M: Message<Result = Result<R, CalendarError>> + Send + 'static,
         R: Send + 'static,
-        CalendarActor: Handler<M>,
+        CalendarActor: Handler<Traced<M>>,
     {
         if self.in_flight.fetch_add(1, Ordering::AcqRel) >= self.limit {
             self.in_flight.fetch_sub(1, Ordering::AcqRel);
@@ -132,7 +132,7 @@ impl CalendarHandle {
         }
         let _in_flight = InFlight(self.in_flight.clone());
         self.addr
-            .send(msg)
+            .send(Traced { message: msg, span: tracing::Span::current() })
             .await
             .map_err(|_| CalendarError::Unavailable("the calendar is restarting; please retry".into()))?
     }
@@ -210,7 +210,7 @@ impl Calendars {
     where
         M: Message<Result = Result<R, CalendarError>> + Send + 'static,
         R: Send + 'static,
-        CalendarActor: Handler<M>,
+        CalendarActor: Handler<Traced<M>>,
     {
         let handle = self
             .registry

@@ -15,6 +15,7 @@ impl Store for SqlStore<Db> {
 
 #[async_trait]
 impl Accounts for SqlStore<Db> {
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn upsert_telegram_user(&self, profile: &TelegramProfile, now: Timestamp) -> StoreResult<User> {
         let row: UserRow = sqlx::query_as(concat!(
             "INSERT INTO users (id, telegram_id, first_name, last_name, username, language_code, photo_url, \
@@ -38,6 +39,7 @@ impl Accounts for SqlStore<Db> {
         row.try_into()
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn user(&self, id: Uuid) -> StoreResult<Option<User>> {
         let row: Option<UserRow> =
             sqlx::query_as(concat!("SELECT ", user_columns!(), " FROM users WHERE id = $1 AND deleted_at IS NULL"))
@@ -47,6 +49,7 @@ impl Accounts for SqlStore<Db> {
         row.map(User::try_from).transpose()
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn update_user(&self, id: Uuid, changes: &UserChanges, now: Timestamp) -> StoreResult<Option<User>> {
         // `CASE WHEN $flag` keeps a column unless the change names it, so one
         // statement serves every combination of fields.
@@ -71,6 +74,7 @@ impl Accounts for SqlStore<Db> {
         row.map(User::try_from).transpose()
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn delete_account(
         &self,
         user_id: Uuid,
@@ -145,6 +149,7 @@ impl Accounts for SqlStore<Db> {
         Ok(provider)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn create_session(&self, session: &NewSession) -> StoreResult<()> {
         sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
             .bind(&session.token_hash)
@@ -156,6 +161,7 @@ impl Accounts for SqlStore<Db> {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn session_user(&self, token_hash: &[u8], now: Timestamp) -> StoreResult<Option<User>> {
         let row: Option<UserRow> = sqlx::query_as(
             "SELECT u.id, u.telegram_id, u.first_name, u.last_name, u.username, u.language_code, u.photo_url, \
@@ -169,6 +175,7 @@ impl Accounts for SqlStore<Db> {
         row.map(User::try_from).transpose()
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn user_by_telegram_id(&self, telegram_id: i64) -> StoreResult<Option<User>> {
         let row: Option<UserRow> = sqlx::query_as(concat!(
             "SELECT ",

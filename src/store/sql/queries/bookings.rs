@@ -3,6 +3,7 @@
 
 #[async_trait]
 impl Bookings for SqlStore<Db> {
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn active_bookings(&self, provider_id: Uuid, since: Timestamp) -> StoreResult<Vec<Booking>> {
         let rows: Vec<BookingRow> = sqlx::query_as(concat!(
             booking_select!(),
@@ -16,6 +17,7 @@ impl Bookings for SqlStore<Db> {
         convert_all(rows)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn booking(&self, provider_id: Uuid, booking_id: Uuid) -> StoreResult<Option<BookingDetails>> {
         let row: Option<BookingRow> =
             sqlx::query_as(concat!(booking_select!(), " WHERE b.provider_id = $1 AND b.id = $2"))
@@ -26,6 +28,7 @@ impl Bookings for SqlStore<Db> {
         row.map(BookingDetails::try_from).transpose()
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn booking_of_client(&self, user_id: Uuid, booking_id: Uuid) -> StoreResult<Option<BookingDetails>> {
         let row: Option<BookingRow> = sqlx::query_as(concat!(booking_select!(), " WHERE c.user_id = $1 AND b.id = $2"))
             .bind(user_id)
@@ -35,6 +38,7 @@ impl Bookings for SqlStore<Db> {
         row.map(BookingDetails::try_from).transpose()
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn booking_by_idempotency_key(&self, user_id: Uuid, key: &str) -> StoreResult<Option<Booking>> {
         let row: Option<BookingRow> =
             sqlx::query_as(concat!(booking_select!(), " WHERE b.created_by = $1 AND b.idempotency_key = $2"))
@@ -45,6 +49,7 @@ impl Bookings for SqlStore<Db> {
         row.map(Booking::try_from).transpose()
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn booking_by_id(&self, booking_id: Uuid) -> StoreResult<Option<BookingDetails>> {
         let row: Option<BookingRow> = sqlx::query_as(concat!(booking_select!(), " WHERE b.id = $1"))
             .bind(booking_id)
@@ -53,6 +58,7 @@ impl Bookings for SqlStore<Db> {
         row.map(BookingDetails::try_from).transpose()
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn create_booking(&self, booking: &NewBooking) -> StoreResult<Booking> {
         let mut tx = begin_write(&self.pool).await?;
         check_settings_version(&mut tx, booking.provider_id, booking.settings_version).await?;
@@ -104,6 +110,7 @@ impl Bookings for SqlStore<Db> {
         Ok(booking.to_booking(client_id, client_user_id))
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn update_booking(&self, update: &BookingUpdate) -> StoreResult<Option<Booking>> {
         let mut tx = begin_write(&self.pool).await?;
         check_settings_version(&mut tx, update.provider_id, update.settings_version).await?;
@@ -138,6 +145,7 @@ impl Bookings for SqlStore<Db> {
         Ok(self.booking(update.provider_id, update.id).await?.map(|details| details.booking))
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn client_bookings(&self, user_id: Uuid) -> StoreResult<Vec<BookingDetails>> {
         let rows: Vec<BookingRow> =
             sqlx::query_as(concat!(booking_select!(), " WHERE c.user_id = $1 ORDER BY b.starts_at DESC LIMIT 500"))
@@ -147,6 +155,7 @@ impl Bookings for SqlStore<Db> {
         convert_all(rows)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn provider_bookings(
         &self,
         provider_id: Uuid,

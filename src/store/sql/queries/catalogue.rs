@@ -4,6 +4,7 @@
 
 #[async_trait]
 impl Catalogue for SqlStore<Db> {
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn upsert_provider(&self, user_id: Uuid, profile: &ProviderProfile, now: Timestamp) -> StoreResult<Provider> {
         let rules = &profile.rules;
         let result: Result<ProviderRow, sqlx::Error> = sqlx::query_as(concat!(
@@ -45,6 +46,7 @@ impl Catalogue for SqlStore<Db> {
         Ok(provider)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn provider_of_user(&self, user_id: Uuid) -> StoreResult<Option<Provider>> {
         let row: Option<ProviderRow> =
             sqlx::query_as(concat!("SELECT ", provider_columns!(), " FROM providers WHERE user_id = $1"))
@@ -54,6 +56,7 @@ impl Catalogue for SqlStore<Db> {
         row.map(Provider::try_from).transpose()
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn provider_by_slug(&self, slug: &str) -> StoreResult<Option<Provider>> {
         let row: Option<ProviderRow> =
             sqlx::query_as(concat!("SELECT ", provider_columns!(), " FROM providers WHERE slug = $1"))
@@ -63,6 +66,7 @@ impl Catalogue for SqlStore<Db> {
         row.map(Provider::try_from).transpose()
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn provider(&self, provider_id: Uuid) -> StoreResult<Option<Provider>> {
         let row: Option<ProviderRow> =
             sqlx::query_as(concat!("SELECT ", provider_columns!(), " FROM providers WHERE id = $1"))
@@ -72,6 +76,7 @@ impl Catalogue for SqlStore<Db> {
         row.map(Provider::try_from).transpose()
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn services(&self, provider_id: Uuid, include_retired: bool) -> StoreResult<Vec<Service>> {
         let rows: Vec<ServiceRow> = sqlx::query_as(concat!(
             "SELECT ",
@@ -85,6 +90,7 @@ impl Catalogue for SqlStore<Db> {
         convert_all(rows)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn service(&self, provider_id: Uuid, service_id: Uuid) -> StoreResult<Option<Service>> {
         let row: Option<ServiceRow> =
             sqlx::query_as(concat!("SELECT ", service_columns!(), " FROM services WHERE provider_id = $1 AND id = $2"))
@@ -95,6 +101,7 @@ impl Catalogue for SqlStore<Db> {
         row.map(Service::try_from).transpose()
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn insert_service(&self, provider_id: Uuid, fields: &ServiceFields, now: Timestamp) -> StoreResult<Service> {
         let row: ServiceRow = sqlx::query_as(concat!(
             "INSERT INTO services (id, provider_id, name, duration_min, price_minor, currency, buffer_before_min, \
@@ -117,6 +124,7 @@ impl Catalogue for SqlStore<Db> {
         row.try_into()
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn update_service(
         &self,
         provider_id: Uuid,
@@ -147,6 +155,7 @@ impl Catalogue for SqlStore<Db> {
         row.map(Service::try_from).transpose()
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn retire_service(&self, provider_id: Uuid, service_id: Uuid, now: Timestamp) -> StoreResult<bool> {
         let done =
             sqlx::query("UPDATE services SET active = FALSE, updated_at = $3 WHERE provider_id = $1 AND id = $2")
@@ -162,6 +171,7 @@ impl Catalogue for SqlStore<Db> {
         Ok(retired)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn schedule(&self, provider_id: Uuid) -> StoreResult<Schedule> {
         let weekly: Vec<WeeklyRow> = sqlx::query_as(
             "SELECT weekday, start_min, end_min FROM weekly_hours WHERE provider_id = $1 ORDER BY weekday, start_min",
@@ -180,6 +190,7 @@ impl Catalogue for SqlStore<Db> {
         schedule_from_rows(weekly, overrides)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn replace_schedule(&self, provider_id: Uuid, schedule: &Schedule) -> StoreResult<()> {
         let mut tx = begin_write(&self.pool).await?;
         sqlx::query("DELETE FROM weekly_hours WHERE provider_id = $1").bind(provider_id).execute(&mut *tx).await?;

@@ -3,6 +3,7 @@
 
 #[async_trait]
 impl ClientBook for SqlStore<Db> {
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn clients(&self, provider_id: Uuid, search: Option<&str>) -> StoreResult<Vec<Client>> {
         let rows: Vec<ClientRow> = sqlx::query_as(concat!(
             "SELECT ",
@@ -17,6 +18,7 @@ impl ClientBook for SqlStore<Db> {
         convert_all(rows)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn client(&self, provider_id: Uuid, client_id: Uuid) -> StoreResult<Option<Client>> {
         let row: Option<ClientRow> =
             sqlx::query_as(concat!("SELECT ", client_columns!(), " FROM clients WHERE provider_id = $1 AND id = $2"))
@@ -27,6 +29,7 @@ impl ClientBook for SqlStore<Db> {
         row.map(Client::try_from).transpose()
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn client_history(&self, provider_id: Uuid, client_id: Uuid) -> StoreResult<Vec<BookingDetails>> {
         let rows: Vec<BookingRow> = sqlx::query_as(concat!(
             booking_select!(),
@@ -39,6 +42,7 @@ impl ClientBook for SqlStore<Db> {
         convert_all(rows)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn insert_client(&self, client: &NewClient) -> StoreResult<Client> {
         let row: ClientRow = sqlx::query_as(concat!(
             "INSERT INTO clients (id, provider_id, user_id, name, contacts, notes, created_at, updated_at) \
@@ -57,6 +61,7 @@ impl ClientBook for SqlStore<Db> {
         row.try_into()
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn update_client(
         &self,
         provider_id: Uuid,
@@ -80,6 +85,7 @@ impl ClientBook for SqlStore<Db> {
         row.map(Client::try_from).transpose()
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn delete_client(&self, provider_id: Uuid, client_id: Uuid, now: Timestamp) -> StoreResult<ClientDeletion> {
         let mut tx = begin_write(&self.pool).await?;
         let upcoming: i64 = sqlx::query_scalar(

@@ -3,6 +3,7 @@
 
 #[async_trait]
 impl Outbox for SqlStore<Db> {
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn claim_due_messages(
         &self,
         now: Timestamp,
@@ -32,6 +33,7 @@ impl Outbox for SqlStore<Db> {
         convert_all(rows)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn finish_message(&self, id: Uuid, outcome: MessageOutcome, now: Timestamp) -> StoreResult<()> {
         let (state, error) = outcome.columns();
         sqlx::query(
@@ -47,6 +49,7 @@ impl Outbox for SqlStore<Db> {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn retry_message(&self, id: Uuid, due_at: Timestamp, error: &str) -> StoreResult<()> {
         sqlx::query(
             "UPDATE outbox SET state = 'pending', due_at = $2, last_error = $3, lease_until = NULL \
@@ -60,6 +63,7 @@ impl Outbox for SqlStore<Db> {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn mark_bot_blocked(&self, user_id: Uuid, reason: &str, now: Timestamp) -> StoreResult<()> {
         let mut tx = begin_write(&self.pool).await?;
         sqlx::query("UPDATE users SET bot_blocked_at = $2, bot_blocked_reason = $3 WHERE id = $1")
@@ -79,6 +83,7 @@ impl Outbox for SqlStore<Db> {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn bot_recipient(&self, user_id: Uuid) -> StoreResult<Option<BotRecipient>> {
         let row: Option<RecipientRow> = sqlx::query_as(
             "SELECT telegram_id, language_code, (bot_blocked_at IS NOT NULL OR processing_restricted) AS blocked FROM users \
