@@ -1,7 +1,7 @@
 //! Rows as the rest of the server sees them. Times are `jiff::Timestamp`;
 //! each backend converts at its boundary.
 
-use actors::domain::{Booking, BookingRules, ServiceTiming};
+use actors::domain::{Booking, BookingRules, ProviderTimeZone, ServiceTiming, Slug};
 use jiff::Timestamp;
 use uuid::Uuid;
 
@@ -46,12 +46,11 @@ pub struct NewSession {
 /// A provider profile as submitted (already validated).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProviderProfile {
-    pub slug: String,
+    pub slug: Slug,
     pub display_name: String,
     pub business_name: Option<String>,
     pub contacts: Option<String>,
-    /// A canonical IANA name (validated by `ProviderTimeZone::parse`).
-    pub timezone: String,
+    pub timezone: ProviderTimeZone,
     pub rules: BookingRules,
 }
 
@@ -118,7 +117,7 @@ pub struct BookingDetails {
     pub booking: Booking,
     pub provider_slug: String,
     pub provider_name: String,
-    pub timezone: String,
+    pub timezone: ProviderTimeZone,
     pub service_name: String,
     pub client_name: String,
 }

@@ -3,8 +3,8 @@
 //! Unix seconds and `date` to text in its queries).
 
 use actors::domain::{
-    Booking, BookingRules, BookingStatus, Busy, DateOverride, LocalInterval, Schedule, ServiceTiming, TimeOfDay,
-    WeeklyInterval,
+    Booking, BookingRules, BookingStatus, Busy, DateOverride, LocalInterval, ProviderTimeZone, Schedule, ServiceTiming,
+    Slug, TimeOfDay, WeeklyInterval,
 };
 use uuid::Uuid;
 
@@ -78,11 +78,11 @@ impl TryFrom<ProviderRow> for Provider {
             user_id: row.user_id,
             settings_version: row.settings_version,
             profile: ProviderProfile {
-                slug: row.slug,
+                slug: Slug::stored(&row.slug, row.id).map_err(StoreError::corrupt)?,
                 display_name: row.display_name,
                 business_name: row.business_name,
                 contacts: row.contacts,
-                timezone: row.timezone,
+                timezone: ProviderTimeZone::parse(&row.timezone).map_err(StoreError::corrupt)?,
                 rules: BookingRules {
                     slot_step_min: narrow("slot_step_min", row.slot_step_min)?,
                     min_notice_min: narrow("min_notice_min", row.min_notice_min)?,
@@ -239,7 +239,7 @@ impl TryFrom<BookingRow> for BookingDetails {
             },
             provider_slug: row.provider_slug,
             provider_name: row.provider_name,
-            timezone: row.timezone,
+            timezone: ProviderTimeZone::parse(&row.timezone).map_err(StoreError::corrupt)?,
             service_name: row.service_name,
             client_name: row.client_name,
         })

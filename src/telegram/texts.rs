@@ -1,8 +1,6 @@
 //! What the bot says, in the user's language (English and Russian; anything
 //! else gets English). Times are shown in the provider's time zone.
 
-use actors::domain::ProviderTimeZone;
-
 use crate::store::BookingDetails;
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -22,12 +20,11 @@ impl Lang {
 
 /// "Tue 01 Jun 2027, 10:00 (Europe/Berlin)" — local time of the provider.
 pub fn when(details: &BookingDetails, lang: Lang) -> String {
-    let Ok(tz) = ProviderTimeZone::parse(&details.timezone) else { return details.booking.start.to_string() };
     let pattern = match lang {
         Lang::En => "%a %d %b %Y, %H:%M",
         Lang::Ru => "%d.%m.%Y, %H:%M",
     };
-    format!("{} ({})", tz.local_text(details.booking.start, pattern), tz.name())
+    format!("{} ({})", details.timezone.local_text(details.booking.start, pattern), details.timezone.name())
 }
 
 /// A push about a booking change, for the recipient's side.

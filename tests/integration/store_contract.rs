@@ -8,8 +8,8 @@ use actors::{
         notices::{Notice, NoticeKind},
     },
     domain::{
-        Booking, BookingRules, BookingStatus, Busy, DateOverride, LocalInterval, Schedule, ServiceTiming, TimeOfDay,
-        WeeklyInterval,
+        Booking, BookingRules, BookingStatus, Busy, DateOverride, LocalInterval, ProviderTimeZone, Schedule,
+        ServiceTiming, Slug, TimeOfDay, WeeklyInterval,
     },
 };
 use jiff::{Timestamp, ToSpan};
@@ -65,11 +65,11 @@ fn telegram(id: i64, name: &str) -> TelegramProfile {
 
 fn profile(slug: &str) -> ProviderProfile {
     ProviderProfile {
-        slug: slug.into(),
+        slug: Slug::parse(slug).unwrap(),
         display_name: slug.into(),
         business_name: Some("Biz".into()),
         contacts: Some("+49 30 123\nberlin".into()),
-        timezone: "Europe/Berlin".into(),
+        timezone: ProviderTimeZone::parse("Europe/Berlin").unwrap(),
         rules: BookingRules::default(),
     }
 }
