@@ -1,6 +1,7 @@
 //! Rows as the rest of the server sees them. Times are `jiff::Timestamp`;
 //! each backend converts at its boundary.
 
+use actors::calendar::notices::NoticeKind;
 use actors::domain::{Booking, BookingRules, ProviderTimeZone, ServiceTiming, Slug};
 use jiff::Timestamp;
 use uuid::Uuid;
@@ -143,10 +144,7 @@ pub(crate) fn timestamp(seconds: i64) -> Result<Timestamp, super::StoreError> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OutboxMessage {
     pub id: Uuid,
-    /// `push` or `reminder`.
-    pub kind: String,
-    /// push: the booking event; reminder: minutes before the visit.
-    pub event: String,
+    pub kind: NoticeKind,
     pub booking_id: Uuid,
     pub recipient_id: Uuid,
     pub due_at: Timestamp,
@@ -179,10 +177,21 @@ pub struct BotRecipient {
     pub blocked: bool,
 }
 
-/// How a notice is stored: (`kind`, `event`) columns of the outbox.
-pub(crate) fn outbox_kind(kind: &actors::calendar::notices::NoticeKind) -> (&'static str, String) {
+/// How a notice is stored: (`kind`, `event`) columns of the outbox; push:
+/// the booking event, reminder: minutes before the visit.
+pub(crate) fn outbox_kind(kind: &NoticeKind) -> (&'static str, String) {
     match kind {
-        actors::calendar::notices::NoticeKind::Push(event) => ("push", event.as_str().to_owned()),
-        actors::calendar::notices::NoticeKind::Reminder(offset) => ("reminder", offset.to_string()),
+        NoticeKind::Push(event) => ("push", event.as_str().to_owned()),
+        NoticeKind::Reminder(offset) => ("reminder", offset.to_string()),
     }
+}
+
+/// The notice an outbox row's (`kind`, `event`) columns name.
+pub(crate) fn notice_kind(kind: &str, event: &str) -> Result<NoticeKind, super::StoreError> {
+    match kind {
+        "push" => event.parse().map(NoticeKind::Push).ok(),
+        "reminder" => event.parse().map(NoticeKind::Reminder).ok(),
+        _ => None,
+    }
+    .ok_or_else(|| super::StoreError::corrupt(format!("unknown outbox message {kind:?}/{event:?}")))
 }

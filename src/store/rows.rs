@@ -8,7 +8,7 @@ use actors::domain::{
 };
 use uuid::Uuid;
 
-use super::model::timestamp;
+use super::model::{notice_kind, timestamp};
 use super::{
     BookingDetails, Client, ClientFields, OutboxMessage, Provider, ProviderProfile, Service, ServiceFields, StoreError,
     TelegramProfile, User,
@@ -295,8 +295,7 @@ impl TryFrom<OutboxRow> for OutboxMessage {
     fn try_from(row: OutboxRow) -> Result<Self, StoreError> {
         Ok(OutboxMessage {
             id: row.id,
-            kind: row.kind,
-            event: row.event,
+            kind: notice_kind(&row.kind, &row.event)?,
             booking_id: row.booking_id,
             recipient_id: row.recipient_id,
             due_at: timestamp(row.due_at)?,

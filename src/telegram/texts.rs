@@ -1,6 +1,9 @@
 //! What the bot says, in the user's language (English and Russian; anything
 //! else gets English). Times are shown in the provider's time zone.
 
+use actors::calendar::BookingEventKind;
+use actors::domain::BookingStatus;
+
 use crate::store::BookingDetails;
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -28,31 +31,32 @@ pub fn when(details: &BookingDetails, lang: Lang) -> String {
 }
 
 /// A push about a booking change, for the recipient's side.
-pub fn push(event: &str, details: &BookingDetails, to_provider: bool, lang: Lang) -> String {
+pub fn push(event: BookingEventKind, details: &BookingDetails, to_provider: bool, lang: Lang) -> String {
+    use BookingEventKind::*;
     let when = when(details, lang);
     let (service, client, provider) = (&details.service_name, &details.client_name, &details.provider_name);
     match (lang, to_provider, event) {
-        (Lang::En, true, "created") if details.booking.status.as_str() == "pending" => {
+        (Lang::En, true, Created) if details.booking.status == BookingStatus::Pending => {
             format!("New booking request: {client}, {service}, {when}. Confirm or decline it.")
         }
-        (Lang::En, true, "created") => format!("New booking: {client}, {service}, {when}."),
-        (Lang::En, true, "cancelled") => format!("{client} cancelled {service} on {when}."),
-        (Lang::En, true, "rescheduled") => format!("{client} moved {service} to {when}."),
-        (Lang::En, false, "confirmed") => format!("{provider} confirmed your booking: {service}, {when}."),
-        (Lang::En, false, "declined") => format!("{provider} declined your booking request for {when}."),
-        (Lang::En, false, "cancelled") => format!("{provider} cancelled your booking: {service}, {when}."),
-        (Lang::En, false, "rescheduled") => format!("{provider} moved your booking to {when}: {service}."),
-        (Lang::Ru, true, "created") if details.booking.status.as_str() == "pending" => {
+        (Lang::En, true, Created) => format!("New booking: {client}, {service}, {when}."),
+        (Lang::En, true, Cancelled) => format!("{client} cancelled {service} on {when}."),
+        (Lang::En, true, Rescheduled) => format!("{client} moved {service} to {when}."),
+        (Lang::En, false, Confirmed) => format!("{provider} confirmed your booking: {service}, {when}."),
+        (Lang::En, false, Declined) => format!("{provider} declined your booking request for {when}."),
+        (Lang::En, false, Cancelled) => format!("{provider} cancelled your booking: {service}, {when}."),
+        (Lang::En, false, Rescheduled) => format!("{provider} moved your booking to {when}: {service}."),
+        (Lang::Ru, true, Created) if details.booking.status == BookingStatus::Pending => {
             format!("Новая заявка: {client}, {service}, {when}. Подтвердите или отклоните её.")
         }
-        (Lang::Ru, true, "created") => format!("Новая запись: {client}, {service}, {when}."),
-        (Lang::Ru, true, "cancelled") => format!("{client} отменил(а) запись: {service}, {when}."),
-        (Lang::Ru, true, "rescheduled") => format!("{client} перенес(ла) запись на {when}: {service}."),
-        (Lang::Ru, false, "confirmed") => format!("{provider} подтвердил(а) вашу запись: {service}, {when}."),
-        (Lang::Ru, false, "declined") => format!("{provider} отклонил(а) заявку на {when}."),
-        (Lang::Ru, false, "cancelled") => format!("{provider} отменил(а) вашу запись: {service}, {when}."),
-        (Lang::Ru, false, "rescheduled") => format!("{provider} перенес(ла) вашу запись на {when}: {service}."),
-        (_, _, other) => format!("{service}, {when}: {other}."),
+        (Lang::Ru, true, Created) => format!("Новая запись: {client}, {service}, {when}."),
+        (Lang::Ru, true, Cancelled) => format!("{client} отменил(а) запись: {service}, {when}."),
+        (Lang::Ru, true, Rescheduled) => format!("{client} перенес(ла) запись на {when}: {service}."),
+        (Lang::Ru, false, Confirmed) => format!("{provider} подтвердил(а) вашу запись: {service}, {when}."),
+        (Lang::Ru, false, Declined) => format!("{provider} отклонил(а) заявку на {when}."),
+        (Lang::Ru, false, Cancelled) => format!("{provider} отменил(а) вашу запись: {service}, {when}."),
+        (Lang::Ru, false, Rescheduled) => format!("{provider} перенес(ла) вашу запись на {when}: {service}."),
+        (_, _, other) => format!("{service}, {when}: {}.", other.as_str()),
     }
 }
 
