@@ -31,7 +31,7 @@ use std::{
 
 use actix::{Actor, ActorFutureExt, AsyncContext, Context, Handler, Message, fut};
 use actors::calendar::{BookingEventKind, notices::NoticeKind};
-use actors::domain::BookingStatus;
+use actors::domain::{Action, BookingStatus};
 use jiff::{SignedDuration, Timestamp};
 use teloxide::{
     ApiError, RequestError,
@@ -217,8 +217,8 @@ async fn attempt(store: &Arc<dyn Store>, bot: &TgBot, message: &OutboxMessage, s
             to_provider && event == BookingEventKind::Created && booking.status == BookingStatus::Pending;
         let keyboard = awaiting_answer.then(|| {
             InlineKeyboardMarkup::new(vec![vec![
-                InlineKeyboardButton::callback(texts::confirm_button(lang), format!("confirm:{}", booking.id)),
-                InlineKeyboardButton::callback(texts::decline_button(lang), format!("decline:{}", booking.id)),
+                InlineKeyboardButton::callback(texts::button(lang, Action::Confirm), format!("confirm:{}", booking.id)),
+                InlineKeyboardButton::callback(texts::button(lang, Action::Decline), format!("decline:{}", booking.id)),
             ]])
         });
         (text, keyboard)

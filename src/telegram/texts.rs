@@ -2,7 +2,7 @@
 //! else gets English). Times are shown in the provider's time zone.
 
 use actors::calendar::BookingEventKind;
-use actors::domain::BookingStatus;
+use actors::domain::{Action, BookingStatus};
 
 use crate::store::BookingDetails;
 
@@ -68,24 +68,15 @@ pub fn reminder(details: &BookingDetails, lang: Lang) -> String {
     }
 }
 
-pub fn confirm_button(lang: Lang) -> &'static str {
-    match lang {
-        Lang::En => "✅ Confirm",
-        Lang::Ru => "✅ Подтвердить",
-    }
-}
-
-pub fn decline_button(lang: Lang) -> &'static str {
-    match lang {
-        Lang::En => "❌ Decline",
-        Lang::Ru => "❌ Отклонить",
-    }
-}
-
-pub fn cancel_button(lang: Lang) -> &'static str {
-    match lang {
-        Lang::En => "Cancel",
-        Lang::Ru => "Отменить",
+/// The label of a bot button: confirm, decline, or (any other) cancel.
+pub fn button(lang: Lang, action: Action) -> &'static str {
+    match (lang, action) {
+        (Lang::En, Action::Confirm) => "✅ Confirm",
+        (Lang::En, Action::Decline) => "❌ Decline",
+        (Lang::En, _) => "Cancel",
+        (Lang::Ru, Action::Confirm) => "✅ Подтвердить",
+        (Lang::Ru, Action::Decline) => "❌ Отклонить",
+        (Lang::Ru, _) => "Отменить",
     }
 }
 
@@ -132,13 +123,13 @@ pub fn stale(lang: Lang) -> &'static str {
     }
 }
 
-pub fn done(lang: Lang, action: &str) -> String {
+pub fn done(lang: Lang, action: Action) -> &'static str {
     match (lang, action) {
-        (Lang::En, "confirm") => "Confirmed.".into(),
-        (Lang::En, "decline") => "Declined.".into(),
-        (Lang::En, _) => "Cancelled.".into(),
-        (Lang::Ru, "confirm") => "Подтверждено.".into(),
-        (Lang::Ru, "decline") => "Отклонено.".into(),
-        (Lang::Ru, _) => "Отменено.".into(),
+        (Lang::En, Action::Confirm) => "Confirmed.",
+        (Lang::En, Action::Decline) => "Declined.",
+        (Lang::En, _) => "Cancelled.",
+        (Lang::Ru, Action::Confirm) => "Подтверждено.",
+        (Lang::Ru, Action::Decline) => "Отклонено.",
+        (Lang::Ru, _) => "Отменено.",
     }
 }
