@@ -10,7 +10,7 @@ use std::sync::{
     atomic::{AtomicBool, Ordering},
 };
 
-use actors::calendar::{CalendarEvent, Calendars, EventSink};
+use actors::calendar::{BookingEventKind, CalendarEvent, Calendars, EventSink};
 use async_trait::async_trait;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
@@ -32,7 +32,7 @@ pub enum LiveEvent {
     /// Free slots of the provider may have changed on these local dates.
     Availability { provider_id: Uuid, dates: Vec<Date> },
     /// A booking of the provider changed (`event`: created, cancelled, …).
-    Booking { provider_id: Uuid, booking_id: Uuid, event: String },
+    Booking { provider_id: Uuid, booking_id: Uuid, event: BookingEventKind },
     /// The provider's settings (profile, rules, services, hours, overrides)
     /// changed: every node's calendar reloads, every watcher of the provider
     /// gets fresh slots.
@@ -46,11 +46,9 @@ impl LiveEvent {
     fn from_calendar(event: CalendarEvent) -> Self {
         match event {
             CalendarEvent::AvailabilityChanged { provider_id, dates } => LiveEvent::Availability { provider_id, dates },
-            CalendarEvent::Booking { kind, booking } => LiveEvent::Booking {
-                provider_id: booking.provider_id,
-                booking_id: booking.id,
-                event: kind.as_str().to_owned(),
-            },
+            CalendarEvent::Booking { kind, booking } => {
+                LiveEvent::Booking { provider_id: booking.provider_id, booking_id: booking.id, event: kind }
+            }
         }
     }
 

@@ -1,7 +1,7 @@
 //! `/api/provider`: the signed-in user's provider profile and booking rules.
 
 use actix_web::{HttpResponse, web};
-use actors::domain::{BookingRules, ProviderTimeZone, validate_slug};
+use actors::domain::{BookingRules, ProviderTimeZone, Slug};
 use jiff::Timestamp;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -65,15 +65,15 @@ pub async fn put_provider(
         reminder_offsets_min: input.reminder_offsets_min.unwrap_or(base.reminder_offsets_min),
     };
     rules.validate()?;
-    validate_slug(&input.slug).map_err(|message| ApiError::field("slug", message))?;
-    let time_zone =
+    let slug = Slug::parse(&input.slug).map_err(|message| ApiError::field("slug", message))?;
+    let timezone =
         ProviderTimeZone::parse(input.timezone.trim()).map_err(|message| ApiError::field("timezone", message))?;
     let profile = ProviderProfile {
-        slug: input.slug,
+        slug,
         display_name: validate::text("display_name", &input.display_name, 100, false)?,
         business_name: validate::optional_text("business_name", input.business_name.as_deref(), 100, false)?,
         contacts: validate::optional_text("contacts", input.contacts.as_deref(), 500, true)?,
-        timezone: time_zone.name().to_owned(),
+        timezone,
         rules,
     };
     let provider = state.store.upsert_provider(user.id, &profile, Timestamp::now()).await?;

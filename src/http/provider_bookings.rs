@@ -14,7 +14,7 @@ use super::{
     auth::AuthUser,
     bookings::{RescheduleInput, parse_id, parse_instant, send_change},
     provider::my_provider,
-    public::{date_range, query_params, time_zone},
+    public::{date_range, query_params},
     views::BookingView,
 };
 
@@ -30,9 +30,9 @@ pub async fn list(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let provider = my_provider(&state, user.id).await?;
-    let tz = time_zone(&provider)?;
+    let tz = &provider.profile.timezone;
     let params = query_params(&req)?;
-    let (from, to) = date_range(&params, &tz, Timestamp::now())?;
+    let (from, to) = date_range(&params, tz, Timestamp::now())?;
     let start = tz.resolve(TimeOfDay::MIDNIGHT.on(from)).unwrap_or(Timestamp::MIN);
     let end = tz.resolve(TimeOfDay::END_OF_DAY.on(to)).unwrap_or(Timestamp::MAX);
     let bookings = state.store.provider_bookings(provider.id, start, end).await?;

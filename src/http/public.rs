@@ -24,11 +24,6 @@ pub(super) async fn provider_by_slug(state: &AppState, slug: &str) -> Result<Pro
     state.store.provider_by_slug(slug).await?.ok_or_else(|| ApiError::not_found("provider"))
 }
 
-pub fn time_zone(provider: &Provider) -> Result<ProviderTimeZone, ApiError> {
-    ProviderTimeZone::parse(&provider.profile.timezone)
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored time zone is invalid: {e}")))
-}
-
 /// A provider's public page.
 #[utoipa::path(get, path = "/api/providers/{slug}", tag = "public", params(("slug" = String, Path)),
     responses((status = 200, body = PublicProviderView), (status = 404, body = super::Problem)))]
@@ -40,11 +35,11 @@ pub async fn get_public_provider(
     let services = state.store.services(provider.id, false).await?;
     let p = provider.profile;
     Ok(HttpResponse::Ok().json(PublicProviderView {
-        slug: p.slug,
+        slug: p.slug.as_str().to_owned(),
         display_name: p.display_name,
         business_name: p.business_name,
         contacts: p.contacts,
-        timezone: p.timezone,
+        timezone: p.timezone.name().to_owned(),
         min_notice_min: p.rules.min_notice_min,
         horizon_days: p.rules.horizon_days,
         cancel_cutoff_min: p.rules.cancel_cutoff_min,
@@ -133,9 +128,9 @@ pub async fn get_slots(
         .map_err(|_| ApiError::field("service", format!("{service_id:?} is not a service id")))?;
 
     let provider = provider_by_slug(&state, &slug).await?;
-    let tz = time_zone(&provider)?;
+    let tz = &provider.profile.timezone;
     let now = Timestamp::now();
-    let (from, to) = date_range(&params, &tz, now)?;
+    let (from, to) = date_range(&params, tz, now)?;
     let moving = match params.get("moving") {
         Some(id) => Some(booking_to_move(&state, &req, &provider, id).await?),
         None => None,
@@ -144,7 +139,7 @@ pub async fn get_slots(
     // Answered from the provider's calendar actor, in memory.
     let slots = state.calendars.send(provider.id, GetSlots { service_id, from, to, now, moving }).await?;
     Ok(HttpResponse::Ok().json(SlotsView {
-        provider: provider.profile.slug.clone(),
+        provider: provider.profile.slug.as_str().to_owned(),
         service: service_id,
         timezone: tz.name().to_owned(),
         from: from.to_string(),

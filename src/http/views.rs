@@ -57,11 +57,11 @@ impl From<&Provider> for ProviderView {
         let p = &provider.profile;
         ProviderView {
             id: provider.id,
-            slug: p.slug.clone(),
+            slug: p.slug.as_str().to_owned(),
             display_name: p.display_name.clone(),
             business_name: p.business_name.clone(),
             contacts: p.contacts.clone(),
-            timezone: p.timezone.clone(),
+            timezone: p.timezone.name().to_owned(),
             slot_step_min: p.rules.slot_step_min,
             min_notice_min: p.rules.min_notice_min,
             horizon_days: p.rules.horizon_days,
@@ -253,19 +253,15 @@ pub struct BookingView {
 impl From<&BookingDetails> for BookingView {
     fn from(details: &BookingDetails) -> Self {
         let b = &details.booking;
-        let format = |at: jiff::Timestamp| match ProviderTimeZone::parse(&details.timezone) {
-            Ok(tz) => tz.format(at),
-            Err(_) => at.to_string(),
-        };
         BookingView {
             id: b.id,
             provider: details.provider_slug.clone(),
             provider_name: details.provider_name.clone(),
-            timezone: details.timezone.clone(),
+            timezone: details.timezone.name().to_owned(),
             service: NamedRef { id: b.service_id, name: details.service_name.clone() },
             client: NamedRef { id: b.client_id, name: details.client_name.clone() },
-            start: format(b.start),
-            end: format(b.end),
+            start: details.timezone.format(b.start),
+            end: details.timezone.format(b.end),
             status: b.status.as_str().to_owned(),
             note: b.note.clone(),
             created_at: b.created_at.to_string(),

@@ -276,7 +276,7 @@ impl LiveHub {
                 let read = fut::wrap_future::<_, Self>(async move { store.booking(provider_id, booking_id).await });
                 ctx.spawn(read.map(move |result, hub, _| {
                     let Ok(Some(details)) = result else { return };
-                    let frame = protocol::booking(&event, &BookingView::from(&details));
+                    let frame = protocol::booking(event, &BookingView::from(&details));
                     let followers: Vec<u64> = hub.feeds.get(&provider_id).into_iter().flatten().copied().collect();
                     for id in followers {
                         hub.send(id, frame.clone());

@@ -73,7 +73,7 @@ pub fn slots(provider: &str, key: &WatchKey, slots: &[SlotView]) -> ByteString {
     ByteString::from(frame.to_string())
 }
 
-pub fn booking(event: &str, booking: &BookingView) -> ByteString {
+pub fn booking(event: actors::calendar::BookingEventKind, booking: &BookingView) -> ByteString {
     ByteString::from(json!({ "type": "booking", "event": event, "booking": booking }).to_string())
 }
 

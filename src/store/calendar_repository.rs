@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use actors::{
     calendar::{BookingUpdate, CalendarData, CalendarRepository, NewBooking, RepositoryError, ServiceInfo},
-    domain::{Booking, ProviderTimeZone},
+    domain::Booking,
 };
 use async_trait::async_trait;
 use jiff::Timestamp;
@@ -34,7 +34,6 @@ impl CalendarRepository for StoreRepository {
         let Some(provider) = store.provider(provider_id).await.map_err(repository_error)? else {
             return Ok(None);
         };
-        let time_zone = ProviderTimeZone::parse(&provider.profile.timezone).map_err(RepositoryError::Unavailable)?;
         let services = store
             .services(provider_id, true)
             .await
@@ -52,7 +51,7 @@ impl CalendarRepository for StoreRepository {
             provider_id,
             settings_version: provider.settings_version,
             owner_user_id: provider.user_id,
-            time_zone,
+            time_zone: provider.profile.timezone,
             rules: provider.profile.rules,
             schedule,
             services,

@@ -1,6 +1,7 @@
 //! Records as the rest of the server sees them. Times are `jiff::Timestamp`.
 
-use actors::domain::{Booking, BookingRules, ServiceTiming};
+use actors::calendar::notices::NoticeKind;
+use actors::domain::{Booking, BookingRules, ProviderTimeZone, ServiceTiming, Slug};
 use jiff::Timestamp;
 use uuid::Uuid;
 
@@ -45,12 +46,11 @@ pub struct NewSession {
 /// A provider profile as submitted (already validated).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProviderProfile {
-    pub slug: String,
+    pub slug: Slug,
     pub display_name: String,
     pub business_name: Option<String>,
     pub contacts: Option<String>,
-    /// A canonical IANA name (validated by `ProviderTimeZone::parse`).
-    pub timezone: String,
+    pub timezone: ProviderTimeZone,
     pub rules: BookingRules,
 }
 
@@ -117,7 +117,7 @@ pub struct BookingDetails {
     pub booking: Booking,
     pub provider_slug: String,
     pub provider_name: String,
-    pub timezone: String,
+    pub timezone: ProviderTimeZone,
     pub service_name: String,
     pub client_name: String,
 }
@@ -135,10 +135,7 @@ pub enum ClientDeletion {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OutboxMessage {
     pub id: Uuid,
-    /// `push` or `reminder`.
-    pub kind: String,
-    /// push: the booking event; reminder: minutes before the visit.
-    pub event: String,
+    pub kind: NoticeKind,
     pub booking_id: Uuid,
     pub recipient_id: Uuid,
     pub due_at: Timestamp,
@@ -171,10 +168,21 @@ pub struct BotRecipient {
     pub blocked: bool,
 }
 
-/// How a notice is stored: (`kind`, `event`) columns of the outbox.
-pub(crate) fn outbox_kind(kind: &actors::calendar::notices::NoticeKind) -> (&'static str, String) {
+/// How a notice is stored: (`kind`, `event`) columns of the outbox; push:
+/// the booking event, reminder: minutes before the visit.
+pub(crate) fn outbox_kind(kind: &NoticeKind) -> (&'static str, String) {
     match kind {
-        actors::calendar::notices::NoticeKind::Push(event) => ("push", event.as_str().to_owned()),
-        actors::calendar::notices::NoticeKind::Reminder(offset) => ("reminder", offset.to_string()),
+        NoticeKind::Push(event) => ("push", event.as_str().to_owned()),
+        NoticeKind::Reminder(offset) => ("reminder", offset.to_string()),
     }
+}
+
+/// The notice an outbox row's (`kind`, `event`) columns name.
+pub(crate) fn notice_kind(kind: &str, event: &str) -> Result<NoticeKind, super::StoreError> {
+    match kind {
+        "push" => event.parse().map(NoticeKind::Push).ok(),
+        "reminder" => event.parse().map(NoticeKind::Reminder).ok(),
+        _ => None,
+    }
+    .ok_or_else(|| super::StoreError::corrupt(format!("unknown outbox message {kind:?}/{event:?}")))
 }

@@ -106,7 +106,7 @@ async fn on_command(bot: TgBot, msg: Message, command: Command, ctx: Arc<BotCont
                 };
                 if details.booking.start - now >= SignedDuration::from_mins(cutoff) {
                     buttons.push(vec![InlineKeyboardButton::callback(
-                        format!("{}: {when}", texts::cancel_button(lang)),
+                        format!("{}: {when}", texts::button(lang, Action::Cancel)),
                         format!("cancel:{}", details.booking.id),
                     )]);
                 }
@@ -135,10 +135,10 @@ async fn on_callback(bot: TgBot, query: CallbackQuery, ctx: Arc<BotContext>) -> 
     let lang = Lang::of(query.from.language_code.as_deref());
     let outcome = handle_button(&query, &ctx).await;
     let answer = match &outcome {
-        Ok(action) => texts::done(lang, action),
-        Err(()) => texts::stale(lang).to_owned(),
+        Ok(action) => texts::done(lang, *action),
+        Err(()) => texts::stale(lang),
     };
-    bot.answer_callback_query(query.id.clone()).text(answer.clone()).await?;
+    bot.answer_callback_query(query.id.clone()).text(answer).await?;
     if outcome.is_ok()
         && let Some(message) = query.regular_message()
     {
@@ -149,33 +149,22 @@ async fn on_callback(bot: TgBot, query: CallbackQuery, ctx: Arc<BotContext>) -> 
 }
 
 /// Applies the button's action; `Err(())` for a stale or foreign button.
-async fn handle_button(query: &CallbackQuery, ctx: &BotContext) -> Result<String, ()> {
+async fn handle_button(query: &CallbackQuery, ctx: &BotContext) -> Result<Action, ()> {
     let data = query.data.as_deref().ok_or(())?;
-    let (action, id) = data.split_once(':').ok_or(())?;
+    let (name, id) = data.split_once(':').ok_or(())?;
+    let action =
+        [Action::Confirm, Action::Decline, Action::Cancel].into_iter().find(|a| a.as_str() == name).ok_or(())?;
     let booking_id = Uuid::parse_str(id).map_err(|_| ())?;
     let user = ctx.store.user_by_telegram_id(query.from.id.0 as i64).await.ok().flatten().ok_or(())?;
-    let (provider_id, actor, action_kind) = match action {
-        "confirm" | "decline" => {
-            let provider = ctx.store.provider_of_user(user.id).await.ok().flatten().ok_or(())?;
-            let kind = if action == "confirm" { Action::Confirm } else { Action::Decline };
-            (provider.id, Actor::Provider, kind)
-        }
-        "cancel" => {
-            let details = ctx.store.booking_of_client(user.id, booking_id).await.ok().flatten().ok_or(())?;
-            (details.booking.provider_id, Actor::Client(user.id), Action::Cancel)
-        }
-        _ => return Err(()),
+    let (provider_id, actor) = if action == Action::Cancel {
+        let details = ctx.store.booking_of_client(user.id, booking_id).await.ok().flatten().ok_or(())?;
+        (details.booking.provider_id, Actor::Client(user.id))
+    } else {
+        (ctx.store.provider_of_user(user.id).await.ok().flatten().ok_or(())?.id, Actor::Provider)
     };
-    let change = ChangeBooking {
-        booking_id,
-        actor,
-        action: action_kind,
-        new_start: None,
-        by_user: user.id,
-        now: Timestamp::now(),
-    };
+    let change = ChangeBooking { booking_id, actor, action, new_start: None, by_user: user.id, now: Timestamp::now() };
     match ctx.calendars.send(provider_id, change).await {
-        Ok(_) => Ok(action.to_owned()),
+        Ok(_) => Ok(action),
         Err(CalendarError::Transition(TransitionError::WrongStatus(..)) | CalendarError::NotFound(_)) => Err(()),
         Err(error) => {
             tracing::warn!(%error, "bot button failed");

@@ -30,6 +30,8 @@ use std::{
 };
 
 use actix::{Actor, ActorFutureExt, AsyncContext, Context, Handler, Message, fut};
+use actors::calendar::{BookingEventKind, notices::NoticeKind};
+use actors::domain::{Action, BookingStatus};
 use jiff::{SignedDuration, Timestamp};
 use teloxide::{
     ApiError, RequestError,
@@ -209,7 +211,18 @@ async fn attempt(store: &Arc<dyn Store>, bot: &TgBot, message: &OutboxMessage, s
     let lang = Lang::of(recipient.language_code.as_deref());
     let booking = &details.booking;
     let to_provider = message.recipient_id != booking.client_user_id.unwrap_or_default();
-    let (text, keyboard) = if message.kind == "reminder" {
+    let (text, keyboard) = if let NoticeKind::Push(event) = message.kind {
+        let text = texts::push(event, &details, to_provider, lang);
+        let awaiting_answer =
+            to_provider && event == BookingEventKind::Created && booking.status == BookingStatus::Pending;
+        let keyboard = awaiting_answer.then(|| {
+            InlineKeyboardMarkup::new(vec![vec![
+                InlineKeyboardButton::callback(texts::button(lang, Action::Confirm), format!("confirm:{}", booking.id)),
+                InlineKeyboardButton::callback(texts::button(lang, Action::Decline), format!("decline:{}", booking.id)),
+            ]])
+        });
+        (text, keyboard)
+    } else {
         if !booking.status.is_active() {
             return skip("the booking is no longer active");
         }
@@ -217,16 +230,6 @@ async fn attempt(store: &Arc<dyn Store>, bot: &TgBot, message: &OutboxMessage, s
             return skip("the visit already started");
         }
         (texts::reminder(&details, lang), None)
-    } else {
-        let text = texts::push(&message.event, &details, to_provider, lang);
-        let awaiting_answer = to_provider && message.event == "created" && booking.status.as_str() == "pending";
-        let keyboard = awaiting_answer.then(|| {
-            InlineKeyboardMarkup::new(vec![vec![
-                InlineKeyboardButton::callback(texts::confirm_button(lang), format!("confirm:{}", booking.id)),
-                InlineKeyboardButton::callback(texts::decline_button(lang), format!("decline:{}", booking.id)),
-            ]])
-        });
-        (text, keyboard)
     };
     // The last moment a claim can be handed back: past it, the message may
     // reach Telegram, and it must never be sent twice.

@@ -1,7 +1,8 @@
 //! What the bot says, in the user's language (English and Russian; anything
 //! else gets English). Times are shown in the provider's time zone.
 
-use actors::domain::ProviderTimeZone;
+use actors::calendar::BookingEventKind;
+use actors::domain::{Action, BookingStatus};
 
 use crate::store::BookingDetails;
 
@@ -22,40 +23,40 @@ impl Lang {
 
 /// "Tue 01 Jun 2027, 10:00 (Europe/Berlin)" — local time of the provider.
 pub fn when(details: &BookingDetails, lang: Lang) -> String {
-    let Ok(tz) = ProviderTimeZone::parse(&details.timezone) else { return details.booking.start.to_string() };
     let pattern = match lang {
         Lang::En => "%a %d %b %Y, %H:%M",
         Lang::Ru => "%d.%m.%Y, %H:%M",
     };
-    format!("{} ({})", tz.local_text(details.booking.start, pattern), tz.name())
+    format!("{} ({})", details.timezone.local_text(details.booking.start, pattern), details.timezone.name())
 }
 
 /// A push about a booking change, for the recipient's side.
-pub fn push(event: &str, details: &BookingDetails, to_provider: bool, lang: Lang) -> String {
+pub fn push(event: BookingEventKind, details: &BookingDetails, to_provider: bool, lang: Lang) -> String {
+    use BookingEventKind::*;
     let when = when(details, lang);
     let (service, client, provider) = (&details.service_name, &details.client_name, &details.provider_name);
     match (lang, to_provider, event) {
-        (Lang::En, true, "created") if details.booking.status.as_str() == "pending" => {
+        (Lang::En, true, Created) if details.booking.status == BookingStatus::Pending => {
             format!("New booking request: {client}, {service}, {when}. Confirm or decline it.")
         }
-        (Lang::En, true, "created") => format!("New booking: {client}, {service}, {when}."),
-        (Lang::En, true, "cancelled") => format!("{client} cancelled {service} on {when}."),
-        (Lang::En, true, "rescheduled") => format!("{client} moved {service} to {when}."),
-        (Lang::En, false, "confirmed") => format!("{provider} confirmed your booking: {service}, {when}."),
-        (Lang::En, false, "declined") => format!("{provider} declined your booking request for {when}."),
-        (Lang::En, false, "cancelled") => format!("{provider} cancelled your booking: {service}, {when}."),
-        (Lang::En, false, "rescheduled") => format!("{provider} moved your booking to {when}: {service}."),
-        (Lang::Ru, true, "created") if details.booking.status.as_str() == "pending" => {
+        (Lang::En, true, Created) => format!("New booking: {client}, {service}, {when}."),
+        (Lang::En, true, Cancelled) => format!("{client} cancelled {service} on {when}."),
+        (Lang::En, true, Rescheduled) => format!("{client} moved {service} to {when}."),
+        (Lang::En, false, Confirmed) => format!("{provider} confirmed your booking: {service}, {when}."),
+        (Lang::En, false, Declined) => format!("{provider} declined your booking request for {when}."),
+        (Lang::En, false, Cancelled) => format!("{provider} cancelled your booking: {service}, {when}."),
+        (Lang::En, false, Rescheduled) => format!("{provider} moved your booking to {when}: {service}."),
+        (Lang::Ru, true, Created) if details.booking.status == BookingStatus::Pending => {
             format!("Новая заявка: {client}, {service}, {when}. Подтвердите или отклоните её.")
         }
-        (Lang::Ru, true, "created") => format!("Новая запись: {client}, {service}, {when}."),
-        (Lang::Ru, true, "cancelled") => format!("{client} отменил(а) запись: {service}, {when}."),
-        (Lang::Ru, true, "rescheduled") => format!("{client} перенес(ла) запись на {when}: {service}."),
-        (Lang::Ru, false, "confirmed") => format!("{provider} подтвердил(а) вашу запись: {service}, {when}."),
-        (Lang::Ru, false, "declined") => format!("{provider} отклонил(а) заявку на {when}."),
-        (Lang::Ru, false, "cancelled") => format!("{provider} отменил(а) вашу запись: {service}, {when}."),
-        (Lang::Ru, false, "rescheduled") => format!("{provider} перенес(ла) вашу запись на {when}: {service}."),
-        (_, _, other) => format!("{service}, {when}: {other}."),
+        (Lang::Ru, true, Created) => format!("Новая запись: {client}, {service}, {when}."),
+        (Lang::Ru, true, Cancelled) => format!("{client} отменил(а) запись: {service}, {when}."),
+        (Lang::Ru, true, Rescheduled) => format!("{client} перенес(ла) запись на {when}: {service}."),
+        (Lang::Ru, false, Confirmed) => format!("{provider} подтвердил(а) вашу запись: {service}, {when}."),
+        (Lang::Ru, false, Declined) => format!("{provider} отклонил(а) заявку на {when}."),
+        (Lang::Ru, false, Cancelled) => format!("{provider} отменил(а) вашу запись: {service}, {when}."),
+        (Lang::Ru, false, Rescheduled) => format!("{provider} перенес(ла) вашу запись на {when}: {service}."),
+        (_, _, other) => format!("{service}, {when}: {}.", other.as_str()),
     }
 }
 
@@ -67,24 +68,15 @@ pub fn reminder(details: &BookingDetails, lang: Lang) -> String {
     }
 }
 
-pub fn confirm_button(lang: Lang) -> &'static str {
-    match lang {
-        Lang::En => "✅ Confirm",
-        Lang::Ru => "✅ Подтвердить",
-    }
-}
-
-pub fn decline_button(lang: Lang) -> &'static str {
-    match lang {
-        Lang::En => "❌ Decline",
-        Lang::Ru => "❌ Отклонить",
-    }
-}
-
-pub fn cancel_button(lang: Lang) -> &'static str {
-    match lang {
-        Lang::En => "Cancel",
-        Lang::Ru => "Отменить",
+/// The label of a bot button: confirm, decline, or (any other) cancel.
+pub fn button(lang: Lang, action: Action) -> &'static str {
+    match (lang, action) {
+        (Lang::En, Action::Confirm) => "✅ Confirm",
+        (Lang::En, Action::Decline) => "❌ Decline",
+        (Lang::En, _) => "Cancel",
+        (Lang::Ru, Action::Confirm) => "✅ Подтвердить",
+        (Lang::Ru, Action::Decline) => "❌ Отклонить",
+        (Lang::Ru, _) => "Отменить",
     }
 }
 
@@ -131,13 +123,13 @@ pub fn stale(lang: Lang) -> &'static str {
     }
 }
 
-pub fn done(lang: Lang, action: &str) -> String {
+pub fn done(lang: Lang, action: Action) -> &'static str {
     match (lang, action) {
-        (Lang::En, "confirm") => "Confirmed.".into(),
-        (Lang::En, "decline") => "Declined.".into(),
-        (Lang::En, _) => "Cancelled.".into(),
-        (Lang::Ru, "confirm") => "Подтверждено.".into(),
-        (Lang::Ru, "decline") => "Отклонено.".into(),
-        (Lang::Ru, _) => "Отменено.".into(),
+        (Lang::En, Action::Confirm) => "Confirmed.",
+        (Lang::En, Action::Decline) => "Declined.",
+        (Lang::En, _) => "Cancelled.",
+        (Lang::Ru, Action::Confirm) => "Подтверждено.",
+        (Lang::Ru, Action::Decline) => "Отклонено.",
+        (Lang::Ru, _) => "Отменено.",
     }
 }

@@ -8,8 +8,8 @@ use actors::{
         notices::{Notice, NoticeKind},
     },
     domain::{
-        Booking, BookingRules, BookingStatus, Busy, DateOverride, LocalInterval, Schedule, ServiceTiming, TimeOfDay,
-        WeeklyInterval,
+        Booking, BookingRules, BookingStatus, Busy, DateOverride, LocalInterval, ProviderTimeZone, Schedule,
+        ServiceTiming, Slug, TimeOfDay, WeeklyInterval,
     },
 };
 use jiff::{Timestamp, ToSpan};
@@ -66,11 +66,11 @@ fn telegram(id: i64, name: &str) -> TelegramProfile {
 
 fn profile(slug: &str) -> ProviderProfile {
     ProviderProfile {
-        slug: slug.into(),
+        slug: Slug::parse(slug).unwrap(),
         display_name: slug.into(),
         business_name: Some("Biz".into()),
         contacts: Some("+49 30 123\nberlin".into()),
-        timezone: "Europe/Berlin".into(),
+        timezone: ProviderTimeZone::parse("Europe/Berlin").unwrap(),
         rules: BookingRules::default(),
     }
 }
@@ -534,7 +534,7 @@ async fn outbox_messages_are_claimed_once_retried_and_finished(backend: Backend)
     let claimed = claim("2027-01-01T10:00:00Z", "2027-01-01T10:10:00Z").await.unwrap();
     assert_eq!(claimed.len(), 1, "only what is due");
     let message = &claimed[0];
-    assert_eq!((message.kind.as_str(), message.event.as_str(), message.attempts), ("push", "confirmed", 1));
+    assert_eq!((message.kind, message.attempts), (NoticeKind::Push(BookingEventKind::Confirmed), 1));
     assert_eq!((message.booking_id, message.recipient_id), (booking, cal.user));
     assert!(claim("2027-01-01T10:00:00Z", "2027-01-01T10:10:00Z").await.unwrap().is_empty(), "claimed once");
 
@@ -547,7 +547,7 @@ async fn outbox_messages_are_claimed_once_retried_and_finished(backend: Backend)
 
     // A claim whose sender died (its lease ran out) is never handed out again.
     let reminders = claim("2027-03-01T08:00:00Z", "2027-03-01T08:10:00Z").await.unwrap();
-    assert_eq!((reminders.len(), reminders[0].kind.as_str(), reminders[0].event.as_str()), (1, "reminder", "60"));
+    assert_eq!((reminders.len(), reminders[0].kind), (1, NoticeKind::Reminder(60)));
     assert!(claim("2027-03-01T08:30:00Z", "2027-03-01T08:40:00Z").await.unwrap().is_empty(), "at most once");
     assert!(claim("2027-03-02T00:00:00Z", "2027-03-02T00:10:00Z").await.unwrap().is_empty());
 }

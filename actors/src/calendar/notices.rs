@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::BookingEventKind;
 use crate::domain::{Actor, Booking, BookingRules};
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum NoticeKind {
     /// An instant message about a change (`created`, `cancelled`, …).
     Push(BookingEventKind),

@@ -149,8 +149,10 @@ pub trait CalendarRepository: Send + Sync + 'static {
     async fn update_booking(&self, update: &BookingUpdate) -> Result<Booking, RepositoryError>;
 }
 
-/// What happened to a booking, for pushes and live feeds.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+/// What happened to a booking, for pushes and live feeds. Serde names and
+/// [`as_str`](Self::as_str) agree: the same word on the bus and in the outbox.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum BookingEventKind {
     Created,
     Cancelled,
@@ -172,6 +174,15 @@ impl BookingEventKind {
             BookingEventKind::Completed => "completed",
             BookingEventKind::NoShow => "no_show",
         }
+    }
+}
+
+impl std::str::FromStr for BookingEventKind {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, String> {
+        use BookingEventKind::*;
+        let all = [Created, Cancelled, Rescheduled, Confirmed, Declined, Completed, NoShow];
+        all.into_iter().find(|kind| kind.as_str() == text).ok_or_else(|| format!("unknown booking event {text:?}"))
     }
 }
 

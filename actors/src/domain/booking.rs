@@ -28,14 +28,8 @@ impl BookingStatus {
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        Some(match text {
-            "pending" => BookingStatus::Pending,
-            "confirmed" => BookingStatus::Confirmed,
-            "cancelled" => BookingStatus::Cancelled,
-            "completed" => BookingStatus::Completed,
-            "no_show" => BookingStatus::NoShow,
-            _ => return None,
-        })
+        use BookingStatus::*;
+        [Pending, Confirmed, Cancelled, Completed, NoShow].into_iter().find(|status| status.as_str() == text)
     }
 
     /// Active bookings hold their time; the others free it.

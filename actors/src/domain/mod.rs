@@ -16,6 +16,6 @@ pub use field_error::FieldError;
 pub use rules::{BookingRules, ServiceTiming};
 pub use schedule::{DateOverride, LocalInterval, Schedule, WeeklyInterval};
 pub use slots::{Busy, Slot, SlotCalendar, free_slots, is_offered};
-pub use slug::validate_slug;
+pub use slug::Slug;
 pub use time_of_day::TimeOfDay;
 pub use time_zone::ProviderTimeZone;

@@ -19,20 +19,43 @@ const RESERVED: &[&str] = &[
     "ws",
 ];
 
-/// Validates a provider slug: the public handle in booking links
+/// A validated provider slug: the public handle in booking links
 /// (`t.me/<bot>?startapp=<slug>`). 3–32 characters of `a-z`, `0-9` and single
 /// inner hyphens, so it is safe in URLs and in Telegram's `startapp` parameter.
-pub fn validate_slug(slug: &str) -> Result<(), String> {
-    let length_ok = (3..=32).contains(&slug.len());
-    let chars_ok = slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    let hyphens_ok = !slug.starts_with('-') && !slug.ends_with('-') && !slug.contains("--");
-    if !(length_ok && chars_ok && hyphens_ok) {
-        return Err(format!("{slug:?} is not a valid slug: use 3 to 32 lowercase letters, digits and single hyphens"));
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Slug(String);
+
+impl Slug {
+    pub fn parse(slug: &str) -> Result<Self, String> {
+        let length_ok = (3..=32).contains(&slug.len());
+        let chars_ok = slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        let hyphens_ok = !slug.starts_with('-') && !slug.ends_with('-') && !slug.contains("--");
+        if !(length_ok && chars_ok && hyphens_ok) {
+            return Err(format!(
+                "{slug:?} is not a valid slug: use 3 to 32 lowercase letters, digits and single hyphens"
+            ));
+        }
+        if RESERVED.contains(&slug) {
+            return Err(format!("{slug:?} is reserved; choose another"));
+        }
+        Ok(Slug(slug.to_owned()))
     }
-    if RESERVED.contains(&slug) {
-        return Err(format!("{slug:?} is reserved; choose another"));
+
+    /// A slug as stored: a chosen one, or the `deleted-<id>` a deleted
+    /// provider keeps (longer than any chosen slug, so never taken again).
+    pub fn stored(text: &str, provider_id: uuid::Uuid) -> Result<Self, String> {
+        let deleted = Slug::deleted(provider_id);
+        if text == deleted.as_str() { Ok(deleted) } else { Slug::parse(text) }
     }
-    Ok(())
+
+    /// What a deleted provider's slug becomes.
+    pub fn deleted(provider_id: uuid::Uuid) -> Self {
+        Slug(format!("deleted-{}", provider_id.simple()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
 #[cfg(test)]
@@ -42,10 +65,10 @@ mod tests {
     #[test]
     fn accepts_plain_slugs_and_refuses_the_rest() {
         for ok in ["anna-nails", "barber42", "abc"] {
-            assert!(validate_slug(ok).is_ok(), "{ok}");
+            assert!(Slug::parse(ok).is_ok(), "{ok}");
         }
         for bad in ["ab", "Anna", "anna nails", "-anna", "anna-", "an--na", "api", "анна", &"a".repeat(33)] {
-            assert!(validate_slug(bad).is_err(), "{bad}");
+            assert!(Slug::parse(bad).is_err(), "{bad}");
         }
     }
 }

@@ -17,7 +17,7 @@ use jiff::{
 static TZDB: LazyLock<TimeZoneDatabase> = LazyLock::new(TimeZoneDatabase::bundled);
 
 /// A provider's time zone: a validated IANA name (`Europe/Berlin`) and its rules.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProviderTimeZone {
     name: String,
     tz: TimeZone,
@@ -75,12 +75,6 @@ impl ProviderTimeZone {
     /// The provider's UTC offset at `instant`, in seconds.
     pub fn offset_seconds(&self, instant: Timestamp) -> i32 {
         self.tz.to_offset(instant).seconds()
-    }
-}
-
-impl PartialEq for ProviderTimeZone {
-    fn eq(&self, other: &Self) -> bool {
-        self.name == other.name
     }
 }
 

@@ -2,15 +2,15 @@
 //! dates as [`Day`]), and their conversion to the store's model.
 
 use actors::domain::{
-    Booking, BookingRules, BookingStatus, Busy, DateOverride, LocalInterval, Schedule, ServiceTiming, TimeOfDay,
-    WeeklyInterval,
+    Booking, BookingRules, BookingStatus, Busy, DateOverride, LocalInterval, ProviderTimeZone, Schedule, ServiceTiming,
+    Slug, TimeOfDay, WeeklyInterval,
 };
 use uuid::Uuid;
 
 use super::encode::{Day, Moment};
 use crate::store::{
     BookingDetails, Client, ClientFields, OutboxMessage, Provider, ProviderProfile, Service, ServiceFields, StoreError,
-    TelegramProfile, User,
+    TelegramProfile, User, model::notice_kind,
 };
 
 #[derive(sqlx::FromRow)]
@@ -77,11 +77,11 @@ impl TryFrom<ProviderRow> for Provider {
             user_id: row.user_id,
             settings_version: row.settings_version,
             profile: ProviderProfile {
-                slug: row.slug,
+                slug: Slug::stored(&row.slug, row.id).map_err(StoreError::corrupt)?,
                 display_name: row.display_name,
                 business_name: row.business_name,
                 contacts: row.contacts,
-                timezone: row.timezone,
+                timezone: ProviderTimeZone::parse(&row.timezone).map_err(StoreError::corrupt)?,
                 rules: BookingRules {
                     slot_step_min: narrow("slot_step_min", row.slot_step_min)?,
                     min_notice_min: narrow("min_notice_min", row.min_notice_min)?,
@@ -238,7 +238,7 @@ impl TryFrom<BookingRow> for BookingDetails {
             },
             provider_slug: row.provider_slug,
             provider_name: row.provider_name,
-            timezone: row.timezone,
+            timezone: ProviderTimeZone::parse(&row.timezone).map_err(StoreError::corrupt)?,
             service_name: row.service_name,
             client_name: row.client_name,
         })
@@ -294,8 +294,7 @@ impl TryFrom<OutboxRow> for OutboxMessage {
     fn try_from(row: OutboxRow) -> Result<Self, StoreError> {
         Ok(OutboxMessage {
             id: row.id,
-            kind: row.kind,
-            event: row.event,
+            kind: notice_kind(&row.kind, &row.event)?,
             booking_id: row.booking_id,
             recipient_id: row.recipient_id,
             due_at: row.due_at.0,

@@ -111,7 +111,7 @@ impl Accounts for SqlStore<Db> {
                  contacts = NULL, updated_at = $3 WHERE id = $1",
             )
             .bind(provider_id)
-            .bind(format!("deleted-{}", provider_id.simple()))
+            .bind(Slug::deleted(provider_id).as_str().to_owned())
             .bind(Moment(now))
             .execute(&mut *tx)
             .await?;
