@@ -7,14 +7,21 @@ use actix_web::{FromRequest, HttpRequest, HttpResponse, dev::Payload, http::head
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
-use super::{ApiError, AppState, ValidJson, validate, views::UserView};
+use super::{
+    extract::limit_per_ip,
+    json::ValidJson,
+    problem::{ApiError, Problem},
+    state::AppState,
+    validate,
+};
 use crate::{
     rate_limit::Rule,
+    session::{token_hash, user_for_token},
     store::{NewSession, TelegramProfile, User},
     telegram::init_data::{self, Freshness},
+    views::UserView,
 };
 
 /// The signed-in user of a request (`Authorization: Bearer <token>`).
@@ -42,21 +49,6 @@ impl FromRequest for AuthUser {
             Ok(AuthUser(user))
         })
     }
-}
-
-/// The user behind a bearer token, if its session is valid now. Shared by
-/// the HTTP extractor and the WebSocket `auth` message.
-pub(crate) async fn user_for_token(
-    store: &dyn crate::store::Store,
-    token: &str,
-) -> crate::store::StoreResult<Option<User>> {
-    store.session_user(&token_hash(token), Timestamp::now()).await
-}
-
-/// Only this digest of a token is stored, so a copy of the database cannot
-/// be used to impersonate anyone.
-fn token_hash(token: &str) -> Vec<u8> {
-    Sha256::digest(token.as_bytes()).to_vec()
 }
 
 /// 256 random bits, URL-safe: unguessable and opaque (it encodes nothing).
@@ -95,13 +87,15 @@ pub struct SignedIn {
 
 /// Sign in with Telegram Mini App `initData`.
 #[utoipa::path(post, path = "/api/auth/telegram", tag = "auth", request_body = TelegramSignIn,
-    responses((status = 200, body = SignedIn), (status = 401, body = super::Problem), (status = 503, body = super::Problem)))]
+    responses((status = 200, body = SignedIn), (status = 401, body = Problem), (status = 503, body = Problem)))]
 pub async fn telegram_sign_in(
     state: web::Data<AppState>,
     req: HttpRequest,
     ValidJson(body): ValidJson<TelegramSignIn>,
 ) -> Result<HttpResponse, ApiError> {
-    limit_sign_in(&state, &req).await?;
+    // Limited per address: guessing init data or flooding the account table
+    // from one place gets 429.
+    limit_per_ip(&state, &req, Rule::SignInPerIp).await?;
     let token = state
         .config
         .telegram_bot_token
@@ -129,7 +123,7 @@ pub async fn telegram_sign_in(
 
 /// Development sign-in without Telegram; exists only with `DEV_LOGIN=1`.
 #[utoipa::path(post, path = "/api/auth/dev", tag = "auth", request_body = DevSignIn,
-    responses((status = 200, body = SignedIn), (status = 404, body = super::Problem), (status = 422, body = super::Problem)))]
+    responses((status = 200, body = SignedIn), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn dev_sign_in(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -138,7 +132,7 @@ pub async fn dev_sign_in(
     if !state.config.dev_login {
         return Err(super::problem::not_found_fallback());
     }
-    limit_sign_in(&state, &req).await?;
+    limit_per_ip(&state, &req, Rule::SignInPerIp).await?;
     if body.telegram_id <= 0 {
         return Err(ApiError::field("telegram_id", "must be a positive Telegram user id"));
     }
@@ -151,12 +145,6 @@ pub async fn dev_sign_in(
         photo_url: None,
     };
     sign_in(&state, &profile, "dev").await
-}
-
-/// Sign-ins are limited per address: guessing init data or flooding the
-/// account table from one place gets 429.
-async fn limit_sign_in(state: &AppState, req: &HttpRequest) -> Result<(), ApiError> {
-    state.limiter.check(Rule::SignInPerIp, &super::client_ip(req)).await.map_err(ApiError::TooManyRequests)
 }
 
 async fn sign_in(state: &AppState, profile: &TelegramProfile, method: &str) -> Result<HttpResponse, ApiError> {

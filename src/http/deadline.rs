@@ -15,7 +15,7 @@ use actix_web::{
     middleware::Next,
 };
 
-use super::ApiError;
+use super::problem::ApiError;
 
 /// Longer than every bound below it (the pool's 2 s acquire timeout, the
 /// calendar's 5 s repository timeout), so those answer first and precisely.

@@ -5,7 +5,7 @@ use std::{future::Future, pin::Pin};
 use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
 use serde::de::DeserializeOwned;
 
-use super::ApiError;
+use super::problem::ApiError;
 
 /// Largest JSON body accepted; every request of the API fits in a fraction.
 const MAX_BODY_BYTES: usize = 64 * 1024;

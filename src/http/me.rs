@@ -6,16 +6,20 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{
-    ApiError, AppState, ValidJson,
     auth::AuthUser,
+    json::ValidJson,
+    problem::{ApiError, Problem},
+    state::AppState,
     validate,
+};
+use crate::{
+    store::UserChanges,
     views::{BookingView, ClientCardView, ClientView, ProviderView, ScheduleView, ServiceView, UserView},
 };
-use crate::store::UserChanges;
 
 /// My account.
 #[utoipa::path(get, path = "/api/me", tag = "account", security(("bearer" = [])),
-    responses((status = 200, body = UserView), (status = 401, body = super::Problem)))]
+    responses((status = 200, body = UserView), (status = 401, body = Problem)))]
 pub async fn get_me(AuthUser(user): AuthUser) -> HttpResponse {
     HttpResponse::Ok().json(UserView::from(&user))
 }
@@ -40,7 +44,7 @@ pub struct MePatch {
 
 /// Correct my account.
 #[utoipa::path(patch, path = "/api/me", tag = "account", security(("bearer" = [])), request_body = MePatch,
-    responses((status = 200, body = UserView), (status = 401, body = super::Problem), (status = 422, body = super::Problem)))]
+    responses((status = 200, body = UserView), (status = 401, body = Problem), (status = 422, body = Problem)))]
 pub async fn patch_me(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
@@ -81,7 +85,7 @@ pub struct ExportView {
 
 /// Everything held about me, as JSON.
 #[utoipa::path(get, path = "/api/me/export", tag = "account", security(("bearer" = [])),
-    responses((status = 200, body = ExportView), (status = 401, body = super::Problem)))]
+    responses((status = 200, body = ExportView), (status = 401, body = Problem)))]
 pub async fn export_me(state: web::Data<AppState>, AuthUser(user): AuthUser) -> Result<HttpResponse, ApiError> {
     let store = &state.store;
     let provider = store.provider_of_user(user.id).await?;
@@ -114,7 +118,7 @@ pub async fn export_me(state: web::Data<AppState>, AuthUser(user): AuthUser) -> 
 /// Delete my account (privacy policy §7): personal data is removed or
 /// anonymized; anonymous booking counts remain. The session ends.
 #[utoipa::path(delete, path = "/api/me", tag = "account", security(("bearer" = [])),
-    responses((status = 204), (status = 401, body = super::Problem)))]
+    responses((status = 204), (status = 401, body = Problem)))]
 pub async fn delete_me(state: web::Data<AppState>, AuthUser(user): AuthUser) -> Result<HttpResponse, ApiError> {
     // Telegram ids are positive; a negative random one keeps the column
     // unique and lets the same person sign up afresh.

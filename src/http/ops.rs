@@ -4,7 +4,11 @@ use actix_web::{HttpResponse, web};
 use serde_json::json;
 use utoipa::OpenApi;
 
-use super::{ApiError, AppState, openapi::ApiDoc};
+use super::{
+    openapi::ApiDoc,
+    problem::{ApiError, Problem},
+    state::AppState,
+};
 
 /// The process is up.
 #[utoipa::path(get, path = "/healthz", tag = "ops", responses((status = 200)))]
@@ -13,7 +17,7 @@ pub async fn healthz() -> HttpResponse {
 }
 
 /// The process can serve: its database answers.
-#[utoipa::path(get, path = "/readyz", tag = "ops", responses((status = 200), (status = 503, body = super::Problem)))]
+#[utoipa::path(get, path = "/readyz", tag = "ops", responses((status = 200), (status = 503, body = Problem)))]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     state.store.ping().await.map_err(|error| {
         tracing::warn!(%error, "readiness check failed");

@@ -40,6 +40,72 @@ pub struct Problem {
     pub instance: Option<String>,
 }
 
+/// Every kind of problem this API answers with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProblemType {
+    Validation,
+    BadRequest,
+    UnsupportedMediaType,
+    Unauthorized,
+    NotFound,
+    NoProviderProfile,
+    SlugTaken,
+    SlotTaken,
+    InvalidStatus,
+    ClientHasUpcomingBookings,
+    NotBookable,
+    IdempotencyKeyReused,
+    PastCutoff,
+    NotStarted,
+    Unavailable,
+    Overloaded,
+    TooManyRequests,
+    Internal,
+}
+
+impl ProblemType {
+    /// The last segment of the `type` URI, the status and the title.
+    fn parts(self) -> (&'static str, StatusCode, &'static str) {
+        use ProblemType::*;
+        const RULES: &str = "Not allowed by the booking rules";
+        match self {
+            Validation => ("validation", StatusCode::UNPROCESSABLE_ENTITY, "Invalid value"),
+            BadRequest => ("bad-request", StatusCode::BAD_REQUEST, "Malformed request"),
+            UnsupportedMediaType => {
+                ("unsupported-media-type", StatusCode::UNSUPPORTED_MEDIA_TYPE, "Unsupported media type")
+            }
+            Unauthorized => ("unauthorized", StatusCode::UNAUTHORIZED, "Not signed in"),
+            NotFound => ("not-found", StatusCode::NOT_FOUND, "Not found"),
+            NoProviderProfile => ("no-provider-profile", StatusCode::NOT_FOUND, "No provider profile"),
+            SlugTaken => ("slug-taken", StatusCode::CONFLICT, "Conflict"),
+            SlotTaken => ("slot-taken", StatusCode::CONFLICT, "Conflict"),
+            InvalidStatus => ("invalid-status", StatusCode::CONFLICT, "Conflict"),
+            ClientHasUpcomingBookings => ("client-has-upcoming-bookings", StatusCode::CONFLICT, "Conflict"),
+            NotBookable => ("not-bookable", StatusCode::UNPROCESSABLE_ENTITY, RULES),
+            IdempotencyKeyReused => ("idempotency-key-reused", StatusCode::UNPROCESSABLE_ENTITY, RULES),
+            PastCutoff => ("past-cutoff", StatusCode::UNPROCESSABLE_ENTITY, RULES),
+            NotStarted => ("not-started", StatusCode::UNPROCESSABLE_ENTITY, RULES),
+            Unavailable => ("unavailable", StatusCode::SERVICE_UNAVAILABLE, "Service unavailable"),
+            Overloaded => ("overloaded", StatusCode::SERVICE_UNAVAILABLE, "Service unavailable"),
+            TooManyRequests => ("too-many-requests", StatusCode::TOO_MANY_REQUESTS, "Too many requests"),
+            Internal => ("internal", StatusCode::INTERNAL_SERVER_ERROR, "Internal error"),
+        }
+    }
+
+    /// Stable identifier of the kind, e.g. `/problems/validation`.
+    pub fn uri(self) -> String {
+        format!("/problems/{}", self.parts().0)
+    }
+
+    pub fn status(self) -> StatusCode {
+        self.parts().1
+    }
+
+    pub fn title(self) -> &'static str {
+        self.parts().2
+    }
+}
+
 /// Everything an HTTP handler can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -55,16 +121,14 @@ pub enum ApiError {
     Unauthorized(String),
     #[error("{0}")]
     NotFound(String),
-    /// The request conflicts with the current state (409), e.g. a slug in use.
-    #[error("{detail}")]
-    Conflict { kind: &'static str, field: Option<String>, detail: String },
     /// The caller must create their provider profile first.
     #[error("create your provider profile first (PUT /api/provider)")]
     NoProviderProfile,
-    /// Well-formed input that breaks a booking rule (422), e.g. a time that
-    /// is not offered or a cut-off that passed.
+    /// Well-formed input refused as `kind` says: it conflicts with the current
+    /// state (409), e.g. a slug in use, or breaks a booking rule (422), e.g. a
+    /// time that is not offered or a cut-off that passed.
     #[error("{detail}")]
-    Rule { kind: &'static str, field: Option<String>, detail: String },
+    Refused { kind: ProblemType, field: Option<String>, detail: String },
     /// A dependency or feature is not available right now (503).
     #[error("{0}")]
     Unavailable(String),
@@ -87,45 +151,30 @@ impl ApiError {
         ApiError::NotFound(format!("{what} not found"))
     }
 
-    fn kind(&self) -> &'static str {
-        match self {
-            ApiError::Validation(_) => "validation",
-            ApiError::BadRequest { .. } => "bad-request",
-            ApiError::UnsupportedMediaType(_) => "unsupported-media-type",
-            ApiError::Unauthorized(_) => "unauthorized",
-            ApiError::NotFound(_) => "not-found",
-            ApiError::Conflict { kind, .. } => kind,
-            ApiError::NoProviderProfile => "no-provider-profile",
-            ApiError::Rule { kind, .. } => kind,
-            ApiError::Unavailable(_) => "unavailable",
-            ApiError::Overloaded(_) => "overloaded",
-            ApiError::TooManyRequests(_) => "too-many-requests",
-            ApiError::Internal(_) => "internal",
-        }
+    pub fn refused(kind: ProblemType, field: Option<&str>, detail: impl Into<String>) -> Self {
+        ApiError::Refused { kind, field: field.map(str::to_owned), detail: detail.into() }
     }
 
-    fn title(&self) -> &'static str {
+    pub fn kind(&self) -> ProblemType {
         match self {
-            ApiError::Validation(_) => "Invalid value",
-            ApiError::BadRequest { .. } => "Malformed request",
-            ApiError::UnsupportedMediaType(_) => "Unsupported media type",
-            ApiError::Unauthorized(_) => "Not signed in",
-            ApiError::NotFound(_) => "Not found",
-            ApiError::Conflict { .. } => "Conflict",
-            ApiError::NoProviderProfile => "No provider profile",
-            ApiError::Rule { .. } => "Not allowed by the booking rules",
-            ApiError::Unavailable(_) | ApiError::Overloaded(_) => "Service unavailable",
-            ApiError::TooManyRequests(_) => "Too many requests",
-            ApiError::Internal(_) => "Internal error",
+            ApiError::Validation(_) => ProblemType::Validation,
+            ApiError::BadRequest { .. } => ProblemType::BadRequest,
+            ApiError::UnsupportedMediaType(_) => ProblemType::UnsupportedMediaType,
+            ApiError::Unauthorized(_) => ProblemType::Unauthorized,
+            ApiError::NotFound(_) => ProblemType::NotFound,
+            ApiError::NoProviderProfile => ProblemType::NoProviderProfile,
+            ApiError::Refused { kind, .. } => *kind,
+            ApiError::Unavailable(_) => ProblemType::Unavailable,
+            ApiError::Overloaded(_) => ProblemType::Overloaded,
+            ApiError::TooManyRequests(_) => ProblemType::TooManyRequests,
+            ApiError::Internal(_) => ProblemType::Internal,
         }
     }
 
     fn field_name(&self) -> Option<String> {
         match self {
             ApiError::Validation(error) => Some(error.field.clone()),
-            ApiError::BadRequest { field, .. } | ApiError::Conflict { field, .. } | ApiError::Rule { field, .. } => {
-                field.clone()
-            }
+            ApiError::BadRequest { field, .. } | ApiError::Refused { field, .. } => field.clone(),
             _ => None,
         }
     }
@@ -140,16 +189,12 @@ impl From<FieldError> for ApiError {
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
-            StoreError::SlugTaken => ApiError::Conflict {
-                kind: "slug-taken",
-                field: Some("slug".into()),
-                detail: "this slug is already used by another provider".into(),
-            },
-            StoreError::BookingOverlap | StoreError::DuplicateIdempotencyKey => ApiError::Conflict {
-                kind: "slot-taken",
-                field: Some("start".into()),
-                detail: "this time was just taken".into(),
-            },
+            StoreError::SlugTaken => {
+                ApiError::refused(ProblemType::SlugTaken, Some("slug"), "this slug is already used by another provider")
+            }
+            StoreError::BookingOverlap | StoreError::DuplicateIdempotencyKey => {
+                ApiError::refused(ProblemType::SlotTaken, Some("start"), "this time was just taken")
+            }
             // The calendar retries these itself; one reaching a handler means
             // the settings kept changing under it: safe to retry.
             StoreError::StaleSettings => {
@@ -190,22 +235,20 @@ impl From<CalendarError> for ApiError {
         let detail = error.to_string();
         match error {
             CalendarError::NotFound(what) => ApiError::not_found(what),
-            CalendarError::NotBookable(_) => {
-                ApiError::Rule { kind: "not-bookable", field: Some("start".into()), detail }
-            }
-            CalendarError::SlotTaken => ApiError::Conflict { kind: "slot-taken", field: Some("start".into()), detail },
+            CalendarError::NotBookable(_) => ApiError::refused(ProblemType::NotBookable, Some("start"), detail),
+            CalendarError::SlotTaken => ApiError::refused(ProblemType::SlotTaken, Some("start"), detail),
             CalendarError::IdempotencyKeyReused => {
-                ApiError::Rule { kind: "idempotency-key-reused", field: Some("Idempotency-Key".into()), detail }
+                ApiError::refused(ProblemType::IdempotencyKeyReused, Some("Idempotency-Key"), detail)
             }
             CalendarError::Transition(TransitionError::NotYours) => ApiError::not_found("booking"),
             CalendarError::Transition(TransitionError::WrongStatus(..)) => {
-                ApiError::Conflict { kind: "invalid-status", field: None, detail }
+                ApiError::refused(ProblemType::InvalidStatus, None, detail)
             }
             CalendarError::Transition(TransitionError::PastCutoff(_)) => {
-                ApiError::Rule { kind: "past-cutoff", field: None, detail }
+                ApiError::refused(ProblemType::PastCutoff, None, detail)
             }
             CalendarError::Transition(TransitionError::NotStarted) => {
-                ApiError::Rule { kind: "not-started", field: None, detail }
+                ApiError::refused(ProblemType::NotStarted, None, detail)
             }
             CalendarError::Overloaded => ApiError::Overloaded(detail),
             CalendarError::Unavailable(_) => ApiError::Unavailable(detail),
@@ -215,23 +258,11 @@ impl From<CalendarError> for ApiError {
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
-        match self {
-            ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::Conflict { .. } => StatusCode::CONFLICT,
-            ApiError::NoProviderProfile => StatusCode::NOT_FOUND,
-            ApiError::Rule { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Unavailable(_) | ApiError::Overloaded(_) => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
+        self.kind().status()
     }
 
     fn error_response(&self) -> HttpResponse {
-        let status = self.status_code();
+        let kind = self.kind();
         let detail = match self {
             ApiError::Internal(error) => {
                 // The cause goes to the log, never to the client.
@@ -241,14 +272,14 @@ impl ResponseError for ApiError {
             other => other.to_string(),
         };
         let problem = Problem {
-            kind: format!("/problems/{}", self.kind()),
-            title: self.title().to_owned(),
-            status: status.as_u16(),
+            kind: kind.uri(),
+            title: kind.title().to_owned(),
+            status: kind.status().as_u16(),
             detail,
             field: self.field_name(),
             instance: super::request_id::current().map(|id| format!("urn:uuid:{id}")),
         };
-        let mut response = HttpResponse::build(status);
+        let mut response = HttpResponse::build(kind.status());
         match self {
             ApiError::Unauthorized(_) => {
                 response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));

@@ -6,8 +6,17 @@ use jiff::Timestamp;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::{ApiError, AppState, ValidJson, auth::AuthUser, validate, views::ProviderView};
-use crate::store::{Provider, ProviderProfile};
+use super::{
+    auth::AuthUser,
+    json::ValidJson,
+    problem::{ApiError, Problem},
+    state::AppState,
+    validate,
+};
+use crate::{
+    store::{Provider, ProviderProfile},
+    views::ProviderView,
+};
 
 /// A provider profile. Rule fields left out keep their current value (or
 /// the default, for a new profile), so a client can edit the profile without
@@ -47,8 +56,8 @@ pub async fn my_provider(state: &AppState, user_id: uuid::Uuid) -> Result<Provid
 
 /// Create or update my provider profile.
 #[utoipa::path(put, path = "/api/provider", tag = "provider", security(("bearer" = [])), request_body = ProviderInput,
-    responses((status = 200, body = ProviderView), (status = 401, body = super::Problem),
-        (status = 409, description = "slug taken", body = super::Problem), (status = 422, body = super::Problem)))]
+    responses((status = 200, body = ProviderView), (status = 401, body = Problem),
+        (status = 409, description = "slug taken", body = Problem), (status = 422, body = Problem)))]
 pub async fn put_provider(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
@@ -82,8 +91,8 @@ pub async fn put_provider(
 
 /// My provider profile.
 #[utoipa::path(get, path = "/api/provider", tag = "provider", security(("bearer" = [])),
-    responses((status = 200, body = ProviderView), (status = 401, body = super::Problem),
-        (status = 404, description = "no provider profile yet", body = super::Problem)))]
+    responses((status = 200, body = ProviderView), (status = 401, body = Problem),
+        (status = 404, description = "no provider profile yet", body = Problem)))]
 pub async fn get_provider(state: web::Data<AppState>, AuthUser(user): AuthUser) -> Result<HttpResponse, ApiError> {
     let provider = my_provider(&state, user.id).await?;
     Ok(HttpResponse::Ok().json(ProviderView::from(&provider)))

@@ -16,7 +16,7 @@ use actix_web::{
 };
 use rust_embed::RustEmbed;
 
-use super::{ApiError, AppState};
+use super::{problem::ApiError, state::AppState};
 
 #[derive(RustEmbed)]
 #[folder = "web/"]
