@@ -9,20 +9,12 @@ use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{
-    extract::limit_per_ip,
-    json::ValidJson,
-    problem::{ApiError, Problem},
-    state::AppState,
-    validate,
-};
-use crate::{
-    rate_limit::Rule,
-    session::{token_hash, user_for_token},
-    store::{NewSession, TelegramProfile, User},
-    telegram::init_data::{self, Freshness},
-    views::UserView,
-};
+use super::problem::{ApiError, Problem};
+use super::{extract::limit_per_ip, json::ValidJson, state::AppState, validate};
+use crate::session::{token_hash, user_for_token};
+use crate::store::{NewSession, TelegramProfile, User};
+use crate::telegram::init_data::{self, Freshness};
+use crate::{rate_limit::Rule, views::UserView};
 
 /// The signed-in user of a request (`Authorization: Bearer <token>`).
 pub struct AuthUser(pub User);

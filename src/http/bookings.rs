@@ -11,14 +11,9 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{
-    auth::AuthUser,
-    extract::{limit_booking_write, parse_id, parse_instant},
-    json::ValidJson,
-    problem::{ApiError, Problem},
-    state::AppState,
-    validate,
-};
+use super::extract::{limit_booking_write, parse_id, parse_instant};
+use super::problem::{ApiError, Problem};
+use super::{auth::AuthUser, json::ValidJson, state::AppState, validate};
 use crate::{store::User, views::BookingView};
 
 #[derive(Deserialize, ToSchema)]

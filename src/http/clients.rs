@@ -7,19 +7,11 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{
-    auth::AuthUser,
-    extract::{parse_id, query_params},
-    json::ValidJson,
-    problem::{ApiError, Problem, ProblemType},
-    provider::my_provider,
-    state::AppState,
-    validate,
-};
-use crate::{
-    store::{ClientDeletion, ClientFields, NewClient},
-    views::{BookingView, ClientCardView, ClientView},
-};
+use super::extract::{parse_id, query_params};
+use super::problem::{ApiError, Problem, ProblemType};
+use super::{auth::AuthUser, json::ValidJson, provider::my_provider, state::AppState, validate};
+use crate::store::{ClientDeletion, ClientFields, NewClient};
+use crate::views::{BookingView, ClientCardView, ClientView};
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

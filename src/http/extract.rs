@@ -74,7 +74,6 @@ pub fn date_range(
     Ok((from, to))
 }
 
-/// The provider's stored time zone (checked when it was saved).
 pub fn time_zone(provider: &Provider) -> Result<ProviderTimeZone, ApiError> {
     ProviderTimeZone::parse(&provider.profile.timezone)
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored time zone is invalid: {e}")))

@@ -5,17 +5,10 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{
-    auth::AuthUser,
-    json::ValidJson,
-    problem::{ApiError, Problem},
-    state::AppState,
-    validate,
-};
-use crate::{
-    store::UserChanges,
-    views::{BookingView, ClientCardView, ClientView, ProviderView, ScheduleView, ServiceView, UserView},
-};
+use super::problem::{ApiError, Problem};
+use super::{auth::AuthUser, json::ValidJson, state::AppState, validate};
+use crate::store::UserChanges;
+use crate::views::{BookingView, ClientCardView, ClientView, ProviderView, ScheduleView, ServiceView, UserView};
 
 /// My account.
 #[utoipa::path(get, path = "/api/me", tag = "account", security(("bearer" = [])),

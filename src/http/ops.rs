@@ -4,11 +4,8 @@ use actix_web::{HttpResponse, web};
 use serde_json::json;
 use utoipa::OpenApi;
 
-use super::{
-    openapi::ApiDoc,
-    problem::{ApiError, Problem},
-    state::AppState,
-};
+use super::problem::{ApiError, Problem};
+use super::{openapi::ApiDoc, state::AppState};
 
 /// The process is up.
 #[utoipa::path(get, path = "/healthz", tag = "ops", responses((status = 200)))]

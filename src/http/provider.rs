@@ -6,17 +6,10 @@ use jiff::Timestamp;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::{
-    auth::AuthUser,
-    json::ValidJson,
-    problem::{ApiError, Problem},
-    state::AppState,
-    validate,
-};
-use crate::{
-    store::{Provider, ProviderProfile},
-    views::ProviderView,
-};
+use super::problem::{ApiError, Problem};
+use super::{auth::AuthUser, json::ValidJson, state::AppState, validate};
+use crate::store::{Provider, ProviderProfile};
+use crate::views::ProviderView;
 
 /// A provider profile. Rule fields left out keep their current value (or
 /// the default, for a new profile), so a client can edit the profile without

@@ -9,15 +9,10 @@ use jiff::Timestamp;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::{
-    auth::AuthUser,
-    bookings::{RescheduleInput, send_change},
-    extract::{date_range, limit_booking_write, parse_id, parse_instant, query_params, time_zone},
-    json::ValidJson,
-    problem::{ApiError, Problem},
-    provider::my_provider,
-    state::AppState,
-};
+use super::bookings::{RescheduleInput, send_change};
+use super::extract::{date_range, limit_booking_write, parse_id, parse_instant, query_params, time_zone};
+use super::problem::{ApiError, Problem};
+use super::{auth::AuthUser, json::ValidJson, provider::my_provider, state::AppState};
 use crate::views::BookingView;
 
 /// The provider's bookings starting on local dates `from`..=`to` (default:

@@ -5,16 +5,11 @@ use actors::calendar::GetSlots;
 use jiff::Timestamp;
 use uuid::Uuid;
 
-use super::{
-    auth::AuthUser,
-    extract::{date_range, parse_id, query_params, time_zone},
-    problem::{ApiError, Problem},
-    state::AppState,
-};
-use crate::{
-    store::Provider,
-    views::{PublicProviderView, PublicServiceView, SlotView, SlotsView},
-};
+use super::extract::{date_range, parse_id, query_params, time_zone};
+use super::problem::{ApiError, Problem};
+use super::{auth::AuthUser, state::AppState};
+use crate::store::Provider;
+use crate::views::{PublicProviderView, PublicServiceView, SlotView, SlotsView};
 
 pub(super) async fn provider_by_slug(state: &AppState, slug: &str) -> Result<Provider, ApiError> {
     state.store.provider_by_slug(slug).await?.ok_or_else(|| ApiError::not_found("provider"))

@@ -6,13 +6,8 @@ use jiff::civil::Date;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::{
-    auth::AuthUser,
-    json::ValidJson,
-    problem::{ApiError, Problem},
-    provider::my_provider,
-    state::AppState,
-};
+use super::problem::{ApiError, Problem};
+use super::{auth::AuthUser, json::ValidJson, provider::my_provider, state::AppState};
 use crate::views::ScheduleView;
 
 #[derive(Deserialize, ToSchema)]

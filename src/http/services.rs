@@ -6,15 +6,8 @@ use jiff::Timestamp;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::{
-    auth::AuthUser,
-    extract::parse_id,
-    json::ValidJson,
-    problem::{ApiError, Problem},
-    provider::my_provider,
-    state::AppState,
-    validate,
-};
+use super::problem::{ApiError, Problem};
+use super::{auth::AuthUser, extract::parse_id, json::ValidJson, provider::my_provider, state::AppState, validate};
 use crate::{store::ServiceFields, views::ServiceView};
 
 /// Largest price accepted, in minor units: far above any appointment.

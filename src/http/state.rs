@@ -1,4 +1,4 @@
-//! What every handler may reach: built once in `startup`, shared by all workers.
+//! The application state: built once in `startup`, shared by every worker.
 
 use std::sync::Arc;
 

@@ -5,10 +5,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use sha2::{Digest, Sha256};
 use teloxide::types::Update;
 
-use super::{
-    problem::{ApiError, not_found_fallback},
-    state::AppState,
-};
+use super::problem::{ApiError, not_found_fallback};
+use super::state::AppState;
 
 /// `POST /telegram/{derived path}`: one update from Telegram.
 pub async fn receive(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
