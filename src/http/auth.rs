@@ -9,6 +9,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::problem::ProblemType::{self, Unauthorized};
 use super::problem::{ApiError, Problem};
 use super::{extract::limit_per_ip, json::ValidJson, state::AppState, validate};
 use crate::session::{token_hash, user_for_token};
@@ -34,10 +35,10 @@ impl FromRequest for AuthUser {
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("AppState missing")))?;
             let token =
-                token.ok_or_else(|| ApiError::Unauthorized("sign in and send Authorization: Bearer <token>".into()))?;
+                token.ok_or_else(|| ApiError::new(Unauthorized, "sign in and send Authorization: Bearer <token>"))?;
             let user = user_for_token(state.store.as_ref(), &token)
                 .await?
-                .ok_or_else(|| ApiError::Unauthorized("the session is invalid or expired; sign in again".into()))?;
+                .ok_or_else(|| ApiError::new(Unauthorized, "the session is invalid or expired; sign in again"))?;
             Ok(AuthUser(user))
         })
     }
@@ -88,20 +89,19 @@ pub async fn telegram_sign_in(
     // Limited per address: guessing init data or flooding the account table
     // from one place gets 429.
     limit_per_ip(&state, &req, Rule::SignInPerIp).await?;
-    let token = state
-        .config
-        .telegram_bot_token
-        .as_ref()
-        .ok_or_else(|| ApiError::Unavailable("Telegram sign-in is not configured on this server".into()))?;
+    let token =
+        state.config.telegram_bot_token.as_ref().ok_or_else(|| {
+            ApiError::new(ProblemType::Unavailable, "Telegram sign-in is not configured on this server")
+        })?;
     let freshness = Freshness {
         now: Timestamp::now().as_second(),
         max_age_secs: i64::try_from(state.config.init_data_max_age.as_secs()).unwrap_or(i64::MAX),
     };
     let verified = init_data::verify_with_bot_token(&body.init_data, token.expose(), freshness).map_err(|error| {
         tracing::warn!(target: "audit", %error, "telegram sign-in refused");
-        ApiError::Unauthorized(error.to_string())
+        ApiError::new(Unauthorized, error.to_string())
     })?;
-    let user = verified.user.ok_or_else(|| ApiError::Unauthorized("init data carries no user".into()))?;
+    let user = verified.user.ok_or_else(|| ApiError::new(Unauthorized, "init data carries no user"))?;
     let profile = TelegramProfile {
         telegram_id: user.id,
         first_name: user.first_name,

@@ -149,10 +149,8 @@ pub async fn delete(
     match state.store.delete_client(provider.id, id, Timestamp::now()).await? {
         ClientDeletion::Deleted => Ok(HttpResponse::NoContent().finish()),
         ClientDeletion::NotFound => Err(ApiError::not_found("client")),
-        ClientDeletion::HasUpcomingBookings => Err(ApiError::refused(
-            ProblemType::ClientHasUpcomingBookings,
-            None,
-            "cancel this client's upcoming bookings first",
-        )),
+        ClientDeletion::HasUpcomingBookings => {
+            Err(ApiError::new(ProblemType::ClientHasUpcomingBookings, "cancel this client's upcoming bookings first"))
+        }
     }
 }

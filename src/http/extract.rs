@@ -8,7 +8,8 @@ use actors::domain::ProviderTimeZone;
 use jiff::{Timestamp, ToSpan, civil::Date};
 use uuid::Uuid;
 
-use super::{problem::ApiError, state::AppState};
+use super::problem::{ApiError, ProblemType};
+use super::state::AppState;
 use crate::{rate_limit::Rule, store::Provider};
 
 /// Longest date range one request may cover (inclusive days). Keeps a
@@ -44,7 +45,7 @@ pub fn query_params(req: &HttpRequest) -> Result<HashMap<String, String>, ApiErr
     for (key, value) in url::form_urlencoded::parse(req.query_string().as_bytes()) {
         if params.insert(key.to_string(), value.into_owned()).is_some() {
             let detail = format!("{key} is given twice");
-            return Err(ApiError::BadRequest { field: Some(key.into_owned()), detail });
+            return Err(ApiError::blaming(ProblemType::BadRequest, key, detail));
         }
     }
     Ok(params)
@@ -57,14 +58,9 @@ pub fn date_range(
     tz: &ProviderTimeZone,
     now: Timestamp,
 ) -> Result<(Date, Date), ApiError> {
-    let from = match params.get("from") {
-        Some(text) => parse_date("from", text)?,
-        None => tz.date_of(now),
-    };
-    let to = match params.get("to") {
-        Some(text) => parse_date("to", text)?,
-        None => from.checked_add(DEFAULT_RANGE_DAYS.days()).unwrap_or(from),
-    };
+    let date = |field: &str| params.get(field).map(|text| parse_date(field, text)).transpose();
+    let from = date("from")?.unwrap_or_else(|| tz.date_of(now));
+    let to = date("to")?.unwrap_or_else(|| from.checked_add(DEFAULT_RANGE_DAYS.days()).unwrap_or(from));
     if to < from {
         return Err(ApiError::field("to", "must not be before from"));
     }

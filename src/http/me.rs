@@ -5,7 +5,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::problem::{ApiError, Problem};
+use super::problem::{ApiError, Problem, ProblemType};
 use super::{auth::AuthUser, json::ValidJson, state::AppState, validate};
 use crate::store::UserChanges;
 use crate::views::{BookingView, ClientCardView, ClientView, ProviderView, ScheduleView, ServiceView, UserView};
@@ -59,7 +59,7 @@ pub async fn patch_me(
         .store
         .update_user(user.id, &changes, Timestamp::now())
         .await?
-        .ok_or_else(|| ApiError::Unauthorized("this account no longer exists".into()))?;
+        .ok_or_else(|| ApiError::new(ProblemType::Unauthorized, "this account no longer exists"))?;
     Ok(HttpResponse::Ok().json(UserView::from(&updated)))
 }
 

@@ -4,7 +4,7 @@ use actix_web::{HttpResponse, web};
 use serde_json::json;
 use utoipa::OpenApi;
 
-use super::problem::{ApiError, Problem};
+use super::problem::{ApiError, Problem, ProblemType};
 use super::{openapi::ApiDoc, state::AppState};
 
 /// The process is up.
@@ -18,7 +18,7 @@ pub async fn healthz() -> HttpResponse {
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     state.store.ping().await.map_err(|error| {
         tracing::warn!(%error, "readiness check failed");
-        ApiError::Unavailable("the database does not answer".into())
+        ApiError::new(ProblemType::Unavailable, "the database does not answer")
     })?;
     Ok(HttpResponse::Ok().json(json!({ "status": "ready" })))
 }

@@ -43,22 +43,31 @@ pub struct Problem {
 /// Every kind of problem this API answers with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProblemType {
+    /// Well-formed input with a value the rules refuse (422).
     Validation,
+    /// Input that cannot be read at all: malformed JSON, wrong content type (400).
     BadRequest,
     UnsupportedMediaType,
     Unauthorized,
     NotFound,
+    /// The caller must create their provider profile first.
     NoProviderProfile,
+    // The request conflicts with the current state (409), e.g. a slug in use.
     SlugTaken,
     SlotTaken,
     InvalidStatus,
     ClientHasUpcomingBookings,
+    // Well-formed input that breaks a booking rule (422), e.g. a time that is
+    // not offered or a cut-off that passed.
     NotBookable,
     IdempotencyKeyReused,
     PastCutoff,
     NotStarted,
+    /// A dependency or feature is not available right now (503).
     Unavailable,
+    /// Too busy right now; retry after a second (503 + Retry-After).
     Overloaded,
+    /// Over a rate limit (429 + Retry-After).
     TooManyRequests,
     Internal,
 }
@@ -109,33 +118,12 @@ impl ProblemType {
 /// Everything an HTTP handler can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    /// Well-formed input with a value the rules refuse (422).
     #[error("{0}")]
     Validation(FieldError),
-    /// Input that cannot be read at all: malformed JSON, wrong content type (400).
+    /// Any other problem but the two below; `field` is the input to blame, if any.
     #[error("{detail}")]
-    BadRequest { field: Option<String>, detail: String },
-    #[error("{0}")]
-    UnsupportedMediaType(String),
-    #[error("{0}")]
-    Unauthorized(String),
-    #[error("{0}")]
-    NotFound(String),
-    /// The caller must create their provider profile first.
-    #[error("create your provider profile first (PUT /api/provider)")]
-    NoProviderProfile,
-    /// Well-formed input refused as `kind` says: it conflicts with the current
-    /// state (409), e.g. a slug in use, or breaks a booking rule (422), e.g. a
-    /// time that is not offered or a cut-off that passed.
-    #[error("{detail}")]
-    Refused { kind: ProblemType, field: Option<String>, detail: String },
-    /// A dependency or feature is not available right now (503).
-    #[error("{0}")]
-    Unavailable(String),
-    /// Too busy right now; retry after the given seconds (503 + Retry-After).
-    #[error("{0}")]
-    Overloaded(String),
-    /// Over a rate limit; retry after the given time (429 + Retry-After).
+    Problem { kind: ProblemType, field: Option<String>, detail: String },
+    /// Retry after the given time.
     #[error("too many requests; retry in {} s", retry_after_secs(.0))]
     TooManyRequests(std::time::Duration),
     #[error(transparent)]
@@ -143,29 +131,26 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    pub fn new(kind: ProblemType, detail: impl Into<String>) -> Self {
+        ApiError::Problem { kind, field: None, detail: detail.into() }
+    }
+
+    pub fn blaming(kind: ProblemType, field: impl Into<String>, detail: impl Into<String>) -> Self {
+        ApiError::Problem { kind, field: Some(field.into()), detail: detail.into() }
+    }
+
     pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
         ApiError::Validation(FieldError::new(field, message))
     }
 
     pub fn not_found(what: &str) -> Self {
-        ApiError::NotFound(format!("{what} not found"))
-    }
-
-    pub fn refused(kind: ProblemType, field: Option<&str>, detail: impl Into<String>) -> Self {
-        ApiError::Refused { kind, field: field.map(str::to_owned), detail: detail.into() }
+        ApiError::new(ProblemType::NotFound, format!("{what} not found"))
     }
 
     pub fn kind(&self) -> ProblemType {
         match self {
             ApiError::Validation(_) => ProblemType::Validation,
-            ApiError::BadRequest { .. } => ProblemType::BadRequest,
-            ApiError::UnsupportedMediaType(_) => ProblemType::UnsupportedMediaType,
-            ApiError::Unauthorized(_) => ProblemType::Unauthorized,
-            ApiError::NotFound(_) => ProblemType::NotFound,
-            ApiError::NoProviderProfile => ProblemType::NoProviderProfile,
-            ApiError::Refused { kind, .. } => *kind,
-            ApiError::Unavailable(_) => ProblemType::Unavailable,
-            ApiError::Overloaded(_) => ProblemType::Overloaded,
+            ApiError::Problem { kind, .. } => *kind,
             ApiError::TooManyRequests(_) => ProblemType::TooManyRequests,
             ApiError::Internal(_) => ProblemType::Internal,
         }
@@ -174,7 +159,7 @@ impl ApiError {
     fn field_name(&self) -> Option<String> {
         match self {
             ApiError::Validation(error) => Some(error.field.clone()),
-            ApiError::BadRequest { field, .. } | ApiError::Refused { field, .. } => field.clone(),
+            ApiError::Problem { field, .. } => field.clone(),
             _ => None,
         }
     }
@@ -190,19 +175,19 @@ impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::SlugTaken => {
-                ApiError::refused(ProblemType::SlugTaken, Some("slug"), "this slug is already used by another provider")
+                ApiError::blaming(ProblemType::SlugTaken, "slug", "this slug is already used by another provider")
             }
             StoreError::BookingOverlap | StoreError::DuplicateIdempotencyKey => {
-                ApiError::refused(ProblemType::SlotTaken, Some("start"), "this time was just taken")
+                ApiError::blaming(ProblemType::SlotTaken, "start", "this time was just taken")
             }
             // The calendar retries these itself; one reaching a handler means
             // the settings kept changing under it: safe to retry.
             StoreError::StaleSettings => {
-                ApiError::Unavailable("the provider's settings just changed; please retry".into())
+                ApiError::new(ProblemType::Unavailable, "the provider's settings just changed; please retry")
             }
             StoreError::Database(error) if database_unreachable(&error) => {
                 tracing::warn!(%error, "the database is unreachable");
-                ApiError::Unavailable("the database is unreachable right now; retry shortly".into())
+                ApiError::new(ProblemType::Unavailable, "the database is unreachable right now; retry shortly")
             }
             other => ApiError::Internal(other.into()),
         }
@@ -235,23 +220,19 @@ impl From<CalendarError> for ApiError {
         let detail = error.to_string();
         match error {
             CalendarError::NotFound(what) => ApiError::not_found(what),
-            CalendarError::NotBookable(_) => ApiError::refused(ProblemType::NotBookable, Some("start"), detail),
-            CalendarError::SlotTaken => ApiError::refused(ProblemType::SlotTaken, Some("start"), detail),
+            CalendarError::NotBookable(_) => ApiError::blaming(ProblemType::NotBookable, "start", detail),
+            CalendarError::SlotTaken => ApiError::blaming(ProblemType::SlotTaken, "start", detail),
             CalendarError::IdempotencyKeyReused => {
-                ApiError::refused(ProblemType::IdempotencyKeyReused, Some("Idempotency-Key"), detail)
+                ApiError::blaming(ProblemType::IdempotencyKeyReused, "Idempotency-Key", detail)
             }
             CalendarError::Transition(TransitionError::NotYours) => ApiError::not_found("booking"),
             CalendarError::Transition(TransitionError::WrongStatus(..)) => {
-                ApiError::refused(ProblemType::InvalidStatus, None, detail)
+                ApiError::new(ProblemType::InvalidStatus, detail)
             }
-            CalendarError::Transition(TransitionError::PastCutoff(_)) => {
-                ApiError::refused(ProblemType::PastCutoff, None, detail)
-            }
-            CalendarError::Transition(TransitionError::NotStarted) => {
-                ApiError::refused(ProblemType::NotStarted, None, detail)
-            }
-            CalendarError::Overloaded => ApiError::Overloaded(detail),
-            CalendarError::Unavailable(_) => ApiError::Unavailable(detail),
+            CalendarError::Transition(TransitionError::PastCutoff(_)) => ApiError::new(ProblemType::PastCutoff, detail),
+            CalendarError::Transition(TransitionError::NotStarted) => ApiError::new(ProblemType::NotStarted, detail),
+            CalendarError::Overloaded => ApiError::new(ProblemType::Overloaded, detail),
+            CalendarError::Unavailable(_) => ApiError::new(ProblemType::Unavailable, detail),
         }
     }
 }
@@ -280,14 +261,14 @@ impl ResponseError for ApiError {
             instance: super::request_id::current().map(|id| format!("urn:uuid:{id}")),
         };
         let mut response = HttpResponse::build(kind.status());
-        match self {
-            ApiError::Unauthorized(_) => {
+        match (self, kind) {
+            (_, ProblemType::Unauthorized) => {
                 response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
             }
-            ApiError::Unavailable(_) | ApiError::Overloaded(_) => {
+            (_, ProblemType::Unavailable | ProblemType::Overloaded) => {
                 response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECS.to_string()));
             }
-            ApiError::TooManyRequests(wait) => {
+            (ApiError::TooManyRequests(wait), _) => {
                 response.insert_header((header::RETRY_AFTER, retry_after_secs(wait).to_string()));
             }
             _ => {}
@@ -298,5 +279,5 @@ impl ResponseError for ApiError {
 
 /// Turns actix's own extractor and routing failures into problem+json too.
 pub fn not_found_fallback() -> ApiError {
-    ApiError::NotFound("no such route".into())
+    ApiError::new(ProblemType::NotFound, "no such route")
 }

@@ -6,7 +6,7 @@ use jiff::Timestamp;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::problem::{ApiError, Problem};
+use super::problem::{ApiError, Problem, ProblemType};
 use super::{auth::AuthUser, json::ValidJson, state::AppState, validate};
 use crate::store::{Provider, ProviderProfile};
 use crate::views::ProviderView;
@@ -44,7 +44,9 @@ pub struct ProviderInput {
 
 /// The caller's provider profile, or the problem telling them to create one.
 pub async fn my_provider(state: &AppState, user_id: uuid::Uuid) -> Result<Provider, ApiError> {
-    state.store.provider_of_user(user_id).await?.ok_or(ApiError::NoProviderProfile)
+    state.store.provider_of_user(user_id).await?.ok_or_else(|| {
+        ApiError::new(ProblemType::NoProviderProfile, "create your provider profile first (PUT /api/provider)")
+    })
 }
 
 /// Create or update my provider profile.

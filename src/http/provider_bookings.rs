@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 
 use super::bookings::{RescheduleInput, send_change};
 use super::extract::{date_range, limit_booking_write, parse_id, parse_instant, query_params, time_zone};
-use super::problem::{ApiError, Problem};
+use super::problem::{ApiError, Problem, ProblemType};
 use super::{auth::AuthUser, json::ValidJson, provider::my_provider, state::AppState};
 use crate::views::BookingView;
 
@@ -96,7 +96,7 @@ pub async fn act(
     let (id, action) = path.into_inner();
     // The names are ProviderAction's own (serde's kebab-case), not a second list.
     let action: ProviderAction = serde_json::from_value(serde_json::Value::String(action))
-        .map_err(|_| ApiError::NotFound("no such booking action".into()))?;
+        .map_err(|_| ApiError::new(ProblemType::NotFound, "no such booking action"))?;
     apply(&state, &req, user.id, &id, action.into(), None).await
 }
 
