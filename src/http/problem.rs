@@ -120,7 +120,7 @@ impl ProblemType {
 pub enum ApiError {
     #[error("{0}")]
     Validation(FieldError),
-    /// Any other problem but the two below; `field` is the input to blame, if any.
+    /// A problem of `kind`; `field` is the input to blame, if any.
     #[error("{detail}")]
     Problem { kind: ProblemType, field: Option<String>, detail: String },
     /// Retry after the given time.
