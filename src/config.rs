@@ -124,143 +124,130 @@ impl Config {
 
     /// Builds and validates a configuration from `KEY → value` pairs.
     pub fn from_values(values: &HashMap<String, String>) -> Result<Self, ConfigError> {
-        let get = |key: &str| values.get(key).map(|v| v.trim()).filter(|v| !v.is_empty());
-        let mut problems = Vec::new();
-        let mut check = |key: &str, result: Result<(), String>| {
-            if let Err(message) = result {
-                problems.push(format!("{key}: {message}"));
+        let mut r = Reader { values, problems: Vec::new() };
+        // A value with a problem reads as its default; any problem fails the whole.
+        let database_url = r.read("DATABASE_URL", |v| {
+            let url = v.unwrap_or(DEFAULT_DATABASE_URL);
+            match url.starts_with("sqlite:") || crate::store::is_postgres_url(url) {
+                true => Ok(url.to_owned()),
+                false => Err(format!("expected sqlite://PATH or postgres://…, got {url:?}")),
             }
-        };
-
-        let database_url = get("DATABASE_URL").unwrap_or(DEFAULT_DATABASE_URL).to_owned();
-        check(
-            "DATABASE_URL",
-            if database_url.starts_with("sqlite:") || crate::store::is_postgres_url(&database_url) {
-                Ok(())
-            } else {
-                Err(format!("expected sqlite://PATH or postgres://…, got {database_url:?}"))
-            },
-        );
-
-        let redis_url = get("REDIS_URL").map(str::to_owned);
-        if let Some(url) = &redis_url {
-            check(
-                "REDIS_URL",
-                if url.starts_with("redis://") || url.starts_with("rediss://") {
-                    Ok(())
-                } else {
-                    Err(format!("expected redis://HOST:PORT, got {url:?}"))
-                },
-            );
-        }
-
-        let telegram_bot_token = match get("TELEGRAM_BOT_TOKEN").map(BotToken::parse).transpose() {
-            Ok(token) => token,
-            Err(message) => {
-                check("TELEGRAM_BOT_TOKEN", Err(message));
-                None
+        });
+        let database_url = database_url.unwrap_or_default();
+        let redis_url = r.read("REDIS_URL", |v| match v {
+            Some(url) if !url.starts_with("redis://") && !url.starts_with("rediss://") => {
+                Err(format!("expected redis://HOST:PORT, got {url:?}"))
             }
-        };
+            other => Ok(other.map(str::to_owned)),
+        });
+        let telegram_bot_token = r.read("TELEGRAM_BOT_TOKEN", |v| v.map(BotToken::parse).transpose()).flatten();
+        let telegram_api_url = r.read("TELEGRAM_API_URL", |v| parse_url(v.unwrap_or(DEFAULT_TELEGRAM_API_URL)));
+        let public_url = r.read("PUBLIC_URL", |v| v.map(parse_url).transpose()).flatten();
+        let bind_addr = r.read("BIND_ADDR", |v| {
+            v.unwrap_or(DEFAULT_BIND_ADDR)
+                .parse::<SocketAddr>()
+                .map_err(|_| "expected HOST:PORT with an IP address, e.g. 127.0.0.1:8080".to_owned())
+        });
+        let dev_login = r.read("DEV_LOGIN", parse_flag).unwrap_or_default();
+        let init_data_max_age = r.positive("INIT_DATA_MAX_AGE", DEFAULT_INIT_DATA_MAX_AGE_SECS);
+        let session_ttl_days = r.positive("SESSION_TTL_DAYS", DEFAULT_SESSION_TTL_DAYS);
 
-        let telegram_api_url = parse_url(get("TELEGRAM_API_URL").unwrap_or(DEFAULT_TELEGRAM_API_URL));
-        check("TELEGRAM_API_URL", telegram_api_url.as_ref().map(drop).map_err(Clone::clone));
-        let public_url = get("PUBLIC_URL").map(parse_url).transpose();
-        check("PUBLIC_URL", public_url.as_ref().map(drop).map_err(Clone::clone));
-
-        let bind_addr = get("BIND_ADDR")
-            .unwrap_or(DEFAULT_BIND_ADDR)
-            .parse::<SocketAddr>()
-            .map_err(|_| "expected HOST:PORT with an IP address, e.g. 127.0.0.1:8080".to_owned());
-        check("BIND_ADDR", bind_addr.as_ref().map(drop).map_err(Clone::clone));
-
-        let dev_login = parse_flag(get("DEV_LOGIN"));
-        check("DEV_LOGIN", dev_login.as_ref().map(drop).map_err(Clone::clone));
-
-        let init_data_max_age = parse_positive(get("INIT_DATA_MAX_AGE"), DEFAULT_INIT_DATA_MAX_AGE_SECS);
-        check("INIT_DATA_MAX_AGE", init_data_max_age.as_ref().map(drop).map_err(Clone::clone));
-        let session_ttl_days = parse_positive(get("SESSION_TTL_DAYS"), DEFAULT_SESSION_TTL_DAYS);
-        check("SESSION_TTL_DAYS", session_ttl_days.as_ref().map(drop).map_err(Clone::clone));
-
-        if let Some(secret) = get("TELEGRAM_WEBHOOK_SECRET") {
+        let telegram_webhook_secret = r.get("TELEGRAM_WEBHOOK_SECRET");
+        if let Some(secret) = telegram_webhook_secret {
             let valid = (1..=256).contains(&secret.len())
                 && secret.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
             if !valid {
-                check(
-                    "TELEGRAM_WEBHOOK_SECRET",
-                    Err("1–256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)".into()),
-                );
+                r.note("TELEGRAM_WEBHOOK_SECRET", "1–256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)");
             }
-            if get("PUBLIC_URL").is_none() {
-                check("TELEGRAM_WEBHOOK_SECRET", Err("webhook mode needs PUBLIC_URL (where Telegram posts)".into()));
+            if r.get("PUBLIC_URL").is_none() {
+                r.note("TELEGRAM_WEBHOOK_SECRET", "webhook mode needs PUBLIC_URL (where Telegram posts)");
             }
         }
-        let calendar_idle = parse_positive(get("CALENDAR_IDLE_SECS"), DEFAULT_CALENDAR_IDLE_SECS);
-        check("CALENDAR_IDLE_SECS", calendar_idle.as_ref().map(drop).map_err(Clone::clone));
-        let queue_limit = parse_positive(get("CALENDAR_QUEUE_LIMIT"), DEFAULT_CALENDAR_QUEUE_LIMIT);
-        check("CALENDAR_QUEUE_LIMIT", queue_limit.as_ref().map(drop).map_err(Clone::clone));
-        let shutdown_grace = parse_positive(get("SHUTDOWN_GRACE_SECS"), DEFAULT_SHUTDOWN_GRACE_SECS);
-        check("SHUTDOWN_GRACE_SECS", shutdown_grace.as_ref().map(drop).map_err(Clone::clone));
+        let calendar_idle = r.positive("CALENDAR_IDLE_SECS", DEFAULT_CALENDAR_IDLE_SECS);
+        let queue_limit = r.positive("CALENDAR_QUEUE_LIMIT", DEFAULT_CALENDAR_QUEUE_LIMIT);
+        let shutdown_grace = r.positive("SHUTDOWN_GRACE_SECS", DEFAULT_SHUTDOWN_GRACE_SECS);
 
         let defaults = Limits::default();
-        let mut rate = |key: &str, default: u32| match get(key) {
-            None => default,
-            Some(text) => text.parse::<u32>().unwrap_or_else(|_| {
-                problems.push(format!("{key}: expected a whole number per minute (0 = no limit), got {text:?}"));
-                default
-            }),
-        };
         let rate_limits = Limits {
-            sign_in_per_ip: rate("RATE_SIGN_IN_PER_MIN", defaults.sign_in_per_ip),
-            booking_per_user: rate("RATE_BOOKING_PER_MIN", defaults.booking_per_user),
-            booking_per_ip: rate("RATE_BOOKING_PER_IP_PER_MIN", defaults.booking_per_ip),
-            ws_connect_per_ip: rate("RATE_WS_CONNECT_PER_MIN", defaults.ws_connect_per_ip),
+            sign_in_per_ip: r.rate("RATE_SIGN_IN_PER_MIN", defaults.sign_in_per_ip),
+            booking_per_user: r.rate("RATE_BOOKING_PER_MIN", defaults.booking_per_user),
+            booking_per_ip: r.rate("RATE_BOOKING_PER_IP_PER_MIN", defaults.booking_per_ip),
+            ws_connect_per_ip: r.rate("RATE_WS_CONNECT_PER_MIN", defaults.ws_connect_per_ip),
         };
-        let heartbeat_secs = parse_positive(get("WS_HEARTBEAT_SECS"), 10);
-        let timeout_secs = parse_positive(get("WS_TIMEOUT_SECS"), 30);
-        if let (Ok(interval), Ok(timeout)) = (&heartbeat_secs, &timeout_secs)
+        let heartbeat_secs = r.read("WS_HEARTBEAT_SECS", |v| parse_positive(v, 10));
+        let timeout_secs = r.read("WS_TIMEOUT_SECS", |v| parse_positive(v, 30));
+        if let (Some(interval), Some(timeout)) = (heartbeat_secs, timeout_secs)
             && timeout <= interval
         {
-            problems.push("WS_TIMEOUT_SECS: must be longer than WS_HEARTBEAT_SECS".into());
-        }
-        for (key, value) in [("WS_HEARTBEAT_SECS", &heartbeat_secs), ("WS_TIMEOUT_SECS", &timeout_secs)] {
-            if let Err(message) = value {
-                problems.push(format!("{key}: {message}"));
-            }
+            r.note("WS_TIMEOUT_SECS", "must be longer than WS_HEARTBEAT_SECS");
         }
 
-        match (telegram_api_url, public_url, bind_addr, dev_login, init_data_max_age, session_ttl_days) {
-            (Ok(telegram_api_url), Ok(public_url), Ok(bind_addr), Ok(dev_login), Ok(max_age), Ok(ttl_days))
-                if problems.is_empty() =>
-            {
-                let (Ok(calendar_idle), Ok(queue_limit), Ok(heartbeat_secs), Ok(timeout_secs), Ok(grace)) =
-                    (calendar_idle, queue_limit, heartbeat_secs, timeout_secs, shutdown_grace)
-                else {
-                    return Err(ConfigError(problems));
-                };
-                Ok(Config {
-                    database_url,
-                    redis_url,
-                    telegram_bot_token,
-                    telegram_api_url,
-                    bind_addr,
-                    public_url,
-                    dev_login,
-                    init_data_max_age: Duration::from_secs(max_age),
-                    session_ttl: Duration::from_secs(ttl_days * 86_400),
-                    calendar_idle: Duration::from_secs(calendar_idle),
-                    calendar_queue_limit: usize::try_from(queue_limit).unwrap_or(usize::MAX),
-                    rate_limits,
-                    privacy_policy_file: get("PRIVACY_POLICY_FILE").map(std::path::PathBuf::from),
-                    telegram_webhook_secret: get("TELEGRAM_WEBHOOK_SECRET").map(str::to_owned),
-                    heartbeat: Heartbeat {
-                        interval: Duration::from_secs(heartbeat_secs),
-                        timeout: Duration::from_secs(timeout_secs),
-                    },
-                    shutdown_grace: Duration::from_secs(grace),
-                })
-            }
-            _ => Err(ConfigError(problems)),
+        let (Some(telegram_api_url), Some(bind_addr), Some(heartbeat_secs), Some(timeout_secs)) =
+            (telegram_api_url, bind_addr, heartbeat_secs, timeout_secs)
+        else {
+            return Err(ConfigError(r.problems));
+        };
+        if !r.problems.is_empty() {
+            return Err(ConfigError(r.problems));
         }
+        Ok(Config {
+            database_url,
+            redis_url: redis_url.flatten(),
+            telegram_bot_token,
+            telegram_api_url,
+            bind_addr,
+            public_url,
+            dev_login,
+            init_data_max_age: Duration::from_secs(init_data_max_age),
+            session_ttl: Duration::from_secs(session_ttl_days * 86_400),
+            calendar_idle: Duration::from_secs(calendar_idle),
+            calendar_queue_limit: usize::try_from(queue_limit).unwrap_or(usize::MAX),
+            rate_limits,
+            privacy_policy_file: r.get("PRIVACY_POLICY_FILE").map(std::path::PathBuf::from),
+            telegram_webhook_secret: telegram_webhook_secret.map(str::to_owned),
+            heartbeat: Heartbeat {
+                interval: Duration::from_secs(heartbeat_secs),
+                timeout: Duration::from_secs(timeout_secs),
+            },
+            shutdown_grace: Duration::from_secs(shutdown_grace),
+        })
+    }
+}
+
+/// Reads values by key, noting every problem under its key.
+struct Reader<'a> {
+    values: &'a HashMap<String, String>,
+    problems: Vec<String>,
+}
+
+impl<'a> Reader<'a> {
+    /// The value, trimmed; blank counts as unset.
+    fn get(&self, key: &str) -> Option<&'a str> {
+        self.values.get(key).map(|v| v.trim()).filter(|v| !v.is_empty())
+    }
+
+    fn note(&mut self, key: &str, message: &str) {
+        self.problems.push(format!("{key}: {message}"));
+    }
+
+    /// `parse`d, or `None` with the problem noted.
+    fn read<T>(&mut self, key: &str, parse: impl FnOnce(Option<&'a str>) -> Result<T, String>) -> Option<T> {
+        parse(self.get(key)).map_err(|message| self.note(key, &message)).ok()
+    }
+
+    fn positive(&mut self, key: &str, default: u64) -> u64 {
+        self.read(key, |v| parse_positive(v, default)).unwrap_or(default)
+    }
+
+    /// A limit per minute (0 = no limit).
+    fn rate(&mut self, key: &str, default: u32) -> u32 {
+        let parse = |v: Option<&str>| match v {
+            None => Ok(default),
+            Some(text) => text
+                .parse::<u32>()
+                .map_err(|_| format!("expected a whole number per minute (0 = no limit), got {text:?}")),
+        };
+        self.read(key, parse).unwrap_or(default)
     }
 }
 

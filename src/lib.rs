@@ -6,6 +6,8 @@ pub mod config;
 pub mod http;
 pub mod live;
 pub mod rate_limit;
+pub mod session;
 pub mod startup;
 pub mod store;
 pub mod telegram;
+pub mod views;

@@ -17,7 +17,7 @@ use uuid::Uuid;
 use crate::{
     bus::{LiveEvent, LocalBus, SettingsAnnouncer, redis::RedisBridge},
     config::Config,
-    http::{self, AppState},
+    http::{self, state::AppState},
     live::{
         LiveHub,
         hub::{BusEvent, CloseAll},
@@ -108,7 +108,7 @@ impl Application {
                 .configure(http::routes)
                 .configure(|cfg| {
                     if let Some(path) = &webhook_path {
-                        cfg.route(path, web::post().to(crate::telegram::webhook::receive));
+                        cfg.route(path, web::post().to(http::telegram_webhook::receive));
                     }
                 })
                 .default_service(web::to(|| async {

@@ -7,15 +7,15 @@ use actix_web::{FromRequest, HttpRequest, HttpResponse, dev::Payload, http::head
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
-use super::{ApiError, AppState, ValidJson, validate, views::UserView};
-use crate::{
-    rate_limit::Rule,
-    store::{NewSession, TelegramProfile, User},
-    telegram::init_data::{self, Freshness},
-};
+use super::problem::ProblemType::{self, Unauthorized};
+use super::problem::{ApiError, Problem};
+use super::{extract::limit_per_ip, json::ValidJson, state::AppState, validate};
+use crate::session::{token_hash, user_for_token};
+use crate::store::{NewSession, TelegramProfile, User};
+use crate::telegram::init_data::{self, Freshness};
+use crate::{rate_limit::Rule, views::UserView};
 
 /// The signed-in user of a request (`Authorization: Bearer <token>`).
 pub struct AuthUser(pub User);
@@ -35,28 +35,13 @@ impl FromRequest for AuthUser {
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("AppState missing")))?;
             let token =
-                token.ok_or_else(|| ApiError::Unauthorized("sign in and send Authorization: Bearer <token>".into()))?;
+                token.ok_or_else(|| ApiError::new(Unauthorized, "sign in and send Authorization: Bearer <token>"))?;
             let user = user_for_token(state.store.as_ref(), &token)
                 .await?
-                .ok_or_else(|| ApiError::Unauthorized("the session is invalid or expired; sign in again".into()))?;
+                .ok_or_else(|| ApiError::new(Unauthorized, "the session is invalid or expired; sign in again"))?;
             Ok(AuthUser(user))
         })
     }
-}
-
-/// The user behind a bearer token, if its session is valid now. Shared by
-/// the HTTP extractor and the WebSocket `auth` message.
-pub(crate) async fn user_for_token(
-    store: &dyn crate::store::Store,
-    token: &str,
-) -> crate::store::StoreResult<Option<User>> {
-    store.session_user(&token_hash(token), Timestamp::now()).await
-}
-
-/// Only this digest of a token is stored, so a copy of the database cannot
-/// be used to impersonate anyone.
-fn token_hash(token: &str) -> Vec<u8> {
-    Sha256::digest(token.as_bytes()).to_vec()
 }
 
 /// 256 random bits, URL-safe: unguessable and opaque (it encodes nothing).
@@ -95,27 +80,28 @@ pub struct SignedIn {
 
 /// Sign in with Telegram Mini App `initData`.
 #[utoipa::path(post, path = "/api/auth/telegram", tag = "auth", request_body = TelegramSignIn,
-    responses((status = 200, body = SignedIn), (status = 401, body = super::Problem), (status = 503, body = super::Problem)))]
+    responses((status = 200, body = SignedIn), (status = 401, body = Problem), (status = 503, body = Problem)))]
 pub async fn telegram_sign_in(
     state: web::Data<AppState>,
     req: HttpRequest,
     ValidJson(body): ValidJson<TelegramSignIn>,
 ) -> Result<HttpResponse, ApiError> {
-    limit_sign_in(&state, &req).await?;
-    let token = state
-        .config
-        .telegram_bot_token
-        .as_ref()
-        .ok_or_else(|| ApiError::Unavailable("Telegram sign-in is not configured on this server".into()))?;
+    // Limited per address: guessing init data or flooding the account table
+    // from one place gets 429.
+    limit_per_ip(&state, &req, Rule::SignInPerIp).await?;
+    let token =
+        state.config.telegram_bot_token.as_ref().ok_or_else(|| {
+            ApiError::new(ProblemType::Unavailable, "Telegram sign-in is not configured on this server")
+        })?;
     let freshness = Freshness {
         now: Timestamp::now().as_second(),
         max_age_secs: i64::try_from(state.config.init_data_max_age.as_secs()).unwrap_or(i64::MAX),
     };
     let verified = init_data::verify_with_bot_token(&body.init_data, token.expose(), freshness).map_err(|error| {
         tracing::warn!(target: "audit", %error, "telegram sign-in refused");
-        ApiError::Unauthorized(error.to_string())
+        ApiError::new(Unauthorized, error.to_string())
     })?;
-    let user = verified.user.ok_or_else(|| ApiError::Unauthorized("init data carries no user".into()))?;
+    let user = verified.user.ok_or_else(|| ApiError::new(Unauthorized, "init data carries no user"))?;
     let profile = TelegramProfile {
         telegram_id: user.id,
         first_name: user.first_name,
@@ -129,7 +115,7 @@ pub async fn telegram_sign_in(
 
 /// Development sign-in without Telegram; exists only with `DEV_LOGIN=1`.
 #[utoipa::path(post, path = "/api/auth/dev", tag = "auth", request_body = DevSignIn,
-    responses((status = 200, body = SignedIn), (status = 404, body = super::Problem), (status = 422, body = super::Problem)))]
+    responses((status = 200, body = SignedIn), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn dev_sign_in(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -138,7 +124,7 @@ pub async fn dev_sign_in(
     if !state.config.dev_login {
         return Err(super::problem::not_found_fallback());
     }
-    limit_sign_in(&state, &req).await?;
+    limit_per_ip(&state, &req, Rule::SignInPerIp).await?;
     if body.telegram_id <= 0 {
         return Err(ApiError::field("telegram_id", "must be a positive Telegram user id"));
     }
@@ -151,12 +137,6 @@ pub async fn dev_sign_in(
         photo_url: None,
     };
     sign_in(&state, &profile, "dev").await
-}
-
-/// Sign-ins are limited per address: guessing init data or flooding the
-/// account table from one place gets 429.
-async fn limit_sign_in(state: &AppState, req: &HttpRequest) -> Result<(), ApiError> {
-    state.limiter.check(Rule::SignInPerIp, &super::client_ip(req)).await.map_err(ApiError::TooManyRequests)
 }
 
 async fn sign_in(state: &AppState, profile: &TelegramProfile, method: &str) -> Result<HttpResponse, ApiError> {

@@ -11,8 +11,10 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{ApiError, AppState, ValidJson, auth::AuthUser, validate, views::BookingView};
-use crate::store::User;
+use super::extract::{limit_booking_write, parse_id, parse_instant};
+use super::problem::{ApiError, Problem};
+use super::{auth::AuthUser, json::ValidJson, state::AppState, validate};
+use crate::{store::User, views::BookingView};
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -33,17 +35,6 @@ pub struct BookingInput {
 pub struct RescheduleInput {
     #[schema(example = "2027-03-28T11:00:00+02:00")]
     pub start: String,
-}
-
-/// Parses an RFC 3339 instant; the offset is required (a bare local time is
-/// ambiguous).
-pub fn parse_instant(field: &str, text: &str) -> Result<Timestamp, ApiError> {
-    text.parse::<Timestamp>()
-        .map_err(|_| ApiError::field(field, format!("{text:?} is not a time as RFC 3339 with offset")))
-}
-
-pub fn parse_id(field: &str, text: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(text).map_err(|_| ApiError::field(field, format!("{text:?} is not an id")))
 }
 
 fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
@@ -68,16 +59,16 @@ pub(super) async fn view(state: &AppState, provider_id: Uuid, booking_id: Uuid) 
 /// Book a slot.
 #[utoipa::path(post, path = "/api/bookings", tag = "bookings", security(("bearer" = [])), request_body = BookingInput,
     params(("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key returns the same booking")),
-    responses((status = 201, body = BookingView), (status = 401, body = super::Problem), (status = 404, body = super::Problem),
-        (status = 409, description = "slot taken", body = super::Problem), (status = 422, description = "not bookable", body = super::Problem),
-        (status = 503, description = "retry shortly", body = super::Problem)))]
+    responses((status = 201, body = BookingView), (status = 401, body = Problem), (status = 404, body = Problem),
+        (status = 409, description = "slot taken", body = Problem), (status = 422, description = "not bookable", body = Problem),
+        (status = 503, description = "retry shortly", body = Problem)))]
 pub async fn create_booking(
     state: web::Data<AppState>,
     req: HttpRequest,
     AuthUser(user): AuthUser,
     ValidJson(input): ValidJson<BookingInput>,
 ) -> Result<HttpResponse, ApiError> {
-    super::limit_booking_write(&state, &req, user.id).await?;
+    limit_booking_write(&state, &req, user.id).await?;
     let start = parse_instant("start", &input.start)?;
     let note = validate::optional_text("note", input.note.as_deref(), 500, true)?;
     let idempotency_key = idempotency_key(&req)?;
@@ -107,7 +98,7 @@ pub async fn create_booking(
 
 /// My bookings as a client, newest first.
 #[utoipa::path(get, path = "/api/bookings", tag = "bookings", security(("bearer" = [])),
-    responses((status = 200, body = [BookingView]), (status = 401, body = super::Problem)))]
+    responses((status = 200, body = [BookingView]), (status = 401, body = Problem)))]
 pub async fn my_bookings(state: web::Data<AppState>, AuthUser(user): AuthUser) -> Result<HttpResponse, ApiError> {
     let bookings = state.store.client_bookings(user.id).await?;
     Ok(HttpResponse::Ok().json(bookings.iter().map(BookingView::from).collect::<Vec<_>>()))
@@ -121,8 +112,8 @@ async fn change_my_booking(
     action: Action,
     new_start: Option<Timestamp>,
 ) -> Result<HttpResponse, ApiError> {
-    super::limit_booking_write(state, req, user.id).await?;
-    let id = parse_id("id", id)?;
+    limit_booking_write(state, req, user.id).await?;
+    let id = parse_id("id", id, "an id")?;
     // Only bookings whose client is this user exist for them at all.
     let details = state.store.booking_of_client(user.id, id).await?.ok_or_else(|| ApiError::not_found("booking"))?;
     let change = ChangeBooking {
@@ -151,8 +142,8 @@ pub(super) async fn send_change(
 /// Cancel my booking (until the provider's cut-off).
 #[utoipa::path(post, path = "/api/bookings/{id}/cancel", tag = "bookings", security(("bearer" = [])),
     params(("id" = Uuid, Path)),
-    responses((status = 200, body = BookingView), (status = 401, body = super::Problem), (status = 404, body = super::Problem),
-        (status = 409, body = super::Problem), (status = 422, description = "past the cut-off", body = super::Problem)))]
+    responses((status = 200, body = BookingView), (status = 401, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem), (status = 422, description = "past the cut-off", body = Problem)))]
 pub async fn cancel_my_booking(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -165,8 +156,8 @@ pub async fn cancel_my_booking(
 /// Move my booking to another free slot (until the provider's cut-off).
 #[utoipa::path(post, path = "/api/bookings/{id}/reschedule", tag = "bookings", security(("bearer" = [])),
     params(("id" = Uuid, Path)), request_body = RescheduleInput,
-    responses((status = 200, body = BookingView), (status = 401, body = super::Problem), (status = 404, body = super::Problem),
-        (status = 409, body = super::Problem), (status = 422, body = super::Problem)))]
+    responses((status = 200, body = BookingView), (status = 401, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn reschedule_my_booking(
     state: web::Data<AppState>,
     req: HttpRequest,

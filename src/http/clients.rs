@@ -7,16 +7,11 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{
-    ApiError, AppState, ValidJson,
-    auth::AuthUser,
-    bookings::parse_id,
-    provider::my_provider,
-    public::query_params,
-    validate,
-    views::{BookingView, ClientCardView, ClientView},
-};
+use super::extract::{parse_id, query_params};
+use super::problem::{ApiError, Problem, ProblemType};
+use super::{auth::AuthUser, json::ValidJson, provider::my_provider, state::AppState, validate};
 use crate::store::{ClientDeletion, ClientFields, NewClient};
+use crate::views::{BookingView, ClientCardView, ClientView};
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -53,7 +48,7 @@ fn validated(name: &str, contacts: Option<&str>, notes: Option<&str>) -> Result<
 /// My client book; `search` matches name or contacts, case-insensitively.
 #[utoipa::path(get, path = "/api/provider/clients", tag = "clients", security(("bearer" = [])),
     params(("search" = Option<String>, Query)),
-    responses((status = 200, body = [ClientView]), (status = 401, body = super::Problem), (status = 404, body = super::Problem)))]
+    responses((status = 200, body = [ClientView]), (status = 401, body = Problem), (status = 404, body = Problem)))]
 pub async fn list(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
@@ -71,8 +66,8 @@ pub async fn list(
 
 /// Add a client by hand.
 #[utoipa::path(post, path = "/api/provider/clients", tag = "clients", security(("bearer" = [])), request_body = ClientInput,
-    responses((status = 201, body = ClientView), (status = 401, body = super::Problem), (status = 404, body = super::Problem),
-        (status = 422, body = super::Problem)))]
+    responses((status = 201, body = ClientView), (status = 401, body = Problem), (status = 404, body = Problem),
+        (status = 422, body = Problem)))]
 pub async fn add(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
@@ -96,13 +91,13 @@ pub async fn add(
 /// One client with notes and visit history.
 #[utoipa::path(get, path = "/api/provider/clients/{id}", tag = "clients", security(("bearer" = [])),
     params(("id" = Uuid, Path)),
-    responses((status = 200, body = ClientCardView), (status = 401, body = super::Problem), (status = 404, body = super::Problem)))]
+    responses((status = 200, body = ClientCardView), (status = 401, body = Problem), (status = 404, body = Problem)))]
 pub async fn get(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = parse_id("id", &id)?;
+    let id = parse_id("id", &id, "an id")?;
     let provider = my_provider(&state, user.id).await?;
     let client = state.store.client(provider.id, id).await?.ok_or_else(|| ApiError::not_found("client"))?;
     let visits = state.store.client_history(provider.id, id).await?;
@@ -115,15 +110,15 @@ pub async fn get(
 /// Correct a client's data.
 #[utoipa::path(patch, path = "/api/provider/clients/{id}", tag = "clients", security(("bearer" = [])),
     params(("id" = Uuid, Path)), request_body = ClientPatch,
-    responses((status = 200, body = ClientView), (status = 401, body = super::Problem), (status = 404, body = super::Problem),
-        (status = 422, body = super::Problem)))]
+    responses((status = 200, body = ClientView), (status = 401, body = Problem), (status = 404, body = Problem),
+        (status = 422, body = Problem)))]
 pub async fn patch(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     id: web::Path<String>,
     ValidJson(patch): ValidJson<ClientPatch>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = parse_id("id", &id)?;
+    let id = parse_id("id", &id, "an id")?;
     let provider = my_provider(&state, user.id).await?;
     let current = state.store.client(provider.id, id).await?.ok_or_else(|| ApiError::not_found("client"))?.fields;
     let name = patch.name.unwrap_or(current.name);
@@ -142,22 +137,20 @@ pub async fn patch(
 /// have upcoming bookings: cancel those first.
 #[utoipa::path(delete, path = "/api/provider/clients/{id}", tag = "clients", security(("bearer" = [])),
     params(("id" = Uuid, Path)),
-    responses((status = 204), (status = 401, body = super::Problem), (status = 404, body = super::Problem),
-        (status = 409, description = "has upcoming bookings", body = super::Problem)))]
+    responses((status = 204), (status = 401, body = Problem), (status = 404, body = Problem),
+        (status = 409, description = "has upcoming bookings", body = Problem)))]
 pub async fn delete(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = parse_id("id", &id)?;
+    let id = parse_id("id", &id, "an id")?;
     let provider = my_provider(&state, user.id).await?;
     match state.store.delete_client(provider.id, id, Timestamp::now()).await? {
         ClientDeletion::Deleted => Ok(HttpResponse::NoContent().finish()),
         ClientDeletion::NotFound => Err(ApiError::not_found("client")),
-        ClientDeletion::HasUpcomingBookings => Err(ApiError::Conflict {
-            kind: "client-has-upcoming-bookings",
-            field: None,
-            detail: "cancel this client's upcoming bookings first".into(),
-        }),
+        ClientDeletion::HasUpcomingBookings => {
+            Err(ApiError::new(ProblemType::ClientHasUpcomingBookings, "cancel this client's upcoming bookings first"))
+        }
     }
 }

@@ -15,7 +15,7 @@ use actix_web::{
     middleware::Next,
 };
 
-use super::ApiError;
+use super::problem::{ApiError, ProblemType};
 
 /// Longer than every bound below it (the pool's 2 s acquire timeout, the
 /// calendar's 5 s repository timeout), so those answer first and precisely.
@@ -30,7 +30,7 @@ pub async fn limit(
         Ok(result) => result,
         Err(_) => {
             tracing::warn!("request timed out");
-            Err(ApiError::Unavailable("the server could not answer in time; please retry".into()).into())
+            Err(ApiError::new(ProblemType::Unavailable, "the server could not answer in time; please retry").into())
         }
     }
 }

@@ -5,7 +5,7 @@ use std::{future::Future, pin::Pin};
 use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
 use serde::de::DeserializeOwned;
 
-use super::ApiError;
+use super::problem::{ApiError, ProblemType, ProblemType::BadRequest};
 
 /// Largest JSON body accepted; every request of the API fits in a fraction.
 const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -31,16 +31,14 @@ impl<T: DeserializeOwned + 'static> FromRequest for ValidJson<T> {
         let body = web::Bytes::from_request(req, payload);
         Box::pin(async move {
             if !is_json {
-                return Err(ApiError::UnsupportedMediaType(
-                    "send the body as JSON with Content-Type: application/json".into(),
+                return Err(ApiError::new(
+                    ProblemType::UnsupportedMediaType,
+                    "send the body as JSON with Content-Type: application/json",
                 ));
             }
-            let bytes = body.await.map_err(|e| ApiError::BadRequest { field: None, detail: e.to_string() })?;
+            let bytes = body.await.map_err(|e| ApiError::new(BadRequest, e.to_string()))?;
             if bytes.len() > MAX_BODY_BYTES {
-                return Err(ApiError::BadRequest {
-                    field: None,
-                    detail: format!("body larger than {MAX_BODY_BYTES} bytes"),
-                });
+                return Err(ApiError::new(BadRequest, format!("body larger than {MAX_BODY_BYTES} bytes")));
             }
             parse(&bytes).map(ValidJson)
         })
@@ -55,7 +53,7 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let inner = error.into_inner();
         let message = strip_position(&inner.to_string());
         if inner.is_syntax() || inner.is_eof() || inner.is_io() {
-            return ApiError::BadRequest { field: None, detail: format!("malformed JSON: {message}") };
+            return ApiError::new(BadRequest, format!("malformed JSON: {message}"));
         }
         let field = field_of(&path, &message);
         ApiError::field(field, message)
@@ -129,7 +127,7 @@ mod tests {
 
     #[test]
     fn syntax_errors_are_bad_requests() {
-        assert!(matches!(parse::<Outer>(b"{\"name\": "), Err(ApiError::BadRequest { .. })));
-        assert!(matches!(parse::<Outer>(b"not json"), Err(ApiError::BadRequest { .. })));
+        assert!(matches!(parse::<Outer>(b"{\"name\": "), Err(ApiError::Problem { kind: BadRequest, .. })));
+        assert!(matches!(parse::<Outer>(b"not json"), Err(ApiError::Problem { kind: BadRequest, .. })));
     }
 }

@@ -5,17 +5,14 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{
-    ApiError, AppState, ValidJson,
-    auth::AuthUser,
-    validate,
-    views::{BookingView, ClientCardView, ClientView, ProviderView, ScheduleView, ServiceView, UserView},
-};
+use super::problem::{ApiError, Problem, ProblemType};
+use super::{auth::AuthUser, json::ValidJson, state::AppState, validate};
 use crate::store::UserChanges;
+use crate::views::{BookingView, ClientCardView, ClientView, ProviderView, ScheduleView, ServiceView, UserView};
 
 /// My account.
 #[utoipa::path(get, path = "/api/me", tag = "account", security(("bearer" = [])),
-    responses((status = 200, body = UserView), (status = 401, body = super::Problem)))]
+    responses((status = 200, body = UserView), (status = 401, body = Problem)))]
 pub async fn get_me(AuthUser(user): AuthUser) -> HttpResponse {
     HttpResponse::Ok().json(UserView::from(&user))
 }
@@ -40,7 +37,7 @@ pub struct MePatch {
 
 /// Correct my account.
 #[utoipa::path(patch, path = "/api/me", tag = "account", security(("bearer" = [])), request_body = MePatch,
-    responses((status = 200, body = UserView), (status = 401, body = super::Problem), (status = 422, body = super::Problem)))]
+    responses((status = 200, body = UserView), (status = 401, body = Problem), (status = 422, body = Problem)))]
 pub async fn patch_me(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
@@ -62,7 +59,7 @@ pub async fn patch_me(
         .store
         .update_user(user.id, &changes, Timestamp::now())
         .await?
-        .ok_or_else(|| ApiError::Unauthorized("this account no longer exists".into()))?;
+        .ok_or_else(|| ApiError::new(ProblemType::Unauthorized, "this account no longer exists"))?;
     Ok(HttpResponse::Ok().json(UserView::from(&updated)))
 }
 
@@ -81,7 +78,7 @@ pub struct ExportView {
 
 /// Everything held about me, as JSON.
 #[utoipa::path(get, path = "/api/me/export", tag = "account", security(("bearer" = [])),
-    responses((status = 200, body = ExportView), (status = 401, body = super::Problem)))]
+    responses((status = 200, body = ExportView), (status = 401, body = Problem)))]
 pub async fn export_me(state: web::Data<AppState>, AuthUser(user): AuthUser) -> Result<HttpResponse, ApiError> {
     let store = &state.store;
     let provider = store.provider_of_user(user.id).await?;
@@ -114,7 +111,7 @@ pub async fn export_me(state: web::Data<AppState>, AuthUser(user): AuthUser) -> 
 /// Delete my account (privacy policy §7): personal data is removed or
 /// anonymized; anonymous booking counts remain. The session ends.
 #[utoipa::path(delete, path = "/api/me", tag = "account", security(("bearer" = [])),
-    responses((status = 204), (status = 401, body = super::Problem)))]
+    responses((status = 204), (status = 401, body = Problem)))]
 pub async fn delete_me(state: web::Data<AppState>, AuthUser(user): AuthUser) -> Result<HttpResponse, ApiError> {
     // Telegram ids are positive; a negative random one keeps the column
     // unique and lets the same person sign up afresh.

@@ -1,11 +1,13 @@
-//! The HTTP adapter: actix-web routes, the auth extractor, problem+json
-//! errors, metrics and the OpenAPI document.
+//! The HTTP adapter's route table. Handlers take `state::AppState`, read
+//! requests through `extract` and `json`, and fail with `problem::ApiError`.
 
-pub mod auth;
+mod auth;
 mod bookings;
 mod clients;
 pub mod deadline;
+mod extract;
 mod json;
+mod live_socket;
 mod me;
 pub mod metrics;
 mod openapi;
@@ -17,64 +19,17 @@ mod public;
 pub mod request_id;
 mod schedule;
 mod services;
+pub mod state;
+pub mod telegram_webhook;
 mod validate;
-pub mod views;
 mod web_app;
 
-use std::sync::Arc;
-
-use actix::Addr;
 use actix_web::web;
-use actors::calendar::Calendars;
-use metrics_exporter_prometheus::PrometheusHandle;
-
-pub use json::ValidJson;
-pub use openapi::ApiDoc;
-pub use problem::{ApiError, Problem};
-
-use crate::{
-    config::Config,
-    live::LiveHub,
-    rate_limit::{RateLimiter, Rule},
-    store::Store,
-};
-
-/// A booking write (book, cancel, reschedule, provider action) counts against
-/// the user's and the address's limits.
-pub async fn limit_booking_write(
-    state: &AppState,
-    req: &actix_web::HttpRequest,
-    user_id: uuid::Uuid,
-) -> Result<(), ApiError> {
-    state.limiter.check(Rule::BookingPerUser, &user_id.to_string()).await.map_err(ApiError::TooManyRequests)?;
-    state.limiter.check(Rule::BookingPerIp, &client_ip(req)).await.map_err(ApiError::TooManyRequests)
-}
-
-/// The client's address as seen on the socket. Forwarding headers are not
-/// trusted: they are whatever the client wants them to be. (Behind a reverse
-/// proxy, every request shares the proxy's address; see the README.)
-pub fn client_ip(req: &actix_web::HttpRequest) -> String {
-    req.peer_addr().map(|addr| addr.ip().to_string()).unwrap_or_else(|| "unknown".into())
-}
-
-/// What every handler may reach.
-pub struct AppState {
-    pub store: Arc<dyn Store>,
-    pub calendars: Calendars,
-    pub hub: Addr<LiveHub>,
-    pub limiter: Arc<RateLimiter>,
-    /// Webhook mode: where received Telegram updates go.
-    pub telegram_updates: Option<tokio::sync::mpsc::Sender<teloxide::types::Update>>,
-    /// The privacy policy and the bot's username.
-    pub telegram: crate::telegram::Shared,
-    pub config: Arc<Config>,
-    pub metrics: PrometheusHandle,
-}
 
 /// Every route of the API. Keep in step with `openapi::ApiDoc` (a test checks).
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(ops::healthz))
-        .route("/ws", web::get().to(crate::live::ws::connect))
+        .route("/ws", web::get().to(live_socket::connect))
         .route("/readyz", web::get().to(ops::readyz))
         .route("/metrics", web::get().to(ops::metrics))
         .route("/api/openapi.json", web::get().to(ops::openapi))

@@ -5,7 +5,7 @@ use utoipa::{
     openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
 };
 
-use super::{auth, bookings, clients, me, ops, provider, provider_bookings, public, schedule, services};
+use super::{auth, bookings, clients, live_socket, me, ops, provider, provider_bookings, public, schedule, services};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -20,7 +20,7 @@ use super::{auth, bookings, clients, me, ops, provider, provider_bookings, publi
         bookings::create_booking, bookings::my_bookings, bookings::cancel_my_booking, bookings::reschedule_my_booking,
         provider_bookings::list, provider_bookings::act, provider_bookings::reschedule,
         clients::list, clients::add, clients::get, clients::patch, clients::delete,
-        crate::live::ws::connect,
+        live_socket::connect,
         ops::healthz, ops::readyz, ops::metrics, ops::openapi, ops::app_settings,
     ),
     modifiers(&BearerAuth),

@@ -4,7 +4,8 @@ use actix_web::{HttpResponse, web};
 use serde_json::json;
 use utoipa::OpenApi;
 
-use super::{ApiError, AppState, openapi::ApiDoc};
+use super::problem::{ApiError, Problem, ProblemType};
+use super::{openapi::ApiDoc, state::AppState};
 
 /// The process is up.
 #[utoipa::path(get, path = "/healthz", tag = "ops", responses((status = 200)))]
@@ -13,11 +14,11 @@ pub async fn healthz() -> HttpResponse {
 }
 
 /// The process can serve: its database answers.
-#[utoipa::path(get, path = "/readyz", tag = "ops", responses((status = 200), (status = 503, body = super::Problem)))]
+#[utoipa::path(get, path = "/readyz", tag = "ops", responses((status = 200), (status = 503, body = Problem)))]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     state.store.ping().await.map_err(|error| {
         tracing::warn!(%error, "readiness check failed");
-        ApiError::Unavailable("the database does not answer".into())
+        ApiError::new(ProblemType::Unavailable, "the database does not answer")
     })?;
     Ok(HttpResponse::Ok().json(json!({ "status": "ready" })))
 }

@@ -40,38 +40,90 @@ pub struct Problem {
     pub instance: Option<String>,
 }
 
+/// Every kind of problem this API answers with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProblemType {
+    /// Well-formed input with a value the rules refuse (422).
+    Validation,
+    /// Input that cannot be read at all: malformed JSON, wrong content type (400).
+    BadRequest,
+    UnsupportedMediaType,
+    Unauthorized,
+    NotFound,
+    /// The caller must create their provider profile first.
+    NoProviderProfile,
+    // The request conflicts with the current state (409), e.g. a slug in use.
+    SlugTaken,
+    SlotTaken,
+    InvalidStatus,
+    ClientHasUpcomingBookings,
+    // Well-formed input that breaks a booking rule (422), e.g. a time that is
+    // not offered or a cut-off that passed.
+    NotBookable,
+    IdempotencyKeyReused,
+    PastCutoff,
+    NotStarted,
+    /// A dependency or feature is not available right now (503).
+    Unavailable,
+    /// Too busy right now; retry after a second (503 + Retry-After).
+    Overloaded,
+    /// Over a rate limit (429 + Retry-After).
+    TooManyRequests,
+    Internal,
+}
+
+impl ProblemType {
+    /// The last segment of the `type` URI, the status and the title.
+    fn parts(self) -> (&'static str, StatusCode, &'static str) {
+        use ProblemType::*;
+        const RULES: &str = "Not allowed by the booking rules";
+        match self {
+            Validation => ("validation", StatusCode::UNPROCESSABLE_ENTITY, "Invalid value"),
+            BadRequest => ("bad-request", StatusCode::BAD_REQUEST, "Malformed request"),
+            UnsupportedMediaType => {
+                ("unsupported-media-type", StatusCode::UNSUPPORTED_MEDIA_TYPE, "Unsupported media type")
+            }
+            Unauthorized => ("unauthorized", StatusCode::UNAUTHORIZED, "Not signed in"),
+            NotFound => ("not-found", StatusCode::NOT_FOUND, "Not found"),
+            NoProviderProfile => ("no-provider-profile", StatusCode::NOT_FOUND, "No provider profile"),
+            SlugTaken => ("slug-taken", StatusCode::CONFLICT, "Conflict"),
+            SlotTaken => ("slot-taken", StatusCode::CONFLICT, "Conflict"),
+            InvalidStatus => ("invalid-status", StatusCode::CONFLICT, "Conflict"),
+            ClientHasUpcomingBookings => ("client-has-upcoming-bookings", StatusCode::CONFLICT, "Conflict"),
+            NotBookable => ("not-bookable", StatusCode::UNPROCESSABLE_ENTITY, RULES),
+            IdempotencyKeyReused => ("idempotency-key-reused", StatusCode::UNPROCESSABLE_ENTITY, RULES),
+            PastCutoff => ("past-cutoff", StatusCode::UNPROCESSABLE_ENTITY, RULES),
+            NotStarted => ("not-started", StatusCode::UNPROCESSABLE_ENTITY, RULES),
+            Unavailable => ("unavailable", StatusCode::SERVICE_UNAVAILABLE, "Service unavailable"),
+            Overloaded => ("overloaded", StatusCode::SERVICE_UNAVAILABLE, "Service unavailable"),
+            TooManyRequests => ("too-many-requests", StatusCode::TOO_MANY_REQUESTS, "Too many requests"),
+            Internal => ("internal", StatusCode::INTERNAL_SERVER_ERROR, "Internal error"),
+        }
+    }
+
+    /// Stable identifier of the kind, e.g. `/problems/validation`.
+    pub fn uri(self) -> String {
+        format!("/problems/{}", self.parts().0)
+    }
+
+    pub fn status(self) -> StatusCode {
+        self.parts().1
+    }
+
+    pub fn title(self) -> &'static str {
+        self.parts().2
+    }
+}
+
 /// Everything an HTTP handler can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    /// Well-formed input with a value the rules refuse (422).
     #[error("{0}")]
     Validation(FieldError),
-    /// Input that cannot be read at all: malformed JSON, wrong content type (400).
+    /// A problem of `kind`; `field` is the input to blame, if any.
     #[error("{detail}")]
-    BadRequest { field: Option<String>, detail: String },
-    #[error("{0}")]
-    UnsupportedMediaType(String),
-    #[error("{0}")]
-    Unauthorized(String),
-    #[error("{0}")]
-    NotFound(String),
-    /// The request conflicts with the current state (409), e.g. a slug in use.
-    #[error("{detail}")]
-    Conflict { kind: &'static str, field: Option<String>, detail: String },
-    /// The caller must create their provider profile first.
-    #[error("create your provider profile first (PUT /api/provider)")]
-    NoProviderProfile,
-    /// Well-formed input that breaks a booking rule (422), e.g. a time that
-    /// is not offered or a cut-off that passed.
-    #[error("{detail}")]
-    Rule { kind: &'static str, field: Option<String>, detail: String },
-    /// A dependency or feature is not available right now (503).
-    #[error("{0}")]
-    Unavailable(String),
-    /// Too busy right now; retry after the given seconds (503 + Retry-After).
-    #[error("{0}")]
-    Overloaded(String),
-    /// Over a rate limit; retry after the given time (429 + Retry-After).
+    Problem { kind: ProblemType, field: Option<String>, detail: String },
+    /// Retry after the given time.
     #[error("too many requests; retry in {} s", retry_after_secs(.0))]
     TooManyRequests(std::time::Duration),
     #[error(transparent)]
@@ -79,53 +131,35 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    pub fn new(kind: ProblemType, detail: impl Into<String>) -> Self {
+        ApiError::Problem { kind, field: None, detail: detail.into() }
+    }
+
+    pub fn blaming(kind: ProblemType, field: impl Into<String>, detail: impl Into<String>) -> Self {
+        ApiError::Problem { kind, field: Some(field.into()), detail: detail.into() }
+    }
+
     pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
         ApiError::Validation(FieldError::new(field, message))
     }
 
     pub fn not_found(what: &str) -> Self {
-        ApiError::NotFound(format!("{what} not found"))
+        ApiError::new(ProblemType::NotFound, format!("{what} not found"))
     }
 
-    fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> ProblemType {
         match self {
-            ApiError::Validation(_) => "validation",
-            ApiError::BadRequest { .. } => "bad-request",
-            ApiError::UnsupportedMediaType(_) => "unsupported-media-type",
-            ApiError::Unauthorized(_) => "unauthorized",
-            ApiError::NotFound(_) => "not-found",
-            ApiError::Conflict { kind, .. } => kind,
-            ApiError::NoProviderProfile => "no-provider-profile",
-            ApiError::Rule { kind, .. } => kind,
-            ApiError::Unavailable(_) => "unavailable",
-            ApiError::Overloaded(_) => "overloaded",
-            ApiError::TooManyRequests(_) => "too-many-requests",
-            ApiError::Internal(_) => "internal",
-        }
-    }
-
-    fn title(&self) -> &'static str {
-        match self {
-            ApiError::Validation(_) => "Invalid value",
-            ApiError::BadRequest { .. } => "Malformed request",
-            ApiError::UnsupportedMediaType(_) => "Unsupported media type",
-            ApiError::Unauthorized(_) => "Not signed in",
-            ApiError::NotFound(_) => "Not found",
-            ApiError::Conflict { .. } => "Conflict",
-            ApiError::NoProviderProfile => "No provider profile",
-            ApiError::Rule { .. } => "Not allowed by the booking rules",
-            ApiError::Unavailable(_) | ApiError::Overloaded(_) => "Service unavailable",
-            ApiError::TooManyRequests(_) => "Too many requests",
-            ApiError::Internal(_) => "Internal error",
+            ApiError::Validation(_) => ProblemType::Validation,
+            ApiError::Problem { kind, .. } => *kind,
+            ApiError::TooManyRequests(_) => ProblemType::TooManyRequests,
+            ApiError::Internal(_) => ProblemType::Internal,
         }
     }
 
     fn field_name(&self) -> Option<String> {
         match self {
             ApiError::Validation(error) => Some(error.field.clone()),
-            ApiError::BadRequest { field, .. } | ApiError::Conflict { field, .. } | ApiError::Rule { field, .. } => {
-                field.clone()
-            }
+            ApiError::Problem { field, .. } => field.clone(),
             _ => None,
         }
     }
@@ -140,24 +174,20 @@ impl From<FieldError> for ApiError {
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
-            StoreError::SlugTaken => ApiError::Conflict {
-                kind: "slug-taken",
-                field: Some("slug".into()),
-                detail: "this slug is already used by another provider".into(),
-            },
-            StoreError::BookingOverlap | StoreError::DuplicateIdempotencyKey => ApiError::Conflict {
-                kind: "slot-taken",
-                field: Some("start".into()),
-                detail: "this time was just taken".into(),
-            },
+            StoreError::SlugTaken => {
+                ApiError::blaming(ProblemType::SlugTaken, "slug", "this slug is already used by another provider")
+            }
+            StoreError::BookingOverlap | StoreError::DuplicateIdempotencyKey => {
+                ApiError::blaming(ProblemType::SlotTaken, "start", "this time was just taken")
+            }
             // The calendar retries these itself; one reaching a handler means
             // the settings kept changing under it: safe to retry.
             StoreError::StaleSettings => {
-                ApiError::Unavailable("the provider's settings just changed; please retry".into())
+                ApiError::new(ProblemType::Unavailable, "the provider's settings just changed; please retry")
             }
             StoreError::Database(error) if database_unreachable(&error) => {
                 tracing::warn!(%error, "the database is unreachable");
-                ApiError::Unavailable("the database is unreachable right now; retry shortly".into())
+                ApiError::new(ProblemType::Unavailable, "the database is unreachable right now; retry shortly")
             }
             other => ApiError::Internal(other.into()),
         }
@@ -190,48 +220,30 @@ impl From<CalendarError> for ApiError {
         let detail = error.to_string();
         match error {
             CalendarError::NotFound(what) => ApiError::not_found(what),
-            CalendarError::NotBookable(_) => {
-                ApiError::Rule { kind: "not-bookable", field: Some("start".into()), detail }
-            }
-            CalendarError::SlotTaken => ApiError::Conflict { kind: "slot-taken", field: Some("start".into()), detail },
+            CalendarError::NotBookable(_) => ApiError::blaming(ProblemType::NotBookable, "start", detail),
+            CalendarError::SlotTaken => ApiError::blaming(ProblemType::SlotTaken, "start", detail),
             CalendarError::IdempotencyKeyReused => {
-                ApiError::Rule { kind: "idempotency-key-reused", field: Some("Idempotency-Key".into()), detail }
+                ApiError::blaming(ProblemType::IdempotencyKeyReused, "Idempotency-Key", detail)
             }
             CalendarError::Transition(TransitionError::NotYours) => ApiError::not_found("booking"),
             CalendarError::Transition(TransitionError::WrongStatus(..)) => {
-                ApiError::Conflict { kind: "invalid-status", field: None, detail }
+                ApiError::new(ProblemType::InvalidStatus, detail)
             }
-            CalendarError::Transition(TransitionError::PastCutoff(_)) => {
-                ApiError::Rule { kind: "past-cutoff", field: None, detail }
-            }
-            CalendarError::Transition(TransitionError::NotStarted) => {
-                ApiError::Rule { kind: "not-started", field: None, detail }
-            }
-            CalendarError::Overloaded => ApiError::Overloaded(detail),
-            CalendarError::Unavailable(_) => ApiError::Unavailable(detail),
+            CalendarError::Transition(TransitionError::PastCutoff(_)) => ApiError::new(ProblemType::PastCutoff, detail),
+            CalendarError::Transition(TransitionError::NotStarted) => ApiError::new(ProblemType::NotStarted, detail),
+            CalendarError::Overloaded => ApiError::new(ProblemType::Overloaded, detail),
+            CalendarError::Unavailable(_) => ApiError::new(ProblemType::Unavailable, detail),
         }
     }
 }
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
-        match self {
-            ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::Conflict { .. } => StatusCode::CONFLICT,
-            ApiError::NoProviderProfile => StatusCode::NOT_FOUND,
-            ApiError::Rule { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Unavailable(_) | ApiError::Overloaded(_) => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
+        self.kind().status()
     }
 
     fn error_response(&self) -> HttpResponse {
-        let status = self.status_code();
+        let kind = self.kind();
         let detail = match self {
             ApiError::Internal(error) => {
                 // The cause goes to the log, never to the client.
@@ -241,22 +253,22 @@ impl ResponseError for ApiError {
             other => other.to_string(),
         };
         let problem = Problem {
-            kind: format!("/problems/{}", self.kind()),
-            title: self.title().to_owned(),
-            status: status.as_u16(),
+            kind: kind.uri(),
+            title: kind.title().to_owned(),
+            status: kind.status().as_u16(),
             detail,
             field: self.field_name(),
             instance: super::request_id::current().map(|id| format!("urn:uuid:{id}")),
         };
-        let mut response = HttpResponse::build(status);
-        match self {
-            ApiError::Unauthorized(_) => {
+        let mut response = HttpResponse::build(kind.status());
+        match (self, kind) {
+            (_, ProblemType::Unauthorized) => {
                 response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
             }
-            ApiError::Unavailable(_) | ApiError::Overloaded(_) => {
+            (_, ProblemType::Unavailable | ProblemType::Overloaded) => {
                 response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECS.to_string()));
             }
-            ApiError::TooManyRequests(wait) => {
+            (ApiError::TooManyRequests(wait), _) => {
                 response.insert_header((header::RETRY_AFTER, retry_after_secs(wait).to_string()));
             }
             _ => {}
@@ -267,5 +279,5 @@ impl ResponseError for ApiError {
 
 /// Turns actix's own extractor and routing failures into problem+json too.
 pub fn not_found_fallback() -> ApiError {
-    ApiError::NotFound("no such route".into())
+    ApiError::new(ProblemType::NotFound, "no such route")
 }

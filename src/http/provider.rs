@@ -6,8 +6,10 @@ use jiff::Timestamp;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::{ApiError, AppState, ValidJson, auth::AuthUser, validate, views::ProviderView};
+use super::problem::{ApiError, Problem, ProblemType};
+use super::{auth::AuthUser, json::ValidJson, state::AppState, validate};
 use crate::store::{Provider, ProviderProfile};
+use crate::views::ProviderView;
 
 /// A provider profile. Rule fields left out keep their current value (or
 /// the default, for a new profile), so a client can edit the profile without
@@ -42,13 +44,15 @@ pub struct ProviderInput {
 
 /// The caller's provider profile, or the problem telling them to create one.
 pub async fn my_provider(state: &AppState, user_id: uuid::Uuid) -> Result<Provider, ApiError> {
-    state.store.provider_of_user(user_id).await?.ok_or(ApiError::NoProviderProfile)
+    state.store.provider_of_user(user_id).await?.ok_or_else(|| {
+        ApiError::new(ProblemType::NoProviderProfile, "create your provider profile first (PUT /api/provider)")
+    })
 }
 
 /// Create or update my provider profile.
 #[utoipa::path(put, path = "/api/provider", tag = "provider", security(("bearer" = [])), request_body = ProviderInput,
-    responses((status = 200, body = ProviderView), (status = 401, body = super::Problem),
-        (status = 409, description = "slug taken", body = super::Problem), (status = 422, body = super::Problem)))]
+    responses((status = 200, body = ProviderView), (status = 401, body = Problem),
+        (status = 409, description = "slug taken", body = Problem), (status = 422, body = Problem)))]
 pub async fn put_provider(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
@@ -82,8 +86,8 @@ pub async fn put_provider(
 
 /// My provider profile.
 #[utoipa::path(get, path = "/api/provider", tag = "provider", security(("bearer" = [])),
-    responses((status = 200, body = ProviderView), (status = 401, body = super::Problem),
-        (status = 404, description = "no provider profile yet", body = super::Problem)))]
+    responses((status = 200, body = ProviderView), (status = 401, body = Problem),
+        (status = 404, description = "no provider profile yet", body = Problem)))]
 pub async fn get_provider(state: web::Data<AppState>, AuthUser(user): AuthUser) -> Result<HttpResponse, ApiError> {
     let provider = my_provider(&state, user.id).await?;
     Ok(HttpResponse::Ok().json(ProviderView::from(&provider)))

@@ -9,21 +9,18 @@ use jiff::Timestamp;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::{
-    ApiError, AppState, ValidJson,
-    auth::AuthUser,
-    bookings::{RescheduleInput, parse_id, parse_instant, send_change},
-    provider::my_provider,
-    public::{date_range, query_params},
-    views::BookingView,
-};
+use super::bookings::{RescheduleInput, send_change};
+use super::extract::{date_range, limit_booking_write, parse_id, parse_instant, query_params};
+use super::problem::{ApiError, Problem, ProblemType};
+use super::{auth::AuthUser, json::ValidJson, provider::my_provider, state::AppState};
+use crate::views::BookingView;
 
 /// The provider's bookings starting on local dates `from`..=`to` (default:
 /// today and the next 6 days; at most 62 days).
 #[utoipa::path(get, path = "/api/provider/bookings", tag = "provider", security(("bearer" = [])),
     params(("from" = Option<String>, Query, description = "YYYY-MM-DD"), ("to" = Option<String>, Query, description = "YYYY-MM-DD")),
-    responses((status = 200, body = [BookingView]), (status = 401, body = super::Problem), (status = 404, body = super::Problem),
-        (status = 422, body = super::Problem)))]
+    responses((status = 200, body = [BookingView]), (status = 401, body = Problem), (status = 404, body = Problem),
+        (status = 422, body = Problem)))]
 pub async fn list(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
@@ -70,8 +67,8 @@ async fn apply(
     action: Action,
     new_start: Option<Timestamp>,
 ) -> Result<HttpResponse, ApiError> {
-    super::limit_booking_write(state, req, user_id).await?;
-    let id = parse_id("id", id)?;
+    limit_booking_write(state, req, user_id).await?;
+    let id = parse_id("id", id, "an id")?;
     let provider = my_provider(state, user_id).await?;
     let change = ChangeBooking {
         booking_id: id,
@@ -87,9 +84,9 @@ async fn apply(
 /// Confirm, decline, cancel, complete or mark as no-show.
 #[utoipa::path(post, path = "/api/provider/bookings/{id}/{action}", tag = "provider", security(("bearer" = [])),
     params(("id" = Uuid, Path), ("action" = ProviderAction, Path)),
-    responses((status = 200, body = BookingView), (status = 401, body = super::Problem), (status = 404, body = super::Problem),
-        (status = 409, description = "not allowed in the booking's status", body = super::Problem),
-        (status = 422, description = "e.g. completing a visit that has not started", body = super::Problem)))]
+    responses((status = 200, body = BookingView), (status = 401, body = Problem), (status = 404, body = Problem),
+        (status = 409, description = "not allowed in the booking's status", body = Problem),
+        (status = 422, description = "e.g. completing a visit that has not started", body = Problem)))]
 pub async fn act(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -99,15 +96,15 @@ pub async fn act(
     let (id, action) = path.into_inner();
     // The names are ProviderAction's own (serde's kebab-case), not a second list.
     let action: ProviderAction = serde_json::from_value(serde_json::Value::String(action))
-        .map_err(|_| ApiError::NotFound("no such booking action".into()))?;
+        .map_err(|_| ApiError::new(ProblemType::NotFound, "no such booking action"))?;
     apply(&state, &req, user.id, &id, action.into(), None).await
 }
 
 /// Move a booking to another free slot.
 #[utoipa::path(post, path = "/api/provider/bookings/{id}/reschedule", tag = "provider", security(("bearer" = [])),
     params(("id" = Uuid, Path)), request_body = RescheduleInput,
-    responses((status = 200, body = BookingView), (status = 401, body = super::Problem), (status = 404, body = super::Problem),
-        (status = 409, body = super::Problem), (status = 422, body = super::Problem)))]
+    responses((status = 200, body = BookingView), (status = 401, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn reschedule(
     state: web::Data<AppState>,
     req: HttpRequest,

@@ -1,24 +1,15 @@
 //! Public provider pages and free slots: what any client (signed in or not) may see.
 
-use std::collections::HashMap;
-
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
-use actors::{calendar::GetSlots, domain::ProviderTimeZone};
-use jiff::{Timestamp, ToSpan, civil::Date};
+use actors::calendar::GetSlots;
+use jiff::Timestamp;
 use uuid::Uuid;
 
-use super::{
-    ApiError, AppState,
-    auth::AuthUser,
-    views::{PublicProviderView, PublicServiceView, SlotView, SlotsView},
-};
+use super::extract::{date_range, parse_id, query_params};
+use super::problem::{ApiError, Problem};
+use super::{auth::AuthUser, state::AppState};
 use crate::store::Provider;
-
-/// Longest date range one slots request may cover (inclusive days). Keeps a
-/// single request cheap; the Mini App asks week by week.
-pub const MAX_SLOT_RANGE_DAYS: i64 = 62;
-/// Default range when `to` is left out: a week.
-const DEFAULT_RANGE_DAYS: i64 = 6;
+use crate::views::{PublicProviderView, PublicServiceView, SlotView, SlotsView};
 
 pub(super) async fn provider_by_slug(state: &AppState, slug: &str) -> Result<Provider, ApiError> {
     state.store.provider_by_slug(slug).await?.ok_or_else(|| ApiError::not_found("provider"))
@@ -26,7 +17,7 @@ pub(super) async fn provider_by_slug(state: &AppState, slug: &str) -> Result<Pro
 
 /// A provider's public page.
 #[utoipa::path(get, path = "/api/providers/{slug}", tag = "public", params(("slug" = String, Path)),
-    responses((status = 200, body = PublicProviderView), (status = 404, body = super::Problem)))]
+    responses((status = 200, body = PublicProviderView), (status = 404, body = Problem)))]
 pub async fn get_public_provider(
     state: web::Data<AppState>,
     slug: web::Path<String>,
@@ -48,62 +39,17 @@ pub async fn get_public_provider(
     }))
 }
 
-/// The query string as a map; a parameter given twice is refused, since
-/// which one we would use is a guess.
-pub fn query_params(req: &HttpRequest) -> Result<HashMap<String, String>, ApiError> {
-    let mut params = HashMap::new();
-    for (key, value) in url::form_urlencoded::parse(req.query_string().as_bytes()) {
-        if params.insert(key.to_string(), value.into_owned()).is_some() {
-            let detail = format!("{key} is given twice");
-            return Err(ApiError::BadRequest { field: Some(key.into_owned()), detail });
-        }
-    }
-    Ok(params)
-}
-
-/// The `from`/`to` query dates (provider's calendar): default today and the
-/// next six days, at most [`MAX_SLOT_RANGE_DAYS`] apart.
-pub fn date_range(
-    params: &HashMap<String, String>,
-    tz: &ProviderTimeZone,
-    now: Timestamp,
-) -> Result<(Date, Date), ApiError> {
-    let from = match params.get("from") {
-        Some(text) => parse_date("from", text)?,
-        None => tz.date_of(now),
-    };
-    let to = match params.get("to") {
-        Some(text) => parse_date("to", text)?,
-        None => from.checked_add(DEFAULT_RANGE_DAYS.days()).unwrap_or(from),
-    };
-    if to < from {
-        return Err(ApiError::field("to", "must not be before from"));
-    }
-    if (to - from).get_days() > MAX_SLOT_RANGE_DAYS as i32 {
-        return Err(ApiError::field("to", format!("at most {MAX_SLOT_RANGE_DAYS} days after from")));
-    }
-    Ok((from, to))
-}
-
 /// The booking `id` of this provider that the caller may move: their own as
 /// a client, or any as the provider. Anything else is "not found" (ids reveal
 /// nothing, as everywhere).
 async fn booking_to_move(state: &AppState, req: &HttpRequest, provider: &Provider, id: &str) -> Result<Uuid, ApiError> {
-    let id = Uuid::parse_str(id).map_err(|_| ApiError::field("moving", format!("{id:?} is not a booking id")))?;
+    let id = parse_id("moving", id, "a booking id")?;
     let not_found = || ApiError::not_found("booking");
     // The session is looked up only here: plain slot requests never touch it.
     let AuthUser(user) = AuthUser::extract(req).await.map_err(|_| not_found())?;
     let details = state.store.booking(provider.id, id).await?.ok_or_else(not_found)?;
     let mine = provider.user_id == user.id || details.booking.client_user_id == Some(user.id);
     if mine { Ok(id) } else { Err(not_found()) }
-}
-
-pub fn parse_date(field: &str, text: &str) -> Result<Date, ApiError> {
-    let well_formed = text.len() == 10 && text.as_bytes()[4] == b'-' && text.as_bytes()[7] == b'-';
-    well_formed
-        .then(|| text.parse::<Date>().ok())
-        .flatten()
-        .ok_or_else(|| ApiError::field(field, format!("{text:?} is not a date as YYYY-MM-DD")))
 }
 
 /// Free slots of a provider for one service, `from`..=`to` (dates in the
@@ -114,7 +60,7 @@ pub fn parse_date(field: &str, text: &str) -> Result<Date, ApiError> {
     params(("slug" = String, Path), ("service" = Uuid, Query), ("from" = Option<String>, Query, description = "YYYY-MM-DD"),
         ("to" = Option<String>, Query, description = "YYYY-MM-DD, at most 62 days after from"),
         ("moving" = Option<Uuid>, Query, description = "a booking of mine to move (needs the bearer token)")),
-    responses((status = 200, body = SlotsView), (status = 404, body = super::Problem), (status = 422, body = super::Problem)))]
+    responses((status = 200, body = SlotsView), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn get_slots(
     state: web::Data<AppState>,
     slug: web::Path<String>,
@@ -124,8 +70,7 @@ pub async fn get_slots(
     let service_id = params
         .get("service")
         .ok_or_else(|| ApiError::field("service", "required: the id of one of the provider's services"))?;
-    let service_id = Uuid::parse_str(service_id)
-        .map_err(|_| ApiError::field("service", format!("{service_id:?} is not a service id")))?;
+    let service_id = parse_id("service", service_id, "a service id")?;
 
     let provider = provider_by_slug(&state, &slug).await?;
     let tz = &provider.profile.timezone;

@@ -6,7 +6,9 @@ use jiff::civil::Date;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::{ApiError, AppState, ValidJson, auth::AuthUser, provider::my_provider, views::ScheduleView};
+use super::problem::{ApiError, Problem};
+use super::{auth::AuthUser, json::ValidJson, provider::my_provider, state::AppState};
+use crate::views::ScheduleView;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -82,8 +84,8 @@ fn to_schedule(input: ScheduleInput) -> Result<Schedule, ApiError> {
 
 /// Replace my schedule.
 #[utoipa::path(put, path = "/api/provider/schedule", tag = "provider", security(("bearer" = [])), request_body = ScheduleInput,
-    responses((status = 200, body = ScheduleView), (status = 401, body = super::Problem), (status = 404, body = super::Problem),
-        (status = 422, body = super::Problem)))]
+    responses((status = 200, body = ScheduleView), (status = 401, body = Problem), (status = 404, body = Problem),
+        (status = 422, body = Problem)))]
 pub async fn put_schedule(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
@@ -97,7 +99,7 @@ pub async fn put_schedule(
 
 /// My schedule.
 #[utoipa::path(get, path = "/api/provider/schedule", tag = "provider", security(("bearer" = [])),
-    responses((status = 200, body = ScheduleView), (status = 401, body = super::Problem), (status = 404, body = super::Problem)))]
+    responses((status = 200, body = ScheduleView), (status = 401, body = Problem), (status = 404, body = Problem)))]
 pub async fn get_schedule(state: web::Data<AppState>, AuthUser(user): AuthUser) -> Result<HttpResponse, ApiError> {
     let provider = my_provider(&state, user.id).await?;
     let schedule = state.store.schedule(provider.id).await?;

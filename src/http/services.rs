@@ -5,10 +5,10 @@ use actors::domain::ServiceTiming;
 use jiff::Timestamp;
 use serde::Deserialize;
 use utoipa::ToSchema;
-use uuid::Uuid;
 
-use super::{ApiError, AppState, ValidJson, auth::AuthUser, provider::my_provider, validate, views::ServiceView};
-use crate::store::ServiceFields;
+use super::problem::{ApiError, Problem};
+use super::{auth::AuthUser, extract::parse_id, json::ValidJson, provider::my_provider, state::AppState, validate};
+use crate::{store::ServiceFields, views::ServiceView};
 
 /// Largest price accepted, in minor units: far above any appointment.
 const MAX_PRICE_MINOR: i64 = 10_000_000_000;
@@ -72,13 +72,9 @@ fn validated(fields: ServiceFields) -> Result<ServiceFields, ApiError> {
     Ok(ServiceFields { name, currency, ..fields })
 }
 
-fn parse_id(id: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(id).map_err(|_| ApiError::field("id", format!("{id:?} is not a service id")))
-}
-
 /// My services, retired ones included.
 #[utoipa::path(get, path = "/api/provider/services", tag = "provider", security(("bearer" = [])),
-    responses((status = 200, body = [ServiceView]), (status = 401, body = super::Problem), (status = 404, body = super::Problem)))]
+    responses((status = 200, body = [ServiceView]), (status = 401, body = Problem), (status = 404, body = Problem)))]
 pub async fn list_services(state: web::Data<AppState>, AuthUser(user): AuthUser) -> Result<HttpResponse, ApiError> {
     let provider = my_provider(&state, user.id).await?;
     let services = state.store.services(provider.id, true).await?;
@@ -87,8 +83,8 @@ pub async fn list_services(state: web::Data<AppState>, AuthUser(user): AuthUser)
 
 /// Add a service.
 #[utoipa::path(post, path = "/api/provider/services", tag = "provider", security(("bearer" = [])), request_body = ServiceInput,
-    responses((status = 201, body = ServiceView), (status = 401, body = super::Problem), (status = 404, body = super::Problem),
-        (status = 422, body = super::Problem)))]
+    responses((status = 201, body = ServiceView), (status = 401, body = Problem), (status = 404, body = Problem),
+        (status = 422, body = Problem)))]
 pub async fn add_service(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
@@ -112,15 +108,15 @@ pub async fn add_service(
 /// Change a service.
 #[utoipa::path(patch, path = "/api/provider/services/{id}", tag = "provider", security(("bearer" = [])),
     params(("id" = Uuid, Path)), request_body = ServicePatch,
-    responses((status = 200, body = ServiceView), (status = 401, body = super::Problem), (status = 404, body = super::Problem),
-        (status = 422, body = super::Problem)))]
+    responses((status = 200, body = ServiceView), (status = 401, body = Problem), (status = 404, body = Problem),
+        (status = 422, body = Problem)))]
 pub async fn patch_service(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     path: web::Path<String>,
     ValidJson(patch): ValidJson<ServicePatch>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = parse_id(&path)?;
+    let id = parse_id("id", &path, "a service id")?;
     let provider = my_provider(&state, user.id).await?;
     let current = state.store.service(provider.id, id).await?.ok_or_else(|| ApiError::not_found("service"))?;
     let f = current.fields;
@@ -145,13 +141,13 @@ pub async fn patch_service(
 /// Retire a service: it stays on existing bookings but is no longer offered.
 #[utoipa::path(delete, path = "/api/provider/services/{id}", tag = "provider", security(("bearer" = [])),
     params(("id" = Uuid, Path)),
-    responses((status = 204), (status = 401, body = super::Problem), (status = 404, body = super::Problem)))]
+    responses((status = 204), (status = 401, body = Problem), (status = 404, body = Problem)))]
 pub async fn retire_service(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = parse_id(&path)?;
+    let id = parse_id("id", &path, "a service id")?;
     let provider = my_provider(&state, user.id).await?;
     if !state.store.retire_service(provider.id, id, Timestamp::now()).await? {
         return Err(ApiError::not_found("service"));

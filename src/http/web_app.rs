@@ -16,7 +16,7 @@ use actix_web::{
 };
 use rust_embed::RustEmbed;
 
-use super::{ApiError, AppState};
+use super::{problem::ApiError, state::AppState};
 
 #[derive(RustEmbed)]
 #[folder = "web/"]
@@ -59,7 +59,7 @@ async fn privacy_policy(state: web::Data<AppState>) -> HttpResponse {
 
 fn serve(req: &HttpRequest, path: &str) -> Result<HttpResponse, ApiError> {
     let file = Files::get(path).ok_or_else(|| ApiError::not_found("file"))?;
-    let etag = format!("\"{}\"", hex(&file.metadata.sha256_hash()[..12]));
+    let etag = format!("\"{}\"", hex::encode(&file.metadata.sha256_hash()[..12]));
     let fresh = req
         .headers()
         .get(header::IF_NONE_MATCH)
@@ -91,8 +91,4 @@ fn serve(req: &HttpRequest, path: &str) -> Result<HttpResponse, ApiError> {
         Cow::Owned(bytes) => Bytes::from(bytes),
     };
     Ok(response.insert_header((header::CONTENT_TYPE, content_type)).body(body))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

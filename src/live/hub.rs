@@ -25,8 +25,8 @@ use uuid::Uuid;
 use super::protocol::{self, Refusal, WatchKey};
 use crate::{
     bus::LiveEvent,
-    http::views::{BookingView, SlotView},
     store::Store,
+    views::{BookingView, SlotView},
 };
 
 /// Frames for a session, and the order to close.

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::http::views::{BookingView, SlotView};
+use crate::views::{BookingView, SlotView};
 
 /// Largest client frame accepted; real ones are ~150 bytes.
 pub const MAX_FRAME_BYTES: usize = 4 * 1024;

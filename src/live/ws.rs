@@ -19,12 +19,7 @@ use super::{
     hub::{Connect, Disconnect, JoinFeed, LiveHub, Outbound, Unwatch, Watch},
     protocol::{self, ClientMessage, MAX_FRAME_BYTES, MAX_WATCHES, Refusal, WatchKey},
 };
-use crate::{
-    config::Heartbeat,
-    http::{ApiError, AppState, auth::user_for_token, client_ip},
-    rate_limit::Rule,
-    store::Store,
-};
+use crate::{config::Heartbeat, session::user_for_token, store::Store};
 
 /// Frames queued for one session before it counts as too slow.
 const SESSION_QUEUE: usize = 64;
@@ -181,23 +176,21 @@ impl Handler<Outbound> for WsSession {
     }
 }
 
-/// Live availability and the provider's booking feed (DESIGN §7).
-#[utoipa::path(get, path = "/ws", tag = "live",
-    description = "WebSocket. Client → server: watch / unwatch / auth; server → client: slots, booking, authenticated, error.",
-    responses((status = 101, description = "switching to WebSocket"), (status = 429, body = crate::http::Problem)))]
-pub async fn connect(
-    req: HttpRequest,
+/// Upgrades the request and starts its session.
+pub fn start(
+    req: &HttpRequest,
     stream: web::Payload,
-    state: web::Data<AppState>,
+    hub: Addr<LiveHub>,
+    store: Arc<dyn Store>,
+    heartbeat: Heartbeat,
 ) -> Result<HttpResponse, actix_web::Error> {
-    state.limiter.check(Rule::WsConnectPerIp, &client_ip(&req)).await.map_err(ApiError::TooManyRequests)?;
     let session = WsSession {
         id: NEXT_SESSION.fetch_add(1, Ordering::Relaxed),
-        hub: state.hub.clone(),
-        store: state.store.clone(),
-        heartbeat: state.config.heartbeat,
+        hub,
+        store,
+        heartbeat,
         last_heard: Instant::now(),
         watches: HashMap::new(),
     };
-    ws::WsResponseBuilder::new(session, &req, stream).frame_size(MAX_FRAME_BYTES).start()
+    ws::WsResponseBuilder::new(session, req, stream).frame_size(MAX_FRAME_BYTES).start()
 }

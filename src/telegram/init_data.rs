@@ -160,16 +160,8 @@ fn parse(raw: &str) -> Result<BTreeMap<String, String>, InitDataError> {
 /// `key=value` lines sorted by key (a `BTreeMap` iterates in byte order, which
 /// is the order Telegram uses), without the `excluded` keys.
 fn data_check_string(fields: &BTreeMap<String, String>, excluded: &[&str]) -> String {
-    let mut out = String::new();
-    for (key, value) in fields.iter().filter(|(key, _)| !excluded.contains(&key.as_str())) {
-        if !out.is_empty() {
-            out.push('\n');
-        }
-        out.push_str(key);
-        out.push('=');
-        out.push_str(value);
-    }
-    out
+    let lines = fields.iter().filter(|(key, _)| !excluded.contains(&key.as_str()));
+    lines.map(|(key, value)| format!("{key}={value}")).collect::<Vec<_>>().join("\n")
 }
 
 fn finish(fields: &BTreeMap<String, String>, freshness: Freshness) -> Result<VerifiedInitData, InitDataError> {

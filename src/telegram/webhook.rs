@@ -4,7 +4,6 @@
 
 use std::convert::Infallible;
 
-use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::{StreamExt, stream::BoxStream};
 use sha2::{Digest, Sha256};
 use teloxide::{
@@ -13,8 +12,6 @@ use teloxide::{
     update_listeners::{AsUpdateStream, UpdateListener},
 };
 use tokio::sync::mpsc;
-
-use crate::http::{ApiError, AppState};
 
 /// The path Telegram posts to: derived from the secret, so it is unguessable
 /// without being a second thing to configure.
@@ -57,24 +54,4 @@ impl UpdateListener for WebhookListener {
     fn stop_token(&mut self) -> StopToken {
         self.token.clone()
     }
-}
-
-/// `POST /telegram/{derived path}`: one update from Telegram.
-pub async fn receive(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let (Some(secret), Some(sender)) = (&state.config.telegram_webhook_secret, &state.telegram_updates) else {
-        return Err(crate::http::problem::not_found_fallback());
-    };
-    let given = req.headers().get("x-telegram-bot-api-secret-token").map(|v| v.as_bytes()).unwrap_or_default();
-    // Compared as digests: equal length, and no early exit on the first byte.
-    if Sha256::digest(given) != Sha256::digest(secret.as_bytes()) {
-        return Err(ApiError::Unauthorized("wrong webhook secret token".into()));
-    }
-    let update: Update = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::BadRequest { field: None, detail: format!("not a Telegram update: {e}") })?;
-    // Full: the dispatcher is far behind. Telegram redelivers an update it
-    // got no 2xx for, so refusing here loses nothing and bounds our memory.
-    if sender.try_send(update).is_err() {
-        return Err(ApiError::Overloaded("too many updates waiting; deliver again later".into()));
-    }
-    Ok(HttpResponse::Ok().finish())
 }

@@ -1,0 +1,90 @@
+//! What handlers read from a request: ids, instants, dates and date ranges,
+//! the query string, the caller's address and the limits counted against it.
+
+use std::collections::HashMap;
+
+use actix_web::HttpRequest;
+use actors::domain::ProviderTimeZone;
+use jiff::{Timestamp, ToSpan, civil::Date};
+use uuid::Uuid;
+
+use super::problem::{ApiError, ProblemType};
+use super::state::AppState;
+use crate::rate_limit::Rule;
+
+/// Longest date range one request may cover (inclusive days). Keeps a
+/// single request cheap; the Mini App asks week by week.
+const MAX_RANGE_DAYS: i64 = 62;
+/// Default range when `to` is left out: a week.
+const DEFAULT_RANGE_DAYS: i64 = 6;
+
+/// An id in `field`; `what` names it in the refusal ("a service id").
+pub fn parse_id(field: &str, text: &str, what: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(text).map_err(|_| ApiError::field(field, format!("{text:?} is not {what}")))
+}
+
+/// Parses an RFC 3339 instant; the offset is required (a bare local time is
+/// ambiguous).
+pub fn parse_instant(field: &str, text: &str) -> Result<Timestamp, ApiError> {
+    text.parse::<Timestamp>()
+        .map_err(|_| ApiError::field(field, format!("{text:?} is not a time as RFC 3339 with offset")))
+}
+
+fn parse_date(field: &str, text: &str) -> Result<Date, ApiError> {
+    let well_formed = text.len() == 10 && text.as_bytes()[4] == b'-' && text.as_bytes()[7] == b'-';
+    well_formed
+        .then(|| text.parse::<Date>().ok())
+        .flatten()
+        .ok_or_else(|| ApiError::field(field, format!("{text:?} is not a date as YYYY-MM-DD")))
+}
+
+/// The query string as a map; a parameter given twice is refused, since
+/// which one we would use is a guess.
+pub fn query_params(req: &HttpRequest) -> Result<HashMap<String, String>, ApiError> {
+    let mut params = HashMap::new();
+    for (key, value) in url::form_urlencoded::parse(req.query_string().as_bytes()) {
+        if params.insert(key.to_string(), value.into_owned()).is_some() {
+            let detail = format!("{key} is given twice");
+            return Err(ApiError::blaming(ProblemType::BadRequest, key, detail));
+        }
+    }
+    Ok(params)
+}
+
+/// The `from`/`to` query dates (provider's calendar): default today and the
+/// next six days, at most [`MAX_RANGE_DAYS`] apart.
+pub fn date_range(
+    params: &HashMap<String, String>,
+    tz: &ProviderTimeZone,
+    now: Timestamp,
+) -> Result<(Date, Date), ApiError> {
+    let date = |field: &str| params.get(field).map(|text| parse_date(field, text)).transpose();
+    let from = date("from")?.unwrap_or_else(|| tz.date_of(now));
+    let to = date("to")?.unwrap_or_else(|| from.checked_add(DEFAULT_RANGE_DAYS.days()).unwrap_or(from));
+    if to < from {
+        return Err(ApiError::field("to", "must not be before from"));
+    }
+    if (to - from).get_days() > MAX_RANGE_DAYS as i32 {
+        return Err(ApiError::field("to", format!("at most {MAX_RANGE_DAYS} days after from")));
+    }
+    Ok((from, to))
+}
+
+/// The client's address as seen on the socket. Forwarding headers are not
+/// trusted: they are whatever the client wants them to be. (Behind a reverse
+/// proxy, every request shares the proxy's address; see the README.)
+fn client_ip(req: &HttpRequest) -> String {
+    req.peer_addr().map(|addr| addr.ip().to_string()).unwrap_or_else(|| "unknown".into())
+}
+
+/// Counts the request against `rule`'s limit for the caller's address.
+pub async fn limit_per_ip(state: &AppState, req: &HttpRequest, rule: Rule) -> Result<(), ApiError> {
+    state.limiter.check(rule, &client_ip(req)).await.map_err(ApiError::TooManyRequests)
+}
+
+/// A booking write (book, cancel, reschedule, provider action) counts against
+/// the user's and the address's limits.
+pub async fn limit_booking_write(state: &AppState, req: &HttpRequest, user_id: Uuid) -> Result<(), ApiError> {
+    state.limiter.check(Rule::BookingPerUser, &user_id.to_string()).await.map_err(ApiError::TooManyRequests)?;
+    limit_per_ip(state, req, Rule::BookingPerIp).await
+}
