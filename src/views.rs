@@ -1,5 +1,6 @@
 //! Response bodies: what each resource looks like to API clients.
 
+use actors::domain::{BookingId, ClientId, ProviderId, ServiceId, UserId};
 use actors::domain::{ProviderTimeZone, Schedule};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -9,7 +10,8 @@ use crate::store::{BookingDetails, Client, Provider, Service, User};
 
 #[derive(Serialize, ToSchema)]
 pub struct UserView {
-    pub id: Uuid,
+    #[schema(value_type = Uuid)]
+    pub id: UserId,
     pub telegram_id: i64,
     pub first_name: String,
     pub last_name: Option<String>,
@@ -38,7 +40,8 @@ impl From<&User> for UserView {
 /// The provider's own view of their profile and booking rules.
 #[derive(Serialize, ToSchema)]
 pub struct ProviderView {
-    pub id: Uuid,
+    #[schema(value_type = Uuid)]
+    pub id: ProviderId,
     pub slug: String,
     pub display_name: String,
     pub business_name: Option<String>,
@@ -74,7 +77,8 @@ impl From<&Provider> for ProviderView {
 
 #[derive(Serialize, ToSchema)]
 pub struct ServiceView {
-    pub id: Uuid,
+    #[schema(value_type = Uuid)]
+    pub id: ServiceId,
     pub name: String,
     pub duration_min: u16,
     /// Price in the currency's minor unit (cents, kopecks).
@@ -106,7 +110,8 @@ impl From<&Service> for ServiceView {
 /// What clients see of a service: no buffers, no retired ones.
 #[derive(Serialize, ToSchema)]
 pub struct PublicServiceView {
-    pub id: Uuid,
+    #[schema(value_type = Uuid)]
+    pub id: ServiceId,
     pub name: String,
     pub duration_min: u16,
     pub price_minor: Option<i64>,
@@ -211,7 +216,8 @@ pub struct SlotView {
 pub struct SlotsView {
     /// The provider's slug.
     pub provider: String,
-    pub service: Uuid,
+    #[schema(value_type = Uuid)]
+    pub service: ServiceId,
     pub timezone: String,
     pub from: String,
     pub to: String,
@@ -233,7 +239,8 @@ pub struct NamedRef {
 /// A booking, with times in the provider's time zone.
 #[derive(Serialize, ToSchema)]
 pub struct BookingView {
-    pub id: Uuid,
+    #[schema(value_type = Uuid)]
+    pub id: BookingId,
     /// The provider's slug.
     pub provider: String,
     pub provider_name: String,
@@ -258,8 +265,8 @@ impl From<&BookingDetails> for BookingView {
             provider: details.provider_slug.clone(),
             provider_name: details.provider_name.clone(),
             timezone: details.timezone.name().to_owned(),
-            service: NamedRef { id: b.service_id, name: details.service_name.clone() },
-            client: NamedRef { id: b.client_id, name: details.client_name.clone() },
+            service: NamedRef { id: b.service_id.0, name: details.service_name.clone() },
+            client: NamedRef { id: b.client_id.0, name: details.client_name.clone() },
             start: details.timezone.format(b.start),
             end: details.timezone.format(b.end),
             status: b.status.as_str().to_owned(),
@@ -273,7 +280,8 @@ impl From<&BookingDetails> for BookingView {
 /// An entry of the provider's client book.
 #[derive(Serialize, ToSchema)]
 pub struct ClientView {
-    pub id: Uuid,
+    #[schema(value_type = Uuid)]
+    pub id: ClientId,
     pub name: String,
     pub contacts: Option<String>,
     pub notes: Option<String>,

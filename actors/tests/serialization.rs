@@ -18,7 +18,8 @@ use actors::{
         EventSink, NewBooking, RegistrySettings, RepositoryError, ServiceInfo,
     },
     domain::{
-        Booking, BookingRules, LocalInterval, ProviderTimeZone, Schedule, ServiceTiming, TimeOfDay, WeeklyInterval,
+        Booking, BookingId, BookingRules, ClientId, LocalInterval, ProviderId, ProviderTimeZone, Schedule, ServiceId,
+        ServiceTiming, TimeOfDay, UserId, WeeklyInterval,
     },
 };
 use async_trait::async_trait;
@@ -28,8 +29,8 @@ use uuid::Uuid;
 /// Stores whatever it is given (no overlap check), slowly, and counts how
 /// many writes ever ran at the same time.
 struct SlowRepository {
-    provider_id: Uuid,
-    service_id: Uuid,
+    provider_id: ProviderId,
+    service_id: ServiceId,
     bookings: Mutex<Vec<Booking>>,
     writing: AtomicUsize,
     most_at_once: AtomicUsize,
@@ -38,7 +39,11 @@ struct SlowRepository {
 
 #[async_trait]
 impl CalendarRepository for SlowRepository {
-    async fn load_calendar(&self, provider_id: Uuid, _: Timestamp) -> Result<Option<CalendarData>, RepositoryError> {
+    async fn load_calendar(
+        &self,
+        provider_id: ProviderId,
+        _: Timestamp,
+    ) -> Result<Option<CalendarData>, RepositoryError> {
         let weekly: Vec<WeeklyInterval> = (1..=7)
             .map(|weekday| WeeklyInterval {
                 weekday,
@@ -52,7 +57,7 @@ impl CalendarRepository for SlowRepository {
         Ok(Some(CalendarData {
             provider_id,
             settings_version: 1,
-            owner_user_id: Uuid::nil(),
+            owner_user_id: UserId(Uuid::nil()),
             time_zone: ProviderTimeZone::parse("Europe/Berlin").unwrap(),
             rules: BookingRules { slot_step_min: 60, min_notice_min: 0, horizon_days: 366, ..Default::default() },
             schedule: Schedule::new(&weekly, &[]).unwrap(),
@@ -61,15 +66,15 @@ impl CalendarRepository for SlowRepository {
         }))
     }
 
-    async fn settings_version(&self, _: Uuid) -> Result<Option<i64>, RepositoryError> {
+    async fn settings_version(&self, _: ProviderId) -> Result<Option<i64>, RepositoryError> {
         Ok(Some(1))
     }
 
-    async fn booking(&self, _: Uuid, id: Uuid) -> Result<Option<Booking>, RepositoryError> {
+    async fn booking(&self, _: ProviderId, id: BookingId) -> Result<Option<Booking>, RepositoryError> {
         Ok(self.bookings.lock().unwrap().iter().find(|b| b.id == id).cloned())
     }
 
-    async fn booking_by_idempotency_key(&self, _: Uuid, _: &str) -> Result<Option<Booking>, RepositoryError> {
+    async fn booking_by_idempotency_key(&self, _: UserId, _: &str) -> Result<Option<Booking>, RepositoryError> {
         Ok(None)
     }
 
@@ -85,7 +90,7 @@ impl CalendarRepository for SlowRepository {
             id: new.id,
             provider_id: self.provider_id,
             service_id: new.service_id,
-            client_id: Uuid::now_v7(),
+            client_id: ClientId::generate(),
             client_user_id: None,
             start: new.start,
             end: new.end,
@@ -117,8 +122,8 @@ impl EventSink for Recorder {
 
 fn setup(fail_writes: bool) -> (Arc<SlowRepository>, Arc<Recorder>, Calendars) {
     let repo = Arc::new(SlowRepository {
-        provider_id: Uuid::now_v7(),
-        service_id: Uuid::now_v7(),
+        provider_id: ProviderId::generate(),
+        service_id: ServiceId::generate(),
         bookings: Mutex::new(Vec::new()),
         writing: AtomicUsize::new(0),
         most_at_once: AtomicUsize::new(0),
@@ -133,9 +138,9 @@ fn book(repo: &SlowRepository, start: &str) -> Book {
     Book {
         service_id: repo.service_id,
         start: start.parse().unwrap(),
-        client: BookingClient::Existing(Uuid::nil()),
+        client: BookingClient::Existing(ClientId(Uuid::nil())),
         note: None,
-        requested_by: Uuid::now_v7(),
+        requested_by: UserId::generate(),
         idempotency_key: None,
         now: "2027-01-01T00:00:00Z".parse().unwrap(),
     }

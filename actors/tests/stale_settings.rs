@@ -15,8 +15,8 @@ use actors::{
         EventSink, GetSlots, NewBooking, RegistrySettings, RepositoryError, ServiceInfo,
     },
     domain::{
-        Booking, BookingRules, DateOverride, LocalInterval, ProviderTimeZone, Schedule, ServiceTiming, TimeOfDay,
-        WeeklyInterval,
+        Booking, BookingId, BookingRules, ClientId, DateOverride, LocalInterval, ProviderId, ProviderTimeZone,
+        Schedule, ServiceId, ServiceTiming, TimeOfDay, UserId, WeeklyInterval,
     },
 };
 use async_trait::async_trait;
@@ -26,8 +26,8 @@ use uuid::Uuid;
 /// A provider whose one day, 2027-06-01, is open 09–13 or closed; every
 /// change bumps the version, as the database's triggers do.
 struct Settings {
-    provider_id: Uuid,
-    service_id: Uuid,
+    provider_id: ProviderId,
+    service_id: ServiceId,
     version: AtomicI64,
     day_closed: AtomicBool,
     /// Bump the version at every write, as a provider rewriting the
@@ -46,7 +46,11 @@ impl Settings {
 
 #[async_trait]
 impl CalendarRepository for Settings {
-    async fn load_calendar(&self, provider_id: Uuid, _: Timestamp) -> Result<Option<CalendarData>, RepositoryError> {
+    async fn load_calendar(
+        &self,
+        provider_id: ProviderId,
+        _: Timestamp,
+    ) -> Result<Option<CalendarData>, RepositoryError> {
         let hours =
             |a: &str, b: &str| LocalInterval { start: TimeOfDay::parse(a).unwrap(), end: TimeOfDay::parse(b).unwrap() };
         let weekly: Vec<WeeklyInterval> =
@@ -60,7 +64,7 @@ impl CalendarRepository for Settings {
         Ok(Some(CalendarData {
             provider_id,
             settings_version: self.version.load(Ordering::SeqCst),
-            owner_user_id: Uuid::nil(),
+            owner_user_id: UserId(Uuid::nil()),
             time_zone: ProviderTimeZone::parse("Europe/Berlin").unwrap(),
             rules: BookingRules { slot_step_min: 60, min_notice_min: 0, horizon_days: 366, ..Default::default() },
             schedule: Schedule::new(&weekly, &overrides).unwrap(),
@@ -69,15 +73,15 @@ impl CalendarRepository for Settings {
         }))
     }
 
-    async fn settings_version(&self, _: Uuid) -> Result<Option<i64>, RepositoryError> {
+    async fn settings_version(&self, _: ProviderId) -> Result<Option<i64>, RepositoryError> {
         Ok(Some(self.version.load(Ordering::SeqCst)))
     }
 
-    async fn booking(&self, _: Uuid, id: Uuid) -> Result<Option<Booking>, RepositoryError> {
+    async fn booking(&self, _: ProviderId, id: BookingId) -> Result<Option<Booking>, RepositoryError> {
         Ok(self.bookings.lock().unwrap().iter().find(|b| b.id == id).cloned())
     }
 
-    async fn booking_by_idempotency_key(&self, _: Uuid, _: &str) -> Result<Option<Booking>, RepositoryError> {
+    async fn booking_by_idempotency_key(&self, _: UserId, _: &str) -> Result<Option<Booking>, RepositoryError> {
         Ok(None)
     }
 
@@ -89,7 +93,7 @@ impl CalendarRepository for Settings {
             self.writes_refused.fetch_add(1, Ordering::SeqCst);
             return Err(RepositoryError::StaleSettings);
         }
-        let booking = new.to_booking(Uuid::now_v7(), None);
+        let booking = new.to_booking(ClientId::generate(), None);
         self.bookings.lock().unwrap().push(booking.clone());
         Ok(booking)
     }
@@ -107,8 +111,8 @@ impl EventSink for Nowhere {
 
 fn setup(day_closed: bool) -> (Arc<Settings>, Calendars) {
     let repo = Arc::new(Settings {
-        provider_id: Uuid::now_v7(),
-        service_id: Uuid::now_v7(),
+        provider_id: ProviderId::generate(),
+        service_id: ServiceId::generate(),
         version: AtomicI64::new(1),
         day_closed: AtomicBool::new(day_closed),
         churn: AtomicBool::new(false),
@@ -125,9 +129,9 @@ fn book(repo: &Settings, time: &str) -> Book {
     Book {
         service_id: repo.service_id,
         start: format!("2027-06-01T{time}:00+02:00").parse().unwrap(),
-        client: BookingClient::Existing(Uuid::nil()),
+        client: BookingClient::Existing(ClientId(Uuid::nil())),
         note: None,
-        requested_by: Uuid::now_v7(),
+        requested_by: UserId::generate(),
         idempotency_key: None,
         now: NOW.parse().unwrap(),
     }

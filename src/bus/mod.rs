@@ -11,11 +11,11 @@ use std::sync::{
 };
 
 use actors::calendar::{BookingEventKind, CalendarEvent, Calendars, EventSink};
+use actors::domain::{BookingId, ProviderId};
 use async_trait::async_trait;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, mpsc};
-use uuid::Uuid;
 
 use crate::store::SettingsListener;
 
@@ -30,13 +30,13 @@ const CAPACITY: usize = 4096;
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum LiveEvent {
     /// Free slots of the provider may have changed on these local dates.
-    Availability { provider_id: Uuid, dates: Vec<Date> },
+    Availability { provider_id: ProviderId, dates: Vec<Date> },
     /// A booking of the provider changed (`event`: created, cancelled, …).
-    Booking { provider_id: Uuid, booking_id: Uuid, event: BookingEventKind },
+    Booking { provider_id: ProviderId, booking_id: BookingId, event: BookingEventKind },
     /// The provider's settings (profile, rules, services, hours, overrides)
     /// changed: every node's calendar reloads, every watcher of the provider
     /// gets fresh slots.
-    Settings { provider_id: Uuid },
+    Settings { provider_id: ProviderId },
     /// Events may have been lost (a Redis reconnect, a lagging subscriber):
     /// everyone should refresh what they show.
     Resync,
@@ -53,7 +53,7 @@ impl LiveEvent {
     }
 
     /// The provider whose calendar this event is about.
-    pub fn provider_id(&self) -> Option<Uuid> {
+    pub fn provider_id(&self) -> Option<ProviderId> {
         match self {
             LiveEvent::Availability { provider_id, .. }
             | LiveEvent::Booking { provider_id, .. }
@@ -146,7 +146,7 @@ pub struct SettingsAnnouncer {
 
 #[async_trait]
 impl SettingsListener for SettingsAnnouncer {
-    async fn settings_changed(&self, provider_id: Uuid) {
+    async fn settings_changed(&self, provider_id: ProviderId) {
         // This node's calendar reloads before the event reaches the hub, so
         // the slots it then computes already follow the new settings. Other
         // nodes do the same on receipt (see `redis::subscribe`).
@@ -160,7 +160,10 @@ mod tests {
     use super::*;
 
     fn availability() -> LiveEvent {
-        LiveEvent::Availability { provider_id: Uuid::nil(), dates: vec![jiff::civil::date(2027, 6, 1)] }
+        LiveEvent::Availability {
+            provider_id: ProviderId(uuid::Uuid::nil()),
+            dates: vec![jiff::civil::date(2027, 6, 1)],
+        }
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! provider's calendar actor.
 
 use actix_web::{HttpRequest, HttpResponse, web};
+use actors::domain::{BookingId, ProviderId, ServiceId};
 use actors::{
     calendar::{Book, BookingClient, ChangeBooking},
     domain::{Action, Actor},
@@ -9,7 +10,6 @@ use actors::{
 use jiff::Timestamp;
 use serde::Deserialize;
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 use super::extract::{limit_booking_write, parse_id, parse_instant};
 use super::problem::{ApiError, Problem};
@@ -22,7 +22,8 @@ pub struct BookingInput {
     /// The provider's slug.
     pub provider: String,
     /// The service id.
-    pub service: Uuid,
+    #[schema(value_type = Uuid)]
+    pub service: ServiceId,
     /// A slot start as offered by the slots endpoint (RFC 3339 with offset).
     #[schema(example = "2027-03-28T09:00:00+02:00")]
     pub start: String,
@@ -51,7 +52,11 @@ fn display_name(user: &User) -> String {
     }
 }
 
-pub(super) async fn view(state: &AppState, provider_id: Uuid, booking_id: Uuid) -> Result<BookingView, ApiError> {
+pub(super) async fn view(
+    state: &AppState,
+    provider_id: ProviderId,
+    booking_id: BookingId,
+) -> Result<BookingView, ApiError> {
     let details = state.store.booking(provider_id, booking_id).await?.ok_or_else(|| ApiError::not_found("booking"))?;
     Ok(BookingView::from(&details))
 }
@@ -131,7 +136,7 @@ async fn change_my_booking(
 /// turn with every other change) and answers with the booking as it now is.
 pub(super) async fn send_change(
     state: &AppState,
-    provider_id: Uuid,
+    provider_id: ProviderId,
     change: ChangeBooking,
 ) -> Result<HttpResponse, ApiError> {
     let booking_id = change.booking_id;

@@ -2,10 +2,10 @@
 //! provider controls their clients' data — reads, corrects and deletes it).
 
 use actix_web::{HttpRequest, HttpResponse, web};
+use actors::domain::ClientId;
 use jiff::Timestamp;
 use serde::Deserialize;
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 use super::extract::{parse_id, query_params};
 use super::problem::{ApiError, Problem, ProblemType};
@@ -78,7 +78,7 @@ pub async fn add(
     let client = state
         .store
         .insert_client(&NewClient {
-            id: Uuid::now_v7(),
+            id: ClientId::generate(),
             provider_id: provider.id,
             user_id: None,
             fields,

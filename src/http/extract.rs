@@ -1,6 +1,7 @@
 //! What handlers read from a request: ids, instants, dates and date ranges,
 //! the query string, the caller's address and the limits counted against it.
 
+use actors::domain::UserId;
 use std::collections::HashMap;
 
 use actix_web::HttpRequest;
@@ -19,8 +20,8 @@ const MAX_RANGE_DAYS: i64 = 62;
 const DEFAULT_RANGE_DAYS: i64 = 6;
 
 /// An id in `field`; `what` names it in the refusal ("a service id").
-pub fn parse_id(field: &str, text: &str, what: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(text).map_err(|_| ApiError::field(field, format!("{text:?} is not {what}")))
+pub fn parse_id<Id: From<Uuid>>(field: &str, text: &str, what: &str) -> Result<Id, ApiError> {
+    Uuid::parse_str(text).map(Id::from).map_err(|_| ApiError::field(field, format!("{text:?} is not {what}")))
 }
 
 /// Parses an RFC 3339 instant; the offset is required (a bare local time is
@@ -84,7 +85,7 @@ pub async fn limit_per_ip(state: &AppState, req: &HttpRequest, rule: Rule) -> Re
 
 /// A booking write (book, cancel, reschedule, provider action) counts against
 /// the user's and the address's limits.
-pub async fn limit_booking_write(state: &AppState, req: &HttpRequest, user_id: Uuid) -> Result<(), ApiError> {
+pub async fn limit_booking_write(state: &AppState, req: &HttpRequest, user_id: UserId) -> Result<(), ApiError> {
     state.limiter.check(Rule::BookingPerUser, &user_id.to_string()).await.map_err(ApiError::TooManyRequests)?;
     limit_per_ip(state, req, Rule::BookingPerIp).await
 }

@@ -1,6 +1,7 @@
 //! `/api/provider`: the signed-in user's provider profile and booking rules.
 
 use actix_web::{HttpResponse, web};
+use actors::domain::UserId;
 use actors::domain::{BookingRules, ProviderTimeZone, Slug};
 use jiff::Timestamp;
 use serde::Deserialize;
@@ -43,7 +44,7 @@ pub struct ProviderInput {
 }
 
 /// The caller's provider profile, or the problem telling them to create one.
-pub async fn my_provider(state: &AppState, user_id: uuid::Uuid) -> Result<Provider, ApiError> {
+pub async fn my_provider(state: &AppState, user_id: UserId) -> Result<Provider, ApiError> {
     state.store.provider_of_user(user_id).await?.ok_or_else(|| {
         ApiError::new(ProblemType::NoProviderProfile, "create your provider profile first (PUT /api/provider)")
     })

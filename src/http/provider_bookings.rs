@@ -1,6 +1,7 @@
 //! `/api/provider/bookings`: the provider's agenda and booking actions.
 
 use actix_web::{HttpRequest, HttpResponse, web};
+use actors::domain::UserId;
 use actors::{
     calendar::ChangeBooking,
     domain::{Action, Actor, TimeOfDay},
@@ -62,7 +63,7 @@ impl From<ProviderAction> for Action {
 async fn apply(
     state: &AppState,
     req: &HttpRequest,
-    user_id: uuid::Uuid,
+    user_id: UserId,
     id: &str,
     action: Action,
     new_start: Option<Timestamp>,

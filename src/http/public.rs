@@ -2,8 +2,8 @@
 
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use actors::calendar::GetSlots;
+use actors::domain::BookingId;
 use jiff::Timestamp;
-use uuid::Uuid;
 
 use super::extract::{date_range, parse_id, query_params};
 use super::problem::{ApiError, Problem};
@@ -42,7 +42,12 @@ pub async fn get_public_provider(
 /// The booking `id` of this provider that the caller may move: their own as
 /// a client, or any as the provider. Anything else is "not found" (ids reveal
 /// nothing, as everywhere).
-async fn booking_to_move(state: &AppState, req: &HttpRequest, provider: &Provider, id: &str) -> Result<Uuid, ApiError> {
+async fn booking_to_move(
+    state: &AppState,
+    req: &HttpRequest,
+    provider: &Provider,
+    id: &str,
+) -> Result<BookingId, ApiError> {
     let id = parse_id("moving", id, "a booking id")?;
     let not_found = || ApiError::not_found("booking");
     // The session is looked up only here: plain slot requests never touch it.

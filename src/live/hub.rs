@@ -18,9 +18,9 @@ use actix::{
     Actor, ActorFutureExt, AsyncContext, Context, Handler, Message, MessageResult, Recipient, fut, prelude::SendError,
 };
 use actors::calendar::{CalendarError, Calendars, GetSlots};
+use actors::domain::ProviderId;
 use bytestring::ByteString;
 use jiff::Timestamp;
-use uuid::Uuid;
 
 use super::protocol::{self, Refusal, WatchKey};
 use crate::{
@@ -36,7 +36,7 @@ pub enum Outbound {
     Frame(ByteString),
     /// The hub dropped this watch (its provider or service is gone).
     Unwatched {
-        provider_id: Uuid,
+        provider_id: ProviderId,
         key: WatchKey,
     },
     Close(String),
@@ -62,7 +62,7 @@ pub struct Disconnect {
 #[rtype(result = "()")]
 pub struct Watch {
     pub id: u64,
-    pub provider_id: Uuid,
+    pub provider_id: ProviderId,
     pub slug: String,
     pub key: WatchKey,
 }
@@ -71,7 +71,7 @@ pub struct Watch {
 #[rtype(result = "()")]
 pub struct Unwatch {
     pub id: u64,
-    pub provider_id: Uuid,
+    pub provider_id: ProviderId,
     pub key: WatchKey,
 }
 
@@ -80,7 +80,7 @@ pub struct Unwatch {
 #[rtype(result = "()")]
 pub struct JoinFeed {
     pub id: u64,
-    pub provider_id: Uuid,
+    pub provider_id: ProviderId,
 }
 
 #[derive(Message)]
@@ -105,8 +105,8 @@ pub struct CloseAll;
 
 struct Session {
     out: Recipient<Outbound>,
-    watches: HashSet<(Uuid, WatchKey)>,
-    feed: Option<Uuid>,
+    watches: HashSet<(ProviderId, WatchKey)>,
+    feed: Option<ProviderId>,
 }
 
 #[derive(Default)]
@@ -126,8 +126,8 @@ pub struct LiveHub {
     calendars: Calendars,
     store: Arc<dyn Store>,
     sessions: HashMap<u64, Session>,
-    providers: HashMap<Uuid, ProviderWatch>,
-    feeds: HashMap<Uuid, HashSet<u64>>,
+    providers: HashMap<ProviderId, ProviderWatch>,
+    feeds: HashMap<ProviderId, HashSet<u64>>,
 }
 
 impl LiveHub {
@@ -137,7 +137,7 @@ impl LiveHub {
 
     /// Starts a fresh computation of one watch's slots, for all its sessions
     /// or (a first snapshot) for one.
-    fn refresh(&mut self, provider_id: Uuid, key: WatchKey, only: Option<u64>, ctx: &mut Context<Self>) {
+    fn refresh(&mut self, provider_id: ProviderId, key: WatchKey, only: Option<u64>, ctx: &mut Context<Self>) {
         let Some(watchers) = self.providers.get_mut(&provider_id).and_then(|p| p.keys.get_mut(&key)) else { return };
         watchers.started += 1;
         let seq = watchers.started;
@@ -150,7 +150,7 @@ impl LiveHub {
 
     fn deliver_slots(
         &mut self,
-        provider_id: Uuid,
+        provider_id: ProviderId,
         key: WatchKey,
         seq: u64,
         only: Option<u64>,
@@ -218,7 +218,7 @@ impl LiveHub {
         }
     }
 
-    fn drop_watch(&mut self, id: u64, provider_id: Uuid, key: WatchKey) {
+    fn drop_watch(&mut self, id: u64, provider_id: ProviderId, key: WatchKey) {
         if let Some(session) = self.sessions.get_mut(&id) {
             session.watches.remove(&(provider_id, key));
         }
@@ -247,7 +247,7 @@ impl LiveHub {
 
     /// Takes a session off a provider's feed; an empty feed goes, so that
     /// booking events of that provider no longer read anything for nobody.
-    fn leave_feed(&mut self, id: u64, provider_id: Uuid) {
+    fn leave_feed(&mut self, id: u64, provider_id: ProviderId) {
         if let Some(feed) = self.feeds.get_mut(&provider_id) {
             feed.remove(&id);
             if feed.is_empty() {
@@ -292,7 +292,7 @@ impl LiveHub {
                 }
             }
             LiveEvent::Resync => {
-                let all: Vec<(Uuid, WatchKey)> =
+                let all: Vec<(ProviderId, WatchKey)> =
                     self.providers.iter().flat_map(|(id, p)| p.keys.keys().map(move |key| (*id, *key))).collect();
                 for (provider_id, key) in all {
                     self.refresh(provider_id, key, None, ctx);

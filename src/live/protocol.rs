@@ -1,11 +1,11 @@
 //! The WebSocket protocol (DESIGN §7), as plain data: client frames parsed and
 //! validated, server frames rendered to JSON text once.
 
+use actors::domain::{ServiceId, UserId};
 use bytestring::ByteString;
 use jiff::civil::Date;
 use serde::Deserialize;
 use serde_json::json;
-use uuid::Uuid;
 
 use crate::views::{BookingView, SlotView};
 
@@ -19,15 +19,15 @@ pub const MAX_WATCH_DAYS: i32 = 31;
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ClientMessage {
-    Watch { provider: String, service: Uuid, from: Date, to: Date },
-    Unwatch { provider: String, service: Uuid, from: Date, to: Date },
+    Watch { provider: String, service: ServiceId, from: Date, to: Date },
+    Unwatch { provider: String, service: ServiceId, from: Date, to: Date },
     Auth { token: String },
 }
 
 /// What a session is watching: one service of one provider over a date range.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct WatchKey {
-    pub service: Uuid,
+    pub service: ServiceId,
     pub from: Date,
     pub to: Date,
 }
@@ -81,7 +81,7 @@ pub fn error(refusal: &Refusal) -> ByteString {
     ByteString::from(json!({ "type": "error", "status": refusal.status, "detail": refusal.detail }).to_string())
 }
 
-pub fn authenticated(user: Uuid, provider: Option<&str>) -> ByteString {
+pub fn authenticated(user: UserId, provider: Option<&str>) -> ByteString {
     ByteString::from(json!({ "type": "authenticated", "user": user, "provider": provider }).to_string())
 }
 
@@ -120,8 +120,11 @@ mod tests {
 
     #[test]
     fn a_watch_is_touched_by_dates_inside_it() {
-        let key =
-            WatchKey { service: Uuid::nil(), from: jiff::civil::date(2027, 6, 1), to: jiff::civil::date(2027, 6, 7) };
+        let key = WatchKey {
+            service: ServiceId(uuid::Uuid::nil()),
+            from: jiff::civil::date(2027, 6, 1),
+            to: jiff::civil::date(2027, 6, 7),
+        };
         assert!(key.touches(&[jiff::civil::date(2027, 6, 7)]));
         assert!(!key.touches(&[jiff::civil::date(2027, 6, 8), jiff::civil::date(2027, 5, 31)]));
     }

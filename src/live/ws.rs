@@ -13,7 +13,7 @@ use std::{
 use actix::{Actor, ActorContext, ActorFutureExt, Addr, AsyncContext, Handler, StreamHandler, fut};
 use actix_web::{HttpRequest, HttpResponse, web};
 use actix_web_actors::ws;
-use uuid::Uuid;
+use actors::domain::ProviderId;
 
 use super::{
     hub::{Connect, Disconnect, JoinFeed, LiveHub, Outbound, Unwatch, Watch},
@@ -33,7 +33,7 @@ pub struct WsSession {
     heartbeat: Heartbeat,
     last_heard: Instant,
     /// What this session watches, by slug as the client named it.
-    watches: HashMap<(String, WatchKey), Uuid>,
+    watches: HashMap<(String, WatchKey), ProviderId>,
 }
 
 impl WsSession {

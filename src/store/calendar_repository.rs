@@ -2,13 +2,13 @@
 
 use std::sync::Arc;
 
+use actors::domain::{BookingId, ProviderId, UserId};
 use actors::{
     calendar::{BookingUpdate, CalendarData, CalendarRepository, NewBooking, RepositoryError, ServiceInfo},
     domain::Booking,
 };
 use async_trait::async_trait;
 use jiff::Timestamp;
-use uuid::Uuid;
 
 use super::{Store, StoreError};
 
@@ -27,7 +27,7 @@ fn repository_error(error: StoreError) -> RepositoryError {
 impl CalendarRepository for StoreRepository {
     async fn load_calendar(
         &self,
-        provider_id: Uuid,
+        provider_id: ProviderId,
         since: Timestamp,
     ) -> Result<Option<CalendarData>, RepositoryError> {
         let store = &self.0;
@@ -59,15 +59,19 @@ impl CalendarRepository for StoreRepository {
         }))
     }
 
-    async fn settings_version(&self, provider_id: Uuid) -> Result<Option<i64>, RepositoryError> {
+    async fn settings_version(&self, provider_id: ProviderId) -> Result<Option<i64>, RepositoryError> {
         Ok(self.0.provider(provider_id).await.map_err(repository_error)?.map(|p| p.settings_version))
     }
 
-    async fn booking(&self, provider_id: Uuid, booking_id: Uuid) -> Result<Option<Booking>, RepositoryError> {
+    async fn booking(
+        &self,
+        provider_id: ProviderId,
+        booking_id: BookingId,
+    ) -> Result<Option<Booking>, RepositoryError> {
         Ok(self.0.booking(provider_id, booking_id).await.map_err(repository_error)?.map(|d| d.booking))
     }
 
-    async fn booking_by_idempotency_key(&self, user_id: Uuid, key: &str) -> Result<Option<Booking>, RepositoryError> {
+    async fn booking_by_idempotency_key(&self, user_id: UserId, key: &str) -> Result<Option<Booking>, RepositoryError> {
         self.0.booking_by_idempotency_key(user_id, key).await.map_err(repository_error)
     }
 

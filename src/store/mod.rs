@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use actors::{
     calendar::{BookingUpdate, NewBooking},
-    domain::{Booking, Schedule},
+    domain::{Booking, BookingId, ClientId, ProviderId, Schedule, ServiceId, UserId},
 };
 use async_trait::async_trait;
 use jiff::Timestamp;
@@ -47,7 +47,7 @@ pub trait Store: Accounts + Catalogue + Bookings + ClientBook + Outbox {
 /// Told after a settings write committed (the bus implements it).
 #[async_trait]
 pub trait SettingsListener: Send + Sync + 'static {
-    async fn settings_changed(&self, provider_id: Uuid);
+    async fn settings_changed(&self, provider_id: ProviderId);
 }
 
 /// Users and their sign-in sessions.
@@ -55,8 +55,8 @@ pub trait SettingsListener: Send + Sync + 'static {
 pub trait Accounts: Send + Sync + 'static {
     /// Creates the user on first sign-in, refreshes the Telegram fields after.
     async fn upsert_telegram_user(&self, profile: &TelegramProfile, now: Timestamp) -> StoreResult<User>;
-    async fn user(&self, id: Uuid) -> StoreResult<Option<User>>;
-    async fn update_user(&self, id: Uuid, changes: &UserChanges, now: Timestamp) -> StoreResult<Option<User>>;
+    async fn user(&self, id: UserId) -> StoreResult<Option<User>>;
+    async fn update_user(&self, id: UserId, changes: &UserChanges, now: Timestamp) -> StoreResult<Option<User>>;
     /// Deletes an account (policy §7): the Telegram data is anonymized, the
     /// sessions go, the user's entries in providers' client books are
     /// unlinked (those are the providers' records), pending messages to them
@@ -66,10 +66,10 @@ pub trait Accounts: Send + Sync + 'static {
     /// stay as anonymous counts. Returns the provider id, if any.
     async fn delete_account(
         &self,
-        user_id: Uuid,
+        user_id: UserId,
         placeholder_telegram_id: i64,
         now: Timestamp,
-    ) -> StoreResult<Option<Uuid>>;
+    ) -> StoreResult<Option<ProviderId>>;
     async fn create_session(&self, session: &NewSession) -> StoreResult<()>;
     /// The user owning an unexpired session, if any.
     async fn session_user(&self, token_hash: &[u8], now: Timestamp) -> StoreResult<Option<User>>;
@@ -82,40 +82,51 @@ pub trait Accounts: Send + Sync + 'static {
 pub trait Catalogue: Send + Sync + 'static {
     /// Creates or updates the provider profile of `user_id`.
     /// Fails with [`StoreError::SlugTaken`] when another provider owns the slug.
-    async fn upsert_provider(&self, user_id: Uuid, profile: &ProviderProfile, now: Timestamp) -> StoreResult<Provider>;
-    async fn provider_of_user(&self, user_id: Uuid) -> StoreResult<Option<Provider>>;
+    async fn upsert_provider(
+        &self,
+        user_id: UserId,
+        profile: &ProviderProfile,
+        now: Timestamp,
+    ) -> StoreResult<Provider>;
+    async fn provider_of_user(&self, user_id: UserId) -> StoreResult<Option<Provider>>;
     async fn provider_by_slug(&self, slug: &str) -> StoreResult<Option<Provider>>;
-    async fn provider(&self, provider_id: Uuid) -> StoreResult<Option<Provider>>;
-    async fn services(&self, provider_id: Uuid, include_retired: bool) -> StoreResult<Vec<Service>>;
-    async fn service(&self, provider_id: Uuid, service_id: Uuid) -> StoreResult<Option<Service>>;
-    async fn insert_service(&self, provider_id: Uuid, fields: &ServiceFields, now: Timestamp) -> StoreResult<Service>;
+    async fn provider(&self, provider_id: ProviderId) -> StoreResult<Option<Provider>>;
+    async fn services(&self, provider_id: ProviderId, include_retired: bool) -> StoreResult<Vec<Service>>;
+    async fn service(&self, provider_id: ProviderId, service_id: ServiceId) -> StoreResult<Option<Service>>;
+    async fn insert_service(
+        &self,
+        provider_id: ProviderId,
+        fields: &ServiceFields,
+        now: Timestamp,
+    ) -> StoreResult<Service>;
     /// Overwrites every field; `None` when the service is not the provider's.
     async fn update_service(
         &self,
-        provider_id: Uuid,
-        service_id: Uuid,
+        provider_id: ProviderId,
+        service_id: ServiceId,
         fields: &ServiceFields,
         now: Timestamp,
     ) -> StoreResult<Option<Service>>;
     /// Retired services stay for the bookings that reference them but are no
     /// longer offered. `false` when the service is not the provider's.
-    async fn retire_service(&self, provider_id: Uuid, service_id: Uuid, now: Timestamp) -> StoreResult<bool>;
-    async fn schedule(&self, provider_id: Uuid) -> StoreResult<Schedule>;
+    async fn retire_service(&self, provider_id: ProviderId, service_id: ServiceId, now: Timestamp)
+    -> StoreResult<bool>;
+    async fn schedule(&self, provider_id: ProviderId) -> StoreResult<Schedule>;
     /// Replaces weekly hours and overrides in one transaction.
-    async fn replace_schedule(&self, provider_id: Uuid, schedule: &Schedule) -> StoreResult<()>;
+    async fn replace_schedule(&self, provider_id: ProviderId, schedule: &Schedule) -> StoreResult<()>;
 }
 
 /// Bookings, as the calendars write them and the views read them.
 #[async_trait]
 pub trait Bookings: Send + Sync + 'static {
     /// Active bookings of the provider whose occupied time ends after `since`.
-    async fn active_bookings(&self, provider_id: Uuid, since: Timestamp) -> StoreResult<Vec<Booking>>;
-    async fn booking(&self, provider_id: Uuid, booking_id: Uuid) -> StoreResult<Option<BookingDetails>>;
+    async fn active_bookings(&self, provider_id: ProviderId, since: Timestamp) -> StoreResult<Vec<Booking>>;
+    async fn booking(&self, provider_id: ProviderId, booking_id: BookingId) -> StoreResult<Option<BookingDetails>>;
     /// A booking whose client is the Telegram user `user_id`.
-    async fn booking_of_client(&self, user_id: Uuid, booking_id: Uuid) -> StoreResult<Option<BookingDetails>>;
-    async fn booking_by_idempotency_key(&self, user_id: Uuid, key: &str) -> StoreResult<Option<Booking>>;
+    async fn booking_of_client(&self, user_id: UserId, booking_id: BookingId) -> StoreResult<Option<BookingDetails>>;
+    async fn booking_by_idempotency_key(&self, user_id: UserId, key: &str) -> StoreResult<Option<Booking>>;
     /// A booking by id alone (the outbox and the bot check ownership themselves).
-    async fn booking_by_id(&self, booking_id: Uuid) -> StoreResult<Option<BookingDetails>>;
+    async fn booking_by_id(&self, booking_id: BookingId) -> StoreResult<Option<BookingDetails>>;
     /// Writes a booking (and, for a signed-in client, finds or creates their
     /// client-book entry) in one transaction. Fails with
     /// [`StoreError::BookingOverlap`] when the database's no-overlap rule fires.
@@ -123,11 +134,11 @@ pub trait Bookings: Send + Sync + 'static {
     /// Applies a status/time change; `None` when there is no such booking.
     async fn update_booking(&self, update: &BookingUpdate) -> StoreResult<Option<Booking>>;
     /// The bookings of the Telegram user `user_id` as a client, newest first.
-    async fn client_bookings(&self, user_id: Uuid) -> StoreResult<Vec<BookingDetails>>;
+    async fn client_bookings(&self, user_id: UserId) -> StoreResult<Vec<BookingDetails>>;
     /// The provider's bookings starting in `[from, to)`, in time order.
     async fn provider_bookings(
         &self,
-        provider_id: Uuid,
+        provider_id: ProviderId,
         from: Timestamp,
         to: Timestamp,
     ) -> StoreResult<Vec<BookingDetails>>;
@@ -138,21 +149,26 @@ pub trait Bookings: Send + Sync + 'static {
 pub trait ClientBook: Send + Sync + 'static {
     /// The client book, optionally filtered by a case-insensitive search in
     /// name and contacts.
-    async fn clients(&self, provider_id: Uuid, search: Option<&str>) -> StoreResult<Vec<Client>>;
-    async fn client(&self, provider_id: Uuid, client_id: Uuid) -> StoreResult<Option<Client>>;
+    async fn clients(&self, provider_id: ProviderId, search: Option<&str>) -> StoreResult<Vec<Client>>;
+    async fn client(&self, provider_id: ProviderId, client_id: ClientId) -> StoreResult<Option<Client>>;
     /// Every booking of the client, newest first (the visit history).
-    async fn client_history(&self, provider_id: Uuid, client_id: Uuid) -> StoreResult<Vec<BookingDetails>>;
+    async fn client_history(&self, provider_id: ProviderId, client_id: ClientId) -> StoreResult<Vec<BookingDetails>>;
     async fn insert_client(&self, client: &NewClient) -> StoreResult<Client>;
     async fn update_client(
         &self,
-        provider_id: Uuid,
-        client_id: Uuid,
+        provider_id: ProviderId,
+        client_id: ClientId,
         fields: &ClientFields,
         now: Timestamp,
     ) -> StoreResult<Option<Client>>;
     /// Deletes the client and their booking history, unless they have
     /// upcoming active bookings.
-    async fn delete_client(&self, provider_id: Uuid, client_id: Uuid, now: Timestamp) -> StoreResult<ClientDeletion>;
+    async fn delete_client(
+        &self,
+        provider_id: ProviderId,
+        client_id: ClientId,
+        now: Timestamp,
+    ) -> StoreResult<ClientDeletion>;
 }
 
 /// Messages the bot owes (pushes, reminders) and where it reaches a user.
@@ -176,8 +192,8 @@ pub trait Outbox: Send + Sync + 'static {
     async fn retry_message(&self, id: Uuid, due_at: Timestamp, error: &str) -> StoreResult<()>;
     /// Telegram answered 403 for this user: stop messaging them, and skip
     /// what was waiting for them.
-    async fn mark_bot_blocked(&self, user_id: Uuid, reason: &str, now: Timestamp) -> StoreResult<()>;
-    async fn bot_recipient(&self, user_id: Uuid) -> StoreResult<Option<BotRecipient>>;
+    async fn mark_bot_blocked(&self, user_id: UserId, reason: &str, now: Timestamp) -> StoreResult<()>;
+    async fn bot_recipient(&self, user_id: UserId) -> StoreResult<Option<BotRecipient>>;
 }
 
 /// Opens (creating if needed) and migrates the database `url` names.

@@ -1,7 +1,9 @@
 //! Records as the rest of the server sees them. Times are `jiff::Timestamp`.
 
 use actors::calendar::notices::NoticeKind;
-use actors::domain::{Booking, BookingRules, ProviderTimeZone, ServiceTiming, Slug};
+use actors::domain::{
+    Booking, BookingId, BookingRules, ClientId, ProviderId, ProviderTimeZone, ServiceId, ServiceTiming, Slug, UserId,
+};
 use jiff::Timestamp;
 use uuid::Uuid;
 
@@ -18,7 +20,7 @@ pub struct TelegramProfile {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct User {
-    pub id: Uuid,
+    pub id: UserId,
     pub profile: TelegramProfile,
     pub processing_restricted: bool,
     pub created_at: Timestamp,
@@ -38,7 +40,7 @@ pub struct UserChanges {
 #[derive(Clone, Debug)]
 pub struct NewSession {
     pub token_hash: Vec<u8>,
-    pub user_id: Uuid,
+    pub user_id: UserId,
     pub created_at: Timestamp,
     pub expires_at: Timestamp,
 }
@@ -56,8 +58,8 @@ pub struct ProviderProfile {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Provider {
-    pub id: Uuid,
-    pub user_id: Uuid,
+    pub id: ProviderId,
+    pub user_id: UserId,
     /// Bumped by every write of the provider's settings (profile, rules,
     /// services, hours, overrides) in that write's transaction; see the
     /// `settings_version` migration.
@@ -76,8 +78,8 @@ pub struct ServiceFields {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Service {
-    pub id: Uuid,
-    pub provider_id: Uuid,
+    pub id: ServiceId,
+    pub provider_id: ProviderId,
     pub fields: ServiceFields,
     pub active: bool,
 }
@@ -92,9 +94,9 @@ pub struct ClientFields {
 
 #[derive(Clone, Debug)]
 pub struct NewClient {
-    pub id: Uuid,
-    pub provider_id: Uuid,
-    pub user_id: Option<Uuid>,
+    pub id: ClientId,
+    pub provider_id: ProviderId,
+    pub user_id: Option<UserId>,
     pub fields: ClientFields,
     pub created_at: Timestamp,
 }
@@ -102,10 +104,10 @@ pub struct NewClient {
 /// An entry of a provider's client book.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Client {
-    pub id: Uuid,
-    pub provider_id: Uuid,
+    pub id: ClientId,
+    pub provider_id: ProviderId,
     /// The Telegram user, when the client booked through the Mini App.
-    pub user_id: Option<Uuid>,
+    pub user_id: Option<UserId>,
     pub fields: ClientFields,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
@@ -136,8 +138,8 @@ pub enum ClientDeletion {
 pub struct OutboxMessage {
     pub id: Uuid,
     pub kind: NoticeKind,
-    pub booking_id: Uuid,
-    pub recipient_id: Uuid,
+    pub booking_id: BookingId,
+    pub recipient_id: UserId,
     pub due_at: Timestamp,
     pub attempts: i64,
 }

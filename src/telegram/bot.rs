@@ -2,6 +2,7 @@
 //! the inline buttons (Confirm / Decline for providers, Cancel for clients),
 //! which act through the provider's calendar actor like the API does.
 
+use actors::domain::BookingId;
 use std::sync::Arc;
 
 use actors::{
@@ -154,7 +155,7 @@ async fn handle_button(query: &CallbackQuery, ctx: &BotContext) -> Result<Action
     let (name, id) = data.split_once(':').ok_or(())?;
     let action =
         [Action::Confirm, Action::Decline, Action::Cancel].into_iter().find(|a| a.as_str() == name).ok_or(())?;
-    let booking_id = Uuid::parse_str(id).map_err(|_| ())?;
+    let booking_id = BookingId(Uuid::parse_str(id).map_err(|_| ())?);
     let user = ctx.store.user_by_telegram_id(query.from.id.0 as i64).await.ok().flatten().ok_or(())?;
     let (provider_id, actor) = if action == Action::Cancel {
         let details = ctx.store.booking_of_client(user.id, booking_id).await.ok().flatten().ok_or(())?;

@@ -20,6 +20,7 @@
 //!   started is released (pending again, due now) for another node or the
 //!   next start; sends already handed to Telegram get the grace time to end.
 
+use actors::domain::UserId;
 use std::{
     collections::HashMap,
     sync::{
@@ -45,7 +46,6 @@ use super::{
     texts::{self, Lang},
 };
 use crate::store::{MessageOutcome, OutboxMessage, Store};
-use uuid::Uuid;
 
 /// Messages claimed per round; the Throttle paces the actual sending.
 const BATCH: i64 = 100;
@@ -67,10 +67,10 @@ pub struct OutboxDispatcher {
 
 /// Whose turn it is, per recipient: one message each in flight.
 #[derive(Default)]
-struct Turns(std::sync::Mutex<HashMap<Uuid, Weak<tokio::sync::Mutex<()>>>>);
+struct Turns(std::sync::Mutex<HashMap<UserId, Weak<tokio::sync::Mutex<()>>>>);
 
 impl Turns {
-    async fn take(&self, recipient: Uuid) -> tokio::sync::OwnedMutexGuard<()> {
+    async fn take(&self, recipient: UserId) -> tokio::sync::OwnedMutexGuard<()> {
         let lock = {
             let mut locks = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             // Nobody waits on these any more.
@@ -210,7 +210,7 @@ async fn attempt(store: &Arc<dyn Store>, bot: &TgBot, message: &OutboxMessage, s
     }
     let lang = Lang::of(recipient.language_code.as_deref());
     let booking = &details.booking;
-    let to_provider = message.recipient_id != booking.client_user_id.unwrap_or_default();
+    let to_provider = Some(message.recipient_id) != booking.client_user_id;
     let (text, keyboard) = if let NoticeKind::Push(event) = message.kind {
         let text = texts::push(event, &details, to_provider, lang);
         let awaiting_answer =

@@ -429,8 +429,10 @@ pub fn now_unix() -> i64 {
 
 impl Api {
     /// The provider id of a signed-in provider.
-    pub async fn provider_id(&self, token: &str) -> uuid::Uuid {
-        self.get("/api/provider", Some(token)).await.ok()["id"].as_str().expect("id").parse().expect("uuid")
+    pub async fn provider_id(&self, token: &str) -> actors::domain::ProviderId {
+        actors::domain::ProviderId(
+            self.get("/api/provider", Some(token)).await.ok()["id"].as_str().expect("id").parse().expect("uuid"),
+        )
     }
 
     /// Books `start` for `service` at provider `slug` as the holder of `token`.

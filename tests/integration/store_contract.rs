@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use actors::domain::{BookingId, ClientId, ProviderId, ServiceId, UserId};
 use actors::{
     calendar::{
         BookingClient, BookingEventKind, BookingUpdate, NewBooking,
@@ -17,7 +18,6 @@ use justbookme::store::{
     self, ClientDeletion, ClientFields, MessageOutcome, NewClient, NewSession, ProviderProfile, ServiceFields, Store,
     StoreError, TelegramProfile, UserChanges,
 };
-use uuid::Uuid;
 
 use crate::helpers::{Backend, TestDatabase, on_both_backends};
 
@@ -95,7 +95,7 @@ async fn users_are_created_once_and_refreshed(backend: Backend) {
     assert_eq!(second.profile, changed);
     assert_eq!(second.created_at, now);
     assert_eq!(store.user(first.id).await.unwrap().unwrap().profile.first_name, "Anna-Maria");
-    assert!(store.user(Uuid::now_v7()).await.unwrap().is_none());
+    assert!(store.user(UserId::generate()).await.unwrap().is_none());
 }
 
 async fn sessions_expire(backend: Backend) {
@@ -193,12 +193,12 @@ async fn schedules_round_trip(backend: Backend) {
 
 struct Calendar {
     store: Arc<dyn Store>,
-    providers: [Uuid; 2],
+    providers: [ProviderId; 2],
     /// The providers' settings versions once set up.
     versions: [i64; 2],
-    service: Uuid,
-    client: Uuid,
-    user: Uuid,
+    service: ServiceId,
+    client: ClientId,
+    user: UserId,
 }
 
 async fn calendar(store: Arc<dyn Store>) -> Calendar {
@@ -211,7 +211,7 @@ async fn calendar(store: Arc<dyn Store>) -> Calendar {
     let service = store.insert_service(anna.id, &service_fields("Cut"), now).await.unwrap();
     let client = store
         .insert_client(&NewClient {
-            id: Uuid::now_v7(),
+            id: ClientId::generate(),
             provider_id: anna.id,
             user_id: None,
             fields: ClientFields { name: "Walk-in".into(), contacts: None, notes: None },
@@ -230,7 +230,7 @@ impl Calendar {
     fn new_booking(&self, provider: usize, from: &str, to: &str, client: BookingClient) -> NewBooking {
         let (from, to) = (ts(from), ts(to));
         NewBooking {
-            id: Uuid::now_v7(),
+            id: BookingId::generate(),
             provider_id: self.providers[provider],
             service_id: self.service,
             client,
@@ -248,12 +248,12 @@ impl Calendar {
     }
 
     /// Books `[from, to)` as the occupied range for the walk-in client.
-    async fn book(&self, provider: usize, from: &str, to: &str) -> Result<Uuid, StoreError> {
+    async fn book(&self, provider: usize, from: &str, to: &str) -> Result<BookingId, StoreError> {
         let booking = self.new_booking(provider, from, to, BookingClient::Existing(self.client));
         self.store.create_booking(&booking).await.map(|b| b.id)
     }
 
-    async fn set_status(&self, id: Uuid, status: BookingStatus) -> Result<Option<Booking>, StoreError> {
+    async fn set_status(&self, id: BookingId, status: BookingStatus) -> Result<Option<Booking>, StoreError> {
         let current = self.store.booking(self.providers[0], id).await?.map(|d| d.booking);
         let Some(current) = current else { return Ok(None) };
         let update = BookingUpdate {
@@ -308,7 +308,7 @@ async fn reactivating_into_a_taken_slot_is_refused(backend: Backend) {
     // Status changes that keep a booking active do not collide with itself.
     assert!(cal.set_status(second, BookingStatus::Pending).await.unwrap().is_some());
     assert!(cal.set_status(second, BookingStatus::Confirmed).await.unwrap().is_some());
-    assert!(cal.set_status(Uuid::now_v7(), BookingStatus::Cancelled).await.unwrap().is_none());
+    assert!(cal.set_status(BookingId::generate(), BookingStatus::Cancelled).await.unwrap().is_none());
 }
 
 async fn active_bookings_are_listed_for_the_calendar(backend: Backend) {
@@ -365,7 +365,7 @@ async fn clients_are_managed_and_deleted_only_without_upcoming_visits(backend: B
     let dora = cal
         .store
         .insert_client(&NewClient {
-            id: Uuid::now_v7(),
+            id: ClientId::generate(),
             provider_id: cal.providers[0],
             user_id: None,
             fields: fields.clone(),
@@ -489,7 +489,7 @@ async fn accounts_are_corrected_and_found_by_telegram_id(backend: Backend) {
     let found = store.user_by_telegram_id(3).await.unwrap().expect("by Telegram id");
     assert_eq!((found.id, found.profile.first_name.as_str()), (carol.id, "Caroline"));
     assert!(store.user_by_telegram_id(4).await.unwrap().is_none());
-    assert!(store.update_user(Uuid::now_v7(), &changes, now).await.unwrap().is_none(), "nobody to change");
+    assert!(store.update_user(UserId::generate(), &changes, now).await.unwrap().is_none(), "nobody to change");
 }
 
 async fn the_agenda_lists_a_range_in_time_order(backend: Backend) {
@@ -503,15 +503,15 @@ async fn the_agenda_lists_a_range_in_time_order(backend: Backend) {
         .provider_bookings(cal.providers[0], ts("2027-03-01T00:00:00Z"), ts("2027-03-02T00:00:00Z"))
         .await
         .unwrap();
-    let ids: Vec<Uuid> = day.iter().map(|d| d.booking.id).collect();
+    let ids: Vec<BookingId> = day.iter().map(|d| d.booking.id).collect();
     assert_eq!(ids, [early, late], "this provider's, starting in [from, to), in time order");
     let one = store.booking_by_id(late).await.unwrap().expect("by id alone");
     assert_eq!((one.booking.id, one.provider_slug.as_str(), one.client_name.as_str()), (late, "anna", "Walk-in"));
-    assert!(store.booking_by_id(Uuid::now_v7()).await.unwrap().is_none());
+    assert!(store.booking_by_id(BookingId::generate()).await.unwrap().is_none());
 }
 
 /// A booking of Carol's with `notices` for her.
-async fn booking_with_notices(cal: &Calendar, start: &str, end: &str, notices: Vec<Notice>) -> Uuid {
+async fn booking_with_notices(cal: &Calendar, start: &str, end: &str, notices: Vec<Notice>) -> BookingId {
     let client = BookingClient::User { user_id: cal.user, name: "Carol".into() };
     let mut booking = cal.new_booking(0, start, end, client);
     booking.notices = notices;
@@ -566,7 +566,7 @@ async fn an_unreachable_user_gets_nothing_more(backend: Backend) {
     assert!(store.bot_recipient(cal.user).await.unwrap().expect("Carol").blocked);
     let claimed = store.claim_due_messages(due, ts("2027-01-01T10:10:00Z"), 10).await.unwrap();
     assert!(claimed.is_empty(), "what waited for her is skipped: {claimed:?}");
-    assert!(store.bot_recipient(Uuid::now_v7()).await.unwrap().is_none());
+    assert!(store.bot_recipient(UserId::generate()).await.unwrap().is_none());
 }
 
 async fn client_search_ignores_case_and_takes_wildcards_literally(backend: Backend) {
@@ -576,7 +576,7 @@ async fn client_search_ignores_case_and_takes_wildcards_literally(backend: Backe
     for (name, contacts) in [("Dora_Smith", "100% reachable"), ("Dorax Smith", "call me"), ("Eve", "a\\b")] {
         let fields = ClientFields { name: name.into(), contacts: Some(contacts.into()), notes: None };
         let client = NewClient {
-            id: Uuid::now_v7(),
+            id: ClientId::generate(),
             provider_id: provider.id,
             user_id: None,
             fields,

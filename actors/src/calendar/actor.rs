@@ -18,6 +18,7 @@
 //! restarts it and `started` reloads the state from the database, because
 //! state touched by a panicking handler cannot be trusted.
 
+use crate::domain::{BookingId, ClientId, ProviderId, ServiceId};
 use std::{
     collections::BTreeSet,
     future::Future,
@@ -59,7 +60,7 @@ enum State {
 }
 
 pub struct CalendarActor {
-    provider_id: Uuid,
+    provider_id: ProviderId,
     repo: Arc<dyn CalendarRepository>,
     events: Arc<dyn EventSink>,
     mailbox_capacity: usize,
@@ -74,7 +75,7 @@ pub struct CalendarActor {
 
 impl CalendarActor {
     pub(crate) fn new(
-        provider_id: Uuid,
+        provider_id: ProviderId,
         repo: Arc<dyn CalendarRepository>,
         events: Arc<dyn EventSink>,
         mailbox_capacity: usize,
@@ -177,7 +178,7 @@ impl CalendarActor {
         })
     }
 
-    fn busy_except(&self, except: Option<Uuid>) -> Vec<Busy> {
+    fn busy_except(&self, except: Option<BookingId>) -> Vec<Busy> {
         match &self.state {
             State::Loaded(data) => data
                 .bookings
@@ -209,9 +210,9 @@ impl CalendarActor {
     /// taken, 422 if it is no slot at all.
     fn check_offered(
         &self,
-        service_id: Uuid,
+        service_id: ServiceId,
         start: Timestamp,
-        except: Option<Uuid>,
+        except: Option<BookingId>,
         now: Timestamp,
         only_active_services: bool,
     ) -> Result<(), CalendarError> {
@@ -233,7 +234,7 @@ impl CalendarActor {
         ))
     }
 
-    fn occupied(&self, service_id: Uuid, start: Timestamp) -> Result<(Timestamp, Busy), CalendarError> {
+    fn occupied(&self, service_id: ServiceId, start: Timestamp) -> Result<(Timestamp, Busy), CalendarError> {
         let timing = self.data()?.services.get(&service_id).ok_or(CalendarError::NotFound("service"))?.timing;
         let end = start + SignedDuration::from_secs(timing.duration_secs());
         let occupied = Busy {
@@ -250,7 +251,7 @@ impl CalendarActor {
         let status =
             if self.data()?.rules.requires_confirmation { BookingStatus::Pending } else { BookingStatus::Confirmed };
         let mut booking = NewBooking {
-            id: Uuid::now_v7(),
+            id: BookingId::generate(),
             provider_id: self.provider_id,
             service_id: msg.service_id,
             client: msg.client.clone(),
@@ -270,7 +271,7 @@ impl CalendarActor {
             BookingClient::Existing(_) => None,
         };
         let data = self.data()?;
-        let provisional = booking.to_booking(Uuid::nil(), client_user);
+        let provisional = booking.to_booking(ClientId(Uuid::nil()), client_user);
         booking.notices = notices::pushes(
             BookingEventKind::Created,
             Requester::Client(msg.requested_by),
@@ -546,7 +547,7 @@ impl CalendarActor {
 
 /// An Idempotency-Key replay answers with the earlier booking only if it
 /// really is the same request.
-fn replayed(provider_id: Uuid, msg: &Book, earlier: Booking) -> Result<Booked, CalendarError> {
+fn replayed(provider_id: ProviderId, msg: &Book, earlier: Booking) -> Result<Booked, CalendarError> {
     if earlier.provider_id == provider_id && earlier.service_id == msg.service_id && earlier.start == msg.start {
         Ok(Booked { booking: earlier, created: false })
     } else {

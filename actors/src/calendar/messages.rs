@@ -1,8 +1,8 @@
 //! The messages a calendar understands.
 
+use crate::domain::{BookingId, ServiceId, UserId};
 use actix::Message;
 use jiff::{Timestamp, civil::Date};
-use uuid::Uuid;
 
 use super::{BookingClient, CalendarError};
 use crate::domain::{Action, Actor, Booking, ProviderTimeZone, Slot};
@@ -21,12 +21,12 @@ impl<M: Message> Message for Traced<M> {
 #[derive(Debug, Message)]
 #[rtype(result = "Result<Booked, CalendarError>")]
 pub struct Book {
-    pub service_id: Uuid,
+    pub service_id: ServiceId,
     pub start: Timestamp,
     pub client: BookingClient,
     pub note: Option<String>,
     /// Who asks (recorded as `created_by`; scopes the idempotency key).
-    pub requested_by: Uuid,
+    pub requested_by: UserId,
     pub idempotency_key: Option<String>,
     pub now: Timestamp,
 }
@@ -42,12 +42,12 @@ pub struct Booked {
 #[derive(Debug, Message)]
 #[rtype(result = "Result<Booking, CalendarError>")]
 pub struct ChangeBooking {
-    pub booking_id: Uuid,
+    pub booking_id: BookingId,
     pub actor: Actor,
     pub action: Action,
     pub new_start: Option<Timestamp>,
     /// The user making the change (recorded as `updated_by`).
-    pub by_user: Uuid,
+    pub by_user: UserId,
     pub now: Timestamp,
 }
 
@@ -55,13 +55,13 @@ pub struct ChangeBooking {
 #[derive(Debug, Message)]
 #[rtype(result = "Result<Availability, CalendarError>")]
 pub struct GetSlots {
-    pub service_id: Uuid,
+    pub service_id: ServiceId,
     pub from: Date,
     pub to: Date,
     pub now: Timestamp,
     /// A booking being moved: its own time counts as free, so it can move
     /// to a start that overlaps where it is now (10:00 → 10:30).
-    pub moving: Option<Uuid>,
+    pub moving: Option<BookingId>,
 }
 
 /// Free slots, with the time zone to show them in.

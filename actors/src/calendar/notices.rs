@@ -1,8 +1,8 @@
 //! Who hears of a booking change, and when clients are reminded. Pure policy:
 //! the calendar writes these as outbox rows in the change's own transaction.
 
+use crate::domain::UserId;
 use jiff::{SignedDuration, Timestamp};
-use uuid::Uuid;
 
 use super::BookingEventKind;
 use crate::domain::{Actor, Booking, BookingRules};
@@ -19,7 +19,7 @@ pub enum NoticeKind {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Notice {
     pub kind: NoticeKind,
-    pub recipient: Uuid,
+    pub recipient: UserId,
     pub due_at: Timestamp,
 }
 
@@ -29,7 +29,7 @@ pub fn pushes(
     kind: BookingEventKind,
     actor: Actor,
     booking: &Booking,
-    provider_user: Uuid,
+    provider_user: UserId,
     now: Timestamp,
 ) -> Vec<Notice> {
     use BookingEventKind::*;
@@ -71,12 +71,12 @@ mod tests {
     fn the_other_side_hears_of_a_change() {
         let b = booking("2027-06-01T10:00:00Z");
         let now: Timestamp = "2027-05-01T10:00:00Z".parse().unwrap();
-        let provider = Uuid::from_u128(1);
-        let client = Actor::Client(Uuid::from_u128(7));
+        let provider = UserId(uuid::Uuid::from_u128(1));
+        let client = Actor::Client(UserId(uuid::Uuid::from_u128(7)));
         assert_eq!(pushes(BookingEventKind::Created, client, &b, provider, now)[0].recipient, provider);
         assert_eq!(
             pushes(BookingEventKind::Cancelled, Actor::Provider, &b, provider, now)[0].recipient,
-            Uuid::from_u128(7)
+            UserId(uuid::Uuid::from_u128(7))
         );
         assert!(pushes(BookingEventKind::Completed, Actor::Provider, &b, provider, now).is_empty());
         let walk_in = Booking { client_user_id: None, ..b };

@@ -2,11 +2,11 @@
 //! implements: a repository (the database) and an event sink (the bus).
 //! Keeping them abstract keeps SQL and networking out of this crate.
 
+use crate::domain::{BookingId, ClientId, ProviderId, ServiceId, UserId};
 use std::collections::HashMap;
 
 use async_trait::async_trait;
 use jiff::{Timestamp, civil::Date};
-use uuid::Uuid;
 
 use super::notices::Notice;
 use crate::domain::{Booking, BookingRules, BookingStatus, Busy, ProviderTimeZone, Schedule, ServiceTiming};
@@ -22,17 +22,17 @@ pub struct ServiceInfo {
 /// Everything a calendar holds in memory, loaded in one go.
 #[derive(Clone, Debug)]
 pub struct CalendarData {
-    pub provider_id: Uuid,
+    pub provider_id: ProviderId,
     /// The version of the provider's settings this data was read at. Every
     /// write carries it; the repository refuses the write with
     /// [`RepositoryError::StaleSettings`] if the settings changed since.
     pub settings_version: i64,
     /// The provider's own user, recorded as `updated_by` on provider actions.
-    pub owner_user_id: Uuid,
+    pub owner_user_id: UserId,
     pub time_zone: ProviderTimeZone,
     pub rules: BookingRules,
     pub schedule: Schedule,
-    pub services: HashMap<Uuid, ServiceInfo>,
+    pub services: HashMap<ServiceId, ServiceInfo>,
     /// Active bookings that end after "now minus a day" (older ones cannot
     /// affect any slot still offered).
     pub bookings: Vec<Booking>,
@@ -43,24 +43,24 @@ pub struct CalendarData {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum BookingClient {
     /// A signed-in client booking for themselves.
-    User { user_id: Uuid, name: String },
+    User { user_id: UserId, name: String },
     /// An existing entry of the provider's client book.
-    Existing(Uuid),
+    Existing(ClientId),
 }
 
 /// A booking to write.
 #[derive(Clone, Debug)]
 pub struct NewBooking {
-    pub id: Uuid,
-    pub provider_id: Uuid,
-    pub service_id: Uuid,
+    pub id: BookingId,
+    pub provider_id: ProviderId,
+    pub service_id: ServiceId,
     pub client: BookingClient,
     pub start: Timestamp,
     pub end: Timestamp,
     pub occupied: Busy,
     pub status: BookingStatus,
     pub note: Option<String>,
-    pub created_by: Option<Uuid>,
+    pub created_by: Option<UserId>,
     pub idempotency_key: Option<String>,
     pub now: Timestamp,
     /// The settings version the calendar decided with.
@@ -71,7 +71,7 @@ pub struct NewBooking {
 
 impl NewBooking {
     /// The booking as stored, once its client-book entry is known.
-    pub fn to_booking(&self, client_id: Uuid, client_user_id: Option<Uuid>) -> Booking {
+    pub fn to_booking(&self, client_id: ClientId, client_user_id: Option<UserId>) -> Booking {
         Booking {
             id: self.id,
             provider_id: self.provider_id,
@@ -94,13 +94,13 @@ impl NewBooking {
 /// A change to an existing booking: its status and (for a reschedule) its time.
 #[derive(Clone, Debug)]
 pub struct BookingUpdate {
-    pub id: Uuid,
-    pub provider_id: Uuid,
+    pub id: BookingId,
+    pub provider_id: ProviderId,
     pub status: BookingStatus,
     pub start: Timestamp,
     pub end: Timestamp,
     pub occupied: Busy,
-    pub updated_by: Option<Uuid>,
+    pub updated_by: Option<UserId>,
     pub now: Timestamp,
     /// The settings version the calendar decided with.
     pub settings_version: i64,
@@ -134,14 +134,18 @@ pub enum RepositoryError {
 #[async_trait]
 pub trait CalendarRepository: Send + Sync + 'static {
     /// `None` when the provider does not exist.
-    async fn load_calendar(&self, provider_id: Uuid, since: Timestamp)
-    -> Result<Option<CalendarData>, RepositoryError>;
+    async fn load_calendar(
+        &self,
+        provider_id: ProviderId,
+        since: Timestamp,
+    ) -> Result<Option<CalendarData>, RepositoryError>;
     /// The current version of the provider's settings (`None`: no such
     /// provider). Read before a refusal, so that a calendar never refuses on
     /// the strength of settings that changed elsewhere.
-    async fn settings_version(&self, provider_id: Uuid) -> Result<Option<i64>, RepositoryError>;
-    async fn booking(&self, provider_id: Uuid, booking_id: Uuid) -> Result<Option<Booking>, RepositoryError>;
-    async fn booking_by_idempotency_key(&self, user_id: Uuid, key: &str) -> Result<Option<Booking>, RepositoryError>;
+    async fn settings_version(&self, provider_id: ProviderId) -> Result<Option<i64>, RepositoryError>;
+    async fn booking(&self, provider_id: ProviderId, booking_id: BookingId)
+    -> Result<Option<Booking>, RepositoryError>;
+    async fn booking_by_idempotency_key(&self, user_id: UserId, key: &str) -> Result<Option<Booking>, RepositoryError>;
     /// Writes the booking (and, for [`BookingClient::User`], the client book
     /// entry) in one transaction, checking in it that the settings are still
     /// at `booking.settings_version` (else [`RepositoryError::StaleSettings`]).
@@ -191,7 +195,7 @@ impl std::str::FromStr for BookingEventKind {
 pub enum CalendarEvent {
     /// Free slots may have changed on these local dates of the provider.
     AvailabilityChanged {
-        provider_id: Uuid,
+        provider_id: ProviderId,
         dates: Vec<Date>,
     },
     Booking {

@@ -3,6 +3,7 @@
 //! calendars that stayed idle. `Calendars` is the cheap, cloneable front the
 //! HTTP layer uses.
 
+use crate::domain::ProviderId;
 use std::{
     collections::HashMap,
     sync::{
@@ -13,7 +14,6 @@ use std::{
 };
 
 use actix::{Actor, Addr, Arbiter, ArbiterHandle, AsyncContext, Context, Handler, Message, Supervisor};
-use uuid::Uuid;
 
 use super::{
     CalendarActor, CalendarError, CalendarRepository, EventSink,
@@ -50,7 +50,7 @@ pub struct CalendarRegistry {
     _arbiters: Vec<Arbiter>,
     handles: Vec<ArbiterHandle>,
     next_arbiter: usize,
-    calendars: HashMap<Uuid, Entry>,
+    calendars: HashMap<ProviderId, Entry>,
 }
 
 impl CalendarRegistry {
@@ -61,7 +61,7 @@ impl CalendarRegistry {
         Self { repo, events, settings, _arbiters: arbiters, handles, next_arbiter: 0, calendars: HashMap::new() }
     }
 
-    fn entry(&mut self, provider_id: Uuid) -> &mut Entry {
+    fn entry(&mut self, provider_id: ProviderId) -> &mut Entry {
         if !self.calendars.get(&provider_id).is_some_and(|e| e.addr.connected()) {
             let arbiter = &self.handles[self.next_arbiter % self.handles.len()];
             self.next_arbiter += 1;
@@ -140,7 +140,7 @@ impl CalendarHandle {
 
 #[derive(Message)]
 #[rtype(result = "CalendarHandle")]
-struct GetCalendar(Uuid);
+struct GetCalendar(ProviderId);
 
 impl Handler<GetCalendar> for CalendarRegistry {
     type Result = actix::MessageResult<GetCalendar>;
@@ -156,7 +156,7 @@ impl Handler<GetCalendar> for CalendarRegistry {
 /// data when it starts anyway.
 #[derive(Message)]
 #[rtype(result = "()")]
-struct RefreshIfRunning(Uuid);
+struct RefreshIfRunning(ProviderId);
 
 impl Handler<RefreshIfRunning> for CalendarRegistry {
     type Result = ();
@@ -206,7 +206,7 @@ impl Calendars {
     }
 
     /// Sends `msg` to provider `provider_id`'s calendar, starting it if needed.
-    pub async fn send<M, R>(&self, provider_id: Uuid, msg: M) -> Result<R, CalendarError>
+    pub async fn send<M, R>(&self, provider_id: ProviderId, msg: M) -> Result<R, CalendarError>
     where
         M: Message<Result = Result<R, CalendarError>> + Send + 'static,
         R: Send + 'static,
@@ -221,7 +221,7 @@ impl Calendars {
     }
 
     /// After a schedule, service or rules change: the calendar reloads.
-    pub async fn refresh(&self, provider_id: Uuid) {
+    pub async fn refresh(&self, provider_id: ProviderId) {
         let _ = self.registry.send(RefreshIfRunning(provider_id)).await;
     }
 
@@ -232,7 +232,7 @@ impl Calendars {
 
     /// For tests of supervision and overload.
     #[cfg(feature = "test-faults")]
-    pub async fn inject_fault(&self, provider_id: Uuid, fault: super::messages::Fault) {
+    pub async fn inject_fault(&self, provider_id: ProviderId, fault: super::messages::Fault) {
         if let Ok(handle) = self.registry.send(GetCalendar(provider_id)).await {
             let _ = handle.addr.send(super::messages::InjectFault(fault)).await;
         }

@@ -1,8 +1,8 @@
 //! Bookings and their life cycle: which status change is allowed, by whom,
 //! and when.
 
+use crate::domain::{BookingId, ClientId, ProviderId, ServiceId, UserId};
 use jiff::Timestamp;
-use uuid::Uuid;
 
 use super::{BookingRules, Busy};
 
@@ -41,12 +41,12 @@ impl BookingStatus {
 /// A booking as the calendar sees it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Booking {
-    pub id: Uuid,
-    pub provider_id: Uuid,
-    pub service_id: Uuid,
-    pub client_id: Uuid,
+    pub id: BookingId,
+    pub provider_id: ProviderId,
+    pub service_id: ServiceId,
+    pub client_id: ClientId,
     /// The Telegram user behind the client, if the client booked themselves.
-    pub client_user_id: Option<Uuid>,
+    pub client_user_id: Option<UserId>,
     pub start: Timestamp,
     pub end: Timestamp,
     /// `[start - buffer_before, end + buffer_after)`: what no other active
@@ -54,7 +54,7 @@ pub struct Booking {
     pub occupied: Busy,
     pub status: BookingStatus,
     pub note: Option<String>,
-    pub created_by: Option<Uuid>,
+    pub created_by: Option<UserId>,
     pub idempotency_key: Option<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
@@ -63,7 +63,7 @@ pub struct Booking {
 /// Who asks for a change: rules differ for the client and the provider.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Actor {
-    Client(Uuid),
+    Client(UserId),
     Provider,
 }
 
@@ -167,11 +167,11 @@ pub fn rescheduled_status(current: BookingStatus, actor: Actor, rules: &BookingR
 pub(crate) fn sample_booking(status: BookingStatus, start: &str) -> Booking {
     let start: Timestamp = start.parse().expect("a timestamp");
     Booking {
-        id: Uuid::nil(),
-        provider_id: Uuid::nil(),
-        service_id: Uuid::nil(),
-        client_id: Uuid::nil(),
-        client_user_id: Some(Uuid::from_u128(7)),
+        id: BookingId(uuid::Uuid::nil()),
+        provider_id: ProviderId(uuid::Uuid::nil()),
+        service_id: ServiceId(uuid::Uuid::nil()),
+        client_id: ClientId(uuid::Uuid::nil()),
+        client_user_id: Some(UserId(uuid::Uuid::from_u128(7))),
         start,
         end: start,
         occupied: Busy { start, end: start },
@@ -199,12 +199,12 @@ mod tests {
     #[test]
     fn client_may_cancel_own_booking_before_the_cutoff_only() {
         let rules = BookingRules { cancel_cutoff_min: 120, ..Default::default() };
-        let me = Actor::Client(Uuid::from_u128(7));
+        let me = Actor::Client(UserId(uuid::Uuid::from_u128(7)));
         let early = booking(BookingStatus::Confirmed, "2027-05-01T12:00:00Z");
         assert_eq!(transition(&early, me, Action::Cancel, &rules, now()), Ok(BookingStatus::Cancelled));
         let late = booking(BookingStatus::Confirmed, "2027-05-01T11:59:00Z");
         assert_eq!(transition(&late, me, Action::Cancel, &rules, now()), Err(TransitionError::PastCutoff(120)));
-        let other = Actor::Client(Uuid::from_u128(8));
+        let other = Actor::Client(UserId(uuid::Uuid::from_u128(8)));
         assert_eq!(transition(&early, other, Action::Cancel, &rules, now()), Err(TransitionError::NotYours));
         assert_eq!(transition(&early, me, Action::Confirm, &rules, now()), Err(TransitionError::NotYours));
         // The provider is not bound by the cut-off.

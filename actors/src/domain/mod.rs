@@ -2,6 +2,7 @@
 
 mod booking;
 mod field_error;
+mod ids;
 mod rules;
 mod schedule;
 mod slots;
@@ -13,6 +14,7 @@ mod time_zone;
 pub(crate) use booking::sample_booking;
 pub use booking::{Action, Actor, Booking, BookingStatus, TransitionError, rescheduled_status, transition};
 pub use field_error::FieldError;
+pub use ids::{BookingId, ClientId, ProviderId, ServiceId, UserId};
 pub use rules::{BookingRules, ServiceTiming};
 pub use schedule::{DateOverride, LocalInterval, Schedule, WeeklyInterval};
 pub use slots::{Busy, Slot, SlotCalendar, free_slots, is_offered};

@@ -43,14 +43,14 @@ impl Slug {
 
     /// A slug as stored: a chosen one, or the `deleted-<id>` a deleted
     /// provider keeps (longer than any chosen slug, so never taken again).
-    pub fn stored(text: &str, provider_id: uuid::Uuid) -> Result<Self, String> {
+    pub fn stored(text: &str, provider_id: super::ProviderId) -> Result<Self, String> {
         let deleted = Slug::deleted(provider_id);
         if text == deleted.as_str() { Ok(deleted) } else { Slug::parse(text) }
     }
 
     /// What a deleted provider's slug becomes.
-    pub fn deleted(provider_id: uuid::Uuid) -> Self {
-        Slug(format!("deleted-{}", provider_id.simple()))
+    pub fn deleted(provider_id: super::ProviderId) -> Self {
+        Slug(format!("deleted-{}", provider_id.0.simple()))
     }
 
     pub fn as_str(&self) -> &str {

@@ -5,7 +5,7 @@
 mod prelude {
     pub(crate) use actors::{
         calendar::{BookingClient, BookingUpdate, NewBooking, notices::Notice},
-        domain::{Booking, Schedule, Slug},
+        domain::{Booking, BookingId, ClientId, ProviderId, Schedule, ServiceId, Slug, UserId},
     };
     pub(crate) use async_trait::async_trait;
     pub(crate) use jiff::Timestamp;

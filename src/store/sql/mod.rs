@@ -24,7 +24,7 @@ mod rows;
 
 use std::sync::Arc;
 
-use uuid::Uuid;
+use actors::domain::ProviderId;
 
 pub use dialect::{connect_postgres, connect_sqlite};
 
@@ -46,7 +46,7 @@ impl<DB: sqlx::Database> SqlStore<DB> {
     }
 
     /// Called after a settings write committed.
-    async fn announce(&self, provider_id: Uuid) {
+    async fn announce(&self, provider_id: ProviderId) {
         if let Some(listener) = &self.listener {
             listener.settings_changed(provider_id).await;
         }

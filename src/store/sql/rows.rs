@@ -2,8 +2,8 @@
 //! dates as [`Day`]), and their conversion to the store's model.
 
 use actors::domain::{
-    Booking, BookingRules, BookingStatus, Busy, DateOverride, LocalInterval, ProviderTimeZone, Schedule, ServiceTiming,
-    Slug, TimeOfDay, WeeklyInterval,
+    Booking, BookingId, BookingRules, BookingStatus, Busy, ClientId, DateOverride, LocalInterval, ProviderId,
+    ProviderTimeZone, Schedule, ServiceId, ServiceTiming, Slug, TimeOfDay, UserId, WeeklyInterval,
 };
 use uuid::Uuid;
 
@@ -30,7 +30,7 @@ impl TryFrom<UserRow> for User {
     type Error = StoreError;
     fn try_from(row: UserRow) -> Result<Self, StoreError> {
         Ok(User {
-            id: row.id,
+            id: UserId(row.id),
             profile: TelegramProfile {
                 telegram_id: row.telegram_id,
                 first_name: row.first_name,
@@ -73,11 +73,11 @@ impl TryFrom<ProviderRow> for Provider {
         let reminder_offsets_min: Vec<u32> =
             serde_json::from_str(&row.reminder_offsets_min).map_err(StoreError::corrupt)?;
         Ok(Provider {
-            id: row.id,
-            user_id: row.user_id,
+            id: ProviderId(row.id),
+            user_id: UserId(row.user_id),
             settings_version: row.settings_version,
             profile: ProviderProfile {
-                slug: Slug::stored(&row.slug, row.id).map_err(StoreError::corrupt)?,
+                slug: Slug::stored(&row.slug, ProviderId(row.id)).map_err(StoreError::corrupt)?,
                 display_name: row.display_name,
                 business_name: row.business_name,
                 contacts: row.contacts,
@@ -117,8 +117,8 @@ impl TryFrom<ServiceRow> for Service {
     type Error = StoreError;
     fn try_from(row: ServiceRow) -> Result<Self, StoreError> {
         Ok(Service {
-            id: row.id,
-            provider_id: row.provider_id,
+            id: ServiceId(row.id),
+            provider_id: ProviderId(row.provider_id),
             fields: ServiceFields {
                 name: row.name,
                 timing: ServiceTiming {
@@ -220,18 +220,18 @@ impl TryFrom<BookingRow> for BookingDetails {
     fn try_from(row: BookingRow) -> Result<Self, StoreError> {
         Ok(BookingDetails {
             booking: Booking {
-                id: row.id,
-                provider_id: row.provider_id,
-                service_id: row.service_id,
-                client_id: row.client_id,
-                client_user_id: row.client_user_id,
+                id: BookingId(row.id),
+                provider_id: ProviderId(row.provider_id),
+                service_id: ServiceId(row.service_id),
+                client_id: ClientId(row.client_id),
+                client_user_id: row.client_user_id.map(UserId),
                 start: row.starts_at.0,
                 end: row.ends_at.0,
                 occupied: Busy { start: row.occupied_from.0, end: row.occupied_to.0 },
                 status: BookingStatus::parse(&row.status)
                     .ok_or_else(|| StoreError::corrupt(format!("unknown booking status {:?}", row.status)))?,
                 note: row.note,
-                created_by: row.created_by,
+                created_by: row.created_by.map(UserId),
                 idempotency_key: row.idempotency_key,
                 created_at: row.created_at.0,
                 updated_at: row.updated_at.0,
@@ -268,9 +268,9 @@ impl TryFrom<ClientRow> for Client {
     type Error = StoreError;
     fn try_from(row: ClientRow) -> Result<Self, StoreError> {
         Ok(Client {
-            id: row.id,
-            provider_id: row.provider_id,
-            user_id: row.user_id,
+            id: ClientId(row.id),
+            provider_id: ProviderId(row.provider_id),
+            user_id: row.user_id.map(UserId),
             fields: ClientFields { name: row.name, contacts: row.contacts, notes: row.notes },
             created_at: row.created_at.0,
             updated_at: row.updated_at.0,
@@ -295,8 +295,8 @@ impl TryFrom<OutboxRow> for OutboxMessage {
         Ok(OutboxMessage {
             id: row.id,
             kind: notice_kind(&row.kind, &row.event)?,
-            booking_id: row.booking_id,
-            recipient_id: row.recipient_id,
+            booking_id: BookingId(row.booking_id),
+            recipient_id: UserId(row.recipient_id),
             due_at: row.due_at.0,
             attempts: row.attempts,
         })

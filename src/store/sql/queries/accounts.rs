@@ -40,17 +40,17 @@ impl Accounts for SqlStore<Db> {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn user(&self, id: Uuid) -> StoreResult<Option<User>> {
+    async fn user(&self, id: UserId) -> StoreResult<Option<User>> {
         let row: Option<UserRow> =
             sqlx::query_as(concat!("SELECT ", user_columns!(), " FROM users WHERE id = $1 AND deleted_at IS NULL"))
-                .bind(id)
+                .bind(id.0)
                 .fetch_optional(&self.pool)
                 .await?;
         row.map(User::try_from).transpose()
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn update_user(&self, id: Uuid, changes: &UserChanges, now: Timestamp) -> StoreResult<Option<User>> {
+    async fn update_user(&self, id: UserId, changes: &UserChanges, now: Timestamp) -> StoreResult<Option<User>> {
         // `CASE WHEN $flag` keeps a column unless the change names it, so one
         // statement serves every combination of fields.
         let row: Option<UserRow> = sqlx::query_as(concat!(
@@ -61,7 +61,7 @@ impl Accounts for SqlStore<Db> {
              WHERE id = $1 AND deleted_at IS NULL RETURNING ",
             user_columns!()
         ))
-        .bind(id)
+        .bind(id.0)
         .bind(&changes.first_name)
         .bind(changes.last_name.is_some())
         .bind(changes.last_name.clone().flatten())
@@ -77,40 +77,41 @@ impl Accounts for SqlStore<Db> {
     #[tracing::instrument(level = "debug", skip_all)]
     async fn delete_account(
         &self,
-        user_id: Uuid,
+        user_id: UserId,
         placeholder_telegram_id: i64,
         now: Timestamp,
-    ) -> StoreResult<Option<Uuid>> {
+    ) -> StoreResult<Option<ProviderId>> {
         let mut tx = begin_write(&self.pool).await?;
         sqlx::query(
             "UPDATE users SET telegram_id = $2, first_name = 'Deleted user', last_name = NULL, username = NULL, \
              language_code = NULL, photo_url = NULL, bot_blocked_reason = NULL, deleted_at = $3, \
              updated_at = $3 WHERE id = $1",
         )
-        .bind(user_id)
+        .bind(user_id.0)
         .bind(placeholder_telegram_id)
         .bind(Moment(now))
         .execute(&mut *tx)
         .await?;
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
-        sqlx::query("UPDATE clients SET user_id = NULL WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id.0).execute(&mut *tx).await?;
+        sqlx::query("UPDATE clients SET user_id = NULL WHERE user_id = $1").bind(user_id.0).execute(&mut *tx).await?;
         sqlx::query(
             "UPDATE outbox SET state = 'skipped', last_error = 'account deleted' \
              WHERE recipient_id = $1 AND state = 'pending'",
         )
-        .bind(user_id)
+        .bind(user_id.0)
         .execute(&mut *tx)
         .await?;
         let provider: Option<Uuid> = sqlx::query_scalar("SELECT id FROM providers WHERE user_id = $1")
-            .bind(user_id)
+            .bind(user_id.0)
             .fetch_optional(&mut *tx)
             .await?;
+        let provider = provider.map(ProviderId);
         if let Some(provider_id) = provider {
             sqlx::query(
                 "UPDATE providers SET slug = $2, display_name = 'Deleted provider', business_name = NULL, \
                  contacts = NULL, updated_at = $3 WHERE id = $1",
             )
-            .bind(provider_id)
+            .bind(provider_id.0)
             .bind(Slug::deleted(provider_id).as_str().to_owned())
             .bind(Moment(now))
             .execute(&mut *tx)
@@ -119,7 +120,7 @@ impl Accounts for SqlStore<Db> {
                 "UPDATE clients SET name = 'Client', contacts = NULL, notes = NULL, updated_at = $2 \
                  WHERE provider_id = $1",
             )
-            .bind(provider_id)
+            .bind(provider_id.0)
             .bind(Moment(now))
             .execute(&mut *tx)
             .await?;
@@ -127,7 +128,7 @@ impl Accounts for SqlStore<Db> {
                 "UPDATE bookings SET status = 'cancelled', updated_at = $2 \
                  WHERE provider_id = $1 AND status IN ('pending', 'confirmed') AND ends_at > $2",
             )
-            .bind(provider_id)
+            .bind(provider_id.0)
             .bind(Moment(now))
             .execute(&mut *tx)
             .await?;
@@ -139,7 +140,7 @@ impl Accounts for SqlStore<Db> {
                 "UPDATE outbox SET state = 'skipped', last_error = 'provider account deleted' \
                  WHERE state = 'pending' AND booking_id IN (SELECT id FROM bookings WHERE provider_id = $1)",
             ] {
-                sqlx::query(statement).bind(provider_id).execute(&mut *tx).await?;
+                sqlx::query(statement).bind(provider_id.0).execute(&mut *tx).await?;
             }
         }
         tx.commit().await?;
@@ -153,7 +154,7 @@ impl Accounts for SqlStore<Db> {
     async fn create_session(&self, session: &NewSession) -> StoreResult<()> {
         sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
             .bind(&session.token_hash)
-            .bind(session.user_id)
+            .bind(session.user_id.0)
             .bind(Moment(session.created_at))
             .bind(Moment(session.expires_at))
             .execute(&self.pool)

@@ -4,13 +4,13 @@
 #[async_trait]
 impl Bookings for SqlStore<Db> {
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn active_bookings(&self, provider_id: Uuid, since: Timestamp) -> StoreResult<Vec<Booking>> {
+    async fn active_bookings(&self, provider_id: ProviderId, since: Timestamp) -> StoreResult<Vec<Booking>> {
         let rows: Vec<BookingRow> = sqlx::query_as(concat!(
             booking_select!(),
             " WHERE b.provider_id = $1 AND b.status IN ('pending', 'confirmed') AND b.occupied_to > $2 \
              ORDER BY b.occupied_from"
         ))
-        .bind(provider_id)
+        .bind(provider_id.0)
         .bind(Moment(since))
         .fetch_all(&self.pool)
         .await?;
@@ -18,31 +18,31 @@ impl Bookings for SqlStore<Db> {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn booking(&self, provider_id: Uuid, booking_id: Uuid) -> StoreResult<Option<BookingDetails>> {
+    async fn booking(&self, provider_id: ProviderId, booking_id: BookingId) -> StoreResult<Option<BookingDetails>> {
         let row: Option<BookingRow> =
             sqlx::query_as(concat!(booking_select!(), " WHERE b.provider_id = $1 AND b.id = $2"))
-                .bind(provider_id)
-                .bind(booking_id)
+                .bind(provider_id.0)
+                .bind(booking_id.0)
                 .fetch_optional(&self.pool)
                 .await?;
         row.map(BookingDetails::try_from).transpose()
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn booking_of_client(&self, user_id: Uuid, booking_id: Uuid) -> StoreResult<Option<BookingDetails>> {
+    async fn booking_of_client(&self, user_id: UserId, booking_id: BookingId) -> StoreResult<Option<BookingDetails>> {
         let row: Option<BookingRow> = sqlx::query_as(concat!(booking_select!(), " WHERE c.user_id = $1 AND b.id = $2"))
-            .bind(user_id)
-            .bind(booking_id)
+            .bind(user_id.0)
+            .bind(booking_id.0)
             .fetch_optional(&self.pool)
             .await?;
         row.map(BookingDetails::try_from).transpose()
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn booking_by_idempotency_key(&self, user_id: Uuid, key: &str) -> StoreResult<Option<Booking>> {
+    async fn booking_by_idempotency_key(&self, user_id: UserId, key: &str) -> StoreResult<Option<Booking>> {
         let row: Option<BookingRow> =
             sqlx::query_as(concat!(booking_select!(), " WHERE b.created_by = $1 AND b.idempotency_key = $2"))
-                .bind(user_id)
+                .bind(user_id.0)
                 .bind(key)
                 .fetch_optional(&self.pool)
                 .await?;
@@ -50,9 +50,9 @@ impl Bookings for SqlStore<Db> {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn booking_by_id(&self, booking_id: Uuid) -> StoreResult<Option<BookingDetails>> {
+    async fn booking_by_id(&self, booking_id: BookingId) -> StoreResult<Option<BookingDetails>> {
         let row: Option<BookingRow> = sqlx::query_as(concat!(booking_select!(), " WHERE b.id = $1"))
-            .bind(booking_id)
+            .bind(booking_id.0)
             .fetch_optional(&self.pool)
             .await?;
         row.map(BookingDetails::try_from).transpose()
@@ -70,18 +70,18 @@ impl Bookings for SqlStore<Db> {
                      VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (provider_id, user_id) DO NOTHING",
                 )
                 .bind(Uuid::now_v7())
-                .bind(booking.provider_id)
-                .bind(user_id)
+                .bind(booking.provider_id.0)
+                .bind(user_id.0)
                 .bind(name)
                 .bind(Moment(booking.now))
                 .execute(&mut *tx)
                 .await?;
                 let id: Uuid = sqlx::query_scalar("SELECT id FROM clients WHERE provider_id = $1 AND user_id = $2")
-                    .bind(booking.provider_id)
-                    .bind(user_id)
+                    .bind(booking.provider_id.0)
+                    .bind(user_id.0)
                     .fetch_one(&mut *tx)
                     .await?;
-                (id, Some(*user_id))
+                (ClientId(id), Some(*user_id))
             }
         };
         sqlx::query(
@@ -89,17 +89,17 @@ impl Bookings for SqlStore<Db> {
              occupied_to, status, note, created_by, updated_by, idempotency_key, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13, $13)",
         )
-        .bind(booking.id)
-        .bind(booking.provider_id)
-        .bind(booking.service_id)
-        .bind(client_id)
+        .bind(booking.id.0)
+        .bind(booking.provider_id.0)
+        .bind(booking.service_id.0)
+        .bind(client_id.0)
         .bind(Moment(booking.start))
         .bind(Moment(booking.end))
         .bind(Moment(booking.occupied.start))
         .bind(Moment(booking.occupied.end))
         .bind(booking.status.as_str())
         .bind(&booking.note)
-        .bind(booking.created_by)
+        .bind(booking.created_by.map(|id| id.0))
         .bind(&booking.idempotency_key)
         .bind(Moment(booking.now))
         .execute(&mut *tx)
@@ -119,14 +119,14 @@ impl Bookings for SqlStore<Db> {
              updated_by = $8, updated_at = $9 \
              WHERE provider_id = $1 AND id = $2",
         )
-        .bind(update.provider_id)
-        .bind(update.id)
+        .bind(update.provider_id.0)
+        .bind(update.id.0)
         .bind(update.status.as_str())
         .bind(Moment(update.start))
         .bind(Moment(update.end))
         .bind(Moment(update.occupied.start))
         .bind(Moment(update.occupied.end))
-        .bind(update.updated_by)
+        .bind(update.updated_by.map(|id| id.0))
         .bind(Moment(update.now))
         .execute(&mut *tx)
         .await
@@ -136,7 +136,7 @@ impl Bookings for SqlStore<Db> {
         }
         if update.drop_pending_reminders {
             sqlx::query("DELETE FROM outbox WHERE booking_id = $1 AND kind = 'reminder' AND state = 'pending'")
-                .bind(update.id)
+                .bind(update.id.0)
                 .execute(&mut *tx)
                 .await?;
         }
@@ -146,10 +146,10 @@ impl Bookings for SqlStore<Db> {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn client_bookings(&self, user_id: Uuid) -> StoreResult<Vec<BookingDetails>> {
+    async fn client_bookings(&self, user_id: UserId) -> StoreResult<Vec<BookingDetails>> {
         let rows: Vec<BookingRow> =
             sqlx::query_as(concat!(booking_select!(), " WHERE c.user_id = $1 ORDER BY b.starts_at DESC LIMIT 500"))
-                .bind(user_id)
+                .bind(user_id.0)
                 .fetch_all(&self.pool)
                 .await?;
         convert_all(rows)
@@ -158,7 +158,7 @@ impl Bookings for SqlStore<Db> {
     #[tracing::instrument(level = "debug", skip_all)]
     async fn provider_bookings(
         &self,
-        provider_id: Uuid,
+        provider_id: ProviderId,
         from: Timestamp,
         to: Timestamp,
     ) -> StoreResult<Vec<BookingDetails>> {
@@ -166,7 +166,7 @@ impl Bookings for SqlStore<Db> {
             booking_select!(),
             " WHERE b.provider_id = $1 AND b.starts_at >= $2 AND b.starts_at < $3 ORDER BY b.starts_at, b.id"
         ))
-        .bind(provider_id)
+        .bind(provider_id.0)
         .bind(Moment(from))
         .bind(Moment(to))
         .fetch_all(&self.pool)
@@ -181,12 +181,12 @@ impl Bookings for SqlStore<Db> {
 /// start, PostgreSQL's provider row from this read (`row_lock!(share)`).
 async fn check_settings_version(
     tx: &mut sqlx::Transaction<'_, Db>,
-    provider_id: Uuid,
+    provider_id: ProviderId,
     decided_with: i64,
 ) -> StoreResult<()> {
     let current: Option<i64> =
         sqlx::query_scalar(concat!("SELECT settings_version FROM providers WHERE id = $1", row_lock!(share)))
-            .bind(provider_id)
+            .bind(provider_id.0)
             .fetch_optional(&mut **tx)
             .await?;
     match current {
@@ -198,7 +198,7 @@ async fn check_settings_version(
 /// Writes outbox rows inside the caller's transaction.
 async fn insert_notices(
     tx: &mut sqlx::Transaction<'_, Db>,
-    booking_id: Uuid,
+    booking_id: BookingId,
     notices: &[Notice],
     now: Timestamp,
 ) -> StoreResult<()> {
@@ -211,8 +211,8 @@ async fn insert_notices(
         .bind(Uuid::now_v7())
         .bind(kind)
         .bind(event)
-        .bind(booking_id)
-        .bind(notice.recipient)
+        .bind(booking_id.0)
+        .bind(notice.recipient.0)
         .bind(Moment(notice.due_at))
         .bind(Moment(now))
         .execute(&mut **tx)

@@ -5,7 +5,12 @@
 #[async_trait]
 impl Catalogue for SqlStore<Db> {
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn upsert_provider(&self, user_id: Uuid, profile: &ProviderProfile, now: Timestamp) -> StoreResult<Provider> {
+    async fn upsert_provider(
+        &self,
+        user_id: UserId,
+        profile: &ProviderProfile,
+        now: Timestamp,
+    ) -> StoreResult<Provider> {
         let rules = &profile.rules;
         let result: Result<ProviderRow, sqlx::Error> = sqlx::query_as(concat!(
             "INSERT INTO providers (id, user_id, slug, display_name, business_name, contacts, timezone, \
@@ -22,7 +27,7 @@ impl Catalogue for SqlStore<Db> {
             provider_columns!()
         ))
         .bind(Uuid::now_v7())
-        .bind(user_id)
+        .bind(user_id.0)
         .bind(profile.slug.as_str())
         .bind(&profile.display_name)
         .bind(&profile.business_name)
@@ -47,10 +52,10 @@ impl Catalogue for SqlStore<Db> {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn provider_of_user(&self, user_id: Uuid) -> StoreResult<Option<Provider>> {
+    async fn provider_of_user(&self, user_id: UserId) -> StoreResult<Option<Provider>> {
         let row: Option<ProviderRow> =
             sqlx::query_as(concat!("SELECT ", provider_columns!(), " FROM providers WHERE user_id = $1"))
-                .bind(user_id)
+                .bind(user_id.0)
                 .fetch_optional(&self.pool)
                 .await?;
         row.map(Provider::try_from).transpose()
@@ -67,23 +72,23 @@ impl Catalogue for SqlStore<Db> {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn provider(&self, provider_id: Uuid) -> StoreResult<Option<Provider>> {
+    async fn provider(&self, provider_id: ProviderId) -> StoreResult<Option<Provider>> {
         let row: Option<ProviderRow> =
             sqlx::query_as(concat!("SELECT ", provider_columns!(), " FROM providers WHERE id = $1"))
-                .bind(provider_id)
+                .bind(provider_id.0)
                 .fetch_optional(&self.pool)
                 .await?;
         row.map(Provider::try_from).transpose()
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn services(&self, provider_id: Uuid, include_retired: bool) -> StoreResult<Vec<Service>> {
+    async fn services(&self, provider_id: ProviderId, include_retired: bool) -> StoreResult<Vec<Service>> {
         let rows: Vec<ServiceRow> = sqlx::query_as(concat!(
             "SELECT ",
             service_columns!(),
             " FROM services WHERE provider_id = $1 AND (active OR $2) ORDER BY created_at, id"
         ))
-        .bind(provider_id)
+        .bind(provider_id.0)
         .bind(include_retired)
         .fetch_all(&self.pool)
         .await?;
@@ -91,18 +96,23 @@ impl Catalogue for SqlStore<Db> {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn service(&self, provider_id: Uuid, service_id: Uuid) -> StoreResult<Option<Service>> {
+    async fn service(&self, provider_id: ProviderId, service_id: ServiceId) -> StoreResult<Option<Service>> {
         let row: Option<ServiceRow> =
             sqlx::query_as(concat!("SELECT ", service_columns!(), " FROM services WHERE provider_id = $1 AND id = $2"))
-                .bind(provider_id)
-                .bind(service_id)
+                .bind(provider_id.0)
+                .bind(service_id.0)
                 .fetch_optional(&self.pool)
                 .await?;
         row.map(Service::try_from).transpose()
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn insert_service(&self, provider_id: Uuid, fields: &ServiceFields, now: Timestamp) -> StoreResult<Service> {
+    async fn insert_service(
+        &self,
+        provider_id: ProviderId,
+        fields: &ServiceFields,
+        now: Timestamp,
+    ) -> StoreResult<Service> {
         let row: ServiceRow = sqlx::query_as(concat!(
             "INSERT INTO services (id, provider_id, name, duration_min, price_minor, currency, buffer_before_min, \
              buffer_after_min, active, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, TRUE, $9, $9) \
@@ -110,7 +120,7 @@ impl Catalogue for SqlStore<Db> {
             service_columns!()
         ))
         .bind(Uuid::now_v7())
-        .bind(provider_id)
+        .bind(provider_id.0)
         .bind(&fields.name)
         .bind(i64::from(fields.timing.duration_min))
         .bind(fields.price_minor)
@@ -127,8 +137,8 @@ impl Catalogue for SqlStore<Db> {
     #[tracing::instrument(level = "debug", skip_all)]
     async fn update_service(
         &self,
-        provider_id: Uuid,
-        service_id: Uuid,
+        provider_id: ProviderId,
+        service_id: ServiceId,
         fields: &ServiceFields,
         now: Timestamp,
     ) -> StoreResult<Option<Service>> {
@@ -138,8 +148,8 @@ impl Catalogue for SqlStore<Db> {
              WHERE provider_id = $1 AND id = $2 RETURNING ",
             service_columns!()
         ))
-        .bind(provider_id)
-        .bind(service_id)
+        .bind(provider_id.0)
+        .bind(service_id.0)
         .bind(&fields.name)
         .bind(i64::from(fields.timing.duration_min))
         .bind(fields.price_minor)
@@ -156,11 +166,16 @@ impl Catalogue for SqlStore<Db> {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn retire_service(&self, provider_id: Uuid, service_id: Uuid, now: Timestamp) -> StoreResult<bool> {
+    async fn retire_service(
+        &self,
+        provider_id: ProviderId,
+        service_id: ServiceId,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
         let done =
             sqlx::query("UPDATE services SET active = FALSE, updated_at = $3 WHERE provider_id = $1 AND id = $2")
-                .bind(provider_id)
-                .bind(service_id)
+                .bind(provider_id.0)
+                .bind(service_id.0)
                 .bind(Moment(now))
                 .execute(&self.pool)
                 .await?;
@@ -172,11 +187,11 @@ impl Catalogue for SqlStore<Db> {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn schedule(&self, provider_id: Uuid) -> StoreResult<Schedule> {
+    async fn schedule(&self, provider_id: ProviderId) -> StoreResult<Schedule> {
         let weekly: Vec<WeeklyRow> = sqlx::query_as(
             "SELECT weekday, start_min, end_min FROM weekly_hours WHERE provider_id = $1 ORDER BY weekday, start_min",
         )
-        .bind(provider_id)
+        .bind(provider_id.0)
         .fetch_all(&self.pool)
         .await?;
         let overrides: Vec<OverrideRow> = sqlx::query_as(
@@ -184,20 +199,20 @@ impl Catalogue for SqlStore<Db> {
              LEFT JOIN override_intervals i ON i.provider_id = d.provider_id AND i.date = d.date \
              WHERE d.provider_id = $1 ORDER BY d.date, i.start_min",
         )
-        .bind(provider_id)
+        .bind(provider_id.0)
         .fetch_all(&self.pool)
         .await?;
         schedule_from_rows(weekly, overrides)
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn replace_schedule(&self, provider_id: Uuid, schedule: &Schedule) -> StoreResult<()> {
+    async fn replace_schedule(&self, provider_id: ProviderId, schedule: &Schedule) -> StoreResult<()> {
         let mut tx = begin_write(&self.pool).await?;
-        sqlx::query("DELETE FROM weekly_hours WHERE provider_id = $1").bind(provider_id).execute(&mut *tx).await?;
-        sqlx::query("DELETE FROM date_overrides WHERE provider_id = $1").bind(provider_id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM weekly_hours WHERE provider_id = $1").bind(provider_id.0).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM date_overrides WHERE provider_id = $1").bind(provider_id.0).execute(&mut *tx).await?;
         for item in schedule.weekly() {
             sqlx::query("INSERT INTO weekly_hours (provider_id, weekday, start_min, end_min) VALUES ($1, $2, $3, $4)")
-                .bind(provider_id)
+                .bind(provider_id.0)
                 .bind(i64::from(item.weekday))
                 .bind(i64::from(item.interval.start.minutes()))
                 .bind(i64::from(item.interval.end.minutes()))
@@ -207,7 +222,7 @@ impl Catalogue for SqlStore<Db> {
         for day in schedule.overrides() {
             let date = Day(day.date);
             sqlx::query("INSERT INTO date_overrides (provider_id, date) VALUES ($1, $2)")
-                .bind(provider_id)
+                .bind(provider_id.0)
                 .bind(date)
                 .execute(&mut *tx)
                 .await?;
@@ -215,7 +230,7 @@ impl Catalogue for SqlStore<Db> {
                 sqlx::query(
                     "INSERT INTO override_intervals (provider_id, date, start_min, end_min) VALUES ($1, $2, $3, $4)",
                 )
-                .bind(provider_id)
+                .bind(provider_id.0)
                 .bind(date)
                 .bind(i64::from(interval.start.minutes()))
                 .bind(i64::from(interval.end.minutes()))

@@ -4,14 +4,14 @@
 #[async_trait]
 impl ClientBook for SqlStore<Db> {
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn clients(&self, provider_id: Uuid, search: Option<&str>) -> StoreResult<Vec<Client>> {
+    async fn clients(&self, provider_id: ProviderId, search: Option<&str>) -> StoreResult<Vec<Client>> {
         let rows: Vec<ClientRow> = sqlx::query_as(concat!(
             "SELECT ",
             client_columns!(),
             " FROM clients WHERE provider_id = $1 AND ($2 IS NULL OR lower(name) LIKE lower($2) ESCAPE '\\' \
              OR lower(coalesce(contacts, '')) LIKE lower($2) ESCAPE '\\') ORDER BY name, id LIMIT 1000"
         ))
-        .bind(provider_id)
+        .bind(provider_id.0)
         .bind(search.map(containing))
         .fetch_all(&self.pool)
         .await?;
@@ -19,24 +19,24 @@ impl ClientBook for SqlStore<Db> {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn client(&self, provider_id: Uuid, client_id: Uuid) -> StoreResult<Option<Client>> {
+    async fn client(&self, provider_id: ProviderId, client_id: ClientId) -> StoreResult<Option<Client>> {
         let row: Option<ClientRow> =
             sqlx::query_as(concat!("SELECT ", client_columns!(), " FROM clients WHERE provider_id = $1 AND id = $2"))
-                .bind(provider_id)
-                .bind(client_id)
+                .bind(provider_id.0)
+                .bind(client_id.0)
                 .fetch_optional(&self.pool)
                 .await?;
         row.map(Client::try_from).transpose()
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn client_history(&self, provider_id: Uuid, client_id: Uuid) -> StoreResult<Vec<BookingDetails>> {
+    async fn client_history(&self, provider_id: ProviderId, client_id: ClientId) -> StoreResult<Vec<BookingDetails>> {
         let rows: Vec<BookingRow> = sqlx::query_as(concat!(
             booking_select!(),
             " WHERE b.provider_id = $1 AND b.client_id = $2 ORDER BY b.starts_at DESC LIMIT 500"
         ))
-        .bind(provider_id)
-        .bind(client_id)
+        .bind(provider_id.0)
+        .bind(client_id.0)
         .fetch_all(&self.pool)
         .await?;
         convert_all(rows)
@@ -49,9 +49,9 @@ impl ClientBook for SqlStore<Db> {
              VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING ",
             client_columns!()
         ))
-        .bind(client.id)
-        .bind(client.provider_id)
-        .bind(client.user_id)
+        .bind(client.id.0)
+        .bind(client.provider_id.0)
+        .bind(client.user_id.map(|id| id.0))
         .bind(&client.fields.name)
         .bind(&client.fields.contacts)
         .bind(&client.fields.notes)
@@ -64,8 +64,8 @@ impl ClientBook for SqlStore<Db> {
     #[tracing::instrument(level = "debug", skip_all)]
     async fn update_client(
         &self,
-        provider_id: Uuid,
-        client_id: Uuid,
+        provider_id: ProviderId,
+        client_id: ClientId,
         fields: &ClientFields,
         now: Timestamp,
     ) -> StoreResult<Option<Client>> {
@@ -74,8 +74,8 @@ impl ClientBook for SqlStore<Db> {
              WHERE provider_id = $1 AND id = $2 RETURNING ",
             client_columns!()
         ))
-        .bind(provider_id)
-        .bind(client_id)
+        .bind(provider_id.0)
+        .bind(client_id.0)
         .bind(&fields.name)
         .bind(&fields.contacts)
         .bind(&fields.notes)
@@ -86,14 +86,19 @@ impl ClientBook for SqlStore<Db> {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn delete_client(&self, provider_id: Uuid, client_id: Uuid, now: Timestamp) -> StoreResult<ClientDeletion> {
+    async fn delete_client(
+        &self,
+        provider_id: ProviderId,
+        client_id: ClientId,
+        now: Timestamp,
+    ) -> StoreResult<ClientDeletion> {
         let mut tx = begin_write(&self.pool).await?;
         let upcoming: i64 = sqlx::query_scalar(
             "SELECT count(*) FROM bookings WHERE provider_id = $1 AND client_id = $2 \
              AND status IN ('pending', 'confirmed') AND ends_at > $3",
         )
-        .bind(provider_id)
-        .bind(client_id)
+        .bind(provider_id.0)
+        .bind(client_id.0)
         .bind(Moment(now))
         .fetch_one(&mut *tx)
         .await?;
@@ -101,8 +106,8 @@ impl ClientBook for SqlStore<Db> {
             return Ok(ClientDeletion::HasUpcomingBookings);
         }
         let done = sqlx::query("DELETE FROM clients WHERE provider_id = $1 AND id = $2")
-            .bind(provider_id)
-            .bind(client_id)
+            .bind(provider_id.0)
+            .bind(client_id.0)
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;

@@ -64,10 +64,10 @@ impl Outbox for SqlStore<Db> {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn mark_bot_blocked(&self, user_id: Uuid, reason: &str, now: Timestamp) -> StoreResult<()> {
+    async fn mark_bot_blocked(&self, user_id: UserId, reason: &str, now: Timestamp) -> StoreResult<()> {
         let mut tx = begin_write(&self.pool).await?;
         sqlx::query("UPDATE users SET bot_blocked_at = $2, bot_blocked_reason = $3 WHERE id = $1")
-            .bind(user_id)
+            .bind(user_id.0)
             .bind(Moment(now))
             .bind(reason)
             .execute(&mut *tx)
@@ -75,7 +75,7 @@ impl Outbox for SqlStore<Db> {
         sqlx::query(
             "UPDATE outbox SET state = 'skipped', last_error = $2 WHERE recipient_id = $1 AND state = 'pending'",
         )
-        .bind(user_id)
+        .bind(user_id.0)
         .bind(format!("the bot cannot reach this user: {reason}"))
         .execute(&mut *tx)
         .await?;
@@ -84,12 +84,12 @@ impl Outbox for SqlStore<Db> {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn bot_recipient(&self, user_id: Uuid) -> StoreResult<Option<BotRecipient>> {
+    async fn bot_recipient(&self, user_id: UserId) -> StoreResult<Option<BotRecipient>> {
         let row: Option<RecipientRow> = sqlx::query_as(
             "SELECT telegram_id, language_code, (bot_blocked_at IS NOT NULL OR processing_restricted) AS blocked FROM users \
              WHERE id = $1 AND deleted_at IS NULL",
         )
-        .bind(user_id)
+        .bind(user_id.0)
         .fetch_optional(&self.pool)
         .await?;
         Ok(row.map(|r| BotRecipient { telegram_id: r.telegram_id, language_code: r.language_code, blocked: r.blocked }))
