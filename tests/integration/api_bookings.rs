@@ -117,6 +117,9 @@ async fn manual_confirmation_holds_the_slot_until_declined(backend: Backend) {
 
     let declined = app.request("POST", &format!("/api/provider/bookings/{id}/decline"), Some(&provider), None).await;
     assert_eq!(declined.ok()["status"], "cancelled");
+    let again = app.request("POST", &format!("/api/provider/bookings/{id}/decline"), Some(&provider), None).await;
+    again.problem(409);
+    assert_eq!(again.body["detail"], "a cancelled booking cannot be declined", "correct English");
     let second = app.book(&dave, "anna", &service, &slot("10:00")).await;
     assert_eq!(second.ok()["status"], "pending");
     let second_id = second.body["id"].as_str().unwrap().to_owned();
