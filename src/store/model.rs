@@ -8,7 +8,7 @@ use jiff::Timestamp;
 use uuid::Uuid;
 
 /// What Telegram tells us about an account (privacy policy §2, "Account data").
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct TelegramProfile {
     pub telegram_id: i64,
     pub first_name: String,
@@ -18,11 +18,15 @@ pub struct TelegramProfile {
     pub photo_url: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Read straight from a row (`user_columns!`).
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct User {
+    #[sqlx(try_from = "uuid::Uuid")]
     pub id: UserId,
+    #[sqlx(flatten)]
     pub profile: TelegramProfile,
     pub processing_restricted: bool,
+    #[sqlx(try_from = "super::sql::Moment")]
     pub created_at: Timestamp,
 }
 
@@ -162,7 +166,7 @@ impl MessageOutcome {
 }
 
 /// Where the bot reaches a user.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct BotRecipient {
     pub telegram_id: i64,
     pub language_code: Option<String>,

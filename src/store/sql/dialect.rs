@@ -13,8 +13,8 @@ mod prelude {
 
     pub(crate) use super::super::encode::{Day, Moment};
     pub(crate) use super::super::rows::{
-        BookingRow, ClientRow, OutboxRow, OverrideRow, ProviderRow, RecipientRow, ServiceRow, UserRow, WeeklyRow,
-        convert_all, reminder_offsets_json, schedule_from_rows,
+        BookingRow, ClientRow, OutboxRow, OverrideRow, ProviderRow, ServiceRow, WeeklyRow, convert_all,
+        reminder_offsets_json, schedule_from_rows,
     };
     pub(crate) use super::super::{
         SqlStore, booking_select, client_columns, provider_columns, service_columns, user_columns,

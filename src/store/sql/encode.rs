@@ -17,6 +17,12 @@ use sqlx::{
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Moment(pub Timestamp);
 
+impl From<Moment> for Timestamp {
+    fn from(moment: Moment) -> Self {
+        moment.0
+    }
+}
+
 /// A calendar date as a column value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Day(pub Date);

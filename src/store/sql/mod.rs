@@ -20,6 +20,7 @@
 
 mod dialect;
 mod encode;
+pub(crate) use encode::Moment;
 mod rows;
 
 use std::sync::Arc;

@@ -10,40 +10,8 @@ use uuid::Uuid;
 use super::encode::{Day, Moment};
 use crate::store::{
     BookingDetails, Client, ClientFields, OutboxMessage, Provider, ProviderProfile, Service, ServiceFields, StoreError,
-    TelegramProfile, User, model::notice_kind,
+    model::notice_kind,
 };
-
-#[derive(sqlx::FromRow)]
-pub(crate) struct UserRow {
-    id: Uuid,
-    telegram_id: i64,
-    first_name: String,
-    last_name: Option<String>,
-    username: Option<String>,
-    language_code: Option<String>,
-    photo_url: Option<String>,
-    processing_restricted: bool,
-    created_at: Moment,
-}
-
-impl TryFrom<UserRow> for User {
-    type Error = StoreError;
-    fn try_from(row: UserRow) -> Result<Self, StoreError> {
-        Ok(User {
-            id: UserId(row.id),
-            profile: TelegramProfile {
-                telegram_id: row.telegram_id,
-                first_name: row.first_name,
-                last_name: row.last_name,
-                username: row.username,
-                language_code: row.language_code,
-                photo_url: row.photo_url,
-            },
-            processing_restricted: row.processing_restricted,
-            created_at: row.created_at.0,
-        })
-    }
-}
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct ProviderRow {
@@ -301,11 +269,4 @@ impl TryFrom<OutboxRow> for OutboxMessage {
             attempts: row.attempts,
         })
     }
-}
-
-#[derive(sqlx::FromRow)]
-pub(crate) struct RecipientRow {
-    pub telegram_id: i64,
-    pub language_code: Option<String>,
-    pub blocked: bool,
 }

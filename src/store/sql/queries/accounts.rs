@@ -17,7 +17,7 @@ impl Store for SqlStore<Db> {
 impl Accounts for SqlStore<Db> {
     #[tracing::instrument(level = "debug", skip_all)]
     async fn upsert_telegram_user(&self, profile: &TelegramProfile, now: Timestamp) -> StoreResult<User> {
-        let row: UserRow = sqlx::query_as(concat!(
+        let user: User = sqlx::query_as(concat!(
             "INSERT INTO users (id, telegram_id, first_name, last_name, username, language_code, photo_url, \
              created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
              ON CONFLICT (telegram_id) DO UPDATE SET first_name = excluded.first_name, \
@@ -36,24 +36,24 @@ impl Accounts for SqlStore<Db> {
         .bind(Moment(now))
         .fetch_one(&self.pool)
         .await?;
-        row.try_into()
+        Ok(user)
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
     async fn user(&self, id: UserId) -> StoreResult<Option<User>> {
-        let row: Option<UserRow> =
+        let user: Option<User> =
             sqlx::query_as(concat!("SELECT ", user_columns!(), " FROM users WHERE id = $1 AND deleted_at IS NULL"))
                 .bind(id.0)
                 .fetch_optional(&self.pool)
                 .await?;
-        row.map(User::try_from).transpose()
+        Ok(user)
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
     async fn update_user(&self, id: UserId, changes: &UserChanges, now: Timestamp) -> StoreResult<Option<User>> {
         // `CASE WHEN $flag` keeps a column unless the change names it, so one
         // statement serves every combination of fields.
-        let row: Option<UserRow> = sqlx::query_as(concat!(
+        let user: Option<User> = sqlx::query_as(concat!(
             "UPDATE users SET first_name = COALESCE($2, first_name), \
              last_name = CASE WHEN $3 THEN $4 ELSE last_name END, \
              language_code = CASE WHEN $5 THEN $6 ELSE language_code END, updated_at = $7, \
@@ -71,7 +71,7 @@ impl Accounts for SqlStore<Db> {
         .bind(changes.processing_restricted)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(User::try_from).transpose()
+        Ok(user)
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
@@ -164,7 +164,7 @@ impl Accounts for SqlStore<Db> {
 
     #[tracing::instrument(level = "debug", skip_all)]
     async fn session_user(&self, token_hash: &[u8], now: Timestamp) -> StoreResult<Option<User>> {
-        let row: Option<UserRow> = sqlx::query_as(
+        let user: Option<User> = sqlx::query_as(
             "SELECT u.id, u.telegram_id, u.first_name, u.last_name, u.username, u.language_code, u.photo_url, \
              u.processing_restricted, u.created_at FROM sessions s JOIN users u ON u.id = s.user_id \
              WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.deleted_at IS NULL",
@@ -173,12 +173,12 @@ impl Accounts for SqlStore<Db> {
         .bind(Moment(now))
         .fetch_optional(&self.pool)
         .await?;
-        row.map(User::try_from).transpose()
+        Ok(user)
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
     async fn user_by_telegram_id(&self, telegram_id: i64) -> StoreResult<Option<User>> {
-        let row: Option<UserRow> = sqlx::query_as(concat!(
+        let user: Option<User> = sqlx::query_as(concat!(
             "SELECT ",
             user_columns!(),
             " FROM users WHERE telegram_id = $1 AND deleted_at IS NULL"
@@ -186,6 +186,6 @@ impl Accounts for SqlStore<Db> {
         .bind(telegram_id)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(User::try_from).transpose()
+        Ok(user)
     }
 }

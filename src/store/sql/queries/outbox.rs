@@ -85,13 +85,13 @@ impl Outbox for SqlStore<Db> {
 
     #[tracing::instrument(level = "debug", skip_all)]
     async fn bot_recipient(&self, user_id: UserId) -> StoreResult<Option<BotRecipient>> {
-        let row: Option<RecipientRow> = sqlx::query_as(
+        let recipient: Option<BotRecipient> = sqlx::query_as(
             "SELECT telegram_id, language_code, (bot_blocked_at IS NOT NULL OR processing_restricted) AS blocked FROM users \
              WHERE id = $1 AND deleted_at IS NULL",
         )
         .bind(user_id.0)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.map(|r| BotRecipient { telegram_id: r.telegram_id, language_code: r.language_code, blocked: r.blocked }))
+        Ok(recipient)
     }
 }
