@@ -84,14 +84,9 @@ mod sqlite {
         };
     }
 
-    /// The overlap trigger's `RAISE(ABORT, 'booking_overlap')`, and the unique
-    /// (created_by, idempotency_key) index.
-    fn write_error(error: sqlx::Error) -> StoreError {
-        match &error {
-            sqlx::Error::Database(db) if db.message().contains("booking_overlap") => StoreError::BookingOverlap,
-            sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::DuplicateIdempotencyKey,
-            _ => StoreError::Database(error),
-        }
+    /// The overlap trigger's `RAISE(ABORT, 'booking_overlap')`.
+    fn is_overlap(error: &dyn sqlx::error::DatabaseError) -> bool {
+        error.message().contains("booking_overlap")
     }
 
     include!("queries/accounts.rs");
@@ -157,15 +152,9 @@ mod postgres {
         };
     }
 
-    /// SQLSTATE 23P01 `exclusion_violation` is the `bookings_no_overlap`
-    /// constraint; a unique violation on insert is the (created_by,
-    /// idempotency_key) pair.
-    fn write_error(error: sqlx::Error) -> StoreError {
-        match &error {
-            sqlx::Error::Database(db) if db.code().as_deref() == Some("23P01") => StoreError::BookingOverlap,
-            sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::DuplicateIdempotencyKey,
-            _ => StoreError::Database(error),
-        }
+    /// SQLSTATE 23P01 `exclusion_violation`: the `bookings_no_overlap` constraint.
+    fn is_overlap(error: &dyn sqlx::error::DatabaseError) -> bool {
+        error.code().as_deref() == Some("23P01")
     }
 
     include!("queries/accounts.rs");

@@ -220,3 +220,14 @@ async fn insert_notices(
     }
     Ok(())
 }
+
+/// A booking write's refusal in the store's terms: the database's no-overlap
+/// rule (told apart per database by `is_overlap`), or the unique
+/// (created_by, idempotency_key) pair.
+fn write_error(error: sqlx::Error) -> StoreError {
+    match &error {
+        sqlx::Error::Database(db) if is_overlap(db.as_ref()) => StoreError::BookingOverlap,
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::DuplicateIdempotencyKey,
+        _ => StoreError::Database(error),
+    }
+}
