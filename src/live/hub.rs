@@ -6,8 +6,9 @@
 //! service, dates) and that same serialized frame is handed to every session
 //! sharing the watch; a new watcher gets its own first snapshot. Computations
 //! for one watch are numbered, and each session remembers the newest number it
-//! was sent, so an older result arriving late is never shown after a newer one. A session whose bounded mailbox is full is too slow to follow:
-//! it is dropped from the hub and told to close.
+//! was sent, so an older result arriving late is never shown after a newer
+//! one. A session whose bounded mailbox is full is too slow to follow: it is
+//! dropped from the hub and told to close.
 
 use std::{
     collections::{HashMap, HashSet},

@@ -168,7 +168,6 @@ impl Handler<Outbound> for WsSession {
     }
 }
 
-/// Upgrades the request and starts its session.
 pub fn start(
     req: &HttpRequest,
     stream: web::Payload,

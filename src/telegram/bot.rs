@@ -39,7 +39,6 @@ pub enum Command {
     Help,
 }
 
-/// What the handlers need.
 pub struct BotContext {
     pub store: Arc<dyn Store>,
     pub calendars: Calendars,
