@@ -113,14 +113,9 @@ impl RateLimiter {
             let interval_ms = 60_000 / u64::from(per_minute);
             let tolerance_ms = interval_ms * u64::from(per_minute - 1);
             let shared = async {
-                let mut conn = pool.get().await.map_err(|e| e.to_string())?;
-                script
-                    .key(format!("justbookme:rl:{}:{key}", rule.name()))
-                    .arg(interval_ms)
-                    .arg(tolerance_ms)
-                    .invoke_async::<u64>(&mut conn)
-                    .await
-                    .map_err(|e| e.to_string())
+                let mut conn = pool.get().await?;
+                let mut invocation = script.key(format!("justbookme:rl:{}:{key}", rule.name()));
+                anyhow::Ok(invocation.arg(interval_ms).arg(tolerance_ms).invoke_async::<u64>(&mut conn).await?)
             };
             match tokio::time::timeout(REDIS_TIMEOUT, shared).await {
                 Ok(Ok(0)) => return Ok(()),

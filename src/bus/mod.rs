@@ -90,12 +90,6 @@ impl LocalBus {
         }
     }
 
-    /// `false` while this node may be missing other nodes' changes (its
-    /// Redis subscription is down).
-    pub fn hears_others(&self) -> bool {
-        self.hears_others.load(Ordering::Acquire)
-    }
-
     /// The bridge says when its subscription is up or down.
     pub(crate) fn set_hears_others(&self, up: bool) {
         self.hears_others.store(up, Ordering::Release);
@@ -134,7 +128,7 @@ impl EventSink for LocalBus {
     }
 
     fn may_miss_events(&self) -> bool {
-        !self.hears_others()
+        !self.hears_others.load(Ordering::Acquire)
     }
 }
 

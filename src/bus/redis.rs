@@ -59,13 +59,8 @@ async fn publish(pool: Pool, origin: String, mut outbound: mpsc::Receiver<LiveEv
         }
         let Ok(payload) = serde_json::to_string(&Envelope { origin: origin.clone(), event }) else { continue };
         let sent = async {
-            let mut conn = pool.get().await.map_err(|e| e.to_string())?;
-            redis::cmd("PUBLISH")
-                .arg(CHANNEL)
-                .arg(&payload)
-                .query_async::<i64>(&mut conn)
-                .await
-                .map_err(|e| e.to_string())
+            let mut conn = pool.get().await?;
+            anyhow::Ok(redis::cmd("PUBLISH").arg(CHANNEL).arg(&payload).query_async::<i64>(&mut conn).await?)
         };
         match tokio::time::timeout(Duration::from_secs(1), sent).await {
             Ok(Ok(_)) => {}

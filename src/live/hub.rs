@@ -6,8 +6,9 @@
 //! service, dates) and that same serialized frame is handed to every session
 //! sharing the watch; a new watcher gets its own first snapshot. Computations
 //! for one watch are numbered, and each session remembers the newest number it
-//! was sent, so an older result arriving late is never shown after a newer one. A session whose bounded mailbox is full is too slow to follow:
-//! it is dropped from the hub and told to close.
+//! was sent, so an older result arriving late is never shown after a newer
+//! one. A session whose bounded mailbox is full is too slow to follow: it is
+//! dropped from the hub and told to close.
 
 use std::{
     collections::{HashMap, HashSet},
@@ -15,7 +16,7 @@ use std::{
 };
 
 use actix::{
-    Actor, ActorFutureExt, AsyncContext, Context, Handler, Message, MessageResult, Recipient, fut, prelude::SendError,
+    Actor, ActorFutureExt, AsyncContext, Context, Handler, Message, MessageResponse, Recipient, fut, prelude::SendError,
 };
 use actors::calendar::{CalendarError, Calendars, GetSlots};
 use actors::domain::ProviderId;
@@ -45,49 +46,32 @@ pub enum Outbound {
     GoingAway,
 }
 
+/// What session `.0` tells the hub.
 #[derive(Message)]
 #[rtype(result = "()")]
-pub struct Connect {
-    pub id: u64,
-    pub session: Recipient<Outbound>,
-}
+pub struct FromSession(pub u64, pub SessionSays);
 
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct Disconnect {
-    pub id: u64,
-}
-
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct Watch {
-    pub id: u64,
-    pub provider_id: ProviderId,
-    pub slug: String,
-    pub key: WatchKey,
-}
-
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct Unwatch {
-    pub id: u64,
-    pub provider_id: ProviderId,
-    pub key: WatchKey,
-}
-
-/// The session belongs to the provider: it gets their booking feed.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct JoinFeed {
-    pub id: u64,
-    pub provider_id: ProviderId,
+pub enum SessionSays {
+    Connect(Recipient<Outbound>),
+    Disconnect,
+    Watch {
+        provider_id: ProviderId,
+        slug: String,
+        key: WatchKey,
+    },
+    Unwatch {
+        provider_id: ProviderId,
+        key: WatchKey,
+    },
+    /// The session belongs to the provider: it gets their booking feed.
+    JoinFeed(ProviderId),
 }
 
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct BusEvent(pub LiveEvent);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, MessageResponse)]
 pub struct HubStats {
     pub sessions: usize,
     pub watches: usize,
@@ -256,17 +240,68 @@ impl LiveHub {
         }
     }
 
-    fn on_event(&mut self, event: LiveEvent, ctx: &mut Context<Self>) {
+    /// Recomputes, for all their sessions, the watches of `provider` (or of
+    /// every provider) that `touched` picks.
+    fn refresh_where(
+        &mut self,
+        provider: Option<ProviderId>,
+        touched: impl Fn(&WatchKey) -> bool,
+        ctx: &mut Context<Self>,
+    ) {
+        let providers: Vec<_> = match provider {
+            Some(id) => self.providers.get_key_value(&id).into_iter().collect(),
+            None => self.providers.iter().collect(),
+        };
+        let picked: Vec<(ProviderId, WatchKey)> = providers
+            .into_iter()
+            .flat_map(|(id, p)| p.keys.keys().filter(|key| touched(key)).map(move |key| (*id, *key)))
+            .collect();
+        for (provider_id, key) in picked {
+            self.refresh(provider_id, key, None, ctx);
+        }
+    }
+}
+
+impl Actor for LiveHub {
+    type Context = Context<Self>;
+}
+
+impl Handler<FromSession> for LiveHub {
+    type Result = ();
+    fn handle(&mut self, FromSession(id, says): FromSession, ctx: &mut Context<Self>) {
+        match says {
+            SessionSays::Connect(out) => {
+                self.sessions.insert(id, Session { out, watches: HashSet::new(), feed: None });
+            }
+            SessionSays::Disconnect => self.remove(id),
+            SessionSays::Watch { provider_id, slug, key } => {
+                let Some(session) = self.sessions.get_mut(&id) else { return };
+                session.watches.insert((provider_id, key));
+                let provider =
+                    self.providers.entry(provider_id).or_insert_with(|| ProviderWatch { slug, keys: HashMap::new() });
+                provider.keys.entry(key).or_default().sessions.entry(id).or_insert(0);
+                // The first frame of a watch is a fresh snapshot, for this session.
+                self.refresh(provider_id, key, Some(id), ctx);
+            }
+            SessionSays::Unwatch { provider_id, key } => self.drop_watch(id, provider_id, key),
+            SessionSays::JoinFeed(provider_id) => {
+                let Some(session) = self.sessions.get_mut(&id) else { return };
+                if let Some(previous) = session.feed.replace(provider_id) {
+                    self.leave_feed(id, previous);
+                }
+                self.feeds.entry(provider_id).or_default().insert(id);
+            }
+        }
+        metrics::gauge!("live_sessions").set(self.sessions.len() as f64);
+    }
+}
+
+impl Handler<BusEvent> for LiveHub {
+    type Result = ();
+    fn handle(&mut self, BusEvent(event): BusEvent, ctx: &mut Context<Self>) {
         match event {
             LiveEvent::Availability { provider_id, dates } => {
-                let touched: Vec<WatchKey> = self
-                    .providers
-                    .get(&provider_id)
-                    .map(|p| p.keys.keys().filter(|key| key.touches(&dates)).copied().collect())
-                    .unwrap_or_default();
-                for key in touched {
-                    self.refresh(provider_id, key, None, ctx);
-                }
+                self.refresh_where(Some(provider_id), |key| key.touches(&dates), ctx);
             }
             LiveEvent::Booking { provider_id, booking_id, event } => {
                 if !self.feeds.contains_key(&provider_id) {
@@ -283,82 +318,10 @@ impl LiveHub {
                     }
                 }));
             }
-            LiveEvent::Settings { provider_id } => {
-                // Hours, services or rules: any date and any service may differ.
-                let all: Vec<WatchKey> =
-                    self.providers.get(&provider_id).map(|p| p.keys.keys().copied().collect()).unwrap_or_default();
-                for key in all {
-                    self.refresh(provider_id, key, None, ctx);
-                }
-            }
-            LiveEvent::Resync => {
-                let all: Vec<(ProviderId, WatchKey)> =
-                    self.providers.iter().flat_map(|(id, p)| p.keys.keys().map(move |key| (*id, *key))).collect();
-                for (provider_id, key) in all {
-                    self.refresh(provider_id, key, None, ctx);
-                }
-            }
+            // Hours, services or rules: any date and any service may differ.
+            LiveEvent::Settings { provider_id } => self.refresh_where(Some(provider_id), |_| true, ctx),
+            LiveEvent::Resync => self.refresh_where(None, |_| true, ctx),
         }
-    }
-}
-
-impl Actor for LiveHub {
-    type Context = Context<Self>;
-}
-
-impl Handler<Connect> for LiveHub {
-    type Result = ();
-    fn handle(&mut self, msg: Connect, _: &mut Context<Self>) {
-        self.sessions.insert(msg.id, Session { out: msg.session, watches: HashSet::new(), feed: None });
-        metrics::gauge!("live_sessions").set(self.sessions.len() as f64);
-    }
-}
-
-impl Handler<Disconnect> for LiveHub {
-    type Result = ();
-    fn handle(&mut self, msg: Disconnect, _: &mut Context<Self>) {
-        self.remove(msg.id);
-        metrics::gauge!("live_sessions").set(self.sessions.len() as f64);
-    }
-}
-
-impl Handler<Watch> for LiveHub {
-    type Result = ();
-    fn handle(&mut self, msg: Watch, ctx: &mut Context<Self>) {
-        let Some(session) = self.sessions.get_mut(&msg.id) else { return };
-        session.watches.insert((msg.provider_id, msg.key));
-        let provider = self
-            .providers
-            .entry(msg.provider_id)
-            .or_insert_with(|| ProviderWatch { slug: msg.slug.clone(), keys: HashMap::new() });
-        provider.keys.entry(msg.key).or_default().sessions.entry(msg.id).or_insert(0);
-        // The first frame of a watch is a fresh snapshot, for this session.
-        self.refresh(msg.provider_id, msg.key, Some(msg.id), ctx);
-    }
-}
-
-impl Handler<Unwatch> for LiveHub {
-    type Result = ();
-    fn handle(&mut self, msg: Unwatch, _: &mut Context<Self>) {
-        self.drop_watch(msg.id, msg.provider_id, msg.key);
-    }
-}
-
-impl Handler<JoinFeed> for LiveHub {
-    type Result = ();
-    fn handle(&mut self, msg: JoinFeed, _: &mut Context<Self>) {
-        let Some(session) = self.sessions.get_mut(&msg.id) else { return };
-        if let Some(previous) = session.feed.replace(msg.provider_id) {
-            self.leave_feed(msg.id, previous);
-        }
-        self.feeds.entry(msg.provider_id).or_default().insert(msg.id);
-    }
-}
-
-impl Handler<BusEvent> for LiveHub {
-    type Result = ();
-    fn handle(&mut self, BusEvent(event): BusEvent, ctx: &mut Context<Self>) {
-        self.on_event(event, ctx);
     }
 }
 
@@ -379,11 +342,8 @@ impl Handler<CloseAll> for LiveHub {
 }
 
 impl Handler<Stats> for LiveHub {
-    type Result = MessageResult<Stats>;
-    fn handle(&mut self, _: Stats, _: &mut Context<Self>) -> Self::Result {
-        MessageResult(HubStats {
-            sessions: self.sessions.len(),
-            watches: self.sessions.values().map(|s| s.watches.len()).sum(),
-        })
+    type Result = HubStats;
+    fn handle(&mut self, _: Stats, _: &mut Context<Self>) -> HubStats {
+        HubStats { sessions: self.sessions.len(), watches: self.sessions.values().map(|s| s.watches.len()).sum() }
     }
 }

@@ -16,7 +16,7 @@ use actix_web_actors::ws;
 use actors::domain::ProviderId;
 
 use super::{
-    hub::{Connect, Disconnect, JoinFeed, LiveHub, Outbound, Unwatch, Watch},
+    hub::{FromSession, LiveHub, Outbound, SessionSays},
     protocol::{self, ClientMessage, MAX_FRAME_BYTES, MAX_WATCHES, Refusal, WatchKey},
 };
 use crate::{config::Heartbeat, session::user_for_token, store::Store};
@@ -41,6 +41,10 @@ impl WsSession {
         ctx.text(protocol::error(&refusal));
     }
 
+    fn tell_hub(&self, says: SessionSays) {
+        self.hub.do_send(FromSession(self.id, says));
+    }
+
     fn on_text(&mut self, text: &str, ctx: &mut ws::WebsocketContext<Self>) {
         let message = match protocol::parse(text) {
             Ok(message) => message,
@@ -63,7 +67,7 @@ impl WsSession {
                 ctx.wait(lookup.map(move |result, session, ctx| match result {
                     Ok(Some(found)) => {
                         session.watches.insert((provider.clone(), key), found.id);
-                        session.hub.do_send(Watch { id: session.id, provider_id: found.id, slug: provider, key });
+                        session.tell_hub(SessionSays::Watch { provider_id: found.id, slug: provider, key });
                     }
                     Ok(None) => session.refuse(ctx, Refusal::new(404, format!("no provider {provider:?}"))),
                     Err(_) => session.refuse(ctx, Refusal::new(503, "try again in a moment")),
@@ -72,7 +76,7 @@ impl WsSession {
             ClientMessage::Unwatch { provider, service, from, to } => {
                 let key = WatchKey { service, from, to };
                 match self.watches.remove(&(provider, key)) {
-                    Some(provider_id) => self.hub.do_send(Unwatch { id: self.id, provider_id, key }),
+                    Some(provider_id) => self.tell_hub(SessionSays::Unwatch { provider_id, key }),
                     None => self.refuse(ctx, Refusal::new(404, "not watching that")),
                 }
             }
@@ -88,7 +92,7 @@ impl WsSession {
                 ctx.wait(check.map(|result, session, ctx| match result {
                     Ok(Some((user, provider))) => {
                         if let Some(provider) = &provider {
-                            session.hub.do_send(JoinFeed { id: session.id, provider_id: provider.id });
+                            session.tell_hub(SessionSays::JoinFeed(provider.id));
                         }
                         ctx.text(protocol::authenticated(user, provider.as_ref().map(|p| p.profile.slug.as_str())));
                     }
@@ -100,20 +104,22 @@ impl WsSession {
     }
 }
 
+/// Closes the connection with `code`, saying why, and ends the session.
+fn close(ctx: &mut ws::WebsocketContext<WsSession>, code: ws::CloseCode, why: impl Into<String>) {
+    ctx.close(Some(ws::CloseReason { code, description: Some(why.into()) }));
+    ctx.stop();
+}
+
 impl Actor for WsSession {
     type Context = ws::WebsocketContext<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
         ctx.set_mailbox_capacity(SESSION_QUEUE);
-        self.hub.do_send(Connect { id: self.id, session: ctx.address().recipient() });
+        self.tell_hub(SessionSays::Connect(ctx.address().recipient()));
         let Heartbeat { interval, timeout } = self.heartbeat;
         ctx.run_interval(interval, move |session, ctx| {
             if session.last_heard.elapsed() > timeout {
-                ctx.close(Some(ws::CloseReason {
-                    code: ws::CloseCode::Policy,
-                    description: Some("silent too long".into()),
-                }));
-                ctx.stop();
+                close(ctx, ws::CloseCode::Policy, "silent too long");
             } else {
                 ctx.ping(b"");
             }
@@ -121,7 +127,7 @@ impl Actor for WsSession {
     }
 
     fn stopped(&mut self, _: &mut Self::Context) {
-        self.hub.do_send(Disconnect { id: self.id });
+        self.tell_hub(SessionSays::Disconnect);
     }
 }
 
@@ -131,7 +137,7 @@ impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for WsSession {
         match item {
             Ok(ws::Message::Text(text)) => self.on_text(&text, ctx),
             Ok(ws::Message::Ping(payload)) => ctx.pong(&payload),
-            Ok(ws::Message::Pong(_)) => {}
+            Ok(ws::Message::Pong(_) | ws::Message::Nop) => {}
             Ok(ws::Message::Binary(_) | ws::Message::Continuation(_)) => {
                 self.refuse(ctx, Refusal::new(400, "send JSON text frames"));
             }
@@ -139,15 +145,10 @@ impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for WsSession {
                 ctx.close(reason);
                 ctx.stop();
             }
-            Ok(ws::Message::Nop) => {}
             Err(error) => {
                 // Oversized or malformed frames: say why, then hang up.
                 self.refuse(ctx, Refusal::new(400, error.to_string()));
-                ctx.close(Some(ws::CloseReason {
-                    code: ws::CloseCode::Protocol,
-                    description: Some(error.to_string()),
-                }));
-                ctx.stop();
+                close(ctx, ws::CloseCode::Protocol, error.to_string());
             }
         }
     }
@@ -161,22 +162,12 @@ impl Handler<Outbound> for WsSession {
             Outbound::Unwatched { provider_id, key } => {
                 self.watches.retain(|(_, watched), id| !(*watched == key && *id == provider_id));
             }
-            Outbound::Close(reason) => {
-                ctx.close(Some(ws::CloseReason { code: ws::CloseCode::Again, description: Some(reason) }));
-                ctx.stop();
-            }
-            Outbound::GoingAway => {
-                ctx.close(Some(ws::CloseReason {
-                    code: ws::CloseCode::Away,
-                    description: Some("the server is restarting; reconnect".into()),
-                }));
-                ctx.stop();
-            }
+            Outbound::Close(reason) => close(ctx, ws::CloseCode::Again, reason),
+            Outbound::GoingAway => close(ctx, ws::CloseCode::Away, "the server is restarting; reconnect"),
         }
     }
 }
 
-/// Upgrades the request and starts its session.
 pub fn start(
     req: &HttpRequest,
     stream: web::Payload,

@@ -39,7 +39,6 @@ pub enum Command {
     Help,
 }
 
-/// What the handlers need.
 pub struct BotContext {
     pub store: Arc<dyn Store>,
     pub calendars: Calendars,
@@ -82,15 +81,11 @@ async fn on_command(bot: TgBot, msg: Message, command: Command, ctx: Arc<BotCont
         }
         Command::Bookings => {
             let now = Timestamp::now();
-            let user = ctx.store.user_by_telegram_id(from.id.0 as i64).await?;
-            let mut upcoming = Vec::new();
-            if let Some(user) = user {
-                for details in ctx.store.client_bookings(user.id).await? {
-                    if details.booking.status.is_active() && details.booking.start > now {
-                        upcoming.push(details);
-                    }
-                }
-            }
+            let mut upcoming = match ctx.store.user_by_telegram_id(from.id.0 as i64).await? {
+                Some(user) => ctx.store.client_bookings(user.id).await?,
+                None => Vec::new(),
+            };
+            upcoming.retain(|d| d.booking.status.is_active() && d.booking.start > now);
             upcoming.sort_by_key(|d| d.booking.start);
             if upcoming.is_empty() {
                 bot.send_message(msg.chat.id, texts::no_bookings(lang)).await?;

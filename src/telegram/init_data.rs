@@ -64,13 +64,9 @@ pub enum InitDataError {
 pub struct WebAppUser {
     pub id: i64,
     pub first_name: String,
-    #[serde(default)]
     pub last_name: Option<String>,
-    #[serde(default)]
     pub username: Option<String>,
-    #[serde(default)]
     pub language_code: Option<String>,
-    #[serde(default)]
     pub photo_url: Option<String>,
 }
 
@@ -103,13 +99,11 @@ pub fn verify_with_bot_token(
     let expected = hex::decode(hash).map_err(|_| InitDataError::BadHash)?;
     let check_string = data_check_string(&fields, &["hash"]);
 
-    let mut secret = HmacSha256::new_from_slice(b"WebAppData").map_err(|_| InitDataError::BadHash)?;
-    secret.update(bot_token.as_bytes());
-    let secret_key = secret.finalize().into_bytes();
-    let mut mac = HmacSha256::new_from_slice(&secret_key).map_err(|_| InitDataError::BadHash)?;
-    mac.update(check_string.as_bytes());
+    let hmac =
+        |key: &[u8], message: &str| HmacSha256::new_from_slice(key).expect("any key length").chain_update(message);
+    let secret = hmac(b"WebAppData", bot_token).finalize().into_bytes();
     // `verify_slice` compares in constant time.
-    mac.verify_slice(&expected).map_err(|_| InitDataError::BadHash)?;
+    hmac(&secret, &check_string).verify_slice(&expected).map_err(|_| InitDataError::BadHash)?;
 
     finish(&fields, freshness)
 }

@@ -20,9 +20,9 @@ use std::{
 use actix::Actor;
 use actors::calendar::Calendars;
 use teloxide::{
-    Bot,
+    Bot, RequestError,
     adaptors::{Throttle, throttle::Limits},
-    dispatching::Dispatcher,
+    dispatching::{DefaultKey, Dispatcher},
     dptree,
     error_handlers::LoggingErrorHandler,
     payloads::{SetChatMenuButtonSetters, SetWebhookSetters},
@@ -143,23 +143,29 @@ async fn serve_webhook(
     secret: String,
     updates: mpsc::Receiver<Update>,
 ) {
+    // Telegram must answer a getMe first (see `poll`).
+    retry(async || {
+        bot.set_webhook(url.clone()).secret_token(secret.clone()).await?;
+        bot.get_me().await.map(drop)
+    })
+    .await;
+    dispatcher(bot, context)
+        .dispatch_with_listener(webhook::WebhookListener::new(updates), LoggingErrorHandler::new())
+        .await;
+}
+
+fn dispatcher(bot: TgBot, context: Arc<bot::BotContext>) -> Dispatcher<TgBot, anyhow::Error, DefaultKey> {
+    Dispatcher::builder(bot, bot::schema()).dependencies(dptree::deps![context]).default_handler(|_| async {}).build()
+}
+
+/// Retries `attempt` until Telegram answers, waiting 1 s, 2 s, … up to 5 min in between.
+async fn retry(mut attempt: impl AsyncFnMut() -> Result<(), RequestError>) {
     let mut backoff = Duration::from_secs(1);
-    while let Err(error) = bot.set_webhook(url.clone()).secret_token(secret.clone()).await {
-        tracing::warn!(%error, "setWebhook failed; retrying");
-        tokio::time::sleep(backoff).await;
-        backoff = (backoff * 2).min(Duration::from_secs(300));
-    }
-    while let Err(error) = bot.get_me().await {
+    while let Err(error) = attempt().await {
         tracing::warn!(%error, "Telegram not reachable yet; retrying");
         tokio::time::sleep(backoff).await;
         backoff = (backoff * 2).min(Duration::from_secs(300));
     }
-    Dispatcher::builder(bot, bot::schema())
-        .dependencies(dptree::deps![context])
-        .default_handler(|_| async {})
-        .build()
-        .dispatch_with_listener(webhook::WebhookListener::new(updates), LoggingErrorHandler::new())
-        .await;
 }
 
 /// What the bot shares with the rest of the node.
@@ -185,27 +191,18 @@ pub fn privacy_policy(config: &Config) -> anyhow::Result<Arc<str>> {
 /// Learns the bot's username, then sets its commands and the chat menu
 /// button, retried until Telegram answers.
 async fn announce(bot: TgBot, public_url: Option<url::Url>, username: Arc<OnceLock<String>>) {
-    let mut backoff = Duration::from_secs(1);
-    loop {
-        let mut result = bot.get_me().await.map(|me| {
-            if let Some(name) = &me.user.username {
-                let _ = username.set(name.clone());
-            }
-        });
-        if result.is_ok() {
-            result = bot.set_my_commands(bot::Command::bot_commands()).await.map(drop);
+    retry(async || {
+        if let Some(name) = bot.get_me().await?.user.username {
+            let _ = username.set(name);
         }
-        if let (Ok(()), Some(url)) = (&result, &public_url) {
+        bot.set_my_commands(bot::Command::bot_commands()).await?;
+        if let Some(url) = &public_url {
             let button = MenuButton::WebApp { text: "Just Book Me".into(), web_app: WebAppInfo { url: url.clone() } };
-            result = bot.set_chat_menu_button().menu_button(button).await.map(drop);
+            bot.set_chat_menu_button().menu_button(button).await?;
         }
-        match result {
-            Ok(()) => return,
-            Err(error) => tracing::warn!(%error, "Telegram not reachable yet; retrying"),
-        }
-        tokio::time::sleep(backoff).await;
-        backoff = (backoff * 2).min(Duration::from_secs(300));
-    }
+        Ok(())
+    })
+    .await;
 }
 
 /// Long polling. Alone: always. With Redis: only while holding the lease,
@@ -220,31 +217,27 @@ async fn poll(
     let node = uuid::Uuid::now_v7().to_string();
     // teloxide's dispatcher gives up (panics) when its first getMe fails, so
     // wait for Telegram to answer one first.
-    let mut backoff = Duration::from_secs(1);
-    while let Err(error) = bot.get_me().await {
-        tracing::warn!(%error, "Telegram not reachable for polling yet; retrying");
-        if sleep_or_stop(&mut stop, backoff).await {
-            return;
-        }
-        backoff = (backoff * 2).min(Duration::from_secs(300));
+    tokio::select! {
+        () = retry(async || bot.get_me().await.map(drop)) => {}
+        _ = stop.wait_for(|stop| *stop) => return,
     }
     while !stop_requested(&stop) {
         if let Some(pool) = &redis
             && !take_lease(pool, &node).await
         {
-            sleep_or_stop(&mut stop, LEASE_RETRY).await;
+            tokio::select! {
+                () = tokio::time::sleep(LEASE_RETRY) => {}
+                _ = stop.wait_for(|stop| *stop) => {}
+            }
             continue;
         }
-        let mut dispatcher = Dispatcher::builder(bot.clone(), bot::schema())
-            .dependencies(dptree::deps![context.clone()])
-            .default_handler(|_| async {})
-            .build();
+        let mut dispatcher = dispatcher(bot.clone(), context.clone());
         let token = dispatcher.shutdown_token();
         let lease_lost = async {
             let Some(pool) = &redis else { return std::future::pending().await };
             loop {
                 tokio::time::sleep(Duration::from_millis(LEASE_MS / 3)).await;
-                if !keep_lease(pool, &node).await {
+                if !renew_lease(pool, &node, LEASE_MS).await {
                     tracing::warn!("lost the bot polling lease; stopping polling here");
                     return;
                 }
@@ -257,12 +250,10 @@ async fn poll(
             () = lease_lost => finish(&token, &mut dispatch).await,
             _ = stop.wait_for(|stop| *stop) => finish(&token, &mut dispatch).await,
         }
-        if let Some(pool) = &redis {
-            if stop_requested(&stop) {
-                release_lease(pool, &node).await;
-            }
-        } else {
-            return;
+        let Some(pool) = &redis else { return };
+        if stop_requested(&stop) {
+            let released = renew_lease(pool, &node, 0).await;
+            tracing::info!(released, "bot polling stopped");
         }
     }
 }
@@ -275,15 +266,6 @@ async fn finish(token: &teloxide::dispatching::ShutdownToken, dispatch: &mut (im
     if let Ok(done) = token.shutdown() {
         let _ = tokio::time::timeout(Duration::from_secs(2), async { tokio::join!(done, dispatch) }).await;
     }
-}
-
-/// Sleeps for `wait`; `true` if asked to stop meanwhile.
-async fn sleep_or_stop(stop: &mut watch::Receiver<bool>, wait: Duration) -> bool {
-    tokio::select! {
-        () = tokio::time::sleep(wait) => {}
-        _ = stop.wait_for(|stop| *stop) => {}
-    }
-    stop_requested(stop)
 }
 
 /// Asked to stop, or nobody is left to ask (the node is going away).
@@ -301,27 +283,16 @@ async fn take_lease(pool: &deadpool_redis::Pool, node: &str) -> bool {
     .await
 }
 
-/// Extends the lease, only if this node still holds it.
-async fn keep_lease(pool: &deadpool_redis::Pool, node: &str) -> bool {
+/// Sets the lease to expire in `ms`, only if this node still holds it; 0 hands
+/// it back (PEXPIRE with 0 deletes the key).
+async fn renew_lease(pool: &deadpool_redis::Pool, node: &str, ms: u64) -> bool {
     const RENEW: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then \
         return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end";
     with_redis(pool, async |conn| {
-        let kept: i64 = redis::Script::new(RENEW).key(LEASE_KEY).arg(node).arg(LEASE_MS).invoke_async(conn).await?;
-        Ok(kept == 1)
+        let renewed: i64 = redis::Script::new(RENEW).key(LEASE_KEY).arg(node).arg(ms).invoke_async(conn).await?;
+        Ok(renewed == 1)
     })
     .await
-}
-
-/// Hands the lease back, only if this node still holds it.
-async fn release_lease(pool: &deadpool_redis::Pool, node: &str) {
-    const RELEASE: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then \
-        return redis.call('DEL', KEYS[1]) else return 0 end";
-    let released = with_redis(pool, async |conn| {
-        let deleted: i64 = redis::Script::new(RELEASE).key(LEASE_KEY).arg(node).invoke_async(conn).await?;
-        Ok(deleted == 1)
-    })
-    .await;
-    tracing::info!(released, "bot polling stopped");
 }
 
 /// `false` when Redis fails or does not answer within 2 s.

@@ -57,12 +57,17 @@ const LEASE: SignedDuration = SignedDuration::from_mins(10);
 const MAX_ATTEMPTS: i64 = 8;
 
 pub struct OutboxDispatcher {
+    busy: bool,
+    shared: Arc<Shared>,
+}
+
+/// What the dispatcher and its send tasks share.
+struct Shared {
     store: Arc<dyn Store>,
     bot: TgBot,
-    busy: bool,
     in_flight: Arc<AtomicUsize>,
-    stopping: Arc<AtomicBool>,
-    turns: Arc<Turns>,
+    stopping: AtomicBool,
+    turns: Turns,
 }
 
 /// Whose turn it is, per recipient: one message each in flight.
@@ -75,14 +80,11 @@ impl Turns {
             let mut locks = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             // Nobody waits on these any more.
             locks.retain(|_, lock| lock.strong_count() > 0);
-            match locks.get(&recipient).and_then(Weak::upgrade) {
-                Some(lock) => lock,
-                None => {
-                    let lock = Arc::new(tokio::sync::Mutex::new(()));
-                    locks.insert(recipient, Arc::downgrade(&lock));
-                    lock
-                }
-            }
+            locks.get(&recipient).and_then(Weak::upgrade).unwrap_or_else(|| {
+                let lock = Arc::default();
+                locks.insert(recipient, Arc::downgrade(&lock));
+                lock
+            })
         };
         lock.lock_owned().await
     }
@@ -95,35 +97,29 @@ pub struct Nudge;
 
 impl OutboxDispatcher {
     pub fn new(store: Arc<dyn Store>, bot: TgBot) -> Self {
-        Self {
-            store,
-            bot,
-            busy: false,
-            in_flight: Arc::new(AtomicUsize::new(0)),
-            stopping: Arc::new(AtomicBool::new(false)),
-            turns: Arc::default(),
-        }
+        let shared =
+            Shared { store, bot, in_flight: Arc::default(), stopping: AtomicBool::new(false), turns: Turns::default() };
+        Self { busy: false, shared: Arc::new(shared) }
     }
 
     /// One drain: claim and send until nothing is due. Rounds never overlap.
     fn drain(&mut self, ctx: &mut Context<Self>) {
-        if self.busy || self.stopping.load(Ordering::Acquire) {
+        if self.busy || self.shared.stopping.load(Ordering::Acquire) {
             return;
         }
         self.busy = true;
-        let (store, bot, in_flight) = (self.store.clone(), self.bot.clone(), self.in_flight.clone());
-        let (stopping, turns) = (self.stopping.clone(), self.turns.clone());
+        let shared = self.shared.clone();
         let work = async move {
             loop {
-                if stopping.load(Ordering::Acquire) {
+                if shared.stopping.load(Ordering::Acquire) {
                     return;
                 }
-                if in_flight.load(Ordering::Acquire) + BATCH as usize > IN_FLIGHT {
+                if shared.in_flight.load(Ordering::Acquire) + BATCH as usize > IN_FLIGHT {
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 }
                 let now = Timestamp::now();
-                let batch = match store.claim_due_messages(now, now + LEASE, BATCH).await {
+                let batch = match shared.store.claim_due_messages(now, now + LEASE, BATCH).await {
                     Ok(batch) => batch,
                     Err(error) => {
                         tracing::warn!(%error, "outbox: cannot claim messages");
@@ -134,13 +130,12 @@ impl OutboxDispatcher {
                     return;
                 }
                 for message in batch {
-                    let (store, bot, in_flight) = (store.clone(), bot.clone(), in_flight.clone());
-                    let (stopping, turns) = (stopping.clone(), turns.clone());
-                    in_flight.fetch_add(1, Ordering::AcqRel);
+                    let shared = shared.clone();
+                    shared.in_flight.fetch_add(1, Ordering::AcqRel);
                     actix_web::rt::spawn(async move {
-                        let _turn = turns.take(message.recipient_id).await;
-                        deliver(&store, &bot, message, &stopping).await;
-                        in_flight.fetch_sub(1, Ordering::AcqRel);
+                        let _turn = shared.turns.take(message.recipient_id).await;
+                        deliver(&shared, message).await;
+                        shared.in_flight.fetch_sub(1, Ordering::AcqRel);
                     });
                 }
             }
@@ -173,17 +168,16 @@ pub struct Stop;
 impl Handler<Stop> for OutboxDispatcher {
     type Result = actix::MessageResult<Stop>;
     fn handle(&mut self, _: Stop, _: &mut Context<Self>) -> Self::Result {
-        self.stopping.store(true, Ordering::Release);
-        actix::MessageResult(self.in_flight.clone())
+        self.shared.stopping.store(true, Ordering::Release);
+        actix::MessageResult(self.shared.in_flight.clone())
     }
 }
 
-async fn deliver(store: &Arc<dyn Store>, bot: &TgBot, message: OutboxMessage, stopping: &AtomicBool) {
-    let outcome = attempt(store, bot, &message, stopping).await;
-    let now = Timestamp::now();
-    let recorded = match outcome {
-        Attempt::Done(outcome) => store.finish_message(message.id, outcome, now).await,
-        Attempt::RetryAt(due, error) => store.retry_message(message.id, due, &error).await,
+async fn deliver(shared: &Shared, message: OutboxMessage) {
+    let store = &shared.store;
+    let recorded = match attempt(shared, &message).await {
+        Attempt::Done(outcome) => store.finish_message(message.id, outcome, Timestamp::now()).await,
+        Attempt::RetryIn(wait, error) => store.retry_message(message.id, Timestamp::now() + wait, &error).await,
     };
     if let Err(error) = recorded {
         tracing::warn!(%error, message = %message.id, "outbox: cannot record the outcome");
@@ -192,17 +186,18 @@ async fn deliver(store: &Arc<dyn Store>, bot: &TgBot, message: OutboxMessage, st
 
 enum Attempt {
     Done(MessageOutcome),
-    RetryAt(Timestamp, String),
+    RetryIn(SignedDuration, String),
 }
 
-async fn attempt(store: &Arc<dyn Store>, bot: &TgBot, message: &OutboxMessage, stopping: &AtomicBool) -> Attempt {
+async fn attempt(shared: &Shared, message: &OutboxMessage) -> Attempt {
+    let Shared { store, bot, stopping, .. } = shared;
     let skip = |why: &str| Attempt::Done(MessageOutcome::Skipped(why.to_owned()));
     let (recipient, details) =
         match (store.bot_recipient(message.recipient_id).await, store.booking_by_id(message.booking_id).await) {
             (Ok(Some(recipient)), Ok(Some(details))) => (recipient, details),
             (Ok(None), _) | (_, Ok(None)) => return skip("the user or the booking no longer exists"),
             (Err(error), _) | (_, Err(error)) => {
-                return Attempt::RetryAt(Timestamp::now() + SignedDuration::from_secs(5), error.to_string());
+                return Attempt::RetryIn(SignedDuration::from_secs(5), error.to_string());
             }
         };
     if recipient.blocked {
@@ -234,7 +229,7 @@ async fn attempt(store: &Arc<dyn Store>, bot: &TgBot, message: &OutboxMessage, s
     // The last moment a claim can be handed back: past it, the message may
     // reach Telegram, and it must never be sent twice.
     if stopping.load(Ordering::Acquire) {
-        return Attempt::RetryAt(Timestamp::now(), "released: the node stopped before sending".into());
+        return Attempt::RetryIn(SignedDuration::ZERO, "released: the node stopped before sending".into());
     }
     let mut request = bot.send_message(ChatId(recipient.telegram_id), text);
     if let Some(keyboard) = keyboard {
@@ -242,10 +237,9 @@ async fn attempt(store: &Arc<dyn Store>, bot: &TgBot, message: &OutboxMessage, s
     }
     match request.await {
         Ok(_) => Attempt::Done(MessageOutcome::Sent),
-        Err(RequestError::RetryAfter(wait)) => Attempt::RetryAt(
-            Timestamp::now() + SignedDuration::from_secs(i64::from(wait.seconds())),
-            "429: Telegram asked us to wait".into(),
-        ),
+        Err(RequestError::RetryAfter(wait)) => {
+            Attempt::RetryIn(SignedDuration::from_secs(wait.seconds().into()), "429: Telegram asked us to wait".into())
+        }
         Err(RequestError::Api(error)) if unreachable(&error) => {
             let reason = error.to_string();
             if let Err(e) = store.mark_bot_blocked(message.recipient_id, &reason, Timestamp::now()).await {
@@ -255,8 +249,7 @@ async fn attempt(store: &Arc<dyn Store>, bot: &TgBot, message: &OutboxMessage, s
         }
         Err(error) if message.attempts >= MAX_ATTEMPTS => Attempt::Done(MessageOutcome::Failed(error.to_string())),
         Err(error) => {
-            let backoff = SignedDuration::from_secs(2i64.pow(message.attempts.clamp(0, 10) as u32));
-            Attempt::RetryAt(Timestamp::now() + backoff, error.to_string())
+            Attempt::RetryIn(SignedDuration::from_secs(1 << message.attempts.clamp(0, 10)), error.to_string())
         }
     }
 }

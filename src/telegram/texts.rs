@@ -19,14 +19,19 @@ impl Lang {
             _ => Lang::En,
         }
     }
+
+    /// The English or the Russian of a text.
+    fn pick<T>(self, en: T, ru: T) -> T {
+        match self {
+            Lang::En => en,
+            Lang::Ru => ru,
+        }
+    }
 }
 
 /// "Tue 01 Jun 2027, 10:00 (Europe/Berlin)" — local time of the provider.
 pub fn when(details: &BookingDetails, lang: Lang) -> String {
-    let pattern = match lang {
-        Lang::En => "%a %d %b %Y, %H:%M",
-        Lang::Ru => "%d.%m.%Y, %H:%M",
-    };
+    let pattern = lang.pick("%a %d %b %Y, %H:%M", "%d.%m.%Y, %H:%M");
     format!("{} ({})", details.timezone.local_text(details.booking.start, pattern), details.timezone.name())
 }
 
@@ -70,13 +75,10 @@ pub fn reminder(details: &BookingDetails, lang: Lang) -> String {
 
 /// The label of a bot button: confirm, decline, or (any other) cancel.
 pub fn button(lang: Lang, action: Action) -> &'static str {
-    match (lang, action) {
-        (Lang::En, Action::Confirm) => "✅ Confirm",
-        (Lang::En, Action::Decline) => "❌ Decline",
-        (Lang::En, _) => "Cancel",
-        (Lang::Ru, Action::Confirm) => "✅ Подтвердить",
-        (Lang::Ru, Action::Decline) => "❌ Отклонить",
-        (Lang::Ru, _) => "Отменить",
+    match action {
+        Action::Confirm => lang.pick("✅ Confirm", "✅ Подтвердить"),
+        Action::Decline => lang.pick("❌ Decline", "❌ Отклонить"),
+        _ => lang.pick("Cancel", "Отменить"),
     }
 }
 
@@ -92,44 +94,28 @@ pub fn welcome(lang: Lang, provider: Option<&str>) -> String {
 }
 
 pub fn open_app(lang: Lang) -> &'static str {
-    match lang {
-        Lang::En => "Open Just Book Me",
-        Lang::Ru => "Открыть Just Book Me",
-    }
+    lang.pick("Open Just Book Me", "Открыть Just Book Me")
 }
 
 pub fn help(lang: Lang) -> &'static str {
-    match lang {
-        Lang::En => {
-            "/start — open the app\n/bookings — your upcoming bookings\n/privacy — how we handle your data\n/help — this list"
-        }
-        Lang::Ru => {
-            "/start — открыть приложение\n/bookings — ваши ближайшие записи\n/privacy — как мы обращаемся с данными\n/help — этот список"
-        }
-    }
+    lang.pick(
+        "/start — open the app\n/bookings — your upcoming bookings\n/privacy — how we handle your data\n/help — this list",
+        "/start — открыть приложение\n/bookings — ваши ближайшие записи\n/privacy — как мы обращаемся с данными\n/help — этот список",
+    )
 }
 
 pub fn no_bookings(lang: Lang) -> &'static str {
-    match lang {
-        Lang::En => "You have no upcoming bookings.",
-        Lang::Ru => "У вас нет предстоящих записей.",
-    }
+    lang.pick("You have no upcoming bookings.", "У вас нет предстоящих записей.")
 }
 
 pub fn stale(lang: Lang) -> &'static str {
-    match lang {
-        Lang::En => "This booking was already handled; nothing changed.",
-        Lang::Ru => "Эта запись уже обработана; ничего не изменилось.",
-    }
+    lang.pick("This booking was already handled; nothing changed.", "Эта запись уже обработана; ничего не изменилось.")
 }
 
 pub fn done(lang: Lang, action: Action) -> &'static str {
-    match (lang, action) {
-        (Lang::En, Action::Confirm) => "Confirmed.",
-        (Lang::En, Action::Decline) => "Declined.",
-        (Lang::En, _) => "Cancelled.",
-        (Lang::Ru, Action::Confirm) => "Подтверждено.",
-        (Lang::Ru, Action::Decline) => "Отклонено.",
-        (Lang::Ru, _) => "Отменено.",
+    match action {
+        Action::Confirm => lang.pick("Confirmed.", "Подтверждено."),
+        Action::Decline => lang.pick("Declined.", "Отклонено."),
+        _ => lang.pick("Cancelled.", "Отменено."),
     }
 }
