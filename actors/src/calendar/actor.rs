@@ -403,45 +403,29 @@ impl CalendarActor {
         match self.guarded(ctx, |act| act.plan_booking(&msg)) {
             Ok((booking, delay)) => self.persist_new(booking, delay, msg, attempt),
             Err(refusal) if attempt < STALE_RETRIES && may_follow_from_settings(&refusal) => {
-                self.refuse_unless_stale(refusal, move |act, ctx| act.decide_new(msg, attempt + 1, ctx))
+                self.unless_stale(Some(refusal), move |act, ctx| act.decide_new(msg, attempt + 1, ctx))
             }
             Err(error) => Box::pin(fut::err(error)),
         }
     }
 
-    /// Reads the current settings version and runs `then` with whether the
-    /// settings in memory are stale (a version it cannot read counts as
-    /// current: the answer then stands on what we have).
-    fn check_version<T: 'static>(
+    /// Checks the settings in memory are still current (another node may
+    /// have changed them with the bus cut): if not, reloads and runs `then`;
+    /// if so, answers `refusal`, or without one runs `then` at once. A version
+    /// it cannot read counts as current: the answer then stands on what we have.
+    fn unless_stale<T: 'static>(
         &self,
-        then: impl FnOnce(&mut Self, &mut Context<Self>, bool) -> Reply<T> + 'static,
+        refusal: Option<CalendarError>,
+        then: impl FnOnce(&mut Self, &mut Context<Self>) -> Reply<T> + 'static,
     ) -> Reply<T> {
         let known = self.data().map(|data| data.settings_version).ok();
         let (repo, provider_id) = (self.repo.clone(), self.provider_id);
         let current = self.call(async move { repo.settings_version(provider_id).await });
-        Box::pin(current.then(move |current, act, ctx| {
-            let stale = matches!(current, Ok(Some(version)) if Some(version) != known);
-            then(act, ctx, stale)
+        Box::pin(current.then(move |current, act, ctx| match (current, refusal) {
+            (Ok(Some(version)), _) if Some(version) != known => act.reload_and(then),
+            (_, Some(refusal)) => Box::pin(fut::err(refusal)),
+            (_, None) => then(act, ctx),
         }))
-    }
-
-    /// Before refusing on the strength of the settings in memory, checks they
-    /// are still current (another node may have changed them with the bus
-    /// cut): if not, reloads and decides again with `retry`.
-    fn refuse_unless_stale<T: 'static>(
-        &self,
-        refusal: CalendarError,
-        retry: impl FnOnce(&mut Self, &mut Context<Self>) -> Reply<T> + 'static,
-    ) -> Reply<T> {
-        self.check_version(move |act, _, stale| if stale { act.reload_and(retry) } else { Box::pin(fut::err(refusal)) })
-    }
-
-    /// Runs `then` on settings known to be current, reloading first if not.
-    fn fresh_then<T: 'static>(
-        &self,
-        then: impl FnOnce(&mut Self, &mut Context<Self>) -> Reply<T> + 'static,
-    ) -> Reply<T> {
-        self.check_version(move |act, ctx, stale| if stale { act.reload_and(then) } else { then(act, ctx) })
     }
 
     /// Reloads the calendar, then runs `retry` on the fresh state.
@@ -503,7 +487,7 @@ impl CalendarActor {
             };
             match act.guarded(ctx, |act| act.plan_change(&current, &msg)) {
                 Err(refusal) if attempt < STALE_RETRIES && may_follow_from_settings(&refusal) => {
-                    act.refuse_unless_stale(refusal, move |act, _| act.change(msg, attempt + 1))
+                    act.unless_stale(Some(refusal), move |act, _| act.change(msg, attempt + 1))
                 }
                 Err(error) => Box::pin(fut::err(error)),
                 Ok((update, kind)) => {
@@ -641,7 +625,7 @@ impl Handler<GetSlots> for CalendarActor {
                 let result = act.guarded(ctx, |act| act.slots(&msg));
                 Box::pin(fut::ready(result))
             };
-            if check { act.fresh_then(compute) } else { compute(act, ctx) }
+            if check { act.unless_stale(None, compute) } else { compute(act, ctx) }
         }))
     }
 }
