@@ -18,7 +18,6 @@
 //! restarts it and `started` reloads the state from the database, because
 //! state touched by a panicking handler cannot be trusted.
 
-use crate::domain::{BookingId, ClientId, ProviderId, ServiceId};
 use std::{
     collections::BTreeSet,
     future::Future,
@@ -45,8 +44,8 @@ use super::{
     ports::{BookingUpdate, NewBooking},
 };
 use crate::domain::{
-    Action, Actor as Requester, Booking, BookingStatus, Busy, ServiceTiming, SlotCalendar, free_slots, is_offered,
-    rescheduled_status, transition,
+    Action, Actor as Requester, Booking, BookingId, BookingStatus, Busy, ClientId, ProviderId, ServiceId,
+    ServiceTiming, SlotCalendar, free_slots, is_offered, rescheduled_status, transition,
 };
 
 type Reply<T> = ResponseActFuture<CalendarActor, Result<T, CalendarError>>;
@@ -191,17 +190,13 @@ impl CalendarActor {
 
     /// Test builds: the fault injected for this booking (a panic, or a delay
     /// holding the mailbox). Production builds have none, and no way in.
-    #[cfg(feature = "test-faults")]
     fn injected_delay(&mut self) -> Option<std::time::Duration> {
+        #[cfg(feature = "test-faults")]
         match self.fault.take() {
             Some(Fault::PanicOnNextBook) => panic!("injected fault: panic while booking"),
-            Some(Fault::DelayNextBook(delay)) => Some(delay),
-            _ => None,
+            Some(Fault::DelayNextBook(delay)) => return Some(delay),
+            _ => {}
         }
-    }
-
-    #[cfg(not(feature = "test-faults"))]
-    fn injected_delay(&mut self) -> Option<std::time::Duration> {
         None
     }
 

@@ -1,10 +1,9 @@
 //! Bookings and their life cycle: which status change is allowed, by whom,
 //! and when.
 
-use crate::domain::{BookingId, ClientId, ProviderId, ServiceId, UserId};
 use jiff::Timestamp;
 
-use super::{BookingRules, Busy};
+use super::{BookingId, BookingRules, Busy, ClientId, ProviderId, ServiceId, UserId};
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub enum BookingStatus {

@@ -113,13 +113,8 @@ impl Schedule {
     /// The working intervals on `date`: the override if there is one, else the
     /// weekly pattern for that weekday.
     pub fn intervals_on(&self, date: Date) -> &[LocalInterval] {
-        match self.overrides.get(&date) {
-            Some(intervals) => intervals,
-            None => {
-                let weekday = date.weekday().to_monday_zero_offset();
-                &self.weekly[weekday as usize]
-            }
-        }
+        let weekly = &self.weekly[date.weekday().to_monday_zero_offset() as usize];
+        self.overrides.get(&date).unwrap_or(weekly)
     }
 
     /// The weekly pattern, Monday first, each day's intervals in order.
