@@ -347,12 +347,9 @@ impl CalendarActor {
         let Ok(data) = self.data() else { return };
         let tz = &data.time_zone;
         self.events.publish(CalendarEvent::Booking { kind, booking: Box::new(booking.clone()) });
-        let changed_availability = match before {
-            None => booking.status.is_active(),
-            Some(before) => {
-                before.status.is_active() != booking.status.is_active() || before.occupied != booking.occupied
-            }
-        };
+        let changed_availability = before.map_or(booking.status.is_active(), |before| {
+            before.status.is_active() != booking.status.is_active() || before.occupied != booking.occupied
+        });
         if changed_availability {
             let mut dates = BTreeSet::<Date>::new();
             for b in std::iter::once(booking).chain(before) {
