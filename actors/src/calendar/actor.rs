@@ -18,7 +18,6 @@
 //! restarts it and `started` reloads the state from the database, because
 //! state touched by a panicking handler cannot be trusted.
 
-use crate::domain::{BookingId, ClientId, ProviderId, ServiceId};
 use std::{
     collections::BTreeSet,
     future::Future,
@@ -45,8 +44,8 @@ use super::{
     ports::{BookingUpdate, NewBooking},
 };
 use crate::domain::{
-    Action, Actor as Requester, Booking, BookingStatus, Busy, SlotCalendar, free_slots, is_offered, rescheduled_status,
-    transition,
+    Action, Actor as Requester, Booking, BookingId, BookingStatus, Busy, ClientId, ProviderId, ServiceId,
+    ServiceTiming, SlotCalendar, free_slots, is_offered, rescheduled_status, transition,
 };
 
 type Reply<T> = ResponseActFuture<CalendarActor, Result<T, CalendarError>>;
@@ -124,16 +123,22 @@ impl CalendarActor {
         ctx: &mut Context<Self>,
         then: impl FnOnce(&mut Self, &mut Context<Self>) -> Reply<T> + 'static,
     ) -> Reply<T> {
-        match self.state {
-            State::NotLoaded => Box::pin(self.load().then(move |(), act, ctx| match act.data() {
-                Ok(_) => then(act, ctx),
-                Err(error) => Box::pin(fut::err(error)),
-            })),
-            _ => match self.data() {
-                Ok(_) => then(self, ctx),
-                Err(error) => Box::pin(fut::err(error)),
-            },
+        match (&self.state, self.data()) {
+            (State::NotLoaded, _) => self.load_then(then),
+            (_, Ok(_)) => then(self, ctx),
+            (_, Err(error)) => Box::pin(fut::err(error)),
         }
+    }
+
+    /// Loads (or reloads) the calendar, then runs `then` on the fresh state.
+    fn load_then<T: 'static>(
+        &self,
+        then: impl FnOnce(&mut Self, &mut Context<Self>) -> Reply<T> + 'static,
+    ) -> Reply<T> {
+        Box::pin(self.load().then(move |(), act, ctx| match act.data() {
+            Ok(_) => then(act, ctx),
+            Err(error) => Box::pin(fut::err(error)),
+        }))
     }
 
     /// Runs synchronous calendar logic, turning a panic into a 503 and a restart.
@@ -179,63 +184,40 @@ impl CalendarActor {
     }
 
     fn busy_except(&self, except: Option<BookingId>) -> Vec<Busy> {
-        match &self.state {
-            State::Loaded(data) => data
-                .bookings
-                .iter()
-                .filter(|b| b.status.is_active() && Some(b.id) != except)
-                .map(|b| b.occupied)
-                .collect(),
-            _ => Vec::new(),
-        }
+        let Ok(data) = self.data() else { return Vec::new() };
+        data.bookings.iter().filter(|b| b.status.is_active() && Some(b.id) != except).map(|b| b.occupied).collect()
     }
 
     /// Test builds: the fault injected for this booking (a panic, or a delay
     /// holding the mailbox). Production builds have none, and no way in.
-    #[cfg(feature = "test-faults")]
     fn injected_delay(&mut self) -> Option<std::time::Duration> {
+        #[cfg(feature = "test-faults")]
         match self.fault.take() {
             Some(Fault::PanicOnNextBook) => panic!("injected fault: panic while booking"),
-            Some(Fault::DelayNextBook(delay)) => Some(delay),
-            _ => None,
+            Some(Fault::DelayNextBook(delay)) => return Some(delay),
+            _ => {}
         }
-    }
-
-    #[cfg(not(feature = "test-faults"))]
-    fn injected_delay(&mut self) -> Option<std::time::Duration> {
         None
     }
 
-    /// Checks `start` against the calendar: 409 if it is a real slot that is
-    /// taken, 422 if it is no slot at all.
+    /// Checks `start` against the calendar — 409 if it is a real slot that is
+    /// taken, 422 if it is no slot at all — and returns its end and the time
+    /// it occupies.
     fn check_offered(
         &self,
         service_id: ServiceId,
         start: Timestamp,
         except: Option<BookingId>,
         now: Timestamp,
-        only_active_services: bool,
-    ) -> Result<(), CalendarError> {
-        let data = self.data()?;
-        let service = data
-            .services
-            .get(&service_id)
-            .filter(|s| s.active || !only_active_services)
-            .ok_or(CalendarError::NotFound("service"))?;
-        let calendar = SlotCalendar { time_zone: &data.time_zone, schedule: &data.schedule, rules: &data.rules };
-        if is_offered(calendar, service.timing, &self.busy_except(except), start, now) {
-            return Ok(());
+        retired_too: bool,
+    ) -> Result<(Timestamp, Busy), CalendarError> {
+        let (calendar, timing) = self.service(service_id, retired_too)?;
+        if !is_offered(calendar, timing, &self.busy_except(except), start, now) {
+            if is_offered(calendar, timing, &[], start, now) {
+                return Err(CalendarError::SlotTaken);
+            }
+            return Err(CalendarError::NotBookable(NOT_OFFERED.into()));
         }
-        if is_offered(calendar, service.timing, &[], start, now) {
-            return Err(CalendarError::SlotTaken);
-        }
-        Err(CalendarError::NotBookable(
-            "this time is not offered: outside working hours, off the slot grid, too soon or beyond the horizon".into(),
-        ))
-    }
-
-    fn occupied(&self, service_id: ServiceId, start: Timestamp) -> Result<(Timestamp, Busy), CalendarError> {
-        let timing = self.data()?.services.get(&service_id).ok_or(CalendarError::NotFound("service"))?.timing;
         let end = start + SignedDuration::from_secs(timing.duration_secs());
         let occupied = Busy {
             start: start - SignedDuration::from_secs(timing.buffer_before_secs()),
@@ -244,12 +226,26 @@ impl CalendarActor {
         Ok((end, occupied))
     }
 
+    /// The slot rules and `service_id`'s timing; a retired service only if `retired_too`.
+    fn service(
+        &self,
+        service_id: ServiceId,
+        retired_too: bool,
+    ) -> Result<(SlotCalendar<'_>, ServiceTiming), CalendarError> {
+        let data = self.data()?;
+        let service = data
+            .services
+            .get(&service_id)
+            .filter(|s| s.active || retired_too)
+            .ok_or(CalendarError::NotFound("service"))?;
+        Ok((SlotCalendar { time_zone: &data.time_zone, schedule: &data.schedule, rules: &data.rules }, service.timing))
+    }
+
     fn plan_booking(&mut self, msg: &Book) -> Result<(NewBooking, Option<std::time::Duration>), CalendarError> {
         let delay = self.injected_delay();
-        self.check_offered(msg.service_id, msg.start, None, msg.now, true)?;
-        let (end, occupied) = self.occupied(msg.service_id, msg.start)?;
-        let status =
-            if self.data()?.rules.requires_confirmation { BookingStatus::Pending } else { BookingStatus::Confirmed };
+        let (end, occupied) = self.check_offered(msg.service_id, msg.start, None, msg.now, false)?;
+        let data = self.data()?;
+        let status = if data.rules.requires_confirmation { BookingStatus::Pending } else { BookingStatus::Confirmed };
         let mut booking = NewBooking {
             id: BookingId::generate(),
             provider_id: self.provider_id,
@@ -263,14 +259,13 @@ impl CalendarActor {
             created_by: Some(msg.requested_by),
             idempotency_key: msg.idempotency_key.clone(),
             now: msg.now,
-            settings_version: self.data()?.settings_version,
+            settings_version: data.settings_version,
             notices: Vec::new(),
         };
         let client_user = match &msg.client {
             BookingClient::User { user_id, .. } => Some(*user_id),
             BookingClient::Existing(_) => None,
         };
-        let data = self.data()?;
         let provisional = booking.to_booking(ClientId(Uuid::nil()), client_user);
         booking.notices = notices::pushes(
             BookingEventKind::Created,
@@ -313,8 +308,7 @@ impl CalendarActor {
                 let start = msg
                     .new_start
                     .ok_or_else(|| CalendarError::NotBookable("a reschedule needs the new start".into()))?;
-                self.check_offered(current.service_id, start, Some(current.id), msg.now, false)?;
-                let (end, occupied) = self.occupied(current.service_id, start)?;
+                let (end, occupied) = self.check_offered(current.service_id, start, Some(current.id), msg.now, true)?;
                 update.start = start;
                 update.end = end;
                 update.occupied = occupied;
@@ -353,12 +347,9 @@ impl CalendarActor {
         let Ok(data) = self.data() else { return };
         let tz = &data.time_zone;
         self.events.publish(CalendarEvent::Booking { kind, booking: Box::new(booking.clone()) });
-        let changed_availability = match before {
-            None => booking.status.is_active(),
-            Some(before) => {
-                before.status.is_active() != booking.status.is_active() || before.occupied != booking.occupied
-            }
-        };
+        let changed_availability = before.map_or(booking.status.is_active(), |before| {
+            before.status.is_active() != booking.status.is_active() || before.occupied != booking.occupied
+        });
         if changed_availability {
             let mut dates = BTreeSet::<Date>::new();
             for b in std::iter::once(booking).chain(before) {
@@ -376,22 +367,26 @@ impl CalendarActor {
         Box::pin(self.load().map(move |(), _, _| Err(error)))
     }
 
-    fn book(&mut self, msg: Book) -> Reply<Booked> {
-        let repo = self.repo.clone();
-        let replay: Reply<Option<Booking>> = match (msg.idempotency_key.clone(), msg.requested_by) {
-            (Some(key), user) => Box::pin(
-                self.call(async move { repo.booking_by_idempotency_key(user, &key).await })
-                    .map(|result, _, _| result.map_err(unavailable)),
-            ),
-            (None, _) => Box::pin(fut::ok(None)),
-        };
-        Box::pin(replay.then(move |found, act, ctx| -> Reply<Booked> {
+    fn book(&mut self, msg: Book, ctx: &mut Context<Self>) -> Reply<Booked> {
+        if msg.idempotency_key.is_none() {
+            return self.decide_new(msg, 0, ctx);
+        }
+        Box::pin(self.earlier(&msg).then(move |found, act, ctx| -> Reply<Booked> {
             match found {
-                Err(error) => Box::pin(fut::err(error)),
+                Err(error) => Box::pin(fut::err(unavailable(error))),
                 Ok(Some(earlier)) => Box::pin(fut::ready(replayed(act.provider_id, &msg, earlier))),
                 Ok(None) => act.decide_new(msg, 0, ctx),
             }
         }))
+    }
+
+    /// The booking made earlier under `msg`'s Idempotency-Key, if any.
+    fn earlier(
+        &self,
+        msg: &Book,
+    ) -> impl actix::ActorFuture<Self, Output = Result<Option<Booking>, RepositoryError>> + use<> {
+        let (repo, user, key) = (self.repo.clone(), msg.requested_by, msg.idempotency_key.clone().unwrap_or_default());
+        self.call(async move { repo.booking_by_idempotency_key(user, &key).await })
     }
 
     /// Decides a new booking from memory and writes it. `attempt` counts the
@@ -400,45 +395,29 @@ impl CalendarActor {
         match self.guarded(ctx, |act| act.plan_booking(&msg)) {
             Ok((booking, delay)) => self.persist_new(booking, delay, msg, attempt),
             Err(refusal) if attempt < STALE_RETRIES && may_follow_from_settings(&refusal) => {
-                self.refuse_unless_stale(refusal, move |act, ctx| act.decide_new(msg, attempt + 1, ctx))
+                self.unless_stale(Some(refusal), move |act, ctx| act.decide_new(msg, attempt + 1, ctx))
             }
             Err(error) => Box::pin(fut::err(error)),
         }
     }
 
-    /// Reads the current settings version and runs `then` with whether the
-    /// settings in memory are stale (a version it cannot read counts as
-    /// current: the answer then stands on what we have).
-    fn check_version<T: 'static>(
+    /// Checks the settings in memory are still current (another node may
+    /// have changed them with the bus cut): if not, reloads and runs `then`;
+    /// if so, answers `refusal`, or without one runs `then` at once. A version
+    /// it cannot read counts as current: the answer then stands on what we have.
+    fn unless_stale<T: 'static>(
         &self,
-        then: impl FnOnce(&mut Self, &mut Context<Self>, bool) -> Reply<T> + 'static,
+        refusal: Option<CalendarError>,
+        then: impl FnOnce(&mut Self, &mut Context<Self>) -> Reply<T> + 'static,
     ) -> Reply<T> {
         let known = self.data().map(|data| data.settings_version).ok();
         let (repo, provider_id) = (self.repo.clone(), self.provider_id);
         let current = self.call(async move { repo.settings_version(provider_id).await });
-        Box::pin(current.then(move |current, act, ctx| {
-            let stale = matches!(current, Ok(Some(version)) if Some(version) != known);
-            then(act, ctx, stale)
+        Box::pin(current.then(move |current, act, ctx| match (current, refusal) {
+            (Ok(Some(version)), _) if Some(version) != known => act.reload_and(then),
+            (_, Some(refusal)) => Box::pin(fut::err(refusal)),
+            (_, None) => then(act, ctx),
         }))
-    }
-
-    /// Before refusing on the strength of the settings in memory, checks they
-    /// are still current (another node may have changed them with the bus
-    /// cut): if not, reloads and decides again with `retry`.
-    fn refuse_unless_stale<T: 'static>(
-        &self,
-        refusal: CalendarError,
-        retry: impl FnOnce(&mut Self, &mut Context<Self>) -> Reply<T> + 'static,
-    ) -> Reply<T> {
-        self.check_version(move |act, _, stale| if stale { act.reload_and(retry) } else { Box::pin(fut::err(refusal)) })
-    }
-
-    /// Runs `then` on settings known to be current, reloading first if not.
-    fn fresh_then<T: 'static>(
-        &self,
-        then: impl FnOnce(&mut Self, &mut Context<Self>) -> Reply<T> + 'static,
-    ) -> Reply<T> {
-        self.check_version(move |act, ctx, stale| if stale { act.reload_and(then) } else { then(act, ctx) })
     }
 
     /// Reloads the calendar, then runs `retry` on the fresh state.
@@ -447,12 +426,7 @@ impl CalendarActor {
         retry: impl FnOnce(&mut Self, &mut Context<Self>) -> Reply<T> + 'static,
     ) -> Reply<T> {
         tracing::info!(provider = %self.provider_id, "settings changed elsewhere; reloading and deciding again");
-        Box::pin(self.load().then(move |(), act, ctx| -> Reply<T> {
-            match act.data() {
-                Ok(_) => retry(act, ctx),
-                Err(error) => Box::pin(fut::err(error)),
-            }
-        }))
+        self.load_then(retry)
     }
 
     fn persist_new(
@@ -482,16 +456,11 @@ impl CalendarActor {
                 Err(RepositoryError::Overlap) => act.reload_then(CalendarError::SlotTaken),
                 Err(RepositoryError::DuplicateIdempotencyKey) => {
                     // Another node committed the same request first: answer with it.
-                    let repo = act.repo.clone();
-                    let key = msg.idempotency_key.clone().unwrap_or_default();
-                    let user = msg.requested_by;
-                    Box::pin(act.call(async move { repo.booking_by_idempotency_key(user, &key).await }).map(
-                        move |found, act, _| match found {
-                            Ok(Some(earlier)) => replayed(act.provider_id, &msg, earlier),
-                            Ok(None) => Err(CalendarError::IdempotencyKeyReused),
-                            Err(error) => Err(unavailable(error)),
-                        },
-                    ))
+                    Box::pin(act.earlier(&msg).map(move |found, act, _| match found {
+                        Ok(Some(earlier)) => replayed(act.provider_id, &msg, earlier),
+                        Ok(None) => Err(CalendarError::IdempotencyKeyReused),
+                        Err(error) => Err(unavailable(error)),
+                    }))
                 }
                 Err(error) => Box::pin(fut::err(unavailable(error))),
             }
@@ -510,7 +479,7 @@ impl CalendarActor {
             };
             match act.guarded(ctx, |act| act.plan_change(&current, &msg)) {
                 Err(refusal) if attempt < STALE_RETRIES && may_follow_from_settings(&refusal) => {
-                    act.refuse_unless_stale(refusal, move |act, _| act.change(msg, attempt + 1))
+                    act.unless_stale(Some(refusal), move |act, _| act.change(msg, attempt + 1))
                 }
                 Err(error) => Box::pin(fut::err(error)),
                 Ok((update, kind)) => {
@@ -536,14 +505,14 @@ impl CalendarActor {
     }
 
     fn slots(&self, msg: &GetSlots) -> Result<Availability, CalendarError> {
-        let data = self.data()?;
-        let service =
-            data.services.get(&msg.service_id).filter(|s| s.active).ok_or(CalendarError::NotFound("service"))?;
-        let calendar = SlotCalendar { time_zone: &data.time_zone, schedule: &data.schedule, rules: &data.rules };
-        let slots = free_slots(calendar, service.timing, &self.busy_except(msg.moving), msg.from, msg.to, msg.now);
-        Ok(Availability { time_zone: data.time_zone.clone(), slots })
+        let (calendar, timing) = self.service(msg.service_id, false)?;
+        let slots = free_slots(calendar, timing, &self.busy_except(msg.moving), msg.from, msg.to, msg.now);
+        Ok(Availability { time_zone: calendar.time_zone.clone(), slots })
     }
 }
+
+const NOT_OFFERED: &str =
+    "this time is not offered: outside working hours, off the slot grid, too soon or beyond the horizon";
 
 /// An Idempotency-Key replay answers with the earlier booking only if it
 /// really is the same request.
@@ -626,7 +595,7 @@ traced!(Book, ChangeBooking, GetSlots, Reload);
 impl Handler<Book> for CalendarActor {
     type Result = AtomicResponse<Self, Result<Booked, CalendarError>>;
     fn handle(&mut self, msg: Book, ctx: &mut Context<Self>) -> Self::Result {
-        AtomicResponse::new(self.with_state(ctx, move |act, _| act.book(msg)))
+        AtomicResponse::new(self.with_state(ctx, move |act, ctx| act.book(msg, ctx)))
     }
 }
 
@@ -648,7 +617,7 @@ impl Handler<GetSlots> for CalendarActor {
                 let result = act.guarded(ctx, |act| act.slots(&msg));
                 Box::pin(fut::ready(result))
             };
-            if check { act.fresh_then(compute) } else { compute(act, ctx) }
+            if check { act.unless_stale(None, compute) } else { compute(act, ctx) }
         }))
     }
 }

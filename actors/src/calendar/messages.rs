@@ -1,11 +1,10 @@
 //! The messages a calendar understands.
 
-use crate::domain::{BookingId, ServiceId, UserId};
 use actix::Message;
 use jiff::{Timestamp, civil::Date};
 
 use super::{BookingClient, CalendarError};
-use crate::domain::{Action, Actor, Booking, ProviderTimeZone, Slot};
+use crate::domain::{Action, Actor, Booking, BookingId, ProviderTimeZone, ServiceId, Slot, UserId};
 
 /// A message with the span it was sent from (see `CalendarHandle::send`).
 pub struct Traced<M> {

@@ -1,11 +1,10 @@
 //! Who hears of a booking change, and when clients are reminded. Pure policy:
 //! the calendar writes these as outbox rows in the change's own transaction.
 
-use crate::domain::UserId;
 use jiff::{SignedDuration, Timestamp};
 
 use super::BookingEventKind;
-use crate::domain::{Actor, Booking, BookingRules};
+use crate::domain::{Actor, Booking, BookingRules, UserId};
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum NoticeKind {

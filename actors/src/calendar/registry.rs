@@ -152,31 +152,19 @@ impl Handler<GetCalendar> for CalendarRegistry {
     }
 }
 
-/// Tells a running calendar to reload; a calendar not running loads fresh
-/// data when it starts anyway.
+/// Tells one running calendar, or (`None`) every one, to reload; a calendar
+/// not running loads fresh data when it starts anyway.
 #[derive(Message)]
 #[rtype(result = "()")]
-struct RefreshIfRunning(ProviderId);
+struct Refresh(Option<ProviderId>);
 
-impl Handler<RefreshIfRunning> for CalendarRegistry {
+impl Handler<Refresh> for CalendarRegistry {
     type Result = ();
-    fn handle(&mut self, RefreshIfRunning(provider_id): RefreshIfRunning, _: &mut Context<Self>) {
-        if let Some(entry) = self.calendars.get(&provider_id) {
-            entry.addr.do_send(Reload);
-        }
-    }
-}
-
-/// Every running calendar reloads (events may have been missed).
-#[derive(Message)]
-#[rtype(result = "()")]
-struct RefreshAll;
-
-impl Handler<RefreshAll> for CalendarRegistry {
-    type Result = ();
-    fn handle(&mut self, _: RefreshAll, _: &mut Context<Self>) {
-        for entry in self.calendars.values() {
-            entry.addr.do_send(Reload);
+    fn handle(&mut self, Refresh(only): Refresh, _: &mut Context<Self>) {
+        let reload = |entry: &Entry| entry.addr.do_send(Reload);
+        match only {
+            Some(provider_id) => self.calendars.get(&provider_id).into_iter().for_each(reload),
+            None => self.calendars.values().for_each(reload),
         }
     }
 }
@@ -222,12 +210,12 @@ impl Calendars {
 
     /// After a schedule, service or rules change: the calendar reloads.
     pub async fn refresh(&self, provider_id: ProviderId) {
-        let _ = self.registry.send(RefreshIfRunning(provider_id)).await;
+        let _ = self.registry.send(Refresh(Some(provider_id))).await;
     }
 
     /// After a gap in cross-node events: every running calendar reloads.
     pub async fn refresh_all(&self) {
-        let _ = self.registry.send(RefreshAll).await;
+        let _ = self.registry.send(Refresh(None)).await;
     }
 
     /// For tests of supervision and overload.

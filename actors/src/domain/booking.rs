@@ -1,10 +1,9 @@
 //! Bookings and their life cycle: which status change is allowed, by whom,
 //! and when.
 
-use crate::domain::{BookingId, ClientId, ProviderId, ServiceId, UserId};
 use jiff::Timestamp;
 
-use super::{BookingRules, Busy};
+use super::{BookingId, BookingRules, Busy, ClientId, ProviderId, ServiceId, UserId};
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub enum BookingStatus {
@@ -129,10 +128,7 @@ pub fn transition(
 ) -> Result<BookingStatus, TransitionError> {
     use BookingStatus::*;
     if let Actor::Client(user) = actor {
-        if booking.client_user_id != Some(user) {
-            return Err(TransitionError::NotYours);
-        }
-        if !matches!(action, Action::Cancel | Action::Reschedule) {
+        if booking.client_user_id != Some(user) || !matches!(action, Action::Cancel | Action::Reschedule) {
             return Err(TransitionError::NotYours);
         }
         let cutoff = i64::from(rules.cancel_cutoff_min) * 60;
@@ -188,10 +184,6 @@ pub(crate) fn sample_booking(status: BookingStatus, start: &str) -> Booking {
 mod tests {
     use super::*;
 
-    fn booking(status: BookingStatus, start: &str) -> Booking {
-        sample_booking(status, start)
-    }
-
     fn now() -> Timestamp {
         "2027-05-01T10:00:00Z".parse().unwrap()
     }
@@ -200,9 +192,9 @@ mod tests {
     fn client_may_cancel_own_booking_before_the_cutoff_only() {
         let rules = BookingRules { cancel_cutoff_min: 120, ..Default::default() };
         let me = Actor::Client(UserId(uuid::Uuid::from_u128(7)));
-        let early = booking(BookingStatus::Confirmed, "2027-05-01T12:00:00Z");
+        let early = sample_booking(BookingStatus::Confirmed, "2027-05-01T12:00:00Z");
         assert_eq!(transition(&early, me, Action::Cancel, &rules, now()), Ok(BookingStatus::Cancelled));
-        let late = booking(BookingStatus::Confirmed, "2027-05-01T11:59:00Z");
+        let late = sample_booking(BookingStatus::Confirmed, "2027-05-01T11:59:00Z");
         assert_eq!(transition(&late, me, Action::Cancel, &rules, now()), Err(TransitionError::PastCutoff(120)));
         let other = Actor::Client(UserId(uuid::Uuid::from_u128(8)));
         assert_eq!(transition(&early, other, Action::Cancel, &rules, now()), Err(TransitionError::NotYours));
@@ -215,23 +207,23 @@ mod tests {
     fn provider_life_cycle() {
         let rules = BookingRules::default();
         let p = Actor::Provider;
-        let pending = booking(BookingStatus::Pending, "2027-05-02T10:00:00Z");
+        let pending = sample_booking(BookingStatus::Pending, "2027-05-02T10:00:00Z");
         assert_eq!(transition(&pending, p, Action::Confirm, &rules, now()), Ok(BookingStatus::Confirmed));
         assert_eq!(transition(&pending, p, Action::Decline, &rules, now()), Ok(BookingStatus::Cancelled));
         assert!(matches!(
             transition(&pending, p, Action::Complete, &rules, now()),
             Err(TransitionError::WrongStatus(..))
         ));
-        let future = booking(BookingStatus::Confirmed, "2027-05-02T10:00:00Z");
+        let future = sample_booking(BookingStatus::Confirmed, "2027-05-02T10:00:00Z");
         assert_eq!(transition(&future, p, Action::Complete, &rules, now()), Err(TransitionError::NotStarted));
-        let past = booking(BookingStatus::Confirmed, "2027-05-01T09:00:00Z");
+        let past = sample_booking(BookingStatus::Confirmed, "2027-05-01T09:00:00Z");
         assert_eq!(transition(&past, p, Action::NoShow, &rules, now()), Ok(BookingStatus::NoShow));
         let declined = Booking { status: BookingStatus::Cancelled, ..pending.clone() };
         let refusal = transition(&declined, p, Action::Decline, &rules, now()).unwrap_err();
         assert_eq!(refusal.to_string(), "a cancelled booking cannot be declined");
         let refusal = transition(&pending, p, Action::NoShow, &rules, now()).unwrap_err();
         assert_eq!(refusal.to_string(), "a pending booking cannot be marked a no-show");
-        let cancelled = booking(BookingStatus::Cancelled, "2027-05-02T10:00:00Z");
+        let cancelled = sample_booking(BookingStatus::Cancelled, "2027-05-02T10:00:00Z");
         for action in [Action::Cancel, Action::Confirm, Action::Reschedule] {
             assert!(matches!(transition(&cancelled, p, action, &rules, now()), Err(TransitionError::WrongStatus(..))));
         }

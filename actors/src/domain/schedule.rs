@@ -113,13 +113,8 @@ impl Schedule {
     /// The working intervals on `date`: the override if there is one, else the
     /// weekly pattern for that weekday.
     pub fn intervals_on(&self, date: Date) -> &[LocalInterval] {
-        match self.overrides.get(&date) {
-            Some(intervals) => intervals,
-            None => {
-                let weekday = date.weekday().to_monday_zero_offset();
-                &self.weekly[weekday as usize]
-            }
-        }
+        let weekly = &self.weekly[date.weekday().to_monday_zero_offset() as usize];
+        self.overrides.get(&date).unwrap_or(weekly)
     }
 
     /// The weekly pattern, Monday first, each day's intervals in order.
@@ -194,20 +189,19 @@ mod tests {
 
     #[test]
     fn names_the_offending_field() {
-        let err = Schedule::new(&[weekly(1, "09:00", "12:00"), weekly(1, "11:00", "13:00")], &[]).unwrap_err();
-        assert_eq!(err.field, "weekly[1].start");
-        let err = Schedule::new(&[weekly(2, "12:00", "09:00")], &[]).unwrap_err();
-        assert_eq!(err.field, "weekly[0].end");
-        let err = Schedule::new(&[weekly(2, "12:00", "12:00")], &[]).unwrap_err();
-        assert_eq!(err.field, "weekly[0].end");
-        let err = Schedule::new(&[weekly(8, "09:00", "10:00")], &[]).unwrap_err();
-        assert_eq!(err.field, "weekly[0].weekday");
         let day_off = DateOverride { date: date(2027, 1, 1), intervals: vec![] };
-        let err = Schedule::new(&[], &[day_off.clone(), day_off]).unwrap_err();
-        assert_eq!(err.field, "overrides[1].date");
         let bad = DateOverride { date: date(2027, 1, 2), intervals: vec![iv("10:00", "11:00"), iv("10:30", "12:00")] };
-        let err = Schedule::new(&[], &[bad]).unwrap_err();
-        assert_eq!(err.field, "overrides[0].intervals[1].start");
+        let cases = [
+            (vec![weekly(1, "09:00", "12:00"), weekly(1, "11:00", "13:00")], vec![], "weekly[1].start"),
+            (vec![weekly(2, "12:00", "09:00")], vec![], "weekly[0].end"),
+            (vec![weekly(2, "12:00", "12:00")], vec![], "weekly[0].end"),
+            (vec![weekly(8, "09:00", "10:00")], vec![], "weekly[0].weekday"),
+            (vec![], vec![day_off.clone(), day_off], "overrides[1].date"),
+            (vec![], vec![bad], "overrides[0].intervals[1].start"),
+        ];
+        for (weekly, overrides, field) in cases {
+            assert_eq!(Schedule::new(&weekly, &overrides).unwrap_err().field, field);
+        }
     }
 
     #[test]

@@ -93,12 +93,9 @@ pub fn free_slots(
                 start += step;
             }
         }
-        if date >= to {
-            break;
-        }
         match date.tomorrow() {
-            Ok(next) => date = next,
-            Err(_) => break,
+            Ok(next) if date < to => date = next,
+            _ => break,
         }
     }
     // Local intervals resolve monotonically except right at a DST gap, so one

@@ -8,11 +8,11 @@ fn t(text: &str) -> TimeOfDay {
     TimeOfDay::parse(text).unwrap()
 }
 
-fn every_day(start: &str, end: &str) -> Schedule {
+fn every_day(start: &str, end: &str, overrides: &[DateOverride]) -> Schedule {
     let weekly: Vec<_> = (1..=7)
         .map(|weekday| WeeklyInterval { weekday, interval: LocalInterval { start: t(start), end: t(end) } })
         .collect();
-    Schedule::new(&weekly, &[]).unwrap()
+    Schedule::new(&weekly, overrides).unwrap()
 }
 
 fn hourly_rules() -> BookingRules {
@@ -37,13 +37,24 @@ fn slots_on(tz_name: &str, schedule: &Schedule, day: Date) -> (ProviderTimeZone,
     (tz, slots)
 }
 
+/// The hourly slots of `day` in `zone`, open `open`–`close` every day.
+fn labels(zone: &str, open: &str, close: &str, day: Date) -> Vec<String> {
+    let (tz, slots) = slots_on(zone, &every_day(open, close, &[]), day);
+    formatted(&tz, &slots)
+}
+
+/// Full labels on `day` from `HH:MM±hh:mm` (wall-clock time and offset).
+fn on(day: Date, times: &[&str]) -> Vec<String> {
+    times.iter().map(|t| format!("{day}T{}:00{}", &t[..5], &t[5..])).collect()
+}
+
 // Offsets and switch instants cross-checked against the IANA reference
 // implementation: `zdump -v -c 2027,2028 Europe/Berlin` prints
 //   Sun Mar 28 01:00:00 2027 UT = Sun Mar 28 03:00:00 2027 CEST gmtoff=7200
 //   Sun Oct 31 01:00:00 2027 UT = Sun Oct 31 02:00:00 2027 CET  gmtoff=3600
 #[test]
 fn berlin_spring_forward_keeps_nine_daytime_slots_with_the_right_offset() {
-    let schedule = every_day("09:00", "18:00");
+    let schedule = every_day("09:00", "18:00", &[]);
     for (day, offset) in [(date(2027, 3, 27), "+01:00"), (date(2027, 3, 28), "+02:00"), (date(2027, 3, 29), "+02:00")] {
         let (tz, slots) = slots_on("Europe/Berlin", &schedule, day);
         let expected: Vec<String> = (9..18).map(|h| format!("{day}T{h:02}:00:00{offset}")).collect();
@@ -54,31 +65,15 @@ fn berlin_spring_forward_keeps_nine_daytime_slots_with_the_right_offset() {
 
 #[test]
 fn berlin_overnight_interval_loses_an_hour_in_spring_and_gains_one_in_autumn() {
-    let schedule = every_day("00:00", "06:00");
-    let (tz, spring) = slots_on("Europe/Berlin", &schedule, date(2027, 3, 28));
-    assert_eq!(
-        formatted(&tz, &spring),
-        [
-            "2027-03-28T00:00:00+01:00",
-            "2027-03-28T01:00:00+01:00",
-            "2027-03-28T03:00:00+02:00",
-            "2027-03-28T04:00:00+02:00",
-            "2027-03-28T05:00:00+02:00",
-        ]
+    let spring = date(2027, 3, 28);
+    let expected = on(spring, &["00:00+01:00", "01:00+01:00", "03:00+02:00", "04:00+02:00", "05:00+02:00"]);
+    assert_eq!(labels("Europe/Berlin", "00:00", "06:00", spring), expected);
+    let autumn = date(2027, 10, 31);
+    let expected = on(
+        autumn,
+        &["00:00+02:00", "01:00+02:00", "02:00+02:00", "02:00+01:00", "03:00+01:00", "04:00+01:00", "05:00+01:00"],
     );
-    let (tz, autumn) = slots_on("Europe/Berlin", &schedule, date(2027, 10, 31));
-    assert_eq!(
-        formatted(&tz, &autumn),
-        [
-            "2027-10-31T00:00:00+02:00",
-            "2027-10-31T01:00:00+02:00",
-            "2027-10-31T02:00:00+02:00",
-            "2027-10-31T02:00:00+01:00",
-            "2027-10-31T03:00:00+01:00",
-            "2027-10-31T04:00:00+01:00",
-            "2027-10-31T05:00:00+01:00",
-        ]
-    );
+    assert_eq!(labels("Europe/Berlin", "00:00", "06:00", autumn), expected);
 }
 
 // `zdump -v -c 2027,2028 America/New_York`:
@@ -86,7 +81,7 @@ fn berlin_overnight_interval_loses_an_hour_in_spring_and_gains_one_in_autumn() {
 //   Sun Nov  7 06:00:00 2027 UT = Sun Nov  7 01:00:00 2027 EST gmtoff=-18000
 #[test]
 fn new_york_offers_nothing_in_the_missing_hour() {
-    let schedule = every_day("00:00", "06:00");
+    let schedule = every_day("00:00", "06:00", &[]);
     let tz = ProviderTimeZone::parse("America/New_York").unwrap();
     let rules = BookingRules { slot_step_min: 15, ..hourly_rules() };
     let calendar = SlotCalendar { time_zone: &tz, schedule: &schedule, rules: &rules };
@@ -103,26 +98,16 @@ fn new_york_offers_nothing_in_the_missing_hour() {
 
 #[test]
 fn new_york_repeated_hour_is_offered_twice_as_distinct_instants() {
-    let schedule = every_day("00:00", "03:00");
-    let (tz, slots) = slots_on("America/New_York", &schedule, date(2027, 11, 7));
-    assert_eq!(
-        formatted(&tz, &slots),
-        [
-            "2027-11-07T00:00:00-04:00",
-            "2027-11-07T01:00:00-04:00",
-            "2027-11-07T01:00:00-05:00",
-            "2027-11-07T02:00:00-05:00",
-        ]
-    );
+    let day = date(2027, 11, 7);
+    let expected = on(day, &["00:00-04:00", "01:00-04:00", "01:00-05:00", "02:00-05:00"]);
+    assert_eq!(labels("America/New_York", "00:00", "03:00", day), expected);
 }
 
 #[test]
 fn kolkata_slots_carry_the_half_hour_offset() {
-    let (tz, slots) = slots_on("Asia/Kolkata", &every_day("09:00", "12:00"), date(2027, 3, 28));
-    assert_eq!(
-        formatted(&tz, &slots),
-        ["2027-03-28T09:00:00+05:30", "2027-03-28T10:00:00+05:30", "2027-03-28T11:00:00+05:30"]
-    );
+    let day = date(2027, 3, 28);
+    let (tz, slots) = slots_on("Asia/Kolkata", &every_day("09:00", "12:00", &[]), day);
+    assert_eq!(formatted(&tz, &slots), on(day, &["09:00+05:30", "10:00+05:30", "11:00+05:30"]));
     assert_eq!(slots[0].start, ts("2027-03-28T03:30:00Z"));
 }
 
@@ -131,40 +116,29 @@ fn kolkata_slots_carry_the_half_hour_offset() {
 //   Sat Oct  2 15:30:00 2027 UT = Sun Oct  3 02:30:00 2027 +11
 #[test]
 fn lord_howe_half_hour_shift() {
-    let schedule = every_day("00:00", "04:00");
-    let (tz, autumn) = slots_on("Australia/Lord_Howe", &schedule, date(2027, 4, 4));
     // 4 local hours + 30 repeated minutes = 4.5 h of real time: four 1-hour slots
     // stepping in elapsed time from midnight.
-    assert_eq!(
-        formatted(&tz, &autumn),
-        [
-            "2027-04-04T00:00:00+11:00",
-            "2027-04-04T01:00:00+11:00",
-            "2027-04-04T01:30:00+10:30",
-            "2027-04-04T02:30:00+10:30",
-        ]
-    );
-    let (tz, spring) = slots_on("Australia/Lord_Howe", &schedule, date(2027, 10, 3));
+    let autumn = date(2027, 4, 4);
+    let expected = on(autumn, &["00:00+11:00", "01:00+11:00", "01:30+10:30", "02:30+10:30"]);
+    assert_eq!(labels("Australia/Lord_Howe", "00:00", "04:00", autumn), expected);
     // 3.5 h of real time: 00:00, 01:00, then 02:00 does not exist (02:00 +10:30
     // is 02:30 +11:00) — three slots.
-    assert_eq!(
-        formatted(&tz, &spring),
-        ["2027-10-03T00:00:00+10:30", "2027-10-03T01:00:00+10:30", "2027-10-03T02:30:00+11:00"]
-    );
+    let spring = date(2027, 10, 3);
+    let expected = on(spring, &["00:00+10:30", "01:00+10:30", "02:30+11:00"]);
+    assert_eq!(labels("Australia/Lord_Howe", "00:00", "04:00", spring), expected);
 }
 
 #[test]
 fn working_interval_starting_in_a_gap_starts_when_the_clock_reaches_it() {
     // 02:30 does not exist in Berlin on 2027-03-28: it resolves to 03:30+02:00.
-    let schedule = every_day("02:30", "06:00");
-    let (tz, slots) = slots_on("Europe/Berlin", &schedule, date(2027, 3, 28));
-    assert_eq!(formatted(&tz, &slots), ["2027-03-28T03:30:00+02:00", "2027-03-28T04:30:00+02:00"]);
+    let day = date(2027, 3, 28);
+    assert_eq!(labels("Europe/Berlin", "02:30", "06:00", day), on(day, &["03:30+02:00", "04:30+02:00"]));
 }
 
 #[test]
 fn notice_horizon_and_buffers_are_respected() {
     let tz = ProviderTimeZone::parse("Europe/Berlin").unwrap();
-    let schedule = every_day("09:00", "12:00");
+    let schedule = every_day("09:00", "12:00", &[]);
     let rules = BookingRules { slot_step_min: 30, min_notice_min: 90, horizon_days: 1, ..Default::default() };
     let calendar = SlotCalendar { time_zone: &tz, schedule: &schedule, rules: &rules };
     let service = ServiceTiming { duration_min: 30, buffer_before_min: 15, buffer_after_min: 15 };
@@ -193,14 +167,11 @@ fn notice_horizon_and_buffers_are_respected() {
 #[test]
 fn a_closed_override_and_an_override_with_its_own_hours() {
     let tz = ProviderTimeZone::parse("Europe/Berlin").unwrap();
-    let weekly: Vec<_> = (1..=7)
-        .map(|weekday| WeeklyInterval { weekday, interval: LocalInterval { start: t("09:00"), end: t("11:00") } })
-        .collect();
     let overrides = [
         DateOverride { date: date(2027, 6, 2), intervals: vec![] },
         DateOverride { date: date(2027, 6, 3), intervals: vec![LocalInterval { start: t("15:00"), end: t("16:00") }] },
     ];
-    let schedule = Schedule::new(&weekly, &overrides).unwrap();
+    let schedule = every_day("09:00", "11:00", &overrides);
     let rules = hourly_rules();
     let calendar = SlotCalendar { time_zone: &tz, schedule: &schedule, rules: &rules };
     let slots = free_slots(calendar, ONE_HOUR, &[], date(2027, 6, 1), date(2027, 6, 3), ts("2027-01-01T00:00:00Z"));
