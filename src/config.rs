@@ -221,13 +221,10 @@ impl<'a> Reader<'a> {
 
     /// A limit per minute (0 = no limit).
     fn rate(&mut self, key: &str, default: u32) -> u32 {
-        let parse = |v: Option<&str>| match v {
-            None => Ok(default),
-            Some(text) => text
-                .parse::<u32>()
-                .map_err(|_| format!("expected a whole number per minute (0 = no limit), got {text:?}")),
+        let parse = |text: &str| {
+            text.parse().map_err(|_| format!("expected a whole number per minute (0 = no limit), got {text:?}"))
         };
-        self.read(key, parse).unwrap_or(default)
+        self.read(key, |v| v.map_or(Ok(default), parse)).unwrap_or(default)
     }
 }
 
@@ -273,13 +270,11 @@ fn parse_flag(text: Option<&str>) -> Result<bool, String> {
 
 /// A positive whole number (seconds, days or a count), at most ten years of seconds.
 fn parse_positive(text: Option<&str>, default: u64) -> Result<u64, String> {
-    match text {
-        None => Ok(default),
-        Some(text) => match text.parse::<u64>() {
-            Ok(0) => Err("must be greater than 0".into()),
-            Ok(value) if value <= 10 * 365 * 86_400 => Ok(value),
-            _ => Err(format!("expected a positive whole number, got {text:?}")),
-        },
+    let Some(text) = text else { return Ok(default) };
+    match text.parse::<u64>() {
+        Ok(0) => Err("must be greater than 0".into()),
+        Ok(value) if value <= 10 * 365 * 86_400 => Ok(value),
+        _ => Err(format!("expected a positive whole number, got {text:?}")),
     }
 }
 
