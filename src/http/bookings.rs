@@ -2,11 +2,8 @@
 //! provider's calendar actor.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use actors::domain::{BookingId, ProviderId, ServiceId, UserId};
-use actors::{
-    calendar::{Book, BookingClient, ChangeBooking},
-    domain::{Action, Actor},
-};
+use actors::calendar::{Book, BookingClient, ChangeBooking};
+use actors::domain::{Action, Actor, BookingId, ProviderId, ServiceId, UserId};
 use jiff::Timestamp;
 use serde::Deserialize;
 use utoipa::ToSchema;

@@ -1,11 +1,10 @@
 //! What handlers read from a request: ids, instants, dates and date ranges,
 //! the query string, the caller's address and the limits counted against it.
 
-use actors::domain::UserId;
 use std::collections::HashMap;
 
 use actix_web::HttpRequest;
-use actors::domain::ProviderTimeZone;
+use actors::domain::{ProviderTimeZone, UserId};
 use jiff::{Timestamp, ToSpan, civil::Date};
 use uuid::Uuid;
 

@@ -55,8 +55,7 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
         if inner.is_syntax() || inner.is_eof() || inner.is_io() {
             return ApiError::new(BadRequest, format!("malformed JSON: {message}"));
         }
-        let field = field_of(&path, &message);
-        ApiError::field(field, message)
+        ApiError::field(field_of(&path, &message), message)
     })
 }
 

@@ -5,10 +5,8 @@ use actix_web::{
     HttpResponse, ResponseError,
     http::{StatusCode, header},
 };
-use actors::{
-    calendar::CalendarError,
-    domain::{FieldError, TransitionError},
-};
+use actors::calendar::CalendarError;
+use actors::domain::{FieldError, TransitionError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -145,14 +143,6 @@ impl ApiError {
             ApiError::Internal(_) => ProblemType::Internal,
         }
     }
-
-    fn field_name(&self) -> Option<String> {
-        match self {
-            ApiError::Validation(error) => Some(error.field.clone()),
-            ApiError::Problem { field, .. } => field.clone(),
-            _ => None,
-        }
-    }
 }
 
 impl From<StoreError> for ApiError {
@@ -239,7 +229,11 @@ impl ResponseError for ApiError {
             title: title.to_owned(),
             status: status.as_u16(),
             detail,
-            field: self.field_name(),
+            field: match self {
+                ApiError::Validation(error) => Some(error.field.clone()),
+                ApiError::Problem { field, .. } => field.clone(),
+                _ => None,
+            },
             instance: super::request_id::current().map(|id| format!("urn:uuid:{id}")),
         };
         let mut response = HttpResponse::build(status);

@@ -1,8 +1,7 @@
 //! `/api/provider`: the signed-in user's provider profile and booking rules.
 
 use actix_web::HttpResponse;
-use actors::domain::UserId;
-use actors::domain::{BookingRules, ProviderTimeZone, Slug};
+use actors::domain::{BookingRules, ProviderTimeZone, Slug, UserId};
 use jiff::Timestamp;
 use serde::Deserialize;
 use utoipa::ToSchema;

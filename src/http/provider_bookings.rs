@@ -40,18 +40,6 @@ pub enum ProviderAction {
     NoShow,
 }
 
-impl From<ProviderAction> for Action {
-    fn from(action: ProviderAction) -> Self {
-        match action {
-            ProviderAction::Confirm => Action::Confirm,
-            ProviderAction::Decline => Action::Decline,
-            ProviderAction::Cancel => Action::Cancel,
-            ProviderAction::Complete => Action::Complete,
-            ProviderAction::NoShow => Action::NoShow,
-        }
-    }
-}
-
 /// Confirm, decline, cancel, complete or mark as no-show.
 #[utoipa::path(post, path = "/api/provider/bookings/{id}/{action}", tag = "provider", security(("bearer" = [])),
     params(("id" = Uuid, Path), ("action" = ProviderAction, Path)),
@@ -66,9 +54,15 @@ pub async fn act(
 ) -> ApiResult {
     let (id, action) = path.into_inner();
     // The names are ProviderAction's own (serde's kebab-case), not a second list.
-    let action: ProviderAction = serde_json::from_value(serde_json::Value::String(action))
-        .map_err(|_| ApiError::new(ProblemType::NotFound, "no such booking action"))?;
-    change(&state, &req, user.id, &id, true, action.into(), None).await
+    let action = match serde_json::from_value(serde_json::Value::String(action)) {
+        Ok(ProviderAction::Confirm) => Action::Confirm,
+        Ok(ProviderAction::Decline) => Action::Decline,
+        Ok(ProviderAction::Cancel) => Action::Cancel,
+        Ok(ProviderAction::Complete) => Action::Complete,
+        Ok(ProviderAction::NoShow) => Action::NoShow,
+        Err(_) => return Err(ApiError::new(ProblemType::NotFound, "no such booking action")),
+    };
+    change(&state, &req, user.id, &id, true, action, None).await
 }
 
 /// Move a booking to another free slot.
