@@ -9,8 +9,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::problem::ProblemType::{self, Unauthorized};
-use super::problem::{ApiError, ApiResult, Problem};
+use super::problem::{ApiError, ApiResult, Problem, ProblemType, ProblemType::Unauthorized};
 use super::state::{AppState, State};
 use super::{extract::limit_per_ip, json::ValidJson, validate};
 use crate::session::{token_hash, user_for_token};

@@ -2,8 +2,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::state::State;
-use super::{extract::limit_per_ip, problem::Problem};
+use super::{extract::limit_per_ip, problem::Problem, state::State};
 use crate::{live::ws, rate_limit::Rule};
 
 /// Live availability and the provider's booking feed (DESIGN §7).

@@ -6,8 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::problem::{ApiError, ApiResult, Problem, ProblemType};
-use super::state::State;
-use super::{auth::AuthUser, json::ValidJson, validate};
+use super::{auth::AuthUser, json::ValidJson, state::State, validate};
 use crate::store::UserChanges;
 use crate::views::{BookingView, ClientCardView, ProviderView, ScheduleView, ServiceView, UserView};
 

@@ -7,8 +7,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::problem::{ApiError, ApiResult, Problem};
-use super::state::State;
-use super::{auth::AuthUser, json::ValidJson, provider::my_provider};
+use super::{auth::AuthUser, json::ValidJson, provider::my_provider, state::State};
 use crate::views::ScheduleView;
 
 #[derive(Deserialize, ToSchema)]

@@ -7,8 +7,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::problem::{ApiError, ApiResult, Problem};
-use super::state::State;
-use super::{auth::AuthUser, extract::parse_id, json::ValidJson, provider::my_provider, validate};
+use super::{auth::AuthUser, extract::parse_id, json::ValidJson, provider::my_provider, state::State, validate};
 use crate::{store::ServiceFields, views::ServiceView};
 
 /// Largest price accepted, in minor units: far above any appointment.
