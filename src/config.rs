@@ -9,14 +9,6 @@ use url::Url;
 use crate::rate_limit::Limits;
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/justbookme.db?mode=rwc";
-pub const DEFAULT_TELEGRAM_API_URL: &str = "https://api.telegram.org";
-pub const DEFAULT_BIND_ADDR: &str = "127.0.0.1:8080";
-pub const DEFAULT_INIT_DATA_MAX_AGE_SECS: u64 = 86_400;
-pub const DEFAULT_SESSION_TTL_DAYS: u64 = 30;
-pub const DEFAULT_CALENDAR_IDLE_SECS: u64 = 600;
-/// Far above the 500 simultaneous bookings of one slot the tests storm with.
-pub const DEFAULT_CALENDAR_QUEUE_LIMIT: u64 = 2048;
-pub const DEFAULT_SHUTDOWN_GRACE_SECS: u64 = 5;
 
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -89,20 +81,9 @@ impl fmt::Debug for BotToken {
 }
 
 /// Every problem found, so that one start tells the operator everything to fix.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration:\n{}", .0.iter().map(|problem| format!("  - {problem}\n")).collect::<String>())]
 pub struct ConfigError(pub Vec<String>);
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "invalid configuration:")?;
-        for problem in &self.0 {
-            writeln!(f, "  - {problem}")?;
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for ConfigError {}
 
 impl Config {
     /// Reads the process environment, on top of `file` if given.
@@ -126,14 +107,15 @@ impl Config {
     pub fn from_values(values: &HashMap<String, String>) -> Result<Self, ConfigError> {
         let mut r = Reader { values, problems: Vec::new() };
         // A value with a problem reads as its default; any problem fails the whole.
-        let database_url = r.read("DATABASE_URL", |v| {
-            let url = v.unwrap_or(DEFAULT_DATABASE_URL);
-            match url.starts_with("sqlite:") || crate::store::is_postgres_url(url) {
-                true => Ok(url.to_owned()),
-                false => Err(format!("expected sqlite://PATH or postgres://…, got {url:?}")),
-            }
-        });
-        let database_url = database_url.unwrap_or_default();
+        let database_url = r
+            .read("DATABASE_URL", |v| {
+                let url = v.unwrap_or(DEFAULT_DATABASE_URL);
+                match url.starts_with("sqlite:") || crate::store::is_postgres_url(url) {
+                    true => Ok(url.to_owned()),
+                    false => Err(format!("expected sqlite://PATH or postgres://…, got {url:?}")),
+                }
+            })
+            .unwrap_or_default();
         let redis_url = r.read("REDIS_URL", |v| match v {
             Some(url) if !url.starts_with("redis://") && !url.starts_with("rediss://") => {
                 Err(format!("expected redis://HOST:PORT, got {url:?}"))
@@ -141,16 +123,16 @@ impl Config {
             other => Ok(other.map(str::to_owned)),
         });
         let telegram_bot_token = r.read("TELEGRAM_BOT_TOKEN", |v| v.map(BotToken::parse).transpose()).flatten();
-        let telegram_api_url = r.read("TELEGRAM_API_URL", |v| parse_url(v.unwrap_or(DEFAULT_TELEGRAM_API_URL)));
+        let telegram_api_url = r.read("TELEGRAM_API_URL", |v| parse_url(v.unwrap_or("https://api.telegram.org")));
         let public_url = r.read("PUBLIC_URL", |v| v.map(parse_url).transpose()).flatten();
         let bind_addr = r.read("BIND_ADDR", |v| {
-            v.unwrap_or(DEFAULT_BIND_ADDR)
+            v.unwrap_or("127.0.0.1:8080")
                 .parse::<SocketAddr>()
                 .map_err(|_| "expected HOST:PORT with an IP address, e.g. 127.0.0.1:8080".to_owned())
         });
         let dev_login = r.read("DEV_LOGIN", parse_flag).unwrap_or_default();
-        let init_data_max_age = r.positive("INIT_DATA_MAX_AGE", DEFAULT_INIT_DATA_MAX_AGE_SECS);
-        let session_ttl_days = r.positive("SESSION_TTL_DAYS", DEFAULT_SESSION_TTL_DAYS);
+        let init_data_max_age = r.positive("INIT_DATA_MAX_AGE", 86_400);
+        let session_ttl_days = r.positive("SESSION_TTL_DAYS", 30);
 
         let telegram_webhook_secret = r.get("TELEGRAM_WEBHOOK_SECRET");
         if let Some(secret) = telegram_webhook_secret {
@@ -163,9 +145,10 @@ impl Config {
                 r.note("TELEGRAM_WEBHOOK_SECRET", "webhook mode needs PUBLIC_URL (where Telegram posts)");
             }
         }
-        let calendar_idle = r.positive("CALENDAR_IDLE_SECS", DEFAULT_CALENDAR_IDLE_SECS);
-        let queue_limit = r.positive("CALENDAR_QUEUE_LIMIT", DEFAULT_CALENDAR_QUEUE_LIMIT);
-        let shutdown_grace = r.positive("SHUTDOWN_GRACE_SECS", DEFAULT_SHUTDOWN_GRACE_SECS);
+        let calendar_idle = r.positive("CALENDAR_IDLE_SECS", 600);
+        // Far above the 500 simultaneous bookings of one slot the tests storm with.
+        let queue_limit = r.positive("CALENDAR_QUEUE_LIMIT", 2048);
+        let shutdown_grace = r.positive("SHUTDOWN_GRACE_SECS", 5);
 
         let defaults = Limits::default();
         let rate_limits = Limits {
@@ -182,14 +165,11 @@ impl Config {
             r.note("WS_TIMEOUT_SECS", "must be longer than WS_HEARTBEAT_SECS");
         }
 
-        let (Some(telegram_api_url), Some(bind_addr), Some(heartbeat_secs), Some(timeout_secs)) =
-            (telegram_api_url, bind_addr, heartbeat_secs, timeout_secs)
+        let (Some(telegram_api_url), Some(bind_addr), Some(heartbeat_secs), Some(timeout_secs), true) =
+            (telegram_api_url, bind_addr, heartbeat_secs, timeout_secs, r.problems.is_empty())
         else {
             return Err(ConfigError(r.problems));
         };
-        if !r.problems.is_empty() {
-            return Err(ConfigError(r.problems));
-        }
         Ok(Config {
             database_url,
             redis_url: redis_url.flatten(),
@@ -241,13 +221,10 @@ impl<'a> Reader<'a> {
 
     /// A limit per minute (0 = no limit).
     fn rate(&mut self, key: &str, default: u32) -> u32 {
-        let parse = |v: Option<&str>| match v {
-            None => Ok(default),
-            Some(text) => text
-                .parse::<u32>()
-                .map_err(|_| format!("expected a whole number per minute (0 = no limit), got {text:?}")),
+        let parse = |text: &str| {
+            text.parse().map_err(|_| format!("expected a whole number per minute (0 = no limit), got {text:?}"))
         };
-        self.read(key, parse).unwrap_or(default)
+        self.read(key, |v| v.map_or(Ok(default), parse)).unwrap_or(default)
     }
 }
 
@@ -293,13 +270,11 @@ fn parse_flag(text: Option<&str>) -> Result<bool, String> {
 
 /// A positive whole number (seconds, days or a count), at most ten years of seconds.
 fn parse_positive(text: Option<&str>, default: u64) -> Result<u64, String> {
-    match text {
-        None => Ok(default),
-        Some(text) => match text.parse::<u64>() {
-            Ok(0) => Err("must be greater than 0".into()),
-            Ok(value) if value <= 10 * 365 * 86_400 => Ok(value),
-            _ => Err(format!("expected a positive whole number, got {text:?}")),
-        },
+    let Some(text) = text else { return Ok(default) };
+    match text.parse::<u64>() {
+        Ok(0) => Err("must be greater than 0".into()),
+        Ok(value) if value <= 10 * 365 * 86_400 => Ok(value),
+        _ => Err(format!("expected a positive whole number, got {text:?}")),
     }
 }
 

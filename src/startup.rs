@@ -41,10 +41,7 @@ impl Application {
     /// a free port, see [`Application::port`]) and prepares the server.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let plain_store = store::connect(&config.database_url).await?;
-        let redis = match &config.redis_url {
-            Some(url) => Some(redis_clients(url)?),
-            None => None,
-        };
+        let redis = config.redis_url.as_deref().map(redis_clients).transpose()?;
         let (outbound, outbound_events) = mpsc::channel(crate::bus::OUTBOUND_QUEUE);
         let bus = Arc::new(LocalBus::new(redis.is_some().then_some(outbound)));
         // The registry and its calendar threads are started once per process.
@@ -213,18 +210,17 @@ async fn shutdown_signal() {
 /// everything else) of `REDIS_URL`. Nothing connects yet: a Redis that is
 /// down at start is retried in the background, and the node serves meanwhile.
 fn redis_clients(url: &str) -> anyhow::Result<(redis::Client, deadpool_redis::Pool)> {
-    let client =
-        redis::Client::open(pubsub_connection_info(url).map_err(|e| anyhow::anyhow!("REDIS_URL {url:?}: {e}"))?)
-            .map_err(|e| anyhow::anyhow!("REDIS_URL {url:?}: {e}"))?;
+    let invalid = |e: &dyn std::fmt::Display| anyhow::anyhow!("REDIS_URL {url:?}: {e}");
+    let client = pubsub_connection_info(url).and_then(redis::Client::open).map_err(|e| invalid(&e))?;
     let pool = deadpool_redis::Config::from_url(url)
         .builder()
-        .map_err(|e| anyhow::anyhow!("REDIS_URL {url:?}: {e}"))?
+        .map_err(|e| invalid(&e))?
         .max_size(16)
-        .wait_timeout(Some(std::time::Duration::from_millis(250)))
-        .create_timeout(Some(std::time::Duration::from_millis(250)))
+        .wait_timeout(Some(Duration::from_millis(250)))
+        .create_timeout(Some(Duration::from_millis(250)))
         .runtime(deadpool_redis::Runtime::Tokio1)
         .build()
-        .map_err(|e| anyhow::anyhow!("REDIS_URL {url:?}: {e}"))?;
+        .map_err(|e| invalid(&e))?;
     Ok((client, pool))
 }
 
@@ -263,7 +259,7 @@ fn forward_bus_to_hub(bus: &LocalBus, hub: actix::Addr<LiveHub>) {
 
 fn forget_idle_rate_limit_keys(limiter: Arc<RateLimiter>) {
     actix_web::rt::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
         loop {
             tick.tick().await;
             limiter.forget_idle_keys();

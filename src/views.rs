@@ -1,7 +1,6 @@
 //! Response bodies: what each resource looks like to API clients.
 
-use actors::domain::{BookingId, ClientId, ProviderId, ServiceId, UserId};
-use actors::domain::{ProviderTimeZone, Schedule};
+use actors::domain::{BookingId, ClientId, LocalInterval, ProviderId, ProviderTimeZone, Schedule, ServiceId, UserId};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -180,28 +179,17 @@ pub struct ScheduleView {
 
 impl From<&Schedule> for ScheduleView {
     fn from(schedule: &Schedule) -> Self {
-        ScheduleView {
-            weekly: schedule
-                .weekly()
-                .map(|w| WeeklyView {
-                    weekday: w.weekday,
-                    start: w.interval.start.to_string(),
-                    end: w.interval.end.to_string(),
-                })
-                .collect(),
-            overrides: schedule
-                .overrides()
-                .map(|o| OverrideView {
-                    date: o.date.to_string(),
-                    closed: o.is_closed(),
-                    intervals: o
-                        .intervals
-                        .iter()
-                        .map(|i| IntervalView { start: i.start.to_string(), end: i.end.to_string() })
-                        .collect(),
-                })
-                .collect(),
-        }
+        let interval = |i: &LocalInterval| IntervalView { start: i.start.to_string(), end: i.end.to_string() };
+        let weekly = schedule.weekly().map(|w| {
+            let IntervalView { start, end } = interval(&w.interval);
+            WeeklyView { weekday: w.weekday, start, end }
+        });
+        let overrides = schedule.overrides().map(|o| OverrideView {
+            date: o.date.to_string(),
+            closed: o.is_closed(),
+            intervals: o.intervals.iter().map(interval).collect(),
+        });
+        ScheduleView { weekly: weekly.collect(), overrides: overrides.collect() }
     }
 }
 

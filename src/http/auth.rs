@@ -9,9 +9,9 @@ use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::problem::ProblemType::{self, Unauthorized};
-use super::problem::{ApiError, Problem};
-use super::{extract::limit_per_ip, json::ValidJson, state::AppState, validate};
+use super::problem::{ApiError, ApiResult, Problem, ProblemType, ProblemType::Unauthorized};
+use super::state::{AppState, State};
+use super::{extract::limit_per_ip, json::ValidJson, validate};
 use crate::session::{token_hash, user_for_token};
 use crate::store::{NewSession, TelegramProfile, User};
 use crate::telegram::init_data::{self, Freshness};
@@ -44,11 +44,10 @@ impl FromRequest for AuthUser {
     }
 }
 
-/// 256 random bits, URL-safe: unguessable and opaque (it encodes nothing).
-fn new_token() -> Result<String, ApiError> {
-    let mut bytes = [0u8; 32];
+pub(super) fn random_bytes<const N: usize>() -> ApiResult<[u8; N]> {
+    let mut bytes = [0u8; N];
     getrandom::fill(&mut bytes).map_err(|e| ApiError::Internal(anyhow::anyhow!("no randomness: {e}")))?;
-    Ok(URL_SAFE_NO_PAD.encode(bytes))
+    Ok(bytes)
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -63,9 +62,7 @@ pub struct TelegramSignIn {
 pub struct DevSignIn {
     pub telegram_id: i64,
     pub first_name: String,
-    #[serde(default)]
     pub username: Option<String>,
-    #[serde(default)]
     pub language_code: Option<String>,
 }
 
@@ -81,11 +78,7 @@ pub struct SignedIn {
 /// Sign in with Telegram Mini App `initData`.
 #[utoipa::path(post, path = "/api/auth/telegram", tag = "auth", request_body = TelegramSignIn,
     responses((status = 200, body = SignedIn), (status = 401, body = Problem), (status = 503, body = Problem)))]
-pub async fn telegram_sign_in(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    ValidJson(body): ValidJson<TelegramSignIn>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn telegram_sign_in(state: State, req: HttpRequest, ValidJson(body): ValidJson<TelegramSignIn>) -> ApiResult {
     // Limited per address: guessing init data or flooding the account table
     // from one place gets 429.
     limit_per_ip(&state, &req, Rule::SignInPerIp).await?;
@@ -116,11 +109,7 @@ pub async fn telegram_sign_in(
 /// Development sign-in without Telegram; exists only with `DEV_LOGIN=1`.
 #[utoipa::path(post, path = "/api/auth/dev", tag = "auth", request_body = DevSignIn,
     responses((status = 200, body = SignedIn), (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn dev_sign_in(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    ValidJson(body): ValidJson<DevSignIn>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn dev_sign_in(state: State, req: HttpRequest, ValidJson(body): ValidJson<DevSignIn>) -> ApiResult {
     if !state.config.dev_login {
         return Err(super::problem::not_found_fallback());
     }
@@ -139,10 +128,11 @@ pub async fn dev_sign_in(
     sign_in(&state, &profile, "dev").await
 }
 
-async fn sign_in(state: &AppState, profile: &TelegramProfile, method: &str) -> Result<HttpResponse, ApiError> {
+async fn sign_in(state: &AppState, profile: &TelegramProfile, method: &str) -> ApiResult {
     let now = Timestamp::now();
     let user = state.store.upsert_telegram_user(profile, now).await?;
-    let token = new_token()?;
+    // 256 random bits, URL-safe: unguessable and opaque (it encodes nothing).
+    let token = URL_SAFE_NO_PAD.encode(random_bytes::<32>()?);
     let ttl = SignedDuration::try_from(state.config.session_ttl).map_err(|e| ApiError::Internal(e.into()))?;
     let expires_at = now.checked_add(ttl).map_err(|e| ApiError::Internal(e.into()))?;
     state

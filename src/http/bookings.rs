@@ -2,18 +2,16 @@
 //! provider's calendar actor.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use actors::domain::{BookingId, ProviderId, ServiceId};
-use actors::{
-    calendar::{Book, BookingClient, ChangeBooking},
-    domain::{Action, Actor},
-};
+use actors::calendar::{Book, BookingClient, ChangeBooking};
+use actors::domain::{Action, Actor, BookingId, ProviderId, ServiceId, UserId};
 use jiff::Timestamp;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::extract::{limit_booking_write, parse_id, parse_instant};
-use super::problem::{ApiError, Problem};
-use super::{auth::AuthUser, json::ValidJson, state::AppState, validate};
+use super::problem::{ApiError, ApiResult, Problem};
+use super::state::{AppState, State};
+use super::{auth::AuthUser, json::ValidJson, provider::my_provider, validate};
 use crate::{store::User, views::BookingView};
 
 #[derive(Deserialize, ToSchema)]
@@ -27,7 +25,6 @@ pub struct BookingInput {
     /// A slot start as offered by the slots endpoint (RFC 3339 with offset).
     #[schema(example = "2027-03-28T09:00:00+02:00")]
     pub start: String,
-    #[serde(default)]
     pub note: Option<String>,
 }
 
@@ -38,7 +35,7 @@ pub struct RescheduleInput {
     pub start: String,
 }
 
-fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+fn idempotency_key(req: &HttpRequest) -> ApiResult<Option<String>> {
     let Some(value) = req.headers().get("idempotency-key") else { return Ok(None) };
     let key = value.to_str().ok().map(str::trim).filter(|k| !k.is_empty() && k.len() <= 200);
     key.map(|k| Some(k.to_owned()))
@@ -52,11 +49,7 @@ fn display_name(user: &User) -> String {
     }
 }
 
-pub(super) async fn view(
-    state: &AppState,
-    provider_id: ProviderId,
-    booking_id: BookingId,
-) -> Result<BookingView, ApiError> {
+pub(super) async fn view(state: &AppState, provider_id: ProviderId, booking_id: BookingId) -> ApiResult<BookingView> {
     let details = state.store.booking(provider_id, booking_id).await?.ok_or_else(|| ApiError::not_found("booking"))?;
     Ok(BookingView::from(&details))
 }
@@ -68,11 +61,11 @@ pub(super) async fn view(
         (status = 409, description = "slot taken", body = Problem), (status = 422, description = "not bookable", body = Problem),
         (status = 503, description = "retry shortly", body = Problem)))]
 pub async fn create_booking(
-    state: web::Data<AppState>,
+    state: State,
     req: HttpRequest,
     AuthUser(user): AuthUser,
     ValidJson(input): ValidJson<BookingInput>,
-) -> Result<HttpResponse, ApiError> {
+) -> ApiResult {
     limit_booking_write(&state, &req, user.id).await?;
     let start = parse_instant("start", &input.start)?;
     let note = validate::optional_text("note", input.note.as_deref(), 500, true)?;
@@ -104,42 +97,33 @@ pub async fn create_booking(
 /// My bookings as a client, newest first.
 #[utoipa::path(get, path = "/api/bookings", tag = "bookings", security(("bearer" = [])),
     responses((status = 200, body = [BookingView]), (status = 401, body = Problem)))]
-pub async fn my_bookings(state: web::Data<AppState>, AuthUser(user): AuthUser) -> Result<HttpResponse, ApiError> {
+pub async fn my_bookings(state: State, AuthUser(user): AuthUser) -> ApiResult {
     let bookings = state.store.client_bookings(user.id).await?;
     Ok(HttpResponse::Ok().json(bookings.iter().map(BookingView::from).collect::<Vec<_>>()))
 }
 
-async fn change_my_booking(
-    state: &AppState,
-    req: &HttpRequest,
-    user: &User,
-    id: &str,
-    action: Action,
-    new_start: Option<Timestamp>,
-) -> Result<HttpResponse, ApiError> {
-    limit_booking_write(state, req, user.id).await?;
-    let id = parse_id("id", id, "an id")?;
-    // Only bookings whose client is this user exist for them at all.
-    let details = state.store.booking_of_client(user.id, id).await?.ok_or_else(|| ApiError::not_found("booking"))?;
-    let change = ChangeBooking {
-        booking_id: id,
-        actor: Actor::Client(user.id),
-        action,
-        new_start,
-        by_user: user.id,
-        now: Timestamp::now(),
-    };
-    send_change(state, details.booking.provider_id, change).await
-}
-
 /// Hands a change to the provider's calendar (which checks and applies it in
 /// turn with every other change) and answers with the booking as it now is.
-pub(super) async fn send_change(
+pub(super) async fn change(
     state: &AppState,
-    provider_id: ProviderId,
-    change: ChangeBooking,
-) -> Result<HttpResponse, ApiError> {
-    let booking_id = change.booking_id;
+    req: &HttpRequest,
+    user_id: UserId,
+    id: &str,
+    as_provider: bool,
+    action: Action,
+    new_start: Option<Timestamp>,
+) -> ApiResult {
+    limit_booking_write(state, req, user_id).await?;
+    let booking_id = parse_id("id", id, "an id")?;
+    let (provider_id, actor) = if as_provider {
+        (my_provider(state, user_id).await?.id, Actor::Provider)
+    } else {
+        // Only bookings whose client is this user exist for them at all.
+        let details = state.store.booking_of_client(user_id, booking_id).await?;
+        let details = details.ok_or_else(|| ApiError::not_found("booking"))?;
+        (details.booking.provider_id, Actor::Client(user_id))
+    };
+    let change = ChangeBooking { booking_id, actor, action, new_start, by_user: user_id, now: Timestamp::now() };
     state.calendars.send(provider_id, change).await?;
     Ok(HttpResponse::Ok().json(view(state, provider_id, booking_id).await?))
 }
@@ -150,12 +134,12 @@ pub(super) async fn send_change(
     responses((status = 200, body = BookingView), (status = 401, body = Problem), (status = 404, body = Problem),
         (status = 409, body = Problem), (status = 422, description = "past the cut-off", body = Problem)))]
 pub async fn cancel_my_booking(
-    state: web::Data<AppState>,
+    state: State,
     req: HttpRequest,
     AuthUser(user): AuthUser,
     id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    change_my_booking(&state, &req, &user, &id, Action::Cancel, None).await
+) -> ApiResult {
+    change(&state, &req, user.id, &id, false, Action::Cancel, None).await
 }
 
 /// Move my booking to another free slot (until the provider's cut-off).
@@ -164,12 +148,12 @@ pub async fn cancel_my_booking(
     responses((status = 200, body = BookingView), (status = 401, body = Problem), (status = 404, body = Problem),
         (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn reschedule_my_booking(
-    state: web::Data<AppState>,
+    state: State,
     req: HttpRequest,
     AuthUser(user): AuthUser,
     id: web::Path<String>,
     ValidJson(input): ValidJson<RescheduleInput>,
-) -> Result<HttpResponse, ApiError> {
+) -> ApiResult {
     let start = parse_instant("start", &input.start)?;
-    change_my_booking(&state, &req, &user, &id, Action::Reschedule, Some(start)).await
+    change(&state, &req, user.id, &id, false, Action::Reschedule, Some(start)).await
 }

@@ -8,18 +8,17 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::extract::{parse_id, query_params};
-use super::problem::{ApiError, Problem, ProblemType};
-use super::{auth::AuthUser, json::ValidJson, provider::my_provider, state::AppState, validate};
-use crate::store::{ClientDeletion, ClientFields, NewClient};
+use super::problem::{ApiError, ApiResult, Problem, ProblemType};
+use super::state::{AppState, State};
+use super::{auth::AuthUser, json::ValidJson, provider::my_provider, validate};
+use crate::store::{Client, ClientDeletion, ClientFields, NewClient};
 use crate::views::{BookingView, ClientCardView, ClientView};
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClientInput {
     pub name: String,
-    #[serde(default)]
     pub contacts: Option<String>,
-    #[serde(default)]
     pub notes: Option<String>,
 }
 
@@ -27,7 +26,6 @@ pub struct ClientInput {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClientPatch {
-    #[serde(default)]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "validate::double_option")]
     #[schema(value_type = Option<String>)]
@@ -37,7 +35,7 @@ pub struct ClientPatch {
     pub notes: Option<Option<String>>,
 }
 
-fn validated(name: &str, contacts: Option<&str>, notes: Option<&str>) -> Result<ClientFields, ApiError> {
+fn validated(name: &str, contacts: Option<&str>, notes: Option<&str>) -> ApiResult<ClientFields> {
     Ok(ClientFields {
         name: validate::text("name", name, 100, false)?,
         contacts: validate::optional_text("contacts", contacts, 500, true)?,
@@ -49,11 +47,7 @@ fn validated(name: &str, contacts: Option<&str>, notes: Option<&str>) -> Result<
 #[utoipa::path(get, path = "/api/provider/clients", tag = "clients", security(("bearer" = [])),
     params(("search" = Option<String>, Query)),
     responses((status = 200, body = [ClientView]), (status = 401, body = Problem), (status = 404, body = Problem)))]
-pub async fn list(
-    state: web::Data<AppState>,
-    AuthUser(user): AuthUser,
-    req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
+pub async fn list(state: State, AuthUser(user): AuthUser, req: HttpRequest) -> ApiResult {
     let provider = my_provider(&state, user.id).await?;
     let params = query_params(&req)?;
     let search = params.get("search").map(|s| s.trim()).filter(|s| !s.is_empty());
@@ -68,11 +62,7 @@ pub async fn list(
 #[utoipa::path(post, path = "/api/provider/clients", tag = "clients", security(("bearer" = [])), request_body = ClientInput,
     responses((status = 201, body = ClientView), (status = 401, body = Problem), (status = 404, body = Problem),
         (status = 422, body = Problem)))]
-pub async fn add(
-    state: web::Data<AppState>,
-    AuthUser(user): AuthUser,
-    ValidJson(input): ValidJson<ClientInput>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn add(state: State, AuthUser(user): AuthUser, ValidJson(input): ValidJson<ClientInput>) -> ApiResult {
     let provider = my_provider(&state, user.id).await?;
     let fields = validated(&input.name, input.contacts.as_deref(), input.notes.as_deref())?;
     let client = state
@@ -92,19 +82,17 @@ pub async fn add(
 #[utoipa::path(get, path = "/api/provider/clients/{id}", tag = "clients", security(("bearer" = [])),
     params(("id" = Uuid, Path)),
     responses((status = 200, body = ClientCardView), (status = 401, body = Problem), (status = 404, body = Problem)))]
-pub async fn get(
-    state: web::Data<AppState>,
-    AuthUser(user): AuthUser,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn get(state: State, AuthUser(user): AuthUser, id: web::Path<String>) -> ApiResult {
     let id = parse_id("id", &id, "an id")?;
     let provider = my_provider(&state, user.id).await?;
     let client = state.store.client(provider.id, id).await?.ok_or_else(|| ApiError::not_found("client"))?;
-    let visits = state.store.client_history(provider.id, id).await?;
-    Ok(HttpResponse::Ok().json(ClientCardView {
-        client: ClientView::from(&client),
-        visits: visits.iter().map(BookingView::from).collect(),
-    }))
+    Ok(HttpResponse::Ok().json(card(&state, &client).await?))
+}
+
+/// A client with their visits, newest first.
+pub(super) async fn card(state: &AppState, client: &Client) -> ApiResult<ClientCardView> {
+    let visits = state.store.client_history(client.provider_id, client.id).await?;
+    Ok(ClientCardView { client: ClientView::from(client), visits: visits.iter().map(BookingView::from).collect() })
 }
 
 /// Correct a client's data.
@@ -113,11 +101,11 @@ pub async fn get(
     responses((status = 200, body = ClientView), (status = 401, body = Problem), (status = 404, body = Problem),
         (status = 422, body = Problem)))]
 pub async fn patch(
-    state: web::Data<AppState>,
+    state: State,
     AuthUser(user): AuthUser,
     id: web::Path<String>,
     ValidJson(patch): ValidJson<ClientPatch>,
-) -> Result<HttpResponse, ApiError> {
+) -> ApiResult {
     let id = parse_id("id", &id, "an id")?;
     let provider = my_provider(&state, user.id).await?;
     let current = state.store.client(provider.id, id).await?.ok_or_else(|| ApiError::not_found("client"))?.fields;
@@ -139,11 +127,7 @@ pub async fn patch(
     params(("id" = Uuid, Path)),
     responses((status = 204), (status = 401, body = Problem), (status = 404, body = Problem),
         (status = 409, description = "has upcoming bookings", body = Problem)))]
-pub async fn delete(
-    state: web::Data<AppState>,
-    AuthUser(user): AuthUser,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn delete(state: State, AuthUser(user): AuthUser, id: web::Path<String>) -> ApiResult {
     let id = parse_id("id", &id, "an id")?;
     let provider = my_provider(&state, user.id).await?;
     match state.store.delete_client(provider.id, id, Timestamp::now()).await? {

@@ -26,11 +26,8 @@ pub async fn limit(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     // Logged inside the request's span, which names the path and the id.
-    match actix_web::rt::time::timeout(REQUEST_TIMEOUT, next.call(req)).await {
-        Ok(result) => result,
-        Err(_) => {
-            tracing::warn!("request timed out");
-            Err(ApiError::new(ProblemType::Unavailable, "the server could not answer in time; please retry").into())
-        }
-    }
+    actix_web::rt::time::timeout(REQUEST_TIMEOUT, next.call(req)).await.unwrap_or_else(|_| {
+        tracing::warn!("request timed out");
+        Err(ApiError::new(ProblemType::Unavailable, "the server could not answer in time; please retry").into())
+    })
 }

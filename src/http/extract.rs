@@ -1,15 +1,14 @@
 //! What handlers read from a request: ids, instants, dates and date ranges,
 //! the query string, the caller's address and the limits counted against it.
 
-use actors::domain::UserId;
 use std::collections::HashMap;
 
 use actix_web::HttpRequest;
-use actors::domain::ProviderTimeZone;
+use actors::domain::{ProviderTimeZone, UserId};
 use jiff::{Timestamp, ToSpan, civil::Date};
 use uuid::Uuid;
 
-use super::problem::{ApiError, ProblemType};
+use super::problem::{ApiError, ApiResult, ProblemType};
 use super::state::AppState;
 use crate::rate_limit::Rule;
 
@@ -20,18 +19,18 @@ const MAX_RANGE_DAYS: i64 = 62;
 const DEFAULT_RANGE_DAYS: i64 = 6;
 
 /// An id in `field`; `what` names it in the refusal ("a service id").
-pub fn parse_id<Id: From<Uuid>>(field: &str, text: &str, what: &str) -> Result<Id, ApiError> {
+pub fn parse_id<Id: From<Uuid>>(field: &str, text: &str, what: &str) -> ApiResult<Id> {
     Uuid::parse_str(text).map(Id::from).map_err(|_| ApiError::field(field, format!("{text:?} is not {what}")))
 }
 
 /// Parses an RFC 3339 instant; the offset is required (a bare local time is
 /// ambiguous).
-pub fn parse_instant(field: &str, text: &str) -> Result<Timestamp, ApiError> {
+pub fn parse_instant(field: &str, text: &str) -> ApiResult<Timestamp> {
     text.parse::<Timestamp>()
         .map_err(|_| ApiError::field(field, format!("{text:?} is not a time as RFC 3339 with offset")))
 }
 
-fn parse_date(field: &str, text: &str) -> Result<Date, ApiError> {
+fn parse_date(field: &str, text: &str) -> ApiResult<Date> {
     let well_formed = text.len() == 10 && text.as_bytes()[4] == b'-' && text.as_bytes()[7] == b'-';
     well_formed
         .then(|| text.parse::<Date>().ok())

@@ -5,7 +5,7 @@ use std::{future::Future, pin::Pin};
 use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
 use serde::de::DeserializeOwned;
 
-use super::problem::{ApiError, ProblemType, ProblemType::BadRequest};
+use super::problem::{ApiError, ApiResult, ProblemType, ProblemType::BadRequest};
 
 /// Largest JSON body accepted; every request of the API fits in a fraction.
 const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -46,7 +46,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for ValidJson<T> {
 }
 
 /// Deserializes `bytes`, mapping serde's error to the field it concerns.
-pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
     let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(deserializer).map_err(|error| {
         let path = error.path().to_string();
@@ -55,8 +55,7 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         if inner.is_syntax() || inner.is_eof() || inner.is_io() {
             return ApiError::new(BadRequest, format!("malformed JSON: {message}"));
         }
-        let field = field_of(&path, &message);
-        ApiError::field(field, message)
+        ApiError::field(field_of(&path, &message), message)
     })
 }
 
@@ -79,10 +78,7 @@ fn field_of(path: &str, message: &str) -> String {
 
 /// serde_json appends " at line 1 column 17", which is noise for an API client.
 fn strip_position(message: &str) -> String {
-    match message.rfind(" at line ") {
-        Some(index) => message[..index].to_owned(),
-        None => message.to_owned(),
-    }
+    message.rfind(" at line ").map_or(message, |index| &message[..index]).to_owned()
 }
 
 #[cfg(test)]

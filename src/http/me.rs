@@ -1,14 +1,14 @@
 //! `/api/me`: the signed-in account (privacy policy §8: access and correction).
 
-use actix_web::{HttpResponse, web};
+use actix_web::HttpResponse;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::problem::{ApiError, Problem, ProblemType};
-use super::{auth::AuthUser, json::ValidJson, state::AppState, validate};
+use super::problem::{ApiError, ApiResult, Problem, ProblemType};
+use super::{auth::AuthUser, json::ValidJson, state::State, validate};
 use crate::store::UserChanges;
-use crate::views::{BookingView, ClientCardView, ClientView, ProviderView, ScheduleView, ServiceView, UserView};
+use crate::views::{BookingView, ClientCardView, ProviderView, ScheduleView, ServiceView, UserView};
 
 /// My account.
 #[utoipa::path(get, path = "/api/me", tag = "account", security(("bearer" = [])),
@@ -22,7 +22,6 @@ pub async fn get_me(AuthUser(user): AuthUser) -> HttpResponse {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MePatch {
-    #[serde(default)]
     pub first_name: Option<String>,
     #[serde(default, deserialize_with = "validate::double_option")]
     #[schema(value_type = Option<String>)]
@@ -31,18 +30,13 @@ pub struct MePatch {
     #[schema(value_type = Option<String>)]
     pub language_code: Option<Option<String>>,
     /// Restrict processing (privacy policy §8): the bot stops messaging you.
-    #[serde(default)]
     pub processing_restricted: Option<bool>,
 }
 
 /// Correct my account.
 #[utoipa::path(patch, path = "/api/me", tag = "account", security(("bearer" = [])), request_body = MePatch,
     responses((status = 200, body = UserView), (status = 401, body = Problem), (status = 422, body = Problem)))]
-pub async fn patch_me(
-    state: web::Data<AppState>,
-    AuthUser(user): AuthUser,
-    ValidJson(patch): ValidJson<MePatch>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn patch_me(state: State, AuthUser(user): AuthUser, ValidJson(patch): ValidJson<MePatch>) -> ApiResult {
     let changes = UserChanges {
         first_name: patch.first_name.map(|name| validate::text("first_name", &name, 64, false)).transpose()?,
         last_name: patch
@@ -79,7 +73,7 @@ pub struct ExportView {
 /// Everything held about me, as JSON.
 #[utoipa::path(get, path = "/api/me/export", tag = "account", security(("bearer" = [])),
     responses((status = 200, body = ExportView), (status = 401, body = Problem)))]
-pub async fn export_me(state: web::Data<AppState>, AuthUser(user): AuthUser) -> Result<HttpResponse, ApiError> {
+pub async fn export_me(state: State, AuthUser(user): AuthUser) -> ApiResult {
     let store = &state.store;
     let provider = store.provider_of_user(user.id).await?;
     let (mut services, mut schedule, mut client_book) = (Vec::new(), None, Vec::new());
@@ -87,11 +81,7 @@ pub async fn export_me(state: web::Data<AppState>, AuthUser(user): AuthUser) -> 
         services = store.services(provider.id, true).await?.iter().map(ServiceView::from).collect();
         schedule = Some(ScheduleView::from(&store.schedule(provider.id).await?));
         for client in store.clients(provider.id, None).await? {
-            let visits = store.client_history(provider.id, client.id).await?;
-            client_book.push(ClientCardView {
-                client: ClientView::from(&client),
-                visits: visits.iter().map(BookingView::from).collect(),
-            });
+            client_book.push(super::clients::card(&state, &client).await?);
         }
     }
     let bookings_as_client = store.client_bookings(user.id).await?.iter().map(BookingView::from).collect();
@@ -112,12 +102,10 @@ pub async fn export_me(state: web::Data<AppState>, AuthUser(user): AuthUser) -> 
 /// anonymized; anonymous booking counts remain. The session ends.
 #[utoipa::path(delete, path = "/api/me", tag = "account", security(("bearer" = [])),
     responses((status = 204), (status = 401, body = Problem)))]
-pub async fn delete_me(state: web::Data<AppState>, AuthUser(user): AuthUser) -> Result<HttpResponse, ApiError> {
+pub async fn delete_me(state: State, AuthUser(user): AuthUser) -> ApiResult {
     // Telegram ids are positive; a negative random one keeps the column
     // unique and lets the same person sign up afresh.
-    let mut bytes = [0u8; 8];
-    getrandom::fill(&mut bytes).map_err(|e| ApiError::Internal(anyhow::anyhow!("no randomness: {e}")))?;
-    let placeholder = -((i64::from_le_bytes(bytes) & i64::MAX).max(1));
+    let placeholder = -((i64::from_le_bytes(super::auth::random_bytes()?) & i64::MAX).max(1));
     // A provider's calendar and watchers follow through the store's
     // settings announcement.
     state.store.delete_account(user.id, placeholder, Timestamp::now()).await?;

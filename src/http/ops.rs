@@ -1,11 +1,12 @@
 //! Operations endpoints: liveness, readiness, metrics, the OpenAPI document.
 
-use actix_web::{HttpResponse, web};
+use actix_web::HttpResponse;
 use serde_json::json;
 use utoipa::OpenApi;
 
-use super::problem::{ApiError, Problem, ProblemType};
-use super::{openapi::ApiDoc, state::AppState};
+use super::openapi::ApiDoc;
+use super::problem::{ApiError, ApiResult, Problem, ProblemType};
+use super::state::State;
 
 /// The process is up.
 #[utoipa::path(get, path = "/healthz", tag = "ops", responses((status = 200)))]
@@ -15,7 +16,7 @@ pub async fn healthz() -> HttpResponse {
 
 /// The process can serve: its database answers.
 #[utoipa::path(get, path = "/readyz", tag = "ops", responses((status = 200), (status = 503, body = Problem)))]
-pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn readyz(state: State) -> ApiResult {
     state.store.ping().await.map_err(|error| {
         tracing::warn!(%error, "readiness check failed");
         ApiError::new(ProblemType::Unavailable, "the database does not answer")
@@ -25,7 +26,7 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
 
 /// Prometheus text exposition.
 #[utoipa::path(get, path = "/metrics", tag = "ops", responses((status = 200, content_type = "text/plain")))]
-pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+pub async fn metrics(state: State) -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(state.metrics.render())
 }
 
@@ -43,7 +44,7 @@ pub struct AppSettings {
 
 /// Settings the Mini App reads at start.
 #[utoipa::path(get, path = "/api/app", tag = "ops", responses((status = 200, body = AppSettings)))]
-pub async fn app_settings(state: web::Data<AppState>) -> HttpResponse {
+pub async fn app_settings(state: State) -> HttpResponse {
     HttpResponse::Ok().json(AppSettings {
         bot_username: state.telegram.bot_username.get().cloned(),
         dev_login: state.config.dev_login,

@@ -5,10 +5,8 @@ use actix_web::{
     HttpResponse, ResponseError,
     http::{StatusCode, header},
 };
-use actors::{
-    calendar::CalendarError,
-    domain::{FieldError, TransitionError},
-};
+use actors::calendar::CalendarError;
+use actors::domain::{FieldError, TransitionError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -73,7 +71,7 @@ pub enum ProblemType {
 }
 
 impl ProblemType {
-    /// The last segment of the `type` URI, the status and the title.
+    /// The last segment of the `type` URI (`/problems/<slug>`), the status and the title.
     fn parts(self) -> (&'static str, StatusCode, &'static str) {
         use ProblemType::*;
         const RULES: &str = "Not allowed by the booking rules";
@@ -100,26 +98,16 @@ impl ProblemType {
             Internal => ("internal", StatusCode::INTERNAL_SERVER_ERROR, "Internal error"),
         }
     }
-
-    /// Stable identifier of the kind, e.g. `/problems/validation`.
-    pub fn uri(self) -> String {
-        format!("/problems/{}", self.parts().0)
-    }
-
-    pub fn status(self) -> StatusCode {
-        self.parts().1
-    }
-
-    pub fn title(self) -> &'static str {
-        self.parts().2
-    }
 }
+
+/// What handlers (and the helpers they share) answer.
+pub type ApiResult<T = HttpResponse> = Result<T, ApiError>;
 
 /// Everything an HTTP handler can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("{0}")]
-    Validation(FieldError),
+    Validation(#[from] FieldError),
     /// A problem of `kind`; `field` is the input to blame, if any.
     #[error("{detail}")]
     Problem { kind: ProblemType, field: Option<String>, detail: String },
@@ -155,20 +143,6 @@ impl ApiError {
             ApiError::Internal(_) => ProblemType::Internal,
         }
     }
-
-    fn field_name(&self) -> Option<String> {
-        match self {
-            ApiError::Validation(error) => Some(error.field.clone()),
-            ApiError::Problem { field, .. } => field.clone(),
-            _ => None,
-        }
-    }
-}
-
-impl From<FieldError> for ApiError {
-    fn from(error: FieldError) -> Self {
-        ApiError::Validation(error)
-    }
 }
 
 impl From<StoreError> for ApiError {
@@ -194,12 +168,10 @@ impl From<StoreError> for ApiError {
     }
 }
 
-/// Errors that say "the database cannot be reached or is restarting", not
-/// "this request is wrong": no connection within the pool's acquire timeout,
-/// a broken socket, or PostgreSQL's own connection-exception (08…),
-/// shutting-down / starting-up (57P01–57P03) and too-many-connections (53300)
-/// answers. They are 503 + Retry-After, safe to retry; anything else stays
-/// a 500.
+/// "The database cannot be reached or is restarting", not "this request is
+/// wrong": pool timeouts, broken sockets, and PostgreSQL's connection-exception
+/// (08…), shutting-down / starting-up (57P01–57P03) and too-many-connections
+/// (53300). These are 503 + Retry-After; anything else stays a 500.
 fn database_unreachable(error: &sqlx::Error) -> bool {
     match error {
         sqlx::Error::PoolTimedOut
@@ -239,11 +211,11 @@ impl From<CalendarError> for ApiError {
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
-        self.kind().status()
+        self.kind().parts().1
     }
 
     fn error_response(&self) -> HttpResponse {
-        let kind = self.kind();
+        let (slug, status, title) = self.kind().parts();
         let detail = match self {
             ApiError::Internal(error) => {
                 // The cause goes to the log, never to the client.
@@ -253,26 +225,28 @@ impl ResponseError for ApiError {
             other => other.to_string(),
         };
         let problem = Problem {
-            kind: kind.uri(),
-            title: kind.title().to_owned(),
-            status: kind.status().as_u16(),
+            kind: format!("/problems/{slug}"),
+            title: title.to_owned(),
+            status: status.as_u16(),
             detail,
-            field: self.field_name(),
+            field: match self {
+                ApiError::Validation(error) => Some(error.field.clone()),
+                ApiError::Problem { field, .. } => field.clone(),
+                _ => None,
+            },
             instance: super::request_id::current().map(|id| format!("urn:uuid:{id}")),
         };
-        let mut response = HttpResponse::build(kind.status());
-        match (self, kind) {
-            (_, ProblemType::Unauthorized) => {
-                response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
-            }
+        let mut response = HttpResponse::build(status);
+        match (self, self.kind()) {
+            (_, ProblemType::Unauthorized) => response.insert_header((header::WWW_AUTHENTICATE, "Bearer")),
             (_, ProblemType::Unavailable | ProblemType::Overloaded) => {
-                response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECS.to_string()));
+                response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECS.to_string()))
             }
             (ApiError::TooManyRequests(wait), _) => {
-                response.insert_header((header::RETRY_AFTER, retry_after_secs(wait).to_string()));
+                response.insert_header((header::RETRY_AFTER, retry_after_secs(wait).to_string()))
             }
-            _ => {}
-        }
+            _ => &mut response,
+        };
         response.content_type("application/problem+json").json(problem)
     }
 }

@@ -1,14 +1,14 @@
 //! `/api/provider`: the signed-in user's provider profile and booking rules.
 
-use actix_web::{HttpResponse, web};
-use actors::domain::UserId;
-use actors::domain::{BookingRules, ProviderTimeZone, Slug};
+use actix_web::HttpResponse;
+use actors::domain::{BookingRules, ProviderTimeZone, Slug, UserId};
 use jiff::Timestamp;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::problem::{ApiError, Problem, ProblemType};
-use super::{auth::AuthUser, json::ValidJson, state::AppState, validate};
+use super::problem::{ApiError, ApiResult, Problem, ProblemType};
+use super::state::{AppState, State};
+use super::{auth::AuthUser, json::ValidJson, validate};
 use crate::store::{Provider, ProviderProfile};
 use crate::views::ProviderView;
 
@@ -21,30 +21,22 @@ pub struct ProviderInput {
     #[schema(example = "anna-nails")]
     pub slug: String,
     pub display_name: String,
-    #[serde(default)]
     pub business_name: Option<String>,
     /// Free text shown to clients: phone, address, links.
-    #[serde(default)]
     pub contacts: Option<String>,
     /// IANA time zone name.
     #[schema(example = "Europe/Berlin")]
     pub timezone: String,
-    #[serde(default)]
     pub slot_step_min: Option<u16>,
-    #[serde(default)]
     pub min_notice_min: Option<u32>,
-    #[serde(default)]
     pub horizon_days: Option<u16>,
-    #[serde(default)]
     pub cancel_cutoff_min: Option<u32>,
-    #[serde(default)]
     pub requires_confirmation: Option<bool>,
-    #[serde(default)]
     pub reminder_offsets_min: Option<Vec<u32>>,
 }
 
 /// The caller's provider profile, or the problem telling them to create one.
-pub async fn my_provider(state: &AppState, user_id: UserId) -> Result<Provider, ApiError> {
+pub async fn my_provider(state: &AppState, user_id: UserId) -> ApiResult<Provider> {
     state.store.provider_of_user(user_id).await?.ok_or_else(|| {
         ApiError::new(ProblemType::NoProviderProfile, "create your provider profile first (PUT /api/provider)")
     })
@@ -55,10 +47,10 @@ pub async fn my_provider(state: &AppState, user_id: UserId) -> Result<Provider, 
     responses((status = 200, body = ProviderView), (status = 401, body = Problem),
         (status = 409, description = "slug taken", body = Problem), (status = 422, body = Problem)))]
 pub async fn put_provider(
-    state: web::Data<AppState>,
+    state: State,
     AuthUser(user): AuthUser,
     ValidJson(input): ValidJson<ProviderInput>,
-) -> Result<HttpResponse, ApiError> {
+) -> ApiResult {
     let current = state.store.provider_of_user(user.id).await?;
     let base = current.map(|p| p.profile.rules).unwrap_or_default();
     let rules = BookingRules {
@@ -89,7 +81,7 @@ pub async fn put_provider(
 #[utoipa::path(get, path = "/api/provider", tag = "provider", security(("bearer" = [])),
     responses((status = 200, body = ProviderView), (status = 401, body = Problem),
         (status = 404, description = "no provider profile yet", body = Problem)))]
-pub async fn get_provider(state: web::Data<AppState>, AuthUser(user): AuthUser) -> Result<HttpResponse, ApiError> {
+pub async fn get_provider(state: State, AuthUser(user): AuthUser) -> ApiResult {
     let provider = my_provider(&state, user.id).await?;
     Ok(HttpResponse::Ok().json(ProviderView::from(&provider)))
 }

@@ -1,19 +1,15 @@
 //! `/api/provider/bookings`: the provider's agenda and booking actions.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use actors::domain::UserId;
-use actors::{
-    calendar::ChangeBooking,
-    domain::{Action, Actor, TimeOfDay},
-};
+use actors::domain::{Action, TimeOfDay};
 use jiff::Timestamp;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::bookings::{RescheduleInput, send_change};
-use super::extract::{date_range, limit_booking_write, parse_id, parse_instant, query_params};
-use super::problem::{ApiError, Problem, ProblemType};
-use super::{auth::AuthUser, json::ValidJson, provider::my_provider, state::AppState};
+use super::bookings::{RescheduleInput, change};
+use super::extract::{date_range, parse_instant, query_params};
+use super::problem::{ApiError, ApiResult, Problem, ProblemType};
+use super::{auth::AuthUser, json::ValidJson, provider::my_provider, state::State};
 use crate::views::BookingView;
 
 /// The provider's bookings starting on local dates `from`..=`to` (default:
@@ -22,11 +18,7 @@ use crate::views::BookingView;
     params(("from" = Option<String>, Query, description = "YYYY-MM-DD"), ("to" = Option<String>, Query, description = "YYYY-MM-DD")),
     responses((status = 200, body = [BookingView]), (status = 401, body = Problem), (status = 404, body = Problem),
         (status = 422, body = Problem)))]
-pub async fn list(
-    state: web::Data<AppState>,
-    AuthUser(user): AuthUser,
-    req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
+pub async fn list(state: State, AuthUser(user): AuthUser, req: HttpRequest) -> ApiResult {
     let provider = my_provider(&state, user.id).await?;
     let tz = &provider.profile.timezone;
     let params = query_params(&req)?;
@@ -48,40 +40,6 @@ pub enum ProviderAction {
     NoShow,
 }
 
-impl From<ProviderAction> for Action {
-    fn from(action: ProviderAction) -> Self {
-        match action {
-            ProviderAction::Confirm => Action::Confirm,
-            ProviderAction::Decline => Action::Decline,
-            ProviderAction::Cancel => Action::Cancel,
-            ProviderAction::Complete => Action::Complete,
-            ProviderAction::NoShow => Action::NoShow,
-        }
-    }
-}
-
-async fn apply(
-    state: &AppState,
-    req: &HttpRequest,
-    user_id: UserId,
-    id: &str,
-    action: Action,
-    new_start: Option<Timestamp>,
-) -> Result<HttpResponse, ApiError> {
-    limit_booking_write(state, req, user_id).await?;
-    let id = parse_id("id", id, "an id")?;
-    let provider = my_provider(state, user_id).await?;
-    let change = ChangeBooking {
-        booking_id: id,
-        actor: Actor::Provider,
-        action,
-        new_start,
-        by_user: user_id,
-        now: Timestamp::now(),
-    };
-    send_change(state, provider.id, change).await
-}
-
 /// Confirm, decline, cancel, complete or mark as no-show.
 #[utoipa::path(post, path = "/api/provider/bookings/{id}/{action}", tag = "provider", security(("bearer" = [])),
     params(("id" = Uuid, Path), ("action" = ProviderAction, Path)),
@@ -89,16 +47,22 @@ async fn apply(
         (status = 409, description = "not allowed in the booking's status", body = Problem),
         (status = 422, description = "e.g. completing a visit that has not started", body = Problem)))]
 pub async fn act(
-    state: web::Data<AppState>,
+    state: State,
     req: HttpRequest,
     AuthUser(user): AuthUser,
     path: web::Path<(String, String)>,
-) -> Result<HttpResponse, ApiError> {
+) -> ApiResult {
     let (id, action) = path.into_inner();
     // The names are ProviderAction's own (serde's kebab-case), not a second list.
-    let action: ProviderAction = serde_json::from_value(serde_json::Value::String(action))
-        .map_err(|_| ApiError::new(ProblemType::NotFound, "no such booking action"))?;
-    apply(&state, &req, user.id, &id, action.into(), None).await
+    let action = match serde_json::from_value(serde_json::Value::String(action)) {
+        Ok(ProviderAction::Confirm) => Action::Confirm,
+        Ok(ProviderAction::Decline) => Action::Decline,
+        Ok(ProviderAction::Cancel) => Action::Cancel,
+        Ok(ProviderAction::Complete) => Action::Complete,
+        Ok(ProviderAction::NoShow) => Action::NoShow,
+        Err(_) => return Err(ApiError::new(ProblemType::NotFound, "no such booking action")),
+    };
+    change(&state, &req, user.id, &id, true, action, None).await
 }
 
 /// Move a booking to another free slot.
@@ -107,12 +71,12 @@ pub async fn act(
     responses((status = 200, body = BookingView), (status = 401, body = Problem), (status = 404, body = Problem),
         (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn reschedule(
-    state: web::Data<AppState>,
+    state: State,
     req: HttpRequest,
     AuthUser(user): AuthUser,
     id: web::Path<String>,
     ValidJson(input): ValidJson<RescheduleInput>,
-) -> Result<HttpResponse, ApiError> {
+) -> ApiResult {
     let start = parse_instant("start", &input.start)?;
-    apply(&state, &req, user.id, &id, Action::Reschedule, Some(start)).await
+    change(&state, &req, user.id, &id, true, Action::Reschedule, Some(start)).await
 }

@@ -5,23 +5,21 @@ use actors::calendar::GetSlots;
 use actors::domain::BookingId;
 use jiff::Timestamp;
 
+use super::auth::AuthUser;
 use super::extract::{date_range, parse_id, query_params};
-use super::problem::{ApiError, Problem};
-use super::{auth::AuthUser, state::AppState};
+use super::problem::{ApiError, ApiResult, Problem};
+use super::state::{AppState, State};
 use crate::store::Provider;
 use crate::views::{PublicProviderView, PublicServiceView, SlotView, SlotsView};
 
-pub(super) async fn provider_by_slug(state: &AppState, slug: &str) -> Result<Provider, ApiError> {
+pub(super) async fn provider_by_slug(state: &AppState, slug: &str) -> ApiResult<Provider> {
     state.store.provider_by_slug(slug).await?.ok_or_else(|| ApiError::not_found("provider"))
 }
 
 /// A provider's public page.
 #[utoipa::path(get, path = "/api/providers/{slug}", tag = "public", params(("slug" = String, Path)),
     responses((status = 200, body = PublicProviderView), (status = 404, body = Problem)))]
-pub async fn get_public_provider(
-    state: web::Data<AppState>,
-    slug: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn get_public_provider(state: State, slug: web::Path<String>) -> ApiResult {
     let provider = provider_by_slug(&state, &slug).await?;
     let services = state.store.services(provider.id, false).await?;
     let p = provider.profile;
@@ -42,12 +40,7 @@ pub async fn get_public_provider(
 /// The booking `id` of this provider that the caller may move: their own as
 /// a client, or any as the provider. Anything else is "not found" (ids reveal
 /// nothing, as everywhere).
-async fn booking_to_move(
-    state: &AppState,
-    req: &HttpRequest,
-    provider: &Provider,
-    id: &str,
-) -> Result<BookingId, ApiError> {
+async fn booking_to_move(state: &AppState, req: &HttpRequest, provider: &Provider, id: &str) -> ApiResult<BookingId> {
     let id = parse_id("moving", id, "a booking id")?;
     let not_found = || ApiError::not_found("booking");
     // The session is looked up only here: plain slot requests never touch it.
@@ -66,11 +59,7 @@ async fn booking_to_move(
         ("to" = Option<String>, Query, description = "YYYY-MM-DD, at most 62 days after from"),
         ("moving" = Option<Uuid>, Query, description = "a booking of mine to move (needs the bearer token)")),
     responses((status = 200, body = SlotsView), (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn get_slots(
-    state: web::Data<AppState>,
-    slug: web::Path<String>,
-    req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
+pub async fn get_slots(state: State, slug: web::Path<String>, req: HttpRequest) -> ApiResult {
     let params = query_params(&req)?;
     let service_id = params
         .get("service")

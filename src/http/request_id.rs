@@ -36,8 +36,9 @@ pub async fn tag(
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let id = Uuid::now_v7();
     let span = tracing::info_span!("request", id = %id, method = %req.method(), path = %req.path());
-    let header_value = HeaderValue::from_str(&id.to_string()).ok();
-    let header = header_value.clone();
+    // Always valid: a UUID is plain ASCII.
+    let value = HeaderValue::from_str(&id.to_string())?;
+    let header = value.clone();
     let served = REQUEST_ID.scope(id, async move {
         match next.call(req).await {
             Ok(response) => Ok::<_, Error>(response.map_into_boxed_body()),
@@ -45,16 +46,12 @@ pub async fn tag(
             // render it here, in scope, and hand that response on.
             Err(error) => {
                 let mut response = error.error_response();
-                if let Some(value) = &header {
-                    response.headers_mut().insert(HeaderName::from_static(HEADER), value.clone());
-                }
+                response.headers_mut().insert(HeaderName::from_static(HEADER), header);
                 Err(InternalError::from_response(error.to_string(), response).into())
             }
         }
     });
     let mut response = served.instrument(span).await?;
-    if let Some(value) = header_value {
-        response.headers_mut().insert(HeaderName::from_static(HEADER), value);
-    }
+    response.headers_mut().insert(HeaderName::from_static(HEADER), value);
     Ok(response)
 }

@@ -1,13 +1,13 @@
 //! `/api/provider/schedule`: weekly hours with breaks, days off and date overrides.
 
-use actix_web::{HttpResponse, web};
+use actix_web::HttpResponse;
 use actors::domain::{DateOverride, LocalInterval, Schedule, TimeOfDay, WeeklyInterval};
 use jiff::civil::Date;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::problem::{ApiError, Problem};
-use super::{auth::AuthUser, json::ValidJson, provider::my_provider, state::AppState};
+use super::problem::{ApiError, ApiResult, Problem};
+use super::{auth::AuthUser, json::ValidJson, provider::my_provider, state::State};
 use crate::views::ScheduleView;
 
 #[derive(Deserialize, ToSchema)]
@@ -39,7 +39,6 @@ pub struct OverrideInput {
     /// A day off. Otherwise `intervals` replace the weekly hours that day.
     #[serde(default)]
     pub closed: bool,
-    #[serde(default)]
     pub intervals: Option<Vec<IntervalInput>>,
 }
 
@@ -52,7 +51,7 @@ pub struct ScheduleInput {
     pub overrides: Vec<OverrideInput>,
 }
 
-fn to_schedule(input: ScheduleInput) -> Result<Schedule, ApiError> {
+fn to_schedule(input: ScheduleInput) -> ApiResult<Schedule> {
     let weekly: Vec<WeeklyInterval> = input
         .weekly
         .iter()
@@ -66,18 +65,15 @@ fn to_schedule(input: ScheduleInput) -> Result<Schedule, ApiError> {
             .iter()
             .map(|iv| LocalInterval { start: iv.start, end: iv.end })
             .collect();
-        match (item.closed, intervals.is_empty()) {
-            (true, false) => {
-                return Err(ApiError::field(format!("overrides[{i}].intervals"), "a closed day has no intervals"));
+        let problem = match (item.closed, intervals.is_empty()) {
+            (true, false) => "a closed day has no intervals",
+            (false, true) => "give the day's intervals, or set closed: true for a day off",
+            _ => {
+                overrides.push(DateOverride { date: item.date, intervals });
+                continue;
             }
-            (false, true) => {
-                return Err(ApiError::field(
-                    format!("overrides[{i}].intervals"),
-                    "give the day's intervals, or set closed: true for a day off",
-                ));
-            }
-            _ => overrides.push(DateOverride { date: item.date, intervals }),
-        }
+        };
+        return Err(ApiError::field(format!("overrides[{i}].intervals"), problem));
     }
     Ok(Schedule::new(&weekly, &overrides)?)
 }
@@ -87,10 +83,10 @@ fn to_schedule(input: ScheduleInput) -> Result<Schedule, ApiError> {
     responses((status = 200, body = ScheduleView), (status = 401, body = Problem), (status = 404, body = Problem),
         (status = 422, body = Problem)))]
 pub async fn put_schedule(
-    state: web::Data<AppState>,
+    state: State,
     AuthUser(user): AuthUser,
     ValidJson(input): ValidJson<ScheduleInput>,
-) -> Result<HttpResponse, ApiError> {
+) -> ApiResult {
     let provider = my_provider(&state, user.id).await?;
     let schedule = to_schedule(input)?;
     state.store.replace_schedule(provider.id, &schedule).await?;
@@ -100,7 +96,7 @@ pub async fn put_schedule(
 /// My schedule.
 #[utoipa::path(get, path = "/api/provider/schedule", tag = "provider", security(("bearer" = [])),
     responses((status = 200, body = ScheduleView), (status = 401, body = Problem), (status = 404, body = Problem)))]
-pub async fn get_schedule(state: web::Data<AppState>, AuthUser(user): AuthUser) -> Result<HttpResponse, ApiError> {
+pub async fn get_schedule(state: State, AuthUser(user): AuthUser) -> ApiResult {
     let provider = my_provider(&state, user.id).await?;
     let schedule = state.store.schedule(provider.id).await?;
     Ok(HttpResponse::Ok().json(ScheduleView::from(&schedule)))

@@ -6,8 +6,8 @@ use jiff::Timestamp;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::problem::{ApiError, Problem};
-use super::{auth::AuthUser, extract::parse_id, json::ValidJson, provider::my_provider, state::AppState, validate};
+use super::problem::{ApiError, ApiResult, Problem};
+use super::{auth::AuthUser, extract::parse_id, json::ValidJson, provider::my_provider, state::State, validate};
 use crate::{store::ServiceFields, views::ServiceView};
 
 /// Largest price accepted, in minor units: far above any appointment.
@@ -18,14 +18,10 @@ const MAX_PRICE_MINOR: i64 = 10_000_000_000;
 pub struct ServiceInput {
     pub name: String,
     pub duration_min: u16,
-    #[serde(default)]
     pub price_minor: Option<i64>,
-    #[serde(default)]
     #[schema(example = "EUR")]
     pub currency: Option<String>,
-    #[serde(default)]
     pub buffer_before_min: Option<u16>,
-    #[serde(default)]
     pub buffer_after_min: Option<u16>,
 }
 
@@ -33,9 +29,7 @@ pub struct ServiceInput {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServicePatch {
-    #[serde(default)]
     pub name: Option<String>,
-    #[serde(default)]
     pub duration_min: Option<u16>,
     #[serde(default, deserialize_with = "validate::double_option")]
     #[schema(value_type = Option<i64>)]
@@ -43,13 +37,11 @@ pub struct ServicePatch {
     #[serde(default, deserialize_with = "validate::double_option")]
     #[schema(value_type = Option<String>)]
     pub currency: Option<Option<String>>,
-    #[serde(default)]
     pub buffer_before_min: Option<u16>,
-    #[serde(default)]
     pub buffer_after_min: Option<u16>,
 }
 
-fn validated(fields: ServiceFields) -> Result<ServiceFields, ApiError> {
+fn validated(fields: ServiceFields) -> ApiResult<ServiceFields> {
     let name = validate::text("name", &fields.name, 100, false)?;
     fields.timing.validate()?;
     let currency = match fields.currency.as_deref().map(str::trim) {
@@ -75,7 +67,7 @@ fn validated(fields: ServiceFields) -> Result<ServiceFields, ApiError> {
 /// My services, retired ones included.
 #[utoipa::path(get, path = "/api/provider/services", tag = "provider", security(("bearer" = [])),
     responses((status = 200, body = [ServiceView]), (status = 401, body = Problem), (status = 404, body = Problem)))]
-pub async fn list_services(state: web::Data<AppState>, AuthUser(user): AuthUser) -> Result<HttpResponse, ApiError> {
+pub async fn list_services(state: State, AuthUser(user): AuthUser) -> ApiResult {
     let provider = my_provider(&state, user.id).await?;
     let services = state.store.services(provider.id, true).await?;
     Ok(HttpResponse::Ok().json(services.iter().map(ServiceView::from).collect::<Vec<_>>()))
@@ -86,10 +78,10 @@ pub async fn list_services(state: web::Data<AppState>, AuthUser(user): AuthUser)
     responses((status = 201, body = ServiceView), (status = 401, body = Problem), (status = 404, body = Problem),
         (status = 422, body = Problem)))]
 pub async fn add_service(
-    state: web::Data<AppState>,
+    state: State,
     AuthUser(user): AuthUser,
     ValidJson(input): ValidJson<ServiceInput>,
-) -> Result<HttpResponse, ApiError> {
+) -> ApiResult {
     let provider = my_provider(&state, user.id).await?;
     let fields = validated(ServiceFields {
         name: input.name,
@@ -111,11 +103,11 @@ pub async fn add_service(
     responses((status = 200, body = ServiceView), (status = 401, body = Problem), (status = 404, body = Problem),
         (status = 422, body = Problem)))]
 pub async fn patch_service(
-    state: web::Data<AppState>,
+    state: State,
     AuthUser(user): AuthUser,
     path: web::Path<String>,
     ValidJson(patch): ValidJson<ServicePatch>,
-) -> Result<HttpResponse, ApiError> {
+) -> ApiResult {
     let id = parse_id("id", &path, "a service id")?;
     let provider = my_provider(&state, user.id).await?;
     let current = state.store.service(provider.id, id).await?.ok_or_else(|| ApiError::not_found("service"))?;
@@ -142,11 +134,7 @@ pub async fn patch_service(
 #[utoipa::path(delete, path = "/api/provider/services/{id}", tag = "provider", security(("bearer" = [])),
     params(("id" = Uuid, Path)),
     responses((status = 204), (status = 401, body = Problem), (status = 404, body = Problem)))]
-pub async fn retire_service(
-    state: web::Data<AppState>,
-    AuthUser(user): AuthUser,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn retire_service(state: State, AuthUser(user): AuthUser, path: web::Path<String>) -> ApiResult {
     let id = parse_id("id", &path, "a service id")?;
     let provider = my_provider(&state, user.id).await?;
     if !state.store.retire_service(provider.id, id, Timestamp::now()).await? {

@@ -8,6 +8,9 @@ use metrics_exporter_prometheus::PrometheusHandle;
 
 use crate::{config::Config, live::LiveHub, rate_limit::RateLimiter, store::Store};
 
+/// What handlers take the state as.
+pub type State = actix_web::web::Data<AppState>;
+
 /// What every handler may reach.
 pub struct AppState {
     pub store: Arc<dyn Store>,

@@ -5,11 +5,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use sha2::{Digest, Sha256};
 use teloxide::types::Update;
 
-use super::problem::{ApiError, ProblemType, not_found_fallback};
-use super::state::AppState;
+use super::problem::{ApiError, ApiResult, ProblemType, not_found_fallback};
+use super::state::State;
 
 /// `POST /telegram/{derived path}`: one update from Telegram.
-pub async fn receive(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn receive(req: HttpRequest, body: web::Bytes, state: State) -> ApiResult {
     let (Some(secret), Some(sender)) = (&state.config.telegram_webhook_secret, &state.telegram_updates) else {
         return Err(not_found_fallback());
     };

@@ -16,7 +16,8 @@ use actix_web::{
 };
 use rust_embed::RustEmbed;
 
-use super::{problem::ApiError, state::AppState};
+use super::problem::{ApiError, ApiResult};
+use super::state::State;
 
 #[derive(RustEmbed)]
 #[folder = "web/"]
@@ -41,23 +42,23 @@ fn get_or_head() -> actix_web::Route {
     web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
 }
 
-async fn index(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+async fn index(req: HttpRequest) -> ApiResult {
     serve(&req, "index.html")
 }
 
-async fn asset(req: HttpRequest, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+async fn asset(req: HttpRequest, path: web::Path<String>) -> ApiResult {
     serve(&req, &format!("assets/{path}"))
 }
 
 /// The published policy as plain text (the same text the bot's `/privacy` sends).
-async fn privacy_policy(state: web::Data<AppState>) -> HttpResponse {
+async fn privacy_policy(state: State) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/plain; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "no-cache"))
         .body(state.telegram.privacy_policy.to_string())
 }
 
-fn serve(req: &HttpRequest, path: &str) -> Result<HttpResponse, ApiError> {
+fn serve(req: &HttpRequest, path: &str) -> ApiResult {
     let file = Files::get(path).ok_or_else(|| ApiError::not_found("file"))?;
     let etag = format!("\"{}\"", hex::encode(&file.metadata.sha256_hash()[..12]));
     let fresh = req
