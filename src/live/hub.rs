@@ -2,13 +2,11 @@
 //! service and dates, and who follows which provider's booking feed; turns
 //! bus events into frames.
 //!
-//! A change is turned into a `slots` frame once per distinct watch (provider,
-//! service, dates) and that same serialized frame is handed to every session
-//! sharing the watch; a new watcher gets its own first snapshot. Computations
-//! for one watch are numbered, and each session remembers the newest number it
-//! was sent, so an older result arriving late is never shown after a newer
-//! one. A session whose bounded mailbox is full is too slow to follow: it is
-//! dropped from the hub and told to close.
+//! One `slots` frame is computed per distinct watch (provider, service,
+//! dates) and shared by its sessions; a new watcher gets its own first
+//! snapshot. Computations are numbered per watch, so a late older result is
+//! never shown after a newer one. A session whose bounded mailbox is full is
+//! too slow to follow: it is dropped and told to close.
 
 use std::{
     collections::{HashMap, HashSet},

@@ -1,24 +1,19 @@
 //! The outbox dispatcher: an actor that claims due messages (booking pushes
-//! and reminders), sends them through teloxide's `Throttle` (so Telegram's
-//! limits are never exceeded) and records the outcome.
+//! and reminders), sends them through teloxide's `Throttle` and records the
+//! outcome.
 //!
-//! - Sent once: a row is claimed (`sending`) before the send and marked
-//!   `sent` after; a node dying mid-send leaves it `sending`, and it is later
-//!   marked failed, never re-sent (at most once).
-//! - 429: the message is due again after Telegram's `retry_after`.
-//! - 403 (blocked, deactivated, cannot initiate): the user is marked
-//!   unreachable, their waiting messages are skipped; no retry storm.
-//! - Other failures: retried with exponential backoff, up to 8 attempts.
-//! - A reminder claimed after its visit started (the server was down) is
-//!   skipped; one whose visit is still ahead goes out late, once.
-//! - One message per recipient at a time: Telegram takes about one a second
-//!   per chat anyway, and a message waiting its turn reads the recipient
-//!   only then — so after a 403 the rest of that chat's queue is skipped at
-//!   once instead of each waiting its second in the Throttle (a burst to one
-//!   blocked chat once held every send slot, and everyone else's reminders).
-//! - Stopping (SIGTERM): no new claims; a claimed message whose send has not
-//!   started is released (pending again, due now) for another node or the
-//!   next start; sends already handed to Telegram get the grace time to end.
+//! - At most once: a row is claimed (`sending`) before the send and marked
+//!   `sent` after; one left `sending` by a dead node is later marked failed.
+//! - 429: due again after Telegram's `retry_after`. 403 (blocked, deactivated,
+//!   cannot initiate): the user is marked unreachable, their waiting messages
+//!   are skipped. Other failures: exponential backoff, up to 8 attempts.
+//! - A reminder claimed after its visit started is skipped; one whose visit is
+//!   still ahead goes out late, once.
+//! - One message per recipient at a time: after a 403 the rest of that chat's
+//!   queue is skipped at once instead of each holding a Throttle slot for its
+//!   second (a burst to one blocked chat once delayed everyone's reminders).
+//! - Stopping: no new claims; a claimed message not yet sent is released
+//!   (pending, due now); sends already handed to Telegram get the grace time.
 
 use actors::domain::UserId;
 use std::{
