@@ -24,7 +24,7 @@ use crate::{
     },
     rate_limit::RateLimiter,
     store::{self, StoreRepository},
-    telegram::BotControl,
+    telegram::{self, BotControl},
 };
 
 pub struct Application {
@@ -63,19 +63,10 @@ impl Application {
             RedisBridge::start(client.clone(), pool.clone(), node_id, bus.clone(), calendars.clone(), outbound_events);
         }
         let redis_pool = redis.map(|(_, pool)| pool);
-        let shared = crate::telegram::Shared {
-            privacy_policy: crate::telegram::privacy_policy(&config)?,
-            bot_username: Arc::default(),
-        };
-        let bot = crate::telegram::start(
-            &config,
-            store.clone(),
-            calendars.clone(),
-            &bus,
-            redis_pool.clone(),
-            shared.clone(),
-        )?;
-        let webhook_path = config.telegram_webhook_secret.as_deref().map(crate::telegram::webhook::path);
+        let shared =
+            telegram::Shared { privacy_policy: telegram::privacy_policy(&config)?, bot_username: Arc::default() };
+        let bot = telegram::start(&config, store.clone(), calendars.clone(), &bus, redis_pool.clone(), shared.clone())?;
+        let webhook_path = config.telegram_webhook_secret.as_deref().map(telegram::webhook::path);
         let limiter = Arc::new(RateLimiter::new(config.rate_limits.clone(), redis_pool));
         let hub = LiveHub::new(calendars.clone(), store.clone()).start();
         forward_bus_to_hub(&bus, hub.clone());
