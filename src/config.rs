@@ -54,14 +54,10 @@ pub struct BotToken(String);
 
 impl BotToken {
     pub fn parse(text: &str) -> Result<Self, String> {
-        let (id, secret) = text.split_once(':').ok_or("expected <bot id>:<secret>, as BotFather gives it")?;
-        let id_ok = !id.is_empty() && id.len() <= 20 && id.bytes().all(|b| b.is_ascii_digit());
-        let secret_ok =
-            !secret.is_empty() && secret.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-        if !id_ok || !secret_ok {
-            return Err("expected <bot id>:<secret>, as BotFather gives it".into());
-        }
-        Ok(Self(text.to_owned()))
+        let valid = text.split_once(':').is_some_and(|(id, secret)| {
+            (1..=20).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_digit()) && url_safe(secret)
+        });
+        valid.then(|| Self(text.to_owned())).ok_or_else(|| "expected <bot id>:<secret>, as BotFather gives it".into())
     }
 
     pub fn expose(&self) -> &str {
@@ -136,9 +132,7 @@ impl Config {
 
         let telegram_webhook_secret = r.get("TELEGRAM_WEBHOOK_SECRET");
         if let Some(secret) = telegram_webhook_secret {
-            let valid = (1..=256).contains(&secret.len())
-                && secret.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-            if !valid {
+            if secret.len() > 256 || !url_safe(secret) {
                 r.note("TELEGRAM_WEBHOOK_SECRET", "1–256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)");
             }
             if r.get("PUBLIC_URL").is_none() {
@@ -251,6 +245,10 @@ pub const KEYS: &[&str] = &[
     "PRIVACY_POLICY_FILE",
     "TELEGRAM_WEBHOOK_SECRET",
 ];
+
+fn url_safe(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
 
 fn parse_url(text: &str) -> Result<Url, String> {
     let url = Url::parse(text).map_err(|e| format!("{text:?} is not a URL: {e}"))?;
