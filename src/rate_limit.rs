@@ -7,7 +7,10 @@
 use std::{collections::HashMap, num::NonZeroU32, sync::Arc, time::Duration};
 
 use deadpool_redis::Pool;
-use governor::{DefaultKeyedRateLimiter, Quota, clock::Clock};
+use governor::{
+    DefaultKeyedRateLimiter, Quota,
+    clock::{Clock, DefaultClock},
+};
 
 /// What is limited.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
@@ -124,14 +127,8 @@ impl RateLimiter {
                 Err(_) => tracing::warn!("rate limiter: Redis timed out, limiting locally"),
             }
         }
-        self.check_locally(rule, key)
-    }
-
-    fn check_locally(&self, rule: Rule, key: &str) -> Result<(), Duration> {
         let Some(limiter) = self.local.get(&rule) else { return Ok(()) };
-        limiter
-            .check_key(&key.to_owned())
-            .map_err(|not_until| not_until.wait_time_from(governor::clock::DefaultClock::default().now()))
+        limiter.check_key(&key.to_owned()).map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
     }
 
     /// Forgets keys that have fully recovered (keeps memory flat).
