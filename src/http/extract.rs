@@ -40,7 +40,7 @@ fn parse_date(field: &str, text: &str) -> ApiResult<Date> {
 
 /// The query string as a map; a parameter given twice is refused, since
 /// which one we would use is a guess.
-pub fn query_params(req: &HttpRequest) -> Result<HashMap<String, String>, ApiError> {
+pub fn query_params(req: &HttpRequest) -> ApiResult<HashMap<String, String>> {
     let mut params = HashMap::new();
     for (key, value) in url::form_urlencoded::parse(req.query_string().as_bytes()) {
         if params.insert(key.to_string(), value.into_owned()).is_some() {
@@ -53,11 +53,7 @@ pub fn query_params(req: &HttpRequest) -> Result<HashMap<String, String>, ApiErr
 
 /// The `from`/`to` query dates (provider's calendar): default today and the
 /// next six days, at most [`MAX_RANGE_DAYS`] apart.
-pub fn date_range(
-    params: &HashMap<String, String>,
-    tz: &ProviderTimeZone,
-    now: Timestamp,
-) -> Result<(Date, Date), ApiError> {
+pub fn date_range(params: &HashMap<String, String>, tz: &ProviderTimeZone, now: Timestamp) -> ApiResult<(Date, Date)> {
     let date = |field: &str| params.get(field).map(|text| parse_date(field, text)).transpose();
     let from = date("from")?.unwrap_or_else(|| tz.date_of(now));
     let to = date("to")?.unwrap_or_else(|| from.checked_add(DEFAULT_RANGE_DAYS.days()).unwrap_or(from));
@@ -78,13 +74,13 @@ fn client_ip(req: &HttpRequest) -> String {
 }
 
 /// Counts the request against `rule`'s limit for the caller's address.
-pub async fn limit_per_ip(state: &AppState, req: &HttpRequest, rule: Rule) -> Result<(), ApiError> {
+pub async fn limit_per_ip(state: &AppState, req: &HttpRequest, rule: Rule) -> ApiResult<()> {
     state.limiter.check(rule, &client_ip(req)).await.map_err(ApiError::TooManyRequests)
 }
 
 /// A booking write (book, cancel, reschedule, provider action) counts against
 /// the user's and the address's limits.
-pub async fn limit_booking_write(state: &AppState, req: &HttpRequest, user_id: UserId) -> Result<(), ApiError> {
+pub async fn limit_booking_write(state: &AppState, req: &HttpRequest, user_id: UserId) -> ApiResult<()> {
     state.limiter.check(Rule::BookingPerUser, &user_id.to_string()).await.map_err(ApiError::TooManyRequests)?;
     limit_per_ip(state, req, Rule::BookingPerIp).await
 }
