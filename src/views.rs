@@ -119,14 +119,8 @@ pub struct PublicServiceView {
 
 impl From<&Service> for PublicServiceView {
     fn from(service: &Service) -> Self {
-        let f = &service.fields;
-        PublicServiceView {
-            id: service.id,
-            name: f.name.clone(),
-            duration_min: f.timing.duration_min,
-            price_minor: f.price_minor,
-            currency: f.currency.clone(),
-        }
+        let ServiceView { id, name, duration_min, price_minor, currency, .. } = ServiceView::from(service);
+        PublicServiceView { id, name, duration_min, price_minor, currency }
     }
 }
 
