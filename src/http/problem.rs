@@ -147,21 +147,22 @@ impl ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
+        use ProblemType::*;
         match error {
             StoreError::SlugTaken => {
-                ApiError::blaming(ProblemType::SlugTaken, "slug", "this slug is already used by another provider")
+                ApiError::blaming(SlugTaken, "slug", "this slug is already used by another provider")
             }
             StoreError::BookingOverlap | StoreError::DuplicateIdempotencyKey => {
-                ApiError::blaming(ProblemType::SlotTaken, "start", "this time was just taken")
+                ApiError::blaming(SlotTaken, "start", "this time was just taken")
             }
             // The calendar retries these itself; one reaching a handler means
             // the settings kept changing under it: safe to retry.
             StoreError::StaleSettings => {
-                ApiError::new(ProblemType::Unavailable, "the provider's settings just changed; please retry")
+                ApiError::new(Unavailable, "the provider's settings just changed; please retry")
             }
             StoreError::Database(error) if database_unreachable(&error) => {
                 tracing::warn!(%error, "the database is unreachable");
-                ApiError::new(ProblemType::Unavailable, "the database is unreachable right now; retry shortly")
+                ApiError::new(Unavailable, "the database is unreachable right now; retry shortly")
             }
             other => ApiError::Internal(other.into()),
         }
@@ -189,22 +190,19 @@ fn database_unreachable(error: &sqlx::Error) -> bool {
 
 impl From<CalendarError> for ApiError {
     fn from(error: CalendarError) -> Self {
+        use ProblemType::*;
         let detail = error.to_string();
         match error {
             CalendarError::NotFound(what) => ApiError::not_found(what),
-            CalendarError::NotBookable(_) => ApiError::blaming(ProblemType::NotBookable, "start", detail),
-            CalendarError::SlotTaken => ApiError::blaming(ProblemType::SlotTaken, "start", detail),
-            CalendarError::IdempotencyKeyReused => {
-                ApiError::blaming(ProblemType::IdempotencyKeyReused, "Idempotency-Key", detail)
-            }
+            CalendarError::NotBookable(_) => ApiError::blaming(NotBookable, "start", detail),
+            CalendarError::SlotTaken => ApiError::blaming(SlotTaken, "start", detail),
+            CalendarError::IdempotencyKeyReused => ApiError::blaming(IdempotencyKeyReused, "Idempotency-Key", detail),
             CalendarError::Transition(TransitionError::NotYours) => ApiError::not_found("booking"),
-            CalendarError::Transition(TransitionError::WrongStatus(..)) => {
-                ApiError::new(ProblemType::InvalidStatus, detail)
-            }
-            CalendarError::Transition(TransitionError::PastCutoff(_)) => ApiError::new(ProblemType::PastCutoff, detail),
-            CalendarError::Transition(TransitionError::NotStarted) => ApiError::new(ProblemType::NotStarted, detail),
-            CalendarError::Overloaded => ApiError::new(ProblemType::Overloaded, detail),
-            CalendarError::Unavailable(_) => ApiError::new(ProblemType::Unavailable, detail),
+            CalendarError::Transition(TransitionError::WrongStatus(..)) => ApiError::new(InvalidStatus, detail),
+            CalendarError::Transition(TransitionError::PastCutoff(_)) => ApiError::new(PastCutoff, detail),
+            CalendarError::Transition(TransitionError::NotStarted) => ApiError::new(NotStarted, detail),
+            CalendarError::Overloaded => ApiError::new(Overloaded, detail),
+            CalendarError::Unavailable(_) => ApiError::new(Unavailable, detail),
         }
     }
 }
