@@ -205,12 +205,12 @@ async fn attempt(shared: &Shared, message: &OutboxMessage) -> Attempt {
         let text = texts::push(event, &details, to_provider, lang);
         let awaiting_answer =
             to_provider && event == BookingEventKind::Created && booking.status == BookingStatus::Pending;
-        let keyboard = awaiting_answer.then(|| {
-            InlineKeyboardMarkup::new(vec![vec![
-                InlineKeyboardButton::callback(texts::button(lang, Action::Confirm), format!("confirm:{}", booking.id)),
-                InlineKeyboardButton::callback(texts::button(lang, Action::Decline), format!("decline:{}", booking.id)),
-            ]])
-        });
+        // The data is what `bot::handle_button` parses: `<action>:<booking id>`.
+        let button = |a: Action| {
+            InlineKeyboardButton::callback(texts::button(lang, a), format!("{}:{}", a.as_str(), booking.id))
+        };
+        let keyboard =
+            awaiting_answer.then(|| InlineKeyboardMarkup::new([[Action::Confirm, Action::Decline].map(button)]));
         (text, keyboard)
     } else {
         if !booking.status.is_active() {
