@@ -201,18 +201,18 @@ async fn shutdown_signal() {
 /// everything else) of `REDIS_URL`. Nothing connects yet: a Redis that is
 /// down at start is retried in the background, and the node serves meanwhile.
 fn redis_clients(url: &str) -> anyhow::Result<(redis::Client, deadpool_redis::Pool)> {
-    let invalid = |e: &dyn std::fmt::Display| anyhow::anyhow!("REDIS_URL {url:?}: {e}");
-    let client = pubsub_connection_info(url).and_then(redis::Client::open).map_err(|e| invalid(&e))?;
-    let pool = deadpool_redis::Config::from_url(url)
-        .builder()
-        .map_err(|e| invalid(&e))?
-        .max_size(16)
-        .wait_timeout(Some(Duration::from_millis(250)))
-        .create_timeout(Some(Duration::from_millis(250)))
-        .runtime(deadpool_redis::Runtime::Tokio1)
-        .build()
-        .map_err(|e| invalid(&e))?;
-    Ok((client, pool))
+    let clients = || -> anyhow::Result<_> {
+        let client = redis::Client::open(pubsub_connection_info(url)?)?;
+        let pool = deadpool_redis::Config::from_url(url)
+            .builder()?
+            .max_size(16)
+            .wait_timeout(Some(Duration::from_millis(250)))
+            .create_timeout(Some(Duration::from_millis(250)))
+            .runtime(deadpool_redis::Runtime::Tokio1)
+            .build()?;
+        Ok((client, pool))
+    };
+    clients().map_err(|e| anyhow::anyhow!("REDIS_URL {url:?}: {e}"))
 }
 
 /// The pub/sub connection only ever reads, so a silently cut link (packets
