@@ -17,6 +17,7 @@ use std::{
 use actors::calendar::Calendars;
 use deadpool_redis::Pool;
 use futures_util::StreamExt;
+use redis::RedisResult;
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
@@ -115,10 +116,7 @@ async fn subscribe(client: redis::Client, origin: String, bus: Arc<LocalBus>, ca
 }
 
 /// `what` within [`CONNECT_TIMEOUT`], else an I/O error saying it timed out.
-async fn within_connect_timeout<T>(
-    what: &'static str,
-    step: impl std::future::Future<Output = redis::RedisResult<T>>,
-) -> redis::RedisResult<T> {
+async fn within_connect_timeout<T>(what: &'static str, step: impl Future<Output = RedisResult<T>>) -> RedisResult<T> {
     tokio::time::timeout(CONNECT_TIMEOUT, step)
         .await
         .unwrap_or_else(|_| Err(redis::RedisError::from((redis::ErrorKind::Io, what, "timed out".to_owned()))))
