@@ -50,6 +50,14 @@ use crate::domain::{
 
 type Reply<T> = ResponseActFuture<CalendarActor, Result<T, CalendarError>>;
 
+/// What runs next on the actor, once its state is loaded or checked.
+trait Then<T>: FnOnce(&mut CalendarActor, &mut Context<CalendarActor>) -> Reply<T> + 'static {}
+impl<T, F: FnOnce(&mut CalendarActor, &mut Context<CalendarActor>) -> Reply<T> + 'static> Then<T> for F {}
+
+fn fail<T: 'static>(error: CalendarError) -> Reply<T> {
+    Box::pin(fut::err(error))
+}
+
 enum State {
     /// Not loaded yet, or the last load failed (the next message retries).
     NotLoaded,
@@ -118,27 +126,24 @@ impl CalendarActor {
     }
 
     /// Runs `then` with the state loaded, loading it first if needed.
-    fn with_state<T: 'static>(
-        &mut self,
-        ctx: &mut Context<Self>,
-        then: impl FnOnce(&mut Self, &mut Context<Self>) -> Reply<T> + 'static,
-    ) -> Reply<T> {
-        match (&self.state, self.data()) {
-            (State::NotLoaded, _) => self.load_then(then),
-            (_, Ok(_)) => then(self, ctx),
-            (_, Err(error)) => Box::pin(fut::err(error)),
+    fn with_state<T: 'static>(&mut self, ctx: &mut Context<Self>, then: impl Then<T>) -> Reply<T> {
+        match self.state {
+            State::NotLoaded => self.load_then(then),
+            _ => self.proceed(ctx, then),
         }
     }
 
     /// Loads (or reloads) the calendar, then runs `then` on the fresh state.
-    fn load_then<T: 'static>(
-        &self,
-        then: impl FnOnce(&mut Self, &mut Context<Self>) -> Reply<T> + 'static,
-    ) -> Reply<T> {
-        Box::pin(self.load().then(move |(), act, ctx| match act.data() {
-            Ok(_) => then(act, ctx),
-            Err(error) => Box::pin(fut::err(error)),
-        }))
+    fn load_then<T: 'static>(&self, then: impl Then<T>) -> Reply<T> {
+        Box::pin(self.load().then(move |(), act, ctx| act.proceed(ctx, then)))
+    }
+
+    /// Runs `then` if the provider's data is there; else answers why not.
+    fn proceed<T: 'static>(&mut self, ctx: &mut Context<Self>, then: impl Then<T>) -> Reply<T> {
+        match self.data() {
+            Ok(_) => then(self, ctx),
+            Err(error) => fail(error),
+        }
     }
 
     /// Runs synchronous calendar logic, turning a panic into a 503 and a restart.
@@ -166,19 +171,17 @@ impl CalendarActor {
         future: F,
     ) -> impl actix::ActorFuture<Self, Output = Result<T, RepositoryError>> + use<T, F> {
         let future = AssertUnwindSafe(bounded(future).instrument(self.span.clone())).catch_unwind();
-        fut::wrap_future::<_, Self>(future).map(|result, act, ctx| {
-            match result {
-                Ok(Err(RepositoryError::TimedOut)) => {
-                    // A write may or may not have committed: trust the
-                    // database, not memory, from the next message on.
-                    act.state = State::NotLoaded;
-                    Err(RepositoryError::TimedOut)
-                }
-                Ok(result) => result,
-                Err(_) => {
-                    act.crashed(ctx);
-                    Err(RepositoryError::Unavailable("repository panicked".into()))
-                }
+        fut::wrap_future::<_, Self>(future).map(|result, act, ctx| match result {
+            Ok(Err(RepositoryError::TimedOut)) => {
+                // A write may or may not have committed: trust the
+                // database, not memory, from the next message on.
+                act.state = State::NotLoaded;
+                Err(RepositoryError::TimedOut)
+            }
+            Ok(result) => result,
+            Err(_) => {
+                act.crashed(ctx);
+                Err(RepositoryError::Unavailable("repository panicked".into()))
             }
         })
     }
@@ -262,10 +265,7 @@ impl CalendarActor {
             settings_version: data.settings_version,
             notices: Vec::new(),
         };
-        let client_user = match &msg.client {
-            BookingClient::User { user_id, .. } => Some(*user_id),
-            BookingClient::Existing(_) => None,
-        };
+        let client_user = if let BookingClient::User { user_id, .. } = msg.client { Some(user_id) } else { None };
         let provisional = booking.to_booking(ClientId(Uuid::nil()), client_user);
         booking.notices = notices::pushes(
             BookingEventKind::Created,
@@ -363,17 +363,13 @@ impl CalendarActor {
         }
     }
 
-    fn reload_then<T: 'static>(&self, error: CalendarError) -> Reply<T> {
-        Box::pin(self.load().map(move |(), _, _| Err(error)))
-    }
-
     fn book(&mut self, msg: Book, ctx: &mut Context<Self>) -> Reply<Booked> {
         if msg.idempotency_key.is_none() {
             return self.decide_new(msg, 0, ctx);
         }
         Box::pin(self.earlier(&msg).then(move |found, act, ctx| -> Reply<Booked> {
             match found {
-                Err(error) => Box::pin(fut::err(unavailable(error))),
+                Err(error) => fail(unavailable(error)),
                 Ok(Some(earlier)) => Box::pin(fut::ready(replayed(act.provider_id, &msg, earlier))),
                 Ok(None) => act.decide_new(msg, 0, ctx),
             }
@@ -397,7 +393,7 @@ impl CalendarActor {
             Err(refusal) if attempt < STALE_RETRIES && may_follow_from_settings(&refusal) => {
                 self.unless_stale(Some(refusal), move |act, ctx| act.decide_new(msg, attempt + 1, ctx))
             }
-            Err(error) => Box::pin(fut::err(error)),
+            Err(error) => fail(error),
         }
     }
 
@@ -405,28 +401,32 @@ impl CalendarActor {
     /// have changed them with the bus cut): if not, reloads and runs `then`;
     /// if so, answers `refusal`, or without one runs `then` at once. A version
     /// it cannot read counts as current: the answer then stands on what we have.
-    fn unless_stale<T: 'static>(
-        &self,
-        refusal: Option<CalendarError>,
-        then: impl FnOnce(&mut Self, &mut Context<Self>) -> Reply<T> + 'static,
-    ) -> Reply<T> {
+    fn unless_stale<T: 'static>(&self, refusal: Option<CalendarError>, then: impl Then<T>) -> Reply<T> {
         let known = self.data().map(|data| data.settings_version).ok();
         let (repo, provider_id) = (self.repo.clone(), self.provider_id);
         let current = self.call(async move { repo.settings_version(provider_id).await });
         Box::pin(current.then(move |current, act, ctx| match (current, refusal) {
             (Ok(Some(version)), _) if Some(version) != known => act.reload_and(then),
-            (_, Some(refusal)) => Box::pin(fut::err(refusal)),
+            (_, Some(refusal)) => fail(refusal),
             (_, None) => then(act, ctx),
         }))
     }
 
     /// Reloads the calendar, then runs `retry` on the fresh state.
-    fn reload_and<T: 'static>(
-        &self,
-        retry: impl FnOnce(&mut Self, &mut Context<Self>) -> Reply<T> + 'static,
-    ) -> Reply<T> {
+    fn reload_and<T: 'static>(&self, retry: impl Then<T>) -> Reply<T> {
         tracing::info!(provider = %self.provider_id, "settings changed elsewhere; reloading and deciding again");
         self.load_then(retry)
+    }
+
+    /// A write the repository refused: decided again on stale settings (a
+    /// bounded number of times), 409 on an overlap the database caught
+    /// (reloading the view that missed it), else 503.
+    fn write_failed<T: 'static>(&self, error: RepositoryError, attempt: u32, retry: impl Then<T>) -> Reply<T> {
+        match error {
+            RepositoryError::StaleSettings if attempt < STALE_RETRIES => self.reload_and(retry),
+            RepositoryError::Overlap => Box::pin(self.load().map(|(), _, _| Err(CalendarError::SlotTaken))),
+            error => fail(unavailable(error)),
+        }
     }
 
     fn persist_new(
@@ -450,10 +450,6 @@ impl CalendarActor {
                     act.publish(BookingEventKind::Created, &booking, None);
                     Box::pin(fut::ok(Booked { booking, created: true }))
                 }
-                Err(RepositoryError::StaleSettings) if attempt < STALE_RETRIES => {
-                    act.reload_and(move |act, ctx| act.decide_new(msg, attempt + 1, ctx))
-                }
-                Err(RepositoryError::Overlap) => act.reload_then(CalendarError::SlotTaken),
                 Err(RepositoryError::DuplicateIdempotencyKey) => {
                     // Another node committed the same request first: answer with it.
                     Box::pin(act.earlier(&msg).map(move |found, act, _| match found {
@@ -462,7 +458,7 @@ impl CalendarActor {
                         Err(error) => Err(unavailable(error)),
                     }))
                 }
-                Err(error) => Box::pin(fut::err(unavailable(error))),
+                Err(error) => act.write_failed(error, attempt, move |act, ctx| act.decide_new(msg, attempt + 1, ctx)),
             }
         }))
     }
@@ -471,36 +467,37 @@ impl CalendarActor {
         let repo = self.repo.clone();
         let (provider_id, booking_id) = (self.provider_id, msg.booking_id);
         let read = self.call(async move { repo.booking(provider_id, booking_id).await });
-        Box::pin(read.then(move |found, act, ctx| -> Reply<Booking> {
-            let current = match found {
-                Err(error) => return Box::pin(fut::err(unavailable(error))),
-                Ok(None) => return Box::pin(fut::err(CalendarError::NotFound("booking"))),
-                Ok(Some(booking)) => booking,
-            };
-            match act.guarded(ctx, |act| act.plan_change(&current, &msg)) {
-                Err(refusal) if attempt < STALE_RETRIES && may_follow_from_settings(&refusal) => {
-                    act.unless_stale(Some(refusal), move |act, _| act.change(msg, attempt + 1))
-                }
-                Err(error) => Box::pin(fut::err(error)),
-                Ok((update, kind)) => {
-                    let repo = act.repo.clone();
-                    let write = act.call(async move { repo.update_booking(&update).await });
-                    Box::pin(write.then(move |result, act, _| -> Reply<Booking> {
-                        match result {
-                            Ok(booking) => {
-                                act.remember(&booking);
-                                act.publish(kind, &booking, Some(&current));
-                                Box::pin(fut::ok(booking))
-                            }
-                            Err(RepositoryError::StaleSettings) if attempt < STALE_RETRIES => {
-                                act.reload_and(move |act, _| act.change(msg, attempt + 1))
-                            }
-                            Err(RepositoryError::Overlap) => act.reload_then(CalendarError::SlotTaken),
-                            Err(error) => Box::pin(fut::err(unavailable(error))),
-                        }
-                    }))
-                }
+        Box::pin(read.then(move |found, act, ctx| match found {
+            Err(error) => fail(unavailable(error)),
+            Ok(None) => fail(CalendarError::NotFound("booking")),
+            Ok(Some(current)) => act.decide_change(current, msg, attempt, ctx),
+        }))
+    }
+
+    /// Decides a change of `current` from memory and writes it.
+    fn decide_change(
+        &mut self,
+        current: Booking,
+        msg: ChangeBooking,
+        attempt: u32,
+        ctx: &mut Context<Self>,
+    ) -> Reply<Booking> {
+        let (update, kind) = match self.guarded(ctx, |act| act.plan_change(&current, &msg)) {
+            Ok(planned) => planned,
+            Err(refusal) if attempt < STALE_RETRIES && may_follow_from_settings(&refusal) => {
+                return self.unless_stale(Some(refusal), move |act, _| act.change(msg, attempt + 1));
             }
+            Err(error) => return fail(error),
+        };
+        let repo = self.repo.clone();
+        let write = self.call(async move { repo.update_booking(&update).await });
+        Box::pin(write.then(move |result, act, _| match result {
+            Ok(booking) => {
+                act.remember(&booking);
+                act.publish(kind, &booking, Some(&current));
+                Box::pin(fut::ok(booking))
+            }
+            Err(error) => act.write_failed(error, attempt, move |act, _| act.change(msg, attempt + 1)),
         }))
     }
 
@@ -614,8 +611,7 @@ impl Handler<GetSlots> for CalendarActor {
         let check = self.events.may_miss_events();
         AtomicResponse::new(self.with_state(ctx, move |act, ctx| {
             let compute = move |act: &mut Self, ctx: &mut Context<Self>| -> Reply<Availability> {
-                let result = act.guarded(ctx, |act| act.slots(&msg));
-                Box::pin(fut::ready(result))
+                Box::pin(fut::ready(act.guarded(ctx, |act| act.slots(&msg))))
             };
             if check { act.unless_stale(None, compute) } else { compute(act, ctx) }
         }))
