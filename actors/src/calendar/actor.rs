@@ -285,19 +285,7 @@ impl CalendarActor {
     ) -> Result<(BookingUpdate, BookingEventKind), CalendarError> {
         let data = self.data()?;
         let status = transition(current, msg.actor, msg.action, &data.rules, msg.now)?;
-        let mut update = BookingUpdate {
-            id: current.id,
-            provider_id: self.provider_id,
-            status,
-            start: current.start,
-            end: current.end,
-            occupied: current.occupied,
-            updated_by: Some(msg.by_user),
-            now: msg.now,
-            settings_version: data.settings_version,
-            drop_pending_reminders: false,
-            notices: Vec::new(),
-        };
+        let mut after = Booking { status, ..current.clone() };
         let kind = match msg.action {
             Action::Cancel => BookingEventKind::Cancelled,
             Action::Decline => BookingEventKind::Declined,
@@ -309,25 +297,28 @@ impl CalendarActor {
                     .new_start
                     .ok_or_else(|| CalendarError::NotBookable("a reschedule needs the new start".into()))?;
                 let (end, occupied) = self.check_offered(current.service_id, start, Some(current.id), msg.now, true)?;
-                update.start = start;
-                update.end = end;
-                update.occupied = occupied;
-                update.status = rescheduled_status(current.status, msg.actor, &data.rules);
+                let status = rescheduled_status(current.status, msg.actor, &data.rules);
+                after = Booking { status, start, end, occupied, ..after };
                 BookingEventKind::Rescheduled
             }
         };
-        let after = Booking {
-            status: update.status,
-            start: update.start,
-            end: update.end,
-            occupied: update.occupied,
-            ..current.clone()
-        };
-        update.notices = notices::pushes(kind, msg.actor, &after, data.owner_user_id, msg.now);
-        update.drop_pending_reminders = !matches!(kind, BookingEventKind::Confirmed);
+        let mut notices = notices::pushes(kind, msg.actor, &after, data.owner_user_id, msg.now);
         if kind == BookingEventKind::Rescheduled {
-            update.notices.extend(notices::reminders(&after, &data.rules, msg.now));
+            notices.extend(notices::reminders(&after, &data.rules, msg.now));
         }
+        let update = BookingUpdate {
+            id: current.id,
+            provider_id: self.provider_id,
+            status: after.status,
+            start: after.start,
+            end: after.end,
+            occupied: after.occupied,
+            updated_by: Some(msg.by_user),
+            now: msg.now,
+            settings_version: data.settings_version,
+            drop_pending_reminders: kind != BookingEventKind::Confirmed,
+            notices,
+        };
         Ok((update, kind))
     }
 
@@ -367,22 +358,23 @@ impl CalendarActor {
         if msg.idempotency_key.is_none() {
             return self.decide_new(msg, 0, ctx);
         }
-        Box::pin(self.earlier(&msg).then(move |found, act, ctx| -> Reply<Booked> {
-            match found {
-                Err(error) => fail(unavailable(error)),
-                Ok(Some(earlier)) => Box::pin(fut::ready(replayed(act.provider_id, &msg, earlier))),
-                Ok(None) => act.decide_new(msg, 0, ctx),
-            }
-        }))
+        self.replay(msg, |act, ctx, msg| act.decide_new(msg, 0, ctx))
     }
 
-    /// The booking made earlier under `msg`'s Idempotency-Key, if any.
-    fn earlier(
+    /// Answers with the booking made earlier under `msg`'s Idempotency-Key;
+    /// if there is none, runs `otherwise`.
+    fn replay(
         &self,
-        msg: &Book,
-    ) -> impl actix::ActorFuture<Self, Output = Result<Option<Booking>, RepositoryError>> + use<> {
+        msg: Book,
+        otherwise: impl FnOnce(&mut Self, &mut Context<Self>, Book) -> Reply<Booked> + 'static,
+    ) -> Reply<Booked> {
         let (repo, user, key) = (self.repo.clone(), msg.requested_by, msg.idempotency_key.clone().unwrap_or_default());
-        self.call(async move { repo.booking_by_idempotency_key(user, &key).await })
+        let found = self.call(async move { repo.booking_by_idempotency_key(user, &key).await });
+        Box::pin(found.then(move |found, act, ctx| match found {
+            Err(error) => fail(unavailable(error)),
+            Ok(Some(earlier)) => Box::pin(fut::ready(replayed(act.provider_id, &msg, earlier))),
+            Ok(None) => otherwise(act, ctx, msg),
+        }))
     }
 
     /// Decides a new booking from memory and writes it. `attempt` counts the
@@ -443,23 +435,17 @@ impl CalendarActor {
             }
             repo.create_booking(&booking).await
         });
-        Box::pin(write.then(move |result, act, _| -> Reply<Booked> {
-            match result {
-                Ok(booking) => {
-                    act.remember(&booking);
-                    act.publish(BookingEventKind::Created, &booking, None);
-                    Box::pin(fut::ok(Booked { booking, created: true }))
-                }
-                Err(RepositoryError::DuplicateIdempotencyKey) => {
-                    // Another node committed the same request first: answer with it.
-                    Box::pin(act.earlier(&msg).map(move |found, act, _| match found {
-                        Ok(Some(earlier)) => replayed(act.provider_id, &msg, earlier),
-                        Ok(None) => Err(CalendarError::IdempotencyKeyReused),
-                        Err(error) => Err(unavailable(error)),
-                    }))
-                }
-                Err(error) => act.write_failed(error, attempt, move |act, ctx| act.decide_new(msg, attempt + 1, ctx)),
+        Box::pin(write.then(move |result, act, _| match result {
+            Ok(booking) => {
+                act.remember(&booking);
+                act.publish(BookingEventKind::Created, &booking, None);
+                Box::pin(fut::ok(Booked { booking, created: true }))
             }
+            // Another node committed the same request first: answer with it.
+            Err(RepositoryError::DuplicateIdempotencyKey) => {
+                act.replay(msg, |_, _, _| fail(CalendarError::IdempotencyKeyReused))
+            }
+            Err(error) => act.write_failed(error, attempt, move |act, ctx| act.decide_new(msg, attempt + 1, ctx)),
         }))
     }
 
