@@ -382,11 +382,21 @@ impl CalendarActor {
     fn decide_new(&mut self, msg: Book, attempt: u32, ctx: &mut Context<Self>) -> Reply<Booked> {
         match self.guarded(ctx, |act| act.plan_booking(&msg)) {
             Ok((booking, delay)) => self.persist_new(booking, delay, msg, attempt),
-            Err(refusal) if attempt < STALE_RETRIES && may_follow_from_settings(&refusal) => {
-                self.unless_stale(Some(refusal), move |act, ctx| act.decide_new(msg, attempt + 1, ctx))
-            }
-            Err(error) => fail(error),
+            Err(refusal) => self.refused(refusal, attempt, move |act, ctx| act.decide_new(msg, attempt + 1, ctx)),
         }
+    }
+
+    /// A refusal stale settings could explain (hours, services and rules
+    /// decide it) stands only once the settings are found current. A 409
+    /// stands at once: it follows from bookings, and a settings check on each
+    /// of a storm's losers would cost them all a read.
+    fn refused<T: 'static>(&self, refusal: CalendarError, attempt: u32, retry: impl Then<T>) -> Reply<T> {
+        use CalendarError::{NotBookable, NotFound, Transition};
+        let may_follow_from_settings = matches!(refusal, NotBookable(_) | NotFound("service") | Transition(_));
+        if attempt < STALE_RETRIES && may_follow_from_settings {
+            return self.unless_stale(Some(refusal), retry);
+        }
+        fail(refusal)
     }
 
     /// Checks the settings in memory are still current (another node may
@@ -470,10 +480,7 @@ impl CalendarActor {
     ) -> Reply<Booking> {
         let (update, kind) = match self.guarded(ctx, |act| act.plan_change(&current, &msg)) {
             Ok(planned) => planned,
-            Err(refusal) if attempt < STALE_RETRIES && may_follow_from_settings(&refusal) => {
-                return self.unless_stale(Some(refusal), move |act, _| act.change(msg, attempt + 1));
-            }
-            Err(error) => return fail(error),
+            Err(refusal) => return self.refused(refusal, attempt, move |act, _| act.change(msg, attempt + 1)),
         };
         let repo = self.repo.clone();
         let write = self.call(async move { repo.update_booking(&update).await });
@@ -530,13 +537,6 @@ async fn bounded<T>(future: impl Future<Output = Result<T, RepositoryError>>) ->
 /// before it gives up with a 503 (only a provider rewriting the settings in
 /// a tight loop gets there).
 const STALE_RETRIES: u32 = 3;
-
-/// Refusals that stale settings could explain: hours, services and rules
-/// decide them. A 409 is left alone — it follows from bookings, and a
-/// settings check on each of a storm's losers would cost them all a read.
-fn may_follow_from_settings(refusal: &CalendarError) -> bool {
-    matches!(refusal, CalendarError::NotBookable(_) | CalendarError::NotFound("service") | CalendarError::Transition(_))
-}
 
 impl Actor for CalendarActor {
     type Context = Context<Self>;
