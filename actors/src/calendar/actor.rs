@@ -109,8 +109,7 @@ impl CalendarActor {
 
     /// Loads (or reloads) everything from the repository.
     fn load(&self) -> impl actix::ActorFuture<Self, Output = ()> + 'static + use<> {
-        let repo = self.repo.clone();
-        let provider_id = self.provider_id;
+        let (repo, provider_id) = (self.repo.clone(), self.provider_id);
         let since = Timestamp::now() - SignedDuration::from_hours(24);
         let loading = bounded(async move { repo.load_calendar(provider_id, since).await });
         fut::wrap_future::<_, Self>(loading.instrument(self.span.clone())).map(|result, act, _| {
@@ -267,13 +266,8 @@ impl CalendarActor {
         };
         let client_user = if let BookingClient::User { user_id, .. } = msg.client { Some(user_id) } else { None };
         let provisional = booking.to_booking(ClientId(Uuid::nil()), client_user);
-        booking.notices = notices::pushes(
-            BookingEventKind::Created,
-            Requester::Client(msg.requested_by),
-            &provisional,
-            data.owner_user_id,
-            msg.now,
-        );
+        let by = Requester::Client(msg.requested_by);
+        booking.notices = notices::pushes(BookingEventKind::Created, by, &provisional, data.owner_user_id, msg.now);
         booking.notices.extend(notices::reminders(&provisional, &data.rules, msg.now));
         Ok((booking, delay))
     }
