@@ -23,6 +23,7 @@ use std::{
     future::Future,
     panic::{AssertUnwindSafe, catch_unwind},
     sync::Arc,
+    time::Duration,
 };
 
 use actix::{
@@ -126,10 +127,7 @@ impl CalendarActor {
 
     /// Runs `then` with the state loaded, loading it first if needed.
     fn with_state<T: 'static>(&mut self, ctx: &mut Context<Self>, then: impl Then<T>) -> Reply<T> {
-        match self.state {
-            State::NotLoaded => self.load_then(then),
-            _ => self.proceed(ctx, then),
-        }
+        if let State::NotLoaded = self.state { self.load_then(then) } else { self.proceed(ctx, then) }
     }
 
     /// Loads (or reloads) the calendar, then runs `then` on the fresh state.
@@ -151,10 +149,7 @@ impl CalendarActor {
         ctx: &mut Context<Self>,
         f: impl FnOnce(&mut Self) -> Result<T, CalendarError>,
     ) -> Result<T, CalendarError> {
-        match catch_unwind(AssertUnwindSafe(|| f(self))) {
-            Ok(result) => result,
-            Err(_) => Err(self.crashed(ctx)),
-        }
+        catch_unwind(AssertUnwindSafe(|| f(self))).unwrap_or_else(|_| Err(self.crashed(ctx)))
     }
 
     fn crashed(&mut self, ctx: &mut Context<Self>) -> CalendarError {
@@ -192,7 +187,7 @@ impl CalendarActor {
 
     /// Test builds: the fault injected for this booking (a panic, or a delay
     /// holding the mailbox). Production builds have none, and no way in.
-    fn injected_delay(&mut self) -> Option<std::time::Duration> {
+    fn injected_delay(&mut self) -> Option<Duration> {
         #[cfg(feature = "test-faults")]
         match self.fault.take() {
             Some(Fault::PanicOnNextBook) => panic!("injected fault: panic while booking"),
@@ -243,7 +238,7 @@ impl CalendarActor {
         Ok((SlotCalendar { time_zone: &data.time_zone, schedule: &data.schedule, rules: &data.rules }, service.timing))
     }
 
-    fn plan_booking(&mut self, msg: &Book) -> Result<(NewBooking, Option<std::time::Duration>), CalendarError> {
+    fn plan_booking(&mut self, msg: &Book) -> Result<(NewBooking, Option<Duration>), CalendarError> {
         let delay = self.injected_delay();
         let (end, occupied) = self.check_offered(msg.service_id, msg.start, None, msg.now, false)?;
         let data = self.data()?;
@@ -425,13 +420,7 @@ impl CalendarActor {
         }
     }
 
-    fn persist_new(
-        &mut self,
-        booking: NewBooking,
-        delay: Option<std::time::Duration>,
-        msg: Book,
-        attempt: u32,
-    ) -> Reply<Booked> {
+    fn persist_new(&mut self, booking: NewBooking, delay: Option<Duration>, msg: Book, attempt: u32) -> Reply<Booked> {
         let repo = self.repo.clone();
         let write = self.call(async move {
             if let Some(delay) = delay {
@@ -521,7 +510,7 @@ fn unavailable(error: RepositoryError) -> CalendarError {
 /// retry): a database cut mid-query must not hold the calendar — and every
 /// request queued behind it — until TCP gives up, minutes later. Well under
 /// the HTTP layer's own request deadline, so the calendar answers first.
-const REPOSITORY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+const REPOSITORY_TIMEOUT: Duration = Duration::from_secs(5);
 
 async fn bounded<T>(future: impl Future<Output = Result<T, RepositoryError>>) -> Result<T, RepositoryError> {
     actix::clock::timeout(REPOSITORY_TIMEOUT, future).await.unwrap_or(Err(RepositoryError::TimedOut))
