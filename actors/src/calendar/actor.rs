@@ -216,10 +216,9 @@ impl CalendarActor {
             return Err(CalendarError::NotBookable(NOT_OFFERED.into()));
         }
         let end = start + SignedDuration::from_secs(timing.duration_secs());
-        let occupied = Busy {
-            start: start - SignedDuration::from_secs(timing.buffer_before_secs()),
-            end: end + SignedDuration::from_secs(timing.buffer_after_secs()),
-        };
+        let (before, after) = timing.buffers_secs();
+        let occupied =
+            Busy { start: start - SignedDuration::from_secs(before), end: end + SignedDuration::from_secs(after) };
         Ok((end, occupied))
     }
 
@@ -325,7 +324,6 @@ impl CalendarActor {
     /// show different free slots now.
     fn publish(&self, kind: BookingEventKind, booking: &Booking, before: Option<&Booking>) {
         let Ok(data) = self.data() else { return };
-        let tz = &data.time_zone;
         self.events.publish(CalendarEvent::Booking { kind, booking: Box::new(booking.clone()) });
         let changed_availability = before.map_or(booking.status.is_active(), |before| {
             before.status.is_active() != booking.status.is_active() || before.occupied != booking.occupied
@@ -333,8 +331,8 @@ impl CalendarActor {
         if changed_availability {
             let mut dates = BTreeSet::<Date>::new();
             for b in std::iter::once(booking).chain(before) {
-                dates.insert(tz.date_of(b.occupied.start));
-                dates.insert(tz.date_of(b.occupied.end));
+                dates.insert(data.time_zone.date_of(b.occupied.start));
+                dates.insert(data.time_zone.date_of(b.occupied.end));
             }
             self.events.publish(CalendarEvent::AvailabilityChanged {
                 provider_id: self.provider_id,
@@ -536,9 +534,7 @@ impl Supervised for CalendarActor {
         tracing::warn!(provider = %self.provider_id, "calendar restarting");
         self.state = State::NotLoaded;
         #[cfg(feature = "test-faults")]
-        {
-            self.fault = None;
-        }
+        self.fault.take();
     }
 }
 

@@ -9,9 +9,8 @@ fn t(text: &str) -> TimeOfDay {
 }
 
 fn every_day(start: &str, end: &str, overrides: &[DateOverride]) -> Schedule {
-    let weekly: Vec<_> = (1..=7)
-        .map(|weekday| WeeklyInterval { weekday, interval: LocalInterval { start: t(start), end: t(end) } })
-        .collect();
+    let interval = LocalInterval { start: t(start), end: t(end) };
+    let weekly: Vec<_> = (1..=7).map(|weekday| WeeklyInterval { weekday, interval }).collect();
     Schedule::new(&weekly, overrides).unwrap()
 }
 
