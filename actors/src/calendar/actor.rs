@@ -23,6 +23,7 @@ use std::{
     future::Future,
     panic::{AssertUnwindSafe, catch_unwind},
     sync::Arc,
+    time::Duration,
 };
 
 use actix::{
@@ -49,6 +50,14 @@ use crate::domain::{
 };
 
 type Reply<T> = ResponseActFuture<CalendarActor, Result<T, CalendarError>>;
+
+/// What runs next on the actor, once its state is loaded or checked.
+trait Then<T>: FnOnce(&mut CalendarActor, &mut Context<CalendarActor>) -> Reply<T> + 'static {}
+impl<T, F: FnOnce(&mut CalendarActor, &mut Context<CalendarActor>) -> Reply<T> + 'static> Then<T> for F {}
+
+fn fail<T: 'static>(error: CalendarError) -> Reply<T> {
+    Box::pin(fut::err(error))
+}
 
 enum State {
     /// Not loaded yet, or the last load failed (the next message retries).
@@ -101,8 +110,7 @@ impl CalendarActor {
 
     /// Loads (or reloads) everything from the repository.
     fn load(&self) -> impl actix::ActorFuture<Self, Output = ()> + 'static + use<> {
-        let repo = self.repo.clone();
-        let provider_id = self.provider_id;
+        let (repo, provider_id) = (self.repo.clone(), self.provider_id);
         let since = Timestamp::now() - SignedDuration::from_hours(24);
         let loading = bounded(async move { repo.load_calendar(provider_id, since).await });
         fut::wrap_future::<_, Self>(loading.instrument(self.span.clone())).map(|result, act, _| {
@@ -118,27 +126,21 @@ impl CalendarActor {
     }
 
     /// Runs `then` with the state loaded, loading it first if needed.
-    fn with_state<T: 'static>(
-        &mut self,
-        ctx: &mut Context<Self>,
-        then: impl FnOnce(&mut Self, &mut Context<Self>) -> Reply<T> + 'static,
-    ) -> Reply<T> {
-        match (&self.state, self.data()) {
-            (State::NotLoaded, _) => self.load_then(then),
-            (_, Ok(_)) => then(self, ctx),
-            (_, Err(error)) => Box::pin(fut::err(error)),
-        }
+    fn with_state<T: 'static>(&mut self, ctx: &mut Context<Self>, then: impl Then<T>) -> Reply<T> {
+        if let State::NotLoaded = self.state { self.load_then(then) } else { self.proceed(ctx, then) }
     }
 
     /// Loads (or reloads) the calendar, then runs `then` on the fresh state.
-    fn load_then<T: 'static>(
-        &self,
-        then: impl FnOnce(&mut Self, &mut Context<Self>) -> Reply<T> + 'static,
-    ) -> Reply<T> {
-        Box::pin(self.load().then(move |(), act, ctx| match act.data() {
-            Ok(_) => then(act, ctx),
-            Err(error) => Box::pin(fut::err(error)),
-        }))
+    fn load_then<T: 'static>(&self, then: impl Then<T>) -> Reply<T> {
+        Box::pin(self.load().then(move |(), act, ctx| act.proceed(ctx, then)))
+    }
+
+    /// Runs `then` if the provider's data is there; else answers why not.
+    fn proceed<T: 'static>(&mut self, ctx: &mut Context<Self>, then: impl Then<T>) -> Reply<T> {
+        match self.data() {
+            Ok(_) => then(self, ctx),
+            Err(error) => fail(error),
+        }
     }
 
     /// Runs synchronous calendar logic, turning a panic into a 503 and a restart.
@@ -147,10 +149,7 @@ impl CalendarActor {
         ctx: &mut Context<Self>,
         f: impl FnOnce(&mut Self) -> Result<T, CalendarError>,
     ) -> Result<T, CalendarError> {
-        match catch_unwind(AssertUnwindSafe(|| f(self))) {
-            Ok(result) => result,
-            Err(_) => Err(self.crashed(ctx)),
-        }
+        catch_unwind(AssertUnwindSafe(|| f(self))).unwrap_or_else(|_| Err(self.crashed(ctx)))
     }
 
     fn crashed(&mut self, ctx: &mut Context<Self>) -> CalendarError {
@@ -166,19 +165,17 @@ impl CalendarActor {
         future: F,
     ) -> impl actix::ActorFuture<Self, Output = Result<T, RepositoryError>> + use<T, F> {
         let future = AssertUnwindSafe(bounded(future).instrument(self.span.clone())).catch_unwind();
-        fut::wrap_future::<_, Self>(future).map(|result, act, ctx| {
-            match result {
-                Ok(Err(RepositoryError::TimedOut)) => {
-                    // A write may or may not have committed: trust the
-                    // database, not memory, from the next message on.
-                    act.state = State::NotLoaded;
-                    Err(RepositoryError::TimedOut)
-                }
-                Ok(result) => result,
-                Err(_) => {
-                    act.crashed(ctx);
-                    Err(RepositoryError::Unavailable("repository panicked".into()))
-                }
+        fut::wrap_future::<_, Self>(future).map(|result, act, ctx| match result {
+            Ok(Err(RepositoryError::TimedOut)) => {
+                // A write may or may not have committed: trust the
+                // database, not memory, from the next message on.
+                act.state = State::NotLoaded;
+                Err(RepositoryError::TimedOut)
+            }
+            Ok(result) => result,
+            Err(_) => {
+                act.crashed(ctx);
+                Err(RepositoryError::Unavailable("repository panicked".into()))
             }
         })
     }
@@ -190,7 +187,7 @@ impl CalendarActor {
 
     /// Test builds: the fault injected for this booking (a panic, or a delay
     /// holding the mailbox). Production builds have none, and no way in.
-    fn injected_delay(&mut self) -> Option<std::time::Duration> {
+    fn injected_delay(&mut self) -> Option<Duration> {
         #[cfg(feature = "test-faults")]
         match self.fault.take() {
             Some(Fault::PanicOnNextBook) => panic!("injected fault: panic while booking"),
@@ -219,10 +216,9 @@ impl CalendarActor {
             return Err(CalendarError::NotBookable(NOT_OFFERED.into()));
         }
         let end = start + SignedDuration::from_secs(timing.duration_secs());
-        let occupied = Busy {
-            start: start - SignedDuration::from_secs(timing.buffer_before_secs()),
-            end: end + SignedDuration::from_secs(timing.buffer_after_secs()),
-        };
+        let (before, after) = timing.buffers_secs();
+        let occupied =
+            Busy { start: start - SignedDuration::from_secs(before), end: end + SignedDuration::from_secs(after) };
         Ok((end, occupied))
     }
 
@@ -241,7 +237,7 @@ impl CalendarActor {
         Ok((SlotCalendar { time_zone: &data.time_zone, schedule: &data.schedule, rules: &data.rules }, service.timing))
     }
 
-    fn plan_booking(&mut self, msg: &Book) -> Result<(NewBooking, Option<std::time::Duration>), CalendarError> {
+    fn plan_booking(&mut self, msg: &Book) -> Result<(NewBooking, Option<Duration>), CalendarError> {
         let delay = self.injected_delay();
         let (end, occupied) = self.check_offered(msg.service_id, msg.start, None, msg.now, false)?;
         let data = self.data()?;
@@ -262,18 +258,10 @@ impl CalendarActor {
             settings_version: data.settings_version,
             notices: Vec::new(),
         };
-        let client_user = match &msg.client {
-            BookingClient::User { user_id, .. } => Some(*user_id),
-            BookingClient::Existing(_) => None,
-        };
+        let client_user = if let BookingClient::User { user_id, .. } = msg.client { Some(user_id) } else { None };
         let provisional = booking.to_booking(ClientId(Uuid::nil()), client_user);
-        booking.notices = notices::pushes(
-            BookingEventKind::Created,
-            Requester::Client(msg.requested_by),
-            &provisional,
-            data.owner_user_id,
-            msg.now,
-        );
+        let by = Requester::Client(msg.requested_by);
+        booking.notices = notices::pushes(BookingEventKind::Created, by, &provisional, data.owner_user_id, msg.now);
         booking.notices.extend(notices::reminders(&provisional, &data.rules, msg.now));
         Ok((booking, delay))
     }
@@ -285,19 +273,7 @@ impl CalendarActor {
     ) -> Result<(BookingUpdate, BookingEventKind), CalendarError> {
         let data = self.data()?;
         let status = transition(current, msg.actor, msg.action, &data.rules, msg.now)?;
-        let mut update = BookingUpdate {
-            id: current.id,
-            provider_id: self.provider_id,
-            status,
-            start: current.start,
-            end: current.end,
-            occupied: current.occupied,
-            updated_by: Some(msg.by_user),
-            now: msg.now,
-            settings_version: data.settings_version,
-            drop_pending_reminders: false,
-            notices: Vec::new(),
-        };
+        let mut after = Booking { status, ..current.clone() };
         let kind = match msg.action {
             Action::Cancel => BookingEventKind::Cancelled,
             Action::Decline => BookingEventKind::Declined,
@@ -309,25 +285,28 @@ impl CalendarActor {
                     .new_start
                     .ok_or_else(|| CalendarError::NotBookable("a reschedule needs the new start".into()))?;
                 let (end, occupied) = self.check_offered(current.service_id, start, Some(current.id), msg.now, true)?;
-                update.start = start;
-                update.end = end;
-                update.occupied = occupied;
-                update.status = rescheduled_status(current.status, msg.actor, &data.rules);
+                let status = rescheduled_status(current.status, msg.actor, &data.rules);
+                after = Booking { status, start, end, occupied, ..after };
                 BookingEventKind::Rescheduled
             }
         };
-        let after = Booking {
-            status: update.status,
-            start: update.start,
-            end: update.end,
-            occupied: update.occupied,
-            ..current.clone()
-        };
-        update.notices = notices::pushes(kind, msg.actor, &after, data.owner_user_id, msg.now);
-        update.drop_pending_reminders = !matches!(kind, BookingEventKind::Confirmed);
+        let mut notices = notices::pushes(kind, msg.actor, &after, data.owner_user_id, msg.now);
         if kind == BookingEventKind::Rescheduled {
-            update.notices.extend(notices::reminders(&after, &data.rules, msg.now));
+            notices.extend(notices::reminders(&after, &data.rules, msg.now));
         }
+        let update = BookingUpdate {
+            id: current.id,
+            provider_id: self.provider_id,
+            status: after.status,
+            start: after.start,
+            end: after.end,
+            occupied: after.occupied,
+            updated_by: Some(msg.by_user),
+            now: msg.now,
+            settings_version: data.settings_version,
+            drop_pending_reminders: kind != BookingEventKind::Confirmed,
+            notices,
+        };
         Ok((update, kind))
     }
 
@@ -345,7 +324,6 @@ impl CalendarActor {
     /// show different free slots now.
     fn publish(&self, kind: BookingEventKind, booking: &Booking, before: Option<&Booking>) {
         let Ok(data) = self.data() else { return };
-        let tz = &data.time_zone;
         self.events.publish(CalendarEvent::Booking { kind, booking: Box::new(booking.clone()) });
         let changed_availability = before.map_or(booking.status.is_active(), |before| {
             before.status.is_active() != booking.status.is_active() || before.occupied != booking.occupied
@@ -353,8 +331,8 @@ impl CalendarActor {
         if changed_availability {
             let mut dates = BTreeSet::<Date>::new();
             for b in std::iter::once(booking).chain(before) {
-                dates.insert(tz.date_of(b.occupied.start));
-                dates.insert(tz.date_of(b.occupied.end));
+                dates.insert(data.time_zone.date_of(b.occupied.start));
+                dates.insert(data.time_zone.date_of(b.occupied.end));
             }
             self.events.publish(CalendarEvent::AvailabilityChanged {
                 provider_id: self.provider_id,
@@ -363,30 +341,27 @@ impl CalendarActor {
         }
     }
 
-    fn reload_then<T: 'static>(&self, error: CalendarError) -> Reply<T> {
-        Box::pin(self.load().map(move |(), _, _| Err(error)))
-    }
-
     fn book(&mut self, msg: Book, ctx: &mut Context<Self>) -> Reply<Booked> {
         if msg.idempotency_key.is_none() {
             return self.decide_new(msg, 0, ctx);
         }
-        Box::pin(self.earlier(&msg).then(move |found, act, ctx| -> Reply<Booked> {
-            match found {
-                Err(error) => Box::pin(fut::err(unavailable(error))),
-                Ok(Some(earlier)) => Box::pin(fut::ready(replayed(act.provider_id, &msg, earlier))),
-                Ok(None) => act.decide_new(msg, 0, ctx),
-            }
-        }))
+        self.replay(msg, |act, ctx, msg| act.decide_new(msg, 0, ctx))
     }
 
-    /// The booking made earlier under `msg`'s Idempotency-Key, if any.
-    fn earlier(
+    /// Answers with the booking made earlier under `msg`'s Idempotency-Key;
+    /// if there is none, runs `otherwise`.
+    fn replay(
         &self,
-        msg: &Book,
-    ) -> impl actix::ActorFuture<Self, Output = Result<Option<Booking>, RepositoryError>> + use<> {
+        msg: Book,
+        otherwise: impl FnOnce(&mut Self, &mut Context<Self>, Book) -> Reply<Booked> + 'static,
+    ) -> Reply<Booked> {
         let (repo, user, key) = (self.repo.clone(), msg.requested_by, msg.idempotency_key.clone().unwrap_or_default());
-        self.call(async move { repo.booking_by_idempotency_key(user, &key).await })
+        let found = self.call(async move { repo.booking_by_idempotency_key(user, &key).await });
+        Box::pin(found.then(move |found, act, ctx| match found {
+            Err(error) => fail(unavailable(error)),
+            Ok(Some(earlier)) => Box::pin(fut::ready(replayed(act.provider_id, &msg, earlier))),
+            Ok(None) => otherwise(act, ctx, msg),
+        }))
     }
 
     /// Decides a new booking from memory and writes it. `attempt` counts the
@@ -394,48 +369,56 @@ impl CalendarActor {
     fn decide_new(&mut self, msg: Book, attempt: u32, ctx: &mut Context<Self>) -> Reply<Booked> {
         match self.guarded(ctx, |act| act.plan_booking(&msg)) {
             Ok((booking, delay)) => self.persist_new(booking, delay, msg, attempt),
-            Err(refusal) if attempt < STALE_RETRIES && may_follow_from_settings(&refusal) => {
-                self.unless_stale(Some(refusal), move |act, ctx| act.decide_new(msg, attempt + 1, ctx))
-            }
-            Err(error) => Box::pin(fut::err(error)),
+            Err(refusal) => self.refused(refusal, attempt, move |act, ctx| act.decide_new(msg, attempt + 1, ctx)),
         }
+    }
+
+    /// A refusal stale settings could explain (hours, services and rules
+    /// decide it) stands only once the settings are found current. A 409
+    /// stands at once: it follows from bookings, and a settings check on each
+    /// of a storm's losers would cost them all a read.
+    fn refused<T: 'static>(&self, refusal: CalendarError, attempt: u32, retry: impl Then<T>) -> Reply<T> {
+        use CalendarError::{NotBookable, NotFound, Transition};
+        let may_follow_from_settings = matches!(refusal, NotBookable(_) | NotFound("service") | Transition(_));
+        if attempt < STALE_RETRIES && may_follow_from_settings {
+            return self.unless_stale(Some(refusal), retry);
+        }
+        fail(refusal)
     }
 
     /// Checks the settings in memory are still current (another node may
     /// have changed them with the bus cut): if not, reloads and runs `then`;
     /// if so, answers `refusal`, or without one runs `then` at once. A version
     /// it cannot read counts as current: the answer then stands on what we have.
-    fn unless_stale<T: 'static>(
-        &self,
-        refusal: Option<CalendarError>,
-        then: impl FnOnce(&mut Self, &mut Context<Self>) -> Reply<T> + 'static,
-    ) -> Reply<T> {
+    fn unless_stale<T: 'static>(&self, refusal: Option<CalendarError>, then: impl Then<T>) -> Reply<T> {
         let known = self.data().map(|data| data.settings_version).ok();
         let (repo, provider_id) = (self.repo.clone(), self.provider_id);
         let current = self.call(async move { repo.settings_version(provider_id).await });
         Box::pin(current.then(move |current, act, ctx| match (current, refusal) {
             (Ok(Some(version)), _) if Some(version) != known => act.reload_and(then),
-            (_, Some(refusal)) => Box::pin(fut::err(refusal)),
+            (_, Some(refusal)) => fail(refusal),
             (_, None) => then(act, ctx),
         }))
     }
 
     /// Reloads the calendar, then runs `retry` on the fresh state.
-    fn reload_and<T: 'static>(
-        &self,
-        retry: impl FnOnce(&mut Self, &mut Context<Self>) -> Reply<T> + 'static,
-    ) -> Reply<T> {
+    fn reload_and<T: 'static>(&self, retry: impl Then<T>) -> Reply<T> {
         tracing::info!(provider = %self.provider_id, "settings changed elsewhere; reloading and deciding again");
         self.load_then(retry)
     }
 
-    fn persist_new(
-        &mut self,
-        booking: NewBooking,
-        delay: Option<std::time::Duration>,
-        msg: Book,
-        attempt: u32,
-    ) -> Reply<Booked> {
+    /// A write the repository refused: decided again on stale settings (a
+    /// bounded number of times), 409 on an overlap the database caught
+    /// (reloading the view that missed it), else 503.
+    fn write_failed<T: 'static>(&self, error: RepositoryError, attempt: u32, retry: impl Then<T>) -> Reply<T> {
+        match error {
+            RepositoryError::StaleSettings if attempt < STALE_RETRIES => self.reload_and(retry),
+            RepositoryError::Overlap => Box::pin(self.load().map(|(), _, _| Err(CalendarError::SlotTaken))),
+            error => fail(unavailable(error)),
+        }
+    }
+
+    fn persist_new(&mut self, booking: NewBooking, delay: Option<Duration>, msg: Book, attempt: u32) -> Reply<Booked> {
         let repo = self.repo.clone();
         let write = self.call(async move {
             if let Some(delay) = delay {
@@ -443,27 +426,17 @@ impl CalendarActor {
             }
             repo.create_booking(&booking).await
         });
-        Box::pin(write.then(move |result, act, _| -> Reply<Booked> {
-            match result {
-                Ok(booking) => {
-                    act.remember(&booking);
-                    act.publish(BookingEventKind::Created, &booking, None);
-                    Box::pin(fut::ok(Booked { booking, created: true }))
-                }
-                Err(RepositoryError::StaleSettings) if attempt < STALE_RETRIES => {
-                    act.reload_and(move |act, ctx| act.decide_new(msg, attempt + 1, ctx))
-                }
-                Err(RepositoryError::Overlap) => act.reload_then(CalendarError::SlotTaken),
-                Err(RepositoryError::DuplicateIdempotencyKey) => {
-                    // Another node committed the same request first: answer with it.
-                    Box::pin(act.earlier(&msg).map(move |found, act, _| match found {
-                        Ok(Some(earlier)) => replayed(act.provider_id, &msg, earlier),
-                        Ok(None) => Err(CalendarError::IdempotencyKeyReused),
-                        Err(error) => Err(unavailable(error)),
-                    }))
-                }
-                Err(error) => Box::pin(fut::err(unavailable(error))),
+        Box::pin(write.then(move |result, act, _| match result {
+            Ok(booking) => {
+                act.remember(&booking);
+                act.publish(BookingEventKind::Created, &booking, None);
+                Box::pin(fut::ok(Booked { booking, created: true }))
             }
+            // Another node committed the same request first: answer with it.
+            Err(RepositoryError::DuplicateIdempotencyKey) => {
+                act.replay(msg, |_, _, _| fail(CalendarError::IdempotencyKeyReused))
+            }
+            Err(error) => act.write_failed(error, attempt, move |act, ctx| act.decide_new(msg, attempt + 1, ctx)),
         }))
     }
 
@@ -471,36 +444,34 @@ impl CalendarActor {
         let repo = self.repo.clone();
         let (provider_id, booking_id) = (self.provider_id, msg.booking_id);
         let read = self.call(async move { repo.booking(provider_id, booking_id).await });
-        Box::pin(read.then(move |found, act, ctx| -> Reply<Booking> {
-            let current = match found {
-                Err(error) => return Box::pin(fut::err(unavailable(error))),
-                Ok(None) => return Box::pin(fut::err(CalendarError::NotFound("booking"))),
-                Ok(Some(booking)) => booking,
-            };
-            match act.guarded(ctx, |act| act.plan_change(&current, &msg)) {
-                Err(refusal) if attempt < STALE_RETRIES && may_follow_from_settings(&refusal) => {
-                    act.unless_stale(Some(refusal), move |act, _| act.change(msg, attempt + 1))
-                }
-                Err(error) => Box::pin(fut::err(error)),
-                Ok((update, kind)) => {
-                    let repo = act.repo.clone();
-                    let write = act.call(async move { repo.update_booking(&update).await });
-                    Box::pin(write.then(move |result, act, _| -> Reply<Booking> {
-                        match result {
-                            Ok(booking) => {
-                                act.remember(&booking);
-                                act.publish(kind, &booking, Some(&current));
-                                Box::pin(fut::ok(booking))
-                            }
-                            Err(RepositoryError::StaleSettings) if attempt < STALE_RETRIES => {
-                                act.reload_and(move |act, _| act.change(msg, attempt + 1))
-                            }
-                            Err(RepositoryError::Overlap) => act.reload_then(CalendarError::SlotTaken),
-                            Err(error) => Box::pin(fut::err(unavailable(error))),
-                        }
-                    }))
-                }
+        Box::pin(read.then(move |found, act, ctx| match found {
+            Err(error) => fail(unavailable(error)),
+            Ok(None) => fail(CalendarError::NotFound("booking")),
+            Ok(Some(current)) => act.decide_change(current, msg, attempt, ctx),
+        }))
+    }
+
+    /// Decides a change of `current` from memory and writes it.
+    fn decide_change(
+        &mut self,
+        current: Booking,
+        msg: ChangeBooking,
+        attempt: u32,
+        ctx: &mut Context<Self>,
+    ) -> Reply<Booking> {
+        let (update, kind) = match self.guarded(ctx, |act| act.plan_change(&current, &msg)) {
+            Ok(planned) => planned,
+            Err(refusal) => return self.refused(refusal, attempt, move |act, _| act.change(msg, attempt + 1)),
+        };
+        let repo = self.repo.clone();
+        let write = self.call(async move { repo.update_booking(&update).await });
+        Box::pin(write.then(move |result, act, _| match result {
+            Ok(booking) => {
+                act.remember(&booking);
+                act.publish(kind, &booking, Some(&current));
+                Box::pin(fut::ok(booking))
             }
+            Err(error) => act.write_failed(error, attempt, move |act, _| act.change(msg, attempt + 1)),
         }))
     }
 
@@ -537,7 +508,7 @@ fn unavailable(error: RepositoryError) -> CalendarError {
 /// retry): a database cut mid-query must not hold the calendar — and every
 /// request queued behind it — until TCP gives up, minutes later. Well under
 /// the HTTP layer's own request deadline, so the calendar answers first.
-const REPOSITORY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+const REPOSITORY_TIMEOUT: Duration = Duration::from_secs(5);
 
 async fn bounded<T>(future: impl Future<Output = Result<T, RepositoryError>>) -> Result<T, RepositoryError> {
     actix::clock::timeout(REPOSITORY_TIMEOUT, future).await.unwrap_or(Err(RepositoryError::TimedOut))
@@ -547,13 +518,6 @@ async fn bounded<T>(future: impl Future<Output = Result<T, RepositoryError>>) ->
 /// before it gives up with a 503 (only a provider rewriting the settings in
 /// a tight loop gets there).
 const STALE_RETRIES: u32 = 3;
-
-/// Refusals that stale settings could explain: hours, services and rules
-/// decide them. A 409 is left alone — it follows from bookings, and a
-/// settings check on each of a storm's losers would cost them all a read.
-fn may_follow_from_settings(refusal: &CalendarError) -> bool {
-    matches!(refusal, CalendarError::NotBookable(_) | CalendarError::NotFound("service") | CalendarError::Transition(_))
-}
 
 impl Actor for CalendarActor {
     type Context = Context<Self>;
@@ -570,9 +534,7 @@ impl Supervised for CalendarActor {
         tracing::warn!(provider = %self.provider_id, "calendar restarting");
         self.state = State::NotLoaded;
         #[cfg(feature = "test-faults")]
-        {
-            self.fault = None;
-        }
+        self.fault.take();
     }
 }
 
@@ -614,8 +576,7 @@ impl Handler<GetSlots> for CalendarActor {
         let check = self.events.may_miss_events();
         AtomicResponse::new(self.with_state(ctx, move |act, ctx| {
             let compute = move |act: &mut Self, ctx: &mut Context<Self>| -> Reply<Availability> {
-                let result = act.guarded(ctx, |act| act.slots(&msg));
-                Box::pin(fut::ready(result))
+                Box::pin(fut::ready(act.guarded(ctx, |act| act.slots(&msg))))
             };
             if check { act.unless_stale(None, compute) } else { compute(act, ctx) }
         }))

@@ -153,40 +153,26 @@ pub trait CalendarRepository: Send + Sync + 'static {
     async fn update_booking(&self, update: &BookingUpdate) -> Result<Booking, RepositoryError>;
 }
 
-/// What happened to a booking, for pushes and live feeds. Serde names and
-/// [`as_str`](Self::as_str) agree: the same word on the bus and in the outbox.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum BookingEventKind {
-    Created,
-    Cancelled,
-    Rescheduled,
-    Confirmed,
-    Declined,
-    Completed,
-    NoShow,
-}
-
-impl BookingEventKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BookingEventKind::Created => "created",
-            BookingEventKind::Cancelled => "cancelled",
-            BookingEventKind::Rescheduled => "rescheduled",
-            BookingEventKind::Confirmed => "confirmed",
-            BookingEventKind::Declined => "declined",
-            BookingEventKind::Completed => "completed",
-            BookingEventKind::NoShow => "no_show",
-        }
+crate::domain::words! {
+    /// What happened to a booking, for pushes and live feeds. Serde names and
+    /// [`as_str`](Self::as_str) agree: the same word on the bus and in the outbox.
+    #[derive(Copy, Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum BookingEventKind {
+        Created = "created",
+        Cancelled = "cancelled",
+        Rescheduled = "rescheduled",
+        Confirmed = "confirmed",
+        Declined = "declined",
+        Completed = "completed",
+        NoShow = "no_show",
     }
 }
 
 impl std::str::FromStr for BookingEventKind {
     type Err = String;
     fn from_str(text: &str) -> Result<Self, String> {
-        use BookingEventKind::*;
-        let all = [Created, Cancelled, Rescheduled, Confirmed, Declined, Completed, NoShow];
-        all.into_iter().find(|kind| kind.as_str() == text).ok_or_else(|| format!("unknown booking event {text:?}"))
+        Self::parse(text).ok_or_else(|| format!("unknown booking event {text:?}"))
     }
 }
 

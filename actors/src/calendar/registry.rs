@@ -37,8 +37,7 @@ impl Default for RegistrySettings {
 }
 
 struct Entry {
-    addr: Addr<CalendarActor>,
-    in_flight: Arc<AtomicUsize>,
+    handle: CalendarHandle,
     last_used: Instant,
 }
 
@@ -62,16 +61,14 @@ impl CalendarRegistry {
     }
 
     fn entry(&mut self, provider_id: ProviderId) -> &mut Entry {
-        if !self.calendars.get(&provider_id).is_some_and(|e| e.addr.connected()) {
+        if !self.calendars.get(&provider_id).is_some_and(|e| e.handle.addr.connected()) {
             let arbiter = &self.handles[self.next_arbiter % self.handles.len()];
             self.next_arbiter += 1;
             let (repo, events, capacity) = (self.repo.clone(), self.events.clone(), self.settings.queue_limit);
             let addr =
                 Supervisor::start_in_arbiter(arbiter, move |_| CalendarActor::new(provider_id, repo, events, capacity));
-            self.calendars.insert(
-                provider_id,
-                Entry { addr, in_flight: Arc::new(AtomicUsize::new(0)), last_used: Instant::now() },
-            );
+            let handle = CalendarHandle { addr, in_flight: Arc::new(AtomicUsize::new(0)), limit: capacity };
+            self.calendars.insert(provider_id, Entry { handle, last_used: Instant::now() });
         }
         self.calendars.get_mut(&provider_id).expect("inserted above")
     }
@@ -83,9 +80,9 @@ impl CalendarRegistry {
     fn sweep(&mut self) {
         let idle_after = self.settings.idle_after;
         self.calendars.retain(|_, entry| {
-            let idle = entry.last_used.elapsed() >= idle_after && entry.in_flight.load(Ordering::Acquire) == 0;
+            let idle = entry.last_used.elapsed() >= idle_after && entry.handle.in_flight.load(Ordering::Acquire) == 0;
             if idle {
-                entry.addr.do_send(Shutdown);
+                entry.handle.addr.do_send(Shutdown);
             }
             !idle
         });
@@ -145,10 +142,9 @@ struct GetCalendar(ProviderId);
 impl Handler<GetCalendar> for CalendarRegistry {
     type Result = actix::MessageResult<GetCalendar>;
     fn handle(&mut self, GetCalendar(provider_id): GetCalendar, _: &mut Context<Self>) -> Self::Result {
-        let limit = self.settings.queue_limit;
         let entry = self.entry(provider_id);
         entry.last_used = Instant::now();
-        actix::MessageResult(CalendarHandle { addr: entry.addr.clone(), in_flight: entry.in_flight.clone(), limit })
+        actix::MessageResult(entry.handle.clone())
     }
 }
 
@@ -161,7 +157,7 @@ struct Refresh(Option<ProviderId>);
 impl Handler<Refresh> for CalendarRegistry {
     type Result = ();
     fn handle(&mut self, Refresh(only): Refresh, _: &mut Context<Self>) {
-        let reload = |entry: &Entry| entry.addr.do_send(Reload);
+        let reload = |entry: &Entry| entry.handle.addr.do_send(Reload);
         match only {
             Some(provider_id) => self.calendars.get(&provider_id).into_iter().for_each(reload),
             None => self.calendars.values().for_each(reload),
@@ -200,12 +196,12 @@ impl Calendars {
         R: Send + 'static,
         CalendarActor: Handler<Traced<M>>,
     {
-        let handle = self
-            .registry
-            .send(GetCalendar(provider_id))
-            .await
-            .map_err(|_| CalendarError::Unavailable("the calendar registry is down".into()))?;
-        handle.send(msg).await
+        self.calendar(provider_id).await?.send(msg).await
+    }
+
+    async fn calendar(&self, provider_id: ProviderId) -> Result<CalendarHandle, CalendarError> {
+        let found = self.registry.send(GetCalendar(provider_id)).await;
+        found.map_err(|_| CalendarError::Unavailable("the calendar registry is down".into()))
     }
 
     /// After a schedule, service or rules change: the calendar reloads.
@@ -221,7 +217,7 @@ impl Calendars {
     /// For tests of supervision and overload.
     #[cfg(feature = "test-faults")]
     pub async fn inject_fault(&self, provider_id: ProviderId, fault: super::messages::Fault) {
-        if let Ok(handle) = self.registry.send(GetCalendar(provider_id)).await {
+        if let Ok(handle) = self.calendar(provider_id).await {
             let _ = handle.addr.send(super::messages::InjectFault(fault)).await;
         }
     }

@@ -5,32 +5,19 @@ use jiff::Timestamp;
 
 use super::{BookingId, BookingRules, Busy, ClientId, ProviderId, ServiceId, UserId};
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
-pub enum BookingStatus {
-    /// Waiting for the provider (manual confirmation); holds the slot.
-    Pending,
-    Confirmed,
-    Cancelled,
-    Completed,
-    NoShow,
+super::words! {
+    #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+    pub enum BookingStatus {
+        /// Waiting for the provider (manual confirmation); holds the slot.
+        Pending = "pending",
+        Confirmed = "confirmed",
+        Cancelled = "cancelled",
+        Completed = "completed",
+        NoShow = "no_show",
+    }
 }
 
 impl BookingStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BookingStatus::Pending => "pending",
-            BookingStatus::Confirmed => "confirmed",
-            BookingStatus::Cancelled => "cancelled",
-            BookingStatus::Completed => "completed",
-            BookingStatus::NoShow => "no_show",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        use BookingStatus::*;
-        [Pending, Confirmed, Cancelled, Completed, NoShow].into_iter().find(|status| status.as_str() == text)
-    }
-
     /// Active bookings hold their time; the others free it.
     pub fn is_active(self) -> bool {
         matches!(self, BookingStatus::Pending | BookingStatus::Confirmed)
@@ -66,29 +53,20 @@ pub enum Actor {
     Provider,
 }
 
-/// A status change a booking can go through.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum Action {
-    Cancel,
-    Confirm,
-    Decline,
-    Complete,
-    NoShow,
-    Reschedule,
+super::words! {
+    /// A status change a booking can go through.
+    #[derive(Copy, Clone, Debug, PartialEq, Eq)]
+    pub enum Action {
+        Cancel = "cancel",
+        Confirm = "confirm",
+        Decline = "decline",
+        Complete = "complete",
+        NoShow = "no-show",
+        Reschedule = "reschedule",
+    }
 }
 
 impl Action {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Action::Cancel => "cancel",
-            Action::Confirm => "confirm",
-            Action::Decline => "decline",
-            Action::Complete => "complete",
-            Action::NoShow => "no-show",
-            Action::Reschedule => "reschedule",
-        }
-    }
-
     /// What the action does to a booking, for messages ("cannot be declined").
     pub fn past_participle(self) -> &'static str {
         match self {

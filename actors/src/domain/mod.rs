@@ -1,5 +1,32 @@
 //! The booking domain: schedules, booking rules and slot maths. Pure: no I/O.
 
+/// An enum of plain variants, each named by one word — the same in the
+/// database, on the bus and in messages: `as_str`, and `parse` back.
+macro_rules! words {
+    ($(#[$attr:meta])* pub enum $name:ident { $($(#[$doc:meta])* $variant:ident = $word:literal,)* }) => {
+        $(#[$attr])*
+        pub enum $name {
+            $($(#[$doc])* $variant,)*
+        }
+
+        impl $name {
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $word,)*
+                }
+            }
+
+            pub fn parse(text: &str) -> Option<Self> {
+                match text {
+                    $($word => Some(Self::$variant),)*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+pub(crate) use words;
+
 mod booking;
 mod field_error;
 mod ids;

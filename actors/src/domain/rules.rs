@@ -86,12 +86,9 @@ impl ServiceTiming {
         i64::from(self.duration_min) * 60
     }
 
-    pub fn buffer_before_secs(&self) -> i64 {
-        i64::from(self.buffer_before_min) * 60
-    }
-
-    pub fn buffer_after_secs(&self) -> i64 {
-        i64::from(self.buffer_after_min) * 60
+    /// The buffers before and after, in seconds.
+    pub fn buffers_secs(&self) -> (i64, i64) {
+        (i64::from(self.buffer_before_min) * 60, i64::from(self.buffer_after_min) * 60)
     }
 }
 

@@ -20,10 +20,8 @@ pub struct LocalInterval {
 impl LocalInterval {
     fn validate(&self) -> Result<(), FieldError> {
         if self.end <= self.start {
-            return Err(FieldError::new(
-                "end",
-                format!("must be after start ({} is not after {})", self.end, self.start),
-            ));
+            let message = format!("must be after start ({} is not after {})", self.end, self.start);
+            return Err(FieldError::new("end", message));
         }
         Ok(())
     }
@@ -76,11 +74,8 @@ impl Schedule {
         for (i, item) in weekly.iter().enumerate() {
             let parent = format!("weekly[{i}]");
             if !(1..=7).contains(&item.weekday) {
-                return Err(FieldError::new(
-                    "weekday",
-                    format!("must be 1 (Monday) to 7 (Sunday), got {}", item.weekday),
-                )
-                .within(&parent));
+                let message = format!("must be 1 (Monday) to 7 (Sunday), got {}", item.weekday);
+                return Err(FieldError::new("weekday", message).within(&parent));
             }
             item.interval.validate().map_err(|e| e.within(&parent))?;
             insert_disjoint(&mut schedule.weekly[usize::from(item.weekday - 1)], item.interval)
@@ -90,11 +85,8 @@ impl Schedule {
         for (i, item) in overrides.iter().enumerate() {
             let parent = format!("overrides[{i}]");
             if item.intervals.len() > MAX_INTERVALS_PER_OVERRIDE {
-                return Err(FieldError::new(
-                    "intervals",
-                    format!("at most {MAX_INTERVALS_PER_OVERRIDE} intervals a day"),
-                )
-                .within(&parent));
+                let message = format!("at most {MAX_INTERVALS_PER_OVERRIDE} intervals a day");
+                return Err(FieldError::new("intervals", message).within(&parent));
             }
             if schedule.overrides.contains_key(&item.date) {
                 return Err(FieldError::new("date", format!("{} is listed twice", item.date)).within(&parent));
@@ -138,10 +130,9 @@ fn insert_disjoint(day: &mut Vec<LocalInterval>, interval: LocalInterval) -> Res
     let overlaps_next = at < day.len() && day[at].start < interval.end;
     if overlaps_previous || overlaps_next {
         let other = if overlaps_previous { day[at - 1] } else { day[at] };
-        return Err(FieldError::new(
-            "start",
-            format!("{}–{} overlaps {}–{} on the same day", interval.start, interval.end, other.start, other.end),
-        ));
+        let message =
+            format!("{}–{} overlaps {}–{} on the same day", interval.start, interval.end, other.start, other.end);
+        return Err(FieldError::new("start", message));
     }
     day.insert(at, interval);
     Ok(())

@@ -66,6 +66,7 @@ pub fn free_slots(
     let earliest = now.as_second() + i64::from(rules.min_notice_min) * 60;
     let step = i64::from(rules.slot_step_min.max(1)) * 60;
     let duration = service.duration_secs();
+    let (before, after) = service.buffers_secs();
     let mut slots = Vec::new();
 
     let mut date = from;
@@ -83,7 +84,7 @@ pub fn free_slots(
                 start += (earliest - start + step - 1) / step * step;
             }
             while start + duration <= close {
-                let occupied = (start - service.buffer_before_secs(), start + duration + service.buffer_after_secs());
+                let occupied = (start - before, start + duration + after);
                 if !overlaps_any(&busy, occupied)
                     && let (Ok(start), Ok(end)) =
                         (Timestamp::from_second(start), Timestamp::from_second(start + duration))

@@ -50,10 +50,8 @@ impl CalendarRepository for FakeRepository {
         provider_id: ProviderId,
         _: Timestamp,
     ) -> Result<Option<CalendarData>, RepositoryError> {
-        let hours =
-            |a: &str, b: &str| LocalInterval { start: TimeOfDay::parse(a).unwrap(), end: TimeOfDay::parse(b).unwrap() };
-        let weekly: Vec<WeeklyInterval> =
-            (1..=7).map(|weekday| WeeklyInterval { weekday, interval: hours("09:00", "13:00") }).collect();
+        let open = LocalInterval { start: TimeOfDay::parse("09:00").unwrap(), end: TimeOfDay::parse("13:00").unwrap() };
+        let weekly: Vec<_> = (1..=7).map(|weekday| WeeklyInterval { weekday, interval: open }).collect();
         let overrides = if self.day_closed.load(Ordering::SeqCst) {
             vec![DateOverride { date: date(2027, 6, 1), intervals: vec![] }]
         } else {

@@ -9,9 +9,8 @@ fn t(text: &str) -> TimeOfDay {
 }
 
 fn every_day(start: &str, end: &str, overrides: &[DateOverride]) -> Schedule {
-    let weekly: Vec<_> = (1..=7)
-        .map(|weekday| WeeklyInterval { weekday, interval: LocalInterval { start: t(start), end: t(end) } })
-        .collect();
+    let interval = LocalInterval { start: t(start), end: t(end) };
+    let weekly: Vec<_> = (1..=7).map(|weekday| WeeklyInterval { weekday, interval }).collect();
     Schedule::new(&weekly, overrides).unwrap()
 }
 
@@ -195,22 +194,15 @@ fn arb_schedule() -> impl Strategy<Value = Schedule> {
     // Per weekday, a sorted set of cut points in 15-minute units, paired up into
     // disjoint intervals.
     proptest::collection::vec(proptest::collection::btree_set(0u16..=96, 0..6), 7).prop_map(|days| {
-        let weekly: Vec<WeeklyInterval> = days
-            .iter()
-            .zip(1u8..)
-            .flat_map(|(cuts, weekday)| {
-                let cuts: Vec<u16> = cuts.iter().copied().collect();
-                cuts.chunks_exact(2)
-                    .map(|pair| WeeklyInterval {
-                        weekday,
-                        interval: LocalInterval {
-                            start: TimeOfDay::from_minutes(pair[0] * 15).unwrap(),
-                            end: TimeOfDay::from_minutes(pair[1] * 15).unwrap(),
-                        },
-                    })
-                    .collect::<Vec<_>>()
-            })
-            .collect();
+        let quarter = |n: u16| TimeOfDay::from_minutes(n * 15).unwrap();
+        let mut weekly = Vec::new();
+        for (cuts, weekday) in days.iter().zip(1u8..) {
+            let cuts: Vec<u16> = cuts.iter().copied().collect();
+            for pair in cuts.chunks_exact(2) {
+                let interval = LocalInterval { start: quarter(pair[0]), end: quarter(pair[1]) };
+                weekly.push(WeeklyInterval { weekday, interval });
+            }
+        }
         Schedule::new(&weekly, &[]).unwrap()
     })
 }
