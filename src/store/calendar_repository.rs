@@ -2,11 +2,8 @@
 
 use std::sync::Arc;
 
-use actors::domain::{BookingId, ProviderId, UserId};
-use actors::{
-    calendar::{BookingUpdate, CalendarData, CalendarRepository, NewBooking, RepositoryError, ServiceInfo},
-    domain::Booking,
-};
+use actors::calendar::{BookingUpdate, CalendarData, CalendarRepository, NewBooking, RepositoryError, ServiceInfo};
+use actors::domain::{Booking, BookingId, ProviderId, UserId};
 use async_trait::async_trait;
 use jiff::Timestamp;
 
@@ -14,35 +11,28 @@ use super::{Store, StoreError};
 
 pub struct StoreRepository(pub Arc<dyn Store>);
 
-fn repository_error(error: StoreError) -> RepositoryError {
-    match error {
-        StoreError::BookingOverlap => RepositoryError::Overlap,
-        StoreError::DuplicateIdempotencyKey => RepositoryError::DuplicateIdempotencyKey,
-        StoreError::StaleSettings => RepositoryError::StaleSettings,
-        other => RepositoryError::Unavailable(other.to_string()),
+type Answer<T> = Result<T, RepositoryError>;
+
+impl From<StoreError> for RepositoryError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::BookingOverlap => RepositoryError::Overlap,
+            StoreError::DuplicateIdempotencyKey => RepositoryError::DuplicateIdempotencyKey,
+            StoreError::StaleSettings => RepositoryError::StaleSettings,
+            other => RepositoryError::Unavailable(other.to_string()),
+        }
     }
 }
 
 #[async_trait]
 impl CalendarRepository for StoreRepository {
-    async fn load_calendar(
-        &self,
-        provider_id: ProviderId,
-        since: Timestamp,
-    ) -> Result<Option<CalendarData>, RepositoryError> {
+    async fn load_calendar(&self, provider_id: ProviderId, since: Timestamp) -> Answer<Option<CalendarData>> {
         let store = &self.0;
-        let Some(provider) = store.provider(provider_id).await.map_err(repository_error)? else {
-            return Ok(None);
-        };
-        let services = store
-            .services(provider_id, true)
-            .await
-            .map_err(repository_error)?
-            .into_iter()
-            .map(|s| (s.id, ServiceInfo { timing: s.fields.timing, active: s.active }))
-            .collect();
-        let schedule = store.schedule(provider_id).await.map_err(repository_error)?;
-        let bookings = store.active_bookings(provider_id, since).await.map_err(repository_error)?;
+        let Some(provider) = store.provider(provider_id).await? else { return Ok(None) };
+        let services = store.services(provider_id, true).await?.into_iter();
+        let services = services.map(|s| (s.id, ServiceInfo { timing: s.fields.timing, active: s.active })).collect();
+        let schedule = store.schedule(provider_id).await?;
+        let bookings = store.active_bookings(provider_id, since).await?;
         // The provider row (and its version) is read first: a settings write
         // that lands between it and the reads below leaves this data newer
         // than its version claims, never older — the next write is refused
@@ -59,31 +49,24 @@ impl CalendarRepository for StoreRepository {
         }))
     }
 
-    async fn settings_version(&self, provider_id: ProviderId) -> Result<Option<i64>, RepositoryError> {
-        Ok(self.0.provider(provider_id).await.map_err(repository_error)?.map(|p| p.settings_version))
+    async fn settings_version(&self, provider_id: ProviderId) -> Answer<Option<i64>> {
+        Ok(self.0.provider(provider_id).await?.map(|p| p.settings_version))
     }
 
-    async fn booking(
-        &self,
-        provider_id: ProviderId,
-        booking_id: BookingId,
-    ) -> Result<Option<Booking>, RepositoryError> {
-        Ok(self.0.booking(provider_id, booking_id).await.map_err(repository_error)?.map(|d| d.booking))
+    async fn booking(&self, provider_id: ProviderId, booking_id: BookingId) -> Answer<Option<Booking>> {
+        Ok(self.0.booking(provider_id, booking_id).await?.map(|d| d.booking))
     }
 
-    async fn booking_by_idempotency_key(&self, user_id: UserId, key: &str) -> Result<Option<Booking>, RepositoryError> {
-        self.0.booking_by_idempotency_key(user_id, key).await.map_err(repository_error)
+    async fn booking_by_idempotency_key(&self, user_id: UserId, key: &str) -> Answer<Option<Booking>> {
+        Ok(self.0.booking_by_idempotency_key(user_id, key).await?)
     }
 
-    async fn create_booking(&self, booking: &NewBooking) -> Result<Booking, RepositoryError> {
-        self.0.create_booking(booking).await.map_err(repository_error)
+    async fn create_booking(&self, booking: &NewBooking) -> Answer<Booking> {
+        Ok(self.0.create_booking(booking).await?)
     }
 
-    async fn update_booking(&self, update: &BookingUpdate) -> Result<Booking, RepositoryError> {
-        self.0
-            .update_booking(update)
-            .await
-            .map_err(repository_error)?
-            .ok_or_else(|| RepositoryError::Unavailable("the booking vanished while it was being changed".into()))
+    async fn update_booking(&self, update: &BookingUpdate) -> Answer<Booking> {
+        let vanished = || RepositoryError::Unavailable("the booking vanished while it was being changed".into());
+        self.0.update_booking(update).await?.ok_or_else(vanished)
     }
 }

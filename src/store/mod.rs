@@ -4,7 +4,7 @@
 //! `migrations/`).
 //!
 //! The backend is picked by the `DATABASE_URL` scheme. Handlers and actors only
-//! ever see `Arc<dyn Store>`; the contract test suite (`tests/store_contract.rs`)
+//! ever see `Arc<dyn Store>`; the contract test suite (`tests/integration/store_contract.rs`)
 //! runs the same assertions against both databases.
 
 mod calendar_repository;

@@ -3,29 +3,17 @@
 
 /// What every query file uses, for both databases.
 mod prelude {
-    pub(crate) use actors::{
-        calendar::{BookingClient, BookingUpdate, NewBooking, notices::Notice},
-        domain::{Booking, BookingId, ClientId, ProviderId, Schedule, ServiceId, Slug, UserId},
-    };
+    pub(crate) use actors::calendar::{BookingClient, BookingUpdate, NewBooking, notices::Notice};
+    pub(crate) use actors::domain::{Booking, BookingId, ClientId, ProviderId, Schedule, ServiceId, Slug, UserId};
     pub(crate) use async_trait::async_trait;
     pub(crate) use jiff::Timestamp;
+    pub(crate) use std::sync::Arc;
     pub(crate) use uuid::Uuid;
 
-    pub(crate) use super::super::encode::{Day, Moment};
-    pub(crate) use super::super::rows::{
-        BookingRow, ClientRow, OutboxRow, OverrideRow, ProviderRow, ServiceRow, WeeklyRow, convert_all,
-        reminder_offsets_json, schedule_from_rows,
-    };
-    pub(crate) use super::super::{
-        SqlStore, booking_select, client_columns, provider_columns, service_columns, user_columns,
-    };
-    pub(crate) use crate::store::{
-        Accounts, BookingDetails, Bookings, BotRecipient, Catalogue, Client, ClientBook, ClientDeletion, ClientFields,
-        MessageOutcome, NewClient, NewSession, Outbox, OutboxMessage, Provider, ProviderProfile, Service,
-        ServiceFields, SettingsListener, Store, StoreError, StoreResult, TelegramProfile, User, UserChanges,
-        model::outbox_kind,
-    };
-    pub(crate) use std::sync::Arc;
+    pub(crate) use super::super::rows::*;
+    pub(crate) use super::super::{SqlStore, booking_select, client_columns, provider_columns, service_columns};
+    pub(crate) use super::super::{encode::Day, encode::Moment, user_columns};
+    pub(crate) use crate::store::{model::outbox_kind, *};
 }
 
 /// The embedded default: one SQLite file, WAL journal, foreign keys on.
@@ -55,7 +43,7 @@ mod sqlite {
             .await
             .with_context(|| format!("cannot open SQLite database {url:?}"))?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await.context("applying SQLite migrations")?;
-        Ok(Arc::new(SqlStore::new(pool)))
+        Ok(Arc::new(SqlStore { pool, listener: None }))
     }
 
     fn ensure_parent_dir(path: &Path) -> anyhow::Result<()> {
@@ -130,7 +118,7 @@ mod postgres {
             .await
             .with_context(|| format!("cannot connect to PostgreSQL at {url:?}"))?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await.context("applying PostgreSQL migrations")?;
-        Ok(Arc::new(SqlStore::new(pool)))
+        Ok(Arc::new(SqlStore { pool, listener: None }))
     }
 
     async fn begin_write(pool: &sqlx::PgPool) -> sqlx::Result<sqlx::Transaction<'static, Db>> {

@@ -30,22 +30,40 @@ pub struct Day(pub Date);
 /// PostgreSQL counts from 2000-01-01 (UTC), in microseconds and in days.
 const PG_EPOCH_SECONDS: i64 = 946_684_800;
 const PG_EPOCH_DATE: Date = jiff::civil::date(2000, 1, 1);
-const TIMESTAMPTZ: Oid = Oid(1184);
-const DATE: Oid = Oid(1082);
+
+/// Each type's column type: an OID in PostgreSQL (`timestamptz`, `date`), the
+/// type it is stored as in SQLite.
+macro_rules! column_type {
+    ($($name:ty: $oid:expr, $sqlite:ty;)*) => {$(
+        impl Type<Postgres> for $name {
+            fn type_info() -> PgTypeInfo {
+                PgTypeInfo::with_oid($oid)
+            }
+            fn compatible(ty: &PgTypeInfo) -> bool {
+                ty.oid() == Some($oid)
+            }
+        }
+
+        impl Type<Sqlite> for $name {
+            fn type_info() -> SqliteTypeInfo {
+                <$sqlite as Type<Sqlite>>::type_info()
+            }
+            fn compatible(ty: &SqliteTypeInfo) -> bool {
+                <$sqlite as Type<Sqlite>>::compatible(ty)
+            }
+        }
+    )*};
+}
+
+column_type! {
+    Moment: Oid(1184), i64;
+    Day: Oid(1082), &str;
+}
 
 fn binary<'r>(value: &PgValueRef<'r>, what: &str) -> Result<&'r [u8], BoxDynError> {
     match value.format() {
         PgValueFormat::Binary => value.as_bytes(),
         PgValueFormat::Text => Err(format!("{what} arrived as text; the store only reads binary rows").into()),
-    }
-}
-
-impl Type<Postgres> for Moment {
-    fn type_info() -> PgTypeInfo {
-        PgTypeInfo::with_oid(TIMESTAMPTZ)
-    }
-    fn compatible(ty: &PgTypeInfo) -> bool {
-        ty.oid() == Some(TIMESTAMPTZ)
     }
 }
 
@@ -65,15 +83,6 @@ impl Decode<'_, Postgres> for Moment {
     }
 }
 
-impl Type<Sqlite> for Moment {
-    fn type_info() -> SqliteTypeInfo {
-        <i64 as Type<Sqlite>>::type_info()
-    }
-    fn compatible(ty: &SqliteTypeInfo) -> bool {
-        <i64 as Type<Sqlite>>::compatible(ty)
-    }
-}
-
 impl Encode<'_, Sqlite> for Moment {
     fn encode_by_ref(&self, buf: &mut SqliteArgumentsBuffer) -> Result<IsNull, BoxDynError> {
         Encode::<Sqlite>::encode(self.0.as_second(), buf)
@@ -83,15 +92,6 @@ impl Encode<'_, Sqlite> for Moment {
 impl Decode<'_, Sqlite> for Moment {
     fn decode(value: SqliteValueRef<'_>) -> Result<Self, BoxDynError> {
         Ok(Moment(Timestamp::from_second(<i64 as Decode<Sqlite>>::decode(value)?)?))
-    }
-}
-
-impl Type<Postgres> for Day {
-    fn type_info() -> PgTypeInfo {
-        PgTypeInfo::with_oid(DATE)
-    }
-    fn compatible(ty: &PgTypeInfo) -> bool {
-        ty.oid() == Some(DATE)
     }
 }
 
@@ -107,15 +107,6 @@ impl Decode<'_, Postgres> for Day {
     fn decode(value: PgValueRef<'_>) -> Result<Self, BoxDynError> {
         let days = i32::from_be_bytes(binary(&value, "a date")?.try_into()?);
         Ok(Day(PG_EPOCH_DATE.checked_add(jiff::Span::new().try_days(days)?)?))
-    }
-}
-
-impl Type<Sqlite> for Day {
-    fn type_info() -> SqliteTypeInfo {
-        <&str as Type<Sqlite>>::type_info()
-    }
-    fn compatible(ty: &SqliteTypeInfo) -> bool {
-        <&str as Type<Sqlite>>::compatible(ty)
     }
 }
 

@@ -38,14 +38,6 @@ pub struct SqlStore<DB: sqlx::Database> {
 }
 
 impl<DB: sqlx::Database> SqlStore<DB> {
-    fn new(pool: sqlx::Pool<DB>) -> Self {
-        Self { pool, listener: None }
-    }
-
-    fn with_listener(&self, listener: Arc<dyn SettingsListener>) -> Self {
-        Self { pool: self.pool.clone(), listener: Some(listener) }
-    }
-
     /// Called after a settings write committed.
     async fn announce(&self, provider_id: ProviderId) {
         if let Some(listener) = &self.listener {

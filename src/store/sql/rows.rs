@@ -63,11 +63,6 @@ impl TryFrom<ProviderRow> for Provider {
     }
 }
 
-/// The JSON text both schemas keep reminder offsets in.
-pub(crate) fn reminder_offsets_json(rules: &BookingRules) -> String {
-    serde_json::Value::from(rules.reminder_offsets_min.clone()).to_string()
-}
-
 #[derive(sqlx::FromRow)]
 pub(crate) struct ServiceRow {
     id: Uuid,
@@ -210,13 +205,6 @@ impl TryFrom<BookingRow> for BookingDetails {
             service_name: row.service_name,
             client_name: row.client_name,
         })
-    }
-}
-
-impl TryFrom<BookingRow> for Booking {
-    type Error = StoreError;
-    fn try_from(row: BookingRow) -> Result<Self, StoreError> {
-        BookingDetails::try_from(row).map(|details| details.booking)
     }
 }
 

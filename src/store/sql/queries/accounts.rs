@@ -9,7 +9,7 @@ impl Store for SqlStore<Db> {
     }
 
     fn announcing_to(&self, listener: Arc<dyn SettingsListener>) -> Arc<dyn Store> {
-        Arc::new(self.with_listener(listener))
+        Arc::new(SqlStore { pool: self.pool.clone(), listener: Some(listener) })
     }
 }
 

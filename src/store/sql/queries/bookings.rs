@@ -14,7 +14,7 @@ impl Bookings for SqlStore<Db> {
         .bind(Moment(since))
         .fetch_all(&self.pool)
         .await?;
-        convert_all(rows)
+        Ok(convert_all::<_, BookingDetails>(rows)?.into_iter().map(|details| details.booking).collect())
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
@@ -46,7 +46,7 @@ impl Bookings for SqlStore<Db> {
                 .bind(key)
                 .fetch_optional(&self.pool)
                 .await?;
-        row.map(Booking::try_from).transpose()
+        Ok(row.map(BookingDetails::try_from).transpose()?.map(|details| details.booking))
     }
 
     #[tracing::instrument(level = "debug", skip_all)]

@@ -38,7 +38,7 @@ impl Catalogue for SqlStore<Db> {
         .bind(i64::from(rules.horizon_days))
         .bind(i64::from(rules.cancel_cutoff_min))
         .bind(rules.requires_confirmation)
-        .bind(reminder_offsets_json(rules))
+        .bind(serde_json::json!(rules.reminder_offsets_min).to_string())
         .bind(Moment(now))
         .fetch_one(&self.pool)
         .await;
@@ -53,32 +53,19 @@ impl Catalogue for SqlStore<Db> {
 
     #[tracing::instrument(level = "debug", skip_all)]
     async fn provider_of_user(&self, user_id: UserId) -> StoreResult<Option<Provider>> {
-        let row: Option<ProviderRow> =
-            sqlx::query_as(concat!("SELECT ", provider_columns!(), " FROM providers WHERE user_id = $1"))
-                .bind(user_id.0)
-                .fetch_optional(&self.pool)
-                .await?;
-        row.map(Provider::try_from).transpose()
+        self.provider_where(concat!("SELECT ", provider_columns!(), " FROM providers WHERE user_id = $1"), user_id.0)
+            .await
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
     async fn provider_by_slug(&self, slug: &str) -> StoreResult<Option<Provider>> {
-        let row: Option<ProviderRow> =
-            sqlx::query_as(concat!("SELECT ", provider_columns!(), " FROM providers WHERE slug = $1"))
-                .bind(slug)
-                .fetch_optional(&self.pool)
-                .await?;
-        row.map(Provider::try_from).transpose()
+        self.provider_where(concat!("SELECT ", provider_columns!(), " FROM providers WHERE slug = $1"), slug).await
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
     async fn provider(&self, provider_id: ProviderId) -> StoreResult<Option<Provider>> {
-        let row: Option<ProviderRow> =
-            sqlx::query_as(concat!("SELECT ", provider_columns!(), " FROM providers WHERE id = $1"))
-                .bind(provider_id.0)
-                .fetch_optional(&self.pool)
-                .await?;
-        row.map(Provider::try_from).transpose()
+        self.provider_where(concat!("SELECT ", provider_columns!(), " FROM providers WHERE id = $1"), provider_id.0)
+            .await
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
@@ -241,5 +228,16 @@ impl Catalogue for SqlStore<Db> {
         tx.commit().await?;
         self.announce(provider_id).await;
         Ok(())
+    }
+}
+
+impl SqlStore<Db> {
+    /// The one provider `sql` selects by its single parameter `key`.
+    async fn provider_where<'q, K>(&self, sql: &'static str, key: K) -> StoreResult<Option<Provider>>
+    where
+        K: 'q + Send + sqlx::Encode<'q, Db> + sqlx::Type<Db>,
+    {
+        let row: Option<ProviderRow> = sqlx::query_as(sql).bind(key).fetch_optional(&self.pool).await?;
+        row.map(Provider::try_from).transpose()
     }
 }
