@@ -149,15 +149,16 @@ impl Handler<GetCalendar> for CalendarRegistry {
 }
 
 /// Tells one running calendar, or (`None`) every one, to reload; a calendar
-/// not running loads fresh data when it starts anyway.
+/// not running loads fresh data when it starts anyway. The reload is traced
+/// under the span of whoever asked (a settings write, a bus resync).
 #[derive(Message)]
 #[rtype(result = "()")]
-struct Refresh(Option<ProviderId>);
+struct Refresh(Option<ProviderId>, tracing::Span);
 
 impl Handler<Refresh> for CalendarRegistry {
     type Result = ();
-    fn handle(&mut self, Refresh(only): Refresh, _: &mut Context<Self>) {
-        let reload = |entry: &Entry| entry.handle.addr.do_send(Reload);
+    fn handle(&mut self, Refresh(only, span): Refresh, _: &mut Context<Self>) {
+        let reload = |entry: &Entry| entry.handle.addr.do_send(Traced { message: Reload, span: span.clone() });
         match only {
             Some(provider_id) => self.calendars.get(&provider_id).into_iter().for_each(reload),
             None => self.calendars.values().for_each(reload),
@@ -206,12 +207,12 @@ impl Calendars {
 
     /// After a schedule, service or rules change: the calendar reloads.
     pub async fn refresh(&self, provider_id: ProviderId) {
-        let _ = self.registry.send(Refresh(Some(provider_id))).await;
+        let _ = self.registry.send(Refresh(Some(provider_id), tracing::Span::current())).await;
     }
 
     /// After a gap in cross-node events: every running calendar reloads.
     pub async fn refresh_all(&self) {
-        let _ = self.registry.send(Refresh(None)).await;
+        let _ = self.registry.send(Refresh(None, tracing::Span::current())).await;
     }
 
     /// For tests of supervision and overload.

@@ -44,8 +44,12 @@ impl Slug {
     /// A slug as stored: a chosen one, or the `deleted-<id>` a deleted
     /// provider keeps (longer than any chosen slug, so never taken again).
     pub fn stored(text: &str, provider_id: super::ProviderId) -> Result<Self, String> {
-        let deleted = Slug::deleted(provider_id);
-        if text == deleted.as_str() { Ok(deleted) } else { Slug::parse(text) }
+        // Every provider read comes through here: only a slug that is not a
+        // valid chosen one is compared with the deleted form.
+        Slug::parse(text).or_else(|refusal| {
+            let deleted = Slug::deleted(provider_id);
+            if text == deleted.as_str() { Ok(deleted) } else { Err(refusal) }
+        })
     }
 
     /// What a deleted provider's slug becomes.
