@@ -533,8 +533,7 @@ impl Supervised for CalendarActor {
     fn restarting(&mut self, _: &mut Context<Self>) {
         tracing::warn!(provider = %self.provider_id, "calendar restarting");
         self.state = State::NotLoaded;
-        // The reload on restart belongs to no request.
-        self.span = tracing::Span::none();
+        self.span = tracing::Span::none(); // the reload on restart belongs to no request
         #[cfg(feature = "test-faults")]
         self.fault.take();
     }

@@ -148,9 +148,8 @@ impl Handler<GetCalendar> for CalendarRegistry {
     }
 }
 
-/// Tells one running calendar, or (`None`) every one, to reload; a calendar
-/// not running loads fresh data when it starts anyway. The reload is traced
-/// under the span of whoever asked (a settings write, a bus resync).
+/// Tells one running calendar, or (`None`) every one, to reload (one not running loads fresh data when it starts);
+/// the reload is traced under the span of whoever asked (a settings write, a bus resync).
 #[derive(Message)]
 #[rtype(result = "()")]
 struct Refresh(Option<ProviderId>, tracing::Span);

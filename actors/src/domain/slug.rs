@@ -42,14 +42,10 @@ impl Slug {
     }
 
     /// A slug as stored: a chosen one, or the `deleted-<id>` a deleted
-    /// provider keeps (longer than any chosen slug, so never taken again).
+    /// provider keeps (longer than any chosen slug, so never taken again, and
+    /// only formatted for a slug that is not a valid chosen one).
     pub fn stored(text: &str, provider_id: super::ProviderId) -> Result<Self, String> {
-        // Every provider read comes through here: only a slug that is not a
-        // valid chosen one is compared with the deleted form.
-        Slug::parse(text).or_else(|refusal| {
-            let deleted = Slug::deleted(provider_id);
-            if text == deleted.as_str() { Ok(deleted) } else { Err(refusal) }
-        })
+        Slug::parse(text).or_else(|refusal| Some(Slug::deleted(provider_id)).filter(|d| d.0 == text).ok_or(refusal))
     }
 
     /// What a deleted provider's slug becomes.
