@@ -53,7 +53,8 @@ pub trait SettingsListener: Send + Sync + 'static {
 /// Users and their sign-in sessions.
 #[async_trait]
 pub trait Accounts: Send + Sync + 'static {
-    /// Creates the user on first sign-in, refreshes the Telegram fields after.
+    /// Creates the user on first sign-in, refreshes the Telegram fields after —
+    /// except a name or language the user corrected (`update_user`), which stays.
     async fn upsert_telegram_user(&self, profile: &TelegramProfile, now: Timestamp) -> StoreResult<User>;
     async fn user(&self, id: UserId) -> StoreResult<Option<User>>;
     async fn update_user(&self, id: UserId, changes: &UserChanges, now: Timestamp) -> StoreResult<Option<User>>;

@@ -11,6 +11,7 @@ on_both_backends!(
     dev_login_exists_only_when_enabled,
     private_routes_need_a_valid_session,
     account_corrections_are_validated,
+    a_name_corrected_in_the_app_stays_corrected_after_the_next_sign_in,
 );
 
 fn user_json(id: i64, first_name: &str) -> String {
@@ -143,4 +144,17 @@ async fn account_corrections_are_validated(backend: Backend) {
         assert_eq!(reply.problem(422).as_deref(), Some(field));
     }
     assert_eq!(app.get("/api/me", Some(&token)).await.body["first_name"], "Ann", "nothing changed");
+}
+
+async fn a_name_corrected_in_the_app_stays_corrected_after_the_next_sign_in(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let data = init_data(BOT_TOKEN, now_unix() - 60, "Anya");
+    let first = app.request("POST", "/api/auth/telegram", None, Some(json!({ "init_data": data }))).await;
+    let token = first.ok()["token"].as_str().expect("token").to_owned();
+    app.request("PATCH", "/api/me", Some(&token), Some(json!({ "first_name": "Anna" }))).await.ok();
+
+    let again = init_data(BOT_TOKEN, now_unix(), "Anya");
+    let second = app.request("POST", "/api/auth/telegram", None, Some(json!({ "init_data": again }))).await;
+    assert_eq!(second.ok()["user"]["first_name"], "Anna", "policy §8: the correction is kept");
+    assert_eq!(app.get("/api/me", Some(&token)).await.ok()["last_name"], "Ivanova", "the rest follows Telegram");
 }

@@ -39,6 +39,7 @@ on_both_backends!(
     an_unreachable_user_gets_nothing_more,
     a_booking_decided_on_stale_settings_is_refused_and_writes_nothing,
     client_search_ignores_case_and_takes_wildcards_literally,
+    a_corrected_name_survives_the_next_telegram_sign_in,
 );
 
 async fn open(backend: Backend) -> (TestDatabase, Arc<dyn Store>) {
@@ -589,4 +590,28 @@ async fn client_search_ignores_case_and_takes_wildcards_literally(backend: Backe
     assert_eq!(names(store.clients(provider.id, Some("0%")).await.unwrap()), ["Dora_Smith"], "% is no wildcard");
     assert_eq!(names(store.clients(provider.id, Some("A\\B")).await.unwrap()), ["Eve"], "a backslash is itself");
     assert_eq!(store.clients(provider.id, Some("SMITH")).await.unwrap().len(), 2, "case is ignored");
+}
+
+async fn a_corrected_name_survives_the_next_telegram_sign_in(backend: Backend) {
+    let (_db, store) = open(backend).await;
+    let now = ts("2027-01-01T00:00:00Z");
+    let user = store.upsert_telegram_user(&telegram(9, "Anya"), now).await.unwrap();
+    let changes = UserChanges { first_name: Some("Anna".into()), ..UserChanges::default() };
+    store.update_user(user.id, &changes, now).await.unwrap();
+    // Telegram still says "Anya" and a new username, language and last name.
+    let mut again = telegram(9, "Anya");
+    again.username = Some("anna_new".into());
+    again.last_name = Some("Smith".into());
+    again.language_code = Some("ru".into());
+    let signed_in = store.upsert_telegram_user(&again, now).await.unwrap();
+    assert_eq!(signed_in.profile.first_name, "Anna", "the correction stays");
+    assert_eq!(signed_in.profile.username.as_deref(), Some("anna_new"), "what was not corrected follows Telegram");
+    assert_eq!(signed_in.profile.last_name.as_deref(), Some("Smith"));
+    assert_eq!(signed_in.profile.language_code.as_deref(), Some("ru"));
+    // Clearing a field is a correction too.
+    let cleared = UserChanges { last_name: Some(None), ..UserChanges::default() };
+    store.update_user(user.id, &cleared, now).await.unwrap();
+    let signed_in = store.upsert_telegram_user(&again, now).await.unwrap();
+    assert_eq!(signed_in.profile.last_name, None, "a cleared last name stays cleared");
+    assert_eq!(signed_in.profile.language_code.as_deref(), Some("ru"));
 }

@@ -20,10 +20,12 @@ impl Accounts for SqlStore<Db> {
         let user: User = sqlx::query_as(concat!(
             "INSERT INTO users (id, telegram_id, first_name, last_name, username, language_code, photo_url, \
              created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
-             ON CONFLICT (telegram_id) DO UPDATE SET first_name = excluded.first_name, \
-             last_name = excluded.last_name, username = excluded.username, \
-             language_code = excluded.language_code, photo_url = excluded.photo_url, \
-             updated_at = excluded.updated_at RETURNING ",
+             ON CONFLICT (telegram_id) DO UPDATE SET \
+             first_name = CASE WHEN users.first_name_corrected THEN users.first_name ELSE excluded.first_name END, \
+             last_name = CASE WHEN users.last_name_corrected THEN users.last_name ELSE excluded.last_name END, \
+             language_code = CASE WHEN users.language_code_corrected THEN users.language_code \
+             ELSE excluded.language_code END, \
+             username = excluded.username, photo_url = excluded.photo_url, updated_at = excluded.updated_at RETURNING ",
             user_columns!()
         ))
         .bind(Uuid::now_v7())
@@ -57,7 +59,9 @@ impl Accounts for SqlStore<Db> {
             "UPDATE users SET first_name = COALESCE($2, first_name), \
              last_name = CASE WHEN $3 THEN $4 ELSE last_name END, \
              language_code = CASE WHEN $5 THEN $6 ELSE language_code END, updated_at = $7, \
-             processing_restricted = COALESCE($8, processing_restricted) \
+             processing_restricted = COALESCE($8, processing_restricted), \
+             first_name_corrected = first_name_corrected OR $2 IS NOT NULL, \
+             last_name_corrected = last_name_corrected OR $3, language_code_corrected = language_code_corrected OR $5 \
              WHERE id = $1 AND deleted_at IS NULL RETURNING ",
             user_columns!()
         ))
