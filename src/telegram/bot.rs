@@ -1,4 +1,5 @@
-//! The bot's conversation: `/start`, `/bookings`, `/privacy`, `/help`, and
+//! The bot's conversation: `/start`, `/bookings`, `/privacy`, `/restrict`,
+//! `/unrestrict`, `/help`, and
 //! the inline buttons (Confirm / Decline for providers, Cancel for clients),
 //! which act through the provider's calendar actor like the API does.
 
@@ -24,7 +25,7 @@ use super::{
     TgBot,
     texts::{self, Lang},
 };
-use crate::store::Store;
+use crate::store::{Store, UserChanges};
 
 #[derive(BotCommands, Clone, Debug)]
 #[command(rename_rule = "lowercase")]
@@ -35,6 +36,10 @@ pub enum Command {
     Bookings,
     /// How we handle your data.
     Privacy,
+    /// Restrict the processing of your data (policy §8): no more messages.
+    Restrict,
+    /// Lift that restriction.
+    Unrestrict,
     /// What the bot can do.
     Help,
 }
@@ -119,6 +124,18 @@ async fn on_command(bot: TgBot, msg: Message, command: Command, ctx: Arc<BotCont
             for chunk in chars.chunks(4000) {
                 bot.send_message(msg.chat.id, chunk.iter().collect::<String>()).await?;
             }
+        }
+        Command::Restrict | Command::Unrestrict => {
+            let restrict = matches!(command, Command::Restrict);
+            let text = match ctx.store.user_by_telegram_id(from.id.0 as i64).await? {
+                Some(user) => {
+                    let changes = UserChanges { processing_restricted: Some(restrict), ..UserChanges::default() };
+                    ctx.store.update_user(user.id, &changes, Timestamp::now()).await?;
+                    texts::restricted(lang, restrict)
+                }
+                None => texts::no_account(lang),
+            };
+            bot.send_message(msg.chat.id, text).await?;
         }
         Command::Help => {
             bot.send_message(msg.chat.id, texts::help(lang)).await?;

@@ -99,8 +99,31 @@ pub fn open_app(lang: Lang) -> &'static str {
 
 pub fn help(lang: Lang) -> &'static str {
     lang.pick(
-        "/start — open the app\n/bookings — your upcoming bookings\n/privacy — how we handle your data\n/help — this list",
-        "/start — открыть приложение\n/bookings — ваши ближайшие записи\n/privacy — как мы обращаемся с данными\n/help — этот список",
+        "/start — open the app\n/bookings — your upcoming bookings\n/privacy — how we handle your data\n\
+         /restrict — restrict the processing of your data\n/unrestrict — lift that restriction\n/help — this list",
+        "/start — открыть приложение\n/bookings — ваши ближайшие записи\n/privacy — как мы обращаемся с данными\n\
+         /restrict — ограничить обработку ваших данных\n/unrestrict — снять ограничение\n/help — этот список",
+    )
+}
+
+/// The answer to `/restrict` (`restricted`) or `/unrestrict`.
+pub fn restricted(lang: Lang, restricted: bool) -> &'static str {
+    match restricted {
+        true => lang.pick(
+            "Processing of your data is restricted: the bot sends you nothing more. /unrestrict lifts it.",
+            "Обработка ваших данных ограничена: бот больше ничего не присылает. /unrestrict снимает ограничение.",
+        ),
+        false => lang.pick(
+            "The restriction is lifted: notifications and reminders are on again.",
+            "Ограничение снято: уведомления и напоминания снова включены.",
+        ),
+    }
+}
+
+pub fn no_account(lang: Lang) -> &'static str {
+    lang.pick(
+        "You have no account yet: open the app with /start.",
+        "У вас ещё нет аккаунта: откройте приложение — /start.",
     )
 }
 

@@ -15,6 +15,7 @@ on_both_backends!(
     a_booking_reaches_the_provider_at_once_in_local_time,
     confirm_and_decline_buttons_act_through_the_calendar,
     start_and_bookings_commands_answer,
+    restriction_is_set_and_lifted_from_the_chat,
     a_blocked_user_causes_no_retry_storm,
     retry_after_is_honoured,
 );
@@ -359,4 +360,25 @@ async fn a_reminder_for_a_visit_already_past_is_skipped_not_sent() {
     }
     assert_eq!(state, "skipped");
     assert!(reminders(&fake.messages_to(2)).is_empty(), "no reminder for a visit already past");
+}
+
+async fn restriction_is_set_and_lifted_from_the_chat(backend: Backend) {
+    let fake = FakeTelegram::start().await;
+    let app = app_with_bot(backend, &fake).await;
+    let carol = app.dev_sign_in(2, "Carol").await;
+
+    fake.push_update("message", message_from(2, "/restrict"));
+    let replies = fake.wait_for_messages(2, 1, Duration::from_secs(10)).await;
+    assert!(replies[0].body["text"].as_str().unwrap().contains("restricted"), "{:?}", replies[0].body);
+    assert_eq!(app.get("/api/me", Some(&carol)).await.ok()["processing_restricted"], true);
+
+    fake.push_update("message", message_from(2, "/unrestrict"));
+    let replies = fake.wait_for_messages(2, 2, Duration::from_secs(10)).await;
+    assert!(replies[1].body["text"].as_str().unwrap().contains("lifted"), "{:?}", replies[1].body);
+    assert_eq!(app.get("/api/me", Some(&carol)).await.ok()["processing_restricted"], false);
+
+    // Without an account there is nothing to restrict: the bot says how to start.
+    fake.push_update("message", message_from(9, "/restrict"));
+    let replies = fake.wait_for_messages(9, 1, Duration::from_secs(10)).await;
+    assert!(replies[0].body["text"].as_str().unwrap().contains("/start"), "{:?}", replies[0].body);
 }
