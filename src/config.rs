@@ -36,7 +36,8 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// Set (with `PUBLIC_URL`): updates come by webhook, not long polling.
     pub telegram_webhook_secret: Option<String>,
-    /// The text `/privacy` sends; default: the policy compiled into the binary.
+    /// The privacy policy served and sent by `/privacy` (`POLICY_FILE`, or its
+    /// older name `PRIVACY_POLICY_FILE`); default: the copy compiled in.
     pub privacy_policy_file: Option<std::path::PathBuf>,
 }
 
@@ -177,7 +178,10 @@ impl Config {
             calendar_idle: Duration::from_secs(calendar_idle),
             calendar_queue_limit: usize::try_from(queue_limit).unwrap_or(usize::MAX),
             rate_limits,
-            privacy_policy_file: r.get("PRIVACY_POLICY_FILE").map(std::path::PathBuf::from),
+            privacy_policy_file: r
+                .get("POLICY_FILE")
+                .or_else(|| r.get("PRIVACY_POLICY_FILE"))
+                .map(std::path::PathBuf::from),
             telegram_webhook_secret: telegram_webhook_secret.map(str::to_owned),
             heartbeat: Heartbeat {
                 interval: Duration::from_secs(heartbeat_secs),
@@ -242,6 +246,7 @@ pub const KEYS: &[&str] = &[
     "WS_HEARTBEAT_SECS",
     "WS_TIMEOUT_SECS",
     "SHUTDOWN_GRACE_SECS",
+    "POLICY_FILE",
     "PRIVACY_POLICY_FILE",
     "TELEGRAM_WEBHOOK_SECRET",
 ];

@@ -4,7 +4,9 @@
 pub mod bus;
 pub mod config;
 pub mod http;
+pub mod letters;
 pub mod live;
+pub mod policy;
 pub mod rate_limit;
 pub mod session;
 pub mod startup;

@@ -63,8 +63,9 @@ impl Application {
             RedisBridge::start(client.clone(), pool.clone(), node_id, bus.clone(), calendars.clone(), outbound_events);
         }
         let redis_pool = redis.map(|(_, pool)| pool);
-        let shared =
-            telegram::Shared { privacy_policy: telegram::privacy_policy(&config)?, bot_username: Arc::default() };
+        let active_since = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24 * 30);
+        let policy = crate::policy::publish(&*store, crate::policy::text(&config)?, active_since).await?;
+        let shared = telegram::Shared { policy: Arc::new(policy), bot_username: Arc::default() };
         let bot = telegram::start(&config, store.clone(), calendars.clone(), &bus, redis_pool.clone(), shared.clone())?;
         let webhook_path = config.telegram_webhook_secret.as_deref().map(telegram::webhook::path);
         let limiter = Arc::new(RateLimiter::new(config.rate_limits.clone(), redis_pool));

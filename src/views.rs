@@ -18,6 +18,9 @@ pub struct UserView {
     pub language_code: Option<String>,
     pub photo_url: Option<String>,
     pub processing_restricted: bool,
+    /// The privacy policy version last acknowledged (`POST /api/me/policy-ack`);
+    /// when it differs from `GET /api/policy`'s, the Mini App shows "policy updated" once.
+    pub policy_version_seen: Option<String>,
 }
 
 impl From<&User> for UserView {
@@ -32,6 +35,7 @@ impl From<&User> for UserView {
             language_code: p.language_code.clone(),
             photo_url: p.photo_url.clone(),
             processing_restricted: user.processing_restricted,
+            policy_version_seen: user.policy_version_seen.clone(),
         }
     }
 }
@@ -269,6 +273,8 @@ pub struct ClientView {
     pub notes: Option<String>,
     /// Whether the client is a Telegram user who booked through the app.
     pub linked_to_telegram: bool,
+    /// When the client asked to have this card deleted (policy §6), if they did.
+    pub erasure_requested_at: Option<String>,
     pub created_at: String,
 }
 
@@ -280,6 +286,7 @@ impl From<&Client> for ClientView {
             contacts: client.fields.contacts.clone(),
             notes: client.fields.notes.clone(),
             linked_to_telegram: client.user_id.is_some(),
+            erasure_requested_at: client.erasure_requested_at.map(|at| at.to_string()),
             created_at: client.created_at.to_string(),
         }
     }

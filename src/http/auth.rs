@@ -130,7 +130,14 @@ pub async fn dev_sign_in(state: State, req: HttpRequest, ValidJson(body): ValidJ
 
 async fn sign_in(state: &AppState, profile: &TelegramProfile, method: &str) -> ApiResult {
     let now = Timestamp::now();
-    let user = state.store.upsert_telegram_user(profile, now).await?;
+    let mut user = state.store.upsert_telegram_user(profile, now).await?;
+    if user.policy_version_seen.is_none() {
+        // A new account agreed to the policy in force by signing up (§10):
+        // it has no update to be told of.
+        let version = &state.telegram.policy.version;
+        state.store.acknowledge_policy(user.id, version, true).await?;
+        user.policy_version_seen = Some(version.clone());
+    }
     // 256 random bits, URL-safe: unguessable and opaque (it encodes nothing).
     let token = URL_SAFE_NO_PAD.encode(random_bytes::<32>()?);
     let ttl = SignedDuration::try_from(state.config.session_ttl).map_err(|e| ApiError::Internal(e.into()))?;

@@ -4,11 +4,11 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use actors::domain::ClientId;
 use jiff::Timestamp;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::extract::{parse_id, query_params};
-use super::problem::{ApiError, ApiResult, Problem, ProblemType};
+use super::problem::{ApiError, ApiResult, Problem};
 use super::state::{AppState, State};
 use super::{auth::AuthUser, json::ValidJson, provider::my_provider, validate};
 use crate::store::{Client, ClientDeletion, ClientFields, NewClient};
@@ -121,20 +121,53 @@ pub async fn patch(
     Ok(HttpResponse::Ok().json(ClientView::from(&client)))
 }
 
-/// Delete a client and their booking history. Refused (409) while they
-/// have upcoming bookings: cancel those first.
+/// Delete a client and their booking history (policy §6). Upcoming visits
+/// go too: the client, if a Telegram user the bot can reach, is told which
+/// (the message is written in the deletion's transaction), and the freed time
+/// shows in live slots at once.
 #[utoipa::path(delete, path = "/api/provider/clients/{id}", tag = "clients", security(("bearer" = [])),
     params(("id" = Uuid, Path)),
-    responses((status = 204), (status = 401, body = Problem), (status = 404, body = Problem),
-        (status = 409, description = "has upcoming bookings", body = Problem)))]
+    responses((status = 204), (status = 401, body = Problem), (status = 404, body = Problem)))]
 pub async fn delete(state: State, AuthUser(user): AuthUser, id: web::Path<String>) -> ApiResult {
     let id = parse_id("id", &id, "an id")?;
     let provider = my_provider(&state, user.id).await?;
-    match state.store.delete_client(provider.id, id, Timestamp::now()).await? {
+    let client = state.store.client(provider.id, id).await?.ok_or_else(|| ApiError::not_found("client"))?;
+    let now = Timestamp::now();
+    let letters = crate::letters::client_removed(&*state.store, &provider, &client, now).await?;
+    match state.store.delete_client(provider.id, id, &letters, now).await? {
         ClientDeletion::Deleted => Ok(HttpResponse::NoContent().finish()),
         ClientDeletion::NotFound => Err(ApiError::not_found("client")),
-        ClientDeletion::HasUpcomingBookings => {
-            Err(ApiError::new(ProblemType::ClientHasUpcomingBookings, "cancel this client's upcoming bookings first"))
-        }
     }
+}
+
+/// One client's data as the provider holds it (policy §6: the provider is the
+/// controller and can hand it over).
+#[derive(Serialize, ToSchema)]
+pub struct ClientExportView {
+    pub exported_at: String,
+    /// Who holds this data: the provider's public name and business.
+    pub controller: String,
+    #[serde(flatten)]
+    pub card: ClientCardView,
+}
+
+/// Export one client's data, JSON.
+#[utoipa::path(get, path = "/api/provider/clients/{id}/export", tag = "clients", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = ClientExportView), (status = 401, body = Problem), (status = 404, body = Problem)))]
+pub async fn export(state: State, AuthUser(user): AuthUser, id: web::Path<String>) -> ApiResult {
+    let id = parse_id("id", &id, "an id")?;
+    let provider = my_provider(&state, user.id).await?;
+    let client = state.store.client(provider.id, id).await?.ok_or_else(|| ApiError::not_found("client"))?;
+    let p = &provider.profile;
+    let controller = match &p.business_name {
+        Some(business) => format!("{} ({business})", p.display_name),
+        None => p.display_name.clone(),
+    };
+    let filename = format!("attachment; filename=\"client-{}.json\"", client.id.0);
+    Ok(HttpResponse::Ok().insert_header(("Content-Disposition", filename)).json(ClientExportView {
+        exported_at: Timestamp::now().to_string(),
+        controller,
+        card: card(&state, &client).await?,
+    }))
 }

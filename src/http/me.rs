@@ -98,6 +98,71 @@ pub async fn export_me(state: State, AuthUser(user): AuthUser) -> ApiResult {
         }))
 }
 
+/// The published privacy policy (§10).
+#[derive(Serialize, ToSchema)]
+pub struct PolicyView {
+    /// `<publication date>.<start of the text's SHA-256>`: changes whenever the text does.
+    pub version: String,
+    pub published_at: String,
+    pub text: String,
+}
+
+/// The privacy policy in force, with its version.
+#[utoipa::path(get, path = "/api/policy", tag = "account", responses((status = 200, body = PolicyView)))]
+pub async fn get_policy(state: State) -> HttpResponse {
+    let policy = &state.telegram.policy;
+    HttpResponse::Ok().insert_header(("Cache-Control", "no-cache")).json(PolicyView {
+        version: policy.version.clone(),
+        published_at: policy.published_at.to_string(),
+        text: policy.text.to_string(),
+    })
+}
+
+/// I have seen the policy in force (the Mini App's "policy updated" notice
+/// stops). Answers the account, `policy_version_seen` updated.
+#[utoipa::path(post, path = "/api/me/policy-ack", tag = "account", security(("bearer" = [])),
+    responses((status = 200, body = UserView), (status = 401, body = Problem)))]
+pub async fn acknowledge_policy(state: State, AuthUser(user): AuthUser) -> ApiResult {
+    let version = &state.telegram.policy.version;
+    state.store.acknowledge_policy(user.id, version, false).await?;
+    let user = state
+        .store
+        .user(user.id)
+        .await?
+        .ok_or_else(|| ApiError::new(ProblemType::Unauthorized, "this account no longer exists"))?;
+    Ok(HttpResponse::Ok().json(UserView::from(&user)))
+}
+
+/// Ask a provider to delete my card from their client book (policy §6: the
+/// provider controls it and decides). The provider sees the request on the
+/// card and gets a bot message.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ErasureRequest {
+    /// The provider's slug.
+    pub provider: String,
+}
+
+/// Ask a provider to delete my data from their client book.
+#[utoipa::path(post, path = "/api/me/erasure-requests", tag = "account", security(("bearer" = [])),
+    request_body = ErasureRequest,
+    responses((status = 202), (status = 401, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn request_erasure(
+    state: State,
+    AuthUser(user): AuthUser,
+    ValidJson(request): ValidJson<ErasureRequest>,
+) -> ApiResult {
+    let provider = super::public::provider_by_slug(&state, &request.provider).await?;
+    let letters = crate::letters::erasure_requested(&*state.store, &provider, &user.profile.first_name).await?;
+    state
+        .store
+        .request_erasure(provider.id, user.id, &letters, Timestamp::now())
+        .await?
+        .ok_or_else(|| ApiError::not_found("client card of yours at this provider"))?;
+    tracing::info!(target: "audit", user = %user.id, provider = %provider.id, "erasure requested");
+    Ok(HttpResponse::Accepted().finish())
+}
+
 /// Delete my account (privacy policy §7): personal data is removed or
 /// anonymized; anonymous booking counts remain. The session ends.
 #[utoipa::path(delete, path = "/api/me", tag = "account", security(("bearer" = [])),
@@ -108,7 +173,14 @@ pub async fn delete_me(state: State, AuthUser(user): AuthUser) -> ApiResult {
     let placeholder = -((i64::from_le_bytes(super::auth::random_bytes()?) & i64::MAX).max(1));
     // A provider's calendar and watchers follow through the store's
     // settings announcement.
-    state.store.delete_account(user.id, placeholder, Timestamp::now()).await?;
+    let now = Timestamp::now();
+    // A provider's clients with visits ahead are told they are cancelled, in
+    // the deletion's own transaction.
+    let letters = match state.store.provider_of_user(user.id).await? {
+        Some(provider) => crate::letters::provider_closing(&*state.store, &provider, now).await?,
+        None => Vec::new(),
+    };
+    state.store.delete_account(user.id, placeholder, &letters, now).await?;
     tracing::info!(target: "audit", user = %user.id, "account deleted");
     Ok(HttpResponse::NoContent().finish())
 }

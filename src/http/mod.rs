@@ -43,6 +43,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route(web::delete().to(me::delete_me)),
         )
         .route("/api/me/export", web::get().to(me::export_me))
+        .route("/api/me/policy-ack", web::post().to(me::acknowledge_policy))
+        .route("/api/me/erasure-requests", web::post().to(me::request_erasure))
+        .route("/api/policy", web::get().to(me::get_policy))
         .service(
             web::resource("/api/provider")
                 .route(web::get().to(provider::get_provider))
@@ -85,6 +88,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route(web::patch().to(clients::patch))
                 .route(web::delete().to(clients::delete)),
         )
+        .route("/api/provider/clients/{id}/export", web::get().to(clients::export))
         .route("/api/providers/{slug}", web::get().to(public::get_public_provider))
         .route("/api/providers/{slug}/slots", web::get().to(public::get_slots))
         .configure(web_app::routes);

@@ -54,7 +54,6 @@ pub enum ProblemType {
     SlugTaken,
     SlotTaken,
     InvalidStatus,
-    ClientHasUpcomingBookings,
     // Well-formed input that breaks a booking rule (422), e.g. a time that is
     // not offered or a cut-off that passed.
     NotBookable,
@@ -87,7 +86,6 @@ impl ProblemType {
             SlugTaken => ("slug-taken", StatusCode::CONFLICT, "Conflict"),
             SlotTaken => ("slot-taken", StatusCode::CONFLICT, "Conflict"),
             InvalidStatus => ("invalid-status", StatusCode::CONFLICT, "Conflict"),
-            ClientHasUpcomingBookings => ("client-has-upcoming-bookings", StatusCode::CONFLICT, "Conflict"),
             NotBookable => ("not-bookable", StatusCode::UNPROCESSABLE_ENTITY, RULES),
             IdempotencyKeyReused => ("idempotency-key-reused", StatusCode::UNPROCESSABLE_ENTITY, RULES),
             PastCutoff => ("past-cutoff", StatusCode::UNPROCESSABLE_ENTITY, RULES),

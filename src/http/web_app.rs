@@ -55,7 +55,7 @@ async fn privacy_policy(state: State) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/plain; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "no-cache"))
-        .body(state.telegram.privacy_policy.to_string())
+        .body(state.telegram.policy.text.to_string())
 }
 
 fn serve(req: &HttpRequest, path: &str) -> ApiResult {

@@ -65,16 +65,31 @@ pub trait Accounts: Send + Sync + 'static {
     /// its client book anonymized (names, contacts, notes; clients still see
     /// their own visits) and its upcoming bookings cancelled; past bookings
     /// stay as anonymous counts. Returns the provider id, if any.
+    /// `letters` (to a provider's clients: their visits are cancelled) are
+    /// written in the same transaction, so nobody is told of a deletion that
+    /// did not happen, and nobody is left untold of one that did.
     async fn delete_account(
         &self,
         user_id: UserId,
         placeholder_telegram_id: i64,
+        letters: &[Letter],
         now: Timestamp,
     ) -> StoreResult<Option<ProviderId>>;
     async fn create_session(&self, session: &NewSession) -> StoreResult<()>;
     /// The user owning an unexpired session, if any.
     async fn session_user(&self, token_hash: &[u8], now: Timestamp) -> StoreResult<Option<User>>;
     async fn user_by_telegram_id(&self, telegram_id: i64) -> StoreResult<Option<User>>;
+    /// Records that this deployment serves the policy text with this SHA-256
+    /// (policy §10): its publication time (the first time any node served it)
+    /// and whether any other text was published before it.
+    async fn publish_policy(&self, text_sha256: &str, now: Timestamp) -> StoreResult<PolicyPublication>;
+    /// The user has seen `version`. `only_if_unset`: a new account, which
+    /// agreed to the current text by signing up, but must not overwrite an
+    /// older version an existing account has not acknowledged yet.
+    async fn acknowledge_policy(&self, user_id: UserId, version: &str, only_if_unset: bool) -> StoreResult<()>;
+    /// The first versioned publication: every existing account has agreed to
+    /// this text by using the service, so nobody is told it changed.
+    async fn acknowledge_policy_for_all(&self, version: &str) -> StoreResult<()>;
 }
 
 /// Providers, their services and their weekly hours and date overrides: the
@@ -162,14 +177,27 @@ pub trait ClientBook: Send + Sync + 'static {
         fields: &ClientFields,
         now: Timestamp,
     ) -> StoreResult<Option<Client>>;
-    /// Deletes the client and their booking history, unless they have
-    /// upcoming active bookings.
+    /// Deletes the client and their booking history, upcoming visits
+    /// included, and writes `letters` (telling the client) in the same
+    /// transaction. The provider's calendars reload (the freed time shows
+    /// live) through the settings announcement.
     async fn delete_client(
         &self,
         provider_id: ProviderId,
         client_id: ClientId,
+        letters: &[Letter],
         now: Timestamp,
     ) -> StoreResult<ClientDeletion>;
+    /// The Telegram user `user_id` asks the provider to delete their card
+    /// (policy §6: the provider decides); `None` when the provider's book
+    /// holds no card of theirs. The provider is told by `letters`.
+    async fn request_erasure(
+        &self,
+        provider_id: ProviderId,
+        user_id: UserId,
+        letters: &[Letter],
+        now: Timestamp,
+    ) -> StoreResult<Option<Client>>;
 }
 
 /// Messages the bot owes (pushes, reminders) and where it reaches a user.
@@ -195,6 +223,21 @@ pub trait Outbox: Send + Sync + 'static {
     /// what was waiting for them.
     async fn mark_bot_blocked(&self, user_id: UserId, reason: &str, now: Timestamp) -> StoreResult<()>;
     async fn bot_recipient(&self, user_id: UserId) -> StoreResult<Option<BotRecipient>>;
+    /// Writes messages worded now (see [`OutboxContent::Text`]).
+    async fn send_letters(&self, letters: &[Letter], now: Timestamp) -> StoreResult<()>;
+    /// Tells every account active since `active_since` that has neither seen
+    /// nor been told of policy `version` about it, once per version even with
+    /// several nodes starting at once, paced at `per_second` messages (the
+    /// bot's pushes and reminders keep their turn). Accounts whose processing
+    /// is restricted are counted as told and get nothing (the Mini App still
+    /// shows them the notice). Returns how many messages were written.
+    async fn announce_policy(
+        &self,
+        version: &str,
+        active_since: Timestamp,
+        per_second: u32,
+        now: Timestamp,
+    ) -> StoreResult<u64>;
 }
 
 /// Opens (creating if needed) and migrates the database `url` names.

@@ -26,6 +26,8 @@ pub struct User {
     #[sqlx(flatten)]
     pub profile: TelegramProfile,
     pub processing_restricted: bool,
+    /// The privacy policy version the user last acknowledged (policy §10).
+    pub policy_version_seen: Option<String>,
     #[sqlx(try_from = "super::sql::Moment")]
     pub created_at: Timestamp,
 }
@@ -113,6 +115,8 @@ pub struct Client {
     /// The Telegram user, when the client booked through the Mini App.
     pub user_id: Option<UserId>,
     pub fields: ClientFields,
+    /// When the client asked the provider to delete this card (policy §6).
+    pub erasure_requested_at: Option<Timestamp>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -133,16 +137,21 @@ pub struct BookingDetails {
 pub enum ClientDeletion {
     Deleted,
     NotFound,
-    /// Refused: the client has upcoming active bookings (cancel them first).
-    HasUpcomingBookings,
+}
+
+/// A policy text as this deployment published it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PolicyPublication {
+    pub published_at: Timestamp,
+    /// Some other text was published before this one.
+    pub supersedes_another: bool,
 }
 
 /// A claimed outbox row.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OutboxMessage {
     pub id: Uuid,
-    pub kind: NoticeKind,
-    pub booking_id: BookingId,
+    pub content: OutboxContent,
     pub recipient_id: UserId,
     pub due_at: Timestamp,
     pub attempts: i64,
@@ -174,6 +183,25 @@ pub struct BotRecipient {
     pub blocked: bool,
 }
 
+/// What an outbox message says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OutboxContent {
+    /// About a booking; worded at send time from the booking as it is then.
+    Notice { kind: NoticeKind, booking_id: BookingId },
+    /// Worded when it was decided, because what it tells may be gone by the
+    /// time it is sent: a deleted provider's name, a removed client's visits.
+    Text(String),
+    /// The privacy policy changed to this version (policy §10).
+    PolicyUpdated(String),
+}
+
+/// A message to write into the outbox now, outside any booking change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Letter {
+    pub recipient: UserId,
+    pub text: String,
+}
+
 /// How a notice is stored: (`kind`, `event`) columns of the outbox; push:
 /// the booking event, reminder: minutes before the visit.
 pub(crate) fn outbox_kind(kind: &NoticeKind) -> (&'static str, String) {
@@ -183,11 +211,20 @@ pub(crate) fn outbox_kind(kind: &NoticeKind) -> (&'static str, String) {
     }
 }
 
-/// The notice an outbox row's (`kind`, `event`) columns name.
-pub(crate) fn notice_kind(kind: &str, event: &str) -> Result<NoticeKind, super::StoreError> {
+/// The content an outbox row's `kind`, `event`, `booking_id` and `body` name.
+pub(crate) fn outbox_content(
+    kind: &str,
+    event: String,
+    booking_id: Option<Uuid>,
+    body: Option<String>,
+) -> Result<OutboxContent, super::StoreError> {
+    let notice =
+        |kind: Option<NoticeKind>| Some(OutboxContent::Notice { kind: kind?, booking_id: BookingId(booking_id?) });
     match kind {
-        "push" => event.parse().map(NoticeKind::Push).ok(),
-        "reminder" => event.parse().map(NoticeKind::Reminder).ok(),
+        "push" => notice(event.parse().map(NoticeKind::Push).ok()),
+        "reminder" => notice(event.parse().map(NoticeKind::Reminder).ok()),
+        "text" => body.map(OutboxContent::Text),
+        "policy" => Some(OutboxContent::PolicyUpdated(event.clone())),
         _ => None,
     }
     .ok_or_else(|| super::StoreError::corrupt(format!("unknown outbox message {kind:?}/{event:?}")))

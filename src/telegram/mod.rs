@@ -98,7 +98,8 @@ pub fn start(
     };
     let bot = Bot::new(token.expose()).set_api_url(config.telegram_api_url.clone()).throttle(Limits::default());
 
-    let outbox = outbox::OutboxDispatcher::new(store.clone(), bot.clone()).start();
+    let policy_url = config.public_url.as_ref().and_then(|url| url.join("privacy").ok());
+    let outbox = outbox::OutboxDispatcher::new(store.clone(), bot.clone(), policy_url).start();
     let (stop_polling, stop_requested) = watch::channel(false);
     let (polling_finished, polling_done) = watch::channel(false);
     let control = BotControl { outbox: outbox.clone(), stop_polling, polling_done };
@@ -116,7 +117,8 @@ pub fn start(
         }
     });
 
-    let privacy_policy = shared.privacy_policy.to_string();
+    let policy = &shared.policy;
+    let privacy_policy = format!("{}\n\nVersion {}", policy.text, policy.version);
     let context = Arc::new(bot::BotContext { store, calendars, public_url: config.public_url.clone(), privacy_policy });
     actix_web::rt::spawn(announce(bot.clone(), config.public_url.clone(), shared.bot_username));
     if let (Some(secret), Some(public_url)) = (&config.telegram_webhook_secret, &config.public_url) {
@@ -171,21 +173,11 @@ async fn retry(mut attempt: impl AsyncFnMut() -> Result<(), RequestError>) {
 /// What the bot shares with the rest of the node.
 #[derive(Clone)]
 pub struct Shared {
-    /// The policy `/privacy` sends and the Mini App links to.
-    pub privacy_policy: Arc<str>,
+    /// The published policy: `/privacy` sends it, the Mini App shows it.
+    pub policy: Arc<crate::policy::Policy>,
     /// The bot's @username, known once Telegram answered `getMe`; the Mini App
     /// builds providers' `t.me/<bot>?startapp=<slug>` links from it.
     pub bot_username: Arc<OnceLock<String>>,
-}
-
-/// The published policy: `PRIVACY_POLICY_FILE`, or the copy built in.
-pub fn privacy_policy(config: &Config) -> anyhow::Result<Arc<str>> {
-    Ok(match &config.privacy_policy_file {
-        Some(path) => std::fs::read_to_string(path)
-            .map_err(|e| anyhow::anyhow!("PRIVACY_POLICY_FILE {}: {e}", path.display()))?
-            .into(),
-        None => include_str!("../../web/privacy-policy.txt").into(),
-    })
 }
 
 /// Learns the bot's username, then sets its commands and the chat menu

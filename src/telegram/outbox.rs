@@ -40,7 +40,7 @@ use super::{
     TgBot,
     texts::{self, Lang},
 };
-use crate::store::{MessageOutcome, OutboxMessage, Store};
+use crate::store::{BookingDetails, MessageOutcome, OutboxContent, OutboxMessage, Store};
 
 /// Messages claimed per round; the Throttle paces the actual sending.
 const BATCH: i64 = 100;
@@ -63,6 +63,8 @@ struct Shared {
     in_flight: Arc<AtomicUsize>,
     stopping: AtomicBool,
     turns: Turns,
+    /// Where the policy is read (`PUBLIC_URL`'s policy page), for "policy updated".
+    policy_url: Option<url::Url>,
 }
 
 /// Whose turn it is, per recipient: one message each in flight.
@@ -91,9 +93,15 @@ impl Turns {
 pub struct Nudge;
 
 impl OutboxDispatcher {
-    pub fn new(store: Arc<dyn Store>, bot: TgBot) -> Self {
-        let shared =
-            Shared { store, bot, in_flight: Arc::default(), stopping: AtomicBool::new(false), turns: Turns::default() };
+    pub fn new(store: Arc<dyn Store>, bot: TgBot, policy_url: Option<url::Url>) -> Self {
+        let shared = Shared {
+            store,
+            bot,
+            in_flight: Arc::default(),
+            stopping: AtomicBool::new(false),
+            turns: Turns::default(),
+            policy_url,
+        };
         Self { busy: false, shared: Arc::new(shared) }
     }
 
@@ -185,41 +193,28 @@ enum Attempt {
 }
 
 async fn attempt(shared: &Shared, message: &OutboxMessage) -> Attempt {
-    let Shared { store, bot, stopping, .. } = shared;
+    let Shared { store, bot, stopping, policy_url, .. } = shared;
     let skip = |why: &str| Attempt::Done(MessageOutcome::Skipped(why.to_owned()));
-    let (recipient, details) =
-        match (store.bot_recipient(message.recipient_id).await, store.booking_by_id(message.booking_id).await) {
-            (Ok(Some(recipient)), Ok(Some(details))) => (recipient, details),
-            (Ok(None), _) | (_, Ok(None)) => return skip("the user or the booking no longer exists"),
-            (Err(error), _) | (_, Err(error)) => {
-                return Attempt::RetryIn(SignedDuration::from_secs(5), error.to_string());
-            }
-        };
+    let recipient = match store.bot_recipient(message.recipient_id).await {
+        Ok(Some(recipient)) => recipient,
+        Ok(None) => return skip("the user no longer exists"),
+        Err(error) => return Attempt::RetryIn(SignedDuration::from_secs(5), error.to_string()),
+    };
     if recipient.blocked {
         return skip("the bot cannot reach this user");
     }
     let lang = Lang::of(recipient.language_code.as_deref());
-    let booking = &details.booking;
-    let to_provider = Some(message.recipient_id) != booking.client_user_id;
-    let (text, keyboard) = if let NoticeKind::Push(event) = message.kind {
-        let text = texts::push(event, &details, to_provider, lang);
-        let awaiting_answer =
-            to_provider && event == BookingEventKind::Created && booking.status == BookingStatus::Pending;
-        // The data is what `bot::handle_button` parses: `<action>:<booking id>`.
-        let button = |a: Action| {
-            InlineKeyboardButton::callback(texts::button(lang, a), format!("{}:{}", a.as_str(), booking.id))
-        };
-        let keyboard =
-            awaiting_answer.then(|| InlineKeyboardMarkup::new([[Action::Confirm, Action::Decline].map(button)]));
-        (text, keyboard)
-    } else {
-        if !booking.status.is_active() {
-            return skip("the booking is no longer active");
-        }
-        if booking.start <= Timestamp::now() {
-            return skip("the visit already started");
-        }
-        (texts::reminder(&details, lang), None)
+    let (text, keyboard) = match &message.content {
+        OutboxContent::Notice { kind, booking_id } => match store.booking_by_id(*booking_id).await {
+            Ok(Some(details)) => match notice(message, *kind, &details, lang) {
+                Ok(worded) => worded,
+                Err(why) => return skip(why),
+            },
+            Ok(None) => return skip("the booking no longer exists"),
+            Err(error) => return Attempt::RetryIn(SignedDuration::from_secs(5), error.to_string()),
+        },
+        OutboxContent::Text(text) => (text.clone(), None),
+        OutboxContent::PolicyUpdated(version) => (texts::policy_updated(lang, version, policy_url.as_ref()), None),
     };
     // The last moment a claim can be handed back: past it, the message may
     // reach Telegram, and it must never be sent twice.
@@ -247,6 +242,34 @@ async fn attempt(shared: &Shared, message: &OutboxMessage) -> Attempt {
             Attempt::RetryIn(SignedDuration::from_secs(1 << message.attempts.clamp(0, 10)), error.to_string())
         }
     }
+}
+
+/// A booking's push or reminder, worded from the booking as it is now; `Err`
+/// says why it is no longer worth sending.
+fn notice(
+    message: &OutboxMessage,
+    kind: NoticeKind,
+    details: &BookingDetails,
+    lang: Lang,
+) -> Result<(String, Option<InlineKeyboardMarkup>), &'static str> {
+    let booking = &details.booking;
+    let to_provider = Some(message.recipient_id) != booking.client_user_id;
+    let NoticeKind::Push(event) = kind else {
+        if !booking.status.is_active() {
+            return Err("the booking is no longer active");
+        }
+        if booking.start <= Timestamp::now() {
+            return Err("the visit already started");
+        }
+        return Ok((texts::reminder(details, lang), None));
+    };
+    let text = texts::push(event, details, to_provider, lang);
+    let awaiting_answer = to_provider && event == BookingEventKind::Created && booking.status == BookingStatus::Pending;
+    // The data is what `bot::handle_button` parses: `<action>:<booking id>`.
+    let button =
+        |a: Action| InlineKeyboardButton::callback(texts::button(lang, a), format!("{}:{}", a.as_str(), booking.id));
+    let keyboard = awaiting_answer.then(|| InlineKeyboardMarkup::new([[Action::Confirm, Action::Decline].map(button)]));
+    Ok((text, keyboard))
 }
 
 /// Telegram's 403s: the user cannot be messaged until they come back.

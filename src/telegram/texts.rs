@@ -142,3 +142,58 @@ pub fn done(lang: Lang, action: Action) -> &'static str {
         _ => lang.pick("Cancelled.", "Отменено."),
     }
 }
+
+/// The bot's one message about a new version of the privacy policy (§10).
+pub fn policy_updated(lang: Lang, version: &str, url: Option<&url::Url>) -> String {
+    let link = url.map(|url| format!("\n{url}")).unwrap_or_default();
+    match lang {
+        Lang::En => {
+            format!("We updated our privacy policy (version {version}). It takes effect now; /privacy shows it.{link}")
+        }
+        Lang::Ru => format!(
+            "Мы обновили политику конфиденциальности (версия {version}). Она действует с момента публикации; \
+             /privacy покажет её.{link}"
+        ),
+    }
+}
+
+/// To a client whose provider deleted their account (policy §7): the visits
+/// it cancelled.
+pub fn provider_closed(lang: Lang, provider: &str, visits: &[String]) -> String {
+    let visits = visits.iter().map(|v| format!("\n• {v}")).collect::<String>();
+    match lang {
+        Lang::En => format!("{provider} has closed their Just Book Me account, so these visits are cancelled:{visits}"),
+        Lang::Ru => format!("{provider} удалил(а) аккаунт в Just Book Me, поэтому эти записи отменены:{visits}"),
+    }
+}
+
+/// To a client the provider removed from the client book (policy §6): the
+/// upcoming visits that went with the card.
+pub fn removed_from_client_book(lang: Lang, provider: &str, visits: &[String]) -> String {
+    let visits = visits.iter().map(|v| format!("\n• {v}")).collect::<String>();
+    match lang {
+        Lang::En => {
+            format!("{provider} has deleted your data from their client book, so these visits are cancelled:{visits}")
+        }
+        Lang::Ru => {
+            format!("{provider} удалил(а) ваши данные из своей клиентской базы, поэтому эти записи отменены:{visits}")
+        }
+    }
+}
+
+/// To a provider: a client asks them to delete their card (policy §6).
+pub fn erasure_requested(lang: Lang, client: &str) -> String {
+    match lang {
+        Lang::En => format!(
+            "{client} asks you to delete their data from your client book. Open the client in the app to delete it."
+        ),
+        Lang::Ru => format!(
+            "{client} просит удалить его (её) данные из вашей клиентской базы. Откройте клиента в приложении, чтобы удалить."
+        ),
+    }
+}
+
+/// One visit in a list: "Haircut, Tue 01 Jun 2027, 10:00 (Europe/Berlin)".
+pub fn visit(details: &BookingDetails, lang: Lang) -> String {
+    format!("{}, {}", details.service_name, when(details, lang))
+}

@@ -15,8 +15,8 @@ use actors::{
 };
 use jiff::{Timestamp, ToSpan};
 use justbookme::store::{
-    self, ClientDeletion, ClientFields, MessageOutcome, NewClient, NewSession, ProviderProfile, ServiceFields, Store,
-    StoreError, TelegramProfile, UserChanges,
+    self, ClientDeletion, ClientFields, Letter, MessageOutcome, NewClient, NewSession, OutboxContent, ProviderProfile,
+    ServiceFields, Store, StoreError, TelegramProfile, UserChanges,
 };
 
 use crate::helpers::{Backend, TestDatabase, on_both_backends};
@@ -392,14 +392,11 @@ async fn clients_are_managed_and_deleted_only_without_upcoming_visits(backend: B
         ))
         .await
         .unwrap();
-    assert_eq!(
-        cal.store.delete_client(cal.providers[0], dora.id, now).await.unwrap(),
-        ClientDeletion::HasUpcomingBookings
-    );
     assert_eq!(cal.store.client_history(cal.providers[0], dora.id).await.unwrap().len(), 1);
-    cal.set_status(upcoming.id, BookingStatus::Cancelled).await.unwrap();
-    assert_eq!(cal.store.delete_client(cal.providers[1], dora.id, now).await.unwrap(), ClientDeletion::NotFound);
-    assert_eq!(cal.store.delete_client(cal.providers[0], dora.id, now).await.unwrap(), ClientDeletion::Deleted);
+    assert_eq!(cal.store.delete_client(cal.providers[1], dora.id, &[], now).await.unwrap(), ClientDeletion::NotFound);
+    assert_eq!(cal.store.client_history(cal.providers[0], dora.id).await.unwrap().len(), 1, "another's refusal");
+    // Upcoming visits go with the card (the caller tells the client).
+    assert_eq!(cal.store.delete_client(cal.providers[0], dora.id, &[], now).await.unwrap(), ClientDeletion::Deleted);
     assert!(cal.store.client(cal.providers[0], dora.id).await.unwrap().is_none());
     assert!(cal.store.booking(cal.providers[0], upcoming.id).await.unwrap().is_none(), "history deleted with them");
 }
@@ -434,7 +431,7 @@ async fn every_settings_write_bumps_the_version(backend: Backend) {
     let day_off = [DateOverride { date: jiff::civil::date(2027, 12, 24), intervals: vec![] }];
     store.replace_schedule(provider.id, &Schedule::new(&weekly, &day_off).unwrap()).await.unwrap();
     bumped("adding a day off").await;
-    store.delete_account(user.id, -1, now).await.unwrap();
+    store.delete_account(user.id, -1, &[], now).await.unwrap();
     bumped("deleting the account").await;
 
     // Bookings and client-book changes are not settings.
@@ -535,8 +532,8 @@ async fn outbox_messages_are_claimed_once_retried_and_finished(backend: Backend)
     let claimed = claim("2027-01-01T10:00:00Z", "2027-01-01T10:10:00Z").await.unwrap();
     assert_eq!(claimed.len(), 1, "only what is due");
     let message = &claimed[0];
-    assert_eq!((message.kind, message.attempts), (NoticeKind::Push(BookingEventKind::Confirmed), 1));
-    assert_eq!((message.booking_id, message.recipient_id), (booking, cal.user));
+    let confirmed = OutboxContent::Notice { kind: NoticeKind::Push(BookingEventKind::Confirmed), booking_id: booking };
+    assert_eq!((&message.content, message.attempts, message.recipient_id), (&confirmed, 1, cal.user));
     assert!(claim("2027-01-01T10:00:00Z", "2027-01-01T10:10:00Z").await.unwrap().is_empty(), "claimed once");
 
     store.retry_message(message.id, ts("2027-01-01T10:05:00Z"), "429").await.unwrap();
@@ -548,9 +545,16 @@ async fn outbox_messages_are_claimed_once_retried_and_finished(backend: Backend)
 
     // A claim whose sender died (its lease ran out) is never handed out again.
     let reminders = claim("2027-03-01T08:00:00Z", "2027-03-01T08:10:00Z").await.unwrap();
-    assert_eq!((reminders.len(), reminders[0].kind), (1, NoticeKind::Reminder(60)));
+    let reminder = OutboxContent::Notice { kind: NoticeKind::Reminder(60), booking_id: booking };
+    assert_eq!((reminders.len(), &reminders[0].content), (1, &reminder));
     assert!(claim("2027-03-01T08:30:00Z", "2027-03-01T08:40:00Z").await.unwrap().is_empty(), "at most once");
     assert!(claim("2027-03-02T00:00:00Z", "2027-03-02T00:10:00Z").await.unwrap().is_empty());
+
+    // Letters and policy notices are about no booking; a letter says what it was given.
+    let now = ts("2027-03-03T00:00:00Z");
+    store.send_letters(&[Letter { recipient: cal.user, text: "Your visits are cancelled".into() }], now).await.unwrap();
+    let letters = claim("2027-03-03T00:00:00Z", "2027-03-03T00:10:00Z").await.unwrap();
+    assert_eq!((letters.len(), &letters[0].content), (1, &OutboxContent::Text("Your visits are cancelled".into())));
 }
 
 async fn an_unreachable_user_gets_nothing_more(backend: Backend) {

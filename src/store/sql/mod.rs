@@ -50,7 +50,7 @@ impl<DB: sqlx::Database> SqlStore<DB> {
 macro_rules! user_columns {
     () => {
         "id, telegram_id, first_name, last_name, username, language_code, photo_url, \
-         processing_restricted, created_at"
+         processing_restricted, policy_version_seen, created_at"
     };
 }
 macro_rules! provider_columns {
@@ -68,7 +68,7 @@ macro_rules! service_columns {
 }
 macro_rules! client_columns {
     () => {
-        "id, provider_id, user_id, name, contacts, notes, created_at, updated_at"
+        "id, provider_id, user_id, name, contacts, notes, erasure_requested_at, created_at, updated_at"
     };
 }
 macro_rules! booking_select {

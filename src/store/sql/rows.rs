@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::encode::{Day, Moment};
 use crate::store::{
     BookingDetails, Client, ClientFields, OutboxMessage, Provider, ProviderProfile, Service, ServiceFields, StoreError,
-    model::notice_kind,
+    model::outbox_content,
 };
 
 #[derive(sqlx::FromRow)]
@@ -216,6 +216,7 @@ pub(crate) struct ClientRow {
     name: String,
     contacts: Option<String>,
     notes: Option<String>,
+    erasure_requested_at: Option<Moment>,
     created_at: Moment,
     updated_at: Moment,
 }
@@ -228,6 +229,7 @@ impl TryFrom<ClientRow> for Client {
             provider_id: ProviderId(row.provider_id),
             user_id: row.user_id.map(UserId),
             fields: ClientFields { name: row.name, contacts: row.contacts, notes: row.notes },
+            erasure_requested_at: row.erasure_requested_at.map(|at| at.0),
             created_at: row.created_at.0,
             updated_at: row.updated_at.0,
         })
@@ -239,7 +241,8 @@ pub(crate) struct OutboxRow {
     id: Uuid,
     kind: String,
     event: String,
-    booking_id: Uuid,
+    booking_id: Option<Uuid>,
+    body: Option<String>,
     recipient_id: Uuid,
     due_at: Moment,
     attempts: i64,
@@ -250,8 +253,7 @@ impl TryFrom<OutboxRow> for OutboxMessage {
     fn try_from(row: OutboxRow) -> Result<Self, StoreError> {
         Ok(OutboxMessage {
             id: row.id,
-            kind: notice_kind(&row.kind, &row.event)?,
-            booking_id: BookingId(row.booking_id),
+            content: outbox_content(&row.kind, row.event, row.booking_id, row.body)?,
             recipient_id: UserId(row.recipient_id),
             due_at: row.due_at.0,
             attempts: row.attempts,

@@ -83,13 +83,14 @@ impl Accounts for SqlStore<Db> {
         &self,
         user_id: UserId,
         placeholder_telegram_id: i64,
+        letters: &[Letter],
         now: Timestamp,
     ) -> StoreResult<Option<ProviderId>> {
         let mut tx = begin_write(&self.pool).await?;
         sqlx::query(
             "UPDATE users SET telegram_id = $2, first_name = 'Deleted user', last_name = NULL, username = NULL, \
-             language_code = NULL, photo_url = NULL, bot_blocked_reason = NULL, deleted_at = $3, \
-             updated_at = $3 WHERE id = $1",
+             language_code = NULL, photo_url = NULL, bot_blocked_reason = NULL, policy_version_seen = NULL, \
+             policy_version_notified = NULL, deleted_at = $3, updated_at = $3 WHERE id = $1",
         )
         .bind(user_id.0)
         .bind(placeholder_telegram_id)
@@ -147,6 +148,7 @@ impl Accounts for SqlStore<Db> {
                 sqlx::query(statement).bind(provider_id.0).execute(&mut *tx).await?;
             }
         }
+        insert_letters(&mut tx, letters, now).await?;
         tx.commit().await?;
         if let Some(provider_id) = provider {
             self.announce(provider_id).await;
@@ -170,7 +172,7 @@ impl Accounts for SqlStore<Db> {
     async fn session_user(&self, token_hash: &[u8], now: Timestamp) -> StoreResult<Option<User>> {
         let user: Option<User> = sqlx::query_as(
             "SELECT u.id, u.telegram_id, u.first_name, u.last_name, u.username, u.language_code, u.photo_url, \
-             u.processing_restricted, u.created_at FROM sessions s JOIN users u ON u.id = s.user_id \
+             u.processing_restricted, u.policy_version_seen, u.created_at FROM sessions s JOIN users u ON u.id = s.user_id \
              WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.deleted_at IS NULL",
         )
         .bind(token_hash)
@@ -191,5 +193,54 @@ impl Accounts for SqlStore<Db> {
         .fetch_optional(&self.pool)
         .await?;
         Ok(user)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
+    async fn publish_policy(&self, text_sha256: &str, now: Timestamp) -> StoreResult<PolicyPublication> {
+        let mut tx = begin_write(&self.pool).await?;
+        sqlx::query(
+            "INSERT INTO policy_versions (text_sha256, published_at) VALUES ($1, $2) \
+             ON CONFLICT (text_sha256) DO NOTHING",
+        )
+        .bind(text_sha256)
+        .bind(Moment(now))
+        .execute(&mut *tx)
+        .await?;
+        let published_at: Moment =
+            sqlx::query_scalar("SELECT published_at FROM policy_versions WHERE text_sha256 = $1")
+                .bind(text_sha256)
+                .fetch_one(&mut *tx)
+                .await?;
+        let others: i64 = sqlx::query_scalar("SELECT count(*) FROM policy_versions WHERE text_sha256 <> $1")
+            .bind(text_sha256)
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(PolicyPublication { published_at: published_at.0, supersedes_another: others > 0 })
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
+    async fn acknowledge_policy(&self, user_id: UserId, version: &str, only_if_unset: bool) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE users SET policy_version_seen = $2 WHERE id = $1 AND (NOT $3 OR policy_version_seen IS NULL)",
+        )
+        .bind(user_id.0)
+        .bind(version)
+        .bind(only_if_unset)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
+    async fn acknowledge_policy_for_all(&self, version: &str) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE users SET policy_version_seen = $1, policy_version_notified = $1 \
+             WHERE policy_version_seen IS NULL AND deleted_at IS NULL",
+        )
+        .bind(version)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 }

@@ -90,10 +90,11 @@ impl ClientBook for SqlStore<Db> {
         &self,
         provider_id: ProviderId,
         client_id: ClientId,
+        letters: &[Letter],
         now: Timestamp,
     ) -> StoreResult<ClientDeletion> {
         let mut tx = begin_write(&self.pool).await?;
-        let upcoming: i64 = sqlx::query_scalar(
+        let freed: i64 = sqlx::query_scalar(
             "SELECT count(*) FROM bookings WHERE provider_id = $1 AND client_id = $2 \
              AND status IN ('pending', 'confirmed') AND ends_at > $3",
         )
@@ -102,16 +103,45 @@ impl ClientBook for SqlStore<Db> {
         .bind(Moment(now))
         .fetch_one(&mut *tx)
         .await?;
-        if upcoming > 0 {
-            return Ok(ClientDeletion::HasUpcomingBookings);
-        }
         let done = sqlx::query("DELETE FROM clients WHERE provider_id = $1 AND id = $2")
             .bind(provider_id.0)
             .bind(client_id.0)
             .execute(&mut *tx)
             .await?;
+        if done.rows_affected() == 0 {
+            return Ok(ClientDeletion::NotFound);
+        }
+        insert_letters(&mut tx, letters, now).await?;
         tx.commit().await?;
-        Ok(if done.rows_affected() == 1 { ClientDeletion::Deleted } else { ClientDeletion::NotFound })
+        if freed > 0 {
+            self.announce(provider_id).await;
+        }
+        Ok(ClientDeletion::Deleted)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
+    async fn request_erasure(
+        &self,
+        provider_id: ProviderId,
+        user_id: UserId,
+        letters: &[Letter],
+        now: Timestamp,
+    ) -> StoreResult<Option<Client>> {
+        let mut tx = begin_write(&self.pool).await?;
+        let row: Option<ClientRow> = sqlx::query_as(concat!(
+            "UPDATE clients SET erasure_requested_at = COALESCE(erasure_requested_at, $3) \
+             WHERE provider_id = $1 AND user_id = $2 RETURNING ",
+            client_columns!()
+        ))
+        .bind(provider_id.0)
+        .bind(user_id.0)
+        .bind(Moment(now))
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        insert_letters(&mut tx, letters, now).await?;
+        tx.commit().await?;
+        Client::try_from(row).map(Some)
     }
 }
 

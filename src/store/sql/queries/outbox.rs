@@ -22,7 +22,7 @@ impl Outbox for SqlStore<Db> {
             "UPDATE outbox SET state = 'sending', attempts = attempts + 1, lease_until = $2 \
              WHERE id IN (SELECT id FROM outbox WHERE state = 'pending' AND due_at <= $1 ORDER BY due_at LIMIT $3",
             row_lock!(claim),
-            ") RETURNING id, kind, event, booking_id, recipient_id, due_at, attempts"
+            ") RETURNING id, kind, event, booking_id, body, recipient_id, due_at, attempts"
         ))
         .bind(Moment(now))
         .bind(Moment(lease_until))
@@ -94,4 +94,71 @@ impl Outbox for SqlStore<Db> {
         .await?;
         Ok(recipient)
     }
+
+    #[tracing::instrument(level = "debug", skip_all)]
+    async fn send_letters(&self, letters: &[Letter], now: Timestamp) -> StoreResult<()> {
+        let mut tx = begin_write(&self.pool).await?;
+        insert_letters(&mut tx, letters, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
+    async fn announce_policy(
+        &self,
+        version: &str,
+        active_since: Timestamp,
+        per_second: u32,
+        now: Timestamp,
+    ) -> StoreResult<u64> {
+        let mut tx = begin_write(&self.pool).await?;
+        // On PostgreSQL a second node's UPDATE waits for the first one's rows,
+        // then finds them told already: one message per account and version.
+        let recipients: Vec<(Uuid, bool)> = sqlx::query_as(
+            "UPDATE users SET policy_version_notified = $1 \
+             WHERE deleted_at IS NULL AND updated_at >= $2 \
+             AND (policy_version_notified IS NULL OR policy_version_notified <> $1) \
+             AND (policy_version_seen IS NULL OR policy_version_seen <> $1) \
+             RETURNING id, (bot_blocked_at IS NULL AND NOT processing_restricted) AS reachable",
+        )
+        .bind(version)
+        .bind(Moment(active_since))
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut written = 0u64;
+        for (recipient, _) in recipients.iter().filter(|(_, reachable)| *reachable) {
+            let due_at = now + jiff::SignedDuration::from_millis(1000 * written as i64 / i64::from(per_second.max(1)));
+            sqlx::query(
+                "INSERT INTO outbox (id, kind, event, recipient_id, due_at, created_at) \
+                 VALUES ($1, 'policy', $2, $3, $4, $5)",
+            )
+            .bind(Uuid::now_v7())
+            .bind(version)
+            .bind(recipient)
+            .bind(Moment(due_at))
+            .bind(Moment(now))
+            .execute(&mut *tx)
+            .await?;
+            written += 1;
+        }
+        tx.commit().await?;
+        Ok(written)
+    }
+}
+
+/// Writes `letters` (kind `text`) inside the caller's transaction.
+async fn insert_letters(tx: &mut sqlx::Transaction<'_, Db>, letters: &[Letter], now: Timestamp) -> StoreResult<()> {
+    for letter in letters {
+        sqlx::query(
+            "INSERT INTO outbox (id, kind, event, body, recipient_id, due_at, created_at) \
+             VALUES ($1, 'text', '', $2, $3, $4, $4)",
+        )
+        .bind(Uuid::now_v7())
+        .bind(&letter.text)
+        .bind(letter.recipient.0)
+        .bind(Moment(now))
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
 }
