@@ -20,6 +20,7 @@ mod browser;
 mod calendar;
 mod cluster;
 mod consistency;
+mod erasure;
 mod fake_telegram;
 mod faults;
 mod live;

@@ -99,13 +99,8 @@ impl Accounts for SqlStore<Db> {
         .await?;
         sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id.0).execute(&mut *tx).await?;
         sqlx::query("UPDATE clients SET user_id = NULL WHERE user_id = $1").bind(user_id.0).execute(&mut *tx).await?;
-        sqlx::query(
-            "UPDATE outbox SET state = 'skipped', last_error = 'account deleted' \
-             WHERE recipient_id = $1 AND state = 'pending'",
-        )
-        .bind(user_id.0)
-        .execute(&mut *tx)
-        .await?;
+        // What was, or was to be, said to them goes too (letters name people).
+        sqlx::query("DELETE FROM outbox WHERE recipient_id = $1").bind(user_id.0).execute(&mut *tx).await?;
         let provider: Option<Uuid> = sqlx::query_scalar("SELECT id FROM providers WHERE user_id = $1")
             .bind(user_id.0)
             .fetch_optional(&mut *tx)

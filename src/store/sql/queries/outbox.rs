@@ -36,9 +36,12 @@ impl Outbox for SqlStore<Db> {
     #[tracing::instrument(level = "debug", skip_all)]
     async fn finish_message(&self, id: Uuid, outcome: MessageOutcome, now: Timestamp) -> StoreResult<()> {
         let (state, error) = outcome.columns();
+        // A letter's words are kept only until it is handed over: they may
+        // name people (a deleted provider's name, someone's visits).
         sqlx::query(
             "UPDATE outbox SET state = $2, last_error = $3, lease_until = NULL, \
-             sent_at = CASE WHEN $2 = 'sent' THEN $4 ELSE sent_at END WHERE id = $1",
+             sent_at = CASE WHEN $2 = 'sent' THEN $4 ELSE sent_at END, \
+             body = CASE WHEN body IS NULL THEN NULL ELSE '' END WHERE id = $1",
         )
         .bind(id)
         .bind(state)
