@@ -15,6 +15,7 @@ mod api_bookings;
 mod api_ops;
 mod api_provider;
 mod api_slots;
+mod backup;
 mod bot;
 mod browser;
 mod calendar;
