@@ -27,4 +27,5 @@ mod live;
 mod privacy;
 mod shutdown;
 mod store_contract;
+mod third_parties;
 mod web_app;
