@@ -1,6 +1,7 @@
 //! The Just Book Me server: adapters (HTTP, storage, Telegram) around the pure
 //! domain and actors of the `actors` crate, wired together in [`startup`].
 
+pub mod backup;
 pub mod bus;
 pub mod config;
 pub mod http;

@@ -1,7 +1,7 @@
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
-use justbookme::{config::Config, startup::Application, store};
+use justbookme::{backup, config::Config, startup::Application, store};
 use tracing_subscriber::EnvFilter;
 
 /// Just Book Me: bookings inside Telegram.
@@ -24,6 +24,12 @@ enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Copy the SQLite database to PATH (a new file) while the server runs.
+    /// For PostgreSQL it points at pg_dump instead (see the README, "Backups").
+    Backup {
+        /// Where the copy goes; refused if it exists.
+        path: PathBuf,
+    },
 }
 
 #[actix_web::main]
@@ -41,6 +47,15 @@ async fn main() -> anyhow::Result<()> {
             store::migrate(&config.database_url).await?;
             tracing::info!("migrations applied");
         }
+        Command::Backup { path } => match backup::backup(&config.database_url, &path).await {
+            Ok(done) => {
+                println!("backup written to {} ({} bytes, {:?})", done.path.display(), done.bytes, done.took);
+            }
+            Err(error) => {
+                eprintln!("backup failed: {error}");
+                std::process::exit(1);
+            }
+        },
         Command::Serve => {
             let bind = config.bind_addr;
             let app = Application::build(config).await?;

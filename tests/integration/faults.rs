@@ -9,7 +9,7 @@
 //! skip is a failure.
 
 #[path = "../../loadtest/src/chaos/netns.rs"]
-mod netns;
+pub(crate) mod netns;
 #[path = "../../loadtest/src/chaos/postgres.rs"]
 mod pg;
 
