@@ -28,10 +28,13 @@ function render(main, me) {
   const nameForm = h('form', { novalidate: true, onsubmit: (e) => e.preventDefault() },
     h('div.section', field(t('first_name'), firstName), field(t('last_name'), lastName)));
 
+  const version = h('span.sub', { id: 'policy-version' });
+  api('GET', '/api/policy').then((policy) => { version.textContent = t('policy_version', { version: policy.version }); })
+    .catch(() => {});
   main.replaceChildren(
     h('h1', t('privacy_and_data')),
     h('div.section', h('a.row.chevron', { href: '/privacy', target: '_blank', rel: 'noopener', id: 'privacy-policy-link',
-      onclick: (event) => openPolicy(event) }, h('span.grow', t('privacy_policy')))),
+      onclick: (event) => openPolicy(event) }, h('span.grow', h('span.title', t('privacy_policy')), version))),
     h('h2', t('your_rights')),
     h('div.section',
       h('button.row.chevron', { type: 'button', id: 'export-data', onclick: exportData },
@@ -44,6 +47,34 @@ function render(main, me) {
   );
   saveButton(t('save'), nameForm,
     () => api('PATCH', '/api/me', { first_name: firstName.value.trim(), last_name: lastName.value.trim() || null }));
+}
+
+/**
+ * Policy §10: once the policy in force differs from the version this account
+ * last acknowledged, a notice (until "OK") on the home screen. Resolves to
+ * the notice, or null.
+ */
+export async function policyNotice(me) {
+  let policy;
+  try {
+    policy = await api('GET', '/api/policy');
+  } catch {
+    return null;
+  }
+  if (!me.policy_version_seen || me.policy_version_seen === policy.version) return null;
+  const notice = h('div.section.notice', { id: 'policy-updated', role: 'status' },
+    h('p', { style: 'padding:12px 16px 0' }, t('policy_updated', { version: policy.version })),
+    h('div.actions', { style: 'padding:8px 12px 12px' },
+      h('button.btn', { type: 'button', onclick: (event) => openPolicy(event) }, t('read_policy')),
+      h('button.btn.primary', { type: 'button', id: 'policy-ack', onclick: async () => {
+        try {
+          await api('POST', '/api/me/policy-ack');
+          notice.remove();
+        } catch (error) {
+          showProblem(error);
+        }
+      } }, t('ok'))));
+  return notice;
 }
 
 /** The policy, shown in the app (a Telegram webview has no tabs to open). */
@@ -62,9 +93,14 @@ function openPolicy(event) {
  * downloads, so the JSON is on screen to copy, with a download link beside.
  */
 async function exportData() {
+  await showExport('/api/me/export', t('export_title'), t('export_hint'), 'just-book-me-export.json');
+}
+
+/** A JSON export on screen (`path`), to copy or to download as `filename`. */
+export async function showExport(path, title, hint, filename) {
   let data;
   try {
-    data = await api('GET', '/api/me/export');
+    data = await api('GET', path);
   } catch (error) {
     showProblem(error);
     return;
@@ -73,10 +109,10 @@ async function exportData() {
   go('export', (main) => {
     const url = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
     main.append(
-      h('h1', t('export_title')),
-      h('p.hint', t('export_hint')),
+      h('h1', title),
+      h('p.hint', hint),
       h('div.actions', { style: 'padding:0 4px 12px' },
-        h('a.btn', { href: url, download: 'just-book-me-export.json', id: 'download-export' }, t('download_json')),
+        h('a.btn', { href: url, download: filename, id: 'download-export' }, t('download_json')),
         h('button.btn', { type: 'button', onclick: () => copyText(text) }, t('copy_json'))),
       h('div.section', h('pre.policy', { id: 'export-json' }, text)));
     return () => URL.revokeObjectURL(url);

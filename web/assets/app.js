@@ -9,7 +9,7 @@ import {
 } from './core.js';
 import { providerScreen, myBookingsScreen } from './client.js';
 import { onboardingScreen, workspaceScreen, useSettings } from './provider.js';
-import { privacyScreen } from './account.js';
+import { privacyScreen, policyNotice } from './account.js';
 
 /**
  * The provider the app was opened for: Telegram's start parameter
@@ -87,6 +87,9 @@ function openInTelegram(settings) {
 function homeScreen(me) {
   go('home', (main) => {
     main.append(h('h1', t('home_title', { name: me.first_name })), h('p.hint', t('home_sub')));
+    const notice = h('div', { id: 'policy-notice' });
+    main.append(notice);
+    policyNotice(me).then((shown) => { if (shown) notice.replaceChildren(shown); });
     const provider = h('div.section', h('p.loading', { style: 'padding:12px 16px', role: 'status' }, t('loading')));
     main.append(
       h('div.section', h('button.row.chevron', { type: 'button', id: 'my-bookings', onclick: () => myBookingsScreen() },

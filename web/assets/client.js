@@ -356,6 +356,17 @@ async function load(main) {
   if (!bookings.length) main.append(h('p.empty-state', t('no_bookings')));
   if (upcoming.length) main.append(h('h2', t('upcoming')), ...upcoming.map((b) => card(b, cutoffs.get(b.provider), main)));
   if (past.length) main.append(h('h2', t('past_and_cancelled')), ...past.map((b) => card(b, null, main)));
+  const providers = new Map(bookings.map((b) => [b.provider, b.provider_name]));
+  if (providers.size) {
+    // Policy §6: each provider controls their record of me; I can ask them to delete it.
+    main.append(h('h2', t('your_data_at_providers')), h('div.section', ...[...providers].map(([slug, name]) =>
+      h('button.row', {
+        type: 'button', dataset: { erasure: slug },
+        onclick: confirmed(t('ask_erasure_confirm', { name }),
+          () => api('POST', '/api/me/erasure-requests', { provider: slug }),
+          () => toast(t('erasure_asked', { name }))),
+      }, h('span.grow', h('span.title', name), h('span.sub', t('ask_erasure')))))));
+  }
 }
 
 function card(booking, provider, main) {

@@ -11,6 +11,7 @@ import {
 import { profileForm, serviceForm, scheduleForm } from './editors.js';
 import { LiveSocket } from './live.js';
 import { slotsScreen, providerScreen } from './client.js';
+import { showExport } from './account.js';
 
 /** Settings the server told at start (`/api/app`): the bot's username. */
 let settings = {};
@@ -298,11 +299,19 @@ function clientScreen(id) {
       const form = h('form', { novalidate: true, onsubmit: (e) => e.preventDefault() },
         h('div.section', field(t('client_name'), name), field(t('contacts'), contacts), field(t('notes'), notes)));
       main.replaceChildren(...nodes(h('h1', card ? card.name : t('add_client')),
-        card?.linked_to_telegram ? h('p.hint', t('telegram_user')) : null, form));
+        card?.linked_to_telegram ? h('p.hint', t('telegram_user')) : null,
+        card?.erasure_requested_at
+          ? h('p.notice', { id: 'erasure-requested', role: 'status' }, t('erasure_requested', { when: dayLabel(wallDate(card.erasure_requested_at)) }))
+          : null,
+        form));
       if (card) {
         main.append(h('h2', t('visits')), h('div.section', card.visits.length ? card.visits.map((b) => h('div.row',
           h('span.grow', h('span.title', `${dayLabel(wallDate(b.start))}, ${wallTime(b.start)}`), h('span.sub', b.service.name)),
           statusBadge(b.status))) : h('p.empty-state', t('no_visits'))),
+        h('button.btn.block', {
+          type: 'button', id: 'export-client',
+          onclick: () => showExport(`/api/provider/clients/${card.id}/export`, card.name, t('client_export_hint'), `client-${card.id}.json`),
+        }, t('export_client')),
         h('button.btn.danger.block', {
           type: 'button',
           onclick: confirmed(t('delete_client_confirm', { name: card.name }),

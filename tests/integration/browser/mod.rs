@@ -22,6 +22,7 @@ mod harness;
 mod live_booking;
 mod onboarding;
 mod outside_telegram;
+mod privacy_rights;
 mod reconnect;
 mod reschedule;
 mod smoke;
