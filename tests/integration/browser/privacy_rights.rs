@@ -1,7 +1,8 @@
 //! The privacy promises as a user meets them in the Mini App: a new policy
 //! version is announced once and stays acknowledged (§10); a client asks a
 //! provider to delete their card, and the provider sees the request on the
-//! card, next to an export of that client's data (§6).
+//! card, next to an export of that client's data (§6); the app keeps nothing
+//! on the phone but its session token (§9).
 
 use serde_json::json;
 
@@ -66,6 +67,16 @@ async fn a_client_asks_for_erasure_and_the_provider_sees_it_and_exports_the_card
     assert!(client.popup_text().await.contains("Rita"), "the question names the provider");
     client.answer_popup("ok").await;
     client.wait_until("document.getElementById('toast')?.textContent.includes('Rita')").await;
+    // Policy §9: the only thing the app keeps on the phone is its session
+    // token, for this session (Telegram's own script keeps its launch
+    // parameters); no cookies, nothing that outlives the webview.
+    let kept = client
+        .eval(
+            "return { local: Object.keys(localStorage), cookies: document.cookie,
+                      session: Object.keys(sessionStorage).filter((k) => !k.startsWith('__telegram__')) };",
+        )
+        .await;
+    assert_eq!(kept, json!({ "local": [], "cookies": "", "session": ["jbm.token"] }));
     client.close().await;
 
     let Some(provider) = TelegramPhone::open(&app, TgUser::new(9400, "Rita"), Theme::DARK, Launch::Menu).await else {
