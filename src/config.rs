@@ -38,6 +38,10 @@ pub struct Config {
     pub telegram_webhook_secret: Option<String>,
     /// The text `/privacy` sends; default: the policy compiled into the binary.
     pub privacy_policy_file: Option<std::path::PathBuf>,
+    /// The operators' chat: what users write after `/support` is copied
+    /// there, and a reply to such a copy goes back to its writer. Unset:
+    /// messages are only kept, and `justbookme support` answers them.
+    pub support_chat_id: Option<i64>,
 }
 
 /// WebSocket liveness: the server pings every `interval`; a session silent
@@ -143,6 +147,15 @@ impl Config {
         // Far above the 500 simultaneous bookings of one slot the tests storm with.
         let queue_limit = r.positive("CALENDAR_QUEUE_LIMIT", 2048);
         let shutdown_grace = r.positive("SHUTDOWN_GRACE_SECS", 5);
+        let support_chat_id = r
+            .read("SUPPORT_CHAT_ID", |v| {
+                v.map(|text| match text.parse::<i64>() {
+                    Ok(id) if id != 0 => Ok(id),
+                    _ => Err(format!("expected a Telegram chat id such as -1001234567890, got {text:?}")),
+                })
+                .transpose()
+            })
+            .flatten();
 
         let defaults = Limits::default();
         let rate_limits = Limits {
@@ -150,6 +163,7 @@ impl Config {
             booking_per_user: r.rate("RATE_BOOKING_PER_MIN", defaults.booking_per_user),
             booking_per_ip: r.rate("RATE_BOOKING_PER_IP_PER_MIN", defaults.booking_per_ip),
             ws_connect_per_ip: r.rate("RATE_WS_CONNECT_PER_MIN", defaults.ws_connect_per_ip),
+            support_per_user: r.rate("RATE_SUPPORT_PER_MIN", defaults.support_per_user),
         };
         let heartbeat_secs = r.read("WS_HEARTBEAT_SECS", |v| parse_positive(v, 10));
         let timeout_secs = r.read("WS_TIMEOUT_SECS", |v| parse_positive(v, 30));
@@ -179,6 +193,7 @@ impl Config {
             rate_limits,
             privacy_policy_file: r.get("PRIVACY_POLICY_FILE").map(std::path::PathBuf::from),
             telegram_webhook_secret: telegram_webhook_secret.map(str::to_owned),
+            support_chat_id,
             heartbeat: Heartbeat {
                 interval: Duration::from_secs(heartbeat_secs),
                 timeout: Duration::from_secs(timeout_secs),
@@ -244,6 +259,8 @@ pub const KEYS: &[&str] = &[
     "SHUTDOWN_GRACE_SECS",
     "PRIVACY_POLICY_FILE",
     "TELEGRAM_WEBHOOK_SECRET",
+    "SUPPORT_CHAT_ID",
+    "RATE_SUPPORT_PER_MIN",
 ];
 
 fn url_safe(text: &str) -> bool {

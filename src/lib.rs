@@ -1,8 +1,10 @@
 //! The Just Book Me server: adapters (HTTP, storage, Telegram) around the pure
 //! domain and actors of the `actors` crate, wired together in [`startup`].
 
+pub mod account;
 pub mod bus;
 pub mod config;
+pub mod export;
 pub mod http;
 pub mod live;
 pub mod rate_limit;
