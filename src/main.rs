@@ -1,7 +1,7 @@
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
 use actors::domain::UserId;
+use clap::{Parser, Subcommand};
 use justbookme::{config::Config, startup::Application, store, telegram::support};
 use tracing_subscriber::EnvFilter;
 

@@ -29,6 +29,9 @@ pub enum Rule {
 }
 
 impl Rule {
+    const ALL: [Rule; 5] =
+        [Rule::SignInPerIp, Rule::BookingPerUser, Rule::BookingPerIp, Rule::WsConnectPerIp, Rule::SupportPerUser];
+
     fn name(self) -> &'static str {
         match self {
             Rule::SignInPerIp => "sign-in-ip",
@@ -109,7 +112,7 @@ pub struct RateLimiter {
 
 impl RateLimiter {
     pub fn new(limits: Limits, redis: Option<Pool>) -> Self {
-        let local = [Rule::SignInPerIp, Rule::BookingPerUser, Rule::BookingPerIp, Rule::WsConnectPerIp, Rule::SupportPerUser]
+        let local = Rule::ALL
             .into_iter()
             .filter_map(|rule| {
                 let per_minute = NonZeroU32::new(limits.per_minute(rule))?;

@@ -217,8 +217,7 @@ pub trait Support: Send + Sync + 'static {
     /// Records where the operator chat holds the copy of message `id`.
     async fn set_support_copy(&self, id: Uuid, chat_id: i64, copy_message_id: i64) -> StoreResult<()>;
     /// The message whose copy in operator chat `chat_id` is `copy_message_id`.
-    async fn support_message_by_copy(&self, chat_id: i64, copy_message_id: i64)
-    -> StoreResult<Option<SupportMessage>>;
+    async fn support_message_by_copy(&self, chat_id: i64, copy_message_id: i64) -> StoreResult<Option<SupportMessage>>;
     /// Every support message of the user, both directions, oldest first.
     async fn support_messages(&self, user_id: UserId) -> StoreResult<Vec<SupportMessage>>;
     /// Open conversations, the longest waiting first.

@@ -201,9 +201,13 @@ async fn on_command(bot: TgBot, msg: Message, command: Command, ctx: Arc<BotCont
 
 async fn on_callback(bot: TgBot, query: CallbackQuery, ctx: Arc<BotContext>) -> anyhow::Result<()> {
     let lang = Lang::of(query.from.language_code.as_deref());
-    let is_deletion = query.data.as_deref().and_then(|d| d.split_once(':')).is_some_and(|(n, _)| [DELETE, KEEP].contains(&n));
+    let is_deletion =
+        query.data.as_deref().and_then(|d| d.split_once(':')).is_some_and(|(n, _)| [DELETE, KEEP].contains(&n));
     let outcome = if is_deletion {
-        handle_deletion_button(&query, &ctx).await.map(|deleted| texts::delete_outcome(lang, deleted)).map_err(|()| texts::delete_stale(lang))
+        handle_deletion_button(&query, &ctx)
+            .await
+            .map(|deleted| texts::delete_outcome(lang, deleted))
+            .map_err(|()| texts::delete_stale(lang))
     } else {
         handle_button(&query, &ctx).await.map(|action| texts::done(lang, action)).map_err(|()| texts::stale(lang))
     };

@@ -212,7 +212,9 @@ pub fn support_text_only(lang: Lang) -> &'static str {
 pub fn support_too_fast(lang: Lang, wait_secs: u64) -> String {
     match lang {
         Lang::En => format!("Too many messages at once: this one was not delivered. Send it again in {wait_secs} s."),
-        Lang::Ru => format!("Слишком много сообщений подряд: это не доставлено. Отправьте его снова через {wait_secs} с."),
+        Lang::Ru => {
+            format!("Слишком много сообщений подряд: это не доставлено. Отправьте его снова через {wait_secs} с.")
+        }
     }
 }
 

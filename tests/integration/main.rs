@@ -26,4 +26,5 @@ mod live;
 mod privacy;
 mod shutdown;
 mod store_contract;
+mod support;
 mod web_app;

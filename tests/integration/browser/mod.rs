@@ -25,6 +25,7 @@ mod outside_telegram;
 mod reconnect;
 mod reschedule;
 mod smoke;
+mod support;
 mod workspace;
 
 pub use client::{Launch, TgUser, Theme};

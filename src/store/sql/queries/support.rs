@@ -91,11 +91,7 @@ impl Support for SqlStore<Db> {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn support_message_by_copy(
-        &self,
-        chat_id: i64,
-        copy_message_id: i64,
-    ) -> StoreResult<Option<SupportMessage>> {
+    async fn support_message_by_copy(&self, chat_id: i64, copy_message_id: i64) -> StoreResult<Option<SupportMessage>> {
         let message: Option<SupportMessage> = sqlx::query_as(
             "SELECT id, conversation_id, user_id, direction, text, created_at FROM support_messages \
              WHERE operator_chat_id = $1 AND operator_message_id = $2",
