@@ -358,6 +358,16 @@ mod tests {
     }
 
     #[test]
+    fn the_support_chat_is_a_telegram_chat_id() {
+        assert_eq!(config(&[]).unwrap().support_chat_id, None);
+        assert_eq!(config(&[("SUPPORT_CHAT_ID", "-1001234567890")]).unwrap().support_chat_id, Some(-1001234567890));
+        for wrong in ["0", "@operators", "1.5"] {
+            let error = config(&[("SUPPORT_CHAT_ID", wrong)]).unwrap_err().to_string();
+            assert!(error.contains("SUPPORT_CHAT_ID"), "{wrong}: {error}");
+        }
+    }
+
+    #[test]
     fn file_values_are_parsed_and_unknown_keys_refused() {
         let values = parse_file("# comment\nDEV_LOGIN=1\nBIND_ADDR = \"127.0.0.1:9000\"\n").unwrap();
         assert_eq!(values["DEV_LOGIN"], "1");

@@ -10,6 +10,9 @@ use crate::views::{
     BookingView, ClientCardView, ClientView, ProviderView, ScheduleView, ServiceView, SupportMessageView, UserView,
 };
 
+/// The file name both ways of asking give the document.
+pub const FILE_NAME: &str = "justbookme-export.json";
+
 /// Everything held about the signed-in user.
 #[derive(Serialize, ToSchema)]
 pub struct ExportView {

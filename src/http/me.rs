@@ -66,7 +66,7 @@ pub async fn patch_me(state: State, AuthUser(user): AuthUser, ValidJson(patch): 
 pub async fn export_me(state: State, AuthUser(user): AuthUser) -> ApiResult {
     let export = crate::export::export(&*state.store, &user).await?;
     Ok(HttpResponse::Ok()
-        .insert_header(("Content-Disposition", "attachment; filename=\"justbookme-export.json\""))
+        .insert_header(("Content-Disposition", format!("attachment; filename=\"{}\"", crate::export::FILE_NAME)))
         .json(export))
 }
 

@@ -60,8 +60,6 @@ pub enum Command {
 
 /// `/start support` (the Mini App's "Contact support" link) opens support.
 const SUPPORT_START: &str = "support";
-/// The name `/mydata` gives its document.
-pub const EXPORT_FILE_NAME: &str = "justbookme-export.json";
 /// Callback data of `/delete`'s buttons: `delete:<user id>`, `keep:<user id>`.
 const DELETE: &str = "delete";
 const KEEP: &str = "keep";
@@ -168,7 +166,7 @@ async fn on_command(bot: TgBot, msg: Message, command: Command, ctx: Arc<BotCont
         Command::MyData => match ctx.store.user_by_telegram_id(from.id.0 as i64).await? {
             Some(user) => {
                 let export = crate::export::export(&*ctx.store, &user).await?;
-                let file = InputFile::memory(serde_json::to_vec_pretty(&export)?).file_name(EXPORT_FILE_NAME);
+                let file = InputFile::memory(serde_json::to_vec_pretty(&export)?).file_name(crate::export::FILE_NAME);
                 bot.send_document(msg.chat.id, file).caption(texts::my_data(lang)).await?;
             }
             None => {
