@@ -1,5 +1,5 @@
 //! Persistence behind narrow per-aggregate contracts (accounts, catalogue,
-//! bookings, client book, outbox), implemented once in SQL for both SQLite
+//! bookings, client book, outbox, support), implemented once in SQL for both SQLite
 //! and PostgreSQL ([`sql`]; each database keeps its own migrations under
 //! `migrations/`).
 //!
