@@ -39,6 +39,10 @@ pub struct Config {
     /// The privacy policy served and sent by `/privacy` (`POLICY_FILE`, or its
     /// older name `PRIVACY_POLICY_FILE`); default: the copy compiled in.
     pub privacy_policy_file: Option<std::path::PathBuf>,
+    /// The operators' chat: what users write after `/support` is copied
+    /// there, and a reply to such a copy goes back to its writer. Unset:
+    /// messages are only kept, and `justbookme support` answers them.
+    pub support_chat_id: Option<i64>,
 }
 
 /// WebSocket liveness: the server pings every `interval`; a session silent
@@ -144,6 +148,15 @@ impl Config {
         // Far above the 500 simultaneous bookings of one slot the tests storm with.
         let queue_limit = r.positive("CALENDAR_QUEUE_LIMIT", 2048);
         let shutdown_grace = r.positive("SHUTDOWN_GRACE_SECS", 5);
+        let support_chat_id = r
+            .read("SUPPORT_CHAT_ID", |v| {
+                v.map(|text| match text.parse::<i64>() {
+                    Ok(id) if id != 0 => Ok(id),
+                    _ => Err(format!("expected a Telegram chat id such as -1001234567890, got {text:?}")),
+                })
+                .transpose()
+            })
+            .flatten();
 
         let defaults = Limits::default();
         let rate_limits = Limits {
@@ -151,6 +164,7 @@ impl Config {
             booking_per_user: r.rate("RATE_BOOKING_PER_MIN", defaults.booking_per_user),
             booking_per_ip: r.rate("RATE_BOOKING_PER_IP_PER_MIN", defaults.booking_per_ip),
             ws_connect_per_ip: r.rate("RATE_WS_CONNECT_PER_MIN", defaults.ws_connect_per_ip),
+            support_per_user: r.rate("RATE_SUPPORT_PER_MIN", defaults.support_per_user),
         };
         let heartbeat_secs = r.read("WS_HEARTBEAT_SECS", |v| parse_positive(v, 10));
         let timeout_secs = r.read("WS_TIMEOUT_SECS", |v| parse_positive(v, 30));
@@ -183,6 +197,7 @@ impl Config {
                 .or_else(|| r.get("PRIVACY_POLICY_FILE"))
                 .map(std::path::PathBuf::from),
             telegram_webhook_secret: telegram_webhook_secret.map(str::to_owned),
+            support_chat_id,
             heartbeat: Heartbeat {
                 interval: Duration::from_secs(heartbeat_secs),
                 timeout: Duration::from_secs(timeout_secs),
@@ -249,6 +264,8 @@ pub const KEYS: &[&str] = &[
     "POLICY_FILE",
     "PRIVACY_POLICY_FILE",
     "TELEGRAM_WEBHOOK_SECRET",
+    "SUPPORT_CHAT_ID",
+    "RATE_SUPPORT_PER_MIN",
 ];
 
 fn url_safe(text: &str) -> bool {
@@ -343,6 +360,16 @@ mod tests {
         let debug = format!("{config:?}");
         assert!(!debug.contains("SECRET"), "{debug}");
         assert_eq!(config.telegram_bot_token.unwrap().bot_id(), 123456);
+    }
+
+    #[test]
+    fn the_support_chat_is_a_telegram_chat_id() {
+        assert_eq!(config(&[]).unwrap().support_chat_id, None);
+        assert_eq!(config(&[("SUPPORT_CHAT_ID", "-1001234567890")]).unwrap().support_chat_id, Some(-1001234567890));
+        for wrong in ["0", "@operators", "1.5"] {
+            let error = config(&[("SUPPORT_CHAT_ID", wrong)]).unwrap_err().to_string();
+            assert!(error.contains("SUPPORT_CHAT_ID"), "{wrong}: {error}");
+        }
     }
 
     #[test]

@@ -1,9 +1,11 @@
 //! The Just Book Me server: adapters (HTTP, storage, Telegram) around the pure
 //! domain and actors of the `actors` crate, wired together in [`startup`].
 
+pub mod account;
 pub mod backup;
 pub mod bus;
 pub mod config;
+pub mod export;
 pub mod http;
 pub mod letters;
 pub mod live;

@@ -1,7 +1,8 @@
 use std::path::PathBuf;
 
+use actors::domain::UserId;
 use clap::{Parser, Subcommand};
-use justbookme::{backup, config::Config, startup::Application, store};
+use justbookme::{backup, config::Config, startup::Application, store, telegram::support};
 use tracing_subscriber::EnvFilter;
 
 /// Just Book Me: bookings inside Telegram.
@@ -30,6 +31,31 @@ enum Command {
         /// Where the copy goes; refused if it exists.
         path: PathBuf,
     },
+    /// Support conversations (for operators, with or without SUPPORT_CHAT_ID).
+    Support {
+        #[command(subcommand)]
+        action: SupportAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum SupportAction {
+    /// Every open conversation with its messages, the longest waiting first.
+    List,
+    /// Send an answer to a user (the bot sends it, with TELEGRAM_BOT_TOKEN
+    /// through TELEGRAM_API_URL) and keep it in their conversation.
+    Reply {
+        /// The user id `support list` shows.
+        user: uuid::Uuid,
+        /// The answer (the words are joined with spaces).
+        #[arg(required = true, num_args = 1..)]
+        text: Vec<String>,
+    },
+    /// Finish the user's open conversation.
+    Done {
+        /// The user id `support list` shows.
+        user: uuid::Uuid,
+    },
 }
 
 #[actix_web::main]
@@ -56,6 +82,20 @@ async fn main() -> anyhow::Result<()> {
                 std::process::exit(1);
             }
         },
+        Command::Support { action } => {
+            let store = store::connect(&config.database_url).await?;
+            match action {
+                SupportAction::List => support::list(&*store, &mut std::io::stdout().lock()).await?,
+                SupportAction::Reply { user, text } => {
+                    support::reply(&config, &*store, UserId(user), &text.join(" ")).await?;
+                    println!("sent to user {user}");
+                }
+                SupportAction::Done { user } => match support::finish(&*store, UserId(user)).await? {
+                    true => println!("finished the conversation of user {user}"),
+                    false => println!("user {user} has no open conversation"),
+                },
+            }
+        }
         Command::Serve => {
             let bind = config.bind_addr;
             let app = Application::build(config).await?;

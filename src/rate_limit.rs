@@ -23,15 +23,22 @@ pub enum Rule {
     BookingPerIp,
     /// WebSocket connections, per client IP.
     WsConnectPerIp,
+    /// Support writes through the bot (`/support` and each message), per
+    /// Telegram user.
+    SupportPerUser,
 }
 
 impl Rule {
+    const ALL: [Rule; 5] =
+        [Rule::SignInPerIp, Rule::BookingPerUser, Rule::BookingPerIp, Rule::WsConnectPerIp, Rule::SupportPerUser];
+
     fn name(self) -> &'static str {
         match self {
             Rule::SignInPerIp => "sign-in-ip",
             Rule::BookingPerUser => "booking-user",
             Rule::BookingPerIp => "booking-ip",
             Rule::WsConnectPerIp => "ws-ip",
+            Rule::SupportPerUser => "support-user",
         }
     }
 }
@@ -43,13 +50,22 @@ pub struct Limits {
     pub booking_per_user: u32,
     pub booking_per_ip: u32,
     pub ws_connect_per_ip: u32,
+    pub support_per_user: u32,
 }
 
 impl Default for Limits {
     /// A busy morning never meets these: a client books or moves a few times
     /// a minute at most; a salon's Wi-Fi is dozens of people, not hundreds.
     fn default() -> Self {
-        Limits { sign_in_per_ip: 60, booking_per_user: 30, booking_per_ip: 300, ws_connect_per_ip: 300 }
+        // Support: a person types a few messages a minute; ten is a burst
+        // nobody writing by hand reaches.
+        Limits {
+            sign_in_per_ip: 60,
+            booking_per_user: 30,
+            booking_per_ip: 300,
+            ws_connect_per_ip: 300,
+            support_per_user: 10,
+        }
     }
 }
 
@@ -60,6 +76,7 @@ impl Limits {
             Rule::BookingPerUser => self.booking_per_user,
             Rule::BookingPerIp => self.booking_per_ip,
             Rule::WsConnectPerIp => self.ws_connect_per_ip,
+            Rule::SupportPerUser => self.support_per_user,
         }
     }
 }
@@ -95,7 +112,7 @@ pub struct RateLimiter {
 
 impl RateLimiter {
     pub fn new(limits: Limits, redis: Option<Pool>) -> Self {
-        let local = [Rule::SignInPerIp, Rule::BookingPerUser, Rule::BookingPerIp, Rule::WsConnectPerIp]
+        let local = Rule::ALL
             .into_iter()
             .filter_map(|rule| {
                 let per_minute = NonZeroU32::new(limits.per_minute(rule))?;

@@ -66,9 +66,18 @@ impl Application {
         let active_since = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24 * 30);
         let policy = crate::policy::publish(&*store, crate::policy::text(&config)?, active_since).await?;
         let shared = telegram::Shared { policy: Arc::new(policy), bot_username: Arc::default() };
-        let bot = telegram::start(&config, store.clone(), calendars.clone(), &bus, redis_pool.clone(), shared.clone())?;
+        // One limiter for the HTTP handlers and the bot (support writes).
+        let limiter = Arc::new(RateLimiter::new(config.rate_limits.clone(), redis_pool.clone()));
+        let bot = telegram::start(
+            &config,
+            store.clone(),
+            calendars.clone(),
+            &bus,
+            redis_pool,
+            shared.clone(),
+            limiter.clone(),
+        )?;
         let webhook_path = config.telegram_webhook_secret.as_deref().map(telegram::webhook::path);
-        let limiter = Arc::new(RateLimiter::new(config.rate_limits.clone(), redis_pool));
         let hub = LiveHub::new(calendars.clone(), store.clone()).start();
         forward_bus_to_hub(&bus, hub.clone());
         forget_idle_rate_limit_keys(limiter.clone());

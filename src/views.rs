@@ -299,3 +299,23 @@ pub struct ClientCardView {
     pub client: ClientView,
     pub visits: Vec<BookingView>,
 }
+
+/// A message of a support conversation (policy §8, §11), in the export.
+#[derive(Serialize, ToSchema)]
+pub struct SupportMessageView {
+    /// RFC 3339, UTC.
+    pub at: String,
+    /// `in`: you wrote it to support; `out`: support's answer to you.
+    pub direction: String,
+    pub text: String,
+}
+
+impl From<&crate::store::SupportMessage> for SupportMessageView {
+    fn from(message: &crate::store::SupportMessage) -> Self {
+        SupportMessageView {
+            at: message.created_at.to_string(),
+            direction: message.direction.as_str().to_owned(),
+            text: message.text.clone(),
+        }
+    }
+}

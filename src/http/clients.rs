@@ -12,7 +12,7 @@ use super::problem::{ApiError, ApiResult, Problem};
 use super::state::{AppState, State};
 use super::{auth::AuthUser, json::ValidJson, provider::my_provider, validate};
 use crate::store::{Client, ClientDeletion, ClientFields, NewClient};
-use crate::views::{BookingView, ClientCardView, ClientView};
+use crate::views::{ClientCardView, ClientView};
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -89,10 +89,10 @@ pub async fn get(state: State, AuthUser(user): AuthUser, id: web::Path<String>) 
     Ok(HttpResponse::Ok().json(card(&state, &client).await?))
 }
 
-/// A client with their visits, newest first.
+/// A client with their visits, newest first: built in [`crate::export`],
+/// where the account export builds the same cards.
 pub(super) async fn card(state: &AppState, client: &Client) -> ApiResult<ClientCardView> {
-    let visits = state.store.client_history(client.provider_id, client.id).await?;
-    Ok(ClientCardView { client: ClientView::from(client), visits: visits.iter().map(BookingView::from).collect() })
+    Ok(crate::export::client_card(&*state.store, client).await?)
 }
 
 /// Correct a client's data.

@@ -7,8 +7,10 @@ use utoipa::ToSchema;
 
 use super::problem::{ApiError, ApiResult, Problem, ProblemType};
 use super::{auth::AuthUser, json::ValidJson, state::State, validate};
+use crate::account::DeletionError;
+use crate::export::ExportView;
 use crate::store::UserChanges;
-use crate::views::{BookingView, ClientCardView, ProviderView, ScheduleView, ServiceView, UserView};
+use crate::views::UserView;
 
 /// My account.
 #[utoipa::path(get, path = "/api/me", tag = "account", security(("bearer" = [])),
@@ -57,45 +59,15 @@ pub async fn patch_me(state: State, AuthUser(user): AuthUser, ValidJson(patch): 
     Ok(HttpResponse::Ok().json(UserView::from(&updated)))
 }
 
-/// Everything held about the signed-in user (privacy policy §8: access).
-#[derive(Serialize, ToSchema)]
-pub struct ExportView {
-    pub exported_at: String,
-    pub account: UserView,
-    pub provider: Option<ProviderView>,
-    pub services: Vec<ServiceView>,
-    pub schedule: Option<ScheduleView>,
-    pub bookings_as_client: Vec<BookingView>,
-    /// The provider's client book, each client with their visits.
-    pub client_book: Vec<ClientCardView>,
-}
-
-/// Everything held about me, as JSON.
+/// Everything held about me, as JSON (privacy policy §8: access); the bot's
+/// `/mydata` sends the same document.
 #[utoipa::path(get, path = "/api/me/export", tag = "account", security(("bearer" = [])),
     responses((status = 200, body = ExportView), (status = 401, body = Problem)))]
 pub async fn export_me(state: State, AuthUser(user): AuthUser) -> ApiResult {
-    let store = &state.store;
-    let provider = store.provider_of_user(user.id).await?;
-    let (mut services, mut schedule, mut client_book) = (Vec::new(), None, Vec::new());
-    if let Some(provider) = &provider {
-        services = store.services(provider.id, true).await?.iter().map(ServiceView::from).collect();
-        schedule = Some(ScheduleView::from(&store.schedule(provider.id).await?));
-        for client in store.clients(provider.id, None).await? {
-            client_book.push(super::clients::card(&state, &client).await?);
-        }
-    }
-    let bookings_as_client = store.client_bookings(user.id).await?.iter().map(BookingView::from).collect();
+    let export = crate::export::export(&*state.store, &user).await?;
     Ok(HttpResponse::Ok()
-        .insert_header(("Content-Disposition", "attachment; filename=\"justbookme-export.json\""))
-        .json(ExportView {
-            exported_at: Timestamp::now().to_string(),
-            account: UserView::from(&user),
-            provider: provider.as_ref().map(ProviderView::from),
-            services,
-            schedule,
-            bookings_as_client,
-            client_book,
-        }))
+        .insert_header(("Content-Disposition", format!("attachment; filename=\"{}\"", crate::export::FILE_NAME)))
+        .json(export))
 }
 
 /// The published privacy policy (§10).
@@ -168,19 +140,9 @@ pub async fn request_erasure(
 #[utoipa::path(delete, path = "/api/me", tag = "account", security(("bearer" = [])),
     responses((status = 204), (status = 401, body = Problem)))]
 pub async fn delete_me(state: State, AuthUser(user): AuthUser) -> ApiResult {
-    // Telegram ids are positive; a negative random one keeps the column
-    // unique and lets the same person sign up afresh.
-    let placeholder = -((i64::from_le_bytes(super::auth::random_bytes()?) & i64::MAX).max(1));
-    // A provider's calendar and watchers follow through the store's
-    // settings announcement.
-    let now = Timestamp::now();
-    // A provider's clients with visits ahead are told they are cancelled, in
-    // the deletion's own transaction.
-    let letters = match state.store.provider_of_user(user.id).await? {
-        Some(provider) => crate::letters::provider_closing(&*state.store, &provider, now).await?,
-        None => Vec::new(),
-    };
-    state.store.delete_account(user.id, placeholder, &letters, now).await?;
-    tracing::info!(target: "audit", user = %user.id, "account deleted");
+    crate::account::delete(&*state.store, user.id, "api").await.map_err(|error| match error {
+        DeletionError::Store(error) => ApiError::from(error),
+        other => ApiError::Internal(other.into()),
+    })?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -1,5 +1,5 @@
 //! Persistence behind narrow per-aggregate contracts (accounts, catalogue,
-//! bookings, client book, outbox), implemented once in SQL for both SQLite
+//! bookings, client book, outbox, support), implemented once in SQL for both SQLite
 //! and PostgreSQL ([`sql`]; each database keeps its own migrations under
 //! `migrations/`).
 //!
@@ -11,6 +11,7 @@ mod calendar_repository;
 mod error;
 mod model;
 mod sql;
+mod support;
 
 use std::sync::Arc;
 
@@ -25,12 +26,13 @@ use uuid::Uuid;
 pub use calendar_repository::StoreRepository;
 pub use error::StoreError;
 pub use model::*;
+pub use support::*;
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
 /// Every contract at once, as handlers, the bot and the calendars hold it.
 #[async_trait]
-pub trait Store: Accounts + Catalogue + Bookings + ClientBook + Outbox {
+pub trait Store: Accounts + Catalogue + Bookings + ClientBook + Outbox + Support {
     /// Cheap round trip, for `/readyz`.
     async fn ping(&self) -> StoreResult<()>;
 
@@ -59,7 +61,7 @@ pub trait Accounts: Send + Sync + 'static {
     async fn user(&self, id: UserId) -> StoreResult<Option<User>>;
     async fn update_user(&self, id: UserId, changes: &UserChanges, now: Timestamp) -> StoreResult<Option<User>>;
     /// Deletes an account (policy §7): the Telegram data is anonymized, the
-    /// sessions go, the user's entries in providers' client books are
+    /// sessions go, so do their support conversations, the user's entries in providers' client books are
     /// unlinked (those are the providers' records), pending messages to them
     /// are skipped. A provider's profile is anonymized and its slug freed,
     /// its client book anonymized (names, contacts, notes; clients still see
@@ -238,6 +240,35 @@ pub trait Outbox: Send + Sync + 'static {
         per_second: u32,
         now: Timestamp,
     ) -> StoreResult<u64>;
+}
+
+/// Support conversations (policy §8, §11): what users write to support
+/// through the bot and the operators' answers, kept with the account.
+#[async_trait]
+pub trait Support: Send + Sync + 'static {
+    /// Opens a conversation for the user, or keeps the one already open
+    /// (its activity time moves to `now`). Returns its id.
+    async fn open_support(&self, user_id: UserId, now: Timestamp) -> StoreResult<Uuid>;
+    /// The user's open conversation, if any.
+    async fn open_support_conversation(&self, user_id: UserId) -> StoreResult<Option<Uuid>>;
+    /// The user's most recent conversation, open or finished.
+    async fn latest_support_conversation(&self, user_id: UserId) -> StoreResult<Option<Uuid>>;
+    /// Finishes the user's open conversation (`/done`); `false` if none was open.
+    async fn finish_support(&self, user_id: UserId, now: Timestamp) -> StoreResult<bool>;
+    /// Stores a message and moves its conversation's activity time.
+    async fn add_support_message(&self, message: &NewSupportMessage) -> StoreResult<SupportMessage>;
+    /// Records where the operator chat holds the copy of message `id`.
+    async fn set_support_copy(&self, id: Uuid, chat_id: i64, copy_message_id: i64) -> StoreResult<()>;
+    /// The message whose copy in operator chat `chat_id` is `copy_message_id`.
+    async fn support_message_by_copy(&self, chat_id: i64, copy_message_id: i64) -> StoreResult<Option<SupportMessage>>;
+    /// Every support message of the user, both directions, oldest first.
+    async fn support_messages(&self, user_id: UserId) -> StoreResult<Vec<SupportMessage>>;
+    /// Open conversations, the longest waiting first.
+    async fn open_support_conversations(&self) -> StoreResult<Vec<SupportConversation>>;
+    /// Retention: deletes every conversation (with its messages) with no
+    /// activity since `before` — finished ones, and open ones abandoned that
+    /// long. Returns how many conversations went.
+    async fn purge_support(&self, before: Timestamp) -> StoreResult<u64>;
 }
 
 /// Opens (creating if needed) and migrates the database `url` names.

@@ -1,9 +1,11 @@
-//! The bot's conversation: `/start`, `/bookings`, `/privacy`, `/restrict`,
-//! `/unrestrict`, `/help`, and
-//! the inline buttons (Confirm / Decline for providers, Cancel for clients),
-//! which act through the provider's calendar actor like the API does.
+//! The bot's conversation: `/start`, `/bookings`, `/privacy`, the rights of
+//! policy §8 (`/mydata`, `/delete`, `/restrict`, `/unrestrict`), support
+//! (`/support`, `/done`; see [`super::support`]), `/help`, and the inline
+//! buttons (Confirm / Decline for providers, Cancel for clients), which act
+//! through the provider's calendar actor like the API does, and the
+//! confirmation of `/delete`.
 
-use actors::domain::BookingId;
+use actors::domain::{BookingId, UserId};
 use std::sync::Arc;
 
 use actors::{
@@ -14,46 +16,69 @@ use jiff::{SignedDuration, Timestamp};
 use teloxide::{
     dispatching::{HandlerExt, UpdateFilterExt, UpdateHandler},
     dptree,
-    payloads::{AnswerCallbackQuerySetters, SendMessageSetters},
+    payloads::{AnswerCallbackQuerySetters, SendDocumentSetters, SendMessageSetters},
     prelude::Requester,
-    types::{CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, WebAppInfo},
+    types::{CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update, WebAppInfo},
     utils::command::BotCommands,
 };
 use uuid::Uuid;
 
 use super::{
-    TgBot,
+    TgBot, support,
     texts::{self, Lang},
 };
-use crate::store::{Store, UserChanges};
+use crate::{
+    rate_limit::RateLimiter,
+    store::{Store, UserChanges},
+};
 
 #[derive(BotCommands, Clone, Debug)]
 #[command(rename_rule = "lowercase")]
 pub enum Command {
-    /// Open the app (with a provider's slug: their booking page).
+    /// Open the app (with a provider's slug: their booking page; with
+    /// `support`: start a support conversation).
     Start(String),
     /// Your upcoming bookings.
     Bookings,
     /// How we handle your data.
     Privacy,
+    /// Everything we keep about you, as a JSON file (policy §8: access).
+    MyData,
+    /// Delete your account (asks to confirm with a button).
+    Delete,
     /// Restrict the processing of your data (policy §8): no more messages.
     Restrict,
     /// Lift that restriction.
     Unrestrict,
+    /// Write to our support team: your next messages go to them.
+    Support,
+    /// End the support conversation.
+    Done,
     /// What the bot can do.
     Help,
 }
+
+/// `/start support` (the Mini App's "Contact support" link) opens support.
+const SUPPORT_START: &str = "support";
+/// Callback data of `/delete`'s buttons: `delete:<user id>`, `keep:<user id>`.
+const DELETE: &str = "delete";
+const KEEP: &str = "keep";
 
 pub struct BotContext {
     pub store: Arc<dyn Store>,
     pub calendars: Calendars,
     pub public_url: Option<url::Url>,
     pub privacy_policy: String,
+    /// Support writes are rate-limited per Telegram user.
+    pub limiter: Arc<RateLimiter>,
+    /// `SUPPORT_CHAT_ID`: the operators' chat, if any.
+    pub support_chat: Option<i64>,
 }
 
 pub fn schema() -> UpdateHandler<anyhow::Error> {
     dptree::entry()
         .branch(Update::filter_message().filter_command::<Command>().endpoint(on_command))
+        .branch(Update::filter_message().endpoint(support::on_message))
         .branch(Update::filter_callback_query().endpoint(on_callback))
 }
 
@@ -70,6 +95,7 @@ async fn on_command(bot: TgBot, msg: Message, command: Command, ctx: Arc<BotCont
     let Some(from) = msg.from.as_ref() else { return Ok(()) };
     let lang = Lang::of(from.language_code.as_deref());
     match command {
+        Command::Start(argument) if argument.trim() == SUPPORT_START => support::open(&bot, &msg, from, &ctx).await?,
         Command::Start(argument) => {
             let slug = argument.trim();
             let provider = if slug.is_empty() { None } else { ctx.store.provider_by_slug(slug).await? };
@@ -137,6 +163,33 @@ async fn on_command(bot: TgBot, msg: Message, command: Command, ctx: Arc<BotCont
             };
             bot.send_message(msg.chat.id, text).await?;
         }
+        Command::MyData => match ctx.store.user_by_telegram_id(from.id.0 as i64).await? {
+            Some(user) => {
+                let export = crate::export::export(&*ctx.store, &user).await?;
+                let file = InputFile::memory(serde_json::to_vec_pretty(&export)?).file_name(crate::export::FILE_NAME);
+                bot.send_document(msg.chat.id, file).caption(texts::my_data(lang)).await?;
+            }
+            None => {
+                bot.send_message(msg.chat.id, texts::no_account(lang)).await?;
+            }
+        },
+        Command::Delete => match ctx.store.user_by_telegram_id(from.id.0 as i64).await? {
+            // The buttons name the account: only its owner's press counts,
+            // and only once (afterwards the account is gone).
+            Some(user) => {
+                let (delete, keep) = texts::delete_buttons(lang);
+                let buttons = InlineKeyboardMarkup::new(vec![vec![
+                    InlineKeyboardButton::callback(delete, format!("{DELETE}:{}", user.id)),
+                    InlineKeyboardButton::callback(keep, format!("{KEEP}:{}", user.id)),
+                ]]);
+                bot.send_message(msg.chat.id, texts::delete_question(lang)).reply_markup(buttons).await?;
+            }
+            None => {
+                bot.send_message(msg.chat.id, texts::no_account(lang)).await?;
+            }
+        },
+        Command::Support => support::open(&bot, &msg, from, &ctx).await?,
+        Command::Done => support::done(&bot, &msg, from, &ctx).await?,
         Command::Help => {
             bot.send_message(msg.chat.id, texts::help(lang)).await?;
         }
@@ -146,10 +199,18 @@ async fn on_command(bot: TgBot, msg: Message, command: Command, ctx: Arc<BotCont
 
 async fn on_callback(bot: TgBot, query: CallbackQuery, ctx: Arc<BotContext>) -> anyhow::Result<()> {
     let lang = Lang::of(query.from.language_code.as_deref());
-    let outcome = handle_button(&query, &ctx).await;
+    let is_deletion =
+        query.data.as_deref().and_then(|d| d.split_once(':')).is_some_and(|(n, _)| [DELETE, KEEP].contains(&n));
+    let outcome = if is_deletion {
+        handle_deletion_button(&query, &ctx)
+            .await
+            .map(|deleted| texts::delete_outcome(lang, deleted))
+            .map_err(|()| texts::delete_stale(lang))
+    } else {
+        handle_button(&query, &ctx).await.map(|action| texts::done(lang, action)).map_err(|()| texts::stale(lang))
+    };
     let answer = match &outcome {
-        Ok(action) => texts::done(lang, *action),
-        Err(()) => texts::stale(lang),
+        Ok(text) | Err(text) => *text,
     };
     bot.answer_callback_query(query.id.clone()).text(answer).await?;
     if outcome.is_ok()
@@ -181,6 +242,28 @@ async fn handle_button(query: &CallbackQuery, ctx: &BotContext) -> Result<Action
         Err(CalendarError::Transition(TransitionError::WrongStatus(..)) | CalendarError::NotFound(_)) => Err(()),
         Err(error) => {
             tracing::warn!(%error, "bot button failed");
+            Err(())
+        }
+    }
+}
+
+/// The Confirm (`Ok(true)`) or keep (`Ok(false)`) button of `/delete`;
+/// `Err(())` when the presser is not the account the button names, or the
+/// account is already gone (a second press).
+async fn handle_deletion_button(query: &CallbackQuery, ctx: &BotContext) -> Result<bool, ()> {
+    let (name, id) = query.data.as_deref().and_then(|data| data.split_once(':')).ok_or(())?;
+    let named = UserId(Uuid::parse_str(id).map_err(|_| ())?);
+    let user = ctx.store.user_by_telegram_id(query.from.id.0 as i64).await.ok().flatten().ok_or(())?;
+    if user.id != named {
+        return Err(());
+    }
+    if name == KEEP {
+        return Ok(false);
+    }
+    match crate::account::delete(&*ctx.store, user.id, "bot").await {
+        Ok(()) => Ok(true),
+        Err(error) => {
+            tracing::warn!(%error, "bot: account deletion failed");
             Err(())
         }
     }

@@ -9,6 +9,7 @@
 pub mod bot;
 pub mod init_data;
 pub mod outbox;
+pub mod support;
 pub mod texts;
 pub mod webhook;
 
@@ -25,9 +26,9 @@ use teloxide::{
     dispatching::{DefaultKey, Dispatcher},
     dptree,
     error_handlers::LoggingErrorHandler,
-    payloads::{SetChatMenuButtonSetters, SetWebhookSetters},
+    payloads::{SetChatMenuButtonSetters, SetMyCommandsSetters, SetWebhookSetters},
     prelude::{Requester, RequesterExt},
-    types::{MenuButton, Update, WebAppInfo},
+    types::{BotCommand, MenuButton, Update, WebAppInfo},
     utils::command::BotCommands,
 };
 use tokio::sync::{broadcast::error::RecvError, mpsc, watch};
@@ -91,6 +92,7 @@ pub fn start(
     bus: &LocalBus,
     redis: Option<deadpool_redis::Pool>,
     shared: Shared,
+    limiter: Arc<crate::rate_limit::RateLimiter>,
 ) -> anyhow::Result<Option<BotParts>> {
     let Some(token) = &config.telegram_bot_token else {
         tracing::info!("TELEGRAM_BOT_TOKEN is not set: the bot is off");
@@ -119,7 +121,14 @@ pub fn start(
 
     let policy = &shared.policy;
     let privacy_policy = format!("{}\n\nVersion {}", policy.text, policy.version);
-    let context = Arc::new(bot::BotContext { store, calendars, public_url: config.public_url.clone(), privacy_policy });
+    let context = Arc::new(bot::BotContext {
+        store,
+        calendars,
+        public_url: config.public_url.clone(),
+        privacy_policy,
+        limiter,
+        support_chat: config.support_chat_id,
+    });
     actix_web::rt::spawn(announce(bot.clone(), config.public_url.clone(), shared.bot_username));
     if let (Some(secret), Some(public_url)) = (&config.telegram_webhook_secret, &config.public_url) {
         let (sender, updates) = mpsc::channel(WEBHOOK_QUEUE);
@@ -188,6 +197,9 @@ async fn announce(bot: TgBot, public_url: Option<url::Url>, username: Arc<OnceLo
             let _ = username.set(name);
         }
         bot.set_my_commands(bot::Command::bot_commands()).await?;
+        // Russian-speaking users see the menu in Russian.
+        let russian = texts::commands(texts::Lang::Ru).into_iter().map(|(name, about)| BotCommand::new(name, about));
+        bot.set_my_commands(russian).language_code("ru").await?;
         if let Some(url) = &public_url {
             let button = MenuButton::WebApp { text: "Just Book Me".into(), web_app: WebAppInfo { url: url.clone() } };
             bot.set_chat_menu_button().menu_button(button).await?;

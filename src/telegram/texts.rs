@@ -100,10 +100,172 @@ pub fn open_app(lang: Lang) -> &'static str {
 pub fn help(lang: Lang) -> &'static str {
     lang.pick(
         "/start — open the app\n/bookings — your upcoming bookings\n/privacy — how we handle your data\n\
-         /restrict — restrict the processing of your data\n/unrestrict — lift that restriction\n/help — this list",
+         /mydata — everything we keep about you, as a file\n/delete — delete your account\n\
+         /restrict — restrict the processing of your data\n/unrestrict — lift that restriction\n\
+         /support — write to our support team\n/done — end the support conversation\n/help — this list",
         "/start — открыть приложение\n/bookings — ваши ближайшие записи\n/privacy — как мы обращаемся с данными\n\
-         /restrict — ограничить обработку ваших данных\n/unrestrict — снять ограничение\n/help — этот список",
+         /mydata — все ваши данные у нас, файлом\n/delete — удалить аккаунт\n\
+         /restrict — ограничить обработку ваших данных\n/unrestrict — снять ограничение\n\
+         /support — написать в поддержку\n/done — завершить разговор с поддержкой\n/help — этот список",
     )
+}
+
+/// The command menu (`setMyCommands`), in each language.
+pub fn commands(lang: Lang) -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("start", lang.pick("Open the app", "Открыть приложение")),
+        ("bookings", lang.pick("Your upcoming bookings", "Ваши ближайшие записи")),
+        ("privacy", lang.pick("How we handle your data", "Как мы обращаемся с данными")),
+        ("mydata", lang.pick("Everything we keep about you, as a file", "Все ваши данные у нас, файлом")),
+        ("delete", lang.pick("Delete your account", "Удалить аккаунт")),
+        ("restrict", lang.pick("Restrict the processing of your data", "Ограничить обработку ваших данных")),
+        ("unrestrict", lang.pick("Lift that restriction", "Снять ограничение")),
+        ("support", lang.pick("Write to our support team", "Написать в поддержку")),
+        ("done", lang.pick("End the support conversation", "Завершить разговор с поддержкой")),
+        ("help", lang.pick("What the bot can do", "Что умеет бот")),
+    ]
+}
+
+/// The caption of the `/mydata` document.
+pub fn my_data(lang: Lang) -> &'static str {
+    lang.pick(
+        "Everything we keep about you (privacy policy §8), as JSON.",
+        "Всё, что мы храним о вас (политика конфиденциальности, §8), в формате JSON.",
+    )
+}
+
+/// `/delete` asks first.
+pub fn delete_question(lang: Lang) -> &'static str {
+    lang.pick(
+        "Delete your account? Your personal data is erased, your messages to support too; bookings stay only as \
+         anonymous counts. If you take bookings, your upcoming visits are cancelled. This cannot be undone.",
+        "Удалить аккаунт? Ваши личные данные и переписка с поддержкой будут стёрты, записи останутся только \
+         обезличенными счётчиками. Если вы принимаете записи, предстоящие визиты будут отменены. Это нельзя отменить.",
+    )
+}
+
+/// The two buttons under the question: delete, or keep the account.
+pub fn delete_buttons(lang: Lang) -> (&'static str, &'static str) {
+    (lang.pick("Delete my account", "Удалить аккаунт"), lang.pick("Keep it", "Оставить"))
+}
+
+/// After the Confirm button (`deleted`) or the keep button.
+pub fn delete_outcome(lang: Lang, deleted: bool) -> &'static str {
+    match deleted {
+        true => lang.pick(
+            "Your account is deleted. /start makes a new one whenever you like.",
+            "Ваш аккаунт удалён. /start создаст новый, когда захотите.",
+        ),
+        false => lang.pick("Nothing was deleted.", "Ничего не удалено."),
+    }
+}
+
+/// A delete button pressed by someone else, or pressed again.
+pub fn delete_stale(lang: Lang) -> &'static str {
+    lang.pick(
+        "This button is not yours, or was already used; nothing changed.",
+        "Эта кнопка не ваша или уже нажата; ничего не изменилось.",
+    )
+}
+
+/// `/support`: what the user writes next goes to support.
+pub fn support_started(lang: Lang) -> &'static str {
+    lang.pick(
+        "Write your message: everything you send here now goes to our support team, and their answer comes \
+         to this chat. /done ends the conversation.",
+        "Напишите сообщение: всё, что вы отправите сюда, получит наша поддержка, а её ответ придёт в этот чат. \
+         /done завершает разговор.",
+    )
+}
+
+/// `/done`, with (`true`) or without an open conversation.
+pub fn support_done(lang: Lang, was_open: bool) -> &'static str {
+    match was_open {
+        true => lang.pick(
+            "The support conversation is closed. /support starts a new one.",
+            "Разговор с поддержкой завершён. /support начинает новый.",
+        ),
+        false => lang.pick(
+            "No support conversation is open. /support starts one.",
+            "Разговор с поддержкой не начат. /support начинает его.",
+        ),
+    }
+}
+
+/// A plain message with no support conversation open.
+pub fn support_hint(lang: Lang) -> &'static str {
+    lang.pick(
+        "I answer commands (/help lists them). To write to our support team, send /support first.",
+        "Я отвечаю на команды (/help — их список). Чтобы написать в поддержку, сначала отправьте /support.",
+    )
+}
+
+/// Only text reaches support.
+pub fn support_text_only(lang: Lang) -> &'static str {
+    lang.pick(
+        "Only text messages reach support; please describe it in words.",
+        "Поддержке передаются только текстовые сообщения; пожалуйста, опишите словами.",
+    )
+}
+
+/// Over the support rate limit: the message was not kept.
+pub fn support_too_fast(lang: Lang, wait_secs: u64) -> String {
+    match lang {
+        Lang::En => format!("Too many messages at once: this one was not delivered. Send it again in {wait_secs} s."),
+        Lang::Ru => {
+            format!("Слишком много сообщений подряд: это не доставлено. Отправьте его снова через {wait_secs} с.")
+        }
+    }
+}
+
+/// Support's answer, as the user receives it.
+pub fn support_answer(lang: Lang, text: &str) -> String {
+    match lang {
+        Lang::En => format!("Support: {text}"),
+        Lang::Ru => format!("Поддержка: {text}"),
+    }
+}
+
+/// Who wrote to support, as the operators' chat sees it (in English: one
+/// chat serves every operator).
+pub struct SupportWriter<'a> {
+    pub name: &'a str,
+    pub username: Option<&'a str>,
+    pub telegram_id: i64,
+    pub user_id: String,
+}
+
+/// The copy of a support message in the operators' chat.
+pub fn support_copy(writer: &SupportWriter<'_>, text: &str) -> String {
+    let username = writer.username.map(|u| format!(" @{u}")).unwrap_or_default();
+    // Telegram caps a message at 4096 characters: a long message is cut
+    // here (the stored one is whole; `justbookme support list` shows it).
+    const ROOM: usize = 3600;
+    let shown: String = text.chars().take(ROOM).collect();
+    let cut = if text.chars().count() > ROOM { " […cut; the whole text: justbookme support list]" } else { "" };
+    format!(
+        "Support message from {}{username} (Telegram id {}, user {}):\n\n{shown}{cut}\n\n\
+         ↩ Reply to this message to answer.",
+        writer.name, writer.telegram_id, writer.user_id
+    )
+}
+
+/// To an operator whose reply matches no support message.
+pub fn support_reply_unknown(lang: Lang) -> &'static str {
+    lang.pick(
+        "This reply matches no support message (or its writer deleted the account): nothing was sent. Reply to a \
+         forwarded support message.",
+        "Этот ответ не относится ни к одному сообщению поддержки (или автор удалил аккаунт): ничего не отправлено. \
+         Ответьте на пересланное сообщение поддержки.",
+    )
+}
+
+/// To an operator whose answer Telegram did not deliver.
+pub fn support_reply_failed(lang: Lang, error: &str) -> String {
+    match lang {
+        Lang::En => format!("Not delivered to the user: {error}"),
+        Lang::Ru => format!("Не доставлено пользователю: {error}"),
+    }
 }
 
 /// The answer to `/restrict` (`restricted`) or `/unrestrict`.

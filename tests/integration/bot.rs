@@ -16,6 +16,8 @@ on_both_backends!(
     confirm_and_decline_buttons_act_through_the_calendar,
     start_and_bookings_commands_answer,
     restriction_is_set_and_lifted_from_the_chat,
+    delete_asks_first_and_only_its_owner_confirms_once,
+    mydata_sends_the_export_as_a_json_document,
     a_blocked_user_causes_no_retry_storm,
     retry_after_is_honoured,
 );
@@ -381,4 +383,78 @@ async fn restriction_is_set_and_lifted_from_the_chat(backend: Backend) {
     fake.push_update("message", message_from(9, "/restrict"));
     let replies = fake.wait_for_messages(9, 1, Duration::from_secs(10)).await;
     assert!(replies[0].body["text"].as_str().unwrap().contains("/start"), "{:?}", replies[0].body);
+}
+
+/// Waits until the fake answered `count` callback queries.
+async fn callback_answers(fake: &FakeTelegram, count: usize) -> Vec<crate::fake_telegram::Call> {
+    fake.wait_for_calls("answerCallbackQuery", count, Duration::from_secs(10)).await
+}
+
+async fn delete_asks_first_and_only_its_owner_confirms_once(backend: Backend) {
+    let fake = FakeTelegram::start().await;
+    let app = app_with_bot(backend, &fake).await;
+    let carol = app.dev_sign_in(2, "Carol").await;
+    let carol_id = app.get("/api/me", Some(&carol)).await.ok()["id"].as_str().unwrap().to_owned();
+    app.dev_sign_in(3, "Dave").await;
+
+    fake.push_update("message", message_from(2, "/delete"));
+    let asked = fake.wait_for_messages(2, 1, Duration::from_secs(10)).await;
+    assert!(asked[0].body["text"].as_str().unwrap().contains("cannot be undone"), "{:?}", asked[0].body);
+    let buttons = &asked[0].body["reply_markup"]["inline_keyboard"][0];
+    let confirm = buttons[0]["callback_data"].as_str().unwrap().to_owned();
+    let keep = buttons[1]["callback_data"].as_str().unwrap().to_owned();
+    assert_eq!((confirm.as_str(), keep.as_str()), (&*format!("delete:{carol_id}"), &*format!("keep:{carol_id}")));
+
+    // Another user's press does nothing (Dave has an account; so does the
+    // button's owner), and neither does the keep button.
+    fake.push_update("callback_query", button_press(3, &confirm, "q1"));
+    let answers = callback_answers(&fake, 1).await;
+    assert!(answers[0].body["text"].as_str().unwrap().contains("not yours"), "{:?}", answers[0].body);
+    assert_eq!(app.get("/api/me", Some(&carol)).await.status, 200);
+    fake.push_update("callback_query", button_press(2, &keep, "q2"));
+    let answers = callback_answers(&fake, 2).await;
+    assert!(answers[1].body["text"].as_str().unwrap().contains("Nothing was deleted"), "{:?}", answers[1].body);
+    assert_eq!(app.get("/api/me", Some(&carol)).await.status, 200);
+
+    // The owner's Confirm deletes the account exactly as DELETE /api/me: the session is gone.
+    fake.push_update("callback_query", button_press(2, &confirm, "q3"));
+    let answers = callback_answers(&fake, 3).await;
+    assert!(answers[2].body["text"].as_str().unwrap().contains("account is deleted"), "{:?}", answers[2].body);
+    app.get("/api/me", Some(&carol)).await.problem(401);
+    assert!(fake.calls("editMessageText").iter().any(|c| c.body["text"].as_str().unwrap().contains("deleted")));
+    // Pressed again: nothing left to delete, and it says so.
+    fake.push_update("callback_query", button_press(2, &confirm, "q4"));
+    let answers = callback_answers(&fake, 4).await;
+    assert!(answers[3].body["text"].as_str().unwrap().contains("already used"), "{:?}", answers[3].body);
+    // Dave is untouched.
+    fake.push_update("message", message_from(3, "/restrict"));
+    let replies = fake.wait_for_messages(3, 1, Duration::from_secs(10)).await;
+    assert!(replies[0].body["text"].as_str().unwrap().contains("restricted"));
+}
+
+async fn mydata_sends_the_export_as_a_json_document(backend: Backend) {
+    let fake = FakeTelegram::start().await;
+    let app = app_with_bot(backend, &fake).await;
+    let (_, service) = app.provider(1, "anna", json!({}), every_day("09:00", "13:00")).await;
+    let carol = app.dev_sign_in(2, "Carol").await;
+    assert_eq!(app.book(&carol, "anna", &service, &slot("10:00")).await.status, 201);
+
+    fake.push_update("message", message_from(2, "/mydata"));
+    let documents = fake.wait_for_calls("sendDocument", 1, Duration::from_secs(10)).await;
+    assert_eq!(documents.len(), 1);
+    assert_eq!(documents[0].body["chat_id"], "2");
+    let file = &documents[0].files[0];
+    assert_eq!(file.file_name, "justbookme-export.json");
+    let export: serde_json::Value = serde_json::from_slice(&file.bytes).expect("JSON");
+    // The same document as GET /api/me/export (but for the moment it was made).
+    let mut over_http = app.get("/api/me/export", Some(&carol)).await.ok().clone();
+    over_http["exported_at"] = export["exported_at"].clone();
+    assert_eq!(export, over_http);
+    assert_eq!(export["bookings_as_client"][0]["provider"], "anna");
+
+    // Without an account there is nothing to send.
+    fake.push_update("message", message_from(9, "/mydata"));
+    let replies = fake.wait_for_messages(9, 1, Duration::from_secs(10)).await;
+    assert!(replies[0].body["text"].as_str().unwrap().contains("/start"), "{:?}", replies[0].body);
+    assert_eq!(fake.calls("sendDocument").len(), 1);
 }

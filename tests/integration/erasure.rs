@@ -10,7 +10,7 @@ use serde_json::json;
 use sqlx::{Connection, Row};
 
 use crate::{
-    fake_telegram::FakeTelegram,
+    fake_telegram::{FakeTelegram, message_from},
     helpers::{Backend, every_day, on_both_backends, slot, spawn_app_with},
 };
 
@@ -28,11 +28,12 @@ const GONE: &[(&str, Option<&str>)] = &[
     ("rufus", None),
     ("+49 170 999", None),
     ("lavender", None),
+    ("call me back", None), // a support message
 ];
 
 async fn nothing_personal_is_left_in_any_table_after_a_deletion(backend: Backend) {
     let fake = FakeTelegram::start().await;
-    let app = spawn_app_with(backend, &[("TELEGRAM_API_URL", &fake.url)]).await;
+    let app = spawn_app_with(backend, &[("TELEGRAM_API_URL", &fake.url), ("SUPPORT_CHAT_ID", "-100777")]).await;
     let body = json!({ "telegram_id": 4242424, "first_name": "Zelda", "username": "zelda_z", "language_code": "en" });
     let zelda =
         app.request("POST", "/api/auth/dev", None, Some(body.clone())).await.ok()["token"].as_str().unwrap().to_owned();
@@ -54,6 +55,16 @@ async fn nothing_personal_is_left_in_any_table_after_a_deletion(backend: Backend
     let walk_in = json!({ "name": "Rufus", "contacts": "+49 170 999", "notes": "allergic to lavender" });
     app.request("POST", "/api/provider/clients", Some(&zelda), Some(walk_in)).await.ok();
     fake.wait_for_messages(4242424, 1, Duration::from_secs(10)).await;
+    // What Zelda told support (stored with the account, §8).
+    fake.push_update("message", message_from(4242424, "/support"));
+    fake.wait_for_messages(4242424, 2, Duration::from_secs(10)).await;
+    fake.push_update("message", message_from(4242424, "Zelda here, call me back"));
+    let operator_saw = async {
+        while !fake.calls("sendMessage").iter().any(|c| c.body["text"].to_string().contains("call me back")) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), operator_saw).await.expect("forwarded to the operators' chat");
 
     assert_eq!(app.request("DELETE", "/api/me", Some(&zelda), None).await.status, 204);
     // Quentin hears of the cancellation (the letter names Zelda until it is handed over).

@@ -28,5 +28,6 @@ mod live;
 mod privacy;
 mod shutdown;
 mod store_contract;
+mod support;
 mod third_parties;
 mod web_app;

@@ -40,6 +40,7 @@ on_both_backends!(
     a_booking_decided_on_stale_settings_is_refused_and_writes_nothing,
     client_search_ignores_case_and_takes_wildcards_literally,
     a_corrected_name_survives_the_next_telegram_sign_in,
+    support_conversations_are_kept_found_by_copy_finished_purged_and_deleted,
 );
 
 async fn open(backend: Backend) -> (TestDatabase, Arc<dyn Store>) {
@@ -618,4 +619,77 @@ async fn a_corrected_name_survives_the_next_telegram_sign_in(backend: Backend) {
     let signed_in = store.upsert_telegram_user(&again, now).await.unwrap();
     assert_eq!(signed_in.profile.last_name, None, "a cleared last name stays cleared");
     assert_eq!(signed_in.profile.language_code.as_deref(), Some("ru"));
+}
+
+async fn support_conversations_are_kept_found_by_copy_finished_purged_and_deleted(backend: Backend) {
+    use justbookme::store::{NewSupportMessage, SupportDirection};
+    let (_db, store) = open(backend).await;
+    let carol = store.upsert_telegram_user(&telegram(2, "carol"), ts("2027-01-01T10:00:00Z")).await.unwrap().id;
+    let dave = store.upsert_telegram_user(&telegram(3, "dave"), ts("2027-01-01T10:00:00Z")).await.unwrap().id;
+    assert_eq!(store.open_support_conversation(carol).await.unwrap(), None);
+
+    // One open conversation per user: a second /support keeps it.
+    let conversation = store.open_support(carol, ts("2027-01-01T10:00:00Z")).await.unwrap();
+    assert_eq!(store.open_support(carol, ts("2027-01-01T10:01:00Z")).await.unwrap(), conversation);
+    assert_eq!(store.open_support_conversation(carol).await.unwrap(), Some(conversation));
+    let message = |direction, text: &str, at: &str| NewSupportMessage {
+        conversation_id: conversation,
+        user_id: carol,
+        direction,
+        text: text.into(),
+        at: ts(at),
+    };
+    let hello =
+        store.add_support_message(&message(SupportDirection::In, "hello", "2027-01-01T10:02:00Z")).await.unwrap();
+    assert_eq!((hello.direction, hello.text.as_str(), hello.user_id), (SupportDirection::In, "hello", carol));
+    store.set_support_copy(hello.id, -100, 42).await.unwrap();
+    assert_eq!(store.support_message_by_copy(-100, 42).await.unwrap(), Some(hello.clone()));
+    assert_eq!(store.support_message_by_copy(-101, 42).await.unwrap(), None, "copies are per chat");
+    store.add_support_message(&message(SupportDirection::Out, "hi", "2027-01-01T10:03:00Z")).await.unwrap();
+    let texts: Vec<_> =
+        store.support_messages(carol).await.unwrap().into_iter().map(|m| (m.direction, m.text)).collect();
+    assert_eq!(texts, [(SupportDirection::In, "hello".into()), (SupportDirection::Out, "hi".into())]);
+    let open = store.open_support_conversations().await.unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!((open[0].user_id, open[0].last_activity_at), (carol, ts("2027-01-01T10:03:00Z")));
+
+    // /done finishes it; the next /support is a new conversation.
+    assert!(store.finish_support(carol, ts("2027-01-01T10:04:00Z")).await.unwrap());
+    assert!(!store.finish_support(carol, ts("2027-01-01T10:05:00Z")).await.unwrap());
+    assert!(store.open_support_conversations().await.unwrap().is_empty());
+    assert_eq!(store.latest_support_conversation(carol).await.unwrap(), Some(conversation));
+    let second = store.open_support(carol, ts("2027-02-01T10:00:00Z")).await.unwrap();
+    assert_ne!(second, conversation);
+    assert_eq!(store.latest_support_conversation(carol).await.unwrap(), Some(second));
+    // Dave's conversation, abandoned while open.
+    let daves = store.open_support(dave, ts("2027-01-01T09:00:00Z")).await.unwrap();
+    let note = NewSupportMessage {
+        conversation_id: daves,
+        user_id: dave,
+        direction: SupportDirection::In,
+        text: "anyone?".into(),
+        at: ts("2027-01-01T09:00:00Z"),
+    };
+    store.add_support_message(&note).await.unwrap();
+
+    // Retention: conversations quiet since the cut-off go (finished or
+    // abandoned), with their messages; a recent one stays.
+    assert_eq!(store.purge_support(ts("2027-01-15T00:00:00Z")).await.unwrap(), 2);
+    assert_eq!(store.support_message_by_copy(-100, 42).await.unwrap(), None);
+    assert!(store.support_messages(dave).await.unwrap().is_empty());
+    assert_eq!(store.open_support_conversation(carol).await.unwrap(), Some(second));
+    assert_eq!(store.purge_support(ts("2027-01-15T00:00:00Z")).await.unwrap(), 0);
+
+    // Deleting the account deletes what is left.
+    let late = NewSupportMessage {
+        conversation_id: second,
+        user_id: carol,
+        direction: SupportDirection::In,
+        text: "bye".into(),
+        at: ts("2027-02-01T10:01:00Z"),
+    };
+    store.add_support_message(&late).await.unwrap();
+    store.delete_account(carol, -5, &[], ts("2027-02-02T00:00:00Z")).await.unwrap();
+    assert!(store.support_messages(carol).await.unwrap().is_empty());
+    assert_eq!(store.latest_support_conversation(carol).await.unwrap(), None);
 }

@@ -1,8 +1,9 @@
 // Privacy and the account's data rights (policy §8): read the policy, get a
-// copy of my data, correct my name, restrict processing, delete the account.
+// copy of my data, correct my name, restrict processing, contact support
+// (in the bot chat), delete the account.
 
 import { t } from './i18n.js';
-import { h, api, go, haptic, saveButton, confirmed, toast, showProblem, field, setToken, hideMainButton } from './core.js';
+import { h, api, go, haptic, saveButton, confirmed, toast, showProblem, field, setToken, hideMainButton, tg } from './core.js';
 
 export function privacyScreen() {
   go('privacy', (main) => {
@@ -40,7 +41,9 @@ function render(main, me) {
       h('button.row.chevron', { type: 'button', id: 'export-data', onclick: exportData },
         h('span.grow', h('span.title', t('export_data')), h('span.sub', t('export_hint')))),
       h('label.field.check', h('span', t('restrict_processing')), restricted),
-      h('p.hint', { style: 'padding:0 16px 10px' }, t('restrict_hint'))),
+      h('p.hint', { style: 'padding:0 16px 10px' }, t('restrict_hint')),
+      h('button.row.chevron', { type: 'button', id: 'contact-support', onclick: contactSupport },
+        h('span.grow', h('span.title', t('contact_support')), h('span.sub', t('contact_support_hint'))))),
     h('h2', t('correct_data')),
     nameForm,
     h('button.btn.danger.block', { type: 'button', id: 'delete-account', onclick: deleteAccount }, t('delete_account')),
@@ -117,6 +120,28 @@ export async function showExport(path, title, hint, filename) {
       h('div.section', h('pre.policy', { id: 'export-json' }, text)));
     return () => URL.revokeObjectURL(url);
   });
+}
+
+/**
+ * Support lives in the bot chat (policy §8, §11): `/start support` there
+ * opens the conversation. The bot's username comes from `/api/app`.
+ */
+async function contactSupport() {
+  let settings;
+  try {
+    settings = await api('GET', '/api/app');
+  } catch (error) {
+    showProblem(error);
+    return;
+  }
+  if (!settings.bot_username) {
+    toast(t('support_unavailable'));
+    return;
+  }
+  const link = `https://t.me/${settings.bot_username}?start=support`;
+  haptic();
+  if (tg?.openTelegramLink) tg.openTelegramLink(link);
+  else window.open(link, '_blank', 'noopener');
 }
 
 async function copyText(text) {

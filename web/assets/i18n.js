@@ -164,13 +164,16 @@ const en = {
   privacy_policy: 'Privacy policy',
   your_rights: 'Your rights',
   export_data: 'Download my data',
-  export_hint: 'Everything we keep about you, as JSON. The bot sends the same with /export.',
+  export_hint: 'Everything we keep about you, as JSON. The bot sends the same with /mydata.',
   restrict_processing: 'Restrict processing',
   restrict_hint: 'While on, the bot sends you nothing: no reminders, no booking messages.',
   correct_data: 'Correct my name',
   delete_account: 'Delete my account',
   delete_account_confirm: 'Delete your account? Your personal data is erased; bookings stay anonymized. This cannot be undone.',
   account_deleted: 'Your account is deleted.',
+  contact_support: 'Contact support',
+  contact_support_hint: 'Write to us in the bot chat; the answer comes there too.',
+  support_unavailable: 'The bot is not reachable right now; try again later.',
 };
 
 const ru = {
@@ -334,13 +337,16 @@ const ru = {
   privacy_policy: 'Политика конфиденциальности',
   your_rights: 'Ваши права',
   export_data: 'Скачать мои данные',
-  export_hint: 'Всё, что мы храним о вас, в формате JSON. Бот присылает то же по /export.',
+  export_hint: 'Всё, что мы храним о вас, в формате JSON. Бот присылает то же по /mydata.',
   restrict_processing: 'Ограничить обработку',
   restrict_hint: 'Пока включено, бот ничего вам не присылает: ни напоминаний, ни сообщений о записях.',
   correct_data: 'Исправить имя',
   delete_account: 'Удалить аккаунт',
   delete_account_confirm: 'Удалить аккаунт? Личные данные будут стёрты, записи останутся обезличенными. Это нельзя отменить.',
   account_deleted: 'Ваш аккаунт удалён.',
+  contact_support: 'Написать в поддержку',
+  contact_support_hint: 'Напишите нам в чате бота; ответ придёт туда же.',
+  support_unavailable: 'Бот сейчас недоступен; попробуйте позже.',
 };
 
 const dictionaries = { en, ru };

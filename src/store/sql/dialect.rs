@@ -82,6 +82,7 @@ mod sqlite {
     include!("queries/bookings.rs");
     include!("queries/client_book.rs");
     include!("queries/outbox.rs");
+    include!("queries/support.rs");
 }
 
 /// The cluster backend, shared by every node.
@@ -150,6 +151,7 @@ mod postgres {
     include!("queries/bookings.rs");
     include!("queries/client_book.rs");
     include!("queries/outbox.rs");
+    include!("queries/support.rs");
 }
 
 pub use postgres::connect as connect_postgres;

@@ -26,6 +26,7 @@ mod privacy_rights;
 mod reconnect;
 mod reschedule;
 mod smoke;
+mod support;
 mod workspace;
 
 pub use client::{Launch, TgUser, Theme};

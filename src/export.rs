@@ -1,0 +1,60 @@
+//! Everything held about a user (privacy policy §8: access), built once for
+//! both ways of asking: `GET /api/me/export` and the bot's `/mydata`.
+
+use jiff::Timestamp;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::store::{Client, Store, StoreResult, User};
+use crate::views::{
+    BookingView, ClientCardView, ClientView, ProviderView, ScheduleView, ServiceView, SupportMessageView, UserView,
+};
+
+/// The file name both ways of asking give the document.
+pub const FILE_NAME: &str = "justbookme-export.json";
+
+/// Everything held about the signed-in user.
+#[derive(Serialize, ToSchema)]
+pub struct ExportView {
+    pub exported_at: String,
+    pub account: UserView,
+    pub provider: Option<ProviderView>,
+    pub services: Vec<ServiceView>,
+    pub schedule: Option<ScheduleView>,
+    pub bookings_as_client: Vec<BookingView>,
+    /// The provider's client book, each client with their visits.
+    pub client_book: Vec<ClientCardView>,
+    /// What the user wrote to support and the answers, oldest first.
+    pub support_messages: Vec<SupportMessageView>,
+}
+
+/// The export of `user`, read now.
+pub async fn export(store: &dyn Store, user: &User) -> StoreResult<ExportView> {
+    let provider = store.provider_of_user(user.id).await?;
+    let (mut services, mut schedule, mut client_book) = (Vec::new(), None, Vec::new());
+    if let Some(provider) = &provider {
+        services = store.services(provider.id, true).await?.iter().map(ServiceView::from).collect();
+        schedule = Some(ScheduleView::from(&store.schedule(provider.id).await?));
+        for client in store.clients(provider.id, None).await? {
+            client_book.push(client_card(store, &client).await?);
+        }
+    }
+    let bookings_as_client = store.client_bookings(user.id).await?.iter().map(BookingView::from).collect();
+    let support_messages = store.support_messages(user.id).await?.iter().map(SupportMessageView::from).collect();
+    Ok(ExportView {
+        exported_at: Timestamp::now().to_string(),
+        account: UserView::from(user),
+        provider: provider.as_ref().map(ProviderView::from),
+        services,
+        schedule,
+        bookings_as_client,
+        client_book,
+        support_messages,
+    })
+}
+
+/// A client of the provider's book with their visits, newest first.
+pub async fn client_card(store: &dyn Store, client: &Client) -> StoreResult<ClientCardView> {
+    let visits = store.client_history(client.provider_id, client.id).await?;
+    Ok(ClientCardView { client: ClientView::from(client), visits: visits.iter().map(BookingView::from).collect() })
+}
