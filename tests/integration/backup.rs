@@ -10,7 +10,7 @@ use std::{
     io::Write,
     path::{Path, PathBuf},
     sync::{
-        Arc, Mutex, Once,
+        Arc, Mutex,
         atomic::{AtomicBool, Ordering},
     },
     time::{Duration, Instant},
@@ -215,16 +215,8 @@ fn pg_client_bin() -> Option<PathBuf> {
         .chain(from_path)
         .find(|bin| bin.join("pg_dump").is_file() && bin.join("pg_restore").is_file());
     if found.is_none() {
-        if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
-            panic!("pg_dump and pg_restore are missing under CI (bash .ci/run installs postgresql)");
-        }
-        static WARN: Once = Once::new();
-        WARN.call_once(|| {
-            let _ = writeln!(
-                std::io::stderr(),
-                "\n!!! POSTGRESQL BACKUP TEST SKIPPED: no pg_dump/pg_restore (apt-get install postgresql-client).\n"
-            );
-        });
+        let reason = "no pg_dump/pg_restore (apt-get install postgresql-client; bash .ci/run installs it)";
+        crate::helpers::skip_loudly("the PostgreSQL backup test", reason);
     }
     found
 }

@@ -1,6 +1,6 @@
 //! `spawn_app` and friends: one real server per test, on a fresh database.
 
-use std::{collections::HashMap, io::Write, sync::Once};
+use std::{collections::HashMap, io::Write};
 
 use actors::calendar::Calendars;
 use hmac::{Hmac, Mac};
@@ -35,24 +35,31 @@ macro_rules! on_both_backends {
 }
 pub(crate) use on_both_backends;
 
+/// A suite that cannot run here: under CI a failure (a green CI must mean
+/// everything ran), otherwise said loudly once per suite, and `false`.
+pub fn skip_loudly(suite: &'static str, reason: &str) -> bool {
+    if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
+        panic!("{suite} must run under CI, but: {reason}");
+    }
+    static WARNED: std::sync::Mutex<Vec<&str>> = std::sync::Mutex::new(Vec::new());
+    let mut warned = WARNED.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if !warned.contains(&suite) {
+        warned.push(suite);
+        // Straight to stderr: libtest's capture would swallow eprintln!.
+        let _ = writeln!(std::io::stderr(), "\n!!! {} SKIPPED: {reason}.\n", suite.to_uppercase());
+    }
+    false
+}
+
 /// The admin URL for PostgreSQL tests, or `None` after saying loudly that
 /// they are skipped. Under CI a missing PostgreSQL is a failure, not a skip.
 pub fn postgres_admin_url() -> Option<String> {
     match std::env::var("TEST_POSTGRES_URL") {
         Ok(url) if !url.is_empty() => Some(url),
         _ => {
-            if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
-                panic!("TEST_POSTGRES_URL is not set under CI: the PostgreSQL suite must run");
-            }
-            static WARN: Once = Once::new();
-            WARN.call_once(|| {
-                // Straight to stderr: libtest's capture would swallow eprintln!.
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "\n!!! POSTGRES SUITE SKIPPED: TEST_POSTGRES_URL is not set. \
-                     `bash .ci/run` (or TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres) runs it.\n"
-                );
-            });
+            let reason = "TEST_POSTGRES_URL is not set; `bash .ci/run` \
+                (or TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres) runs it";
+            skip_loudly("the PostgreSQL suite", reason);
             None
         }
     }
@@ -62,20 +69,8 @@ pub fn postgres_admin_url() -> Option<String> {
 /// promises a `redis-server` binary for tests that start their own). Loud
 /// skip otherwise; under CI a skip is a failure.
 pub fn redis_enabled() -> bool {
-    if std::env::var("TEST_REDIS_URL").is_ok_and(|v| !v.is_empty()) {
-        return true;
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
-        panic!("TEST_REDIS_URL is not set under CI: the Redis suite must run");
-    }
-    static WARN: Once = Once::new();
-    WARN.call_once(|| {
-        let _ = writeln!(
-            std::io::stderr(),
-            "\n!!! REDIS SUITE SKIPPED: TEST_REDIS_URL is not set (bash .ci/run sets it).\n"
-        );
-    });
-    false
+    std::env::var("TEST_REDIS_URL").is_ok_and(|v| !v.is_empty())
+        || skip_loudly("the Redis suite", "TEST_REDIS_URL is not set (bash .ci/run sets it)")
 }
 
 /// A private `redis-server` on a free port, so a test may kill and restart it.

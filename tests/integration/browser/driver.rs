@@ -3,10 +3,9 @@
 //! whose viewport is a phone's.
 
 use std::{
-    io::{BufRead, BufReader, Write},
+    io::{BufRead, BufReader},
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
-    sync::Once,
     time::Duration,
 };
 
@@ -34,21 +33,9 @@ impl Browser {
         if let (Some(chromium), Some(chromedriver)) = (find_chromium(), find_program("chromedriver")) {
             return Some(Browser { chromium, chromedriver });
         }
-        if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
-            panic!(
-                "chromium or chromedriver is missing under CI: the browser suite must run (bash .ci/run installs them)"
-            );
-        }
-        static WARN: Once = Once::new();
-        WARN.call_once(|| {
-            // Straight to stderr: libtest's capture would swallow eprintln!.
-            let _ = writeln!(
-                std::io::stderr(),
-                "\n!!! BROWSER SUITE SKIPPED: browser tests need Debian's chromium and chromium-driver\n\
-                 !!!   (apt-get install chromium chromium-driver; `bash .ci/run` installs them).\n\
-                 !!!   No Mini App screen was opened in this run.\n"
-            );
-        });
+        let reason = "browser tests need Debian's chromium and chromium-driver (apt-get install chromium \
+            chromium-driver; `bash .ci/run` installs them); no Mini App screen was opened in this run";
+        crate::helpers::skip_loudly("the browser suite", reason);
         None
     }
 }
