@@ -6,7 +6,7 @@ use std::{collections::HashMap, fmt, net::SocketAddr, path::Path, time::Duration
 
 use url::Url;
 
-use crate::rate_limit::Limits;
+use crate::{client_address::TrustedProxies, rate_limit::Limits};
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/justbookme.db?mode=rwc";
 
@@ -38,6 +38,13 @@ pub struct Config {
     pub telegram_webhook_secret: Option<String>,
     /// The text `/privacy` sends; default: the policy compiled into the binary.
     pub privacy_policy_file: Option<std::path::PathBuf>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (empty: none).
+    pub trusted_proxies: TrustedProxies,
+    /// The access log (policy §2) is written; `ACCESS_LOG=off` exists only
+    /// to measure what it costs.
+    pub access_log: bool,
+    /// Access-log lines and finished outbox messages are purged after this.
+    pub access_log_retention: Duration,
 }
 
 /// WebSocket liveness: the server pings every `interval`; a session silent
@@ -143,6 +150,9 @@ impl Config {
         // Far above the 500 simultaneous bookings of one slot the tests storm with.
         let queue_limit = r.positive("CALENDAR_QUEUE_LIMIT", 2048);
         let shutdown_grace = r.positive("SHUTDOWN_GRACE_SECS", 5);
+        let trusted_proxies = r.read("TRUSTED_PROXIES", |v| TrustedProxies::parse(v.unwrap_or(""))).unwrap_or_default();
+        let access_log = r.read("ACCESS_LOG", |v| parse_flag(Some(v.unwrap_or("on")))).unwrap_or(true);
+        let access_log_retention_days = r.positive("ACCESS_LOG_RETENTION_DAYS", 30);
 
         let defaults = Limits::default();
         let rate_limits = Limits {
@@ -150,6 +160,7 @@ impl Config {
             booking_per_user: r.rate("RATE_BOOKING_PER_MIN", defaults.booking_per_user),
             booking_per_ip: r.rate("RATE_BOOKING_PER_IP_PER_MIN", defaults.booking_per_ip),
             ws_connect_per_ip: r.rate("RATE_WS_CONNECT_PER_MIN", defaults.ws_connect_per_ip),
+            sign_in_failures_per_ip: r.rate("RATE_SIGN_IN_FAILURES_PER_MIN", defaults.sign_in_failures_per_ip),
         };
         let heartbeat_secs = r.read("WS_HEARTBEAT_SECS", |v| parse_positive(v, 10));
         let timeout_secs = r.read("WS_TIMEOUT_SECS", |v| parse_positive(v, 30));
@@ -184,6 +195,9 @@ impl Config {
                 timeout: Duration::from_secs(timeout_secs),
             },
             shutdown_grace: Duration::from_secs(shutdown_grace),
+            trusted_proxies,
+            access_log,
+            access_log_retention: Duration::from_secs(access_log_retention_days.saturating_mul(86_400)),
         })
     }
 }
@@ -244,6 +258,10 @@ pub const KEYS: &[&str] = &[
     "SHUTDOWN_GRACE_SECS",
     "PRIVACY_POLICY_FILE",
     "TELEGRAM_WEBHOOK_SECRET",
+    "TRUSTED_PROXIES",
+    "ACCESS_LOG",
+    "ACCESS_LOG_RETENTION_DAYS",
+    "RATE_SIGN_IN_FAILURES_PER_MIN",
 ];
 
 fn url_safe(text: &str) -> bool {
@@ -314,6 +332,25 @@ mod tests {
         assert!(config.telegram_bot_token.is_none());
         assert!(config.redis_url.is_none());
         assert_eq!(config.init_data_max_age, Duration::from_secs(86_400));
+        assert_eq!(config.trusted_proxies, TrustedProxies::default(), "X-Forwarded-For is never trusted by default");
+        assert!(config.access_log);
+        assert_eq!(config.access_log_retention, Duration::from_secs(30 * 86_400));
+    }
+
+    #[test]
+    fn access_log_keys_are_read_and_checked() {
+        let config =
+            config(&[("ACCESS_LOG", "off"), ("ACCESS_LOG_RETENTION_DAYS", "7"), ("TRUSTED_PROXIES", "10.0.0.0/8")])
+                .unwrap();
+        assert!(!config.access_log);
+        assert_eq!(config.access_log_retention, Duration::from_secs(7 * 86_400));
+        assert!(config.trusted_proxies.contains("10.1.2.3".parse().unwrap()));
+        let text = config_error(&[("TRUSTED_PROXIES", "proxy.local"), ("ACCESS_LOG_RETENTION_DAYS", "0")]);
+        assert!(text.contains("TRUSTED_PROXIES") && text.contains("ACCESS_LOG_RETENTION_DAYS"), "{text}");
+    }
+
+    fn config_error(pairs: &[(&str, &str)]) -> String {
+        config(pairs).unwrap_err().to_string()
     }
 
     #[test]

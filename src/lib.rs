@@ -1,11 +1,14 @@
 //! The Just Book Me server: adapters (HTTP, storage, Telegram) around the pure
 //! domain and actors of the `actors` crate, wired together in [`startup`].
 
+pub mod access_log;
 pub mod bus;
+pub mod client_address;
 pub mod config;
 pub mod http;
 pub mod live;
 pub mod rate_limit;
+pub mod retention;
 pub mod session;
 pub mod startup;
 pub mod store;

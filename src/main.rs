@@ -1,7 +1,7 @@
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
-use justbookme::{config::Config, startup::Application, store};
+use justbookme::{config::Config, retention, startup::Application, store};
 use tracing_subscriber::EnvFilter;
 
 /// Just Book Me: bookings inside Telegram.
@@ -24,6 +24,10 @@ enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Apply the retention rules now (what every node does daily): delete
+    /// old access-log lines, expired sessions and old finished outbox
+    /// messages; print how many of each.
+    Purge,
 }
 
 #[actix_web::main]
@@ -40,6 +44,13 @@ async fn main() -> anyhow::Result<()> {
         Command::Migrate => {
             store::migrate(&config.database_url).await?;
             tracing::info!("migrations applied");
+        }
+        Command::Purge => {
+            let store = store::connect(&config.database_url).await?;
+            let report = retention::purge(store.as_ref(), config.access_log_retention, jiff::Timestamp::now()).await?;
+            for (table, count) in &report.0 {
+                println!("{table}: {count}");
+            }
         }
         Command::Serve => {
             let bind = config.bind_addr;

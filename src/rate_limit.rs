@@ -23,6 +23,10 @@ pub enum Rule {
     BookingPerIp,
     /// WebSocket connections, per client IP.
     WsConnectPerIp,
+    /// Failed sign-ins (a forged or stale `initData`), per client IP: only
+    /// failures count, so a shared address with one bad client still signs
+    /// everyone else in.
+    SignInFailurePerIp,
 }
 
 impl Rule {
@@ -32,6 +36,7 @@ impl Rule {
             Rule::BookingPerUser => "booking-user",
             Rule::BookingPerIp => "booking-ip",
             Rule::WsConnectPerIp => "ws-ip",
+            Rule::SignInFailurePerIp => "sign-in-failure-ip",
         }
     }
 }
@@ -43,13 +48,14 @@ pub struct Limits {
     pub booking_per_user: u32,
     pub booking_per_ip: u32,
     pub ws_connect_per_ip: u32,
+    pub sign_in_failures_per_ip: u32,
 }
 
 impl Default for Limits {
     /// A busy morning never meets these: a client books or moves a few times
     /// a minute at most; a salon's Wi-Fi is dozens of people, not hundreds.
     fn default() -> Self {
-        Limits { sign_in_per_ip: 60, booking_per_user: 30, booking_per_ip: 300, ws_connect_per_ip: 300 }
+        Limits { sign_in_per_ip: 60, booking_per_user: 30, booking_per_ip: 300, ws_connect_per_ip: 300, sign_in_failures_per_ip: 10 }
     }
 }
 
@@ -60,6 +66,7 @@ impl Limits {
             Rule::BookingPerUser => self.booking_per_user,
             Rule::BookingPerIp => self.booking_per_ip,
             Rule::WsConnectPerIp => self.ws_connect_per_ip,
+            Rule::SignInFailurePerIp => self.sign_in_failures_per_ip,
         }
     }
 }
@@ -95,7 +102,7 @@ pub struct RateLimiter {
 
 impl RateLimiter {
     pub fn new(limits: Limits, redis: Option<Pool>) -> Self {
-        let local = [Rule::SignInPerIp, Rule::BookingPerUser, Rule::BookingPerIp, Rule::WsConnectPerIp]
+        let local = [Rule::SignInPerIp, Rule::BookingPerUser, Rule::BookingPerIp, Rule::WsConnectPerIp, Rule::SignInFailurePerIp]
             .into_iter()
             .filter_map(|rule| {
                 let per_minute = NonZeroU32::new(limits.per_minute(rule))?;

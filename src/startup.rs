@@ -34,6 +34,7 @@ pub struct Application {
     hub: actix::Addr<LiveHub>,
     bot: Option<BotControl>,
     grace: Duration,
+    access_log: Option<crate::access_log::AccessLogWriter>,
 }
 
 impl Application {
@@ -71,6 +72,15 @@ impl Application {
         let hub = LiveHub::new(calendars.clone(), store.clone()).start();
         forward_bus_to_hub(&bus, hub.clone());
         forget_idle_rate_limit_keys(limiter.clone());
+        // Off only to measure what it costs (see the README's Benchmarks).
+        let (access_log, access_log_writer) = match config.access_log {
+            true => {
+                let (sender, writer) = crate::access_log::start(store.clone());
+                (Some(sender), Some(writer))
+            }
+            false => (None, None),
+        };
+        crate::retention::start(store.clone(), config.access_log_retention);
         let grace = config.shutdown_grace;
         let listener = TcpListener::bind(config.bind_addr)
             .map_err(|e| anyhow::anyhow!("cannot listen on {} (BIND_ADDR): {e}", config.bind_addr))?;
@@ -85,10 +95,12 @@ impl Application {
             telegram: shared,
             config: Arc::new(config),
             metrics: http::metrics::recorder(),
+            access_log,
         });
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(middleware::from_fn(http::deadline::limit))
+                .wrap(middleware::from_fn(http::access_log::record))
                 .wrap(middleware::from_fn(http::metrics::track))
                 // Outermost: everything inside, errors included, carries the id.
                 .wrap(middleware::from_fn(http::request_id::tag))
@@ -116,7 +128,7 @@ impl Application {
         .listen(listener)?
         .run();
         let bot = bot.map(|parts| parts.control);
-        Ok(Self { port, server, calendars, hub, bot, grace })
+        Ok(Self { port, server, calendars, hub, bot, grace, access_log: access_log_writer })
     }
 
     pub fn port(&self) -> u16 {
@@ -145,7 +157,7 @@ impl Application {
     /// outbox claims not yet sent. Whatever is still open at the deadline is
     /// dropped.
     pub async fn run_until(self, stop: impl Future<Output = ()>) -> std::io::Result<()> {
-        let Application { server, hub, bot, grace, .. } = self;
+        let Application { server, hub, bot, grace, access_log, .. } = self;
         let handle = server.handle();
         let mut serving = actix_web::rt::spawn(server);
         tokio::select! {
@@ -170,6 +182,10 @@ impl Application {
             }
         };
         stopped.abort();
+        // Requests are done: what they logged is written before we go.
+        if let Some(access_log) = access_log {
+            access_log.flush_and_stop(deadline).await;
+        }
         tracing::info!(websockets_closed = closed, took_ms = started.elapsed().as_millis() as u64, "stopped");
         result
     }

@@ -68,6 +68,8 @@ pub struct ExportView {
     pub bookings_as_client: Vec<BookingView>,
     /// The provider's client book, each client with their visits.
     pub client_book: Vec<ClientCardView>,
+    /// My access log (policy §2), newest first, as long as it is kept.
+    pub access_log: Vec<super::access_log::AccessEntryView>,
 }
 
 /// Everything held about me, as JSON.
@@ -85,6 +87,7 @@ pub async fn export_me(state: State, AuthUser(user): AuthUser) -> ApiResult {
         }
     }
     let bookings_as_client = store.client_bookings(user.id).await?.iter().map(BookingView::from).collect();
+    let access_log = super::access_log::everything(&state, user.id).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Content-Disposition", "attachment; filename=\"justbookme-export.json\""))
         .json(ExportView {
@@ -95,6 +98,7 @@ pub async fn export_me(state: State, AuthUser(user): AuthUser) -> ApiResult {
             schedule,
             bookings_as_client,
             client_book,
+            access_log,
         }))
 }
 
@@ -102,13 +106,15 @@ pub async fn export_me(state: State, AuthUser(user): AuthUser) -> ApiResult {
 /// anonymized; anonymous booking counts remain. The session ends.
 #[utoipa::path(delete, path = "/api/me", tag = "account", security(("bearer" = [])),
     responses((status = 204), (status = 401, body = Problem)))]
-pub async fn delete_me(state: State, AuthUser(user): AuthUser) -> ApiResult {
+pub async fn delete_me(state: State, req: actix_web::HttpRequest, AuthUser(user): AuthUser) -> ApiResult {
     // Telegram ids are positive; a negative random one keeps the column
     // unique and lets the same person sign up afresh.
     let placeholder = -((i64::from_le_bytes(super::auth::random_bytes()?) & i64::MAX).max(1));
     // A provider's calendar and watchers follow through the store's
     // settings announcement.
     state.store.delete_account(user.id, placeholder, Timestamp::now()).await?;
+    // The account's access log went with it; this request adds no line.
+    super::access_log::unmark(&req);
     tracing::info!(target: "audit", user = %user.id, "account deleted");
     Ok(HttpResponse::NoContent().finish())
 }

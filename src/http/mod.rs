@@ -1,6 +1,7 @@
 //! The HTTP adapter's route table. Handlers take `state::AppState`, read
 //! requests through `extract` and `json`, and fail with `problem::ApiError`.
 
+pub mod access_log;
 mod auth;
 mod bookings;
 mod clients;
@@ -43,6 +44,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route(web::delete().to(me::delete_me)),
         )
         .route("/api/me/export", web::get().to(me::export_me))
+        .route("/api/me/access-log", web::get().to(access_log::my_access_log))
         .service(
             web::resource("/api/provider")
                 .route(web::get().to(provider::get_provider))

@@ -5,14 +5,14 @@ use utoipa::{
     openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
 };
 
-use super::{auth, bookings, clients, live_socket, me, ops, provider, provider_bookings, public, schedule, services};
+use super::{access_log, auth, bookings, clients, live_socket, me, ops, provider, provider_bookings, public, schedule, services};
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Just Book Me", description = "Bookings inside Telegram: providers, services, schedules and live free slots."),
     paths(
         auth::telegram_sign_in, auth::dev_sign_in,
-        me::get_me, me::patch_me, me::delete_me, me::export_me,
+        me::get_me, me::patch_me, me::delete_me, me::export_me, access_log::my_access_log,
         provider::put_provider, provider::get_provider,
         services::list_services, services::add_service, services::patch_service, services::retire_service,
         schedule::put_schedule, schedule::get_schedule,

@@ -160,6 +160,15 @@ const en = {
   delete_account: 'Delete my account',
   delete_account_confirm: 'Delete your account? Your personal data is erased; bookings stay anonymized. This cannot be undone.',
   account_deleted: 'Your account is deleted.',
+  signed_in_where: 'Where you signed in',
+  signed_in_hint: 'From your access log: address, device, browser and system. Old entries are deleted automatically.',
+  signed_in_none: 'Nothing yet.',
+  device_desktop: 'Computer',
+  device_smartphone: 'Phone',
+  device_mobilephone: 'Mobile phone',
+  device_appliance: 'Device',
+  device_crawler: 'Robot',
+  device_misc: 'Other device',
 };
 
 const ru = {
@@ -319,6 +328,15 @@ const ru = {
   delete_account: 'Удалить аккаунт',
   delete_account_confirm: 'Удалить аккаунт? Личные данные будут стёрты, записи останутся обезличенными. Это нельзя отменить.',
   account_deleted: 'Ваш аккаунт удалён.',
+  signed_in_where: 'Где вы входили',
+  signed_in_hint: 'Из журнала доступа: адрес, устройство, браузер и система. Старые записи удаляются автоматически.',
+  signed_in_none: 'Пока ничего.',
+  device_desktop: 'Компьютер',
+  device_smartphone: 'Смартфон',
+  device_mobilephone: 'Мобильный телефон',
+  device_appliance: 'Устройство',
+  device_crawler: 'Робот',
+  device_misc: 'Другое устройство',
 };
 
 const dictionaries = { en, ru };

@@ -82,6 +82,8 @@ mod sqlite {
     include!("queries/bookings.rs");
     include!("queries/client_book.rs");
     include!("queries/outbox.rs");
+    include!("queries/access_log.rs");
+    include!("queries/retention.rs");
 }
 
 /// The cluster backend, shared by every node.
@@ -150,6 +152,8 @@ mod postgres {
     include!("queries/bookings.rs");
     include!("queries/client_book.rs");
     include!("queries/outbox.rs");
+    include!("queries/access_log.rs");
+    include!("queries/retention.rs");
 }
 
 pub use postgres::connect as connect_postgres;

@@ -97,6 +97,8 @@ impl Accounts for SqlStore<Db> {
         .execute(&mut *tx)
         .await?;
         sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id.0).execute(&mut *tx).await?;
+        // Their technical data (policy §2) goes with the account.
+        sqlx::query("DELETE FROM access_log WHERE user_id = $1").bind(user_id.0).execute(&mut *tx).await?;
         sqlx::query("UPDATE clients SET user_id = NULL WHERE user_id = $1").bind(user_id.0).execute(&mut *tx).await?;
         sqlx::query(
             "UPDATE outbox SET state = 'skipped', last_error = 'account deleted' \
