@@ -60,7 +60,12 @@ impl Network {
 impl TrustedProxies {
     /// A comma-separated list of IPs and CIDR networks; empty trusts no one.
     pub fn parse(text: &str) -> Result<Self, String> {
-        text.split(',').map(str::trim).filter(|part| !part.is_empty()).map(Network::parse).collect::<Result<_, _>>().map(Self)
+        text.split(',')
+            .map(str::trim)
+            .filter(|part| !part.is_empty())
+            .map(Network::parse)
+            .collect::<Result<_, _>>()
+            .map(Self)
     }
 
     pub fn contains(&self, ip: IpAddr) -> bool {

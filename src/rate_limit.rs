@@ -55,7 +55,13 @@ impl Default for Limits {
     /// A busy morning never meets these: a client books or moves a few times
     /// a minute at most; a salon's Wi-Fi is dozens of people, not hundreds.
     fn default() -> Self {
-        Limits { sign_in_per_ip: 60, booking_per_user: 30, booking_per_ip: 300, ws_connect_per_ip: 300, sign_in_failures_per_ip: 10 }
+        Limits {
+            sign_in_per_ip: 60,
+            booking_per_user: 30,
+            booking_per_ip: 300,
+            ws_connect_per_ip: 300,
+            sign_in_failures_per_ip: 10,
+        }
     }
 }
 
@@ -102,14 +108,20 @@ pub struct RateLimiter {
 
 impl RateLimiter {
     pub fn new(limits: Limits, redis: Option<Pool>) -> Self {
-        let local = [Rule::SignInPerIp, Rule::BookingPerUser, Rule::BookingPerIp, Rule::WsConnectPerIp, Rule::SignInFailurePerIp]
-            .into_iter()
-            .filter_map(|rule| {
-                let per_minute = NonZeroU32::new(limits.per_minute(rule))?;
-                let quota = Quota::per_minute(per_minute).allow_burst(per_minute);
-                Some((rule, Arc::new(DefaultKeyedRateLimiter::keyed(quota))))
-            })
-            .collect();
+        let local = [
+            Rule::SignInPerIp,
+            Rule::BookingPerUser,
+            Rule::BookingPerIp,
+            Rule::WsConnectPerIp,
+            Rule::SignInFailurePerIp,
+        ]
+        .into_iter()
+        .filter_map(|rule| {
+            let per_minute = NonZeroU32::new(limits.per_minute(rule))?;
+            let quota = Quota::per_minute(per_minute).allow_burst(per_minute);
+            Some((rule, Arc::new(DefaultKeyedRateLimiter::keyed(quota))))
+        })
+        .collect();
         RateLimiter { limits, local, redis: redis.map(|pool| (pool, redis::Script::new(GCRA))) }
     }
 

@@ -21,9 +21,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::auth::AuthUser;
+use super::extract::{client_ip, query_params};
 use super::problem::{ApiError, ApiResult, Problem};
 use super::state::{AppState, State};
-use super::extract::{client_ip, query_params};
 use crate::{access_log::PendingLine, store::AccessEntry};
 
 /// The routes whose every attempt is logged, signed in or not.
@@ -113,11 +113,11 @@ impl From<&AccessEntry> for AccessEntryView {
 pub async fn my_access_log(state: State, req: HttpRequest, AuthUser(user): AuthUser) -> ApiResult {
     let limit = match query_params(&req)?.get("limit") {
         None => DEFAULT_LIMIT,
-        Some(text) => text
-            .parse::<i64>()
-            .ok()
-            .filter(|limit| (1..=MAX_LIMIT).contains(limit))
-            .ok_or_else(|| ApiError::field("limit", format!("{text:?} is not a whole number from 1 to {MAX_LIMIT}")))?,
+        Some(text) => {
+            text.parse::<i64>().ok().filter(|limit| (1..=MAX_LIMIT).contains(limit)).ok_or_else(|| {
+                ApiError::field("limit", format!("{text:?} is not a whole number from 1 to {MAX_LIMIT}"))
+            })?
+        }
     };
     let entries = state.store.access_log(user.id, limit).await?;
     Ok(HttpResponse::Ok().json(entries.iter().map(AccessEntryView::from).collect::<Vec<_>>()))

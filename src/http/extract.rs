@@ -72,8 +72,7 @@ pub fn date_range(params: &HashMap<String, String>, tz: &ProviderTimeZone, now: 
 /// here, so they always agree on who the client is.
 pub fn client_ip(req: &HttpRequest, trusted: &TrustedProxies) -> String {
     let Some(peer) = req.peer_addr().map(|addr| addr.ip()) else { return "unknown".into() };
-    let forwarded: Vec<&str> =
-        req.headers().get_all(X_FORWARDED_FOR).filter_map(|value| value.to_str().ok()).collect();
+    let forwarded: Vec<&str> = req.headers().get_all(X_FORWARDED_FOR).filter_map(|value| value.to_str().ok()).collect();
     trusted.client(peer, &forwarded).to_string()
 }
 

@@ -5,7 +5,9 @@ use utoipa::{
     openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
 };
 
-use super::{access_log, auth, bookings, clients, live_socket, me, ops, provider, provider_bookings, public, schedule, services};
+use super::{
+    access_log, auth, bookings, clients, live_socket, me, ops, provider, provider_bookings, public, schedule, services,
+};
 
 #[derive(OpenApi)]
 #[openapi(

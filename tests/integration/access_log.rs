@@ -23,7 +23,14 @@ const ANDROID: &str = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.
                        Chrome/124.0.0.0 Mobile Safari/537.36 Telegram-Android/11.0.0";
 
 /// A request with a User-Agent and, optionally, an `X-Forwarded-For`.
-async fn send(app: &TestApp, method: &str, path: &str, token: Option<&str>, forwarded_for: Option<&str>, body: Option<Value>) -> crate::helpers::Reply {
+async fn send(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    forwarded_for: Option<&str>,
+    body: Option<Value>,
+) -> crate::helpers::Reply {
     let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
     let mut request = app.client.request(method, format!("{}{}", app.address, path)).header("user-agent", ANDROID);
     if let Some(token) = token {
@@ -127,7 +134,8 @@ fn init_data(token: &str, telegram_id: i64) -> String {
 }
 
 async fn failed_sign_ins_are_logged_and_one_address_failing_too_often_gets_429(backend: Backend) {
-    let app = spawn_app_with(backend, &[("TRUSTED_PROXIES", "127.0.0.1"), ("RATE_SIGN_IN_FAILURES_PER_MIN", "3")]).await;
+    let app =
+        spawn_app_with(backend, &[("TRUSTED_PROXIES", "127.0.0.1"), ("RATE_SIGN_IN_FAILURES_PER_MIN", "3")]).await;
     let sign_in = |data: String, from: &'static str| {
         let app = &app;
         async move { send(app, "POST", "/api/auth/telegram", None, Some(from), Some(json!({ "init_data": data }))).await }
@@ -230,7 +238,12 @@ async fn the_purge_command_removes_what_is_past_retention() {
         },
     };
     store.record_access(&[line(40), line(8), line(1)]).await.expect("lines");
-    let session = |token: u8, expires_at| NewSession { token_hash: vec![token; 32], user_id: user.id, created_at: now, expires_at };
+    let session = |token: u8, expires_at| NewSession {
+        token_hash: vec![token; 32],
+        user_id: user.id,
+        created_at: now,
+        expires_at,
+    };
     store.create_session(&session(1, now.checked_sub(1.hour()).expect("past"))).await.expect("expired");
     store.create_session(&session(2, now.checked_add(1.hour()).expect("future"))).await.expect("valid");
 

@@ -15,8 +15,8 @@ use actors::{
 };
 use jiff::{Timestamp, ToSpan};
 use justbookme::store::{
-    self, AccessEntry, AccessRecord, ClientDeletion, ClientFields, MessageOutcome, NewClient, NewSession, ProviderProfile, ServiceFields, Store,
-    StoreError, TelegramProfile, UserChanges,
+    self, AccessEntry, AccessRecord, ClientDeletion, ClientFields, MessageOutcome, NewClient, NewSession,
+    ProviderProfile, ServiceFields, Store, StoreError, TelegramProfile, UserChanges,
 };
 
 use crate::helpers::{Backend, TestDatabase, on_both_backends};
@@ -642,7 +642,10 @@ async fn access_log_lines_are_written_in_batches_and_read_newest_first(backend: 
     store.record_access(&[]).await.unwrap();
     let batch: Vec<AccessRecord> = (0..600)
         .map(|i| access_line(Some(anna.id), &format!("2027-01-01T{:02}:{:02}:00Z", i / 60, i % 60), "/api/me"))
-        .chain([access_line(Some(bob.id), "2027-01-01T12:00:00Z", "/api/bookings"), access_line(None, "2027-01-01T12:00:00Z", "/api/auth/telegram")])
+        .chain([
+            access_line(Some(bob.id), "2027-01-01T12:00:00Z", "/api/bookings"),
+            access_line(None, "2027-01-01T12:00:00Z", "/api/auth/telegram"),
+        ])
         .collect();
     store.record_access(&batch).await.unwrap();
     let newest = store.access_log(anna.id, 3).await.unwrap();
