@@ -6,7 +6,7 @@ use std::{collections::HashMap, fmt, net::SocketAddr, path::Path, time::Duration
 
 use url::Url;
 
-use crate::rate_limit::Limits;
+use crate::{client_address::TrustedProxies, rate_limit::Limits};
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/justbookme.db?mode=rwc";
 
@@ -43,6 +43,13 @@ pub struct Config {
     /// there, and a reply to such a copy goes back to its writer. Unset:
     /// messages are only kept, and `justbookme support` answers them.
     pub support_chat_id: Option<i64>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (empty: none).
+    pub trusted_proxies: TrustedProxies,
+    /// The access log (policy §2) is written; `ACCESS_LOG=off` exists only
+    /// to measure what it costs.
+    pub access_log: bool,
+    /// Access-log lines and finished outbox messages are purged after this.
+    pub access_log_retention: Duration,
 }
 
 /// WebSocket liveness: the server pings every `interval`; a session silent
@@ -157,6 +164,9 @@ impl Config {
                 .transpose()
             })
             .flatten();
+        let trusted_proxies = r.read("TRUSTED_PROXIES", |v| TrustedProxies::parse(v.unwrap_or(""))).unwrap_or_default();
+        let access_log = r.read("ACCESS_LOG", |v| parse_flag(Some(v.unwrap_or("on")))).unwrap_or(true);
+        let access_log_retention_days = r.positive("ACCESS_LOG_RETENTION_DAYS", 30);
 
         let defaults = Limits::default();
         let rate_limits = Limits {
@@ -165,6 +175,7 @@ impl Config {
             booking_per_ip: r.rate("RATE_BOOKING_PER_IP_PER_MIN", defaults.booking_per_ip),
             ws_connect_per_ip: r.rate("RATE_WS_CONNECT_PER_MIN", defaults.ws_connect_per_ip),
             support_per_user: r.rate("RATE_SUPPORT_PER_MIN", defaults.support_per_user),
+            sign_in_failures_per_ip: r.rate("RATE_SIGN_IN_FAILURES_PER_MIN", defaults.sign_in_failures_per_ip),
         };
         let heartbeat_secs = r.read("WS_HEARTBEAT_SECS", |v| parse_positive(v, 10));
         let timeout_secs = r.read("WS_TIMEOUT_SECS", |v| parse_positive(v, 30));
@@ -203,6 +214,9 @@ impl Config {
                 timeout: Duration::from_secs(timeout_secs),
             },
             shutdown_grace: Duration::from_secs(shutdown_grace),
+            trusted_proxies,
+            access_log,
+            access_log_retention: Duration::from_secs(access_log_retention_days.saturating_mul(86_400)),
         })
     }
 }
@@ -266,6 +280,10 @@ pub const KEYS: &[&str] = &[
     "TELEGRAM_WEBHOOK_SECRET",
     "SUPPORT_CHAT_ID",
     "RATE_SUPPORT_PER_MIN",
+    "TRUSTED_PROXIES",
+    "ACCESS_LOG",
+    "ACCESS_LOG_RETENTION_DAYS",
+    "RATE_SIGN_IN_FAILURES_PER_MIN",
 ];
 
 fn url_safe(text: &str) -> bool {
@@ -336,6 +354,25 @@ mod tests {
         assert!(config.telegram_bot_token.is_none());
         assert!(config.redis_url.is_none());
         assert_eq!(config.init_data_max_age, Duration::from_secs(86_400));
+        assert_eq!(config.trusted_proxies, TrustedProxies::default(), "X-Forwarded-For is never trusted by default");
+        assert!(config.access_log);
+        assert_eq!(config.access_log_retention, Duration::from_secs(30 * 86_400));
+    }
+
+    #[test]
+    fn access_log_keys_are_read_and_checked() {
+        let config =
+            config(&[("ACCESS_LOG", "off"), ("ACCESS_LOG_RETENTION_DAYS", "7"), ("TRUSTED_PROXIES", "10.0.0.0/8")])
+                .unwrap();
+        assert!(!config.access_log);
+        assert_eq!(config.access_log_retention, Duration::from_secs(7 * 86_400));
+        assert!(config.trusted_proxies.contains("10.1.2.3".parse().unwrap()));
+        let text = config_error(&[("TRUSTED_PROXIES", "proxy.local"), ("ACCESS_LOG_RETENTION_DAYS", "0")]);
+        assert!(text.contains("TRUSTED_PROXIES") && text.contains("ACCESS_LOG_RETENTION_DAYS"), "{text}");
+    }
+
+    fn config_error(pairs: &[(&str, &str)]) -> String {
+        config(pairs).unwrap_err().to_string()
     }
 
     #[test]

@@ -7,7 +7,8 @@ use utoipa::ToSchema;
 
 use crate::store::{Client, Store, StoreResult, User};
 use crate::views::{
-    BookingView, ClientCardView, ClientView, ProviderView, ScheduleView, ServiceView, SupportMessageView, UserView,
+    AccessEntryView, BookingView, ClientCardView, ClientView, ProviderView, ScheduleView, ServiceView,
+    SupportMessageView, UserView,
 };
 
 /// The file name both ways of asking give the document.
@@ -26,6 +27,8 @@ pub struct ExportView {
     pub client_book: Vec<ClientCardView>,
     /// What the user wrote to support and the answers, oldest first.
     pub support_messages: Vec<SupportMessageView>,
+    /// My access log (policy §2), newest first, as long as it is kept.
+    pub access_log: Vec<AccessEntryView>,
 }
 
 /// The export of `user`, read now.
@@ -41,6 +44,8 @@ pub async fn export(store: &dyn Store, user: &User) -> StoreResult<ExportView> {
     }
     let bookings_as_client = store.client_bookings(user.id).await?.iter().map(BookingView::from).collect();
     let support_messages = store.support_messages(user.id).await?.iter().map(SupportMessageView::from).collect();
+    // Bounded only by the retention.
+    let access_log = store.access_log(user.id, i64::MAX).await?.iter().map(AccessEntryView::from).collect();
     Ok(ExportView {
         exported_at: Timestamp::now().to_string(),
         account: UserView::from(user),
@@ -50,6 +55,7 @@ pub async fn export(store: &dyn Store, user: &User) -> StoreResult<ExportView> {
         bookings_as_client,
         client_book,
         support_messages,
+        access_log,
     })
 }
 

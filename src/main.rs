@@ -2,7 +2,7 @@ use std::path::PathBuf;
 
 use actors::domain::UserId;
 use clap::{Parser, Subcommand};
-use justbookme::{backup, config::Config, startup::Application, store, telegram::support};
+use justbookme::{backup, config::Config, retention, startup::Application, store, telegram::support};
 use tracing_subscriber::EnvFilter;
 
 /// Just Book Me: bookings inside Telegram.
@@ -31,6 +31,10 @@ enum Command {
         /// Where the copy goes; refused if it exists.
         path: PathBuf,
     },
+    /// Apply the retention rules now (what every node does daily): delete
+    /// old access-log lines, expired sessions, old finished outbox messages
+    /// and support conversations; print how many of each.
+    Purge,
     /// Support conversations (for operators, with or without SUPPORT_CHAT_ID).
     Support {
         #[command(subcommand)]
@@ -94,6 +98,13 @@ async fn main() -> anyhow::Result<()> {
                     true => println!("finished the conversation of user {user}"),
                     false => println!("user {user} has no open conversation"),
                 },
+            }
+        }
+        Command::Purge => {
+            let store = store::connect(&config.database_url).await?;
+            let report = retention::purge(store.as_ref(), config.access_log_retention, jiff::Timestamp::now()).await?;
+            for (table, count) in &report.0 {
+                println!("{table}: {count}");
             }
         }
         Command::Serve => {

@@ -26,11 +26,21 @@ pub enum Rule {
     /// Support writes through the bot (`/support` and each message), per
     /// Telegram user.
     SupportPerUser,
+    /// Failed sign-ins (a forged or stale `initData`), per client IP: only
+    /// failures count, so a shared address with one bad client still signs
+    /// everyone else in.
+    SignInFailurePerIp,
 }
 
 impl Rule {
-    const ALL: [Rule; 5] =
-        [Rule::SignInPerIp, Rule::BookingPerUser, Rule::BookingPerIp, Rule::WsConnectPerIp, Rule::SupportPerUser];
+    const ALL: [Rule; 6] = [
+        Rule::SignInPerIp,
+        Rule::BookingPerUser,
+        Rule::BookingPerIp,
+        Rule::WsConnectPerIp,
+        Rule::SupportPerUser,
+        Rule::SignInFailurePerIp,
+    ];
 
     fn name(self) -> &'static str {
         match self {
@@ -39,6 +49,7 @@ impl Rule {
             Rule::BookingPerIp => "booking-ip",
             Rule::WsConnectPerIp => "ws-ip",
             Rule::SupportPerUser => "support-user",
+            Rule::SignInFailurePerIp => "sign-in-failure-ip",
         }
     }
 }
@@ -51,6 +62,7 @@ pub struct Limits {
     pub booking_per_ip: u32,
     pub ws_connect_per_ip: u32,
     pub support_per_user: u32,
+    pub sign_in_failures_per_ip: u32,
 }
 
 impl Default for Limits {
@@ -65,6 +77,7 @@ impl Default for Limits {
             booking_per_ip: 300,
             ws_connect_per_ip: 300,
             support_per_user: 10,
+            sign_in_failures_per_ip: 10,
         }
     }
 }
@@ -77,6 +90,7 @@ impl Limits {
             Rule::BookingPerIp => self.booking_per_ip,
             Rule::WsConnectPerIp => self.ws_connect_per_ip,
             Rule::SupportPerUser => self.support_per_user,
+            Rule::SignInFailurePerIp => self.sign_in_failures_per_ip,
         }
     }
 }

@@ -34,6 +34,7 @@ pub struct Application {
     hub: actix::Addr<LiveHub>,
     bot: Option<BotControl>,
     grace: Duration,
+    access_log: Option<crate::access_log::AccessLogWriter>,
 }
 
 impl Application {
@@ -63,7 +64,9 @@ impl Application {
             RedisBridge::start(client.clone(), pool.clone(), node_id, bus.clone(), calendars.clone(), outbound_events);
         }
         let redis_pool = redis.map(|(_, pool)| pool);
-        let active_since = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24 * 30);
+        // "Used the service within the retention period" (policy §10's notice).
+        let retention = jiff::SignedDuration::try_from(config.access_log_retention)?;
+        let active_since = jiff::Timestamp::now().checked_sub(retention).unwrap_or(jiff::Timestamp::MIN);
         let policy = crate::policy::publish(&*store, crate::policy::text(&config)?, active_since).await?;
         let shared = telegram::Shared { policy: Arc::new(policy), bot_username: Arc::default() };
         // One limiter for the HTTP handlers and the bot (support writes).
@@ -81,6 +84,15 @@ impl Application {
         let hub = LiveHub::new(calendars.clone(), store.clone()).start();
         forward_bus_to_hub(&bus, hub.clone());
         forget_idle_rate_limit_keys(limiter.clone());
+        // Off only to measure what it costs (see the README's Benchmarks).
+        let (access_log, access_log_writer) = match config.access_log {
+            true => {
+                let (sender, writer) = crate::access_log::start(store.clone());
+                (Some(sender), Some(writer))
+            }
+            false => (None, None),
+        };
+        crate::retention::start(store.clone(), config.access_log_retention);
         let grace = config.shutdown_grace;
         let listener = TcpListener::bind(config.bind_addr)
             .map_err(|e| anyhow::anyhow!("cannot listen on {} (BIND_ADDR): {e}", config.bind_addr))?;
@@ -95,10 +107,12 @@ impl Application {
             telegram: shared,
             config: Arc::new(config),
             metrics: http::metrics::recorder(),
+            access_log,
         });
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(middleware::from_fn(http::deadline::limit))
+                .wrap(middleware::from_fn(http::access_log::record))
                 .wrap(middleware::from_fn(http::metrics::track))
                 // Outermost: everything inside, errors included, carries the id.
                 .wrap(middleware::from_fn(http::request_id::tag))
@@ -126,7 +140,7 @@ impl Application {
         .listen(listener)?
         .run();
         let bot = bot.map(|parts| parts.control);
-        Ok(Self { port, server, calendars, hub, bot, grace })
+        Ok(Self { port, server, calendars, hub, bot, grace, access_log: access_log_writer })
     }
 
     pub fn port(&self) -> u16 {
@@ -155,7 +169,7 @@ impl Application {
     /// outbox claims not yet sent. Whatever is still open at the deadline is
     /// dropped.
     pub async fn run_until(self, stop: impl Future<Output = ()>) -> std::io::Result<()> {
-        let Application { server, hub, bot, grace, .. } = self;
+        let Application { server, hub, bot, grace, access_log, .. } = self;
         let handle = server.handle();
         let mut serving = actix_web::rt::spawn(server);
         tokio::select! {
@@ -180,6 +194,10 @@ impl Application {
             }
         };
         stopped.abort();
+        // Requests are done: what they logged is written before we go.
+        if let Some(access_log) = access_log {
+            access_log.flush_and_stop(deadline).await;
+        }
         tracing::info!(websockets_closed = closed, took_ms = started.elapsed().as_millis() as u64, "stopped");
         result
     }

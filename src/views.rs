@@ -5,7 +5,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::store::{BookingDetails, Client, Provider, Service, User};
+use crate::store::{AccessEntry, BookingDetails, Client, Provider, Service, User};
 
 #[derive(Serialize, ToSchema)]
 pub struct UserView {
@@ -316,6 +316,37 @@ impl From<&crate::store::SupportMessage> for SupportMessageView {
             at: message.created_at.to_string(),
             direction: message.direction.as_str().to_owned(),
             text: message.text.clone(),
+        }
+    }
+}
+
+/// One line of my access log.
+#[derive(Serialize, ToSchema)]
+pub struct AccessEntryView {
+    /// RFC 3339, UTC.
+    pub at: String,
+    pub ip: String,
+    /// desktop, smartphone, mobilephone, appliance, crawler, misc or unknown.
+    pub device: String,
+    pub browser: String,
+    pub os: String,
+    pub method: String,
+    /// The route template, e.g. `/api/provider/clients/{id}`.
+    pub route: String,
+    pub status: u16,
+}
+
+impl From<&AccessEntry> for AccessEntryView {
+    fn from(entry: &AccessEntry) -> Self {
+        AccessEntryView {
+            at: entry.at.to_string(),
+            ip: entry.ip.clone(),
+            device: entry.device.clone(),
+            browser: entry.browser.clone(),
+            os: entry.os.clone(),
+            method: entry.method.clone(),
+            route: entry.route.clone(),
+            status: entry.status,
         }
     }
 }

@@ -11,7 +11,11 @@ use utoipa::ToSchema;
 
 use super::problem::{ApiError, ApiResult, Problem, ProblemType, ProblemType::Unauthorized};
 use super::state::{AppState, State};
-use super::{extract::limit_per_ip, json::ValidJson, validate};
+use super::{
+    extract::{client_ip, limit_per_ip},
+    json::ValidJson,
+    validate,
+};
 use crate::session::{token_hash, user_for_token};
 use crate::store::{NewSession, TelegramProfile, User};
 use crate::telegram::init_data::{self, Freshness};
@@ -26,6 +30,7 @@ impl FromRequest for AuthUser {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
+        let req = req.clone();
         let token = req
             .headers()
             .get(header::AUTHORIZATION)
@@ -39,6 +44,7 @@ impl FromRequest for AuthUser {
             let user = user_for_token(state.store.as_ref(), &token)
                 .await?
                 .ok_or_else(|| ApiError::new(Unauthorized, "the session is invalid or expired; sign in again"))?;
+            super::access_log::mark(&req, user.id);
             Ok(AuthUser(user))
         })
     }
@@ -77,7 +83,8 @@ pub struct SignedIn {
 
 /// Sign in with Telegram Mini App `initData`.
 #[utoipa::path(post, path = "/api/auth/telegram", tag = "auth", request_body = TelegramSignIn,
-    responses((status = 200, body = SignedIn), (status = 401, body = Problem), (status = 503, body = Problem)))]
+    responses((status = 200, body = SignedIn), (status = 401, body = Problem), (status = 429, body = Problem),
+        (status = 503, body = Problem)))]
 pub async fn telegram_sign_in(state: State, req: HttpRequest, ValidJson(body): ValidJson<TelegramSignIn>) -> ApiResult {
     // Limited per address: guessing init data or flooding the account table
     // from one place gets 429.
@@ -90,11 +97,13 @@ pub async fn telegram_sign_in(state: State, req: HttpRequest, ValidJson(body): V
         now: Timestamp::now().as_second(),
         max_age_secs: i64::try_from(state.config.init_data_max_age.as_secs()).unwrap_or(i64::MAX),
     };
-    let verified = init_data::verify_with_bot_token(&body.init_data, token.expose(), freshness).map_err(|error| {
-        tracing::warn!(target: "audit", %error, "telegram sign-in refused");
-        ApiError::new(Unauthorized, error.to_string())
-    })?;
-    let user = verified.user.ok_or_else(|| ApiError::new(Unauthorized, "init data carries no user"))?;
+    let verified = init_data::verify_with_bot_token(&body.init_data, token.expose(), freshness)
+        .map_err(|error| error.to_string())
+        .and_then(|verified| verified.user.ok_or_else(|| "init data carries no user".to_owned()));
+    let user = match verified {
+        Ok(user) => user,
+        Err(error) => return Err(sign_in_failed(&state, &req, error).await),
+    };
     let profile = TelegramProfile {
         telegram_id: user.id,
         first_name: user.first_name,
@@ -103,7 +112,25 @@ pub async fn telegram_sign_in(state: State, req: HttpRequest, ValidJson(body): V
         language_code: user.language_code.filter(|s| !s.is_empty()),
         photo_url: user.photo_url.filter(|s| !s.is_empty()),
     };
-    sign_in(&state, &profile, "telegram").await
+    sign_in(&state, &req, &profile, "telegram").await
+}
+
+/// A refused sign-in (policy §3, security): logged with the address, and
+/// counted against it. Past `RATE_SIGN_IN_FAILURES_PER_MIN` failures the
+/// address gets 429 instead of 401 — only failures count, and a valid
+/// `initData` from the same address still signs in: a forgery from a shared
+/// address (a carrier's NAT, an office) must not lock everyone else out, and
+/// a valid signature cannot be guessed anyway.
+async fn sign_in_failed(state: &AppState, req: &HttpRequest, error: String) -> ApiError {
+    let ip = client_ip(req, &state.config.trusted_proxies);
+    tracing::warn!(target: "audit", %error, %ip, "telegram sign-in refused");
+    match state.limiter.check(Rule::SignInFailurePerIp, &ip).await {
+        Ok(()) => ApiError::new(Unauthorized, error),
+        Err(retry_after) => {
+            tracing::warn!(target: "audit", %ip, "too many failed sign-ins from this address");
+            ApiError::TooManyRequests(retry_after)
+        }
+    }
 }
 
 /// Development sign-in without Telegram; exists only with `DEV_LOGIN=1`.
@@ -125,10 +152,10 @@ pub async fn dev_sign_in(state: State, req: HttpRequest, ValidJson(body): ValidJ
         language_code: validate::language_code("language_code", body.language_code.as_deref())?,
         photo_url: None,
     };
-    sign_in(&state, &profile, "dev").await
+    sign_in(&state, &req, &profile, "dev").await
 }
 
-async fn sign_in(state: &AppState, profile: &TelegramProfile, method: &str) -> ApiResult {
+async fn sign_in(state: &AppState, req: &HttpRequest, profile: &TelegramProfile, method: &str) -> ApiResult {
     let now = Timestamp::now();
     let mut user = state.store.upsert_telegram_user(profile, now).await?;
     if user.policy_version_seen.is_none() {
@@ -147,5 +174,6 @@ async fn sign_in(state: &AppState, profile: &TelegramProfile, method: &str) -> A
         .create_session(&NewSession { token_hash: token_hash(&token), user_id: user.id, created_at: now, expires_at })
         .await?;
     tracing::info!(target: "audit", user = %user.id, method, "signed in");
+    super::access_log::mark(req, user.id);
     Ok(HttpResponse::Ok().json(SignedIn { token, expires_at: expires_at.to_string(), user: UserView::from(&user) }))
 }

@@ -3,14 +3,14 @@
 
 use std::collections::HashMap;
 
-use actix_web::HttpRequest;
+use actix_web::{HttpRequest, http::header::X_FORWARDED_FOR};
 use actors::domain::{ProviderTimeZone, UserId};
 use jiff::{Timestamp, ToSpan, civil::Date};
 use uuid::Uuid;
 
 use super::problem::{ApiError, ApiResult, ProblemType};
 use super::state::AppState;
-use crate::rate_limit::Rule;
+use crate::{client_address::TrustedProxies, rate_limit::Rule};
 
 /// Longest date range one request may cover (inclusive days). Keeps a
 /// single request cheap; the Mini App asks week by week.
@@ -66,16 +66,19 @@ pub fn date_range(params: &HashMap<String, String>, tz: &ProviderTimeZone, now: 
     Ok((from, to))
 }
 
-/// The client's address as seen on the socket. Forwarding headers are not
-/// trusted: they are whatever the client wants them to be. (Behind a reverse
-/// proxy, every request shares the proxy's address; see the README.)
-fn client_ip(req: &HttpRequest) -> String {
-    req.peer_addr().map(|addr| addr.ip().to_string()).unwrap_or_else(|| "unknown".into())
+/// The client's address: the socket's peer, or — only when that peer is in
+/// `TRUSTED_PROXIES` — the address `X-Forwarded-For` traces back to (see
+/// [`TrustedProxies::client`]). The rate limits and the access log both ask
+/// here, so they always agree on who the client is.
+pub fn client_ip(req: &HttpRequest, trusted: &TrustedProxies) -> String {
+    let Some(peer) = req.peer_addr().map(|addr| addr.ip()) else { return "unknown".into() };
+    let forwarded: Vec<&str> = req.headers().get_all(X_FORWARDED_FOR).filter_map(|value| value.to_str().ok()).collect();
+    trusted.client(peer, &forwarded).to_string()
 }
 
 /// Counts the request against `rule`'s limit for the caller's address.
 pub async fn limit_per_ip(state: &AppState, req: &HttpRequest, rule: Rule) -> ApiResult<()> {
-    state.limiter.check(rule, &client_ip(req)).await.map_err(ApiError::TooManyRequests)
+    state.limiter.check(rule, &client_ip(req, &state.config.trusted_proxies)).await.map_err(ApiError::TooManyRequests)
 }
 
 /// A booking write (book, cancel, reschedule, provider action) counts against

@@ -139,10 +139,12 @@ pub async fn request_erasure(
 /// anonymized; anonymous booking counts remain. The session ends.
 #[utoipa::path(delete, path = "/api/me", tag = "account", security(("bearer" = [])),
     responses((status = 204), (status = 401, body = Problem)))]
-pub async fn delete_me(state: State, AuthUser(user): AuthUser) -> ApiResult {
+pub async fn delete_me(state: State, req: actix_web::HttpRequest, AuthUser(user): AuthUser) -> ApiResult {
     crate::account::delete(&*state.store, user.id, "api").await.map_err(|error| match error {
         DeletionError::Store(error) => ApiError::from(error),
         other => ApiError::Internal(other.into()),
     })?;
+    // The account's access log went with it; this request adds no line.
+    super::access_log::unmark(&req);
     Ok(HttpResponse::NoContent().finish())
 }

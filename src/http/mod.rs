@@ -1,6 +1,7 @@
 //! The HTTP adapter's route table. Handlers take `state::AppState`, read
 //! requests through `extract` and `json`, and fail with `problem::ApiError`.
 
+pub mod access_log;
 mod auth;
 mod bookings;
 mod clients;
@@ -46,6 +47,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/api/me/policy-ack", web::post().to(me::acknowledge_policy))
         .route("/api/me/erasure-requests", web::post().to(me::request_erasure))
         .route("/api/policy", web::get().to(me::get_policy))
+        .route("/api/me/access-log", web::get().to(access_log::my_access_log))
         .service(
             web::resource("/api/provider")
                 .route(web::get().to(provider::get_provider))

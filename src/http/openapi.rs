@@ -5,7 +5,9 @@ use utoipa::{
     openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
 };
 
-use super::{auth, bookings, clients, live_socket, me, ops, provider, provider_bookings, public, schedule, services};
+use super::{
+    access_log, auth, bookings, clients, live_socket, me, ops, provider, provider_bookings, public, schedule, services,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -13,7 +15,7 @@ use super::{auth, bookings, clients, live_socket, me, ops, provider, provider_bo
     paths(
         auth::telegram_sign_in, auth::dev_sign_in,
         me::get_me, me::patch_me, me::delete_me, me::export_me, me::get_policy, me::acknowledge_policy,
-        me::request_erasure,
+        me::request_erasure, access_log::my_access_log,
         provider::put_provider, provider::get_provider,
         services::list_services, services::add_service, services::patch_service, services::retire_service,
         schedule::put_schedule, schedule::get_schedule,

@@ -23,4 +23,6 @@ pub struct AppState {
     pub telegram: crate::telegram::Shared,
     pub config: Arc<Config>,
     pub metrics: PrometheusHandle,
+    /// Where access-log lines go; `None` with `ACCESS_LOG=off`.
+    pub access_log: Option<crate::access_log::AccessLogSender>,
 }

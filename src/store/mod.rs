@@ -32,7 +32,7 @@ pub type StoreResult<T> = Result<T, StoreError>;
 
 /// Every contract at once, as handlers, the bot and the calendars hold it.
 #[async_trait]
-pub trait Store: Accounts + Catalogue + Bookings + ClientBook + Outbox + Support {
+pub trait Store: Accounts + Catalogue + Bookings + ClientBook + Outbox + Support + AccessLog + Retention {
     /// Cheap round trip, for `/readyz`.
     async fn ping(&self) -> StoreResult<()>;
 
@@ -269,6 +269,25 @@ pub trait Support: Send + Sync + 'static {
     /// activity since `before` — finished ones, and open ones abandoned that
     /// long. Returns how many conversations went.
     async fn purge_support(&self, before: Timestamp) -> StoreResult<u64>;
+}
+
+/// The access log (privacy policy §2, technical data).
+#[async_trait]
+pub trait AccessLog: Send + Sync + 'static {
+    /// Writes a batch of lines in one statement (the access-log writer's).
+    async fn record_access(&self, records: &[AccessRecord]) -> StoreResult<()>;
+    /// The user's lines, newest first, at most `limit`.
+    async fn access_log(&self, user_id: UserId, limit: i64) -> StoreResult<Vec<AccessEntry>>;
+}
+
+/// The retention rules (privacy policy §2, §7): what is kept only for a while.
+#[async_trait]
+pub trait Retention: Send + Sync + 'static {
+    /// Deletes access-log lines from before `before` (and those of deleted
+    /// accounts), sessions expired by `now`, and outbox messages in a final
+    /// state (sent, skipped, failed) from before `before`. Idempotent and
+    /// cheap on indexed columns, so every node may run it.
+    async fn purge(&self, before: Timestamp, now: Timestamp) -> StoreResult<PurgeReport>;
 }
 
 /// Opens (creating if needed) and migrates the database `url` names.

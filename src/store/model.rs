@@ -229,3 +229,48 @@ pub(crate) fn outbox_content(
     }
     .ok_or_else(|| super::StoreError::corrupt(format!("unknown outbox message {kind:?}/{event:?}")))
 }
+
+/// One line of the access log (privacy policy §2, technical data): what the
+/// user sees of it. The User-Agent is kept only as the three things it tells.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct AccessEntry {
+    #[sqlx(try_from = "super::sql::Moment")]
+    pub at: Timestamp,
+    pub ip: String,
+    /// desktop, smartphone, mobilephone, appliance, crawler, misc, unknown.
+    pub device: String,
+    pub browser: String,
+    pub os: String,
+    pub method: String,
+    /// The route template (`/api/provider/clients/{id}`), never the path.
+    pub route: String,
+    #[sqlx(try_from = "i64")]
+    pub status: u16,
+}
+
+/// An access-log line to write; `user_id` is `None` for a failed sign-in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccessRecord {
+    pub user_id: Option<UserId>,
+    pub entry: AccessEntry,
+}
+
+/// What one retention purge removed, table by table, in the order purged.
+/// A list rather than a field per table, so that a new kind of data with a
+/// retention rule is one more entry, not a change to every reader.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PurgeReport(pub Vec<(&'static str, u64)>);
+
+impl PurgeReport {
+    /// Rows removed from `table` (0 when it was not purged).
+    pub fn count(&self, table: &str) -> u64 {
+        self.0.iter().filter(|(name, _)| *name == table).map(|(_, count)| count).sum()
+    }
+}
+
+impl std::fmt::Display for PurgeReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let parts: Vec<String> = self.0.iter().map(|(table, count)| format!("{table}={count}")).collect();
+        write!(f, "{}", parts.join(" "))
+    }
+}

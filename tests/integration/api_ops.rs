@@ -45,6 +45,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("patch", "/api/me"),
     ("delete", "/api/me"),
     ("get", "/api/me/export"),
+    ("get", "/api/me/access-log"),
     ("put", "/api/provider"),
     ("get", "/api/provider"),
     ("get", "/api/provider/services"),

@@ -10,6 +10,7 @@
 
 mod helpers;
 
+mod access_log;
 mod api_auth;
 mod api_bookings;
 mod api_ops;

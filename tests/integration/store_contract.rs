@@ -15,8 +15,8 @@ use actors::{
 };
 use jiff::{Timestamp, ToSpan};
 use justbookme::store::{
-    self, ClientDeletion, ClientFields, Letter, MessageOutcome, NewClient, NewSession, OutboxContent, ProviderProfile,
-    ServiceFields, Store, StoreError, TelegramProfile, UserChanges,
+    self, AccessEntry, AccessRecord, ClientDeletion, ClientFields, Letter, MessageOutcome, NewClient, NewSession,
+    OutboxContent, ProviderProfile, ServiceFields, Store, StoreError, TelegramProfile, UserChanges,
 };
 
 use crate::helpers::{Backend, TestDatabase, on_both_backends};
@@ -31,7 +31,7 @@ on_both_backends!(
     reactivating_into_a_taken_slot_is_refused,
     active_bookings_are_listed_for_the_calendar,
     a_clients_first_booking_adds_them_to_the_client_book,
-    clients_are_managed_and_deleted_only_without_upcoming_visits,
+    clients_are_managed_and_deleted_with_their_history,
     every_settings_write_bumps_the_version,
     accounts_are_corrected_and_found_by_telegram_id,
     the_agenda_lists_a_range_in_time_order,
@@ -41,6 +41,8 @@ on_both_backends!(
     client_search_ignores_case_and_takes_wildcards_literally,
     a_corrected_name_survives_the_next_telegram_sign_in,
     support_conversations_are_kept_found_by_copy_finished_purged_and_deleted,
+    access_log_lines_are_written_in_batches_and_read_newest_first,
+    the_purge_removes_only_what_is_past_retention,
 );
 
 async fn open(backend: Backend) -> (TestDatabase, Arc<dyn Store>) {
@@ -359,7 +361,7 @@ async fn a_clients_first_booking_adds_them_to_the_client_book(backend: Backend) 
     assert!(matches!(cal.store.create_booking(&again).await, Err(StoreError::DuplicateIdempotencyKey)));
 }
 
-async fn clients_are_managed_and_deleted_only_without_upcoming_visits(backend: Backend) {
+async fn clients_are_managed_and_deleted_with_their_history(backend: Backend) {
     let (_db, store) = open(backend).await;
     let cal = calendar(store).await;
     let now = ts("2027-01-02T00:00:00Z");
@@ -692,4 +694,96 @@ async fn support_conversations_are_kept_found_by_copy_finished_purged_and_delete
     store.delete_account(carol, -5, &[], ts("2027-02-02T00:00:00Z")).await.unwrap();
     assert!(store.support_messages(carol).await.unwrap().is_empty());
     assert_eq!(store.latest_support_conversation(carol).await.unwrap(), None);
+}
+
+fn access_line(user: Option<UserId>, at: &str, route: &str) -> AccessRecord {
+    AccessRecord {
+        user_id: user,
+        entry: AccessEntry {
+            at: ts(at),
+            ip: "2001:db8::7".into(),
+            device: "smartphone".into(),
+            browser: "Chrome".into(),
+            os: "Android 14".into(),
+            method: "GET".into(),
+            route: route.into(),
+            status: 200,
+        },
+    }
+}
+
+async fn access_log_lines_are_written_in_batches_and_read_newest_first(backend: Backend) {
+    let (_db, store) = open(backend).await;
+    let now = ts("2027-01-01T10:00:00Z");
+    let anna = store.upsert_telegram_user(&telegram(1, "anna"), now).await.unwrap();
+    let bob = store.upsert_telegram_user(&telegram(2, "bob"), now).await.unwrap();
+    store.record_access(&[]).await.unwrap();
+    let batch: Vec<AccessRecord> = (0..600)
+        .map(|i| access_line(Some(anna.id), &format!("2027-01-01T{:02}:{:02}:00Z", i / 60, i % 60), "/api/me"))
+        .chain([
+            access_line(Some(bob.id), "2027-01-01T12:00:00Z", "/api/bookings"),
+            access_line(None, "2027-01-01T12:00:00Z", "/api/auth/telegram"),
+        ])
+        .collect();
+    store.record_access(&batch).await.unwrap();
+    let newest = store.access_log(anna.id, 3).await.unwrap();
+    assert_eq!(newest.len(), 3);
+    assert_eq!(newest[0], batch[599].entry, "newest first, every field as written");
+    assert_eq!((newest[1].at, newest[2].at), (batch[598].entry.at, batch[597].entry.at));
+    assert_eq!(store.access_log(anna.id, i64::MAX).await.unwrap().len(), 600);
+    let bobs = store.access_log(bob.id, 10).await.unwrap();
+    assert_eq!(bobs.iter().map(|line| line.route.as_str()).collect::<Vec<_>>(), ["/api/bookings"], "each their own");
+
+    // A deleted account's lines go with it, and a line still on its way is dropped.
+    store.delete_account(anna.id, -1, &[], now).await.unwrap();
+    assert!(store.access_log(anna.id, 10).await.unwrap().is_empty());
+    store.record_access(&[access_line(Some(anna.id), "2027-01-01T13:00:00Z", "/api/me")]).await.unwrap();
+    assert!(store.access_log(anna.id, 10).await.unwrap().is_empty());
+    assert_eq!(store.access_log(bob.id, 10).await.unwrap().len(), 1);
+}
+
+async fn the_purge_removes_only_what_is_past_retention(backend: Backend) {
+    let (_db, store) = open(backend).await;
+    let cal = calendar(store.clone()).await;
+    let user = cal.user;
+    let lines = [
+        access_line(Some(user), "2026-11-01T00:00:00Z", "/api/me"),
+        access_line(None, "2026-11-01T00:00:00Z", "/api/auth/telegram"),
+        access_line(Some(user), "2026-12-20T00:00:00Z", "/api/me"),
+    ];
+    store.record_access(&lines).await.unwrap();
+    let session = |byte: u8, expires_at: &str| NewSession {
+        token_hash: vec![byte; 32],
+        user_id: user,
+        created_at: ts("2026-12-01T00:00:00Z"),
+        expires_at: ts(expires_at),
+    };
+    store.create_session(&session(1, "2026-12-31T00:00:00Z")).await.unwrap();
+    store.create_session(&session(2, "2027-01-02T00:00:00Z")).await.unwrap();
+    // Outbox rows created 2027-01-01T10:00: a push sent at 10:06, a reminder still pending.
+    let push = Notice {
+        kind: NoticeKind::Push(BookingEventKind::Confirmed),
+        recipient: user,
+        due_at: ts("2027-01-01T10:00:00Z"),
+    };
+    let reminder = Notice { kind: NoticeKind::Reminder(60), recipient: user, due_at: ts("2027-03-01T08:00:00Z") };
+    booking_with_notices(&cal, "2027-03-01T09:00:00Z", "2027-03-01T10:00:00Z", vec![push, reminder]).await;
+    let claimed = store.claim_due_messages(ts("2027-01-01T10:00:00Z"), ts("2027-01-01T10:10:00Z"), 10).await.unwrap();
+    store.finish_message(claimed[0].id, MessageOutcome::Sent, ts("2027-01-01T10:06:00Z")).await.unwrap();
+
+    // Retention ends 2026-12-01 on 2027-01-01: the November lines and the expired session go.
+    let report = store.purge(ts("2026-12-01T00:00:00Z"), ts("2027-01-01T00:00:00Z")).await.unwrap();
+    assert_eq!((report.count("access_log"), report.count("sessions"), report.count("outbox")), (2, 1, 0), "{report}");
+    assert_eq!(store.access_log(user, 10).await.unwrap().len(), 1, "the December line stays");
+    assert!(store.session_user(&[2; 32], ts("2027-01-01T00:00:00Z")).await.unwrap().is_some(), "a live session stays");
+
+    // Again: nothing left to do (every node may run it).
+    let again = store.purge(ts("2026-12-01T00:00:00Z"), ts("2027-01-01T00:00:00Z")).await.unwrap();
+    assert_eq!(again.0.iter().map(|(_, count)| count).sum::<u64>(), 0, "{again}");
+
+    // Later, the sent push is past retention; the pending reminder never is.
+    let later = store.purge(ts("2027-02-01T00:00:00Z"), ts("2027-03-01T00:00:00Z")).await.unwrap();
+    assert_eq!((later.count("outbox"), later.count("sessions"), later.count("access_log")), (1, 1, 1), "{later}");
+    let reminders = store.claim_due_messages(ts("2027-03-01T08:00:00Z"), ts("2027-03-01T08:10:00Z"), 10).await.unwrap();
+    assert_eq!(reminders.len(), 1, "the pending reminder is untouched");
 }

@@ -1,8 +1,9 @@
 // Privacy and the account's data rights (policy §8): read the policy, get a
-// copy of my data, correct my name, restrict processing, contact support
-// (in the bot chat), delete the account.
+// copy of my data, see where I signed in (§2, the access log), correct my
+// name, restrict processing, contact support (in the bot chat), delete the
+// account.
 
-import { t } from './i18n.js';
+import { t, has, language } from './i18n.js';
 import { h, api, go, haptic, saveButton, confirmed, toast, showProblem, field, setToken, hideMainButton, tg } from './core.js';
 
 export function privacyScreen() {
@@ -44,6 +45,8 @@ function render(main, me) {
       h('p.hint', { style: 'padding:0 16px 10px' }, t('restrict_hint')),
       h('button.row.chevron', { type: 'button', id: 'contact-support', onclick: contactSupport },
         h('span.grow', h('span.title', t('contact_support')), h('span.sub', t('contact_support_hint'))))),
+    h('h2', t('signed_in_where')),
+    signInsSection(),
     h('h2', t('correct_data')),
     nameForm,
     h('button.btn.danger.block', { type: 'button', id: 'delete-account', onclick: deleteAccount }, t('delete_account')),
@@ -78,6 +81,49 @@ export async function policyNotice(me) {
         }
       } }, t('ok'))));
   return notice;
+}
+
+/** How many places (address + device + browser + OS) the list shows. */
+const PLACES_SHOWN = 10;
+
+/**
+ * "Where you signed in": my access log (policy §2), one row per place —
+ * the same address, device, browser and OS — with the last time it was used.
+ */
+function signInsSection() {
+  const list = h('div.section', { id: 'access-log' }, h('p.loading', t('loading')));
+  api('GET', '/api/me/access-log?limit=1000').then((entries) => {
+    const places = new Map();
+    for (const entry of entries) {
+      const key = [entry.ip, entry.device, entry.browser, entry.os].join('|');
+      if (!places.has(key)) places.set(key, entry); // newest first: the first is the latest
+    }
+    const rows = [...places.values()].slice(0, PLACES_SHOWN).map((entry) => h('div.row.access-entry',
+      h('span.grow',
+        h('span.title', [deviceLabel(entry.device), entry.browser, entry.os].filter(known).join(' · ')),
+        h('span.sub', entry.ip)),
+      h('span.end', timeLabel(entry.at))));
+    list.replaceChildren(...(rows.length ? rows : [h('p.hint', { style: 'padding:10px 16px' }, t('signed_in_none'))]),
+      h('p.hint', { style: 'padding:0 16px 10px' }, t('signed_in_hint')));
+  }).catch((error) => {
+    list.replaceChildren(h('p.hint', { style: 'padding:10px 16px' }, t('error_generic', { detail: error.message })));
+  });
+  return list;
+}
+
+function known(value) {
+  return value && value !== 'unknown';
+}
+
+function deviceLabel(device) {
+  const key = `device_${device}`;
+  return has(key) ? t(key) : device;
+}
+
+/** "2 Dec, 15:40" in the device's own time zone. */
+function timeLabel(rfc3339) {
+  return new Intl.DateTimeFormat(language(), { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' })
+    .format(new Date(rfc3339));
 }
 
 /** The policy, shown in the app (a Telegram webview has no tabs to open). */

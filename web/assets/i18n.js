@@ -174,6 +174,15 @@ const en = {
   contact_support: 'Contact support',
   contact_support_hint: 'Write to us in the bot chat; the answer comes there too.',
   support_unavailable: 'The bot is not reachable right now; try again later.',
+  signed_in_where: 'Where you signed in',
+  signed_in_hint: 'From your access log: address, device, browser and system. Old entries are deleted automatically.',
+  signed_in_none: 'Nothing yet.',
+  device_desktop: 'Computer',
+  device_smartphone: 'Phone',
+  device_mobilephone: 'Mobile phone',
+  device_appliance: 'Device',
+  device_crawler: 'Robot',
+  device_misc: 'Other device',
 };
 
 const ru = {
@@ -347,6 +356,15 @@ const ru = {
   contact_support: 'Написать в поддержку',
   contact_support_hint: 'Напишите нам в чате бота; ответ придёт туда же.',
   support_unavailable: 'Бот сейчас недоступен; попробуйте позже.',
+  signed_in_where: 'Где вы входили',
+  signed_in_hint: 'Из журнала доступа: адрес, устройство, браузер и система. Старые записи удаляются автоматически.',
+  signed_in_none: 'Пока ничего.',
+  device_desktop: 'Компьютер',
+  device_smartphone: 'Смартфон',
+  device_mobilephone: 'Мобильный телефон',
+  device_appliance: 'Устройство',
+  device_crawler: 'Робот',
+  device_misc: 'Другое устройство',
 };
 
 const dictionaries = { en, ru };

@@ -83,6 +83,8 @@ mod sqlite {
     include!("queries/client_book.rs");
     include!("queries/outbox.rs");
     include!("queries/support.rs");
+    include!("queries/access_log.rs");
+    include!("queries/retention.rs");
 }
 
 /// The cluster backend, shared by every node.
@@ -152,6 +154,8 @@ mod postgres {
     include!("queries/client_book.rs");
     include!("queries/outbox.rs");
     include!("queries/support.rs");
+    include!("queries/access_log.rs");
+    include!("queries/retention.rs");
 }
 
 pub use postgres::connect as connect_postgres;

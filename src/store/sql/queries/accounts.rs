@@ -101,6 +101,8 @@ impl Accounts for SqlStore<Db> {
         // What the user wrote to support, and the answers, go with the account.
         sqlx::query("DELETE FROM support_messages WHERE user_id = $1").bind(user_id.0).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM support_conversations WHERE user_id = $1").bind(user_id.0).execute(&mut *tx).await?;
+        // Their technical data (policy §2) goes with the account.
+        sqlx::query("DELETE FROM access_log WHERE user_id = $1").bind(user_id.0).execute(&mut *tx).await?;
         sqlx::query("UPDATE clients SET user_id = NULL WHERE user_id = $1").bind(user_id.0).execute(&mut *tx).await?;
         // What was, or was to be, said to them goes too (letters name people).
         sqlx::query("DELETE FROM outbox WHERE recipient_id = $1").bind(user_id.0).execute(&mut *tx).await?;
