@@ -66,6 +66,16 @@ async fn nothing_personal_is_left_in_any_table_after_a_deletion(backend: Backend
     };
     tokio::time::timeout(Duration::from_secs(10), operator_saw).await.expect("forwarded to the operators' chat");
 
+    let id = app.get("/api/me", Some(&zelda)).await.ok()["id"].as_str().unwrap().replace('-', "");
+    // Her access log (§2) has lines by now: the writer flushes within a second.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(
+        every_row(backend, &app.database_url())
+            .await
+            .iter()
+            .any(|(table, row)| table == "access_log" && row.replace('-', "").to_lowercase().contains(&id))
+    );
+
     assert_eq!(app.request("DELETE", "/api/me", Some(&zelda), None).await.status, 204);
     // Quentin hears of the cancellation (the letter names Zelda until it is handed over).
     assert_eq!(fake.wait_for_messages(77, 1, Duration::from_secs(10)).await.len(), 1);
@@ -75,6 +85,9 @@ async fn nothing_personal_is_left_in_any_table_after_a_deletion(backend: Backend
     assert!(rows.iter().any(|(table, _)| table == "bookings"), "the anonymous booking count stays");
     for (table, row) in &rows {
         let row = row.to_lowercase();
+        // Her id stays only as the key of her anonymized account and provider rows.
+        let keyed = ["users", "providers"].contains(&table.as_str());
+        assert!(keyed || !row.replace('-', "").contains(&id), "her id is still in table {table}: {row}");
         for (gone, allowed_in) in GONE {
             if row.contains(gone) && *allowed_in != Some(table.as_str()) {
                 panic!("{gone:?} is still in table {table}: {row}");
