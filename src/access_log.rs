@@ -209,6 +209,29 @@ mod tests {
         assert_eq!((parsed.device.as_str(), parsed.os.as_str()), ("smartphone", "iPhone 17.5"), "{parsed:?}");
     }
 
+    /// A request never waits for the log: with the queue full, `send`
+    /// returns at once and the line is dropped.
+    #[tokio::test]
+    async fn a_full_queue_drops_the_line_instead_of_waiting() {
+        let (sender, mut lines) = mpsc::channel(1);
+        let log = AccessLogSender(sender);
+        let line = |route: &str| PendingLine {
+            at: Timestamp::now(),
+            user_id: None,
+            ip: "127.0.0.1".into(),
+            user_agent: None,
+            method: "GET".into(),
+            route: route.into(),
+            status: 200,
+        };
+        log.send(line("/first"));
+        let started = std::time::Instant::now();
+        log.send(line("/second"));
+        assert!(started.elapsed() < Duration::from_millis(50), "send does not wait");
+        assert_eq!(lines.recv().await.map(|line| line.route), Some("/first".to_owned()));
+        assert!(lines.try_recv().is_err(), "the second line was dropped, not queued");
+    }
+
     /// Not a benchmark, a sanity check that parsing stays off the scale of a
     /// request (it runs in the writer, not in the request, anyway).
     #[test]

@@ -278,3 +278,24 @@ async fn the_purge_command_removes_what_is_past_retention() {
     assert_eq!(kept.len(), 1, "the day-old line stays: {kept:?}");
     assert!(store.open_support_conversation(user.id).await.expect("read").is_some(), "the recent conversation stays");
 }
+
+/// The Mini App's privacy screen lists where I signed in, from my access log.
+#[actix_web::test]
+async fn the_privacy_screen_shows_where_i_signed_in() {
+    use crate::browser::{Launch, TelegramPhone, TgUser, Theme};
+    let app = spawn_app_with(Backend::Sqlite, &[]).await;
+    let Some(phone) = TelegramPhone::open(&app, TgUser::new(7101, "Anna"), Theme::LIGHT, Launch::Menu).await else {
+        return;
+    };
+    phone.wait_for("main[data-screen=\"home\"]").await;
+    // The sign-in's line is written within a second.
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    phone.click("#privacy").await;
+    phone.wait_for("#access-log .access-entry").await;
+    let row = phone.text("#access-log .access-entry").await;
+    assert!(row.contains("127.0.0.1"), "address shown: {row:?}");
+    assert!(row.contains("Computer") || row.contains("Linux"), "device or system shown: {row:?}");
+    phone.screenshot("privacy-access-log").await;
+    phone.check_screen().await;
+    phone.close().await;
+}
