@@ -34,6 +34,9 @@ pub struct WsSession {
     last_heard: Instant,
     /// What this session watches, by slug as the client named it.
     watches: HashMap<(String, WatchKey), ProviderId>,
+    /// A text message arriving in fragments (RFC 6455 §5.4), until its last
+    /// one; bounded by the same limit as a single frame.
+    fragments: Option<Vec<u8>>,
 }
 
 impl WsSession {
@@ -43,6 +46,39 @@ impl WsSession {
 
     fn tell_hub(&self, says: SessionSays) {
         self.hub.do_send(FromSession(self.id, says));
+    }
+
+    /// Reassembles a fragmented text message; a binary one is refused once
+    /// its last fragment arrived, one past the size limit at once, with a
+    /// close (as an oversized frame is).
+    fn on_fragment(&mut self, item: actix_http::ws::Item, ctx: &mut ws::WebsocketContext<Self>) {
+        let (bytes, last) = match item {
+            actix_http::ws::Item::FirstText(bytes) => {
+                self.fragments = Some(Vec::new());
+                (bytes, false)
+            }
+            actix_http::ws::Item::FirstBinary(_) => {
+                self.fragments = None;
+                return self.refuse(ctx, Refusal::new(400, "send JSON text frames"));
+            }
+            actix_http::ws::Item::Continue(bytes) => (bytes, false),
+            actix_http::ws::Item::Last(bytes) => (bytes, true),
+        };
+        // Fragments of a refused binary message are dropped quietly.
+        let Some(message) = self.fragments.as_mut() else { return };
+        message.extend_from_slice(&bytes);
+        if message.len() > MAX_FRAME_BYTES {
+            self.fragments = None;
+            let reason = format!("a message is at most {MAX_FRAME_BYTES} bytes");
+            self.refuse(ctx, Refusal::new(400, reason.clone()));
+            return close(ctx, ws::CloseCode::Size, reason);
+        }
+        if last && let Some(message) = self.fragments.take() {
+            match String::from_utf8(message) {
+                Ok(text) => self.on_text(&text, ctx),
+                Err(_) => close(ctx, ws::CloseCode::Invalid, "a text message must be UTF-8"),
+            }
+        }
     }
 
     fn on_text(&mut self, text: &str, ctx: &mut ws::WebsocketContext<Self>) {
@@ -138,7 +174,8 @@ impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for WsSession {
             Ok(ws::Message::Text(text)) => self.on_text(&text, ctx),
             Ok(ws::Message::Ping(payload)) => ctx.pong(&payload),
             Ok(ws::Message::Pong(_) | ws::Message::Nop) => {}
-            Ok(ws::Message::Binary(_) | ws::Message::Continuation(_)) => {
+            Ok(ws::Message::Continuation(item)) => self.on_fragment(item, ctx),
+            Ok(ws::Message::Binary(_)) => {
                 self.refuse(ctx, Refusal::new(400, "send JSON text frames"));
             }
             Ok(ws::Message::Close(reason)) => {
@@ -182,6 +219,7 @@ pub fn start(
         heartbeat,
         last_heard: Instant::now(),
         watches: HashMap::new(),
+        fragments: None,
     };
     ws::WsResponseBuilder::new(session, req, stream).frame_size(MAX_FRAME_BYTES).start()
 }

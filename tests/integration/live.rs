@@ -17,6 +17,7 @@ on_both_backends!(
     silent_sessions_are_dropped,
     a_slow_reader_is_disconnected_and_memory_stays_bounded,
     a_thousand_watchers_all_get_the_update,
+    fragmented_messages_are_reassembled_and_bounded,
 );
 
 pub type Socket = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
@@ -236,4 +237,47 @@ async fn a_thousand_watchers_all_get_the_update(backend: Backend) {
         futures_util::future::join_all(sockets.iter_mut().map(|s| next_json(s, Duration::from_secs(30)))).await;
     let received = updates.iter().filter(|f| f.as_ref().is_some_and(|f| starts(f).len() == 3)).count();
     assert_eq!(received, 1000, "every watcher got the update");
+}
+
+/// RFC 6455 §5.4: a message may come in fragments (a text frame without FIN,
+/// then continuation frames), with pings in between; the server reassembles
+/// it — and a message grown past the frame limit is refused like one frame.
+async fn fragmented_messages_are_reassembled_and_bounded(backend: Backend) {
+    use tokio_tungstenite::tungstenite::protocol::frame::{
+        Frame,
+        coding::{Data, OpCode},
+    };
+    let app = spawn_app(backend).await;
+    let (_, service) = app.provider(1, "anna", json!({}), every_day("09:00", "13:00")).await;
+    let mut socket = open(&app).await;
+    let text = watch("anna", &service, DAY, DAY).to_string();
+    let (first, rest) = text.split_at(10);
+    let (middle, last) = rest.split_at(10);
+    let part = |data: &str, opcode: Data, fin: bool| {
+        Message::Frame(Frame::message(data.to_owned(), OpCode::Data(opcode), fin))
+    };
+    socket.send(part(first, Data::Text, false)).await.unwrap();
+    socket.send(Message::Ping(vec![1].into())).await.unwrap();
+    socket.send(part(middle, Data::Continue, false)).await.unwrap();
+    socket.send(part(last, Data::Continue, true)).await.unwrap();
+    let reply = next_json(&mut socket, WAIT).await.expect("an answer to the whole message");
+    assert_eq!(reply["type"], "slots", "{reply}");
+
+    // Fragments adding up past the limit: refused, and the connection closed.
+    let chunk = "x".repeat(1024);
+    socket.send(part(&chunk, Data::Text, false)).await.unwrap();
+    for _ in 0..8 {
+        if socket.send(part(&chunk, Data::Continue, false)).await.is_err() {
+            break;
+        }
+    }
+    let mut refused = false;
+    while let Ok(Some(Ok(frame))) = tokio::time::timeout(WAIT, socket.next()).await {
+        match frame {
+            Message::Text(text) if text.contains("\"error\"") => refused = true,
+            Message::Close(_) => break,
+            _ => {}
+        }
+    }
+    assert!(refused, "an oversized fragmented message is refused");
 }
