@@ -6,7 +6,10 @@ use serde_json::json;
 
 use crate::helpers::{Backend, DAY, every_day, on_both_backends, slot, spawn_app};
 
-on_both_backends!(far_dates_are_refused_never_unbounded);
+on_both_backends!(
+    far_dates_are_refused_never_unbounded,
+    names_refuse_invisible_and_bidi_characters,
+);
 
 async fn far_dates_are_refused_never_unbounded(backend: Backend) {
     let app = spawn_app(backend).await;
@@ -31,4 +34,53 @@ async fn far_dates_are_refused_never_unbounded(backend: Backend) {
     // And an ordinary day still answers.
     let day = app.get(&format!("/api/provider/bookings?from={DAY}&to={DAY}"), Some(&provider)).await;
     assert_eq!(day.ok().as_array().map(Vec::len), Some(1));
+}
+
+async fn names_refuse_invisible_and_bidi_characters(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (provider, service) = app.provider(1, "anna", json!({}), every_day("09:00", "13:00")).await;
+    let profile = |name: &str| json!({ "slug": "anna", "display_name": name, "timezone": "Europe/Berlin" });
+    let hostile = [
+        "\u{FEFF}",
+        " \u{200B}\u{2060} ",
+        "Anna\u{202E}nnA",
+        "\u{2066}Anna\u{2069}",
+        "Anna\u{200F}",
+        "Anna\u{061C}",
+        "An\u{200B}na",
+        "\u{200D}Anna",
+        "Anna\u{200C}",
+    ];
+    for name in hostile {
+        let display = app.request("PUT", "/api/provider", Some(&provider), Some(profile(name))).await;
+        assert_eq!(display.problem(422).as_deref(), Some("display_name"), "{name:?}");
+        let first = app.request("PATCH", "/api/me", Some(&provider), Some(json!({ "first_name": name }))).await;
+        assert_eq!(first.problem(422).as_deref(), Some("first_name"), "{name:?}");
+        let body = json!({ "name": name, "duration_min": 30 });
+        let added = app.request("POST", "/api/provider/services", Some(&provider), Some(body)).await;
+        assert_eq!(added.problem(422).as_deref(), Some("name"), "{name:?}");
+        let renamed = app
+            .request(
+                "PATCH",
+                &format!("/api/provider/services/{service}"),
+                Some(&provider),
+                Some(json!({ "name": name })),
+            )
+            .await;
+        assert_eq!(renamed.problem(422).as_deref(), Some("name"), "{name:?}");
+        let client = app.request("POST", "/api/provider/clients", Some(&provider), Some(json!({ "name": name }))).await;
+        assert_eq!(client.problem(422).as_deref(), Some("name"), "{name:?}");
+    }
+
+    // Joiners inside an emoji sequence or between letters are writing, not tricks.
+    for name in ["👩\u{200D}🔧 Anna", "می\u{200C}خواهم"] {
+        let display = app.request("PUT", "/api/provider", Some(&provider), Some(profile(name))).await;
+        assert_eq!(display.ok()["display_name"], name);
+        let first = app.request("PATCH", "/api/me", Some(&provider), Some(json!({ "first_name": name }))).await;
+        assert_eq!(first.ok()["first_name"], name);
+        let body = json!({ "name": name, "duration_min": 30 });
+        assert_eq!(app.request("POST", "/api/provider/services", Some(&provider), Some(body)).await.ok()["name"], name);
+        let client = app.request("POST", "/api/provider/clients", Some(&provider), Some(json!({ "name": name }))).await;
+        assert_eq!(client.ok()["name"], name);
+    }
 }
