@@ -43,7 +43,8 @@ pub enum ProviderAction {
     params(("id" = Uuid, Path), ("action" = ProviderAction, Path)),
     responses((status = 200, body = BookingView), (status = 401, body = Problem), (status = 404, body = Problem),
         (status = 409, description = "not allowed in the booking's status", body = Problem),
-        (status = 422, description = "e.g. completing a visit that has not started", body = Problem)))]
+        (status = 422, description = "e.g. completing a visit that has not started", body = Problem),
+        (status = 429, description = "over the booking rate limit", body = Problem)))]
 pub async fn act(
     state: State,
     req: HttpRequest,
@@ -67,7 +68,7 @@ pub async fn act(
 #[utoipa::path(post, path = "/api/provider/bookings/{id}/reschedule", tag = "provider", security(("bearer" = [])),
     params(("id" = Uuid, Path)), request_body = RescheduleInput,
     responses((status = 200, body = BookingView), (status = 401, body = Problem), (status = 404, body = Problem),
-        (status = 409, body = Problem), (status = 422, body = Problem)))]
+        (status = 409, body = Problem), (status = 422, body = Problem), (status = 429, description = "over the booking rate limit", body = Problem)))]
 pub async fn reschedule(
     state: State,
     req: HttpRequest,

@@ -2,13 +2,14 @@
 //! document that must match what the server answers, and names made of
 //! invisible or direction-changing characters.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::helpers::{Backend, DAY, every_day, on_both_backends, slot, spawn_app};
 
 on_both_backends!(
     far_dates_are_refused_never_unbounded,
     names_refuse_invisible_and_bidi_characters,
+    the_openapi_document_matches_the_server,
 );
 
 async fn far_dates_are_refused_never_unbounded(backend: Backend) {
@@ -83,4 +84,68 @@ async fn names_refuse_invisible_and_bidi_characters(backend: Backend) {
         let client = app.request("POST", "/api/provider/clients", Some(&provider), Some(json!({ "name": name }))).await;
         assert_eq!(client.ok()["name"], name);
     }
+}
+
+/// Every `$ref` string anywhere in `value`.
+fn refs<'v>(value: &'v Value, found: &mut Vec<&'v str>) {
+    match value {
+        Value::Object(map) => {
+            for (key, inner) in map {
+                match (key.as_str(), inner) {
+                    ("$ref", Value::String(target)) => found.push(target),
+                    _ => refs(inner, found),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| refs(item, found)),
+        _ => {}
+    }
+}
+
+async fn the_openapi_document_matches_the_server(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let doc = app.get("/api/openapi.json", None).await.ok().clone();
+
+    let mut found = Vec::new();
+    refs(&doc, &mut found);
+    assert!(!found.is_empty());
+    for target in found {
+        let name = target.strip_prefix("#/components/schemas/").unwrap_or_else(|| panic!("{target}: not a schema"));
+        assert!(doc["components"]["schemas"].get(name).is_some(), "{target} is referenced but not defined");
+    }
+
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("methods") {
+            let responses = operation["responses"].as_object().expect("responses");
+            for (status, response) in responses {
+                if status.starts_with('4') || status.starts_with('5') {
+                    let types: Vec<&String> =
+                        response["content"].as_object().map(|c| c.keys().collect()).unwrap_or_default();
+                    assert_eq!(types, ["application/problem+json"], "{method} {path} {status}");
+                }
+            }
+            let documents = |status: &str| responses.contains_key(status);
+            if operation.get("requestBody").is_some() {
+                assert!(documents("400") && documents("415"), "{method} {path}: malformed JSON, wrong media type");
+            }
+            let params = operation["parameters"].as_array().cloned().unwrap_or_default();
+            if params.iter().any(|p| p["in"] == "query") {
+                assert!(documents("400"), "{method} {path}: a query parameter given twice");
+            }
+            if params.iter().any(|p| p["in"] == "path" && p["name"] == "id") {
+                assert!(documents("422"), "{method} {path}: a malformed id");
+            }
+        }
+    }
+    for path in ["/api/bookings", "/api/bookings/{id}/cancel", "/api/provider/bookings/{id}/{action}"] {
+        assert!(doc["paths"][path]["post"]["responses"].get("429").is_some(), "{path}: the booking rate limit");
+    }
+    assert!(doc["paths"]["/ws"]["get"]["responses"].get("400").is_some(), "/ws: not a WebSocket handshake");
+
+    // /ws answers a wrong method like the other resources, and a plain GET with a problem.
+    for method in ["POST", "PUT", "DELETE"] {
+        app.request(method, "/ws", None, None).await.problem(405);
+    }
+    app.request("PUT", "/api/me", None, None).await.problem(405);
+    app.get("/ws", None).await.problem(400);
 }
