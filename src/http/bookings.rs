@@ -42,11 +42,15 @@ fn idempotency_key(req: &HttpRequest) -> ApiResult<Option<String>> {
         .ok_or_else(|| ApiError::field("Idempotency-Key", "must be 1 to 200 visible ASCII characters"))
 }
 
+/// The client's name as the provider sees it (booking, client book, bot
+/// messages). Telegram's names are stored as Telegram sends them, but shown
+/// to others without direction-changing or invisible characters, so a name
+/// cannot disguise itself or the text around it; "—" if nothing is left.
 fn display_name(user: &User) -> String {
-    match &user.profile.last_name {
-        Some(last) => format!("{} {last}", user.profile.first_name),
-        None => user.profile.first_name.clone(),
-    }
+    let parts = [Some(&user.profile.first_name), user.profile.last_name.as_ref()];
+    let name = parts.into_iter().flatten().map(|part| validate::without_disguise(part)).filter(|part| !part.is_empty());
+    let name = name.collect::<Vec<_>>().join(" ");
+    if name.is_empty() { "—".to_owned() } else { name }
 }
 
 pub(super) async fn view(state: &AppState, provider_id: ProviderId, booking_id: BookingId) -> ApiResult<BookingView> {

@@ -47,19 +47,31 @@ fn is_invisible(c: char) -> bool {
 /// other invisible or direction-changing character is refused.
 fn disguise(value: &str) -> Option<String> {
     let chars: Vec<char> = value.chars().collect();
-    let visible = |i: Option<usize>| {
-        i.and_then(|i| chars.get(i)).is_some_and(|c| !c.is_whitespace() && !is_invisible(*c) && !is_bidi_control(*c))
+    (0..chars.len()).find_map(|i| disguising(&chars, i))
+}
+
+/// `value` with what [`disguise`] would refuse taken out, trimmed: for
+/// names we keep as they came (Telegram's) but show to others.
+pub fn without_disguise(value: &str) -> String {
+    let chars: Vec<char> = value.chars().collect();
+    let kept: String = (0..chars.len()).filter(|&i| disguising(&chars, i).is_none()).map(|i| chars[i]).collect();
+    kept.trim().to_owned()
+}
+
+/// Why `chars[i]` disguises the text, if it does.
+fn disguising(chars: &[char], i: usize) -> Option<String> {
+    let c = chars[i];
+    let visible = |at: Option<usize>| {
+        at.and_then(|at| chars.get(at)).is_some_and(|c| !c.is_whitespace() && !is_invisible(*c) && !is_bidi_control(*c))
     };
-    chars.iter().enumerate().find_map(|(i, &c)| {
-        let joiner = c == '\u{200C}' || c == '\u{200D}';
-        if is_bidi_control(c) {
-            Some(format!("must not contain direction-changing characters (U+{:04X})", c as u32))
-        } else if is_invisible(c) && !(joiner && visible(i.checked_sub(1)) && visible(Some(i + 1))) {
-            Some(format!("must not contain invisible characters (U+{:04X})", c as u32))
-        } else {
-            None
-        }
-    })
+    let joiner = c == '\u{200C}' || c == '\u{200D}';
+    if is_bidi_control(c) {
+        Some(format!("must not contain direction-changing characters (U+{:04X})", c as u32))
+    } else if is_invisible(c) && !(joiner && visible(i.checked_sub(1)) && visible(Some(i + 1))) {
+        Some(format!("must not contain invisible characters (U+{:04X})", c as u32))
+    } else {
+        None
+    }
 }
 
 /// An optional text: absent or blank means "none".
@@ -131,7 +143,10 @@ mod tests {
         }
         for fine in ["👩\u{200D}🔧 Anna", "می\u{200C}خواهم", "Анна", "אנה"] {
             assert_eq!(text("f", fine, 20, false).unwrap(), fine);
+            assert_eq!(without_disguise(fine), fine);
         }
+        assert_eq!(without_disguise("\u{FEFF}Anna\u{202E}nnA\u{200B} "), "AnnannA");
+        assert_eq!(without_disguise("\u{2066}\u{200D}"), "");
     }
 
     #[test]

@@ -4,11 +4,12 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, DAY, every_day, on_both_backends, slot, spawn_app};
+use crate::helpers::{BOT_TOKEN, Backend, DAY, every_day, now_unix, on_both_backends, sign_init_data, slot, spawn_app};
 
 on_both_backends!(
     far_dates_are_refused_never_unbounded,
     names_refuse_invisible_and_bidi_characters,
+    telegram_names_are_kept_but_cannot_disguise_a_booking,
     the_openapi_document_matches_the_server,
 );
 
@@ -84,6 +85,28 @@ async fn names_refuse_invisible_and_bidi_characters(backend: Backend) {
         let client = app.request("POST", "/api/provider/clients", Some(&provider), Some(json!({ "name": name }))).await;
         assert_eq!(client.ok()["name"], name);
     }
+}
+
+/// A name as Telegram sends it is the user's own and signs in as it is; what
+/// others see of it (a booking's client, the client book) shows no control
+/// that could disguise it.
+async fn telegram_names_are_kept_but_cannot_disguise_a_booking(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (provider, service) = app.provider(1, "anna", json!({}), every_day("09:00", "13:00")).await;
+    let user = json!({ "id": 777, "first_name": "Mallory\u{202E}gpj.exe", "last_name": "\u{FEFF}" }).to_string();
+    let fields = [("user", user), ("auth_date", now_unix().to_string())];
+    let signed_in = app
+        .request("POST", "/api/auth/telegram", None, Some(json!({ "init_data": sign_init_data(BOT_TOKEN, &fields) })))
+        .await;
+    let token = signed_in.ok()["token"].as_str().expect("token").to_owned();
+    assert_eq!(app.get("/api/me", Some(&token)).await.ok()["first_name"], "Mallory\u{202E}gpj.exe");
+
+    let booked = app.book(&token, "anna", &service, &slot("10:00")).await;
+    assert_eq!(booked.ok()["client"]["name"], "Mallorygpj.exe");
+    let agenda = app.get(&format!("/api/provider/bookings?from={DAY}&to={DAY}"), Some(&provider)).await;
+    assert_eq!(agenda.ok()[0]["client"]["name"], "Mallorygpj.exe");
+    let book = app.get("/api/provider/clients", Some(&provider)).await;
+    assert_eq!(book.ok()[0]["name"], "Mallorygpj.exe");
 }
 
 /// Every `$ref` string anywhere in `value`.
