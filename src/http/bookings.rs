@@ -43,14 +43,9 @@ fn idempotency_key(req: &HttpRequest) -> ApiResult<Option<String>> {
 }
 
 /// The client's name as the provider sees it (booking, client book, bot
-/// messages). Telegram's names are stored as Telegram sends them, but shown
-/// to others without direction-changing or invisible characters, so a name
-/// cannot disguise itself or the text around it; "—" if nothing is left.
+/// messages): see [`validate::shown_name`].
 fn display_name(user: &User) -> String {
-    let parts = [Some(&user.profile.first_name), user.profile.last_name.as_ref()];
-    let name = parts.into_iter().flatten().map(|part| validate::without_disguise(part)).filter(|part| !part.is_empty());
-    let name = name.collect::<Vec<_>>().join(" ");
-    if name.is_empty() { "—".to_owned() } else { name }
+    validate::shown_name(&user.profile.first_name, user.profile.last_name.as_deref())
 }
 
 pub(super) async fn view(state: &AppState, provider_id: ProviderId, booking_id: BookingId) -> ApiResult<BookingView> {

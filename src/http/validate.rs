@@ -58,6 +58,15 @@ pub fn without_disguise(value: &str) -> String {
     kept.trim().to_owned()
 }
 
+/// A person's name as others see it. Telegram's names are stored as
+/// Telegram sends them, but shown to others [`without_disguise`], so a name
+/// cannot disguise itself or the text around it; "—" if nothing is left.
+pub fn shown_name(first: &str, last: Option<&str>) -> String {
+    let parts = [Some(first), last].into_iter().flatten().map(without_disguise).filter(|part| !part.is_empty());
+    let name = parts.collect::<Vec<_>>().join(" ");
+    if name.is_empty() { "—".to_owned() } else { name }
+}
+
 /// Why `chars[i]` disguises the text, if it does.
 fn disguising(chars: &[char], i: usize) -> Option<String> {
     let c = chars[i];
