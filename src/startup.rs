@@ -111,6 +111,10 @@ impl Application {
         });
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(
+                    middleware::ErrorHandlers::new()
+                        .handler(actix_web::http::StatusCode::METHOD_NOT_ALLOWED, http::problem::method_not_allowed),
+                )
                 .wrap(middleware::from_fn(http::deadline::limit))
                 .wrap(middleware::from_fn(http::access_log::record))
                 .wrap(middleware::from_fn(http::metrics::track))

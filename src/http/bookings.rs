@@ -42,11 +42,10 @@ fn idempotency_key(req: &HttpRequest) -> ApiResult<Option<String>> {
         .ok_or_else(|| ApiError::field("Idempotency-Key", "must be 1 to 200 visible ASCII characters"))
 }
 
+/// The client's name as the provider sees it (booking, client book, bot
+/// messages): see [`validate::shown_name`].
 fn display_name(user: &User) -> String {
-    match &user.profile.last_name {
-        Some(last) => format!("{} {last}", user.profile.first_name),
-        None => user.profile.first_name.clone(),
-    }
+    validate::shown_name(&user.profile.first_name, user.profile.last_name.as_deref())
 }
 
 pub(super) async fn view(state: &AppState, provider_id: ProviderId, booking_id: BookingId) -> ApiResult<BookingView> {
@@ -59,7 +58,7 @@ pub(super) async fn view(state: &AppState, provider_id: ProviderId, booking_id: 
     params(("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key returns the same booking")),
     responses((status = 201, body = BookingView), (status = 401, body = Problem), (status = 404, body = Problem),
         (status = 409, description = "slot taken", body = Problem), (status = 422, description = "not bookable", body = Problem),
-        (status = 503, description = "retry shortly", body = Problem)))]
+        (status = 503, description = "retry shortly", body = Problem), (status = 429, description = "over the booking rate limit", body = Problem)))]
 pub async fn create_booking(
     state: State,
     req: HttpRequest,
@@ -132,7 +131,8 @@ pub(super) async fn change(
 #[utoipa::path(post, path = "/api/bookings/{id}/cancel", tag = "bookings", security(("bearer" = [])),
     params(("id" = Uuid, Path)),
     responses((status = 200, body = BookingView), (status = 401, body = Problem), (status = 404, body = Problem),
-        (status = 409, body = Problem), (status = 422, description = "past the cut-off", body = Problem)))]
+        (status = 409, body = Problem), (status = 422, description = "past the cut-off", body = Problem),
+        (status = 429, description = "over the booking rate limit", body = Problem)))]
 pub async fn cancel_my_booking(
     state: State,
     req: HttpRequest,
@@ -146,7 +146,7 @@ pub async fn cancel_my_booking(
 #[utoipa::path(post, path = "/api/bookings/{id}/reschedule", tag = "bookings", security(("bearer" = [])),
     params(("id" = Uuid, Path)), request_body = RescheduleInput,
     responses((status = 200, body = BookingView), (status = 401, body = Problem), (status = 404, body = Problem),
-        (status = 409, body = Problem), (status = 422, body = Problem)))]
+        (status = 409, body = Problem), (status = 422, body = Problem), (status = 429, description = "over the booking rate limit", body = Problem)))]
 pub async fn reschedule_my_booking(
     state: State,
     req: HttpRequest,

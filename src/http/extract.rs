@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use actix_web::{HttpRequest, http::header::X_FORWARDED_FOR};
-use actors::domain::{ProviderTimeZone, UserId};
+use actors::domain::{ProviderTimeZone, TimeOfDay, UserId};
 use jiff::{Timestamp, ToSpan, civil::Date};
 use uuid::Uuid;
 
@@ -51,9 +51,20 @@ pub fn query_params(req: &HttpRequest) -> ApiResult<HashMap<String, String>> {
     Ok(params)
 }
 
+/// A range of the provider's local dates, and the instants it spans (from
+/// `from`'s midnight to the end of `to`).
+pub struct DateRange {
+    pub from: Date,
+    pub to: Date,
+    pub start: Timestamp,
+    pub end: Timestamp,
+}
+
 /// The `from`/`to` query dates (provider's calendar): default today and the
-/// next six days, at most [`MAX_RANGE_DAYS`] apart.
-pub fn date_range(params: &HashMap<String, String>, tz: &ProviderTimeZone, now: Timestamp) -> ApiResult<(Date, Date)> {
+/// next six days, at most [`MAX_RANGE_DAYS`] apart. A date the time zone
+/// cannot place on the time line (near year 9999) is refused, never widened
+/// into an unbounded range: that once returned every booking.
+pub fn date_range(params: &HashMap<String, String>, tz: &ProviderTimeZone, now: Timestamp) -> ApiResult<DateRange> {
     let date = |field: &str| params.get(field).map(|text| parse_date(field, text)).transpose();
     let from = date("from")?.unwrap_or_else(|| tz.date_of(now));
     let to = date("to")?.unwrap_or_else(|| from.checked_add(DEFAULT_RANGE_DAYS.days()).unwrap_or(from));
@@ -63,7 +74,13 @@ pub fn date_range(params: &HashMap<String, String>, tz: &ProviderTimeZone, now: 
     if (to - from).get_days() > MAX_RANGE_DAYS as i32 {
         return Err(ApiError::field("to", format!("at most {MAX_RANGE_DAYS} days after from")));
     }
-    Ok((from, to))
+    let instant = |field: &str, time: TimeOfDay, date: Date| {
+        tz.resolve(time.on(date))
+            .ok_or_else(|| ApiError::field(field, format!("{date} is beyond the dates we can serve")))
+    };
+    let start = instant("from", TimeOfDay::MIDNIGHT, from)?;
+    let end = instant("to", TimeOfDay::END_OF_DAY, to)?;
+    Ok(DateRange { from, to, start, end })
 }
 
 /// The client's address: the socket's peer, or — only when that peer is in

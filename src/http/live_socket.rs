@@ -2,14 +2,23 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::{extract::limit_per_ip, problem::Problem, state::State};
+use super::{
+    extract::limit_per_ip,
+    problem::{ApiError, Problem, ProblemType},
+    state::State,
+};
 use crate::{live::ws, rate_limit::Rule};
 
 /// Live availability and the provider's booking feed (DESIGN §7).
 #[utoipa::path(get, path = "/ws", tag = "live",
     description = "WebSocket. Client → server: watch / unwatch / auth; server → client: slots, booking, authenticated, error.",
-    responses((status = 101, description = "switching to WebSocket"), (status = 429, body = Problem)))]
+    responses((status = 101, description = "switching to WebSocket"),
+        (status = 400, description = "not a WebSocket handshake", body = Problem), (status = 429, body = Problem)))]
 pub async fn connect(req: HttpRequest, stream: web::Payload, state: State) -> Result<HttpResponse, actix_web::Error> {
     limit_per_ip(&state, &req, Rule::WsConnectPerIp).await?;
+    // Checked here so a plain GET gets a problem, not actix-web-actors' bare text.
+    if let Err(error) = actix_web_actors::ws::handshake(&req) {
+        return Err(ApiError::new(ProblemType::BadRequest, format!("not a WebSocket handshake: {error}")).into());
+    }
     ws::start(&req, stream, state.hub.clone(), state.store.clone(), state.config.heartbeat)
 }

@@ -125,7 +125,8 @@ pub async fn request_erasure(
     ValidJson(request): ValidJson<ErasureRequest>,
 ) -> ApiResult {
     let provider = super::public::provider_by_slug(&state, &request.provider).await?;
-    let letters = crate::letters::erasure_requested(&*state.store, &provider, &user.profile.first_name).await?;
+    let name = validate::shown_name(&user.profile.first_name, None);
+    let letters = crate::letters::erasure_requested(&*state.store, &provider, &name).await?;
     state
         .store
         .request_erasure(provider.id, user.id, &letters, Timestamp::now())

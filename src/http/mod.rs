@@ -30,7 +30,9 @@ use actix_web::web;
 /// Every route of the API. Keep in step with `openapi::ApiDoc` (a test checks).
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(ops::healthz))
-        .route("/ws", web::get().to(live_socket::connect))
+        // A resource, not `.route()`: `.route()` moves the method guard onto the
+        // path, so a wrong method fell through to 404 instead of 405.
+        .service(web::resource("/ws").route(web::get().to(live_socket::connect)))
         .route("/readyz", web::get().to(ops::readyz))
         .route("/metrics", web::get().to(ops::metrics))
         .route("/api/openapi.json", web::get().to(ops::openapi))

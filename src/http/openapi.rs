@@ -2,7 +2,11 @@
 
 use utoipa::{
     Modify, OpenApi,
-    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+    openapi::{
+        Content, Ref, RefOr, Response, ResponseBuilder,
+        path::ParameterIn,
+        security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+    },
 };
 
 use super::{
@@ -26,7 +30,9 @@ use super::{
         live_socket::connect,
         ops::healthz, ops::readyz, ops::metrics, ops::openapi, ops::app_settings,
     ),
-    modifiers(&BearerAuth),
+    // Referenced only as a path parameter, which utoipa does not collect.
+    components(schemas(provider_bookings::ProviderAction)),
+    modifiers(&BearerAuth, &ProblemResponses),
 )]
 pub struct ApiDoc;
 
@@ -39,5 +45,68 @@ impl Modify for BearerAuth {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+    }
+}
+
+/// Error responses as the server sends them: every 4xx/5xx body is an
+/// RFC 9457 problem (`application/problem+json`), and the answers every
+/// route of a kind can give are documented once here instead of on each
+/// path — a request body that is not JSON (400) or not declared JSON (415),
+/// a query parameter given twice (400), an `{id}` that is not a UUID (422).
+struct ProblemResponses;
+
+const PROBLEM_JSON: &str = "application/problem+json";
+
+fn problem(description: &str) -> RefOr<Response> {
+    let content = Content::new(Some(Ref::from_schema_name("Problem")));
+    RefOr::T(ResponseBuilder::new().description(description).content(PROBLEM_JSON, content).build())
+}
+
+impl Modify for ProblemResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.options,
+                &mut item.head,
+                &mut item.patch,
+                &mut item.trace,
+            ];
+            for operation in operations.into_iter().flatten() {
+                let params = operation.parameters.as_deref().unwrap_or_default();
+                let has_query = params.iter().any(|p| matches!(p.parameter_in, ParameterIn::Query));
+                let has_id = params.iter().any(|p| matches!(p.parameter_in, ParameterIn::Path) && p.name == "id");
+                let has_body = operation.request_body.is_some();
+                let responses = &mut operation.responses.responses;
+                if has_body || has_query {
+                    let why = match (has_body, has_query) {
+                        (true, false) => "malformed JSON body",
+                        (false, true) => "a query parameter given twice",
+                        _ => "malformed JSON body, or a query parameter given twice",
+                    };
+                    responses.entry("400".into()).or_insert_with(|| problem(why));
+                }
+                if has_body {
+                    responses.entry("415".into()).or_insert_with(|| problem("the body is not declared as JSON"));
+                }
+                if has_id {
+                    responses
+                        .entry("422".into())
+                        .or_insert_with(|| problem("invalid input, e.g. an id that is not a UUID"));
+                }
+                for (status, response) in responses.iter_mut() {
+                    let RefOr::T(response) = response else { continue };
+                    if status.starts_with('4') || status.starts_with('5') {
+                        let schema = response.content.values().next().and_then(|c| c.schema.clone());
+                        let schema = schema.unwrap_or_else(|| Ref::from_schema_name("Problem").into());
+                        response.content.clear();
+                        response.content.insert(PROBLEM_JSON.into(), Content::new(Some(schema)));
+                    }
+                }
+            }
+        }
     }
 }

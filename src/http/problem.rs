@@ -47,6 +47,8 @@ pub enum ProblemType {
     BadRequest,
     UnsupportedMediaType,
     Unauthorized,
+    /// The path exists, but not with this method (405).
+    MethodNotAllowed,
     NotFound,
     /// The caller must create their provider profile first.
     NoProviderProfile,
@@ -81,6 +83,7 @@ impl ProblemType {
                 ("unsupported-media-type", StatusCode::UNSUPPORTED_MEDIA_TYPE, "Unsupported media type")
             }
             Unauthorized => ("unauthorized", StatusCode::UNAUTHORIZED, "Not signed in"),
+            MethodNotAllowed => ("method-not-allowed", StatusCode::METHOD_NOT_ALLOWED, "Method not allowed"),
             NotFound => ("not-found", StatusCode::NOT_FOUND, "Not found"),
             NoProviderProfile => ("no-provider-profile", StatusCode::NOT_FOUND, "No provider profile"),
             SlugTaken => ("slug-taken", StatusCode::CONFLICT, "Conflict"),
@@ -250,4 +253,16 @@ impl ResponseError for ApiError {
 /// Turns actix's own extractor and routing failures into problem+json too.
 pub fn not_found_fallback() -> ApiError {
     ApiError::new(ProblemType::NotFound, "no such route")
+}
+
+/// actix answers a known path with a wrong method by an empty 405; this
+/// turns it into a problem like every other error (wired in `startup`).
+pub fn method_not_allowed<B>(
+    response: actix_web::dev::ServiceResponse<B>,
+) -> actix_web::Result<actix_web::middleware::ErrorHandlerResponse<B>> {
+    let (request, _) = response.into_parts();
+    let detail = format!("{} is not allowed here", request.method());
+    let problem = ApiError::new(ProblemType::MethodNotAllowed, detail).error_response();
+    let response = actix_web::dev::ServiceResponse::new(request, problem).map_into_right_body();
+    Ok(actix_web::middleware::ErrorHandlerResponse::Response(response))
 }

@@ -1,13 +1,13 @@
 //! `/api/provider/bookings`: the provider's agenda and booking actions.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use actors::domain::{Action, TimeOfDay};
+use actors::domain::Action;
 use jiff::Timestamp;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::bookings::{RescheduleInput, change};
-use super::extract::{date_range, parse_instant, query_params};
+use super::extract::{DateRange, date_range, parse_instant, query_params};
 use super::problem::{ApiError, ApiResult, Problem, ProblemType};
 use super::{auth::AuthUser, json::ValidJson, provider::my_provider, state::State};
 use crate::views::BookingView;
@@ -22,9 +22,7 @@ pub async fn list(state: State, AuthUser(user): AuthUser, req: HttpRequest) -> A
     let provider = my_provider(&state, user.id).await?;
     let tz = &provider.profile.timezone;
     let params = query_params(&req)?;
-    let (from, to) = date_range(&params, tz, Timestamp::now())?;
-    let start = tz.resolve(TimeOfDay::MIDNIGHT.on(from)).unwrap_or(Timestamp::MIN);
-    let end = tz.resolve(TimeOfDay::END_OF_DAY.on(to)).unwrap_or(Timestamp::MAX);
+    let DateRange { start, end, .. } = date_range(&params, tz, Timestamp::now())?;
     let bookings = state.store.provider_bookings(provider.id, start, end).await?;
     Ok(HttpResponse::Ok().json(bookings.iter().map(BookingView::from).collect::<Vec<_>>()))
 }
@@ -45,7 +43,8 @@ pub enum ProviderAction {
     params(("id" = Uuid, Path), ("action" = ProviderAction, Path)),
     responses((status = 200, body = BookingView), (status = 401, body = Problem), (status = 404, body = Problem),
         (status = 409, description = "not allowed in the booking's status", body = Problem),
-        (status = 422, description = "e.g. completing a visit that has not started", body = Problem)))]
+        (status = 422, description = "e.g. completing a visit that has not started", body = Problem),
+        (status = 429, description = "over the booking rate limit", body = Problem)))]
 pub async fn act(
     state: State,
     req: HttpRequest,
@@ -69,7 +68,7 @@ pub async fn act(
 #[utoipa::path(post, path = "/api/provider/bookings/{id}/reschedule", tag = "provider", security(("bearer" = [])),
     params(("id" = Uuid, Path)), request_body = RescheduleInput,
     responses((status = 200, body = BookingView), (status = 401, body = Problem), (status = 404, body = Problem),
-        (status = 409, body = Problem), (status = 422, body = Problem)))]
+        (status = 409, body = Problem), (status = 422, body = Problem), (status = 429, description = "over the booking rate limit", body = Problem)))]
 pub async fn reschedule(
     state: State,
     req: HttpRequest,

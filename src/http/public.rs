@@ -6,7 +6,7 @@ use actors::domain::BookingId;
 use jiff::Timestamp;
 
 use super::auth::AuthUser;
-use super::extract::{date_range, parse_id, query_params};
+use super::extract::{DateRange, date_range, parse_id, query_params};
 use super::problem::{ApiError, ApiResult, Problem};
 use super::state::{AppState, State};
 use crate::store::Provider;
@@ -69,7 +69,7 @@ pub async fn get_slots(state: State, slug: web::Path<String>, req: HttpRequest) 
     let provider = provider_by_slug(&state, &slug).await?;
     let tz = &provider.profile.timezone;
     let now = Timestamp::now();
-    let (from, to) = date_range(&params, tz, now)?;
+    let DateRange { from, to, .. } = date_range(&params, tz, now)?;
     let moving = match params.get("moving") {
         Some(id) => Some(booking_to_move(&state, &req, &provider, id).await?),
         None => None,
