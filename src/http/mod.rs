@@ -28,28 +28,29 @@ mod web_app;
 use actix_web::web;
 
 /// Every route of the API. Keep in step with `openapi::ApiDoc` (a test checks).
+/// Each path is a resource, never a bare `.route()`: `.route()` puts the
+/// method guard on the path itself, so a wrong method fell through to 404
+/// instead of 405.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", web::get().to(ops::healthz))
-        // A resource, not `.route()`: `.route()` moves the method guard onto the
-        // path, so a wrong method fell through to 404 instead of 405.
+    cfg.service(web::resource("/healthz").route(web::get().to(ops::healthz)))
         .service(web::resource("/ws").route(web::get().to(live_socket::connect)))
-        .route("/readyz", web::get().to(ops::readyz))
-        .route("/metrics", web::get().to(ops::metrics))
-        .route("/api/openapi.json", web::get().to(ops::openapi))
-        .route("/api/app", web::get().to(ops::app_settings))
-        .route("/api/auth/telegram", web::post().to(auth::telegram_sign_in))
-        .route("/api/auth/dev", web::post().to(auth::dev_sign_in))
+        .service(web::resource("/readyz").route(web::get().to(ops::readyz)))
+        .service(web::resource("/metrics").route(web::get().to(ops::metrics)))
+        .service(web::resource("/api/openapi.json").route(web::get().to(ops::openapi)))
+        .service(web::resource("/api/app").route(web::get().to(ops::app_settings)))
+        .service(web::resource("/api/auth/telegram").route(web::post().to(auth::telegram_sign_in)))
+        .service(web::resource("/api/auth/dev").route(web::post().to(auth::dev_sign_in)))
         .service(
             web::resource("/api/me")
                 .route(web::get().to(me::get_me))
                 .route(web::patch().to(me::patch_me))
                 .route(web::delete().to(me::delete_me)),
         )
-        .route("/api/me/export", web::get().to(me::export_me))
-        .route("/api/me/policy-ack", web::post().to(me::acknowledge_policy))
-        .route("/api/me/erasure-requests", web::post().to(me::request_erasure))
-        .route("/api/policy", web::get().to(me::get_policy))
-        .route("/api/me/access-log", web::get().to(access_log::my_access_log))
+        .service(web::resource("/api/me/export").route(web::get().to(me::export_me)))
+        .service(web::resource("/api/me/policy-ack").route(web::post().to(me::acknowledge_policy)))
+        .service(web::resource("/api/me/erasure-requests").route(web::post().to(me::request_erasure)))
+        .service(web::resource("/api/policy").route(web::get().to(me::get_policy)))
+        .service(web::resource("/api/me/access-log").route(web::get().to(access_log::my_access_log)))
         .service(
             web::resource("/api/provider")
                 .route(web::get().to(provider::get_provider))
@@ -75,12 +76,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(bookings::my_bookings))
                 .route(web::post().to(bookings::create_booking)),
         )
-        .route("/api/bookings/{id}/cancel", web::post().to(bookings::cancel_my_booking))
-        .route("/api/bookings/{id}/reschedule", web::post().to(bookings::reschedule_my_booking))
-        .route("/api/provider/bookings", web::get().to(provider_bookings::list))
+        .service(web::resource("/api/bookings/{id}/cancel").route(web::post().to(bookings::cancel_my_booking)))
+        .service(web::resource("/api/bookings/{id}/reschedule").route(web::post().to(bookings::reschedule_my_booking)))
+        .service(web::resource("/api/provider/bookings").route(web::get().to(provider_bookings::list)))
         // Before the generic `{action}` route, which would otherwise match it.
-        .route("/api/provider/bookings/{id}/reschedule", web::post().to(provider_bookings::reschedule))
-        .route("/api/provider/bookings/{id}/{action}", web::post().to(provider_bookings::act))
+        .service(
+            web::resource("/api/provider/bookings/{id}/reschedule")
+                .route(web::post().to(provider_bookings::reschedule)),
+        )
+        .service(web::resource("/api/provider/bookings/{id}/{action}").route(web::post().to(provider_bookings::act)))
         .service(
             web::resource("/api/provider/clients")
                 .route(web::get().to(clients::list))
@@ -92,8 +96,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route(web::patch().to(clients::patch))
                 .route(web::delete().to(clients::delete)),
         )
-        .route("/api/provider/clients/{id}/export", web::get().to(clients::export))
-        .route("/api/providers/{slug}", web::get().to(public::get_public_provider))
-        .route("/api/providers/{slug}/slots", web::get().to(public::get_slots))
+        .service(web::resource("/api/provider/clients/{id}/export").route(web::get().to(clients::export)))
+        .service(web::resource("/api/providers/{slug}").route(web::get().to(public::get_public_provider)))
+        .service(web::resource("/api/providers/{slug}/slots").route(web::get().to(public::get_slots)))
         .configure(web_app::routes);
 }

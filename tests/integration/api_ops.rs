@@ -104,6 +104,17 @@ async fn openapi_describes_every_route(backend: Backend) {
         let reply = app.request(&method.to_uppercase(), &concrete, None, None).await;
         assert_ne!(reply.body["detail"], "no such route", "{method} {path} is not routed");
     }
+    // A method a path does not serve is 405, on every path (not the 404 fallback).
+    for (_, path) in ROUTES {
+        let served: Vec<&str> = ROUTES.iter().filter(|(_, p)| p == path).map(|(m, _)| *m).collect();
+        let wrong = ["put", "patch", "delete", "post", "get"].into_iter().find(|m| !served.contains(m)).unwrap();
+        let concrete = path
+            .replace("{id}", "00000000-0000-0000-0000-000000000000")
+            .replace("{slug}", "nobody")
+            .replace("{action}", "confirm");
+        let reply = app.request(&wrong.to_uppercase(), &concrete, None, None).await;
+        reply.problem(405);
+    }
 }
 
 async fn unknown_routes_get_problem_json(backend: Backend) {
