@@ -422,6 +422,15 @@ mod tests {
     }
 
     #[test]
+    fn the_body_timeout_stays_below_the_request_deadline() {
+        assert_eq!(config(&[]).unwrap().body_timeout, Duration::from_secs(5));
+        assert_eq!(config(&[("BODY_TIMEOUT_SECS", "2")]).unwrap().body_timeout, Duration::from_secs(2));
+        for wrong in ["0", "10", "60", "soon"] {
+            assert!(config_error(&[("BODY_TIMEOUT_SECS", wrong)]).contains("BODY_TIMEOUT_SECS"), "{wrong}");
+        }
+    }
+
+    #[test]
     fn file_values_are_parsed_and_unknown_keys_refused() {
         let values = parse_file("# comment\nDEV_LOGIN=1\nBIND_ADDR = \"127.0.0.1:9000\"\n").unwrap();
         assert_eq!(values["DEV_LOGIN"], "1");
