@@ -112,6 +112,8 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(middleware::from_fn(http::deadline::limit))
+                // A chunked body left unread closes the connection (slow senders).
+                .wrap(middleware::from_fn(http::unread_body::close_if_unread))
                 .wrap(middleware::from_fn(http::access_log::record))
                 .wrap(middleware::from_fn(http::metrics::track))
                 // Outermost: everything inside, errors included, carries the id.

@@ -59,19 +59,30 @@ async fn invented_methods_do_not_grow_the_metrics() {
 /// Finding 2: a client that sends its headers and then one body byte now
 /// and then is cut off after `BODY_TIMEOUT_SECS` with 408, and the
 /// connection is closed (it used to hold a connection until the 10 s request
-/// deadline, and then get 503, which invites a retry).
+/// deadline, and then get 503, which invites a retry). Both ways of sending
+/// a body: a `Content-Length`, and chunks (which actix would otherwise keep
+/// reading after the answer, to reuse the connection).
 #[actix_web::test]
 async fn a_body_trickled_byte_by_byte_is_cut_off_with_408() {
     let app = spawn_app_with(Backend::Sqlite, &[("BODY_TIMEOUT_SECS", "2")]).await;
-    let tcp = tokio::net::TcpStream::connect(host_port(&app)).await.expect("connect");
+    let head = "POST /api/auth/dev HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n";
+    trickle(&app, &format!("{head}Content-Length: 100\r\n\r\n"), b" ", "408").await;
+    trickle(&app, &format!("{head}Transfer-Encoding: chunked\r\n\r\n"), b"1\r\n \r\n", "408").await;
+    // A route that answers without reading the body: closed at once too.
+    let head = "POST /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+    trickle(&app, head, b"1\r\n \r\n", "404").await;
+}
+
+/// Sends `head`, then `piece` every 500 ms; the server must answer `status`
+/// and close within the 2 s timeout (plus slack).
+async fn trickle(app: &TestApp, head: &str, piece: &'static [u8], status: &str) {
+    let tcp = tokio::net::TcpStream::connect(host_port(app)).await.expect("connect");
     let (mut reader, mut writer) = tcp.into_split();
-    let head =
-        "POST /api/auth/dev HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n";
     writer.write_all(head.as_bytes()).await.expect("send the head");
     let started = Instant::now();
     let trickle = actix_web::rt::spawn(async move {
         for _ in 0..100 {
-            if writer.write_all(b" ").await.is_err() {
+            if writer.write_all(piece).await.is_err() {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(500)).await;
@@ -91,10 +102,10 @@ async fn a_body_trickled_byte_by_byte_is_cut_off_with_408() {
     let took = started.elapsed();
     trickle.abort();
     let answer = String::from_utf8_lossy(&answer);
-    assert!(closed.is_ok(), "the server closes the connection; got so far: {answer}");
-    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(closed.is_ok(), "{head}: the server closes the connection; got so far: {answer}");
+    assert!(answer.starts_with(&format!("HTTP/1.1 {status}")), "{answer}");
     assert!(answer.to_ascii_lowercase().contains("content-type: application/problem+json"), "{answer}");
-    assert!(took < Duration::from_millis(3500), "cut off after {took:?}, the timeout is 2 s");
+    assert!(took < Duration::from_millis(3500), "{head}: closed after {took:?}, the timeout is 2 s");
 }
 
 /// Finding 4: `{…}{…} garbage` was read as its first object.
