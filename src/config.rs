@@ -50,6 +50,10 @@ pub struct Config {
     pub access_log: bool,
     /// Access-log lines and finished outbox messages are purged after this.
     pub access_log_retention: Duration,
+    /// A JSON body must have arrived whole this long after the handler
+    /// starts reading it, or the request gets 408 and the connection is
+    /// closed (slow senders cannot hold connections; issue 16).
+    pub body_timeout: Duration,
 }
 
 /// WebSocket liveness: the server pings every `interval`; a session silent
@@ -167,6 +171,12 @@ impl Config {
         let trusted_proxies = r.read("TRUSTED_PROXIES", |v| TrustedProxies::parse(v.unwrap_or(""))).unwrap_or_default();
         let access_log = r.read("ACCESS_LOG", |v| parse_flag(Some(v.unwrap_or("on")))).unwrap_or(true);
         let access_log_retention_days = r.positive("ACCESS_LOG_RETENTION_DAYS", 30);
+        // Below the 10 s deadline of the whole request, or it would never fire.
+        let body_timeout = r.positive("BODY_TIMEOUT_SECS", 5);
+        if body_timeout >= crate::http::deadline::REQUEST_TIMEOUT.as_secs() {
+            let limit = crate::http::deadline::REQUEST_TIMEOUT.as_secs();
+            r.note("BODY_TIMEOUT_SECS", &format!("must be below the {limit} s request deadline"));
+        }
 
         let defaults = Limits::default();
         let rate_limits = Limits {
@@ -217,6 +227,7 @@ impl Config {
             trusted_proxies,
             access_log,
             access_log_retention: Duration::from_secs(access_log_retention_days.saturating_mul(86_400)),
+            body_timeout: Duration::from_secs(body_timeout),
         })
     }
 }
@@ -284,6 +295,7 @@ pub const KEYS: &[&str] = &[
     "ACCESS_LOG",
     "ACCESS_LOG_RETENTION_DAYS",
     "RATE_SIGN_IN_FAILURES_PER_MIN",
+    "BODY_TIMEOUT_SECS",
 ];
 
 fn url_safe(text: &str) -> bool {
@@ -406,6 +418,15 @@ mod tests {
         for wrong in ["0", "@operators", "1.5"] {
             let error = config(&[("SUPPORT_CHAT_ID", wrong)]).unwrap_err().to_string();
             assert!(error.contains("SUPPORT_CHAT_ID"), "{wrong}: {error}");
+        }
+    }
+
+    #[test]
+    fn the_body_timeout_stays_below_the_request_deadline() {
+        assert_eq!(config(&[]).unwrap().body_timeout, Duration::from_secs(5));
+        assert_eq!(config(&[("BODY_TIMEOUT_SECS", "2")]).unwrap().body_timeout, Duration::from_secs(2));
+        for wrong in ["0", "10", "60", "soon"] {
+            assert!(config_error(&[("BODY_TIMEOUT_SECS", wrong)]).contains("BODY_TIMEOUT_SECS"), "{wrong}");
         }
     }
 

@@ -116,6 +116,8 @@ impl Application {
                         .handler(actix_web::http::StatusCode::METHOD_NOT_ALLOWED, http::problem::method_not_allowed),
                 )
                 .wrap(middleware::from_fn(http::deadline::limit))
+                // A chunked body left unread closes the connection (slow senders).
+                .wrap(middleware::from_fn(http::unread_body::close_if_unread))
                 .wrap(middleware::from_fn(http::access_log::record))
                 .wrap(middleware::from_fn(http::metrics::track))
                 // Outermost: everything inside, errors included, carries the id.
@@ -141,6 +143,12 @@ impl Application {
         // drain unread input before closing; our bodies are small, and a
         // WebSocket's unread input is exactly what must not be waited for.
         .client_disconnect_timeout(Duration::ZERO)
+        // Slow senders (issue 16; actix's defaults, set here to be seen):
+        // the request head must be in within 5 s (408, closed) and an idle
+        // keep-alive connection is closed after 5 s. A JSON body has
+        // `BODY_TIMEOUT_SECS` (`http::json`), every request the 10 s deadline.
+        .client_request_timeout(Duration::from_secs(5))
+        .keep_alive(Duration::from_secs(5))
         .listen(listener)?
         .run();
         let bot = bot.map(|parts| parts.control);

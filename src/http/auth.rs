@@ -35,8 +35,8 @@ impl FromRequest for AuthUser {
             .headers()
             .get(header::AUTHORIZATION)
             .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.strip_prefix("Bearer "))
-            .map(|token| token.trim().to_owned());
+            .and_then(bearer_token)
+            .map(str::to_owned);
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("AppState missing")))?;
             let token =
@@ -48,6 +48,14 @@ impl FromRequest for AuthUser {
             Ok(AuthUser(user))
         })
     }
+}
+
+/// The token of `Bearer <token>`. RFC 9110 §11.1: the scheme is
+/// case-insensitive (`bearer`, `BEARER`), and one or more spaces follow it.
+fn bearer_token(authorization: &str) -> Option<&str> {
+    let (scheme, token) = authorization.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("Bearer") && !token.is_empty()).then_some(token)
 }
 
 pub(super) fn random_bytes<const N: usize>() -> ApiResult<[u8; N]> {

@@ -24,10 +24,18 @@ pub fn parse_id<Id: From<Uuid>>(field: &str, text: &str, what: &str) -> ApiResul
 }
 
 /// Parses an RFC 3339 instant; the offset is required (a bare local time is
-/// ambiguous).
+/// ambiguous). jiff reads offsets up to ±25:59; RFC 3339's hours stop at 23,
+/// so `+25:00` is refused (issue 16).
 pub fn parse_instant(field: &str, text: &str) -> ApiResult<Timestamp> {
-    text.parse::<Timestamp>()
-        .map_err(|_| ApiError::field(field, format!("{text:?} is not a time as RFC 3339 with offset")))
+    use jiff::fmt::temporal::{Pieces, PiecesOffset};
+    let offset_in_range = match Pieces::parse(text).ok().and_then(|pieces| pieces.offset()) {
+        Some(PiecesOffset::Numeric(numeric)) => numeric.offset().seconds().abs() < 24 * 3600,
+        _ => true,
+    };
+    offset_in_range
+        .then(|| text.parse::<Timestamp>().ok())
+        .flatten()
+        .ok_or_else(|| ApiError::field(field, format!("{text:?} is not a time as RFC 3339 with offset")))
 }
 
 fn parse_date(field: &str, text: &str) -> ApiResult<Date> {

@@ -1,11 +1,23 @@
 //! `ValidJson<T>`: a JSON body extractor whose errors name the offending field.
+//!
+//! It also holds the body limits against hostile clients (issue 16): only
+//! `application/json` is JSON (415 otherwise), at most [`MAX_BODY_BYTES`]
+//! (413), whole within `BODY_TIMEOUT_SECS` (408, and the connection is
+//! closed), and one JSON value with nothing after it (400).
 
-use std::{future::Future, pin::Pin};
+use std::{future::Future, pin::Pin, time::Duration};
 
-use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
+use actix_web::{
+    FromRequest, HttpRequest,
+    dev::{Decompress, Payload},
+    http::header,
+    web::{self, BytesMut},
+};
+use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 
 use super::problem::{ApiError, ApiResult, ProblemType, ProblemType::BadRequest};
+use super::state::AppState;
 
 /// Largest JSON body accepted; every request of the API fits in a fraction.
 const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -24,11 +36,20 @@ impl<T: DeserializeOwned + 'static> FromRequest for ValidJson<T> {
             .get(header::CONTENT_TYPE)
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.split(';').next())
-            .is_some_and(|mime| {
-                let mime = mime.trim().to_ascii_lowercase();
-                mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
-            });
-        let body = web::Bytes::from_request(req, payload);
+            // Exactly `application/json`: a `+json` suffix names another
+            // format (problem+json, evil+json) that merely looks like JSON.
+            .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"));
+        let declared_too_large = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.trim().parse::<u64>().ok())
+            .is_some_and(|length| length > MAX_BODY_BYTES as u64);
+        let timeout =
+            req.app_data::<web::Data<AppState>>().map_or(DEFAULT_BODY_TIMEOUT, |state| state.config.body_timeout);
+        // Decompressed as actix's own extractors do, so the limit counts
+        // what we parse (a small gzip body cannot unpack past it).
+        let body = Decompress::from_headers(payload.take(), req.headers());
         Box::pin(async move {
             if !is_json {
                 return Err(ApiError::new(
@@ -36,19 +57,47 @@ impl<T: DeserializeOwned + 'static> FromRequest for ValidJson<T> {
                     "send the body as JSON with Content-Type: application/json",
                 ));
             }
-            let bytes = body.await.map_err(|e| ApiError::new(BadRequest, e.to_string()))?;
-            if bytes.len() > MAX_BODY_BYTES {
-                return Err(ApiError::new(BadRequest, format!("body larger than {MAX_BODY_BYTES} bytes")));
+            if declared_too_large {
+                return Err(too_large());
             }
+            let bytes = actix_web::rt::time::timeout(timeout, read_limited(body)).await.map_err(|_| {
+                ApiError::new(
+                    ProblemType::RequestTimeout,
+                    format!("the body did not arrive within {} s", timeout.as_secs()),
+                )
+            })??;
             parse(&bytes).map(ValidJson)
         })
     }
 }
 
+/// Used only if the state is missing (it never is in the server).
+const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(5);
+
+fn too_large() -> ApiError {
+    ApiError::new(ProblemType::PayloadTooLarge, format!("body larger than {MAX_BODY_BYTES} bytes"))
+}
+
+/// The whole body, refused as soon as it passes [`MAX_BODY_BYTES`] (a
+/// chunked body has no length to check up front).
+async fn read_limited(mut body: Decompress<Payload>) -> ApiResult<web::Bytes> {
+    let mut bytes = BytesMut::new();
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| ApiError::new(BadRequest, e.to_string()))?;
+        if bytes.len() + chunk.len() > MAX_BODY_BYTES {
+            return Err(too_large());
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes.freeze())
+}
+
 /// Deserializes `bytes`, mapping serde's error to the field it concerns.
+/// Exactly one JSON value: anything after it (`{…}{…}`, `{…} garbage`) is
+/// refused, not silently ignored.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
-    let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(deserializer).map_err(|error| {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = error.path().to_string();
         let inner = error.into_inner();
         let message = strip_position(&inner.to_string());
@@ -56,7 +105,11 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
             return ApiError::new(BadRequest, format!("malformed JSON: {message}"));
         }
         ApiError::field(field_of(&path, &message), message)
-    })
+    })?;
+    deserializer
+        .end()
+        .map_err(|_| ApiError::new(BadRequest, "malformed JSON: data after the end of the JSON value"))?;
+    Ok(value)
 }
 
 /// serde names a missing or unknown field in the message, at the parent's
@@ -125,5 +178,8 @@ mod tests {
     fn syntax_errors_are_bad_requests() {
         assert!(matches!(parse::<Outer>(b"{\"name\": "), Err(ApiError::Problem { kind: BadRequest, .. })));
         assert!(matches!(parse::<Outer>(b"not json"), Err(ApiError::Problem { kind: BadRequest, .. })));
+        let trailing = br#"{"name": "x", "items": []}{"name": "y"} garbage"#;
+        assert!(matches!(parse::<Outer>(trailing), Err(ApiError::Problem { kind: BadRequest, .. })));
+        assert!(parse::<Outer>(b"{\"name\": \"x\", \"items\": []}\n ").is_ok(), "trailing whitespace is fine");
     }
 }

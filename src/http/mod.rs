@@ -22,6 +22,7 @@ mod schedule;
 mod services;
 pub mod state;
 pub mod telegram_webhook;
+pub mod unread_body;
 mod validate;
 mod web_app;
 

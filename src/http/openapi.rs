@@ -52,7 +52,8 @@ impl Modify for BearerAuth {
 /// RFC 9457 problem (`application/problem+json`), and the answers every
 /// route of a kind can give are documented once here instead of on each
 /// path — a request body that is not JSON (400) or not declared JSON (415),
-/// a query parameter given twice (400), an `{id}` that is not a UUID (422).
+/// a query parameter given twice (400), an `{id}` that is not a UUID (422),
+/// a body too slow (408) or too large (413).
 struct ProblemResponses;
 
 const PROBLEM_JSON: &str = "application/problem+json";
@@ -91,6 +92,8 @@ impl Modify for ProblemResponses {
                 }
                 if has_body {
                     responses.entry("415".into()).or_insert_with(|| problem("the body is not declared as JSON"));
+                    responses.entry("408".into()).or_insert_with(|| problem("the body did not arrive in time"));
+                    responses.entry("413".into()).or_insert_with(|| problem("the body is larger than 64 KiB"));
                 }
                 if has_id {
                     responses

@@ -46,6 +46,10 @@ pub enum ProblemType {
     /// Input that cannot be read at all: malformed JSON, wrong content type (400).
     BadRequest,
     UnsupportedMediaType,
+    /// A body over the limit (413).
+    PayloadTooLarge,
+    /// A body that did not arrive within `BODY_TIMEOUT_SECS` (408).
+    RequestTimeout,
     Unauthorized,
     /// The path exists, but not with this method (405).
     MethodNotAllowed,
@@ -82,6 +86,8 @@ impl ProblemType {
             UnsupportedMediaType => {
                 ("unsupported-media-type", StatusCode::UNSUPPORTED_MEDIA_TYPE, "Unsupported media type")
             }
+            PayloadTooLarge => ("payload-too-large", StatusCode::PAYLOAD_TOO_LARGE, "Payload too large"),
+            RequestTimeout => ("request-timeout", StatusCode::REQUEST_TIMEOUT, "Request timeout"),
             Unauthorized => ("unauthorized", StatusCode::UNAUTHORIZED, "Not signed in"),
             MethodNotAllowed => ("method-not-allowed", StatusCode::METHOD_NOT_ALLOWED, "Method not allowed"),
             NotFound => ("not-found", StatusCode::NOT_FOUND, "Not found"),

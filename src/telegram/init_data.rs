@@ -171,7 +171,25 @@ fn finish(fields: &BTreeMap<String, String>, freshness: Freshness) -> Result<Ver
         .get("user")
         .map(|json| serde_json::from_str::<WebAppUser>(json).map_err(|e| InitDataError::BadUser(e.to_string())))
         .transpose()?;
+    if let Some(user) = &user {
+        check_user(user)?;
+    }
     Ok(VerifiedInitData { auth_date, user, start_param: fields.get("start_param").cloned() })
+}
+
+/// A valid signature proves Telegram sent it, not that every value is sane
+/// (a leaked bot token signs anything): Telegram user ids are positive, and
+/// names carry no control characters (NUL, escapes, line breaks), which
+/// would otherwise reach our database, logs and bot messages.
+fn check_user(user: &WebAppUser) -> Result<(), InitDataError> {
+    if user.id <= 0 {
+        return Err(InitDataError::BadUser("the user id must be positive".into()));
+    }
+    let texts = [Some(&user.first_name), user.last_name.as_ref(), user.username.as_ref(), user.language_code.as_ref()];
+    if texts.into_iter().flatten().any(|text| text.chars().any(char::is_control)) {
+        return Err(InitDataError::BadUser("a name contains control characters".into()));
+    }
+    Ok(())
 }
 
 /// Decodes a 64-digit hex string at compile time.

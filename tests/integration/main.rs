@@ -25,6 +25,7 @@ mod consistency;
 mod erasure;
 mod fake_telegram;
 mod faults;
+mod hostile;
 mod hostile_input;
 mod live;
 mod privacy;

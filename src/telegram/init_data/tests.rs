@@ -190,3 +190,19 @@ fn public_keys_decode_to_telegrams_published_hex() {
         assert_eq!(hex::encode(key), published);
     }
 }
+
+#[test]
+fn a_signed_but_impossible_user_is_rejected() {
+    let user = |id: i64, first_name: &str| WebAppUser {
+        id,
+        first_name: first_name.to_owned(),
+        last_name: None,
+        username: None,
+        language_code: None,
+        photo_url: None,
+    };
+    assert!(check_user(&user(42, "Артём 🙂")).is_ok());
+    for wrong in [user(0, "Eve"), user(-5, "Eve"), user(42, "E\u{0}ve"), user(42, "Eve\r\nBcc: x")] {
+        assert!(matches!(check_user(&wrong), Err(InitDataError::BadUser(_))), "{wrong:?}");
+    }
+}
