@@ -68,9 +68,10 @@ async fn a_body_trickled_byte_by_byte_is_cut_off_with_408() {
     let head = "POST /api/auth/dev HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n";
     trickle(&app, &format!("{head}Content-Length: 100\r\n\r\n"), b" ", "408").await;
     trickle(&app, &format!("{head}Transfer-Encoding: chunked\r\n\r\n"), b"1\r\n \r\n", "408").await;
-    // A route that answers without reading the body: closed at once too.
+    // A route that answers without reading the body (here: a method it
+    // does not serve, 405): closed at once too.
     let head = "POST /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
-    trickle(&app, head, b"1\r\n \r\n", "404").await;
+    trickle(&app, head, b"1\r\n \r\n", "405").await;
 }
 
 /// Sends `head`, then `piece` every 500 ms; the server must answer `status`
