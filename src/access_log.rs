@@ -224,26 +224,10 @@ mod tests {
             route: route.into(),
             status: 200,
         };
+        // `send` is not async: it cannot wait, it can only drop.
         log.send(line("/first"));
-        let started = std::time::Instant::now();
         log.send(line("/second"));
-        assert!(started.elapsed() < Duration::from_millis(50), "send does not wait");
         assert_eq!(lines.recv().await.map(|line| line.route), Some("/first".to_owned()));
         assert!(lines.try_recv().is_err(), "the second line was dropped, not queued");
-    }
-
-    /// Not a benchmark, a sanity check that parsing stays off the scale of a
-    /// request (it runs in the writer, not in the request, anyway).
-    #[test]
-    fn parsing_takes_microseconds() {
-        let agent = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) \
-                     Chrome/124.0.0.0 Mobile Safari/537.36";
-        let started = std::time::Instant::now();
-        for _ in 0..1_000 {
-            std::hint::black_box(describe_user_agent(std::hint::black_box(agent)));
-        }
-        let per_parse = started.elapsed() / 1_000;
-        println!("woothee: {per_parse:?} per User-Agent");
-        assert!(per_parse < Duration::from_millis(1), "{per_parse:?}");
     }
 }

@@ -172,7 +172,7 @@ impl Config {
         let access_log = r.read("ACCESS_LOG", |v| parse_flag(Some(v.unwrap_or("on")))).unwrap_or(true);
         let access_log_retention_days = r.positive("ACCESS_LOG_RETENTION_DAYS", 30);
         // Below the 10 s deadline of the whole request, or it would never fire.
-        let body_timeout = r.positive("BODY_TIMEOUT_SECS", 5);
+        let body_timeout = r.positive("BODY_TIMEOUT_SECS", DEFAULT_BODY_TIMEOUT.as_secs());
         if body_timeout >= crate::http::deadline::REQUEST_TIMEOUT.as_secs() {
             let limit = crate::http::deadline::REQUEST_TIMEOUT.as_secs();
             r.note("BODY_TIMEOUT_SECS", &format!("must be below the {limit} s request deadline"));
@@ -265,6 +265,9 @@ impl<'a> Reader<'a> {
         self.read(key, |v| v.map_or(Ok(default), parse)).unwrap_or(default)
     }
 }
+
+/// How long a request body may take to arrive (`BODY_TIMEOUT_SECS`).
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The keys read from the environment and the config file.
 pub const KEYS: &[&str] = &[

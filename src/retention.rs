@@ -18,10 +18,15 @@ use crate::store::{PurgeReport, Store, StoreResult};
 pub const FIRST_RUN_AFTER: Duration = Duration::from_secs(60);
 pub const EVERY: Duration = Duration::from_secs(24 * 60 * 60);
 
+/// The moment before which kept data has outlived `retention`, as of `now`.
+pub fn cutoff(retention: Duration, now: Timestamp) -> Timestamp {
+    let kept = SignedDuration::try_from(retention).unwrap_or(SignedDuration::MAX);
+    now.checked_sub(kept).unwrap_or(Timestamp::MIN)
+}
+
 /// Applies the rules as of `now`, and logs what went.
 pub async fn purge(store: &dyn Store, retention: Duration, now: Timestamp) -> StoreResult<PurgeReport> {
-    let kept = SignedDuration::try_from(retention).unwrap_or(SignedDuration::MAX);
-    let before = now.checked_sub(kept).unwrap_or(Timestamp::MIN);
+    let before = cutoff(retention, now);
     let report = store.purge(before, now).await?;
     tracing::info!(before = %before, purged = %report, "retention purge");
     Ok(report)

@@ -65,8 +65,7 @@ impl Application {
         }
         let redis_pool = redis.map(|(_, pool)| pool);
         // "Used the service within the retention period" (policy §10's notice).
-        let retention = jiff::SignedDuration::try_from(config.access_log_retention)?;
-        let active_since = jiff::Timestamp::now().checked_sub(retention).unwrap_or(jiff::Timestamp::MIN);
+        let active_since = crate::retention::cutoff(config.access_log_retention, jiff::Timestamp::now());
         let policy = crate::policy::publish(&*store, crate::policy::text(&config)?, active_since).await?;
         let shared = telegram::Shared { policy: Arc::new(policy), bot_username: Arc::default() };
         // One limiter for the HTTP handlers and the bot (support writes).

@@ -9,9 +9,9 @@ use utoipa::ToSchema;
 
 use super::extract::{parse_id, query_params};
 use super::problem::{ApiError, ApiResult, Problem};
-use super::state::{AppState, State};
+use super::state::State;
 use super::{auth::AuthUser, json::ValidJson, provider::my_provider, validate};
-use crate::store::{Client, ClientDeletion, ClientFields, NewClient};
+use crate::store::{ClientDeletion, ClientFields, NewClient};
 use crate::views::{ClientCardView, ClientView};
 
 #[derive(Deserialize, ToSchema)]
@@ -86,13 +86,7 @@ pub async fn get(state: State, AuthUser(user): AuthUser, id: web::Path<String>) 
     let id = parse_id("id", &id, "an id")?;
     let provider = my_provider(&state, user.id).await?;
     let client = state.store.client(provider.id, id).await?.ok_or_else(|| ApiError::not_found("client"))?;
-    Ok(HttpResponse::Ok().json(card(&state, &client).await?))
-}
-
-/// A client with their visits, newest first: built in [`crate::export`],
-/// where the account export builds the same cards.
-pub(super) async fn card(state: &AppState, client: &Client) -> ApiResult<ClientCardView> {
-    Ok(crate::export::client_card(&*state.store, client).await?)
+    Ok(HttpResponse::Ok().json(crate::export::client_card(&*state.store, &client).await?))
 }
 
 /// Correct a client's data.
@@ -168,6 +162,6 @@ pub async fn export(state: State, AuthUser(user): AuthUser, id: web::Path<String
     Ok(HttpResponse::Ok().insert_header(("Content-Disposition", filename)).json(ClientExportView {
         exported_at: Timestamp::now().to_string(),
         controller,
-        card: card(&state, &client).await?,
+        card: crate::export::client_card(&*state.store, &client).await?,
     }))
 }

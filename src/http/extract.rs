@@ -97,6 +97,10 @@ pub fn date_range(params: &HashMap<String, String>, tz: &ProviderTimeZone, now: 
 /// here, so they always agree on who the client is.
 pub fn client_ip(req: &HttpRequest, trusted: &TrustedProxies) -> String {
     let Some(peer) = req.peer_addr().map(|addr| addr.ip()) else { return "unknown".into() };
+    if !trusted.contains(peer.to_canonical()) {
+        // The usual case (no TRUSTED_PROXIES): the headers are not read at all.
+        return peer.to_canonical().to_string();
+    }
     let forwarded: Vec<&str> = req.headers().get_all(X_FORWARDED_FOR).filter_map(|value| value.to_str().ok()).collect();
     trusted.client(peer, &forwarded).to_string()
 }

@@ -5,7 +5,7 @@
 //! (413), whole within `BODY_TIMEOUT_SECS` (408, and the connection is
 //! closed), and one JSON value with nothing after it (400).
 
-use std::{future::Future, pin::Pin, time::Duration};
+use std::{future::Future, pin::Pin};
 
 use actix_web::{
     FromRequest, HttpRequest,
@@ -45,8 +45,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for ValidJson<T> {
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.trim().parse::<u64>().ok())
             .is_some_and(|length| length > MAX_BODY_BYTES as u64);
-        let timeout =
-            req.app_data::<web::Data<AppState>>().map_or(DEFAULT_BODY_TIMEOUT, |state| state.config.body_timeout);
+        let timeout = req
+            .app_data::<web::Data<AppState>>()
+            .map_or(crate::config::DEFAULT_BODY_TIMEOUT, |state| state.config.body_timeout);
         // Decompressed as actix's own extractors do, so the limit counts
         // what we parse (a small gzip body cannot unpack past it).
         let body = Decompress::from_headers(payload.take(), req.headers());
@@ -70,9 +71,6 @@ impl<T: DeserializeOwned + 'static> FromRequest for ValidJson<T> {
         })
     }
 }
-
-/// Used only if the state is missing (it never is in the server).
-const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(5);
 
 fn too_large() -> ApiError {
     ApiError::new(ProblemType::PayloadTooLarge, format!("body larger than {MAX_BODY_BYTES} bytes"))

@@ -97,11 +97,8 @@ pub async fn get_policy(state: State) -> HttpResponse {
 pub async fn acknowledge_policy(state: State, AuthUser(user): AuthUser) -> ApiResult {
     let version = &state.telegram.policy.version;
     state.store.acknowledge_policy(user.id, version, false).await?;
-    let user = state
-        .store
-        .user(user.id)
-        .await?
-        .ok_or_else(|| ApiError::new(ProblemType::Unauthorized, "this account no longer exists"))?;
+    // The one field the write changed; the rest is the row the session read.
+    let user = crate::store::User { policy_version_seen: Some(version.clone()), ..user };
     Ok(HttpResponse::Ok().json(UserView::from(&user)))
 }
 

@@ -249,12 +249,11 @@ pub async fn reply(config: &Config, store: &dyn Store, user_id: UserId, text: &s
         .telegram_bot_token
         .as_ref()
         .ok_or_else(|| anyhow::anyhow!("TELEGRAM_BOT_TOKEN is not set: the bot cannot send the answer"))?;
-    let conversation = match store.open_support_conversation(user_id).await? {
-        Some(id) => Some(id),
-        None => store.latest_support_conversation(user_id).await?,
-    };
-    let conversation =
-        conversation.ok_or_else(|| anyhow::anyhow!("user {user_id} has no support conversation to answer"))?;
+    // At most one is open, and it is the latest: the open one if any, else the last finished.
+    let conversation = store
+        .latest_support_conversation(user_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("user {user_id} has no support conversation to answer"))?;
     let bot = Bot::new(token.expose()).set_api_url(config.telegram_api_url.clone());
     answer(&bot, store, user_id, conversation, text).await
 }
