@@ -52,8 +52,9 @@ impl Modify for BearerAuth {
 /// RFC 9457 problem (`application/problem+json`), and the answers every
 /// route of a kind can give are documented once here instead of on each
 /// path — a request body that is not JSON (400) or not declared JSON (415),
-/// a query parameter given twice (400), an `{id}` that is not a UUID (422),
-/// a body too slow (408) or too large (413).
+/// a query parameter given twice (400), an unknown body field or an `{id}`
+/// that is not a UUID (422), a body too slow (408) or too large (413), and
+/// the deadline's 503, which any route can give.
 struct ProblemResponses;
 
 const PROBLEM_JSON: &str = "application/problem+json";
@@ -95,11 +96,19 @@ impl Modify for ProblemResponses {
                     responses.entry("408".into()).or_insert_with(|| problem("the body did not arrive in time"));
                     responses.entry("413".into()).or_insert_with(|| problem("the body is larger than 64 KiB"));
                 }
-                if has_id {
-                    responses
-                        .entry("422".into())
-                        .or_insert_with(|| problem("invalid input, e.g. an id that is not a UUID"));
+                // Every input is validated: an unknown or ill-typed body field,
+                // a query value that is no date, an id that is no UUID.
+                if has_body || has_query || has_id {
+                    responses.entry("422".into()).or_insert_with(|| {
+                        problem(
+                            "invalid input, named in `field`: e.g. an unknown body field, or an id that is not a UUID",
+                        )
+                    });
                 }
+                // The per-request deadline (`deadline.rs`) answers 503 on any route.
+                responses.entry("503".into()).or_insert_with(|| {
+                    problem("the request did not finish within the deadline, or a dependency is down; retry after `Retry-After`")
+                });
                 for (status, response) in responses.iter_mut() {
                     let RefOr::T(response) = response else { continue };
                     if status.starts_with('4') || status.starts_with('5') {

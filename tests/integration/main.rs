@@ -29,6 +29,7 @@ mod hostile;
 mod hostile_input;
 mod live;
 mod privacy;
+mod schemathesis;
 mod shutdown;
 mod store_contract;
 mod support;
