@@ -84,10 +84,13 @@ async fn the_api_conforms_to_its_openapi_document(backend: Backend) {
     .map(str::to_owned);
     // The server runs on this thread's runtime: wait for schemathesis on a
     // blocking thread so the server keeps answering it.
-    let run = actix_web::rt::task::spawn_blocking(move || Command::new(st).args(args).env("NO_COLOR", "1").output())
-        .await
-        .expect("the schemathesis thread")
-        .expect("schemathesis starts");
+    let run = actix_web::rt::task::spawn_blocking(
+        move || // Its run cache (`.schemathesis/`) goes beside the reports, not into the checkout.
+        Command::new(st).args(args).current_dir(std::env::temp_dir()).env("NO_COLOR", "1").output(),
+    )
+    .await
+    .expect("the schemathesis thread")
+    .expect("schemathesis starts");
     let stdout = String::from_utf8_lossy(&run.stdout);
     let stderr = String::from_utf8_lossy(&run.stderr);
     let _ = std::fs::write(tempfile_path(backend, "log"), format!("{stdout}\n{stderr}"));
