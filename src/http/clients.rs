@@ -50,11 +50,10 @@ fn validated(name: &str, contacts: Option<&str>, notes: Option<&str>) -> ApiResu
 pub async fn list(state: State, AuthUser(user): AuthUser, req: HttpRequest) -> ApiResult {
     let provider = my_provider(&state, user.id).await?;
     let params = query_params(&req)?;
-    let search = params.get("search").map(|s| s.trim()).filter(|s| !s.is_empty());
-    if search.is_some_and(|s| s.chars().count() > 100) {
-        return Err(ApiError::field("search", "at most 100 characters"));
-    }
-    let clients = state.store.clients(provider.id, search).await?;
+    // Checked like a name: a NUL would reach PostgreSQL (which refuses it
+    // in text, a 500), and nothing stored can match a control character.
+    let search = validate::optional_text("search", params.get("search").map(String::as_str), 100, false)?;
+    let clients = state.store.clients(provider.id, search.as_deref()).await?;
     Ok(HttpResponse::Ok().json(clients.iter().map(ClientView::from).collect::<Vec<_>>()))
 }
 

@@ -82,6 +82,12 @@ pub fn date_range(params: &HashMap<String, String>, tz: &ProviderTimeZone, now: 
     if (to - from).get_days() > MAX_RANGE_DAYS as i32 {
         return Err(ApiError::field("to", format!("at most {MAX_RANGE_DAYS} days after from")));
     }
+    // The end of `to` is the next day's midnight: the last date of the
+    // calendar has none, and `TimeOfDay::on` would fold it back to the same
+    // midnight, an empty range answered as "no bookings".
+    if to.tomorrow().is_err() {
+        return Err(ApiError::field("to", format!("{to} is beyond the dates we can serve")));
+    }
     let instant = |field: &str, time: TimeOfDay, date: Date| {
         tz.resolve(time.on(date))
             .ok_or_else(|| ApiError::field(field, format!("{date} is beyond the dates we can serve")))
@@ -115,4 +121,32 @@ pub async fn limit_per_ip(state: &AppState, req: &HttpRequest, rule: Rule) -> Ap
 pub async fn limit_booking_write(state: &AppState, req: &HttpRequest, user_id: UserId) -> ApiResult<()> {
     state.limiter.check(Rule::BookingPerUser, &user_id.to_string()).await.map_err(ApiError::TooManyRequests)?;
     limit_per_ip(state, req, Rule::BookingPerIp).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(from: &str, to: &str) -> HashMap<String, String> {
+        HashMap::from([("from".to_owned(), from.to_owned()), ("to".to_owned(), to.to_owned())])
+    }
+
+    /// Found by the `query_parsers` fuzz target: in UTC+14 the last date of
+    /// the calendar has a start but no end, and the range came back empty
+    /// ("no bookings") instead of refused.
+    #[test]
+    fn the_last_date_of_the_calendar_is_refused_not_emptied() {
+        for zone in ["Pacific/Kiritimati", "UTC", "America/Los_Angeles"] {
+            let tz = ProviderTimeZone::parse(zone).expect("a real zone");
+            let refused = date_range(&params("9999-12-31", "9999-12-31"), &tz, Timestamp::now());
+            match refused {
+                Err(ApiError::Validation(error)) => assert_eq!(error.field, "to", "{zone}"),
+                Err(other) => panic!("{zone}: refused as {other}, not blaming `to`"),
+                Ok(range) => panic!("{zone}: accepted as {}..{}", range.start, range.end),
+            }
+        }
+        let tz = ProviderTimeZone::parse("Pacific/Kiritimati").expect("a real zone");
+        let range = date_range(&params("2026-03-01", "2026-03-02"), &tz, Timestamp::now()).expect("an ordinary range");
+        assert_eq!(range.end.duration_since(range.start).as_secs(), 48 * 3600);
+    }
 }
