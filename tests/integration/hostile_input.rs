@@ -11,6 +11,7 @@ on_both_backends!(
     names_refuse_invisible_and_bidi_characters,
     telegram_names_are_kept_but_cannot_disguise_a_booking,
     the_openapi_document_matches_the_server,
+    a_nul_in_a_lookup_is_refused_or_not_found_never_a_server_error,
 );
 
 async fn far_dates_are_refused_never_unbounded(backend: Backend) {
@@ -171,4 +172,29 @@ async fn the_openapi_document_matches_the_server(backend: Backend) {
     }
     app.request("PUT", "/api/me", None, None).await.problem(405);
     app.get("/ws", None).await.problem(400);
+}
+
+/// PostgreSQL refuses a NUL in text with an error, not "no row": schemathesis
+/// found `GET /api/provider/clients?search=%00…` answering 500 there. Every
+/// lookup by a text a stranger types is tried with one, on both backends.
+async fn a_nul_in_a_lookup_is_refused_or_not_found_never_a_server_error(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (provider, service) = app.provider(1, "anna", json!({}), every_day("09:00", "13:00")).await;
+    let client = app.dev_sign_in(2, "Carol").await;
+
+    let search = app.get("/api/provider/clients?search=%009qq%C2%B1", Some(&provider)).await;
+    assert_eq!(search.problem(422).as_deref(), Some("search"));
+    let control = app.get("/api/provider/clients?search=Car%1Bol", Some(&provider)).await;
+    assert_eq!(control.problem(422).as_deref(), Some("search"));
+    assert_eq!(app.get("/api/provider/clients?search=%20%20", Some(&provider)).await.status, 200, "blank: everyone");
+
+    app.get("/api/providers/an%00na", None).await.problem(404);
+    app.get(&format!("/api/providers/an%00na/slots?service={service}"), None).await.problem(404);
+    let booking = json!({ "provider": "an\u{0}na", "service": service, "start": slot("10:00") });
+    app.request("POST", "/api/bookings", Some(&client), Some(booking)).await.problem(404);
+
+    let mut socket = crate::live::open(&app).await;
+    crate::live::send(&mut socket, crate::live::watch("an\u{0}na", &service, DAY, DAY)).await;
+    let reply = crate::live::next_json(&mut socket, std::time::Duration::from_secs(10)).await.expect("a reply");
+    assert_eq!(reply["status"], 404, "{reply}");
 }

@@ -59,6 +59,11 @@ impl Catalogue for SqlStore<Db> {
 
     #[tracing::instrument(level = "debug", skip_all)]
     async fn provider_by_slug(&self, slug: &str) -> StoreResult<Option<Provider>> {
+        // No slug holds a NUL, and PostgreSQL refuses one in text (an error,
+        // not "no row"): a stranger's `/api/providers/%00` is simply not found.
+        if slug.contains('\0') {
+            return Ok(None);
+        }
         self.provider_where(concat!("SELECT ", provider_columns!(), " FROM providers WHERE slug = $1"), slug).await
     }
 
