@@ -54,6 +54,27 @@ pub struct Config {
     /// starts reading it, or the request gets 408 and the connection is
     /// closed (slow senders cannot hold connections; issue 16).
     pub body_timeout: Duration,
+    pub caps: Caps,
+}
+
+/// What one account or connection may hold or send (issue 16): bounds on
+/// storage and work a single user can cause, far above any real use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Caps {
+    /// Messages one WebSocket may send per second (a burst of twice that).
+    pub ws_messages_per_sec: u32,
+    /// Clients a provider may add by hand (clients who book come on their own).
+    pub client_book: usize,
+    /// Services a provider may have, retired ones included (bookings keep them).
+    pub services: usize,
+    /// Support messages one user may write in 24 hours.
+    pub support_messages_per_day: usize,
+}
+
+impl Default for Caps {
+    fn default() -> Self {
+        Caps { ws_messages_per_sec: 20, client_book: 5000, services: 100, support_messages_per_day: 200 }
+    }
 }
 
 /// WebSocket liveness: the server pings every `interval`; a session silent
@@ -187,6 +208,22 @@ impl Config {
             support_per_user: r.rate("RATE_SUPPORT_PER_MIN", defaults.support_per_user),
             sign_in_failures_per_ip: r.rate("RATE_SIGN_IN_FAILURES_PER_MIN", defaults.sign_in_failures_per_ip),
         };
+        let default_caps = Caps::default();
+        let caps = Caps {
+            ws_messages_per_sec: r
+                .positive("WS_MESSAGES_PER_SEC", default_caps.ws_messages_per_sec.into())
+                .try_into()
+                .unwrap_or(u32::MAX),
+            client_book: r
+                .positive("CLIENT_BOOK_MAX", default_caps.client_book as u64)
+                .try_into()
+                .unwrap_or(usize::MAX),
+            services: r.positive("SERVICES_MAX", default_caps.services as u64).try_into().unwrap_or(usize::MAX),
+            support_messages_per_day: r
+                .positive("SUPPORT_MESSAGES_PER_DAY", default_caps.support_messages_per_day as u64)
+                .try_into()
+                .unwrap_or(usize::MAX),
+        };
         let heartbeat_secs = r.read("WS_HEARTBEAT_SECS", |v| parse_positive(v, 10));
         let timeout_secs = r.read("WS_TIMEOUT_SECS", |v| parse_positive(v, 30));
         if let (Some(interval), Some(timeout)) = (heartbeat_secs, timeout_secs)
@@ -228,6 +265,7 @@ impl Config {
             access_log,
             access_log_retention: Duration::from_secs(access_log_retention_days.saturating_mul(86_400)),
             body_timeout: Duration::from_secs(body_timeout),
+            caps,
         })
     }
 }
@@ -298,6 +336,10 @@ pub const KEYS: &[&str] = &[
     "ACCESS_LOG",
     "ACCESS_LOG_RETENTION_DAYS",
     "RATE_SIGN_IN_FAILURES_PER_MIN",
+    "WS_MESSAGES_PER_SEC",
+    "CLIENT_BOOK_MAX",
+    "SERVICES_MAX",
+    "SUPPORT_MESSAGES_PER_DAY",
     "BODY_TIMEOUT_SECS",
 ];
 

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::extract::{parse_id, query_params};
-use super::problem::{ApiError, ApiResult, Problem};
+use super::problem::{ApiError, ApiResult, Problem, ProblemType};
 use super::state::State;
 use super::{auth::AuthUser, json::ValidJson, provider::my_provider, validate};
 use crate::store::{ClientDeletion, ClientFields, NewClient};
@@ -60,10 +60,19 @@ pub async fn list(state: State, AuthUser(user): AuthUser, req: HttpRequest) -> A
 /// Add a client by hand.
 #[utoipa::path(post, path = "/api/provider/clients", tag = "clients", security(("bearer" = [])), request_body = ClientInput,
     responses((status = 201, body = ClientView), (status = 401, body = Problem), (status = 404, body = Problem),
+        (status = 409, description = "`CLIENT_BOOK_MAX` clients added by hand already", body = Problem),
         (status = 422, body = Problem)))]
 pub async fn add(state: State, AuthUser(user): AuthUser, ValidJson(input): ValidJson<ClientInput>) -> ApiResult {
     let provider = my_provider(&state, user.id).await?;
     let fields = validated(&input.name, input.contacts.as_deref(), input.notes.as_deref())?;
+    // Checked before the insert, not in it: concurrent adds may pass the cap
+    // by a few, which is fine for a bound on storage (it is not a rule).
+    let cap = state.config.caps.client_book;
+    let added_by_hand = state.store.clients(provider.id, None).await?.iter().filter(|c| c.user_id.is_none()).count();
+    if added_by_hand >= cap {
+        let detail = format!("at most {cap} clients can be added by hand; delete some you no longer need");
+        return Err(ApiError::new(ProblemType::ClientBookFull, detail));
+    }
     let client = state
         .store
         .insert_client(&NewClient {

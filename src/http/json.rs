@@ -3,7 +3,8 @@
 //! It also holds the body limits against hostile clients (issue 16): only
 //! `application/json` is JSON (415 otherwise), at most [`MAX_BODY_BYTES`]
 //! (413), whole within `BODY_TIMEOUT_SECS` (408, and the connection is
-//! closed), and one JSON value with nothing after it (400).
+//! closed), at most [`MAX_DEPTH`] arrays and objects deep (400), and one JSON
+//! value with nothing after it (400).
 
 use std::{future::Future, pin::Pin};
 
@@ -21,6 +22,11 @@ use super::state::AppState;
 
 /// Largest JSON body accepted; every request of the API fits in a fraction.
 const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Deepest nesting of arrays and objects accepted. The deepest body of the
+/// API (a schedule's week of intervals) is 3 levels; serde_json's own guard
+/// is 128, deep enough to cost stack and time on every hostile request.
+pub const MAX_DEPTH: usize = 32;
 
 /// A JSON request body. Unlike `web::Json`, a type or missing-field error says
 /// which field (`weekly[1].start`), as `application/problem+json`.
@@ -94,6 +100,9 @@ async fn read_limited(mut body: Decompress<Payload>) -> ApiResult<web::Bytes> {
 /// Exactly one JSON value: anything after it (`{…}{…}`, `{…} garbage`) is
 /// refused, not silently ignored.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
+    if depth(bytes) > MAX_DEPTH {
+        return Err(ApiError::new(BadRequest, format!("JSON nested deeper than {MAX_DEPTH} levels")));
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = error.path().to_string();
@@ -108,6 +117,34 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
         .end()
         .map_err(|_| ApiError::new(BadRequest, "malformed JSON: data after the end of the JSON value"))?;
     Ok(value)
+}
+
+/// How deep arrays and objects nest in `bytes`, brackets inside strings not
+/// counted. One pass over bytes, before any parsing: malformed input gets
+/// some number and the parser then refuses it on its own terms.
+fn depth(bytes: &[u8]) -> usize {
+    let (mut depth, mut deepest, mut in_string, mut escaped) = (0usize, 0usize, false, false);
+    for &byte in bytes {
+        if in_string {
+            match byte {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
 }
 
 /// serde names a missing or unknown field in the message, at the parent's
@@ -179,5 +216,18 @@ mod tests {
         let trailing = br#"{"name": "x", "items": []}{"name": "y"} garbage"#;
         assert!(matches!(parse::<Outer>(trailing), Err(ApiError::Problem { kind: BadRequest, .. })));
         assert!(parse::<Outer>(b"{\"name\": \"x\", \"items\": []}\n ").is_ok(), "trailing whitespace is fine");
+    }
+
+    #[test]
+    fn nesting_is_bounded_and_brackets_in_strings_do_not_count() {
+        let nested = |levels: usize| format!("{}{}", "[".repeat(levels), "]".repeat(levels));
+        assert_eq!(depth(nested(MAX_DEPTH).as_bytes()), MAX_DEPTH);
+        assert!(matches!(
+            parse::<serde_json::Value>(nested(MAX_DEPTH + 1).as_bytes()),
+            Err(ApiError::Problem { kind: BadRequest, .. })
+        ));
+        assert!(parse::<serde_json::Value>(nested(MAX_DEPTH).as_bytes()).is_ok());
+        let brackets_in_a_string = format!(r#"{{"name": "{}\"[", "items": []}}"#, "[{".repeat(100));
+        assert!(parse::<Outer>(brackets_in_a_string.as_bytes()).is_ok());
     }
 }

@@ -11,7 +11,9 @@ use crate::{live::ws, rate_limit::Rule};
 
 /// Live availability and the provider's booking feed (DESIGN §7).
 #[utoipa::path(get, path = "/ws", tag = "live",
-    description = "WebSocket. Client → server: watch / unwatch / auth; server → client: slots, booking, authenticated, error.",
+    description = "WebSocket. Client → server: watch / unwatch / auth; server → client: slots, booking, authenticated, error. \
+        A client may send `WS_MESSAGES_PER_SEC` messages a second (a burst of twice that); more get an error frame with \
+        status 429, and 50 such in a row close the connection with 1008 (policy violation).",
     responses((status = 101, description = "switching to WebSocket"),
         (status = 400, description = "not a WebSocket handshake", body = Problem), (status = 429, body = Problem)))]
 pub async fn connect(req: HttpRequest, stream: web::Payload, state: State) -> Result<HttpResponse, actix_web::Error> {
@@ -20,5 +22,6 @@ pub async fn connect(req: HttpRequest, stream: web::Payload, state: State) -> Re
     if let Err(error) = actix_web_actors::ws::handshake(&req) {
         return Err(ApiError::new(ProblemType::BadRequest, format!("not a WebSocket handshake: {error}")).into());
     }
-    ws::start(&req, stream, state.hub.clone(), state.store.clone(), state.config.heartbeat)
+    let config = &state.config;
+    ws::start(&req, stream, state.hub.clone(), state.store.clone(), config.heartbeat, config.caps.ws_messages_per_sec)
 }

@@ -60,6 +60,10 @@ pub enum ProblemType {
     SlugTaken,
     SlotTaken,
     InvalidStatus,
+    /// A per-account cap is reached (`CLIENT_BOOK_MAX`, `SERVICES_MAX`): the
+    /// state, not the input, is what must change (409).
+    ClientBookFull,
+    TooManyServices,
     // Well-formed input that breaks a booking rule (422), e.g. a time that is
     // not offered or a cut-off that passed.
     NotBookable,
@@ -95,6 +99,8 @@ impl ProblemType {
             SlugTaken => ("slug-taken", StatusCode::CONFLICT, "Conflict"),
             SlotTaken => ("slot-taken", StatusCode::CONFLICT, "Conflict"),
             InvalidStatus => ("invalid-status", StatusCode::CONFLICT, "Conflict"),
+            ClientBookFull => ("client-book-full", StatusCode::CONFLICT, "Client book full"),
+            TooManyServices => ("too-many-services", StatusCode::CONFLICT, "Too many services"),
             NotBookable => ("not-bookable", StatusCode::UNPROCESSABLE_ENTITY, RULES),
             IdempotencyKeyReused => ("idempotency-key-reused", StatusCode::UNPROCESSABLE_ENTITY, RULES),
             PastCutoff => ("past-cutoff", StatusCode::UNPROCESSABLE_ENTITY, RULES),

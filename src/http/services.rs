@@ -6,7 +6,7 @@ use jiff::Timestamp;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::problem::{ApiError, ApiResult, Problem};
+use super::problem::{ApiError, ApiResult, Problem, ProblemType};
 use super::{auth::AuthUser, extract::parse_id, json::ValidJson, provider::my_provider, state::State, validate};
 use crate::{store::ServiceFields, views::ServiceView};
 
@@ -76,6 +76,7 @@ pub async fn list_services(state: State, AuthUser(user): AuthUser) -> ApiResult 
 /// Add a service.
 #[utoipa::path(post, path = "/api/provider/services", tag = "provider", security(("bearer" = [])), request_body = ServiceInput,
     responses((status = 201, body = ServiceView), (status = 401, body = Problem), (status = 404, body = Problem),
+        (status = 409, description = "`SERVICES_MAX` services already, retired ones included", body = Problem),
         (status = 422, body = Problem)))]
 pub async fn add_service(
     state: State,
@@ -93,6 +94,13 @@ pub async fn add_service(
         price_minor: input.price_minor,
         currency: input.currency,
     })?;
+    // Retired services count: their bookings still name them. Checked before
+    // the insert, like the client book's cap (a bound, not a rule).
+    let cap = state.config.caps.services;
+    if state.store.services(provider.id, true).await?.len() >= cap {
+        let detail = format!("at most {cap} services, retired ones included");
+        return Err(ApiError::new(ProblemType::TooManyServices, detail));
+    }
     let service = state.store.insert_service(provider.id, &fields, Timestamp::now()).await?;
     Ok(HttpResponse::Created().json(ServiceView::from(&service)))
 }

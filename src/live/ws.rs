@@ -3,6 +3,7 @@
 
 use std::{
     collections::HashMap,
+    num::NonZeroU32,
     sync::{
         Arc,
         atomic::{AtomicU64, Ordering},
@@ -14,6 +15,7 @@ use actix::{Actor, ActorContext, ActorFutureExt, Addr, AsyncContext, Handler, St
 use actix_web::{HttpRequest, HttpResponse, web};
 use actix_web_actors::ws;
 use actors::domain::ProviderId;
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 
 use super::{
     hub::{FromSession, LiveHub, Outbound, SessionSays},
@@ -23,6 +25,10 @@ use crate::{config::Heartbeat, session::user_for_token, store::Store};
 
 /// Frames queued for one session before it counts as too slow.
 const SESSION_QUEUE: usize = 64;
+
+/// Messages refused in a row for their rate before the connection is closed
+/// (1008): a client that keeps sending after its 429s is not listening.
+const REFUSED_IN_A_ROW_BEFORE_CLOSE: u32 = 50;
 
 static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
 
@@ -37,11 +43,32 @@ pub struct WsSession {
     /// A text message arriving in fragments (RFC 6455 §5.4), until its last
     /// one; bounded by the same limit as a single frame.
     fragments: Option<Vec<u8>>,
+    /// `WS_MESSAGES_PER_SEC` for this connection (governor's GCRA, a burst of
+    /// twice the rate): each message costs a store lookup or a hub message.
+    rate: DefaultDirectRateLimiter,
+    refused_in_a_row: u32,
 }
 
 impl WsSession {
     fn refuse(&self, ctx: &mut ws::WebsocketContext<Self>, refusal: Refusal) {
         ctx.text(protocol::error(&refusal));
+    }
+
+    /// Whether one more client message is within the rate; if not, it is
+    /// answered 429, and after [`REFUSED_IN_A_ROW_BEFORE_CLOSE`] such answers
+    /// in a row the connection is closed.
+    fn within_rate(&mut self, ctx: &mut ws::WebsocketContext<Self>) -> bool {
+        if self.rate.check().is_ok() {
+            self.refused_in_a_row = 0;
+            return true;
+        }
+        self.refused_in_a_row += 1;
+        if self.refused_in_a_row >= REFUSED_IN_A_ROW_BEFORE_CLOSE {
+            close(ctx, ws::CloseCode::Policy, "too many messages; slow down");
+        } else {
+            self.refuse(ctx, Refusal::new(429, "too many messages; this one was dropped"));
+        }
+        false
     }
 
     fn tell_hub(&self, says: SessionSays) {
@@ -82,6 +109,9 @@ impl WsSession {
     }
 
     fn on_text(&mut self, text: &str, ctx: &mut ws::WebsocketContext<Self>) {
+        if !self.within_rate(ctx) {
+            return;
+        }
         let message = match protocol::parse(text) {
             Ok(message) => message,
             Err(refusal) => return self.refuse(ctx, refusal),
@@ -176,6 +206,9 @@ impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for WsSession {
             Ok(ws::Message::Pong(_) | ws::Message::Nop) => {}
             Ok(ws::Message::Continuation(item)) => self.on_fragment(item, ctx),
             Ok(ws::Message::Binary(_)) => {
+                if !self.within_rate(ctx) {
+                    return;
+                }
                 self.refuse(ctx, Refusal::new(400, "send JSON text frames"));
             }
             Ok(ws::Message::Close(reason)) => {
@@ -211,7 +244,10 @@ pub fn start(
     hub: Addr<LiveHub>,
     store: Arc<dyn Store>,
     heartbeat: Heartbeat,
+    messages_per_sec: u32,
 ) -> Result<HttpResponse, actix_web::Error> {
+    let per_sec = NonZeroU32::new(messages_per_sec).unwrap_or(NonZeroU32::MIN);
+    let burst = per_sec.saturating_mul(NonZeroU32::new(2).unwrap_or(NonZeroU32::MIN));
     let session = WsSession {
         id: NEXT_SESSION.fetch_add(1, Ordering::Relaxed),
         hub,
@@ -220,6 +256,8 @@ pub fn start(
         last_heard: Instant::now(),
         watches: HashMap::new(),
         fragments: None,
+        rate: RateLimiter::direct(Quota::per_second(per_sec).allow_burst(burst)),
+        refused_in_a_row: 0,
     };
     ws::WsResponseBuilder::new(session, req, stream).frame_size(MAX_FRAME_BYTES).start()
 }

@@ -73,6 +73,8 @@ pub struct BotContext {
     pub limiter: Arc<RateLimiter>,
     /// `SUPPORT_CHAT_ID`: the operators' chat, if any.
     pub support_chat: Option<i64>,
+    /// `SUPPORT_MESSAGES_PER_DAY`: what one user may write in 24 hours.
+    pub support_messages_per_day: usize,
 }
 
 pub fn schema() -> UpdateHandler<anyhow::Error> {

@@ -128,6 +128,7 @@ pub fn start(
         privacy_policy,
         limiter,
         support_chat: config.support_chat_id,
+        support_messages_per_day: config.caps.support_messages_per_day,
     });
     actix_web::rt::spawn(announce(bot.clone(), config.public_url.clone(), shared.bot_username));
     if let (Some(secret), Some(public_url)) = (&config.telegram_webhook_secret, &config.public_url) {

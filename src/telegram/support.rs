@@ -91,6 +91,14 @@ pub async fn on_message(bot: TgBot, msg: Message, ctx: Arc<BotContext>) -> anyho
     if !within_limit(&bot, &msg, from, &ctx, lang).await? {
         return Ok(());
     }
+    if text.chars().count() > MAX_SUPPORT_CHARS {
+        bot.send_message(msg.chat.id, texts::support_too_long(lang, MAX_SUPPORT_CHARS)).await?;
+        return Ok(());
+    }
+    if written_today(&*ctx.store, user.id).await? >= ctx.support_messages_per_day {
+        bot.send_message(msg.chat.id, texts::support_day_full(lang)).await?;
+        return Ok(());
+    }
     let message = NewSupportMessage {
         conversation_id,
         user_id: user.id,
@@ -167,6 +175,18 @@ where
     };
     store.add_support_message(&message).await?;
     Ok(())
+}
+
+/// Longest support message kept: Telegram's own limit for a message, so
+/// only a forged update can pass it.
+const MAX_SUPPORT_CHARS: usize = 4096;
+
+/// Support messages `user_id` wrote in the last 24 hours: the per-day cap
+/// bounds what one account can store, whatever the per-minute rate allows.
+async fn written_today(store: &dyn Store, user_id: UserId) -> anyhow::Result<usize> {
+    let since = Timestamp::now() - jiff::SignedDuration::from_hours(24);
+    let messages = store.support_messages(user_id).await?;
+    Ok(messages.iter().filter(|m| m.direction == SupportDirection::In && m.created_at > since).count())
 }
 
 /// Support writes are limited per Telegram user like every other write;

@@ -218,6 +218,26 @@ pub fn support_too_fast(lang: Lang, wait_secs: u64) -> String {
     }
 }
 
+/// A support message over the length limit: not kept.
+pub fn support_too_long(lang: Lang, max_chars: usize) -> String {
+    match lang {
+        Lang::En => format!(
+            "This message is too long for support (at most {max_chars} characters): it was not delivered. Please shorten it or split it."
+        ),
+        Lang::Ru => format!(
+            "Сообщение слишком длинное для поддержки (не больше {max_chars} символов): оно не доставлено. Сократите его или разделите."
+        ),
+    }
+}
+
+/// Over the per-day cap of support messages: not kept.
+pub fn support_day_full(lang: Lang) -> &'static str {
+    lang.pick(
+        "You have sent support a lot of messages today: this one was not delivered. Support will answer what you wrote; you can write again tomorrow.",
+        "Вы отправили в поддержку много сообщений за сегодня: это не доставлено. Поддержка ответит на написанное; снова написать можно завтра.",
+    )
+}
+
 /// Support's answer, as the user receives it.
 pub fn support_answer(lang: Lang, text: &str) -> String {
     match lang {

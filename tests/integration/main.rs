@@ -27,6 +27,7 @@ mod fake_telegram;
 mod faults;
 mod hostile;
 mod hostile_input;
+mod limits;
 mod live;
 mod privacy;
 mod schemathesis;
