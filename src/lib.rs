@@ -9,6 +9,7 @@ pub mod client_address;
 pub mod config;
 pub mod export;
 pub mod http;
+pub mod ical;
 pub mod letters;
 pub mod live;
 pub mod policy;

@@ -4,6 +4,7 @@
 pub mod access_log;
 mod auth;
 mod bookings;
+mod calendar_feed;
 mod clients;
 pub mod deadline;
 mod extract;
@@ -79,6 +80,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .service(web::resource("/api/bookings/{id}/cancel").route(web::post().to(bookings::cancel_my_booking)))
         .service(web::resource("/api/bookings/{id}/reschedule").route(web::post().to(bookings::reschedule_my_booking)))
+        .service(web::resource("/api/bookings/{id}/ics").route(web::get().to(calendar_feed::booking_file)))
+        .service(
+            web::resource("/api/provider/calendar-feed")
+                .route(web::post().to(calendar_feed::issue))
+                .route(web::delete().to(calendar_feed::revoke)),
+        )
+        .service(web::resource("/api/provider/calendar.ics").route(web::get().to(calendar_feed::feed)))
         .service(web::resource("/api/provider/bookings").route(web::get().to(provider_bookings::list)))
         // Before the generic `{action}` route, which would otherwise match it.
         .service(

@@ -109,6 +109,16 @@ pub trait Catalogue: Send + Sync + 'static {
     async fn provider_of_user(&self, user_id: UserId) -> StoreResult<Option<Provider>>;
     async fn provider_by_slug(&self, slug: &str) -> StoreResult<Option<Provider>>;
     async fn provider(&self, provider_id: ProviderId) -> StoreResult<Option<Provider>>;
+    /// Sets (`Some`) or revokes (`None`) the provider's calendar-feed key,
+    /// given as its SHA-256; a new key replaces the old one.
+    async fn set_calendar_feed(
+        &self,
+        provider_id: ProviderId,
+        key_hash: Option<&[u8]>,
+        now: Timestamp,
+    ) -> StoreResult<()>;
+    /// The provider whose calendar-feed key hashes to `key_hash`.
+    async fn provider_by_calendar_feed(&self, key_hash: &[u8]) -> StoreResult<Option<Provider>>;
     async fn services(&self, provider_id: ProviderId, include_retired: bool) -> StoreResult<Vec<Service>>;
     async fn service(&self, provider_id: ProviderId, service_id: ServiceId) -> StoreResult<Option<Service>>;
     async fn insert_service(

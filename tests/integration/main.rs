@@ -20,6 +20,7 @@ mod backup;
 mod bot;
 mod browser;
 mod calendar;
+mod calendar_feed;
 mod cluster;
 mod consistency;
 mod erasure;

@@ -76,7 +76,7 @@ macro_rules! booking_select {
         "SELECT b.id, b.provider_id, b.service_id, b.client_id, c.user_id AS client_user_id, b.starts_at, \
          b.ends_at, b.occupied_from, b.occupied_to, b.status, b.note, b.created_by, b.idempotency_key, \
          b.created_at, b.updated_at, p.slug AS provider_slug, p.display_name AS provider_name, p.timezone, \
-         s.name AS service_name, c.name AS client_name \
+         s.name AS service_name, c.name AS client_name, b.revision \
          FROM bookings b JOIN clients c ON c.id = b.client_id JOIN providers p ON p.id = b.provider_id \
          JOIN services s ON s.id = b.service_id"
     };

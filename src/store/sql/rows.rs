@@ -176,6 +176,7 @@ pub(crate) struct BookingRow {
     timezone: String,
     service_name: String,
     client_name: String,
+    revision: i64,
 }
 
 impl TryFrom<BookingRow> for BookingDetails {
@@ -204,6 +205,7 @@ impl TryFrom<BookingRow> for BookingDetails {
             timezone: ProviderTimeZone::parse(&row.timezone).map_err(StoreError::corrupt)?,
             service_name: row.service_name,
             client_name: row.client_name,
+            revision: u32::try_from(row.revision).map_err(|_| StoreError::corrupt("negative booking revision"))?,
         })
     }
 }

@@ -116,7 +116,7 @@ impl Bookings for SqlStore<Db> {
         check_settings_version(&mut tx, update.provider_id, update.settings_version).await?;
         let done = sqlx::query(
             "UPDATE bookings SET status = $3, starts_at = $4, ends_at = $5, occupied_from = $6, occupied_to = $7, \
-             updated_by = $8, updated_at = $9 \
+             updated_by = $8, updated_at = $9, revision = revision + 1 \
              WHERE provider_id = $1 AND id = $2",
         )
         .bind(update.provider_id.0)

@@ -74,6 +74,49 @@ impl Catalogue for SqlStore<Db> {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
+    async fn set_calendar_feed(
+        &self,
+        provider_id: ProviderId,
+        key_hash: Option<&[u8]>,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        match key_hash {
+            Some(key_hash) => {
+                sqlx::query(
+                    "INSERT INTO calendar_feeds (provider_id, key_hash, created_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (provider_id) DO UPDATE SET key_hash = excluded.key_hash, \
+                     created_at = excluded.created_at",
+                )
+                .bind(provider_id.0)
+                .bind(key_hash)
+                .bind(Moment(now))
+                .execute(&self.pool)
+                .await?;
+            }
+            None => {
+                sqlx::query("DELETE FROM calendar_feeds WHERE provider_id = $1")
+                    .bind(provider_id.0)
+                    .execute(&self.pool)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
+    async fn provider_by_calendar_feed(&self, key_hash: &[u8]) -> StoreResult<Option<Provider>> {
+        self.provider_where(
+            concat!(
+                "SELECT ",
+                provider_columns!(),
+                " FROM providers WHERE id = (SELECT provider_id FROM calendar_feeds WHERE key_hash = $1)"
+            ),
+            key_hash,
+        )
+        .await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn services(&self, provider_id: ProviderId, include_retired: bool) -> StoreResult<Vec<Service>> {
         let rows: Vec<ServiceRow> = sqlx::query_as(concat!(
             "SELECT ",
