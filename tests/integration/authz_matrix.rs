@@ -254,6 +254,14 @@ async fn every_route_answers_each_identity_as_the_table_says(backend: Backend) {
     for (who, token) in &world.tokens {
         assert_eq!(app.get("/api/me", Some(token)).await.status, 401, "{who:?}'s session outlived the account");
     }
+    // And the providers' public pages went with theirs.
+    for slug in ["anna", "bruno"] {
+        assert_eq!(
+            app.get(&format!("/api/providers/{slug}"), None).await.status,
+            404,
+            "{slug}'s page outlived the account"
+        );
+    }
 }
 
 /// `METHOD /path` of every operation in the served document.

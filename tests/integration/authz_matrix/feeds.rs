@@ -76,31 +76,40 @@ async fn the_live_socket_feeds_each_provider_only_their_own_bookings(backend: Ba
     let booked = app.request("POST", "/api/bookings", Some(&booker), Some(booking)).await;
     let id = booked.ok()["id"].as_str().expect("id").to_owned();
     let secrets = [id.as_str(), booker_id.as_str(), "Fionazq", "ws-note-qx7"];
-    hear_only(&mut listeners, Who::Owner, &id, &secrets).await;
+    hear_only(&mut listeners, Who::Owner, "anna", &id, &secrets).await;
 
     // And one with the other provider, by their client: the owner hears nothing of it.
     let booked = app.book(&other_client, "bruno", &other_service, &slot("12:00")).await;
     let id = booked.ok()["id"].as_str().expect("id").to_owned();
     let other_client_id = app.get("/api/me", Some(&other_client)).await.ok()["id"].as_str().expect("id").to_owned();
-    hear_only(&mut listeners, Who::OtherProvider, &id, &[id.as_str(), other_client_id.as_str(), "Dave"]).await;
+    hear_only(&mut listeners, Who::OtherProvider, "bruno", &id, &[id.as_str(), other_client_id.as_str(), "Dave"]).await;
 }
 
-/// Every listener's frames after a booking `id` was made: `provider` gets
-/// exactly one booking event, for `id`; everyone else only slot frames, and
-/// no frame to anyone else holds any of `secrets`.
-async fn hear_only(listeners: &mut [Listener], provider: Who, id: &str, secrets: &[&str]) {
+/// Every listener's frames after a booking `id` with `slug` was made: all
+/// see its slots change (they are listening); `provider` gets exactly one
+/// booking event, for `id`; everyone else only slot frames, and no frame to
+/// anyone else holds any of `secrets`.
+async fn hear_only(listeners: &mut [Listener], provider: Who, slug: &str, id: &str, secrets: &[&str]) {
     let heard = futures_util::future::join_all(listeners.iter_mut().map(|listener| async move {
-        let mut frames = Vec::new();
-        // The provider's event is awaited; the others listen as long as it took, and then some.
-        let mut patience = if listener.who == provider { WAIT } else { QUIET * 2 };
-        while let Some(frame) = next_json(&mut listener.socket, patience).await {
-            frames.push(frame);
-            patience = QUIET;
+        let mut frames: Vec<Value> = Vec::new();
+        // What must come is awaited (a loaded machine may be slow); then
+        // whatever else comes, until the socket has been quiet a while.
+        let complete = |frames: &[Value]| {
+            let slots = frames.iter().any(|f| f["type"] == "slots" && f["provider"] == slug);
+            slots && (listener.who != provider || frames.iter().any(|f| f["type"] == "booking"))
+        };
+        loop {
+            let patience = if complete(&frames) { QUIET } else { WAIT };
+            match next_json(&mut listener.socket, patience).await {
+                Some(frame) => frames.push(frame),
+                None => break,
+            }
         }
         (listener.who, frames)
     }))
     .await;
     for (who, frames) in heard {
+        assert!(frames.iter().any(|f| f["provider"] == slug), "{who:?} saw {slug}'s slots change: {frames:?}");
         let events: Vec<&Value> = frames.iter().filter(|f| f["type"] == "booking").collect();
         if who == provider {
             assert_eq!(events.len(), 1, "{who:?} hears of their booking once: {frames:?}");
