@@ -16,6 +16,7 @@ mod api_bookings;
 mod api_ops;
 mod api_provider;
 mod api_slots;
+mod authz_matrix;
 mod backup;
 mod bot;
 mod browser;
