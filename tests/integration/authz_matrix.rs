@@ -64,10 +64,13 @@ enum Outcome {
     /// 400 `bad-request`: `/ws` asked without a WebSocket handshake (the
     /// socket itself is checked in `feeds.rs`).
     NotAWebSocket,
+    /// 422 `validation`: a required input left out.
+    Invalid,
 }
 
 use Outcome::{
-    Allowed, KeyReused, NoProfile, NotAWebSocket, NotFound, NotStarted, SlugTaken, Unauthenticated, WrongStatus,
+    Allowed, Invalid, KeyReused, NoProfile, NotAWebSocket, NotFound, NotStarted, SlugTaken, Unauthenticated,
+    WrongStatus,
 };
 
 impl Outcome {
@@ -77,7 +80,7 @@ impl Outcome {
             Unauthenticated => 401,
             NotFound | NoProfile => 404,
             SlugTaken | WrongStatus => 409,
-            KeyReused | NotStarted => 422,
+            KeyReused | NotStarted | Invalid => 422,
             NotAWebSocket => 400,
         }
     }
@@ -94,6 +97,7 @@ impl Outcome {
             WrongStatus => Some("/problems/invalid-status"),
             NotStarted => Some("/problems/not-started"),
             NotAWebSocket => Some("/problems/bad-request"),
+            Invalid => Some("/problems/validation"),
         }
     }
 }
@@ -163,6 +167,14 @@ const ROWS: &[(&str, &str, [Outcome; 6])] = &[
     ("GET /api/provider/schedule", "", providers(200)),
     ("PUT /api/provider/schedule", "", providers(200)),
     ("GET /api/provider/bookings", "", providers(200)),
+    ("POST /api/provider/calendar-feed", "", providers(200)),
+    ("DELETE /api/provider/calendar-feed", "", providers(204)),
+    // The feed's key is its credential (calendar apps send no bearer), so the
+    // token does not matter: without a key nobody, with a replaced one
+    // nobody, with the owner's current one whoever holds it.
+    ("GET /api/provider/calendar.ics", "", [Invalid; 6]),
+    ("GET /api/provider/calendar.ics", "a replaced key", [NotFound; 6]),
+    ("GET /api/provider/calendar.ics", "the owner's key", public(200)),
     ("POST /api/provider/bookings/{id}/reschedule", "", owner_as_provider(200)),
     // The variant is the action (`cancel` when none): every one is refused
     // alike to all but the owner, whatever it would do to the booking.
@@ -188,6 +200,7 @@ const ROWS: &[(&str, &str, [Outcome; 6])] = &[
         [Unauthenticated, Allowed(201), KeyReused, Allowed(201), Allowed(201), Allowed(201)],
     ),
     ("POST /api/bookings/{id}/cancel", "", owner_as_client(200)),
+    ("GET /api/bookings/{id}/ics", "", owner_as_client(200)),
     ("POST /api/bookings/{id}/reschedule", "", owner_as_client(200)),
     ("GET /api/providers/{slug}", "", public(200)),
     ("GET /api/providers/{slug}/slots", "", public(200)),
@@ -417,6 +430,13 @@ impl<'a> World<'a> {
         self.created(Who::Client, "/api/bookings", body).await
     }
 
+    /// A new key for the owner's calendar feed (the one before stops working).
+    async fn owners_feed_key(&self) -> String {
+        let issued = self.app.request("POST", "/api/provider/calendar-feed", self.token(Who::Owner), None).await;
+        let url = issued.ok()["url"].as_str().expect("a feed url").to_owned();
+        url.split_once("?key=").expect("a key in the url").1.to_owned()
+    }
+
     /// A throw-away booking the owner made as a client, with the other provider.
     async fn owners_booking_elsewhere(&self) -> String {
         let body = json!({ "provider": "bruno", "service": self.other_service, "start": self.fresh_slot() });
@@ -434,7 +454,7 @@ impl<'a> World<'a> {
                 let spare = json!({ "name": "Spare", "duration_min": 30 });
                 self.created(Who::Owner, "/api/provider/services", spare).await
             }
-            "POST /api/bookings/{id}/cancel" => self.owners_booking_elsewhere().await,
+            "POST /api/bookings/{id}/cancel" | "GET /api/bookings/{id}/ics" => self.owners_booking_elsewhere().await,
             "POST /api/bookings/{id}/reschedule" => {
                 body = Some(json!({ "start": self.fresh_slot() }));
                 self.owners_booking_elsewhere().await
@@ -455,6 +475,14 @@ impl<'a> World<'a> {
         assert!(!path.contains('{'), "{route}: a path parameter World::prepare does not fill");
         match (route, variant) {
             ("GET /api/provider/bookings", _) => path.push_str("?from=2027-06-01&to=2027-07-31"),
+            ("GET /api/provider/calendar.ics", "a replaced key") => {
+                let replaced = self.owners_feed_key().await;
+                self.owners_feed_key().await;
+                path.push_str(&format!("?key={replaced}"));
+            }
+            ("GET /api/provider/calendar.ics", "the owner's key") => {
+                path.push_str(&format!("?key={}", self.owners_feed_key().await));
+            }
             ("GET /api/providers/{slug}/slots", "") => path.push_str(&format!("?service={}", self.service)),
             ("GET /api/providers/{slug}/slots", "moving") => {
                 path.push_str(&format!("?service={}&from={DAY}&to={DAY}&moving={}", self.service, self.client_booking))
@@ -589,11 +617,14 @@ impl<'a> World<'a> {
                 }
             }
         }
+        // Whoever holds the owner's feed key reads as the owner: the key is
+        // the owner's credential, handed to their calendar app.
+        let as_owner = who == Who::Owner || variant == "the owner's key";
         for (marker, subject) in MARKERS {
             if !answer.text.contains(marker) {
                 continue;
             }
-            if who == Who::Owner || *subject == Some(who) {
+            if as_owner || *subject == Some(who) {
                 self.markers_served.borrow_mut().insert(marker);
             } else {
                 failures.push(format!("{label}: the answer leaks {marker:?}: {}", answer.text));
