@@ -7,8 +7,7 @@ use utoipa::ToSchema;
 
 use crate::store::{Client, Store, StoreResult, User};
 use crate::views::{
-    AccessEntryView, BookingView, ClientCardView, ClientView, ProviderView, ScheduleView, ServiceView,
-    SupportMessageView, UserView,
+    AccessEntryView, BookingView, ClientCardView, ProviderView, ScheduleView, ServiceView, SupportMessageView, UserView,
 };
 
 /// The file name both ways of asking give the document.
@@ -61,6 +60,6 @@ pub async fn export(store: &dyn Store, user: &User) -> StoreResult<ExportView> {
 
 /// A client of the provider's book with their visits, newest first.
 pub async fn client_card(store: &dyn Store, client: &Client) -> StoreResult<ClientCardView> {
-    let visits = store.client_history(client.provider_id, client.id).await?;
-    Ok(ClientCardView { client: ClientView::from(client), visits: visits.iter().map(BookingView::from).collect() })
+    let history = store.client_history(client.provider_id, client.id).await?;
+    Ok(ClientCardView::new(client, &history))
 }

@@ -275,6 +275,8 @@ pub struct ClientView {
     pub linked_to_telegram: bool,
     /// When the client asked to have this card deleted (policy §6), if they did.
     pub erasure_requested_at: Option<String>,
+    /// Blocked by the provider: bookings with them are refused (403 `client-blocked`).
+    pub blocked: bool,
     pub created_at: String,
 }
 
@@ -287,6 +289,7 @@ impl From<&Client> for ClientView {
             notes: client.fields.notes.clone(),
             linked_to_telegram: client.user_id.is_some(),
             erasure_requested_at: client.erasure_requested_at.map(|at| at.to_string()),
+            blocked: client.blocked,
             created_at: client.created_at.to_string(),
         }
     }
@@ -297,7 +300,31 @@ impl From<&Client> for ClientView {
 pub struct ClientCardView {
     #[serde(flatten)]
     pub client: ClientView,
+    /// Every booking with this provider, newest first (the visit history;
+    /// `visits` since DESIGN §7, so the tallies below have their own names).
     pub visits: Vec<BookingView>,
+    /// Visits that took place (`completed`).
+    pub visit_count: usize,
+    /// Visits the client did not come to (`no_show`).
+    pub no_shows: usize,
+    /// The start of the latest completed visit, RFC 3339 with the provider's offset.
+    pub last_visit: Option<String>,
+}
+
+impl ClientCardView {
+    /// The card with its tallies, from the history (newest first or not).
+    pub fn new(client: &crate::store::Client, history: &[BookingDetails]) -> Self {
+        use actors::domain::BookingStatus::{Completed, NoShow};
+        let count = |status| history.iter().filter(|d| d.booking.status == status).count();
+        let last = history.iter().filter(|d| d.booking.status == Completed).max_by_key(|d| d.booking.start);
+        ClientCardView {
+            client: ClientView::from(client),
+            visits: history.iter().map(BookingView::from).collect(),
+            visit_count: count(Completed),
+            no_shows: count(NoShow),
+            last_visit: last.map(|d| BookingView::from(d).start),
+        }
+    }
 }
 
 /// A message of a support conversation (policy §8, §11), in the export.

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::extract::{limit_booking_write, parse_id, parse_instant};
-use super::problem::{ApiError, ApiResult, Problem};
+use super::problem::{ApiError, ApiResult, Problem, ProblemType};
 use super::state::{AppState, State};
 use super::{auth::AuthUser, json::ValidJson, provider::my_provider, validate};
 use crate::{store::User, views::BookingView};
@@ -56,7 +56,8 @@ pub(super) async fn view(state: &AppState, provider_id: ProviderId, booking_id: 
 /// Book a slot.
 #[utoipa::path(post, path = "/api/bookings", tag = "bookings", security(("bearer" = [])), request_body = BookingInput,
     params(("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key returns the same booking")),
-    responses((status = 201, body = BookingView), (status = 401, body = Problem), (status = 404, body = Problem),
+    responses((status = 201, body = BookingView), (status = 401, body = Problem),
+        (status = 403, description = "the provider blocked you (`client-blocked`)", body = Problem), (status = 404, body = Problem),
         (status = 409, description = "slot taken", body = Problem), (status = 422, description = "not bookable", body = Problem),
         (status = 503, description = "retry shortly", body = Problem), (status = 429, description = "over the booking rate limit", body = Problem)))]
 pub async fn create_booking(
@@ -70,6 +71,7 @@ pub async fn create_booking(
     let note = validate::optional_text("note", input.note.as_deref(), 500, true)?;
     let idempotency_key = idempotency_key(&req)?;
     let provider = super::public::provider_by_slug(&state, &input.provider).await?;
+    refuse_if_blocked(&state, provider.id, user.id).await?;
     let booked = state
         .calendars
         .send(
@@ -101,6 +103,19 @@ pub async fn my_bookings(state: State, AuthUser(user): AuthUser) -> ApiResult {
     Ok(HttpResponse::Ok().json(bookings.iter().map(BookingView::from).collect::<Vec<_>>()))
 }
 
+/// A client the provider blocked books nothing more with them. Told
+/// politely, and nothing else: not why, not by whom, not what the card says.
+/// Checked before the calendar (a block is the provider's act, not a rule
+/// of the calendar's): a booking racing the block itself may still pass.
+async fn refuse_if_blocked(state: &AppState, provider_id: ProviderId, user_id: UserId) -> ApiResult<()> {
+    let card = state.store.client_of_user(provider_id, user_id).await?;
+    if card.is_some_and(|card| card.blocked) {
+        let detail = "this provider is not taking bookings from you through Just Book Me; please contact them directly";
+        return Err(ApiError::new(ProblemType::ClientBlocked, detail));
+    }
+    Ok(())
+}
+
 /// Hands a change to the provider's calendar (which checks and applies it in
 /// turn with every other change) and answers with the booking as it now is.
 pub(super) async fn change(
@@ -120,6 +135,9 @@ pub(super) async fn change(
         // Only bookings whose client is this user exist for them at all.
         let details = state.store.booking_of_client(user_id, booking_id).await?;
         let details = details.ok_or_else(|| ApiError::not_found("booking"))?;
+        if action == Action::Reschedule {
+            refuse_if_blocked(state, details.booking.provider_id, user_id).await?;
+        }
         (details.booking.provider_id, Actor::Client(user_id))
     };
     let change = ChangeBooking { booking_id, actor, action, new_start, by_user: user_id, now: Timestamp::now() };
@@ -145,7 +163,8 @@ pub async fn cancel_my_booking(
 /// Move my booking to another free slot (until the provider's cut-off).
 #[utoipa::path(post, path = "/api/bookings/{id}/reschedule", tag = "bookings", security(("bearer" = [])),
     params(("id" = Uuid, Path)), request_body = RescheduleInput,
-    responses((status = 200, body = BookingView), (status = 401, body = Problem), (status = 404, body = Problem),
+    responses((status = 200, body = BookingView), (status = 401, body = Problem),
+        (status = 403, description = "the provider blocked you (`client-blocked`)", body = Problem), (status = 404, body = Problem),
         (status = 409, body = Problem), (status = 422, body = Problem), (status = 429, description = "over the booking rate limit", body = Problem)))]
 pub async fn reschedule_my_booking(
     state: State,

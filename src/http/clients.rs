@@ -33,6 +33,9 @@ pub struct ClientPatch {
     #[serde(default, deserialize_with = "validate::double_option")]
     #[schema(value_type = Option<String>)]
     pub notes: Option<Option<String>>,
+    /// Block (`true`) or unblock the client: a blocked client's bookings
+    /// with you are refused (403 `client-blocked`).
+    pub blocked: Option<bool>,
 }
 
 fn validated(name: &str, contacts: Option<&str>, notes: Option<&str>) -> ApiResult<ClientFields> {
@@ -115,11 +118,13 @@ pub async fn patch(
     let contacts = patch.contacts.unwrap_or(current.contacts);
     let notes = patch.notes.unwrap_or(current.notes);
     let fields = validated(&name, contacts.as_deref(), notes.as_deref())?;
-    let client = state
-        .store
-        .update_client(provider.id, id, &fields, Timestamp::now())
-        .await?
-        .ok_or_else(|| ApiError::not_found("client"))?;
+    let now = Timestamp::now();
+    let mut client =
+        state.store.update_client(provider.id, id, &fields, now).await?.ok_or_else(|| ApiError::not_found("client"))?;
+    if let Some(blocked) = patch.blocked.filter(|blocked| *blocked != client.blocked) {
+        let changed = state.store.set_client_blocked(provider.id, id, blocked, now).await?;
+        client = changed.ok_or_else(|| ApiError::not_found("client"))?;
+    }
     Ok(HttpResponse::Ok().json(ClientView::from(&client)))
 }
 

@@ -51,6 +51,8 @@ pub enum ProblemType {
     /// A body that did not arrive within `BODY_TIMEOUT_SECS` (408).
     RequestTimeout,
     Unauthorized,
+    /// The provider blocked this client (403); said politely, nothing more.
+    ClientBlocked,
     /// The path exists, but not with this method (405).
     MethodNotAllowed,
     NotFound,
@@ -93,6 +95,7 @@ impl ProblemType {
             PayloadTooLarge => ("payload-too-large", StatusCode::PAYLOAD_TOO_LARGE, "Payload too large"),
             RequestTimeout => ("request-timeout", StatusCode::REQUEST_TIMEOUT, "Request timeout"),
             Unauthorized => ("unauthorized", StatusCode::UNAUTHORIZED, "Not signed in"),
+            ClientBlocked => ("client-blocked", StatusCode::FORBIDDEN, "Not bookable for you"),
             MethodNotAllowed => ("method-not-allowed", StatusCode::METHOD_NOT_ALLOWED, "Method not allowed"),
             NotFound => ("not-found", StatusCode::NOT_FOUND, "Not found"),
             NoProviderProfile => ("no-provider-profile", StatusCode::NOT_FOUND, "No provider profile"),

@@ -189,6 +189,16 @@ pub trait ClientBook: Send + Sync + 'static {
         fields: &ClientFields,
         now: Timestamp,
     ) -> StoreResult<Option<Client>>;
+    /// Blocks or unblocks a client of the provider's book.
+    async fn set_client_blocked(
+        &self,
+        provider_id: ProviderId,
+        client_id: ClientId,
+        blocked: bool,
+        now: Timestamp,
+    ) -> StoreResult<Option<Client>>;
+    /// The card `user_id` has in the provider's book, if any.
+    async fn client_of_user(&self, provider_id: ProviderId, user_id: UserId) -> StoreResult<Option<Client>>;
     /// Deletes the client and their booking history, upcoming visits
     /// included, and writes `letters` (telling the client) in the same
     /// transaction. The provider's calendars reload (the freed time shows

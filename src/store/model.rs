@@ -117,6 +117,8 @@ pub struct Client {
     pub fields: ClientFields,
     /// When the client asked the provider to delete this card (policy §6).
     pub erasure_requested_at: Option<Timestamp>,
+    /// Blocked by the provider: their bookings with the provider are refused.
+    pub blocked: bool,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }

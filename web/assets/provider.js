@@ -300,6 +300,9 @@ function clientScreen(id) {
         h('div.section', field(t('client_name'), name), field(t('contacts'), contacts), field(t('notes'), notes)));
       main.replaceChildren(...nodes(h('h1', card ? card.name : t('add_client')),
         card?.linked_to_telegram ? h('p.hint', t('telegram_user')) : null,
+        card ? h('p.hint', { id: 'client-tally' }, t('client_tally', { visits: card.visit_count, no_shows: card.no_shows }),
+          card.last_visit ? ` · ${t('last_visit', { when: dayLabel(wallDate(card.last_visit)) })}` : '') : null,
+        card?.blocked ? h('p.notice', { id: 'client-blocked', role: 'status' }, t('client_blocked')) : null,
         card?.erasure_requested_at
           ? h('p.notice', { id: 'erasure-requested', role: 'status' }, t('erasure_requested', { when: dayLabel(wallDate(card.erasure_requested_at)) }))
           : null,
@@ -312,6 +315,13 @@ function clientScreen(id) {
           type: 'button', id: 'export-client',
           onclick: () => showExport(`/api/provider/clients/${card.id}/export`, card.name, t('client_export_hint'), `client-${card.id}.json`),
         }, t('export_client')),
+        h('button.btn.block', {
+          type: 'button', id: 'toggle-block',
+          onclick: card.blocked
+            ? () => api('PATCH', `/api/provider/clients/${card.id}`, { blocked: false }).then(reload).catch(showProblem)
+            : confirmed(t('block_client_confirm', { name: card.name }),
+              () => api('PATCH', `/api/provider/clients/${card.id}`, { blocked: true }), reload),
+        }, t(card.blocked ? 'unblock_client' : 'block_client')),
         h('button.btn.danger.block', {
           type: 'button',
           onclick: confirmed(t('delete_client_confirm', { name: card.name }),
@@ -327,8 +337,9 @@ function clientScreen(id) {
       build(null);
       return;
     }
+    const reload = () => api('GET', `/api/provider/clients/${id}`).then(build).catch((error) => showProblem(error));
     main.append(h('p.loading', t('loading')));
-    api('GET', `/api/provider/clients/${id}`).then(build).catch((error) => showProblem(error));
+    reload();
   });
 }
 

@@ -68,7 +68,7 @@ macro_rules! service_columns {
 }
 macro_rules! client_columns {
     () => {
-        "id, provider_id, user_id, name, contacts, notes, erasure_requested_at, created_at, updated_at"
+        "id, provider_id, user_id, name, contacts, notes, erasure_requested_at, blocked, created_at, updated_at"
     };
 }
 macro_rules! booking_select {

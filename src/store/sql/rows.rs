@@ -219,6 +219,7 @@ pub(crate) struct ClientRow {
     contacts: Option<String>,
     notes: Option<String>,
     erasure_requested_at: Option<Moment>,
+    blocked: bool,
     created_at: Moment,
     updated_at: Moment,
 }
@@ -232,6 +233,7 @@ impl TryFrom<ClientRow> for Client {
             user_id: row.user_id.map(UserId),
             fields: ClientFields { name: row.name, contacts: row.contacts, notes: row.notes },
             erasure_requested_at: row.erasure_requested_at.map(|at| at.0),
+            blocked: row.blocked,
             created_at: row.created_at.0,
             updated_at: row.updated_at.0,
         })

@@ -1,5 +1,5 @@
 //! The provider's workspace in the browser: a pending booking confirmed from
-//! the agenda, a service added, a day off set, a client's card with visit
+//! the agenda, a service added, a day off set, a client's card (tallies, block) with visit
 //! history and notes — each checked back through the API.
 
 use jiff::{Timestamp, ToSpan, tz::TimeZone};
@@ -80,5 +80,22 @@ async fn a_provider_works_the_agenda_services_hours_and_client_book() {
     phone.wait_for("main[data-screen=\"workspace\"] #clients").await;
     let clients = app.get("/api/provider/clients?search=Pavel", Some(&provider_token)).await;
     assert_eq!(clients.ok()[0]["notes"], "Prefers a short fade");
+
+    // The card tallies the visits and blocks: Pavel's one visit is still to come.
+    phone.click("#clients [data-client]").await;
+    phone.wait_for("#client-tally").await;
+    assert_eq!(phone.text("#client-tally").await, "0 visits · 0 no-shows");
+    phone.click("#toggle-block").await;
+    assert!(phone.popup_text().await.contains("Pavel will no longer be able to book"), "the popup says what follows");
+    phone.answer_popup("ok").await;
+    phone.wait_for("#client-blocked").await;
+    let clients = app.get("/api/provider/clients?search=Pavel", Some(&provider_token)).await;
+    assert_eq!(clients.ok()[0]["blocked"], true);
+    phone.screenshot("provider-client-blocked-light").await;
+    phone.check_screen().await;
+    phone.click("#toggle-block").await;
+    phone.wait_gone("#client-blocked").await;
+    let clients = app.get("/api/provider/clients?search=Pavel", Some(&provider_token)).await;
+    assert_eq!(clients.ok()[0]["blocked"], false, "unblocking asks nothing");
     phone.close().await;
 }

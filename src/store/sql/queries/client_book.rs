@@ -86,6 +86,41 @@ impl ClientBook for SqlStore<Db> {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
+    async fn set_client_blocked(
+        &self,
+        provider_id: ProviderId,
+        client_id: ClientId,
+        blocked: bool,
+        now: Timestamp,
+    ) -> StoreResult<Option<Client>> {
+        let row: Option<ClientRow> = sqlx::query_as(concat!(
+            "UPDATE clients SET blocked = $3, updated_at = $4 WHERE provider_id = $1 AND id = $2 RETURNING ",
+            client_columns!()
+        ))
+        .bind(provider_id.0)
+        .bind(client_id.0)
+        .bind(blocked)
+        .bind(Moment(now))
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(Client::try_from).transpose()
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
+    async fn client_of_user(&self, provider_id: ProviderId, user_id: UserId) -> StoreResult<Option<Client>> {
+        let row: Option<ClientRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            client_columns!(),
+            " FROM clients WHERE provider_id = $1 AND user_id = $2"
+        ))
+        .bind(provider_id.0)
+        .bind(user_id.0)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(Client::try_from).transpose()
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn delete_client(
         &self,
         provider_id: ProviderId,
