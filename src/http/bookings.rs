@@ -2,7 +2,7 @@
 //! provider's calendar actor.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use actors::calendar::{Book, BookingClient, ChangeBooking};
+use actors::calendar::{Book, Booker, BookingClient, ChangeBooking};
 use actors::domain::{Action, Actor, BookingId, ProviderId, ServiceId, UserId};
 use jiff::Timestamp;
 use serde::Deserialize;
@@ -82,6 +82,7 @@ pub async fn create_booking(
                 client: BookingClient::User { user_id: user.id, name: display_name(&user) },
                 note,
                 requested_by: user.id,
+                booker: Booker::Client,
                 idempotency_key,
                 now: Timestamp::now(),
             },

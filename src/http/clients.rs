@@ -2,14 +2,14 @@
 //! provider controls their clients' data — reads, corrects and deletes it).
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use actors::domain::ClientId;
+use actors::domain::{ClientId, ProviderId};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::extract::{parse_id, query_params};
 use super::problem::{ApiError, ApiResult, Problem, ProblemType};
-use super::state::State;
+use super::state::{AppState, State};
 use super::{auth::AuthUser, json::ValidJson, provider::my_provider, validate};
 use crate::store::{ClientDeletion, ClientFields, NewClient};
 use crate::views::{ClientCardView, ClientView};
@@ -38,7 +38,20 @@ pub struct ClientPatch {
     pub blocked: Option<bool>,
 }
 
-fn validated(name: &str, contacts: Option<&str>, notes: Option<&str>) -> ApiResult<ClientFields> {
+/// Refuses one more client typed in past `CLIENT_BOOK_MAX`. Checked before
+/// the insert, not in it: concurrent adds may pass the cap by a few, which
+/// is fine for a bound on storage (it is not a rule).
+pub(super) async fn ensure_room(state: &AppState, provider_id: ProviderId) -> ApiResult<()> {
+    let cap = state.config.caps.client_book;
+    let added_by_hand = state.store.clients(provider_id, None).await?.iter().filter(|c| c.user_id.is_none()).count();
+    if added_by_hand >= cap {
+        let detail = format!("at most {cap} clients can be added by hand; delete some you no longer need");
+        return Err(ApiError::new(ProblemType::ClientBookFull, detail));
+    }
+    Ok(())
+}
+
+pub(super) fn validated(name: &str, contacts: Option<&str>, notes: Option<&str>) -> ApiResult<ClientFields> {
     Ok(ClientFields {
         name: validate::text("name", name, 100, false)?,
         contacts: validate::optional_text("contacts", contacts, 500, true)?,
@@ -68,14 +81,7 @@ pub async fn list(state: State, AuthUser(user): AuthUser, req: HttpRequest) -> A
 pub async fn add(state: State, AuthUser(user): AuthUser, ValidJson(input): ValidJson<ClientInput>) -> ApiResult {
     let provider = my_provider(&state, user.id).await?;
     let fields = validated(&input.name, input.contacts.as_deref(), input.notes.as_deref())?;
-    // Checked before the insert, not in it: concurrent adds may pass the cap
-    // by a few, which is fine for a bound on storage (it is not a rule).
-    let cap = state.config.caps.client_book;
-    let added_by_hand = state.store.clients(provider.id, None).await?.iter().filter(|c| c.user_id.is_none()).count();
-    if added_by_hand >= cap {
-        let detail = format!("at most {cap} clients can be added by hand; delete some you no longer need");
-        return Err(ApiError::new(ProblemType::ClientBookFull, detail));
-    }
+    ensure_room(&state, provider.id).await?;
     let client = state
         .store
         .insert_client(&NewClient {

@@ -87,7 +87,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route(web::delete().to(calendar_feed::revoke)),
         )
         .service(web::resource("/api/provider/calendar.ics").route(web::get().to(calendar_feed::feed)))
-        .service(web::resource("/api/provider/bookings").route(web::get().to(provider_bookings::list)))
+        .service(
+            web::resource("/api/provider/bookings")
+                .route(web::get().to(provider_bookings::list))
+                .route(web::post().to(provider_bookings::create)),
+        )
         // Before the generic `{action}` route, which would otherwise match it.
         .service(
             web::resource("/api/provider/bookings/{id}/reschedule")

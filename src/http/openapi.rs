@@ -26,7 +26,7 @@ use super::{
         schedule::put_schedule, schedule::get_schedule,
         public::get_public_provider, public::get_slots,
         bookings::create_booking, bookings::my_bookings, bookings::cancel_my_booking, bookings::reschedule_my_booking,
-        provider_bookings::list, provider_bookings::act, provider_bookings::reschedule,
+        provider_bookings::list, provider_bookings::create, provider_bookings::act, provider_bookings::reschedule,
         calendar_feed::issue, calendar_feed::revoke, calendar_feed::feed, calendar_feed::booking_file,
         clients::list, clients::add, clients::get, clients::patch, clients::delete, clients::export,
         live_socket::connect,

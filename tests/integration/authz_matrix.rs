@@ -167,6 +167,8 @@ const ROWS: &[(&str, &str, [Outcome; 6])] = &[
     ("GET /api/provider/schedule", "", providers(200)),
     ("PUT /api/provider/schedule", "", providers(200)),
     ("GET /api/provider/bookings", "", providers(200)),
+    // For the owner's hand-added client: another provider has no such client.
+    ("POST /api/provider/bookings", "", owner_as_provider(201)),
     ("POST /api/provider/calendar-feed", "", providers(200)),
     ("DELETE /api/provider/calendar-feed", "", providers(204)),
     // The feed's key is its credential (calendar apps send no bearer), so the
@@ -519,6 +521,9 @@ impl<'a> World<'a> {
             "PATCH /api/provider/services/{id}" => json!({ "name": "Visit" }),
             "PUT /api/provider/schedule" => every_day("09:00", "17:00"),
             "POST /api/provider/clients" => json!({ "name": "Walk-in" }),
+            "POST /api/provider/bookings" => {
+                json!({ "client_id": self.dora, "service": self.service, "start": self.fresh_slot() })
+            }
             "PATCH /api/provider/clients/{id}" => json!({ "notes": DORA.2 }),
             "POST /api/bookings" => {
                 json!({ "provider": "zed", "service": self.third_service, "start": self.fresh_slot() })

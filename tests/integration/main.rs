@@ -33,6 +33,7 @@ mod hostile_input;
 mod limits;
 mod live;
 mod privacy;
+mod provider_books;
 mod schemathesis;
 mod shutdown;
 mod store_contract;

@@ -253,7 +253,7 @@ impl Calendar {
 
     /// Books `[from, to)` as the occupied range for the walk-in client.
     async fn book(&self, provider: usize, from: &str, to: &str) -> Result<BookingId, StoreError> {
-        let booking = self.new_booking(provider, from, to, BookingClient::Existing(self.client));
+        let booking = self.new_booking(provider, from, to, BookingClient::Existing { id: self.client, user_id: None });
         self.store.create_booking(&booking).await.map(|b| b.id)
     }
 
@@ -354,8 +354,12 @@ async fn a_clients_first_booking_adds_them_to_the_client_book(backend: Backend) 
 
     let replay = cal.store.booking_by_idempotency_key(cal.user, "key-1").await.unwrap();
     assert_eq!(replay.map(|b| b.id), Some(first.id));
-    let mut again =
-        cal.new_booking(0, "2027-03-03T09:00:00Z", "2027-03-03T10:00:00Z", BookingClient::Existing(cal.client));
+    let mut again = cal.new_booking(
+        0,
+        "2027-03-03T09:00:00Z",
+        "2027-03-03T10:00:00Z",
+        BookingClient::Existing { id: cal.client, user_id: None },
+    );
     again.idempotency_key = Some("key-1".into());
     again.created_by = Some(cal.user);
     assert!(matches!(cal.store.create_booking(&again).await, Err(StoreError::DuplicateIdempotencyKey)));
@@ -391,7 +395,7 @@ async fn clients_are_managed_and_deleted_with_their_history(backend: Backend) {
             0,
             "2027-03-01T09:00:00Z",
             "2027-03-01T10:00:00Z",
-            BookingClient::Existing(dora.id),
+            BookingClient::Existing { id: dora.id, user_id: None },
         ))
         .await
         .unwrap();

@@ -38,15 +38,14 @@ use uuid::Uuid;
 #[cfg(feature = "test-faults")]
 use super::messages::{Fault, InjectFault};
 use super::{
-    BookingClient, BookingEventKind, CalendarData, CalendarError, CalendarEvent, CalendarRepository, EventSink,
-    RepositoryError,
-    messages::{Availability, Book, Booked, ChangeBooking, GetSlots, Reload, Shutdown, Traced},
+    BookingEventKind, CalendarData, CalendarError, CalendarEvent, CalendarRepository, EventSink, RepositoryError,
+    messages::{Availability, Book, Booked, Booker, ChangeBooking, GetSlots, Reload, Shutdown, Traced},
     notices,
     ports::{BookingUpdate, NewBooking},
 };
 use crate::domain::{
-    Action, Actor as Requester, Booking, BookingId, BookingStatus, Busy, ClientId, ProviderId, ServiceId,
-    ServiceTiming, SlotCalendar, free_slots, is_offered, rescheduled_status, transition,
+    Action, Actor as Requester, Booking, BookingId, BookingRules, BookingStatus, Busy, ClientId, ProviderId, ServiceId,
+    ServiceTiming, SlotCalendar, free_slots, is_free, is_offered, rescheduled_status, transition,
 };
 
 type Reply<T> = ResponseActFuture<CalendarActor, Result<T, CalendarError>>;
@@ -215,10 +214,42 @@ impl CalendarActor {
             }
             return Err(CalendarError::NotBookable(NOT_OFFERED.into()));
         }
-        let end = start + SignedDuration::from_secs(timing.duration_secs());
-        let (before, after) = timing.buffers_secs();
-        let occupied =
-            Busy { start: start - SignedDuration::from_secs(before), end: end + SignedDuration::from_secs(after) };
+        Ok(occupation(timing, start))
+    }
+
+    /// [`check_offered`](Self::check_offered) for the provider's own booking
+    /// (see [`Booker::Provider`]): no minimum notice, and `outside_hours`
+    /// lifts every rule but "no overlap" and the horizon.
+    fn check_for_provider(
+        &self,
+        service_id: ServiceId,
+        start: Timestamp,
+        now: Timestamp,
+        outside_hours: bool,
+    ) -> Result<(Timestamp, Busy), CalendarError> {
+        let (calendar, timing) = self.service(service_id, false)?;
+        let busy = self.busy_except(None);
+        if !outside_hours {
+            let rules = BookingRules { min_notice_min: 0, ..calendar.rules.clone() };
+            let calendar = SlotCalendar { rules: &rules, ..calendar };
+            if !is_offered(calendar, timing, &busy, start, now) {
+                if is_offered(calendar, timing, &[], start, now) {
+                    return Err(CalendarError::SlotTaken);
+                }
+                return Err(CalendarError::NotBookable(NOT_OFFERED_TO_PROVIDER.into()));
+            }
+            return Ok(occupation(timing, start));
+        }
+        let today = calendar.time_zone.date_of(now);
+        let last_day =
+            today.checked_add(jiff::Span::new().days(i64::from(calendar.rules.horizon_days))).unwrap_or(today);
+        if start < now - SignedDuration::from_hours(24) || calendar.time_zone.date_of(start) > last_day {
+            return Err(CalendarError::NotBookable(OUTSIDE_THE_RANGE.into()));
+        }
+        let (end, occupied) = occupation(timing, start);
+        if !is_free(&busy, occupied) {
+            return Err(CalendarError::SlotTaken);
+        }
         Ok((end, occupied))
     }
 
@@ -239,9 +270,17 @@ impl CalendarActor {
 
     fn plan_booking(&mut self, msg: &Book) -> Result<(NewBooking, Option<Duration>), CalendarError> {
         let delay = self.injected_delay();
-        let (end, occupied) = self.check_offered(msg.service_id, msg.start, None, msg.now, false)?;
+        let (end, occupied) = match msg.booker {
+            Booker::Client => self.check_offered(msg.service_id, msg.start, None, msg.now, false)?,
+            Booker::Provider { outside_hours } => {
+                self.check_for_provider(msg.service_id, msg.start, msg.now, outside_hours)?
+            }
+        };
         let data = self.data()?;
-        let status = if data.rules.requires_confirmation { BookingStatus::Pending } else { BookingStatus::Confirmed };
+        let status = match msg.booker {
+            Booker::Client if data.rules.requires_confirmation => BookingStatus::Pending,
+            Booker::Client | Booker::Provider { .. } => BookingStatus::Confirmed,
+        };
         let mut booking = NewBooking {
             id: BookingId::generate(),
             provider_id: self.provider_id,
@@ -258,9 +297,11 @@ impl CalendarActor {
             settings_version: data.settings_version,
             notices: Vec::new(),
         };
-        let client_user = if let BookingClient::User { user_id, .. } = msg.client { Some(user_id) } else { None };
-        let provisional = booking.to_booking(ClientId(Uuid::nil()), client_user);
-        let by = Requester::Client(msg.requested_by);
+        let provisional = booking.to_booking(ClientId(Uuid::nil()), msg.client.user());
+        let by = match msg.booker {
+            Booker::Client => Requester::Client(msg.requested_by),
+            Booker::Provider { .. } => Requester::Provider,
+        };
         booking.notices = notices::pushes(BookingEventKind::Created, by, &provisional, data.owner_user_id, msg.now);
         booking.notices.extend(notices::reminders(&provisional, &data.rules, msg.now));
         Ok((booking, delay))
@@ -484,6 +525,16 @@ impl CalendarActor {
 
 const NOT_OFFERED: &str =
     "this time is not offered: outside working hours, off the slot grid, too soon or beyond the horizon";
+const NOT_OFFERED_TO_PROVIDER: &str =
+    "this time is outside your working hours, off your slot grid or beyond your horizon; book it with outside_hours";
+const OUTSIDE_THE_RANGE: &str = "a booking outside the hours may start from a day ago up to your booking horizon";
+
+/// The end of a visit starting at `start`, and what it occupies with its buffers.
+fn occupation(timing: ServiceTiming, start: Timestamp) -> (Timestamp, Busy) {
+    let end = start + SignedDuration::from_secs(timing.duration_secs());
+    let (before, after) = timing.buffers_secs();
+    (end, Busy { start: start - SignedDuration::from_secs(before), end: end + SignedDuration::from_secs(after) })
+}
 
 /// An Idempotency-Key replay answers with the earlier booking only if it
 /// really is the same request.

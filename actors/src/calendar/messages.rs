@@ -26,8 +26,23 @@ pub struct Book {
     pub note: Option<String>,
     /// Who asks (recorded as `created_by`; scopes the idempotency key).
     pub requested_by: UserId,
+    /// In whose role: it decides which starts are allowed.
+    pub booker: Booker,
     pub idempotency_key: Option<String>,
     pub now: Timestamp,
+}
+
+/// Who books, which decides what a start must be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Booker {
+    /// The client, for themselves: a slot as offered (hours, grid, notice,
+    /// horizon); pending when the provider confirms bookings by hand.
+    Client,
+    /// The provider, for a client of theirs: confirmed at once; a slot as
+    /// offered but without the minimum notice (the provider knows they can
+    /// make it), or — `outside_hours` — any start from a day ago to the
+    /// horizon, as long as it overlaps no other booking.
+    Provider { outside_hours: bool },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

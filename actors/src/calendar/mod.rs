@@ -13,7 +13,7 @@ pub use actor::CalendarActor;
 pub use error::CalendarError;
 #[cfg(feature = "test-faults")]
 pub use messages::Fault;
-pub use messages::{Availability, Book, Booked, ChangeBooking, GetSlots, Reload};
+pub use messages::{Availability, Book, Booked, Booker, ChangeBooking, GetSlots, Reload};
 pub use ports::{
     BookingClient, BookingEventKind, BookingUpdate, CalendarData, CalendarEvent, CalendarRepository, EventSink,
     NewBooking, RepositoryError, ServiceInfo,

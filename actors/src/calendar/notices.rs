@@ -34,7 +34,7 @@ pub fn pushes(
     use BookingEventKind::*;
     let recipient = match (kind, actor) {
         (Created | Cancelled | Rescheduled, Actor::Client(_)) => Some(provider_user),
-        (Cancelled | Rescheduled | Confirmed | Declined, Actor::Provider) => booking.client_user_id,
+        (Created | Cancelled | Rescheduled | Confirmed | Declined, Actor::Provider) => booking.client_user_id,
         _ => None,
     };
     recipient.map(|recipient| Notice { kind: NoticeKind::Push(kind), recipient, due_at: now }).into_iter().collect()

@@ -39,13 +39,28 @@ pub struct CalendarData {
 }
 
 /// Who a booking is for: the client book entry is found or created, in the
-/// booking's transaction, from the Telegram user.
+/// booking's transaction.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum BookingClient {
-    /// A signed-in client booking for themselves.
+    /// A signed-in client booking for themselves (their entry is found or made).
     User { user_id: UserId, name: String },
-    /// An existing entry of the provider's client book.
-    Existing(ClientId),
+    /// An existing entry of the provider's client book, with its Telegram
+    /// user if it has one (they are told of what the provider books).
+    Existing { id: ClientId, user_id: Option<UserId> },
+    /// A client the provider types in (a phone call, a walk-in): added to
+    /// the book by the booking, so a refused booking adds nobody.
+    New { name: String, contacts: Option<String> },
+}
+
+impl BookingClient {
+    /// The Telegram user the booking is for, when known before it is written.
+    pub fn user(&self) -> Option<UserId> {
+        match self {
+            BookingClient::User { user_id, .. } => Some(*user_id),
+            BookingClient::Existing { user_id, .. } => *user_id,
+            BookingClient::New { .. } => None,
+        }
+    }
 }
 
 /// A booking to write.

@@ -44,7 +44,7 @@ pub use field_error::FieldError;
 pub use ids::{BookingId, ClientId, ProviderId, ServiceId, UserId};
 pub use rules::{BookingRules, ServiceTiming};
 pub use schedule::{DateOverride, LocalInterval, Schedule, WeeklyInterval};
-pub use slots::{Busy, Slot, SlotCalendar, free_slots, is_offered};
+pub use slots::{Busy, Slot, SlotCalendar, free_slots, is_free, is_offered};
 pub use slug::Slug;
 pub use time_of_day::TimeOfDay;
 pub use time_zone::ProviderTimeZone;

@@ -119,6 +119,12 @@ pub fn is_offered(
     free_slots(calendar, service, busy, date, date, now).binary_search_by_key(&start, |slot| slot.start).is_ok()
 }
 
+/// Whether `occupied` overlaps none of `busy`: the one rule a provider's
+/// booking outside the hours must still keep (DESIGN §3 invariant 1).
+pub fn is_free(busy: &[Busy], occupied: Busy) -> bool {
+    !overlaps_any(&merge(busy), (occupied.start.as_second(), occupied.end.as_second()))
+}
+
 /// Sorted, disjoint busy ranges in seconds. Because they are disjoint, their
 /// ends are sorted too, which lets [`overlaps_any`] binary-search.
 fn merge(busy: &[Busy]) -> Vec<(i64, i64)> {

@@ -10,8 +10,8 @@ use std::{
 
 use actors::{
     calendar::{
-        Book, BookingClient, BookingUpdate, CalendarData, CalendarEvent, CalendarRepository, Calendars, EventSink,
-        NewBooking, RegistrySettings, RepositoryError, ServiceInfo,
+        Book, Booker, BookingClient, BookingUpdate, CalendarData, CalendarEvent, CalendarRepository, Calendars,
+        EventSink, NewBooking, RegistrySettings, RepositoryError, ServiceInfo,
     },
     domain::{
         Booking, BookingId, BookingRules, ClientId, DateOverride, LocalInterval, ProviderId, ProviderTimeZone,
@@ -139,9 +139,10 @@ pub fn book(repo: &FakeRepository, time: &str) -> Book {
     Book {
         service_id: repo.service_id,
         start: format!("2027-06-01T{time}:00+02:00").parse().unwrap(),
-        client: BookingClient::Existing(ClientId(Uuid::nil())),
+        client: BookingClient::Existing { id: ClientId(Uuid::nil()), user_id: None },
         note: None,
         requested_by: UserId::generate(),
+        booker: Booker::Client,
         idempotency_key: None,
         now: NOW.parse().unwrap(),
     }

@@ -279,3 +279,20 @@ proptest! {
         }
     }
 }
+
+/// What the provider's booking outside the hours must still keep: half-open
+/// ranges, so touching is not overlapping, against unsorted, overlapping busy.
+#[test]
+fn is_free_means_no_overlap_with_any_busy_range() {
+    let busy = |from: &str, to: &str| Busy { start: ts(from), end: ts(to) };
+    let taken = [
+        busy("2027-06-02T12:00:00Z", "2027-06-02T13:00:00Z"),
+        busy("2027-06-02T08:00:00Z", "2027-06-02T09:30:00Z"),
+        busy("2027-06-02T09:00:00Z", "2027-06-02T10:00:00Z"),
+    ];
+    assert!(is_free(&taken, busy("2027-06-02T10:00:00Z", "2027-06-02T12:00:00Z")), "between, touching both");
+    assert!(!is_free(&taken, busy("2027-06-02T09:45:00Z", "2027-06-02T10:15:00Z")));
+    assert!(!is_free(&taken, busy("2027-06-02T07:00:00Z", "2027-06-02T14:00:00Z")), "around everything");
+    assert!(!is_free(&taken, busy("2027-06-02T12:15:00Z", "2027-06-02T12:30:00Z")), "inside one");
+    assert!(is_free(&[], busy("2027-06-02T12:15:00Z", "2027-06-02T12:30:00Z")));
+}

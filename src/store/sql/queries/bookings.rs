@@ -63,7 +63,22 @@ impl Bookings for SqlStore<Db> {
         let mut tx = begin_write(&self.pool).await?;
         check_settings_version(&mut tx, booking.provider_id, booking.settings_version).await?;
         let (client_id, client_user_id) = match &booking.client {
-            BookingClient::Existing(id) => (*id, None),
+            BookingClient::Existing { id, user_id } => (*id, *user_id),
+            BookingClient::New { name, contacts } => {
+                let id = Uuid::now_v7();
+                sqlx::query(
+                    "INSERT INTO clients (id, provider_id, name, contacts, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $5)",
+                )
+                .bind(id)
+                .bind(booking.provider_id.0)
+                .bind(name)
+                .bind(contacts)
+                .bind(Moment(booking.now))
+                .execute(&mut *tx)
+                .await?;
+                (ClientId(id), None)
+            }
             BookingClient::User { user_id, name } => {
                 sqlx::query(
                     "INSERT INTO clients (id, provider_id, user_id, name, created_at, updated_at) \
