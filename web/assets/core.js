@@ -337,6 +337,27 @@ export function addDays(date, days) {
   return d.toISOString().slice(0, 10);
 }
 
+/**
+ * RFC 3339 for the wall time `time` (`HH:MM`) on `date` in `timeZone`, with
+ * that zone's offset at that moment (DST included), as the API wants a start.
+ */
+export function zonedStart(date, time, timeZone) {
+  const offsetAt = (ms) => {
+    const name = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'longOffset' })
+      .formatToParts(new Date(ms)).find((part) => part.type === 'timeZoneName')?.value || 'GMT';
+    const match = /GMT([+-])(\d{2}):?(\d{2})?/.exec(name);
+    return match ? (match[1] === '-' ? -1 : 1) * (Number(match[2]) * 60 + Number(match[3] || 0)) : 0;
+  };
+  const [y, m, d] = date.split('-').map(Number);
+  const [hours, minutes] = time.split(':').map(Number);
+  const wall = Date.UTC(y, m - 1, d, hours, minutes);
+  // The offset at the instant the wall time names: one correction settles it.
+  const offset = offsetAt(wall - offsetAt(wall) * 60000);
+  const abs = Math.abs(offset);
+  const pad = (n) => String(n).padStart(2, '0');
+  return `${date}T${pad(hours)}:${pad(minutes)}:00${offset < 0 ? '-' : '+'}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+}
+
 /** The wall time `HH:MM` of an RFC 3339 time with the provider's offset. */
 export function wallTime(rfc3339) {
   return rfc3339.slice(11, 16);

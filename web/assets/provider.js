@@ -5,7 +5,7 @@
 import { t } from './i18n.js';
 import {
   h, nodes, api, go, back, refresh, haptic, saveButton, confirmed, hideMainButton, confirmAction, toast, showProblem, sessionToken, field,
-  localDate, addDays,
+  localDate, addDays, zonedStart,
   wallTime, wallDate, dayLabel, price, duration, statusBadge,
 } from './core.js';
 import { profileForm, serviceForm, scheduleForm } from './editors.js';
@@ -101,7 +101,8 @@ function agendaPanel(body) {
       load();
     },
   }, t(name))));
-  body.append(toggle, h('p', status), list);
+  body.append(toggle, h('p', status), list,
+    h('button.btn.block', { type: 'button', id: 'book-someone', onclick: () => bookForScreen(null) }, t('book_someone')));
 
   // Loads overlap (live frames, range switches): only the latest one draws.
   let latest = 0;
@@ -315,6 +316,7 @@ function clientScreen(id) {
           type: 'button', id: 'export-client',
           onclick: () => showExport(`/api/provider/clients/${card.id}/export`, card.name, t('client_export_hint'), `client-${card.id}.json`),
         }, t('export_client')),
+        h('button.btn.block', { type: 'button', id: 'book-for-client', onclick: () => bookForScreen(card) }, t('book_for_client')),
         h('button.btn.block', {
           type: 'button', id: 'toggle-block',
           onclick: card.blocked
@@ -340,6 +342,76 @@ function clientScreen(id) {
     const reload = () => api('GET', `/api/provider/clients/${id}`).then(build).catch((error) => showProblem(error));
     main.append(h('p.loading', t('loading')));
     reload();
+  });
+}
+
+/**
+ * The provider books for a client: `card` (from the client book), or one
+ * typed in when `card` is null (a phone call, a walk-in). Times are the free
+ * slots of the chosen day, or — "outside my hours" — any time typed in; the
+ * server still refuses an overlap.
+ */
+function bookForScreen(card) {
+  go('book-for', async (main) => {
+    main.append(h('p.loading', t('loading')));
+    let provider;
+    let services;
+    try {
+      [provider, services] = await Promise.all([api('GET', '/api/provider'), api('GET', '/api/provider/services')]);
+    } catch (error) {
+      showProblem(error);
+      return;
+    }
+    services = services.filter((s) => s.active);
+    const name = h('input', { name: 'client.name', required: true, maxLength: 100 });
+    const contacts = h('input', { name: 'client.contacts', maxLength: 500 });
+    const service = h('select', { name: 'service' }, services.map((s) => h('option', { value: s.id }, `${s.name} · ${duration(s.duration_min)}`)));
+    const date = h('input', { name: 'date', type: 'date', value: localDate(provider.timezone) });
+    const slot = h('select', { name: 'start' });
+    const outside = h('input', { name: 'outside_hours', type: 'checkbox' });
+    const time = h('input', { name: 'time', type: 'time', value: '09:00', step: 300 });
+    const timeField = field(t('time_label'), time);
+    const note = h('textarea', { name: 'note', rows: 2, maxLength: 500 });
+    const loadSlots = async () => {
+      slot.replaceChildren(h('option', { value: '' }, t('loading')));
+      try {
+        const day = date.value;
+        const answer = await api('GET', `/api/providers/${provider.slug}/slots?service=${service.value}&from=${day}&to=${day}`);
+        slot.replaceChildren(...(answer.slots.length
+          ? answer.slots.map((s) => h('option', { value: s.start }, wallTime(s.start)))
+          : [h('option', { value: '' }, t('no_slots_day'))]));
+      } catch (error) {
+        slot.replaceChildren(h('option', { value: '' }, t('no_slots_day')));
+        showProblem(error);
+      }
+    };
+    const showTimeInput = () => {
+      timeField.hidden = !outside.checked;
+      slotField.hidden = outside.checked;
+    };
+    const slotField = field(t('free_slot'), slot);
+    outside.addEventListener('change', showTimeInput);
+    service.addEventListener('change', loadSlots);
+    date.addEventListener('change', loadSlots);
+    const form = h('form', { novalidate: true, onsubmit: (e) => e.preventDefault() },
+      card ? null : h('div.section', field(t('client_name'), name), field(t('contacts'), contacts)),
+      h('div.section', field(t('service_label'), service), field(t('date'), date), slotField, timeField,
+        h('label.field.check', outside, h('span', t('outside_hours')))),
+      h('div.section', field(t('provider_note'), note)));
+    main.replaceChildren(h('h1', card ? t('book_for', { name: card.name }) : t('book_new_client')), form);
+    showTimeInput();
+    if (!services.length) {
+      main.append(h('p.empty-state', t('no_services')));
+      return;
+    }
+    loadSlots();
+    saveButton(t('book'), form, () => {
+      const start = outside.checked ? zonedStart(date.value, time.value, provider.timezone) : slot.value;
+      const body = { service: service.value, start, note: note.value.trim() || null, outside_hours: outside.checked };
+      if (card) body.client_id = card.id;
+      else body.client = { name: name.value.trim(), contacts: contacts.value.trim() || null };
+      return api('POST', '/api/provider/bookings', body);
+    }, back);
   });
 }
 

@@ -23,6 +23,7 @@ mod live_booking;
 mod onboarding;
 mod outside_telegram;
 mod privacy_rights;
+mod provider_books;
 mod reconnect;
 mod reschedule;
 mod smoke;
