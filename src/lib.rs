@@ -17,6 +17,7 @@ pub mod rate_limit;
 pub mod retention;
 pub mod session;
 pub mod startup;
+pub mod stats;
 pub mod store;
 pub mod telegram;
 pub mod views;

@@ -12,11 +12,20 @@ use super::problem::{ApiError, ApiResult, ProblemType};
 use super::state::AppState;
 use crate::{client_address::TrustedProxies, rate_limit::Rule};
 
-/// Longest date range one request may cover (inclusive days). Keeps a
-/// single request cheap; the Mini App asks week by week.
-const MAX_RANGE_DAYS: i64 = 62;
-/// Default range when `to` is left out: a week.
-const DEFAULT_RANGE_DAYS: i64 = 6;
+/// What `from`/`to` default to and how far apart they may be.
+#[derive(Clone, Copy, Debug)]
+pub struct RangeRule {
+    /// `from` when left out, in days after today (negative: before).
+    pub default_from: i64,
+    /// `to` when left out, in days after `from`.
+    pub default_days: i64,
+    /// Longest range one request may cover (days after `from`).
+    pub max_days: i64,
+}
+
+/// Agenda and slots: from today, a week by default, at most 62 days apart.
+/// Keeps a single request cheap; the Mini App asks week by week.
+pub const AGENDA_RANGE: RangeRule = RangeRule { default_from: 0, default_days: 6, max_days: 62 };
 
 /// An id in `field`; `what` names it in the refusal ("a service id").
 pub fn parse_id<Id: From<Uuid>>(field: &str, text: &str, what: &str) -> ApiResult<Id> {
@@ -68,19 +77,29 @@ pub struct DateRange {
     pub end: Timestamp,
 }
 
-/// The `from`/`to` query dates (provider's calendar): default today and the
-/// next six days, at most [`MAX_RANGE_DAYS`] apart. A date the time zone
-/// cannot place on the time line (near year 9999) is refused, never widened
-/// into an unbounded range: that once returned every booking.
+/// The `from`/`to` query dates (provider's calendar) by [`AGENDA_RANGE`].
 pub fn date_range(params: &HashMap<String, String>, tz: &ProviderTimeZone, now: Timestamp) -> ApiResult<DateRange> {
+    date_range_by(params, tz, now, AGENDA_RANGE)
+}
+
+/// The `from`/`to` query dates (provider's calendar) by `rule`. A date the
+/// time zone cannot place on the time line (near year 9999) is refused,
+/// never widened into an unbounded range: that once returned every booking.
+pub fn date_range_by(
+    params: &HashMap<String, String>,
+    tz: &ProviderTimeZone,
+    now: Timestamp,
+    rule: RangeRule,
+) -> ApiResult<DateRange> {
     let date = |field: &str| params.get(field).map(|text| parse_date(field, text)).transpose();
-    let from = date("from")?.unwrap_or_else(|| tz.date_of(now));
-    let to = date("to")?.unwrap_or_else(|| from.checked_add(DEFAULT_RANGE_DAYS.days()).unwrap_or(from));
+    let today = tz.date_of(now);
+    let from = date("from")?.unwrap_or_else(|| today.checked_add(rule.default_from.days()).unwrap_or(today));
+    let to = date("to")?.unwrap_or_else(|| from.checked_add(rule.default_days.days()).unwrap_or(from));
     if to < from {
         return Err(ApiError::field("to", "must not be before from"));
     }
-    if (to - from).get_days() > MAX_RANGE_DAYS as i32 {
-        return Err(ApiError::field("to", format!("at most {MAX_RANGE_DAYS} days after from")));
+    if i64::from((to - from).get_days()) > rule.max_days {
+        return Err(ApiError::field("to", format!("at most {} days after from", rule.max_days)));
     }
     let instant = |field: &str, time: TimeOfDay, date: Date| {
         tz.resolve(time.on(date))

@@ -8,6 +8,7 @@ mod calendar_feed;
 mod clients;
 pub mod deadline;
 mod extract;
+mod figures;
 mod json;
 mod live_socket;
 mod me;
@@ -86,6 +87,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(calendar_feed::issue))
                 .route(web::delete().to(calendar_feed::revoke)),
         )
+        .service(web::resource("/api/provider/stats").route(web::get().to(figures::get_stats)))
         .service(web::resource("/api/provider/calendar.ics").route(web::get().to(calendar_feed::feed)))
         .service(
             web::resource("/api/provider/bookings")

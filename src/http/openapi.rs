@@ -10,8 +10,8 @@ use utoipa::{
 };
 
 use super::{
-    access_log, auth, bookings, calendar_feed, clients, live_socket, me, ops, provider, provider_bookings, public,
-    schedule, services,
+    access_log, auth, bookings, calendar_feed, clients, figures, live_socket, me, ops, provider, provider_bookings,
+    public, schedule, services,
 };
 
 #[derive(OpenApi)]
@@ -27,6 +27,7 @@ use super::{
         public::get_public_provider, public::get_slots,
         bookings::create_booking, bookings::my_bookings, bookings::cancel_my_booking, bookings::reschedule_my_booking,
         provider_bookings::list, provider_bookings::create, provider_bookings::act, provider_bookings::reschedule,
+        figures::get_stats,
         calendar_feed::issue, calendar_feed::revoke, calendar_feed::feed, calendar_feed::booking_file,
         clients::list, clients::add, clients::get, clients::patch, clients::delete, clients::export,
         live_socket::connect,

@@ -169,6 +169,7 @@ const ROWS: &[(&str, &str, [Outcome; 6])] = &[
     ("GET /api/provider/bookings", "", providers(200)),
     // For the owner's hand-added client: another provider has no such client.
     ("POST /api/provider/bookings", "", owner_as_provider(201)),
+    ("GET /api/provider/stats", "", providers(200)),
     ("POST /api/provider/calendar-feed", "", providers(200)),
     ("DELETE /api/provider/calendar-feed", "", providers(204)),
     // The feed's key is its credential (calendar apps send no bearer), so the

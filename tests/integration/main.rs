@@ -28,6 +28,7 @@ mod consistency;
 mod erasure;
 mod fake_telegram;
 mod faults;
+mod figures;
 mod hostile;
 mod hostile_input;
 mod limits;

@@ -56,6 +56,11 @@ impl ProviderTimeZone {
         self.tz.to_ambiguous_timestamp(local).compatible().ok()
     }
 
+    /// The provider's wall-clock date and time at `instant`.
+    pub fn datetime_of(&self, instant: Timestamp) -> DateTime {
+        self.tz.to_datetime(instant)
+    }
+
     /// The provider's calendar date at `instant`.
     pub fn date_of(&self, instant: Timestamp) -> Date {
         self.tz.to_datetime(instant).date()
