@@ -12,6 +12,7 @@ import { profileForm, serviceForm, scheduleForm } from './editors.js';
 import { LiveSocket } from './live.js';
 import { slotsScreen, providerScreen } from './client.js';
 import { showExport } from './account.js';
+import { statsPanel } from './figures.js';
 
 /** Settings the server told at start (`/api/app`): the bot's username. */
 let settings = {};
@@ -49,7 +50,7 @@ function onboardingHoursScreen() {
   }, { replace: true });
 }
 
-const TABS = ['agenda', 'services', 'schedule', 'clients', 'settings'];
+const TABS = ['agenda', 'services', 'schedule', 'clients', 'stats', 'settings'];
 
 /** The workspace, opened on `tab`. Tabs switch in place (no history entry). */
 export function workspaceScreen(tab = 'agenda', options = {}) {
@@ -82,7 +83,9 @@ export function workspaceScreen(tab = 'agenda', options = {}) {
   }, options);
 }
 
-const PANELS = { agenda: agendaPanel, services: servicesPanel, schedule: schedulePanel, clients: clientsPanel, settings: settingsPanel };
+const PANELS = {
+  agenda: agendaPanel, services: servicesPanel, schedule: schedulePanel, clients: clientsPanel, stats: statsPanel, settings: settingsPanel,
+};
 
 // ---------------------------------------------------------------- agenda
 

@@ -16,6 +16,7 @@
 
 mod client;
 mod driver;
+mod figures;
 mod phone;
 
 mod harness;
