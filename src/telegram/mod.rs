@@ -100,8 +100,7 @@ pub fn start(
     };
     let bot = Bot::new(token.expose()).set_api_url(config.telegram_api_url.clone()).throttle(Limits::default());
 
-    let policy_url = config.public_url.as_ref().and_then(|url| url.join("privacy").ok());
-    let outbox = outbox::OutboxDispatcher::new(store.clone(), bot.clone(), policy_url).start();
+    let outbox = outbox::OutboxDispatcher::new(store.clone(), bot.clone(), config.public_url.clone()).start();
     let (stop_polling, stop_requested) = watch::channel(false);
     let (polling_finished, polling_done) = watch::channel(false);
     let control = BotControl { outbox: outbox.clone(), stop_polling, polling_done };

@@ -33,7 +33,7 @@ use teloxide::{
     ApiError, RequestError,
     payloads::SendMessageSetters,
     prelude::Requester,
-    types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup},
+    types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo},
 };
 
 use super::{
@@ -63,8 +63,9 @@ struct Shared {
     in_flight: Arc<AtomicUsize>,
     stopping: AtomicBool,
     turns: Turns,
-    /// Where the policy is read (`PUBLIC_URL`'s policy page), for "policy updated".
-    policy_url: Option<url::Url>,
+    /// `PUBLIC_URL`: where the policy is read ("policy updated") and the
+    /// Mini App opens from a button ("book again").
+    public_url: Option<url::Url>,
 }
 
 /// Whose turn it is, per recipient: one message each in flight.
@@ -93,14 +94,14 @@ impl Turns {
 pub struct Nudge;
 
 impl OutboxDispatcher {
-    pub fn new(store: Arc<dyn Store>, bot: TgBot, policy_url: Option<url::Url>) -> Self {
+    pub fn new(store: Arc<dyn Store>, bot: TgBot, public_url: Option<url::Url>) -> Self {
         let shared = Shared {
             store,
             bot,
             in_flight: Arc::default(),
             stopping: AtomicBool::new(false),
             turns: Turns::default(),
-            policy_url,
+            public_url,
         };
         Self { busy: false, shared: Arc::new(shared) }
     }
@@ -193,7 +194,8 @@ enum Attempt {
 }
 
 async fn attempt(shared: &Shared, message: &OutboxMessage) -> Attempt {
-    let Shared { store, bot, stopping, policy_url, .. } = shared;
+    let Shared { store, bot, stopping, public_url, .. } = shared;
+    let policy_url = public_url.as_ref().and_then(|url| url.join("privacy").ok());
     let skip = |why: &str| Attempt::Done(MessageOutcome::Skipped(why.to_owned()));
     let recipient = match store.bot_recipient(message.recipient_id).await {
         Ok(Some(recipient)) => recipient,
@@ -206,7 +208,7 @@ async fn attempt(shared: &Shared, message: &OutboxMessage) -> Attempt {
     let lang = Lang::of(recipient.language_code.as_deref());
     let (text, keyboard) = match &message.content {
         OutboxContent::Notice { kind, booking_id } => match store.booking_by_id(*booking_id).await {
-            Ok(Some(details)) => match notice(message, *kind, &details, lang) {
+            Ok(Some(details)) => match notice(message, *kind, &details, lang, public_url.as_ref()) {
                 Ok(worded) => worded,
                 Err(why) => return skip(why),
             },
@@ -251,6 +253,7 @@ fn notice(
     kind: NoticeKind,
     details: &BookingDetails,
     lang: Lang,
+    public_url: Option<&url::Url>,
 ) -> Result<(String, Option<InlineKeyboardMarkup>), &'static str> {
     let booking = &details.booking;
     let to_provider = Some(message.recipient_id) != booking.client_user_id;
@@ -269,7 +272,17 @@ fn notice(
     let button =
         |a: Action| InlineKeyboardButton::callback(texts::button(lang, a), format!("{}:{}", a.as_str(), booking.id));
     let keyboard = awaiting_answer.then(|| InlineKeyboardMarkup::new([[Action::Confirm, Action::Decline].map(button)]));
-    Ok((text, keyboard))
+    // After a visit, "Book again" opens the Mini App on the same service's
+    // live slots (a Web App button needs PUBLIC_URL's https address).
+    let again = (!to_provider && event == BookingEventKind::Completed)
+        .then(|| public_url.filter(|url| url.scheme() == "https"))
+        .flatten()
+        .map(|url| {
+            let mut url = super::bot::app_url(url, Some(&details.provider_slug));
+            url.query_pairs_mut().append_pair("service", &booking.service_id.to_string());
+            InlineKeyboardMarkup::new([[InlineKeyboardButton::web_app(texts::book_again(lang), WebAppInfo { url })]])
+        });
+    Ok((text, keyboard.or(again)))
 }
 
 /// Telegram's 403s: the user cannot be messaged until they come back.

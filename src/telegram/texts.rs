@@ -48,6 +48,9 @@ pub fn push(event: BookingEventKind, details: &BookingDetails, to_provider: bool
         (Lang::En, true, Cancelled) => format!("{client} cancelled {service} on {when}."),
         (Lang::En, true, Rescheduled) => format!("{client} moved {service} to {when}."),
         (Lang::En, false, Created) => format!("{provider} booked you: {service}, {when}."),
+        (Lang::En, false, Completed) => {
+            format!("Thank you for visiting {provider}! Book {service} again when you like.")
+        }
         (Lang::En, false, Confirmed) => format!("{provider} confirmed your booking: {service}, {when}."),
         (Lang::En, false, Declined) => format!("{provider} declined your booking request for {when}."),
         (Lang::En, false, Cancelled) => format!("{provider} cancelled your booking: {service}, {when}."),
@@ -59,6 +62,9 @@ pub fn push(event: BookingEventKind, details: &BookingDetails, to_provider: bool
         (Lang::Ru, true, Cancelled) => format!("{client} отменил(а) запись: {service}, {when}."),
         (Lang::Ru, true, Rescheduled) => format!("{client} перенес(ла) запись на {when}: {service}."),
         (Lang::Ru, false, Created) => format!("{provider} записал(а) вас: {service}, {when}."),
+        (Lang::Ru, false, Completed) => {
+            format!("Спасибо за визит к {provider}! Запишитесь на «{service}» снова, когда захотите.")
+        }
         (Lang::Ru, false, Confirmed) => format!("{provider} подтвердил(а) вашу запись: {service}, {when}."),
         (Lang::Ru, false, Declined) => format!("{provider} отклонил(а) заявку на {when}."),
         (Lang::Ru, false, Cancelled) => format!("{provider} отменил(а) вашу запись: {service}, {when}."),
@@ -73,6 +79,11 @@ pub fn reminder(details: &BookingDetails, lang: Lang) -> String {
         Lang::En => format!("Reminder: {} with {} — {when}.", details.service_name, details.provider_name),
         Lang::Ru => format!("Напоминание: {} у {} — {when}.", details.service_name, details.provider_name),
     }
+}
+
+/// The button under "thank you for visiting": the same service's live slots.
+pub fn book_again(lang: Lang) -> &'static str {
+    lang.pick("📅 Book again", "📅 Записаться снова")
 }
 
 /// The label of a bot button: confirm, decline, or (any other) cancel.

@@ -16,6 +16,7 @@ on_both_backends!(
     the_provider_books_a_client_of_the_book_and_they_are_told,
     a_client_typed_in_joins_the_book_only_when_the_booking_holds,
     outside_the_hours_only_when_said_and_never_over_another_booking,
+    after_a_completed_visit_the_client_is_offered_to_book_again,
 );
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -117,4 +118,41 @@ async fn outside_the_hours_only_when_said_and_never_over_another_booking(backend
     let agenda = app.get(&format!("/api/provider/bookings?from={DAY}&to={DAY}"), Some(&anna)).await;
     let starts: Vec<&str> = agenda.ok().as_array().unwrap().iter().filter_map(|b| b["start"].as_str()).collect();
     assert_eq!(starts, [slot("12:00"), format!("{DAY}T18:30:00+02:00")]);
+}
+
+/// Issue 13 part 4: after a completed visit the client gets "Book again",
+/// a Web App button onto the same service's live slots. The visit is one the
+/// provider recorded outside the hours two hours ago, so it can be completed.
+async fn after_a_completed_visit_the_client_is_offered_to_book_again(backend: Backend) {
+    let fake = FakeTelegram::start().await;
+    let app =
+        spawn_app_with(backend, &[("TELEGRAM_API_URL", &fake.url), ("PUBLIC_URL", "https://app.example.test/")]).await;
+    let (anna, service) = app.provider(1, "anna", json!({}), every_day("09:00", "13:00")).await;
+    let carol = app.dev_sign_in(2, "Carol").await;
+    app.book(&carol, "anna", &service, &slot("09:00")).await.ok();
+    let card = clients(&app, &anna).await.into_iter().find(|c| c["name"] == "Carol").expect("Carol's card");
+    let two_hours_ago =
+        (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(2)).round(jiff::Unit::Second).unwrap();
+    let body = json!({ "client_id": card["id"], "service": service, "start": two_hours_ago.to_string(), "outside_hours": true });
+    let visit = book_for(&app, &anna, body).await;
+    assert_eq!(visit.status, 201, "{}", visit.body);
+    let id = visit.body["id"].as_str().unwrap().to_owned();
+    let told = fake.wait_for_messages(2, 1, WAIT).await.len();
+
+    let done = app.request("POST", &format!("/api/provider/bookings/{id}/complete"), Some(&anna), None).await;
+    assert_eq!(done.ok()["status"], "completed");
+    let messages = fake.wait_for_messages(2, told + 1, WAIT).await;
+    let thanks = messages.last().expect("a message");
+    assert!(
+        thanks.body["text"].as_str().unwrap_or_default().starts_with("Thank you for visiting anna!"),
+        "{}",
+        thanks.body
+    );
+    let button = &thanks.body["reply_markup"]["inline_keyboard"][0][0];
+    assert_eq!(button["text"], "📅 Book again");
+    assert_eq!(
+        button["web_app"]["url"],
+        format!("https://app.example.test/?startapp=anna&service={service}"),
+        "{button}"
+    );
 }

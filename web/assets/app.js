@@ -25,6 +25,15 @@ function startParameter() {
   return /^[a-z0-9-]{3,32}$/.test(slug) ? slug : null;
 }
 
+/**
+ * The service to open straight on its slots: `&service=<id>` beside
+ * `startapp` (the bot's "Book again" button after a visit).
+ */
+function serviceParameter() {
+  const service = new URLSearchParams(location.search).get('service') || '';
+  return /^[0-9a-f-]{36}$/i.test(service) ? service.toLowerCase() : null;
+}
+
 async function signIn(settings) {
   if (insideTelegram) {
     const { token, user } = await api('POST', '/api/auth/telegram', { init_data: tg.initData });
@@ -137,7 +146,7 @@ async function start() {
   if (!me) return;
   if (!insideTelegram && me.language_code) setLanguage(me.language_code);
   const slug = startParameter();
-  if (slug) providerScreen(slug, { root: true });
+  if (slug) providerScreen(slug, { root: true, service: serviceParameter() });
   else homeScreen(me);
 }
 

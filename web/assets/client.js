@@ -28,6 +28,8 @@ async function publicProvider(slug) {
 /** A provider's public page: who they are and what can be booked. */
 export function providerScreen(slug, options = {}) {
   providers.delete(slug); // opening the page shows it as it is now
+  // Used once: coming back from the slots shows the page, not the slots again.
+  let openService = options.service;
   go('provider', (main) => {
     main.append(h('p.loading', { role: 'status' }, t('loading')));
     publicProvider(slug).then((provider) => {
@@ -51,6 +53,10 @@ export function providerScreen(slug, options = {}) {
           h('button.row.chevron', { type: 'button', id: 'privacy', onclick: () => privacyScreen() },
             h('span.grow', t('privacy_and_data')))),
       ));
+      // "Book again": straight on to that service's slots, the page one step back.
+      const again = openService && provider.services.find((service) => service.id === openService);
+      openService = null;
+      if (again) slotsScreen(provider, again);
     }).catch((error) => {
       main.replaceChildren(h('h1', t('app_name')),
         h('p.empty-state', error.status === 404 ? t('provider_not_found') : error.message));

@@ -34,7 +34,10 @@ pub fn pushes(
     use BookingEventKind::*;
     let recipient = match (kind, actor) {
         (Created | Cancelled | Rescheduled, Actor::Client(_)) => Some(provider_user),
-        (Created | Cancelled | Rescheduled | Confirmed | Declined, Actor::Provider) => booking.client_user_id,
+        // Completed: the client is thanked and offered to book again.
+        (Created | Cancelled | Rescheduled | Confirmed | Declined | Completed, Actor::Provider) => {
+            booking.client_user_id
+        }
         _ => None,
     };
     recipient.map(|recipient| Notice { kind: NoticeKind::Push(kind), recipient, due_at: now }).into_iter().collect()
@@ -77,7 +80,12 @@ mod tests {
             pushes(BookingEventKind::Cancelled, Actor::Provider, &b, provider, now)[0].recipient,
             UserId(uuid::Uuid::from_u128(7))
         );
-        assert!(pushes(BookingEventKind::Completed, Actor::Provider, &b, provider, now).is_empty());
+        // A completed visit: the client is offered to book again; a no-show is not told.
+        assert_eq!(
+            pushes(BookingEventKind::Completed, Actor::Provider, &b, provider, now)[0].recipient,
+            UserId(uuid::Uuid::from_u128(7))
+        );
+        assert!(pushes(BookingEventKind::NoShow, Actor::Provider, &b, provider, now).is_empty());
         let walk_in = Booking { client_user_id: None, ..b };
         assert!(pushes(BookingEventKind::Confirmed, Actor::Provider, &walk_in, provider, now).is_empty());
     }

@@ -97,6 +97,8 @@ pub enum Launch<'a> {
     /// is `PUBLIC_URL?startapp=<slug>` (see `telegram::bot::app_url`): the
     /// query is the button's own and initData carries no `start_param`.
     StartButton(&'a str),
+    /// The "Book again" button after a visit: `PUBLIC_URL?startapp=<slug>&service=<id>`.
+    BookAgain { slug: &'a str, service: &'a str },
 }
 
 /// initData for `user`, signed with the test server's bot token the way
@@ -122,6 +124,9 @@ pub fn launch_url(app_url: &str, init_data: &str, theme: Theme, launch: Launch<'
         Launch::Menu => {}
         Launch::Link(slug) => url.push_str(&format!("?tgWebAppStartParam={}", encode_uri_component(slug))),
         Launch::StartButton(slug) => url.push_str(&format!("?startapp={}", encode_uri_component(slug))),
+        Launch::BookAgain { slug, service } => {
+            url.push_str(&format!("?startapp={}&service={}", encode_uri_component(slug), encode_uri_component(service)))
+        }
     }
     url.push_str(&format!(
         "#tgWebAppData={}&tgWebAppVersion=8.0&tgWebAppPlatform=web&tgWebAppThemeParams={}",

@@ -82,3 +82,24 @@ async fn a_provider_books_a_phoned_in_client_from_the_card_and_a_walk_in_after_h
     assert_eq!(wanda["start"], format!("{tomorrow}T19:30:00+{hours:02}:00"), "{wanda}");
     phone.close().await;
 }
+
+/// The bot's "Book again" button opens the Mini App straight on that
+/// service's live slots; back from there is the provider's page, not the
+/// slots again.
+#[actix_web::test]
+async fn book_again_opens_the_same_services_slots() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let (vera, _) =
+        app.provider(PROVIDER_TG_ID, SLUG, json!({ "display_name": "Vera" }), every_day("09:00", "18:00")).await;
+    let second = json!({ "name": "Exam prep", "duration_min": 60 });
+    let exam = app.request("POST", "/api/provider/services", Some(&vera), Some(second)).await;
+    let exam = exam.ok()["id"].as_str().expect("id").to_owned();
+    let launch = Launch::BookAgain { slug: SLUG, service: &exam };
+    let Some(phone) = TelegramPhone::open(&app, TgUser::new(9301, "Pavel"), Theme::LIGHT, launch).await else { return };
+    phone.wait_for("main[data-screen=\"slots\"] #slots").await;
+    assert_eq!(phone.text("main[data-screen=\"slots\"] h1").await, "Exam prep");
+    phone.press_back().await;
+    phone.wait_for("main[data-screen=\"provider\"] [data-service]").await;
+    assert_eq!(phone.eval("return document.getElementById('app').dataset.screen").await, "provider");
+    phone.close().await;
+}
