@@ -37,7 +37,7 @@ async fn every_answer_carries_a_request_id_and_a_problem_names_it() {
     }
 }
 
-/// Every route the server answers (DESIGN §7 rows built so far).
+/// Every route the server answers (DESIGN §7 and §8 rows built so far).
 const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/auth/telegram"),
     ("post", "/api/auth/dev"),
@@ -78,6 +78,13 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/metrics"),
     ("get", "/api/openapi.json"),
     ("get", "/api/app"),
+    // DESIGN §8 "The provider's working day", built so far.
+    ("post", "/api/provider/bookings"),
+    ("get", "/api/provider/stats"),
+    ("post", "/api/provider/calendar-feed"),
+    ("delete", "/api/provider/calendar-feed"),
+    ("get", "/api/provider/calendar.ics"),
+    ("get", "/api/bookings/{id}/ics"),
 ];
 
 async fn openapi_describes_every_route(backend: Backend) {
