@@ -35,7 +35,8 @@ pub struct ClientPatch {
     pub notes: Option<Option<String>>,
 }
 
-fn validated(name: &str, contacts: Option<&str>, notes: Option<&str>) -> ApiResult<ClientFields> {
+/// A client's fields, checked (the `json_bodies` fuzz target drives it).
+pub fn validated(name: &str, contacts: Option<&str>, notes: Option<&str>) -> ApiResult<ClientFields> {
     Ok(ClientFields {
         name: validate::text("name", name, 100, false)?,
         contacts: validate::optional_text("contacts", contacts, 500, true)?,
