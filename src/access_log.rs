@@ -155,6 +155,12 @@ pub struct UserAgentSummary {
     pub os: String,
 }
 
+/// Longest OS version kept ("17.5.1" and "4.4.2" are far shorter). woothee
+/// reads any run of digits as a version, so a client could otherwise store
+/// kilobytes of its own text in every line it causes; a longer version is
+/// made up and dropped, the OS name kept.
+const MAX_OS_VERSION_LEN: usize = 12;
+
 /// Device type, browser and OS of a User-Agent (woothee). Device types are
 /// woothee's categories, with `pc` called `desktop`; a mobile OS keeps its
 /// version ("Android 14", "iPhone 17.5") because that is how people tell
@@ -173,7 +179,11 @@ pub fn describe_user_agent(user_agent: &str) -> UserAgentSummary {
     };
     let os = known(result.os);
     let os = match (os, known(&result.os_version)) {
-        ("Android" | "iPhone" | "iPad" | "iPod", version) if version != UNKNOWN => format!("{os} {version}"),
+        ("Android" | "iPhone" | "iPad" | "iPod", version)
+            if version != UNKNOWN && version.len() <= MAX_OS_VERSION_LEN =>
+        {
+            format!("{os} {version}")
+        }
         _ => os.to_owned(),
     };
     UserAgentSummary { device: device.into(), browser: known(result.name).into(), os }
@@ -199,6 +209,20 @@ mod tests {
         assert_eq!(describe_user_agent(firefox), summary("desktop", "Firefox", "Linux"));
         assert_eq!(describe_user_agent(""), summary("unknown", "unknown", "unknown"));
         assert_eq!(describe_user_agent("reqwest/0.12").device, "unknown");
+    }
+
+    /// Found by the `user_agent` fuzz target: `CPU OS 16_6444…4` (100
+    /// digits) was kept whole as the OS "iPad 16.6444…4".
+    #[test]
+    fn a_made_up_os_version_is_dropped_not_stored() {
+        let digits = "4".repeat(100);
+        let ipad = format!("Mozilla/5.0 (iPad; CPU OS 16_{digits} like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148");
+        assert_eq!(describe_user_agent(&ipad).os, "iPad");
+        let android =
+            format!("Mozilla/5.0 (Linux; Android 14.{digits}; Pixel 8) Chrome/124.0.0.0 Mobile Safari/537.36");
+        assert_eq!(describe_user_agent(&android).os, "Android");
+        let real = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5_1 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148";
+        assert_eq!(describe_user_agent(real).os, "iPhone 17.5.1");
     }
 
     #[test]

@@ -53,6 +53,14 @@ pub(super) async fn view(state: &AppState, provider_id: ProviderId, booking_id: 
     Ok(BookingView::from(&details))
 }
 
+/// The start and note of a booking body, checked before any lookup (the
+/// `json_bodies` fuzz target drives it).
+pub fn checked(input: &BookingInput) -> ApiResult<(Timestamp, Option<String>)> {
+    let start = parse_instant("start", &input.start)?;
+    let note = validate::optional_text("note", input.note.as_deref(), 500, true)?;
+    Ok((start, note))
+}
+
 /// Book a slot.
 #[utoipa::path(post, path = "/api/bookings", tag = "bookings", security(("bearer" = [])), request_body = BookingInput,
     params(("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key returns the same booking")),
@@ -67,8 +75,7 @@ pub async fn create_booking(
     ValidJson(input): ValidJson<BookingInput>,
 ) -> ApiResult {
     limit_booking_write(&state, &req, user.id).await?;
-    let start = parse_instant("start", &input.start)?;
-    let note = validate::optional_text("note", input.note.as_deref(), 500, true)?;
+    let (start, note) = checked(&input)?;
     let idempotency_key = idempotency_key(&req)?;
     let provider = super::public::provider_by_slug(&state, &input.provider).await?;
     refuse_if_blocked(&state, provider.id, user.id).await?;

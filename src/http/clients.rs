@@ -51,7 +51,8 @@ pub(super) async fn ensure_room(state: &AppState, provider_id: ProviderId) -> Ap
     Ok(())
 }
 
-pub(super) fn validated(name: &str, contacts: Option<&str>, notes: Option<&str>) -> ApiResult<ClientFields> {
+/// A client's fields, checked (the `json_bodies` fuzz target drives it).
+pub fn validated(name: &str, contacts: Option<&str>, notes: Option<&str>) -> ApiResult<ClientFields> {
     Ok(ClientFields {
         name: validate::text("name", name, 100, false)?,
         contacts: validate::optional_text("contacts", contacts, 500, true)?,

@@ -58,8 +58,14 @@ fn parse_date(field: &str, text: &str) -> ApiResult<Date> {
 /// The query string as a map; a parameter given twice is refused, since
 /// which one we would use is a guess.
 pub fn query_params(req: &HttpRequest) -> ApiResult<HashMap<String, String>> {
+    parse_query(req.query_string())
+}
+
+/// [`query_params`] on the raw query string: apart from the request so the
+/// `query_parsers` fuzz target reaches it.
+pub fn parse_query(query: &str) -> ApiResult<HashMap<String, String>> {
     let mut params = HashMap::new();
-    for (key, value) in url::form_urlencoded::parse(req.query_string().as_bytes()) {
+    for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
         if params.insert(key.to_string(), value.into_owned()).is_some() {
             let detail = format!("{key} is given twice");
             return Err(ApiError::blaming(ProblemType::BadRequest, key, detail));

@@ -155,11 +155,17 @@ fn field_of(path: &str, message: &str) -> String {
         .find_map(|prefix| message.strip_prefix(prefix))
         .and_then(|rest| rest.split('`').next());
     match (named, path) {
+        // A key named "" has no name to blame: the object holding it is
+        // blamed instead (the whole body at the top), never an empty field.
+        (Some(""), path) => match path.strip_suffix('.').unwrap_or(path) {
+            "" => "body".to_owned(),
+            parent => parent.to_owned(),
+        },
         (Some(name), "." | "") => name.to_owned(),
         // serde_path_to_error already ends the path with an unknown field.
         (Some(name), path) if path == name || path.ends_with(&format!(".{name}")) => path.to_owned(),
         (Some(name), parent) => format!("{parent}.{name}"),
-        (None, ".") => "body".to_owned(),
+        (None, "." | "") => "body".to_owned(),
         (None, path) => path.to_owned(),
     }
 }
@@ -207,6 +213,14 @@ mod tests {
         );
         assert_eq!(field(r#"{"name": "x", "items": [{}]}"#).as_deref(), Some("items[0].start"));
         assert_eq!(field(r#"{"name": "x", "items": [], "extra": 1}"#).as_deref(), Some("extra"));
+    }
+
+    /// Found by the `json_bodies` fuzz target: an unknown key `""` was
+    /// refused blaming the field `""`, which names nothing a client can fix.
+    #[test]
+    fn an_empty_key_blames_the_object_holding_it() {
+        assert_eq!(field(r#"{"": 1, "name": "x", "items": []}"#).as_deref(), Some("body"));
+        assert_eq!(field(r#"{"name": "x", "items": [{"start": "09:00", "": 1}]}"#).as_deref(), Some("items[0]"));
     }
 
     #[test]

@@ -3,29 +3,29 @@
 
 pub mod access_log;
 mod auth;
-mod bookings;
+pub(crate) mod bookings;
 mod calendar_feed;
-mod clients;
+pub(crate) mod clients;
 pub mod deadline;
-mod extract;
+pub(crate) mod extract;
 mod figures;
-mod json;
+pub(crate) mod json;
 mod live_socket;
 mod me;
 pub mod metrics;
 mod openapi;
 mod ops;
 pub mod problem;
-mod provider;
+pub(crate) mod provider;
 mod provider_bookings;
 mod public;
 pub mod request_id;
-mod schedule;
-mod services;
+pub(crate) mod schedule;
+pub(crate) mod services;
 pub mod state;
 pub mod telegram_webhook;
 pub mod unread_body;
-mod validate;
+pub(crate) mod validate;
 mod web_app;
 
 use actix_web::web;

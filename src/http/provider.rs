@@ -42,17 +42,10 @@ pub async fn my_provider(state: &AppState, user_id: UserId) -> ApiResult<Provide
     })
 }
 
-/// Create or update my provider profile.
-#[utoipa::path(put, path = "/api/provider", tag = "provider", security(("bearer" = [])), request_body = ProviderInput,
-    responses((status = 200, body = ProviderView), (status = 401, body = Problem),
-        (status = 409, description = "slug taken", body = Problem), (status = 422, body = Problem)))]
-pub async fn put_provider(
-    state: State,
-    AuthUser(user): AuthUser,
-    ValidJson(input): ValidJson<ProviderInput>,
-) -> ApiResult {
-    let current = state.store.provider_of_user(user.id).await?;
-    let base = current.map(|p| p.profile.rules).unwrap_or_default();
+/// The profile `input` asks for, its rules left out taken from `base`
+/// (the current rules, or the defaults): every check, no lookup (the
+/// `json_bodies` fuzz target drives it).
+pub fn profile(input: ProviderInput, base: BookingRules) -> ApiResult<ProviderProfile> {
     let rules = BookingRules {
         slot_step_min: input.slot_step_min.unwrap_or(base.slot_step_min),
         min_notice_min: input.min_notice_min.unwrap_or(base.min_notice_min),
@@ -65,14 +58,27 @@ pub async fn put_provider(
     let slug = Slug::parse(&input.slug).map_err(|message| ApiError::field("slug", message))?;
     let timezone =
         ProviderTimeZone::parse(input.timezone.trim()).map_err(|message| ApiError::field("timezone", message))?;
-    let profile = ProviderProfile {
+    Ok(ProviderProfile {
         slug,
         display_name: validate::text("display_name", &input.display_name, 100, false)?,
         business_name: validate::optional_text("business_name", input.business_name.as_deref(), 100, false)?,
         contacts: validate::optional_text("contacts", input.contacts.as_deref(), 500, true)?,
         timezone,
         rules,
-    };
+    })
+}
+
+/// Create or update my provider profile.
+#[utoipa::path(put, path = "/api/provider", tag = "provider", security(("bearer" = [])), request_body = ProviderInput,
+    responses((status = 200, body = ProviderView), (status = 401, body = Problem),
+        (status = 409, description = "slug taken", body = Problem), (status = 422, body = Problem)))]
+pub async fn put_provider(
+    state: State,
+    AuthUser(user): AuthUser,
+    ValidJson(input): ValidJson<ProviderInput>,
+) -> ApiResult {
+    let current = state.store.provider_of_user(user.id).await?;
+    let profile = profile(input, current.map(|p| p.profile.rules).unwrap_or_default())?;
     let provider = state.store.upsert_provider(user.id, &profile, Timestamp::now()).await?;
     Ok(HttpResponse::Ok().json(ProviderView::from(&provider)))
 }

@@ -51,7 +51,9 @@ pub struct ScheduleInput {
     pub overrides: Vec<OverrideInput>,
 }
 
-fn to_schedule(input: ScheduleInput) -> ApiResult<Schedule> {
+/// The schedule `input` describes, every check applied (the `json_bodies`
+/// fuzz target drives it).
+pub fn to_schedule(input: ScheduleInput) -> ApiResult<Schedule> {
     let weekly: Vec<WeeklyInterval> = input
         .weekly
         .iter()

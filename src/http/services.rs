@@ -64,6 +64,35 @@ fn validated(fields: ServiceFields) -> ApiResult<ServiceFields> {
     Ok(ServiceFields { name, currency, ..fields })
 }
 
+/// A new service's fields, checked (the `json_bodies` fuzz target drives it).
+pub fn new_fields(input: ServiceInput) -> ApiResult<ServiceFields> {
+    validated(ServiceFields {
+        name: input.name,
+        timing: ServiceTiming {
+            duration_min: input.duration_min,
+            buffer_before_min: input.buffer_before_min.unwrap_or(0),
+            buffer_after_min: input.buffer_after_min.unwrap_or(0),
+        },
+        price_minor: input.price_minor,
+        currency: input.currency,
+    })
+}
+
+/// `current` with `patch` applied, checked as a whole (the `json_bodies`
+/// fuzz target drives it).
+pub fn patched(patch: ServicePatch, current: ServiceFields) -> ApiResult<ServiceFields> {
+    validated(ServiceFields {
+        name: patch.name.unwrap_or(current.name),
+        timing: ServiceTiming {
+            duration_min: patch.duration_min.unwrap_or(current.timing.duration_min),
+            buffer_before_min: patch.buffer_before_min.unwrap_or(current.timing.buffer_before_min),
+            buffer_after_min: patch.buffer_after_min.unwrap_or(current.timing.buffer_after_min),
+        },
+        price_minor: patch.price_minor.unwrap_or(current.price_minor),
+        currency: patch.currency.unwrap_or(current.currency),
+    })
+}
+
 /// My services, retired ones included.
 #[utoipa::path(get, path = "/api/provider/services", tag = "provider", security(("bearer" = [])),
     responses((status = 200, body = [ServiceView]), (status = 401, body = Problem), (status = 404, body = Problem)))]
@@ -84,16 +113,7 @@ pub async fn add_service(
     ValidJson(input): ValidJson<ServiceInput>,
 ) -> ApiResult {
     let provider = my_provider(&state, user.id).await?;
-    let fields = validated(ServiceFields {
-        name: input.name,
-        timing: ServiceTiming {
-            duration_min: input.duration_min,
-            buffer_before_min: input.buffer_before_min.unwrap_or(0),
-            buffer_after_min: input.buffer_after_min.unwrap_or(0),
-        },
-        price_minor: input.price_minor,
-        currency: input.currency,
-    })?;
+    let fields = new_fields(input)?;
     // Retired services count: their bookings still name them. Checked before
     // the insert, like the client book's cap (a bound, not a rule).
     let cap = state.config.caps.services;
@@ -119,17 +139,7 @@ pub async fn patch_service(
     let id = parse_id("id", &path, "a service id")?;
     let provider = my_provider(&state, user.id).await?;
     let current = state.store.service(provider.id, id).await?.ok_or_else(|| ApiError::not_found("service"))?;
-    let f = current.fields;
-    let fields = validated(ServiceFields {
-        name: patch.name.unwrap_or(f.name),
-        timing: ServiceTiming {
-            duration_min: patch.duration_min.unwrap_or(f.timing.duration_min),
-            buffer_before_min: patch.buffer_before_min.unwrap_or(f.timing.buffer_before_min),
-            buffer_after_min: patch.buffer_after_min.unwrap_or(f.timing.buffer_after_min),
-        },
-        price_minor: patch.price_minor.unwrap_or(f.price_minor),
-        currency: patch.currency.unwrap_or(f.currency),
-    })?;
+    let fields = patched(patch, current.fields)?;
     let service = state
         .store
         .update_service(provider.id, id, &fields, Timestamp::now())
