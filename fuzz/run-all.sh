@@ -10,7 +10,7 @@ set -euo pipefail
 
 seconds="${1:-600}"
 cd "$(dirname "$0")"
-targets="${TARGETS:-init_data ws_frame json_bodies query_parsers user_agent}"
+targets="${TARGETS:-init_data ws_frame json_bodies query_parsers user_agent ical}"
 # The same flags every time, or cargo rebuilds the whole instrumented server.
 build_flags=(-s none -O --codegen-units 16)
 
