@@ -204,7 +204,14 @@ pub struct Api {
 
 impl Api {
     pub fn new(address: String) -> Self {
-        Api { address, client: reqwest::Client::new() }
+        // An idle connection is dropped before the server's 5 s keep-alive
+        // closes it: reusing one the server is closing at that moment fails
+        // with "error sending request" (seen once on a loaded machine).
+        let client = reqwest::Client::builder()
+            .pool_idle_timeout(std::time::Duration::from_secs(2))
+            .build()
+            .expect("an HTTP client");
+        Api { address, client }
     }
 }
 
