@@ -140,11 +140,11 @@ fuzz_target!(|data: &[u8]| {
             Err(error) => assert_eq!(field_of(&error), Some("start")),
         }
     }
-    if let Some(text) = params.get("time") {
-        if let Ok(time) = TimeOfDay::parse(text) {
-            assert!(time.minutes() <= 24 * 60);
-            assert_eq!(TimeOfDay::parse(&time.to_string()), Ok(time));
-            assert_eq!(&time.to_string(), text, "HH:MM is read back as written");
-        }
+    if let Some(text) = params.get("time")
+        && let Ok(time) = TimeOfDay::parse(text)
+    {
+        assert!(time.minutes() <= 24 * 60);
+        assert_eq!(TimeOfDay::parse(&time.to_string()), Ok(time));
+        assert_eq!(&time.to_string(), text, "HH:MM is read back as written");
     }
 });
