@@ -203,18 +203,26 @@ async fn on_callback(bot: TgBot, query: CallbackQuery, ctx: Arc<BotContext>) -> 
     let lang = Lang::of(query.from.language_code.as_deref());
     let is_deletion =
         query.data.as_deref().and_then(|d| d.split_once(':')).is_some_and(|(n, _)| [DELETE, KEEP].contains(&n));
-    let outcome = if is_deletion {
-        handle_deletion_button(&query, &ctx)
-            .await
-            .map(|deleted| texts::delete_outcome(lang, deleted))
-            .map_err(|()| texts::delete_stale(lang))
+    // Past the cut-off the answer is an alert: it asks the user to act.
+    let (outcome, alert): (Result<String, String>, bool) = if is_deletion {
+        let deleted = handle_deletion_button(&query, &ctx).await;
+        (
+            deleted
+                .map(|d| texts::delete_outcome(lang, d).to_owned())
+                .map_err(|()| texts::delete_stale(lang).to_owned()),
+            false,
+        )
     } else {
-        handle_button(&query, &ctx).await.map(|action| texts::done(lang, action)).map_err(|()| texts::stale(lang))
+        match handle_button(&query, &ctx).await {
+            Ok(action) => (Ok(texts::done(lang, action).to_owned()), false),
+            Err(ButtonRefused::PastCutoff(minutes)) => (Err(texts::past_cutoff(lang, minutes)), true),
+            Err(ButtonRefused::Stale) => (Err(texts::stale(lang).to_owned()), false),
+        }
     };
     let answer = match &outcome {
-        Ok(text) | Err(text) => *text,
+        Ok(text) | Err(text) => text.clone(),
     };
-    bot.answer_callback_query(query.id.clone()).text(answer).await?;
+    bot.answer_callback_query(query.id.clone()).text(answer.clone()).show_alert(alert).await?;
     if outcome.is_ok()
         && let Some(message) = query.regular_message()
     {
@@ -224,27 +232,37 @@ async fn on_callback(bot: TgBot, query: CallbackQuery, ctx: Arc<BotContext>) -> 
     Ok(())
 }
 
-/// Applies the button's action; `Err(())` for a stale or foreign button.
-async fn handle_button(query: &CallbackQuery, ctx: &BotContext) -> Result<Action, ()> {
-    let data = query.data.as_deref().ok_or(())?;
-    let (name, id) = data.split_once(':').ok_or(())?;
+/// Why a booking button did nothing.
+enum ButtonRefused {
+    /// Already handled, not the presser's, or not understood.
+    Stale,
+    /// A client's cancel past the provider's cut-off (minutes before the visit).
+    PastCutoff(u32),
+}
+
+/// Applies the button's action.
+async fn handle_button(query: &CallbackQuery, ctx: &BotContext) -> Result<Action, ButtonRefused> {
+    use ButtonRefused::Stale;
+    let data = query.data.as_deref().ok_or(Stale)?;
+    let (name, id) = data.split_once(':').ok_or(Stale)?;
     let action =
-        [Action::Confirm, Action::Decline, Action::Cancel].into_iter().find(|a| a.as_str() == name).ok_or(())?;
-    let booking_id = BookingId(Uuid::parse_str(id).map_err(|_| ())?);
-    let user = ctx.store.user_by_telegram_id(query.from.id.0 as i64).await.ok().flatten().ok_or(())?;
+        [Action::Confirm, Action::Decline, Action::Cancel].into_iter().find(|a| a.as_str() == name).ok_or(Stale)?;
+    let booking_id = BookingId(Uuid::parse_str(id).map_err(|_| Stale)?);
+    let user = ctx.store.user_by_telegram_id(query.from.id.0 as i64).await.ok().flatten().ok_or(Stale)?;
     let (provider_id, actor) = if action == Action::Cancel {
-        let details = ctx.store.booking_of_client(user.id, booking_id).await.ok().flatten().ok_or(())?;
+        let details = ctx.store.booking_of_client(user.id, booking_id).await.ok().flatten().ok_or(Stale)?;
         (details.booking.provider_id, Actor::Client(user.id))
     } else {
-        (ctx.store.provider_of_user(user.id).await.ok().flatten().ok_or(())?.id, Actor::Provider)
+        (ctx.store.provider_of_user(user.id).await.ok().flatten().ok_or(Stale)?.id, Actor::Provider)
     };
     let change = ChangeBooking { booking_id, actor, action, new_start: None, by_user: user.id, now: Timestamp::now() };
     match ctx.calendars.send(provider_id, change).await {
         Ok(_) => Ok(action),
-        Err(CalendarError::Transition(TransitionError::WrongStatus(..)) | CalendarError::NotFound(_)) => Err(()),
+        Err(CalendarError::Transition(TransitionError::PastCutoff(minutes))) => Err(ButtonRefused::PastCutoff(minutes)),
+        Err(CalendarError::Transition(TransitionError::WrongStatus(..)) | CalendarError::NotFound(_)) => Err(Stale),
         Err(error) => {
             tracing::warn!(%error, "bot button failed");
-            Err(())
+            Err(Stale)
         }
     }
 }

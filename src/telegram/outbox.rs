@@ -264,7 +264,7 @@ fn notice(
         if booking.start <= Timestamp::now() {
             return Err("the visit already started");
         }
-        return Ok((texts::reminder(details, lang), None));
+        return Ok((texts::reminder(details, lang), Some(reminder_buttons(details, lang, public_url))));
     };
     let text = texts::push(event, details, to_provider, lang);
     let awaiting_answer = to_provider && event == BookingEventKind::Created && booking.status == BookingStatus::Pending;
@@ -283,6 +283,20 @@ fn notice(
             InlineKeyboardMarkup::new([[InlineKeyboardButton::web_app(texts::book_again(lang), WebAppInfo { url })]])
         });
     Ok((text, keyboard.or(again)))
+}
+
+/// Under a reminder: "Reschedule" opens the move in the Mini App (a Web App
+/// button, so only with PUBLIC_URL's https address), "Cancel" cancels from
+/// the chat — past the provider's cut-off the bot answers why it cannot.
+fn reminder_buttons(details: &BookingDetails, lang: Lang, public_url: Option<&url::Url>) -> InlineKeyboardMarkup {
+    let booking = &details.booking;
+    let cancel = InlineKeyboardButton::callback(texts::button(lang, Action::Cancel), format!("cancel:{}", booking.id));
+    let reschedule = public_url.filter(|url| url.scheme() == "https").map(|url| {
+        let mut url = super::bot::app_url(url, Some(&details.provider_slug));
+        url.query_pairs_mut().append_pair("reschedule", &booking.id.to_string());
+        InlineKeyboardButton::web_app(texts::reschedule_button(lang), WebAppInfo { url })
+    });
+    InlineKeyboardMarkup::new([reschedule.into_iter().chain([cancel]).collect::<Vec<_>>()])
 }
 
 /// Telegram's 403s: the user cannot be messaged until they come back.

@@ -81,6 +81,24 @@ pub fn reminder(details: &BookingDetails, lang: Lang) -> String {
     }
 }
 
+/// The reminder's button onto the booking's move in the Mini App.
+pub fn reschedule_button(lang: Lang) -> &'static str {
+    lang.pick("🔁 Reschedule", "🔁 Перенести")
+}
+
+/// A cancel button pressed past the provider's cut-off: why nothing happened.
+pub fn past_cutoff(lang: Lang, minutes: u32) -> String {
+    let hours = minutes.div_ceil(60);
+    match lang {
+        Lang::En => format!(
+            "Too late to cancel here: {hours} h before the visit at the latest. Please tell the provider directly."
+        ),
+        Lang::Ru => format!(
+            "Отменить здесь уже нельзя: не позднее чем за {hours} ч до визита. Пожалуйста, сообщите мастеру напрямую."
+        ),
+    }
+}
+
 /// The button under "thank you for visiting": the same service's live slots.
 pub fn book_again(lang: Lang) -> &'static str {
     lang.pick("📅 Book again", "📅 Записаться снова")

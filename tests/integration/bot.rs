@@ -187,7 +187,8 @@ async fn a_reminder_goes_out_once_on_time() {
     let app = app_with_bot(Backend::Sqlite, &fake).await;
     let (service, start, due) = soon_reminded_booking(&app).await;
     let client = app.dev_sign_in(2, "Carol").await;
-    assert_eq!(app.book(&client, "anna", &service, &start).await.status, 201);
+    let booked = app.book(&client, "anna", &service, &start).await;
+    let id = booked.ok()["id"].as_str().unwrap().to_owned();
     let wait = (due - jiff::Timestamp::now()).unsigned_abs() + Duration::from_secs(20);
     let got = fake.wait_for_messages(2, 1, wait).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -198,6 +199,18 @@ async fn a_reminder_goes_out_once_on_time() {
     eprintln!("reminder sent; due {due}, observed by {lateness:?} after due");
     let sent_at = jiff::Timestamp::now() - jiff::SignedDuration::try_from(sent[0].at.elapsed()).unwrap();
     assert!(sent_at >= due - jiff::SignedDuration::from_secs(1), "not before it is due");
+
+    // A reminder to act on (issue 13): "Reschedule" opens the move in the
+    // Mini App, "Cancel" cancels — here past the cut-off, so the bot says why.
+    let buttons = &sent[0].body["reply_markup"]["inline_keyboard"][0];
+    assert_eq!(buttons[0]["web_app"]["url"], format!("https://app.example.test/?startapp=anna&reschedule={id}"));
+    assert_eq!(buttons[1]["callback_data"], format!("cancel:{id}"), "{buttons}");
+    fake.push_update("callback_query", button_press(2, &format!("cancel:{id}"), "late"));
+    let answered = fake.wait_for_calls("answerCallbackQuery", 1, Duration::from_secs(10)).await;
+    let answer = &answered[0].body;
+    assert!(answer["text"].as_str().unwrap_or_default().starts_with("Too late to cancel here"), "{answer}");
+    assert_eq!(answer["show_alert"], true);
+    assert_eq!(app.get("/api/bookings", Some(&client)).await.ok()[0]["status"], "confirmed", "nothing changed");
 }
 
 #[actix_web::test]

@@ -26,12 +26,13 @@ function startParameter() {
 }
 
 /**
- * The service to open straight on its slots: `&service=<id>` beside
- * `startapp` (the bot's "Book again" button after a visit).
+ * An id beside `startapp` from a bot button: `service` opens that service's
+ * slots ("Book again" after a visit), `reschedule` that booking's move (the
+ * reminder's "Reschedule").
  */
-function serviceParameter() {
-  const service = new URLSearchParams(location.search).get('service') || '';
-  return /^[0-9a-f-]{36}$/i.test(service) ? service.toLowerCase() : null;
+function idParameter(name) {
+  const id = new URLSearchParams(location.search).get(name) || '';
+  return /^[0-9a-f-]{36}$/i.test(id) ? id.toLowerCase() : null;
 }
 
 async function signIn(settings) {
@@ -146,7 +147,9 @@ async function start() {
   if (!me) return;
   if (!insideTelegram && me.language_code) setLanguage(me.language_code);
   const slug = startParameter();
-  if (slug) providerScreen(slug, { root: true, service: serviceParameter() });
+  const reschedule = idParameter('reschedule');
+  if (reschedule) myBookingsScreen({ root: true, reschedule });
+  else if (slug) providerScreen(slug, { root: true, service: idParameter('service') });
   else homeScreen(me);
 }
 

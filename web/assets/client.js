@@ -336,13 +336,21 @@ function bookedScreen(booking) {
 
 /** My bookings: upcoming first, with cancel and reschedule inside the cut-off. */
 export function myBookingsScreen(options = {}) {
+  // The reminder's "Reschedule" opens one booking's move, once: coming back
+  // shows the list.
+  let reschedule = options.reschedule;
+  const takeReschedule = () => {
+    const id = reschedule;
+    reschedule = null;
+    return id;
+  };
   go('my-bookings', (main) => {
     main.append(h('h1', t('my_bookings')), h('p.loading', { role: 'status' }, t('loading')));
-    load(main);
+    load(main, takeReschedule);
   }, options);
 }
 
-async function load(main) {
+async function load(main, takeReschedule = () => null) {
   let bookings;
   try {
     bookings = await api('GET', '/api/bookings');
@@ -372,6 +380,13 @@ async function load(main) {
           () => api('POST', '/api/me/erasure-requests', { provider: slug }),
           () => toast(t('erasure_asked', { name }))),
       }, h('span.grow', h('span.title', name), h('span.sub', t('ask_erasure')))))));
+  }
+  // Straight on to the move when still allowed; past the cut-off the card says why.
+  const moving = upcoming.find((b) => b.id === takeReschedule());
+  const provider = moving && cutoffs.get(moving.provider);
+  const service = provider?.services.find((s) => s.id === moving.service.id);
+  if (service && (Date.parse(moving.start) - now) / 60000 >= provider.cancel_cutoff_min) {
+    slotsScreen(provider, service, moving);
   }
 }
 

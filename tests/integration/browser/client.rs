@@ -99,6 +99,8 @@ pub enum Launch<'a> {
     StartButton(&'a str),
     /// The "Book again" button after a visit: `PUBLIC_URL?startapp=<slug>&service=<id>`.
     BookAgain { slug: &'a str, service: &'a str },
+    /// A reminder's "Reschedule" button: `PUBLIC_URL?startapp=<slug>&reschedule=<id>`.
+    Reschedule { slug: &'a str, booking: &'a str },
 }
 
 /// initData for `user`, signed with the test server's bot token the way
@@ -127,6 +129,11 @@ pub fn launch_url(app_url: &str, init_data: &str, theme: Theme, launch: Launch<'
         Launch::BookAgain { slug, service } => {
             url.push_str(&format!("?startapp={}&service={}", encode_uri_component(slug), encode_uri_component(service)))
         }
+        Launch::Reschedule { slug, booking } => url.push_str(&format!(
+            "?startapp={}&reschedule={}",
+            encode_uri_component(slug),
+            encode_uri_component(booking)
+        )),
     }
     url.push_str(&format!(
         "#tgWebAppData={}&tgWebAppVersion=8.0&tgWebAppPlatform=web&tgWebAppThemeParams={}",

@@ -103,3 +103,27 @@ async fn book_again_opens_the_same_services_slots() {
     assert_eq!(phone.eval("return document.getElementById('app').dataset.screen").await, "provider");
     phone.close().await;
 }
+
+/// A reminder's "Reschedule" button opens that booking's move at once; back
+/// from there is the list of my bookings.
+#[actix_web::test]
+async fn a_reminders_reschedule_button_opens_the_move() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let profile = json!({ "display_name": "Vera", "min_notice_min": 0, "cancel_cutoff_min": 0 });
+    let (_, service) = app.provider(PROVIDER_TG_ID, SLUG, profile, every_day("09:00", "18:00")).await;
+    let berlin = TimeZone::get("Europe/Berlin").expect("zone");
+    let tomorrow = berlin.to_datetime(Timestamp::now()).date().checked_add(1.day()).expect("a date");
+    let slots =
+        app.get(&format!("/api/providers/{SLUG}/slots?service={service}&from={tomorrow}&to={tomorrow}"), None).await;
+    let start = slots.ok()["slots"][2]["start"].as_str().expect("a slot").to_owned();
+    let pavel = app.dev_sign_in(9302, "Pavel").await;
+    let booking = app.book(&pavel, SLUG, &service, &start).await.ok()["id"].as_str().expect("id").to_owned();
+    let launch = Launch::Reschedule { slug: SLUG, booking: &booking };
+    let Some(phone) = TelegramPhone::open(&app, TgUser::new(9302, "Pavel"), Theme::LIGHT, launch).await else { return };
+    phone.wait_for("main[data-screen=\"slots\"] #slots").await;
+    assert_eq!(phone.text("main[data-screen=\"slots\"] h1").await, "Reschedule");
+    phone.press_back().await;
+    phone.wait_for(&format!("main[data-screen=\"my-bookings\"] [data-booking=\"{booking}\"]")).await;
+    assert_eq!(phone.eval("return document.getElementById('app').dataset.screen").await, "my-bookings");
+    phone.close().await;
+}
