@@ -107,17 +107,14 @@ pub fn date_range_by(
     if i64::from((to - from).get_days()) > rule.max_days {
         return Err(ApiError::field("to", format!("at most {} days after from", rule.max_days)));
     }
+    // The end of `to` is the next day's midnight, which the last date of the
+    // calendar does not have: refused like a date the zone cannot place.
     let instant = |field: &str, time: TimeOfDay, date: Date| {
-        tz.resolve(time.on(date))
+        time.on(date)
+            .and_then(|local| tz.resolve(local))
             .ok_or_else(|| ApiError::field(field, format!("{date} is beyond the dates we can serve")))
     };
     let start = instant("from", TimeOfDay::MIDNIGHT, from)?;
-    // The end of `to` is the next day's midnight: the last date of the
-    // calendar has none, and `TimeOfDay::on` would fold it back to the same
-    // midnight, an empty range answered as "no bookings".
-    if to.tomorrow().is_err() {
-        return Err(ApiError::field("to", format!("{to} is beyond the dates we can serve")));
-    }
     let end = instant("to", TimeOfDay::END_OF_DAY, to)?;
     Ok(DateRange { from, to, start, end })
 }

@@ -17,7 +17,7 @@
 
 use jiff::{Timestamp, ToSpan, civil::Date};
 
-use super::{BookingRules, ProviderTimeZone, Schedule, ServiceTiming};
+use super::{BookingRules, ProviderTimeZone, Schedule, ServiceTiming, TimeOfDay};
 
 /// Time a booking keeps busy, buffers included, half-open `[start, end)`.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -72,9 +72,8 @@ pub fn free_slots(
     let mut date = from;
     loop {
         for interval in schedule.intervals_on(date) {
-            let (Some(open), Some(close)) =
-                (time_zone.resolve(interval.start.on(date)), time_zone.resolve(interval.end.on(date)))
-            else {
+            let resolve = |time: TimeOfDay| time.on(date).and_then(|local| time_zone.resolve(local));
+            let (Some(open), Some(close)) = (resolve(interval.start), resolve(interval.end)) else {
                 continue;
             };
             let (open, close) = (open.as_second(), close.as_second());

@@ -45,12 +45,13 @@ impl TimeOfDay {
     }
 
     /// The civil date-time this time of day names on `date` (`24:00` is the
-    /// next day's midnight).
-    pub fn on(self, date: Date) -> DateTime {
-        let (date, minutes) =
-            if self.0 == MINUTES_PER_DAY { (date.tomorrow().unwrap_or(date), 0) } else { (date, self.0) };
+    /// next day's midnight). `None` for `24:00` on the last date of the
+    /// calendar, which has no next day: folding it back onto the same
+    /// midnight once made a whole day an empty range ("no bookings").
+    pub fn on(self, date: Date) -> Option<DateTime> {
+        let (date, minutes) = if self.0 == MINUTES_PER_DAY { (date.tomorrow().ok()?, 0) } else { (date, self.0) };
         // Both components are in range by construction, so this cannot fail.
-        date.to_datetime(jiff::civil::Time::constant((minutes / 60) as i8, (minutes % 60) as i8, 0, 0))
+        Some(date.to_datetime(jiff::civil::Time::constant((minutes / 60) as i8, (minutes % 60) as i8, 0, 0)))
     }
 }
 
@@ -94,6 +95,6 @@ mod tests {
     #[test]
     fn end_of_day_is_next_midnight() {
         let date = jiff::civil::date(2027, 12, 31);
-        assert_eq!(TimeOfDay::END_OF_DAY.on(date), jiff::civil::date(2028, 1, 1).at(0, 0, 0, 0));
+        assert_eq!(TimeOfDay::END_OF_DAY.on(date), Some(jiff::civil::date(2028, 1, 1).at(0, 0, 0, 0)));
     }
 }

@@ -260,8 +260,8 @@ proptest! {
             prop_assert!(slot.start.as_second() >= now.as_second() + i64::from(notice) * 60, "after the notice");
             prop_assert_eq!(slot.end.as_second() - slot.start.as_second(), i64::from(duration) * 60);
             let inside_hours = schedule.intervals_on(date).iter().any(|iv| {
-                let open = tz.resolve(iv.start.on(date)).unwrap();
-                let close = tz.resolve(iv.end.on(date)).unwrap();
+                let open = iv.start.on(date).and_then(|local| tz.resolve(local)).unwrap();
+                let close = iv.end.on(date).and_then(|local| tz.resolve(local)).unwrap();
                 open <= slot.start && slot.end <= close
             });
             prop_assert!(inside_hours, "inside working hours: {}", tz.format(slot.start));
