@@ -40,11 +40,11 @@ pub struct ClientPatch {
 
 /// Refuses one more client typed in past `CLIENT_BOOK_MAX`. Checked before
 /// the insert, not in it: concurrent adds may pass the cap by a few, which
-/// is fine for a bound on storage (it is not a rule).
+/// is fine for a bound on storage (it is not a rule). Counted by the
+/// database: the client list stops at 1,000, below the default cap.
 pub(super) async fn ensure_room(state: &AppState, provider_id: ProviderId) -> ApiResult<()> {
     let cap = state.config.caps.client_book;
-    let added_by_hand = state.store.clients(provider_id, None).await?.iter().filter(|c| c.user_id.is_none()).count();
-    if added_by_hand >= cap {
+    if state.store.clients_added_by_hand(provider_id).await? >= cap as u64 {
         let detail = format!("at most {cap} clients can be added by hand; delete some you no longer need");
         return Err(ApiError::new(ProblemType::ClientBookFull, detail));
     }

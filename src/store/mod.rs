@@ -178,6 +178,9 @@ pub trait ClientBook: Send + Sync + 'static {
     /// The client book, optionally filtered by a case-insensitive search in
     /// name and contacts.
     async fn clients(&self, provider_id: ProviderId, search: Option<&str>) -> StoreResult<Vec<Client>>;
+    /// How many clients the provider typed in (not linked to a Telegram
+    /// user): what `CLIENT_BOOK_MAX` bounds.
+    async fn clients_added_by_hand(&self, provider_id: ProviderId) -> StoreResult<u64>;
     async fn client(&self, provider_id: ProviderId, client_id: ClientId) -> StoreResult<Option<Client>>;
     /// Every booking of the client, newest first (the visit history).
     async fn client_history(&self, provider_id: ProviderId, client_id: ClientId) -> StoreResult<Vec<BookingDetails>>;

@@ -39,6 +39,7 @@ on_both_backends!(
     an_unreachable_user_gets_nothing_more,
     a_booking_decided_on_stale_settings_is_refused_and_writes_nothing,
     client_search_ignores_case_and_takes_wildcards_literally,
+    clients_added_by_hand_are_counted_past_what_the_list_shows,
     a_corrected_name_survives_the_next_telegram_sign_in,
     support_conversations_are_kept_found_by_copy_finished_purged_and_deleted,
     access_log_lines_are_written_in_batches_and_read_newest_first,
@@ -790,4 +791,26 @@ async fn the_purge_removes_only_what_is_past_retention(backend: Backend) {
     assert_eq!((later.count("outbox"), later.count("sessions"), later.count("access_log")), (1, 1, 1), "{later}");
     let reminders = store.claim_due_messages(ts("2027-03-01T08:00:00Z"), ts("2027-03-01T08:10:00Z"), 10).await.unwrap();
     assert_eq!(reminders.len(), 1, "the pending reminder is untouched");
+}
+
+/// `CLIENT_BOOK_MAX` (5,000 by default) is checked against this count; the
+/// client list stops at 1,000, so counting the list could never reach it.
+async fn clients_added_by_hand_are_counted_past_what_the_list_shows(backend: Backend) {
+    let (_db, store) = open(backend).await;
+    let cal = calendar(store).await;
+    let provider = cal.providers[0];
+    let before = cal.store.clients_added_by_hand(provider).await.unwrap();
+    let me = BookingClient::User { user_id: cal.user, name: "Carol C".into() };
+    cal.store.create_booking(&cal.new_booking(0, "2027-03-01T09:00:00Z", "2027-03-01T10:00:00Z", me)).await.unwrap();
+    assert_eq!(cal.store.clients_added_by_hand(provider).await.unwrap(), before, "a client who booked is not typed in");
+    let now = ts("2027-01-02T00:00:00Z");
+    for n in 0..1001 {
+        let fields = ClientFields { name: format!("Walk-in {n}"), contacts: None, notes: None };
+        let client =
+            NewClient { id: ClientId::generate(), provider_id: provider, user_id: None, fields, created_at: now };
+        cal.store.insert_client(&client).await.unwrap();
+    }
+    assert_eq!(cal.store.clients_added_by_hand(provider).await.unwrap(), before + 1001);
+    assert!(cal.store.clients(provider, None).await.unwrap().len() <= 1000, "the list is bounded");
+    assert_eq!(cal.store.clients_added_by_hand(cal.providers[1]).await.unwrap(), 0, "per provider");
 }

@@ -19,6 +19,16 @@ impl ClientBook for SqlStore<Db> {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
+    async fn clients_added_by_hand(&self, provider_id: ProviderId) -> StoreResult<u64> {
+        let count: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM clients WHERE provider_id = $1 AND user_id IS NULL")
+                .bind(provider_id.0)
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(u64::try_from(count).unwrap_or_default())
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn client(&self, provider_id: ProviderId, client_id: ClientId) -> StoreResult<Option<Client>> {
         let row: Option<ClientRow> =
             sqlx::query_as(concat!("SELECT ", client_columns!(), " FROM clients WHERE provider_id = $1 AND id = $2"))
