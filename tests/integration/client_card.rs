@@ -4,46 +4,9 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, every_day, on_both_backends, slot, spawn_app};
+use crate::helpers::{Backend, TestApp, every_day, happened, on_both_backends, slot, spawn_app};
 
 on_both_backends!(the_card_counts_visits_and_no_shows, a_blocked_client_cannot_book_this_provider_only);
-
-/// Moves a booking `days` into the past with `status`, as if its time had
-/// come and the provider had marked it (the actions refuse a visit to come).
-async fn happened(app: &TestApp, backend: Backend, id: &str, days: i64, status: &str) {
-    let id = uuid::Uuid::parse_str(id).expect("a booking id");
-    let url = app.database_url();
-    match backend {
-        Backend::Sqlite => {
-            let pool = sqlx::SqlitePool::connect(&url).await.expect("sqlite");
-            let shift = days * 86_400;
-            sqlx::query(
-                "UPDATE bookings SET status = $1, starts_at = starts_at - $2, ends_at = ends_at - $2, \
-                 occupied_from = occupied_from - $2, occupied_to = occupied_to - $2 WHERE id = $3",
-            )
-            .bind(status)
-            .bind(shift)
-            .bind(id)
-            .execute(&pool)
-            .await
-            .expect("moved");
-        }
-        Backend::Postgres => {
-            let pool = sqlx::PgPool::connect(&url).await.expect("postgres");
-            sqlx::query(
-                "UPDATE bookings SET status = $1, starts_at = starts_at - make_interval(days => $2), \
-                 ends_at = ends_at - make_interval(days => $2), occupied_from = occupied_from - make_interval(days => $2), \
-                 occupied_to = occupied_to - make_interval(days => $2) WHERE id = $3",
-            )
-            .bind(status)
-            .bind(i32::try_from(days).expect("days"))
-            .bind(id)
-            .execute(&pool)
-            .await
-            .expect("moved");
-        }
-    }
-}
 
 async fn card_of(app: &TestApp, provider: &str, name: &str) -> Value {
     let book = app.get("/api/provider/clients", Some(provider)).await;

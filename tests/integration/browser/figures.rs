@@ -5,7 +5,7 @@ use jiff::{Timestamp, ToSpan, tz::TimeZone};
 use serde_json::json;
 
 use super::{Launch, TelegramPhone, TgUser, Theme};
-use crate::helpers::{Backend, TestApp, every_day, spawn_app};
+use crate::helpers::{Backend, TestApp, every_day, happened, spawn_app};
 
 const SLUG: &str = "mila-nails";
 const PROVIDER_TG_ID: i64 = 9500;
@@ -21,22 +21,10 @@ async fn a_few_past_weeks(app: &TestApp) -> String {
     let client = app.dev_sign_in(9501, "Nina").await;
     let berlin = TimeZone::get("Europe/Berlin").expect("zone");
     let tomorrow = berlin.to_datetime(Timestamp::now()).date().checked_add(1.day()).expect("a date");
-    let pool = sqlx::SqlitePool::connect(&app.database_url()).await.expect("sqlite");
     for (hour, days_back, status) in [("10", 8, "completed"), ("14", 15, "completed"), ("11", 22, "no_show")] {
         let start = format!("{tomorrow}T{hour}:00:00+01:00");
         let booked = app.book(&client, SLUG, &service, &start).await;
-        let id = uuid::Uuid::parse_str(booked.ok()["id"].as_str().expect("id")).expect("a uuid");
-        let shift = days_back * 86_400;
-        sqlx::query(
-            "UPDATE bookings SET status = $1, starts_at = starts_at - $2, ends_at = ends_at - $2, \
-             occupied_from = occupied_from - $2, occupied_to = occupied_to - $2 WHERE id = $3",
-        )
-        .bind(status)
-        .bind(shift)
-        .bind(id)
-        .execute(&pool)
-        .await
-        .expect("moved into the past");
+        happened(app, Backend::Sqlite, booked.ok()["id"].as_str().expect("id"), days_back, status).await;
     }
     mila
 }
