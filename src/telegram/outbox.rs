@@ -27,7 +27,7 @@ use std::{
 
 use actix::{Actor, ActorFutureExt, AsyncContext, Context, Handler, Message, fut};
 use actors::calendar::{BookingEventKind, notices::NoticeKind};
-use actors::domain::{Action, BookingStatus};
+use actors::domain::{Action, BookingId, BookingStatus};
 use jiff::{SignedDuration, Timestamp};
 use teloxide::{
     ApiError, RequestError,
@@ -268,35 +268,48 @@ fn notice(
     };
     let text = texts::push(event, details, to_provider, lang);
     let awaiting_answer = to_provider && event == BookingEventKind::Created && booking.status == BookingStatus::Pending;
-    // The data is what `bot::handle_button` parses: `<action>:<booking id>`.
-    let button =
-        |a: Action| InlineKeyboardButton::callback(texts::button(lang, a), format!("{}:{}", a.as_str(), booking.id));
+    let button = |a: Action| action_button(lang, a, booking.id);
     let keyboard = awaiting_answer.then(|| InlineKeyboardMarkup::new([[Action::Confirm, Action::Decline].map(button)]));
-    // After a visit, "Book again" opens the Mini App on the same service's
-    // live slots (a Web App button needs PUBLIC_URL's https address).
+    // After a visit, "Book again" opens the Mini App on the same service's live slots.
     let again = (!to_provider && event == BookingEventKind::Completed)
-        .then(|| public_url.filter(|url| url.scheme() == "https"))
+        .then(|| {
+            let service = ("service", booking.service_id.to_string());
+            mini_app_button(public_url, &details.provider_slug, service, texts::book_again(lang))
+        })
         .flatten()
-        .map(|url| {
-            let mut url = super::bot::app_url(url, Some(&details.provider_slug));
-            url.query_pairs_mut().append_pair("service", &booking.service_id.to_string());
-            InlineKeyboardMarkup::new([[InlineKeyboardButton::web_app(texts::book_again(lang), WebAppInfo { url })]])
-        });
+        .map(|again| InlineKeyboardMarkup::new([[again]]));
     Ok((text, keyboard.or(again)))
 }
 
-/// Under a reminder: "Reschedule" opens the move in the Mini App (a Web App
-/// button, so only with PUBLIC_URL's https address), "Cancel" cancels from
-/// the chat — past the provider's cut-off the bot answers why it cannot.
+/// Under a reminder: "Reschedule" opens the move in the Mini App, "Cancel"
+/// cancels from the chat — past the provider's cut-off the bot answers why
+/// it cannot.
 fn reminder_buttons(details: &BookingDetails, lang: Lang, public_url: Option<&url::Url>) -> InlineKeyboardMarkup {
     let booking = &details.booking;
-    let cancel = InlineKeyboardButton::callback(texts::button(lang, Action::Cancel), format!("cancel:{}", booking.id));
-    let reschedule = public_url.filter(|url| url.scheme() == "https").map(|url| {
-        let mut url = super::bot::app_url(url, Some(&details.provider_slug));
-        url.query_pairs_mut().append_pair("reschedule", &booking.id.to_string());
-        InlineKeyboardButton::web_app(texts::reschedule_button(lang), WebAppInfo { url })
-    });
+    let moving = ("reschedule", booking.id.to_string());
+    let reschedule = mini_app_button(public_url, &details.provider_slug, moving, texts::reschedule_button(lang));
+    let cancel = action_button(lang, Action::Cancel, booking.id);
     InlineKeyboardMarkup::new([reschedule.into_iter().chain([cancel]).collect::<Vec<_>>()])
+}
+
+/// A button that acts on a booking from the chat; its data is what
+/// `bot::handle_button` parses: `<action>:<booking id>`.
+fn action_button(lang: Lang, action: Action, booking_id: BookingId) -> InlineKeyboardButton {
+    InlineKeyboardButton::callback(texts::button(lang, action), format!("{}:{booking_id}", action.as_str()))
+}
+
+/// A Web App button opening the Mini App on `slug`'s page with `param`
+/// beside it (the app goes on from there); `None` without PUBLIC_URL's
+/// https address, which Telegram requires of a Web App.
+fn mini_app_button(
+    public_url: Option<&url::Url>,
+    slug: &str,
+    (name, value): (&str, String),
+    label: &str,
+) -> Option<InlineKeyboardButton> {
+    let mut url = super::bot::app_url(public_url.filter(|url| url.scheme() == "https")?, Some(slug));
+    url.query_pairs_mut().append_pair(name, &value);
+    Some(InlineKeyboardButton::web_app(label, WebAppInfo { url }))
 }
 
 /// Telegram's 403s: the user cannot be messaged until they come back.
