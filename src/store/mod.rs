@@ -286,6 +286,9 @@ pub trait Support: Send + Sync + 'static {
     async fn support_message_by_copy(&self, chat_id: i64, copy_message_id: i64) -> StoreResult<Option<SupportMessage>>;
     /// Every support message of the user, both directions, oldest first.
     async fn support_messages(&self, user_id: UserId) -> StoreResult<Vec<SupportMessage>>;
+    /// How many messages `user_id` wrote to support after `since`: what
+    /// `SUPPORT_MESSAGES_PER_DAY` bounds.
+    async fn support_messages_written_since(&self, user_id: UserId, since: Timestamp) -> StoreResult<u64>;
     /// Open conversations, the longest waiting first.
     async fn open_support_conversations(&self) -> StoreResult<Vec<SupportConversation>>;
     /// Retention: deletes every conversation (with its messages) with no

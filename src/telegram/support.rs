@@ -95,7 +95,7 @@ pub async fn on_message(bot: TgBot, msg: Message, ctx: Arc<BotContext>) -> anyho
         bot.send_message(msg.chat.id, texts::support_too_long(lang, MAX_SUPPORT_CHARS)).await?;
         return Ok(());
     }
-    if written_today(&*ctx.store, user.id).await? >= ctx.support_messages_per_day {
+    if written_today(&*ctx.store, user.id).await? >= ctx.support_messages_per_day as u64 {
         bot.send_message(msg.chat.id, texts::support_day_full(lang)).await?;
         return Ok(());
     }
@@ -183,10 +183,9 @@ const MAX_SUPPORT_CHARS: usize = 4096;
 
 /// Support messages `user_id` wrote in the last 24 hours: the per-day cap
 /// bounds what one account can store, whatever the per-minute rate allows.
-async fn written_today(store: &dyn Store, user_id: UserId) -> anyhow::Result<usize> {
+async fn written_today(store: &dyn Store, user_id: UserId) -> anyhow::Result<u64> {
     let since = Timestamp::now() - jiff::SignedDuration::from_hours(24);
-    let messages = store.support_messages(user_id).await?;
-    Ok(messages.iter().filter(|m| m.direction == SupportDirection::In && m.created_at > since).count())
+    Ok(store.support_messages_written_since(user_id, since).await?)
 }
 
 /// Support writes are limited per Telegram user like every other write;

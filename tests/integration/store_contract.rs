@@ -40,6 +40,7 @@ on_both_backends!(
     a_booking_decided_on_stale_settings_is_refused_and_writes_nothing,
     client_search_ignores_case_and_takes_wildcards_literally,
     clients_added_by_hand_are_counted_past_what_the_list_shows,
+    support_messages_written_are_counted_by_time_and_direction,
     a_corrected_name_survives_the_next_telegram_sign_in,
     support_conversations_are_kept_found_by_copy_finished_purged_and_deleted,
     access_log_lines_are_written_in_batches_and_read_newest_first,
@@ -813,4 +814,33 @@ async fn clients_added_by_hand_are_counted_past_what_the_list_shows(backend: Bac
     assert_eq!(cal.store.clients_added_by_hand(provider).await.unwrap(), before + 1001);
     assert!(cal.store.clients(provider, None).await.unwrap().len() <= 1000, "the list is bounded");
     assert_eq!(cal.store.clients_added_by_hand(cal.providers[1]).await.unwrap(), 0, "per provider");
+}
+
+/// `SUPPORT_MESSAGES_PER_DAY` is checked against this count: the user's own
+/// messages (not support's answers) after a moment, and nobody else's.
+async fn support_messages_written_are_counted_by_time_and_direction(backend: Backend) {
+    use justbookme::store::{NewSupportMessage, SupportDirection};
+    let (_db, store) = open(backend).await;
+    let carol = store.upsert_telegram_user(&telegram(2, "carol"), ts("2027-01-01T10:00:00Z")).await.unwrap().id;
+    let dave = store.upsert_telegram_user(&telegram(3, "dave"), ts("2027-01-01T10:00:00Z")).await.unwrap().id;
+    let conversation = store.open_support(carol, ts("2027-01-01T10:00:00Z")).await.unwrap();
+    for (direction, at) in [
+        (SupportDirection::In, "2027-01-01T10:01:00Z"),
+        (SupportDirection::In, "2027-01-02T09:00:00Z"),
+        (SupportDirection::Out, "2027-01-02T09:05:00Z"),
+        (SupportDirection::In, "2027-01-02T09:10:00Z"),
+    ] {
+        let message = NewSupportMessage {
+            conversation_id: conversation,
+            user_id: carol,
+            direction,
+            text: "x".into(),
+            at: ts(at),
+        };
+        store.add_support_message(&message).await.unwrap();
+    }
+    let since = ts("2027-01-01T12:00:00Z");
+    assert_eq!(store.support_messages_written_since(carol, since).await.unwrap(), 2);
+    assert_eq!(store.support_messages_written_since(carol, ts("2027-01-01T00:00:00Z")).await.unwrap(), 3);
+    assert_eq!(store.support_messages_written_since(dave, since).await.unwrap(), 0);
 }

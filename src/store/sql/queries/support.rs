@@ -116,6 +116,18 @@ impl Support for SqlStore<Db> {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
+    async fn support_messages_written_since(&self, user_id: UserId, since: Timestamp) -> StoreResult<u64> {
+        let count: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM support_messages WHERE user_id = $1 AND direction = 'in' AND created_at > $2",
+        )
+        .bind(user_id.0)
+        .bind(Moment(since))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(u64::try_from(count).unwrap_or_default())
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn open_support_conversations(&self) -> StoreResult<Vec<SupportConversation>> {
         let conversations: Vec<SupportConversation> = sqlx::query_as(
             "SELECT id, user_id, opened_at, last_activity_at FROM support_conversations \
