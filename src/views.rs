@@ -56,6 +56,10 @@ pub struct ProviderView {
     pub cancel_cutoff_min: u32,
     pub requires_confirmation: bool,
     pub reminder_offsets_min: Vec<u32>,
+    /// Pending requests not confirmed within this many minutes are declined
+    /// (`null`: they wait).
+    pub confirm_within_min: Option<u32>,
+    pub morning_digest: bool,
 }
 
 impl From<&Provider> for ProviderView {
@@ -74,6 +78,8 @@ impl From<&Provider> for ProviderView {
             cancel_cutoff_min: p.rules.cancel_cutoff_min,
             requires_confirmation: p.rules.requires_confirmation,
             reminder_offsets_min: p.rules.reminder_offsets_min.clone(),
+            confirm_within_min: p.rules.confirm_within_min,
+            morning_digest: p.rules.morning_digest,
         }
     }
 }
@@ -238,6 +244,13 @@ pub struct BookingView {
     pub end: String,
     /// `pending`, `confirmed`, `cancelled`, `completed` or `no_show`.
     pub status: String,
+    /// A pending request not confirmed by then is declined by the system.
+    pub confirm_by: Option<String>,
+    /// Another start the provider proposed for this request (RFC 3339 with
+    /// the provider's offset): the client accepts or declines it.
+    pub proposed_start: Option<String>,
+    /// `confirmed` once the client said "I'm coming", else `unknown`.
+    pub attendance: String,
     pub note: Option<String>,
     pub created_at: String,
     pub updated_at: String,
@@ -256,6 +269,9 @@ impl From<&BookingDetails> for BookingView {
             start: details.timezone.format(b.start),
             end: details.timezone.format(b.end),
             status: b.status.as_str().to_owned(),
+            confirm_by: b.confirm_by.map(|by| by.to_string()),
+            proposed_start: b.proposed_start.map(|start| details.timezone.format(start)),
+            attendance: if b.attendance_confirmed_at.is_some() { "confirmed" } else { "unknown" }.to_owned(),
             note: b.note.clone(),
             created_at: b.created_at.to_string(),
             updated_at: b.updated_at.to_string(),

@@ -148,7 +148,7 @@ pub(super) async fn change(
         }
         (details.booking.provider_id, Actor::Client(user_id))
     };
-    let change = ChangeBooking { booking_id, actor, action, new_start, by_user: user_id, now: Timestamp::now() };
+    let change = ChangeBooking { booking_id, actor, action, new_start, by_user: Some(user_id), now: Timestamp::now() };
     state.calendars.send(provider_id, change).await?;
     Ok(HttpResponse::Ok().json(view(state, provider_id, booking_id).await?))
 }

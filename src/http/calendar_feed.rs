@@ -117,7 +117,7 @@ fn event(details: &BookingDetails, summary: String) -> Event {
     };
     Event {
         uid: format!("{}@justbookme", booking.id),
-        sequence: details.revision,
+        sequence: details.booking.revision,
         status,
         start: booking.start,
         end: booking.end,

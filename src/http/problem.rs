@@ -62,6 +62,8 @@ pub enum ProblemType {
     SlugTaken,
     SlotTaken,
     InvalidStatus,
+    /// Answering a proposal that is not (or no longer) there (409).
+    NoProposal,
     /// A per-account cap is reached (`CLIENT_BOOK_MAX`, `SERVICES_MAX`): the
     /// state, not the input, is what must change (409).
     ClientBookFull,
@@ -72,6 +74,8 @@ pub enum ProblemType {
     IdempotencyKeyReused,
     PastCutoff,
     NotStarted,
+    /// "I'm coming" for a visit that already started (422).
+    AlreadyStarted,
     /// A dependency or feature is not available right now (503).
     Unavailable,
     /// Too busy right now; retry after a second (503 + Retry-After).
@@ -102,12 +106,14 @@ impl ProblemType {
             SlugTaken => ("slug-taken", StatusCode::CONFLICT, "Conflict"),
             SlotTaken => ("slot-taken", StatusCode::CONFLICT, "Conflict"),
             InvalidStatus => ("invalid-status", StatusCode::CONFLICT, "Conflict"),
+            NoProposal => ("no-proposal", StatusCode::CONFLICT, "Conflict"),
             ClientBookFull => ("client-book-full", StatusCode::CONFLICT, "Client book full"),
             TooManyServices => ("too-many-services", StatusCode::CONFLICT, "Too many services"),
             NotBookable => ("not-bookable", StatusCode::UNPROCESSABLE_ENTITY, RULES),
             IdempotencyKeyReused => ("idempotency-key-reused", StatusCode::UNPROCESSABLE_ENTITY, RULES),
             PastCutoff => ("past-cutoff", StatusCode::UNPROCESSABLE_ENTITY, RULES),
             NotStarted => ("not-started", StatusCode::UNPROCESSABLE_ENTITY, RULES),
+            AlreadyStarted => ("already-started", StatusCode::UNPROCESSABLE_ENTITY, RULES),
             Unavailable => ("unavailable", StatusCode::SERVICE_UNAVAILABLE, "Service unavailable"),
             Overloaded => ("overloaded", StatusCode::SERVICE_UNAVAILABLE, "Service unavailable"),
             TooManyRequests => ("too-many-requests", StatusCode::TOO_MANY_REQUESTS, "Too many requests"),
@@ -217,6 +223,10 @@ impl From<CalendarError> for ApiError {
             CalendarError::Transition(TransitionError::WrongStatus(..)) => ApiError::new(InvalidStatus, detail),
             CalendarError::Transition(TransitionError::PastCutoff(_)) => ApiError::new(PastCutoff, detail),
             CalendarError::Transition(TransitionError::NotStarted) => ApiError::new(NotStarted, detail),
+            CalendarError::Transition(TransitionError::NoProposal) => ApiError::new(NoProposal, detail),
+            CalendarError::Transition(TransitionError::AlreadyStarted) => ApiError::new(AlreadyStarted, detail),
+            // Only the system expires requests; no request reaches this.
+            CalendarError::Transition(TransitionError::NotDue) => ApiError::new(InvalidStatus, detail),
             CalendarError::Overloaded => ApiError::new(Overloaded, detail),
             CalendarError::Unavailable(_) => ApiError::new(Unavailable, detail),
         }

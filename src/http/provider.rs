@@ -33,6 +33,12 @@ pub struct ProviderInput {
     pub cancel_cutoff_min: Option<u32>,
     pub requires_confirmation: Option<bool>,
     pub reminder_offsets_min: Option<Vec<u32>>,
+    /// Minutes (5 to 10080) within which a pending request must be
+    /// confirmed, else it is declined and the client told; `0` turns the
+    /// deadline off (left out, like every rule, it stays as it is).
+    pub confirm_within_min: Option<u32>,
+    /// A morning digest of the day in the chat (at 07:00 in my time zone).
+    pub morning_digest: Option<bool>,
 }
 
 /// The caller's provider profile, or the problem telling them to create one.
@@ -53,6 +59,12 @@ pub fn profile(input: ProviderInput, base: BookingRules) -> ApiResult<ProviderPr
         cancel_cutoff_min: input.cancel_cutoff_min.unwrap_or(base.cancel_cutoff_min),
         requires_confirmation: input.requires_confirmation.unwrap_or(base.requires_confirmation),
         reminder_offsets_min: input.reminder_offsets_min.unwrap_or(base.reminder_offsets_min),
+        confirm_within_min: match input.confirm_within_min {
+            None => base.confirm_within_min,
+            Some(0) => None,
+            Some(within) => Some(within),
+        },
+        morning_digest: input.morning_digest.unwrap_or(base.morning_digest),
     };
     rules.validate()?;
     let slug = Slug::parse(&input.slug).map_err(|message| ApiError::field("slug", message))?;

@@ -21,13 +21,16 @@ fn booking(service: ServiceId, name: &str, start: &str, status: BookingStatus) -
             idempotency_key: None,
             created_at: start,
             updated_at: start,
+            revision: 0,
+            confirm_by: None,
+            proposed_start: None,
+            attendance_confirmed_at: None,
         },
         provider_slug: "anna".into(),
         provider_name: "Anna".into(),
         timezone: ProviderTimeZone::parse("Europe/Berlin").expect("a zone"),
         service_name: name.into(),
         client_name: "Carol".into(),
-        revision: 0,
     }
 }
 

@@ -66,7 +66,7 @@ impl CalendarRepository for StoreRepository {
     }
 
     async fn update_booking(&self, update: &BookingUpdate) -> Answer<Booking> {
-        let vanished = || RepositoryError::Unavailable("the booking vanished while it was being changed".into());
-        self.0.update_booking(update).await?.ok_or_else(vanished)
+        // Gone or changed meanwhile: either way the calendar reads it again.
+        self.0.update_booking(update).await?.ok_or(RepositoryError::Conflict)
     }
 }

@@ -159,8 +159,13 @@ pub trait Bookings: Send + Sync + 'static {
     /// client-book entry) in one transaction. Fails with
     /// [`StoreError::BookingOverlap`] when the database's no-overlap rule fires.
     async fn create_booking(&self, booking: &NewBooking) -> StoreResult<Booking>;
-    /// Applies a status/time change; `None` when there is no such booking.
+    /// Applies a change over the revision it was decided on
+    /// (`update.after.revision`); `None` when the booking is gone or has
+    /// changed since (another node was first).
     async fn update_booking(&self, update: &BookingUpdate) -> StoreResult<Option<Booking>>;
+    /// Pending requests whose answer deadline passed by `now` (and on which
+    /// no proposal waits), oldest deadline first.
+    async fn requests_past_deadline(&self, now: Timestamp, limit: i64) -> StoreResult<Vec<(ProviderId, BookingId)>>;
     /// The bookings of the Telegram user `user_id` as a client, newest first.
     async fn client_bookings(&self, user_id: UserId) -> StoreResult<Vec<BookingDetails>>;
     /// The provider's bookings starting in `[from, to)`, in time order.

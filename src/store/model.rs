@@ -132,8 +132,6 @@ pub struct BookingDetails {
     pub timezone: ProviderTimeZone,
     pub service_name: String,
     pub client_name: String,
-    /// Changes since it was made: its iCalendar `SEQUENCE`.
-    pub revision: u32,
 }
 
 /// What deleting a client did.

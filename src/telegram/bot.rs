@@ -255,7 +255,7 @@ async fn handle_button(query: &CallbackQuery, ctx: &BotContext) -> Result<Action
     } else {
         (ctx.store.provider_of_user(user.id).await.ok().flatten().ok_or(Stale)?.id, Actor::Provider)
     };
-    let change = ChangeBooking { booking_id, actor, action, new_start: None, by_user: user.id, now: Timestamp::now() };
+    let change = ChangeBooking { booking_id, actor, action, new_start: None, by_user: Some(user.id), now: Timestamp::now() };
     match ctx.calendars.send(provider_id, change).await {
         Ok(_) => Ok(action),
         Err(CalendarError::Transition(TransitionError::PastCutoff(minutes))) => Err(ButtonRefused::PastCutoff(minutes)),

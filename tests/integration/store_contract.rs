@@ -29,6 +29,8 @@ on_both_backends!(
     schedules_round_trip,
     overlapping_active_bookings_are_refused,
     reactivating_into_a_taken_slot_is_refused,
+    a_change_decided_on_an_old_revision_changes_nothing,
+    requests_past_their_deadline_are_found_for_expiry,
     active_bookings_are_listed_for_the_calendar,
     a_clients_first_booking_adds_them_to_the_client_book,
     clients_are_managed_and_deleted_with_their_history,
@@ -244,6 +246,7 @@ impl Calendar {
             end: to,
             occupied: Busy { start: from, end: to },
             status: BookingStatus::Confirmed,
+            confirm_by: None,
             note: None,
             created_by: None,
             idempotency_key: None,
@@ -262,13 +265,13 @@ impl Calendar {
     async fn set_status(&self, id: BookingId, status: BookingStatus) -> Result<Option<Booking>, StoreError> {
         let current = self.store.booking(self.providers[0], id).await?.map(|d| d.booking);
         let Some(current) = current else { return Ok(None) };
+        self.change(Booking { status, ..current }).await
+    }
+
+    /// Writes `after` over the revision it carries.
+    async fn change(&self, after: Booking) -> Result<Option<Booking>, StoreError> {
         let update = BookingUpdate {
-            id,
-            provider_id: self.providers[0],
-            status,
-            start: current.start,
-            end: current.end,
-            occupied: current.occupied,
+            after,
             updated_by: None,
             now: ts("2027-01-02T00:00:00Z"),
             settings_version: self.versions[0],
@@ -315,6 +318,66 @@ async fn reactivating_into_a_taken_slot_is_refused(backend: Backend) {
     assert!(cal.set_status(second, BookingStatus::Pending).await.unwrap().is_some());
     assert!(cal.set_status(second, BookingStatus::Confirmed).await.unwrap().is_some());
     assert!(cal.set_status(BookingId::generate(), BookingStatus::Cancelled).await.unwrap().is_none());
+}
+
+/// Two nodes decide on the same revision: the second write matches nothing
+/// and changes nothing, so a change (and its push) happens once.
+async fn a_change_decided_on_an_old_revision_changes_nothing(backend: Backend) {
+    let (_db, store) = open(backend).await;
+    let cal = calendar(store).await;
+    let id = cal.book(0, "2027-03-01T09:00:00Z", "2027-03-01T10:00:00Z").await.unwrap();
+    let read = cal.store.booking(cal.providers[0], id).await.unwrap().unwrap().booking;
+    assert_eq!(read.revision, 0);
+    let first = cal.change(Booking { status: BookingStatus::Cancelled, ..read.clone() }).await.unwrap().unwrap();
+    assert_eq!((first.status, first.revision), (BookingStatus::Cancelled, 1));
+    let notice = Notice { kind: NoticeKind::Push(BookingEventKind::Confirmed), recipient: cal.user, due_at: ts("2027-01-02T00:00:00Z") };
+    let second = BookingUpdate {
+        after: Booking { status: BookingStatus::Confirmed, ..read },
+        updated_by: None,
+        now: ts("2027-01-02T00:00:00Z"),
+        settings_version: cal.versions[0],
+        drop_pending_reminders: false,
+        notices: vec![notice],
+    };
+    assert!(cal.store.update_booking(&second).await.unwrap().is_none(), "decided on revision 0, which is gone");
+    let now = cal.store.booking(cal.providers[0], id).await.unwrap().unwrap().booking;
+    assert_eq!((now.status, now.revision), (BookingStatus::Cancelled, 1), "the later write changed nothing");
+    let sent = cal.store.claim_due_messages(ts("2027-01-03T00:00:00Z"), ts("2027-01-03T00:10:00Z"), 10).await.unwrap();
+    assert!(sent.is_empty(), "nor wrote its push: {sent:?}");
+}
+
+/// The fields a proposal, a deadline and "I'm coming" keep survive the
+/// round trip, and only unanswered, unproposed requests past their
+/// deadline are found for expiry.
+async fn requests_past_their_deadline_are_found_for_expiry(backend: Backend) {
+    let (_db, store) = open(backend).await;
+    let cal = calendar(store).await;
+    let mut ids = Vec::new();
+    for (hour, by) in [(9, "2027-01-01T11:00:00Z"), (11, "2027-01-01T12:00:00Z"), (13, "2027-01-01T13:00:00Z")] {
+        let mut booking = cal.new_booking(
+            0,
+            &format!("2027-03-01T{hour:02}:00:00Z"),
+            &format!("2027-03-01T{:02}:00:00Z", hour + 1),
+            BookingClient::Existing { id: cal.client, user_id: None },
+        );
+        booking.status = BookingStatus::Pending;
+        booking.confirm_by = Some(ts(by));
+        ids.push(cal.store.create_booking(&booking).await.unwrap().id);
+    }
+    // The third is answered with a proposal; the second is confirmed.
+    let third = cal.store.booking(cal.providers[0], ids[2]).await.unwrap().unwrap().booking;
+    let proposed = Some(ts("2027-03-01T15:00:00Z"));
+    let third = cal.change(Booking { proposed_start: proposed, confirm_by: None, ..third }).await.unwrap().unwrap();
+    assert_eq!(third.proposed_start, proposed);
+    cal.set_status(ids[1], BookingStatus::Confirmed).await.unwrap();
+    let due = cal.store.requests_past_deadline(ts("2027-01-01T14:00:00Z"), 10).await.unwrap();
+    assert_eq!(due, vec![(cal.providers[0], ids[0])]);
+    assert!(cal.store.requests_past_deadline(ts("2027-01-01T10:59:59Z"), 10).await.unwrap().is_empty());
+    let first = cal.store.booking(cal.providers[0], ids[0]).await.unwrap().unwrap().booking;
+    assert_eq!(first.confirm_by, Some(ts("2027-01-01T11:00:00Z")));
+    let attended = Some(ts("2027-01-01T12:34:56Z"));
+    let first = cal.change(Booking { attendance_confirmed_at: attended, ..first }).await.unwrap().unwrap();
+    assert_eq!(first.attendance_confirmed_at, attended);
 }
 
 async fn active_bookings_are_listed_for_the_calendar(backend: Backend) {

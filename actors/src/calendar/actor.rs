@@ -45,7 +45,8 @@ use super::{
 };
 use crate::domain::{
     Action, Actor as Requester, Booking, BookingId, BookingRules, BookingStatus, Busy, ClientId, ProviderId, ServiceId,
-    ServiceTiming, SlotCalendar, free_slots, is_free, is_offered, rescheduled_status, transition,
+    ServiceTiming, SlotCalendar, TransitionError, confirm_deadline, free_slots, is_free, is_offered, rescheduled_status,
+    transition,
 };
 
 type Reply<T> = ResponseActFuture<CalendarActor, Result<T, CalendarError>>;
@@ -224,11 +225,12 @@ impl CalendarActor {
         &self,
         service_id: ServiceId,
         start: Timestamp,
+        except: Option<BookingId>,
         now: Timestamp,
         outside_hours: bool,
     ) -> Result<(Timestamp, Busy), CalendarError> {
         let (calendar, timing) = self.service(service_id, false)?;
-        let busy = self.busy_except(None);
+        let busy = self.busy_except(except);
         if !outside_hours {
             let rules = BookingRules { min_notice_min: 0, ..calendar.rules.clone() };
             let calendar = SlotCalendar { rules: &rules, ..calendar };
@@ -273,7 +275,7 @@ impl CalendarActor {
         let (end, occupied) = match msg.booker {
             Booker::Client => self.check_offered(msg.service_id, msg.start, None, msg.now, false)?,
             Booker::Provider { outside_hours } => {
-                self.check_for_provider(msg.service_id, msg.start, msg.now, outside_hours)?
+                self.check_for_provider(msg.service_id, msg.start, None, msg.now, outside_hours)?
             }
         };
         let data = self.data()?;
@@ -290,6 +292,10 @@ impl CalendarActor {
             end,
             occupied,
             status,
+            confirm_by: match status {
+                BookingStatus::Pending => confirm_deadline(&data.rules, msg.start, msg.now),
+                _ => None,
+            },
             note: msg.note.clone(),
             created_by: Some(msg.requested_by),
             idempotency_key: msg.idempotency_key.clone(),
@@ -314,38 +320,77 @@ impl CalendarActor {
     ) -> Result<(BookingUpdate, BookingEventKind), CalendarError> {
         let data = self.data()?;
         let status = transition(current, msg.actor, msg.action, &data.rules, msg.now)?;
-        let mut after = Booking { status, ..current.clone() };
+        // Whatever the change, an answered request has no deadline and no
+        // proposal left; the arms below set them where they still apply.
+        let mut after = Booking { status, confirm_by: None, proposed_start: None, ..current.clone() };
         let kind = match msg.action {
             Action::Cancel => BookingEventKind::Cancelled,
             Action::Decline => BookingEventKind::Declined,
             Action::Confirm => BookingEventKind::Confirmed,
             Action::Complete => BookingEventKind::Completed,
             Action::NoShow => BookingEventKind::NoShow,
+            Action::Expire => BookingEventKind::Expired,
+            Action::DeclineProposal => BookingEventKind::ProposalDeclined,
+            Action::Attend => {
+                after = Booking {
+                    attendance_confirmed_at: Some(msg.now),
+                    confirm_by: current.confirm_by,
+                    proposed_start: current.proposed_start,
+                    ..after
+                };
+                BookingEventKind::Attending
+            }
             Action::Reschedule => {
                 let start = msg
                     .new_start
                     .ok_or_else(|| CalendarError::NotBookable("a reschedule needs the new start".into()))?;
                 let (end, occupied) = self.check_offered(current.service_id, start, Some(current.id), msg.now, true)?;
                 let status = rescheduled_status(current.status, msg.actor, &data.rules);
-                after = Booking { status, start, end, occupied, ..after };
+                let confirm_by = match status {
+                    BookingStatus::Pending => confirm_deadline(&data.rules, start, msg.now),
+                    _ => None,
+                };
+                // A new time is a new question: "I'm coming" was said of the old one.
+                after = Booking { status, start, end, occupied, confirm_by, attendance_confirmed_at: None, ..after };
                 BookingEventKind::Rescheduled
+            }
+            Action::Propose => {
+                let start = msg
+                    .new_start
+                    .ok_or_else(|| CalendarError::NotBookable("a proposal needs the start it offers".into()))?;
+                if start == current.start {
+                    return Err(CalendarError::NotBookable(
+                        "that is the time asked for; confirm the request instead".into(),
+                    ));
+                }
+                // Checked now so the client is not offered a time that is
+                // none; not held: whoever books it first gets it.
+                self.check_for_provider(current.service_id, start, Some(current.id), msg.now, false)?;
+                after = Booking { proposed_start: Some(start), ..after };
+                BookingEventKind::Proposed
+            }
+            Action::AcceptProposal => {
+                let start = current.proposed_start.ok_or(TransitionError::NoProposal)?;
+                // The provider offered this time: their rules decide it, and
+                // another client may have taken it meanwhile (409).
+                let (end, occupied) = self.check_for_provider(current.service_id, start, Some(current.id), msg.now, false)?;
+                after = Booking { start, end, occupied, attendance_confirmed_at: None, ..after };
+                BookingEventKind::ProposalAccepted
             }
         };
         let mut notices = notices::pushes(kind, msg.actor, &after, data.owner_user_id, msg.now);
-        if kind == BookingEventKind::Rescheduled {
+        let moved = after.start != current.start;
+        if moved {
             notices.extend(notices::reminders(&after, &data.rules, msg.now));
         }
         let update = BookingUpdate {
-            id: current.id,
-            provider_id: self.provider_id,
-            status: after.status,
-            start: after.start,
-            end: after.end,
-            occupied: after.occupied,
-            updated_by: Some(msg.by_user),
+            after,
+            updated_by: msg.by_user,
             now: msg.now,
             settings_version: data.settings_version,
-            drop_pending_reminders: kind != BookingEventKind::Confirmed,
+            // Reminders stay while the visit stays: confirmed, proposed
+            // about or attended, it is still on at the same time.
+            drop_pending_reminders: moved || !status.is_active(),
             notices,
         };
         Ok((update, kind))
@@ -451,9 +496,18 @@ impl CalendarActor {
     /// A write the repository refused: decided again on stale settings (a
     /// bounded number of times), 409 on an overlap the database caught
     /// (reloading the view that missed it), else 503.
-    fn write_failed<T: 'static>(&self, error: RepositoryError, attempt: u32, retry: impl Then<T>) -> Reply<T> {
+    fn write_failed<T: 'static>(
+        &mut self,
+        ctx: &mut Context<Self>,
+        error: RepositoryError,
+        attempt: u32,
+        retry: impl Then<T>,
+    ) -> Reply<T> {
         match error {
             RepositoryError::StaleSettings if attempt < STALE_RETRIES => self.reload_and(retry),
+            // Another node changed the booking since it was read: read it
+            // again and decide on what is there now (the retry re-reads).
+            RepositoryError::Conflict if attempt < STALE_RETRIES => retry(self, ctx),
             RepositoryError::Overlap => Box::pin(self.load().map(|(), _, _| Err(CalendarError::SlotTaken))),
             error => fail(unavailable(error)),
         }
@@ -467,7 +521,7 @@ impl CalendarActor {
             }
             repo.create_booking(&booking).await
         });
-        Box::pin(write.then(move |result, act, _| match result {
+        Box::pin(write.then(move |result, act, ctx| match result {
             Ok(booking) => {
                 act.remember(&booking);
                 act.publish(BookingEventKind::Created, &booking, None);
@@ -477,7 +531,7 @@ impl CalendarActor {
             Err(RepositoryError::DuplicateIdempotencyKey) => {
                 act.replay(msg, |_, _, _| fail(CalendarError::IdempotencyKeyReused))
             }
-            Err(error) => act.write_failed(error, attempt, move |act, ctx| act.decide_new(msg, attempt + 1, ctx)),
+            Err(error) => act.write_failed(ctx, error, attempt, move |act, ctx| act.decide_new(msg, attempt + 1, ctx)),
         }))
     }
 
@@ -506,13 +560,13 @@ impl CalendarActor {
         };
         let repo = self.repo.clone();
         let write = self.call(async move { repo.update_booking(&update).await });
-        Box::pin(write.then(move |result, act, _| match result {
+        Box::pin(write.then(move |result, act, ctx| match result {
             Ok(booking) => {
                 act.remember(&booking);
                 act.publish(kind, &booking, Some(&current));
                 Box::pin(fut::ok(booking))
             }
-            Err(error) => act.write_failed(error, attempt, move |act, _| act.change(msg, attempt + 1)),
+            Err(error) => act.write_failed(ctx, error, attempt, move |act, _| act.change(msg, attempt + 1)),
         }))
     }
 

@@ -59,9 +59,11 @@ pub struct ChangeBooking {
     pub booking_id: BookingId,
     pub actor: Actor,
     pub action: Action,
+    /// The start a reschedule moves to, or a proposal offers.
     pub new_start: Option<Timestamp>,
-    /// The user making the change (recorded as `updated_by`).
-    pub by_user: UserId,
+    /// The user making the change (recorded as `updated_by`); `None` for
+    /// the system's own (an expiry).
+    pub by_user: Option<UserId>,
     pub now: Timestamp,
 }
 

@@ -33,11 +33,16 @@ pub fn pushes(
 ) -> Vec<Notice> {
     use BookingEventKind::*;
     let recipient = match (kind, actor) {
-        (Created | Cancelled | Rescheduled, Actor::Client(_)) => Some(provider_user),
+        (Created | Cancelled | Rescheduled | ProposalAccepted | ProposalDeclined, Actor::Client(_)) => {
+            Some(provider_user)
+        }
         // Completed: the client is thanked and offered to book again.
-        (Created | Cancelled | Rescheduled | Confirmed | Declined | Completed, Actor::Provider) => {
+        (Created | Cancelled | Rescheduled | Confirmed | Declined | Completed | Proposed, Actor::Provider) => {
             booking.client_user_id
         }
+        (Expired, Actor::System) => booking.client_user_id,
+        // "I'm coming" is shown on the agenda live and in the morning digest:
+        // a push for every one would bury the provider's chat.
         _ => None,
     };
     recipient.map(|recipient| Notice { kind: NoticeKind::Push(kind), recipient, due_at: now }).into_iter().collect()
@@ -86,6 +91,10 @@ mod tests {
             UserId(uuid::Uuid::from_u128(7))
         );
         assert!(pushes(BookingEventKind::NoShow, Actor::Provider, &b, provider, now).is_empty());
+        assert_eq!(pushes(BookingEventKind::Expired, Actor::System, &b, provider, now)[0].recipient, UserId(uuid::Uuid::from_u128(7)));
+        assert_eq!(pushes(BookingEventKind::Proposed, Actor::Provider, &b, provider, now)[0].recipient, UserId(uuid::Uuid::from_u128(7)));
+        assert_eq!(pushes(BookingEventKind::ProposalAccepted, client, &b, provider, now)[0].recipient, provider);
+        assert!(pushes(BookingEventKind::Attending, client, &b, provider, now).is_empty());
         let walk_in = Booking { client_user_id: None, ..b };
         assert!(pushes(BookingEventKind::Confirmed, Actor::Provider, &walk_in, provider, now).is_empty());
     }

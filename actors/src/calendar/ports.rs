@@ -74,6 +74,8 @@ pub struct NewBooking {
     pub end: Timestamp,
     pub occupied: Busy,
     pub status: BookingStatus,
+    /// A pending request's answer deadline (see [`crate::domain::confirm_deadline`]).
+    pub confirm_by: Option<Timestamp>,
     pub note: Option<String>,
     pub created_by: Option<UserId>,
     pub idempotency_key: Option<String>,
@@ -102,19 +104,22 @@ impl NewBooking {
             idempotency_key: self.idempotency_key.clone(),
             created_at: self.now,
             updated_at: self.now,
+            revision: 0,
+            confirm_by: self.confirm_by,
+            proposed_start: None,
+            attendance_confirmed_at: None,
         }
     }
 }
 
-/// A change to an existing booking: its status and (for a reschedule) its time.
+/// A change to an existing booking: everything it changes (status, time,
+/// deadline, proposal, attendance) as `after`.
 #[derive(Clone, Debug)]
 pub struct BookingUpdate {
-    pub id: BookingId,
-    pub provider_id: ProviderId,
-    pub status: BookingStatus,
-    pub start: Timestamp,
-    pub end: Timestamp,
-    pub occupied: Busy,
+    /// The booking as it is to be. Its `revision` is the one the change was
+    /// decided on: the write applies only over that revision (else
+    /// [`RepositoryError::Conflict`]), and bumps it.
+    pub after: Booking,
     pub updated_by: Option<UserId>,
     pub now: Timestamp,
     /// The settings version the calendar decided with.
@@ -131,6 +136,10 @@ pub enum RepositoryError {
     /// took the time first.
     #[error("the time overlaps an active booking")]
     Overlap,
+    /// The booking changed (on another node) after the change was decided,
+    /// or is gone: decide again on what is there now.
+    #[error("the booking changed meanwhile")]
+    Conflict,
     /// The (user, Idempotency-Key) pair was used already.
     #[error("idempotency key already used")]
     DuplicateIdempotencyKey,
@@ -181,6 +190,14 @@ crate::domain::words! {
         Declined = "declined",
         Completed = "completed",
         NoShow = "no_show",
+        /// The provider offered another start for a request.
+        Proposed = "proposed",
+        ProposalAccepted = "proposal_accepted",
+        ProposalDeclined = "proposal_declined",
+        /// The client said "I'm coming".
+        Attending = "attending",
+        /// A request nobody answered in time was declined by the system.
+        Expired = "expired",
     }
 }
 

@@ -44,6 +44,18 @@ pub struct Booking {
     pub idempotency_key: Option<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// Bumped by every change: a change is written only over the revision it
+    /// was decided on, so two nodes never both apply one (the loser decides
+    /// again on what the winner wrote).
+    pub revision: u32,
+    /// A pending request not answered by then is declined by the system
+    /// (rule `confirm_within_min`); `None`: it waits.
+    pub confirm_by: Option<Timestamp>,
+    /// Another start the provider offered for this pending request; the
+    /// client accepts or declines it.
+    pub proposed_start: Option<Timestamp>,
+    /// When the client said "I'm coming".
+    pub attendance_confirmed_at: Option<Timestamp>,
 }
 
 /// Who asks for a change: rules differ for the client and the provider.
@@ -51,6 +63,8 @@ pub struct Booking {
 pub enum Actor {
     Client(UserId),
     Provider,
+    /// The server itself, on a deadline (an unanswered request expiring).
+    System,
 }
 
 super::words! {
@@ -63,6 +77,16 @@ super::words! {
         Complete = "complete",
         NoShow = "no-show",
         Reschedule = "reschedule",
+        /// The provider offers another start for a pending request.
+        Propose = "propose",
+        /// The client takes the offered start: a reschedule, confirmed.
+        AcceptProposal = "accept-proposal",
+        /// The client turns the offered start down: the request ends.
+        DeclineProposal = "decline-proposal",
+        /// The client says "I'm coming".
+        Attend = "attend",
+        /// The system declines a request nobody answered in time.
+        Expire = "expire",
     }
 }
 
@@ -76,6 +100,11 @@ impl Action {
             Action::Complete => "completed",
             Action::NoShow => "marked a no-show",
             Action::Reschedule => "rescheduled",
+            Action::Propose => "given another time",
+            Action::AcceptProposal => "moved to the proposed time",
+            Action::DeclineProposal => "declined at the proposed time",
+            Action::Attend => "confirmed as attended",
+            Action::Expire => "expired",
         }
     }
 }
@@ -93,6 +122,15 @@ pub enum TransitionError {
     PastCutoff(u32),
     #[error("the visit has not started yet")]
     NotStarted,
+    /// Accepting or declining a proposal that is not (or no longer) there.
+    #[error("the provider has not proposed another time for this booking")]
+    NoProposal,
+    /// "I'm coming" for a visit that already started.
+    #[error("the visit already started")]
+    AlreadyStarted,
+    /// The request's deadline has not passed (or it has none).
+    #[error("the request is still within its time to be answered")]
+    NotDue,
 }
 
 /// Checks that `actor` may apply `action` to `booking` at `now`, and returns
@@ -105,16 +143,45 @@ pub fn transition(
     now: Timestamp,
 ) -> Result<BookingStatus, TransitionError> {
     use BookingStatus::*;
-    if let Actor::Client(user) = actor {
-        if booking.client_user_id != Some(user) || !matches!(action, Action::Cancel | Action::Reschedule) {
-            return Err(TransitionError::NotYours);
+    let allowed = match actor {
+        Actor::Client(user) => {
+            booking.client_user_id == Some(user)
+                && matches!(
+                    action,
+                    Action::Cancel
+                        | Action::Reschedule
+                        | Action::AcceptProposal
+                        | Action::DeclineProposal
+                        | Action::Attend
+                )
         }
+        Actor::Provider => {
+            matches!(
+                action,
+                Action::Cancel
+                    | Action::Reschedule
+                    | Action::Confirm
+                    | Action::Decline
+                    | Action::Complete
+                    | Action::NoShow
+                    | Action::Propose
+            )
+        }
+        Actor::System => action == Action::Expire,
+    };
+    if !allowed {
+        return Err(TransitionError::NotYours);
+    }
+    // The cut-off guards the provider's plans: a client may not undo or move
+    // a visit late. Answering a proposal or saying "I'm coming" undoes nothing.
+    if matches!(actor, Actor::Client(_)) && matches!(action, Action::Cancel | Action::Reschedule) {
         let cutoff = i64::from(rules.cancel_cutoff_min) * 60;
         if booking.start.as_second() - now.as_second() < cutoff {
             return Err(TransitionError::PastCutoff(rules.cancel_cutoff_min));
         }
     }
     let wrong = || TransitionError::WrongStatus(booking.status, action);
+    let proposed = booking.proposed_start.is_some();
     match (action, booking.status) {
         (Action::Cancel, Pending | Confirmed) => Ok(Cancelled),
         (Action::Reschedule, Pending | Confirmed) => Ok(booking.status),
@@ -123,8 +190,25 @@ pub fn transition(
         (Action::Complete | Action::NoShow, Confirmed) if booking.start > now => Err(TransitionError::NotStarted),
         (Action::Complete, Confirmed) => Ok(Completed),
         (Action::NoShow, Confirmed) => Ok(NoShow),
+        (Action::Propose, Pending) => Ok(Pending),
+        (Action::AcceptProposal | Action::DeclineProposal, Pending) if !proposed => Err(TransitionError::NoProposal),
+        (Action::AcceptProposal, Pending) => Ok(Confirmed),
+        (Action::DeclineProposal, Pending) => Ok(Cancelled),
+        (Action::AcceptProposal | Action::DeclineProposal, _) => Err(TransitionError::NoProposal),
+        (Action::Attend, Pending | Confirmed) if booking.start <= now => Err(TransitionError::AlreadyStarted),
+        (Action::Attend, Pending | Confirmed) => Ok(booking.status),
+        (Action::Expire, Pending) if !proposed && booking.confirm_by.is_some_and(|by| by <= now) => Ok(Cancelled),
+        (Action::Expire, Pending) => Err(TransitionError::NotDue),
         _ => Err(wrong()),
     }
+}
+
+/// When a request made (or moved) at `now` for `start` must be answered
+/// by: `confirm_within_min` after `now`, and never later than the visit
+/// itself (a request still pending at its start is no use to anyone).
+pub fn confirm_deadline(rules: &BookingRules, start: Timestamp, now: Timestamp) -> Option<Timestamp> {
+    let within = jiff::SignedDuration::from_mins(i64::from(rules.confirm_within_min?));
+    Some(now.checked_add(within).unwrap_or(start).min(start))
 }
 
 /// A client's reschedule of a manually confirmed provider goes back to
@@ -155,6 +239,10 @@ pub(crate) fn sample_booking(status: BookingStatus, start: &str) -> Booking {
         idempotency_key: None,
         created_at: start,
         updated_at: start,
+        revision: 0,
+        confirm_by: None,
+        proposed_start: None,
+        attendance_confirmed_at: None,
     }
 }
 
@@ -205,6 +293,77 @@ mod tests {
         for action in [Action::Cancel, Action::Confirm, Action::Reschedule] {
             assert!(matches!(transition(&cancelled, p, action, &rules, now()), Err(TransitionError::WrongStatus(..))));
         }
+    }
+
+    #[test]
+    fn a_proposal_is_answered_by_its_client_only() {
+        let rules = BookingRules::default();
+        let me = Actor::Client(UserId(uuid::Uuid::from_u128(7)));
+        let pending = sample_booking(BookingStatus::Pending, "2027-05-02T10:00:00Z");
+        assert_eq!(transition(&pending, Actor::Provider, Action::Propose, &rules, now()), Ok(BookingStatus::Pending));
+        // Nothing to answer before the provider proposes.
+        assert_eq!(transition(&pending, me, Action::AcceptProposal, &rules, now()), Err(TransitionError::NoProposal));
+        let offered = Booking { proposed_start: Some("2027-05-02T12:00:00Z".parse().unwrap()), ..pending.clone() };
+        assert_eq!(transition(&offered, me, Action::AcceptProposal, &rules, now()), Ok(BookingStatus::Confirmed));
+        assert_eq!(transition(&offered, me, Action::DeclineProposal, &rules, now()), Ok(BookingStatus::Cancelled));
+        let stranger = Actor::Client(UserId(uuid::Uuid::from_u128(8)));
+        assert_eq!(transition(&offered, stranger, Action::AcceptProposal, &rules, now()), Err(TransitionError::NotYours));
+        // The provider answers their own proposal by confirming, not by accepting it.
+        assert_eq!(
+            transition(&offered, Actor::Provider, Action::AcceptProposal, &rules, now()),
+            Err(TransitionError::NotYours)
+        );
+        // Answering a proposal is no late cancellation: the cut-off does not apply.
+        let soon = Booking { start: "2027-05-01T10:30:00Z".parse().unwrap(), ..offered.clone() };
+        assert_eq!(transition(&soon, me, Action::DeclineProposal, &rules, now()), Ok(BookingStatus::Cancelled));
+        let confirmed = Booking { status: BookingStatus::Confirmed, ..offered };
+        assert!(matches!(
+            transition(&confirmed, Actor::Provider, Action::Propose, &rules, now()),
+            Err(TransitionError::WrongStatus(..))
+        ));
+    }
+
+    #[test]
+    fn only_the_system_expires_and_only_past_the_deadline() {
+        let rules = BookingRules::default();
+        let by: Timestamp = "2027-05-01T09:59:59Z".parse().unwrap();
+        let due = Booking { confirm_by: Some(by), ..sample_booking(BookingStatus::Pending, "2027-05-02T10:00:00Z") };
+        assert_eq!(transition(&due, Actor::System, Action::Expire, &rules, now()), Ok(BookingStatus::Cancelled));
+        assert_eq!(transition(&due, Actor::Provider, Action::Expire, &rules, now()), Err(TransitionError::NotYours));
+        assert_eq!(transition(&due, Actor::System, Action::Cancel, &rules, now()), Err(TransitionError::NotYours));
+        let later = Booking { confirm_by: Some(now() + jiff::SignedDuration::from_secs(1)), ..due.clone() };
+        assert_eq!(transition(&later, Actor::System, Action::Expire, &rules, now()), Err(TransitionError::NotDue));
+        // The provider answered with a proposal: the request waits for the client now.
+        let proposed = Booking { proposed_start: Some(due.start), ..due.clone() };
+        assert_eq!(transition(&proposed, Actor::System, Action::Expire, &rules, now()), Err(TransitionError::NotDue));
+        let confirmed = Booking { status: BookingStatus::Confirmed, ..due };
+        assert!(matches!(
+            transition(&confirmed, Actor::System, Action::Expire, &rules, now()),
+            Err(TransitionError::WrongStatus(..))
+        ));
+    }
+
+    #[test]
+    fn the_deadline_is_never_after_the_visit() {
+        let rules = BookingRules { confirm_within_min: Some(60), ..Default::default() };
+        let far: Timestamp = "2027-05-03T10:00:00Z".parse().unwrap();
+        assert_eq!(confirm_deadline(&rules, far, now()), Some("2027-05-01T11:00:00Z".parse().unwrap()));
+        let soon: Timestamp = "2027-05-01T10:30:00Z".parse().unwrap();
+        assert_eq!(confirm_deadline(&rules, soon, now()), Some(soon));
+        assert_eq!(confirm_deadline(&BookingRules::default(), far, now()), None);
+    }
+
+    #[test]
+    fn im_coming_until_the_visit_starts() {
+        let rules = BookingRules::default();
+        let me = Actor::Client(UserId(uuid::Uuid::from_u128(7)));
+        let ahead = sample_booking(BookingStatus::Confirmed, "2027-05-01T10:30:00Z");
+        assert_eq!(transition(&ahead, me, Action::Attend, &rules, now()), Ok(BookingStatus::Confirmed));
+        let started = sample_booking(BookingStatus::Confirmed, "2027-05-01T10:00:00Z");
+        assert_eq!(transition(&started, me, Action::Attend, &rules, now()), Err(TransitionError::AlreadyStarted));
+        let cancelled = sample_booking(BookingStatus::Cancelled, "2027-05-01T10:30:00Z");
+        assert!(matches!(transition(&cancelled, me, Action::Attend, &rules, now()), Err(TransitionError::WrongStatus(..))));
+        assert_eq!(transition(&ahead, Actor::Provider, Action::Attend, &rules, now()), Err(TransitionError::NotYours));
     }
 
     #[test]

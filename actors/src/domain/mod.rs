@@ -39,7 +39,9 @@ mod time_zone;
 
 #[cfg(test)]
 pub(crate) use booking::sample_booking;
-pub use booking::{Action, Actor, Booking, BookingStatus, TransitionError, rescheduled_status, transition};
+pub use booking::{
+    Action, Actor, Booking, BookingStatus, TransitionError, confirm_deadline, rescheduled_status, transition,
+};
 pub use field_error::FieldError;
 pub use ids::{BookingId, ClientId, ProviderId, ServiceId, UserId};
 pub use rules::{BookingRules, ServiceTiming};

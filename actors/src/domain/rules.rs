@@ -16,6 +16,12 @@ pub struct BookingRules {
     pub requires_confirmation: bool,
     /// When clients are reminded, in minutes before the visit.
     pub reminder_offsets_min: Vec<u32>,
+    /// A pending request not confirmed within this many minutes of being
+    /// made is declined by the system and the client told (`None`: requests
+    /// wait until the provider answers).
+    pub confirm_within_min: Option<u32>,
+    /// The provider gets a morning digest of the day in the chat.
+    pub morning_digest: bool,
 }
 
 impl Default for BookingRules {
@@ -27,6 +33,8 @@ impl Default for BookingRules {
             cancel_cutoff_min: 120,
             requires_confirmation: false,
             reminder_offsets_min: vec![24 * 60, 2 * 60],
+            confirm_within_min: None,
+            morning_digest: false,
         }
     }
 }
@@ -38,6 +46,10 @@ const MAX_NOTICE_MIN: u32 = 30 * 24 * 60;
 const MAX_HORIZON_DAYS: u16 = 366;
 const MAX_REMINDERS: usize = 5;
 const MAX_REMINDER_OFFSET_MIN: u32 = 14 * 24 * 60;
+/// A request answered within 5 minutes to a week: shorter is no time to
+/// look at the phone, longer leaves the client hanging.
+const MIN_CONFIRM_WITHIN_MIN: u32 = 5;
+const MAX_CONFIRM_WITHIN_MIN: u32 = 7 * 24 * 60;
 
 impl BookingRules {
     pub fn validate(&self) -> Result<(), FieldError> {
@@ -53,6 +65,9 @@ impl BookingRules {
             if self.reminder_offsets_min[..i].contains(&offset) {
                 return Err(FieldError::new(format!("reminder_offsets_min[{i}]"), format!("{offset} is listed twice")));
             }
+        }
+        if let Some(within) = self.confirm_within_min {
+            check_range("confirm_within_min", within, MIN_CONFIRM_WITHIN_MIN, MAX_CONFIRM_WITHIN_MIN)?;
         }
         Ok(())
     }
@@ -109,6 +124,8 @@ mod tests {
         assert_eq!(rules.validate().unwrap_err().field, "horizon_days");
         let rules = BookingRules { reminder_offsets_min: vec![60, 60], ..Default::default() };
         assert_eq!(rules.validate().unwrap_err().field, "reminder_offsets_min[1]");
+        let rules = BookingRules { confirm_within_min: Some(4), ..Default::default() };
+        assert_eq!(rules.validate().unwrap_err().field, "confirm_within_min");
         let timing = ServiceTiming { duration_min: 0, buffer_before_min: 0, buffer_after_min: 0 };
         assert_eq!(timing.validate().unwrap_err().field, "duration_min");
         let timing = ServiceTiming { duration_min: 30, buffer_before_min: 0, buffer_after_min: 9999 };

@@ -57,7 +57,7 @@ macro_rules! provider_columns {
     () => {
         "id, user_id, slug, display_name, business_name, contacts, timezone, slot_step_min, \
          min_notice_min, horizon_days, cancel_cutoff_min, requires_confirmation, reminder_offsets_min, \
-         settings_version"
+         confirm_within_min, morning_digest, settings_version"
     };
 }
 macro_rules! service_columns {
@@ -76,7 +76,8 @@ macro_rules! booking_select {
         "SELECT b.id, b.provider_id, b.service_id, b.client_id, c.user_id AS client_user_id, b.starts_at, \
          b.ends_at, b.occupied_from, b.occupied_to, b.status, b.note, b.created_by, b.idempotency_key, \
          b.created_at, b.updated_at, p.slug AS provider_slug, p.display_name AS provider_name, p.timezone, \
-         s.name AS service_name, c.name AS client_name, b.revision \
+         s.name AS service_name, c.name AS client_name, b.revision, b.confirm_by, b.proposed_start, \
+         b.attendance_confirmed_at \
          FROM bookings b JOIN clients c ON c.id = b.client_id JOIN providers p ON p.id = b.provider_id \
          JOIN services s ON s.id = b.service_id"
     };

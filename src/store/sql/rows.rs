@@ -28,6 +28,8 @@ pub(crate) struct ProviderRow {
     cancel_cutoff_min: i64,
     requires_confirmation: bool,
     reminder_offsets_min: String,
+    confirm_within_min: Option<i64>,
+    morning_digest: bool,
     settings_version: i64,
 }
 
@@ -57,6 +59,11 @@ impl TryFrom<ProviderRow> for Provider {
                     cancel_cutoff_min: narrow("cancel_cutoff_min", row.cancel_cutoff_min)?,
                     requires_confirmation: row.requires_confirmation,
                     reminder_offsets_min,
+                    confirm_within_min: row
+                        .confirm_within_min
+                        .map(|within| narrow("confirm_within_min", within))
+                        .transpose()?,
+                    morning_digest: row.morning_digest,
                 },
             },
         })
@@ -177,6 +184,9 @@ pub(crate) struct BookingRow {
     service_name: String,
     client_name: String,
     revision: i64,
+    confirm_by: Option<Moment>,
+    proposed_start: Option<Moment>,
+    attendance_confirmed_at: Option<Moment>,
 }
 
 impl TryFrom<BookingRow> for BookingDetails {
@@ -199,13 +209,16 @@ impl TryFrom<BookingRow> for BookingDetails {
                 idempotency_key: row.idempotency_key,
                 created_at: row.created_at.0,
                 updated_at: row.updated_at.0,
+                revision: u32::try_from(row.revision).map_err(|_| StoreError::corrupt("negative booking revision"))?,
+                confirm_by: row.confirm_by.map(|m| m.0),
+                proposed_start: row.proposed_start.map(|m| m.0),
+                attendance_confirmed_at: row.attendance_confirmed_at.map(|m| m.0),
             },
             provider_slug: row.provider_slug,
             provider_name: row.provider_name,
             timezone: ProviderTimeZone::parse(&row.timezone).map_err(StoreError::corrupt)?,
             service_name: row.service_name,
             client_name: row.client_name,
-            revision: u32::try_from(row.revision).map_err(|_| StoreError::corrupt("negative booking revision"))?,
         })
     }
 }

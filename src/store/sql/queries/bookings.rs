@@ -101,8 +101,8 @@ impl Bookings for SqlStore<Db> {
         };
         sqlx::query(
             "INSERT INTO bookings (id, provider_id, service_id, client_id, starts_at, ends_at, occupied_from, \
-             occupied_to, status, note, created_by, updated_by, idempotency_key, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13, $13)",
+             occupied_to, status, note, created_by, updated_by, idempotency_key, created_at, updated_at, confirm_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13, $13, $14)",
         )
         .bind(booking.id.0)
         .bind(booking.provider_id.0)
@@ -117,6 +117,7 @@ impl Bookings for SqlStore<Db> {
         .bind(booking.created_by.map(|id| id.0))
         .bind(&booking.idempotency_key)
         .bind(Moment(booking.now))
+        .bind(booking.confirm_by.map(Moment))
         .execute(&mut *tx)
         .await
         .map_err(write_error)?;
@@ -127,22 +128,30 @@ impl Bookings for SqlStore<Db> {
 
     #[tracing::instrument(level = "debug", skip_all)]
     async fn update_booking(&self, update: &BookingUpdate) -> StoreResult<Option<Booking>> {
+        let after = &update.after;
         let mut tx = begin_write(&self.pool).await?;
-        check_settings_version(&mut tx, update.provider_id, update.settings_version).await?;
+        check_settings_version(&mut tx, after.provider_id, update.settings_version).await?;
+        // Only over the revision the change was decided on: a change another
+        // node committed meanwhile makes this one match nothing.
         let done = sqlx::query(
             "UPDATE bookings SET status = $3, starts_at = $4, ends_at = $5, occupied_from = $6, occupied_to = $7, \
-             updated_by = $8, updated_at = $9, revision = revision + 1 \
-             WHERE provider_id = $1 AND id = $2",
+             updated_by = $8, updated_at = $9, confirm_by = $10, proposed_start = $11, \
+             attendance_confirmed_at = $12, revision = revision + 1 \
+             WHERE provider_id = $1 AND id = $2 AND revision = $13",
         )
-        .bind(update.provider_id.0)
-        .bind(update.id.0)
-        .bind(update.status.as_str())
-        .bind(Moment(update.start))
-        .bind(Moment(update.end))
-        .bind(Moment(update.occupied.start))
-        .bind(Moment(update.occupied.end))
+        .bind(after.provider_id.0)
+        .bind(after.id.0)
+        .bind(after.status.as_str())
+        .bind(Moment(after.start))
+        .bind(Moment(after.end))
+        .bind(Moment(after.occupied.start))
+        .bind(Moment(after.occupied.end))
         .bind(update.updated_by.map(|id| id.0))
         .bind(Moment(update.now))
+        .bind(after.confirm_by.map(Moment))
+        .bind(after.proposed_start.map(Moment))
+        .bind(after.attendance_confirmed_at.map(Moment))
+        .bind(i64::from(after.revision))
         .execute(&mut *tx)
         .await
         .map_err(write_error)?;
@@ -151,13 +160,27 @@ impl Bookings for SqlStore<Db> {
         }
         if update.drop_pending_reminders {
             sqlx::query("DELETE FROM outbox WHERE booking_id = $1 AND kind = 'reminder' AND state = 'pending'")
-                .bind(update.id.0)
+                .bind(after.id.0)
                 .execute(&mut *tx)
                 .await?;
         }
-        insert_notices(&mut tx, update.id, &update.notices, update.now).await?;
+        insert_notices(&mut tx, after.id, &update.notices, update.now).await?;
         tx.commit().await?;
-        Ok(self.booking(update.provider_id, update.id).await?.map(|details| details.booking))
+        Ok(self.booking(after.provider_id, after.id).await?.map(|details| details.booking))
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
+    async fn requests_past_deadline(&self, now: Timestamp, limit: i64) -> StoreResult<Vec<(ProviderId, BookingId)>> {
+        let rows: Vec<(Uuid, Uuid)> = sqlx::query_as(
+            "SELECT provider_id, id FROM bookings \
+             WHERE status = 'pending' AND confirm_by IS NOT NULL AND proposed_start IS NULL AND confirm_by <= $1 \
+             ORDER BY confirm_by LIMIT $2",
+        )
+        .bind(Moment(now))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|(provider, booking)| (ProviderId(provider), BookingId(booking))).collect())
     }
 
     #[tracing::instrument(level = "debug", skip_all)]

@@ -15,14 +15,16 @@ impl Catalogue for SqlStore<Db> {
         let result: Result<ProviderRow, sqlx::Error> = sqlx::query_as(concat!(
             "INSERT INTO providers (id, user_id, slug, display_name, business_name, contacts, timezone, \
              slot_step_min, min_notice_min, horizon_days, cancel_cutoff_min, requires_confirmation, \
-             reminder_offsets_min, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) \
+             reminder_offsets_min, confirm_within_min, morning_digest, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $15, $16, $14, $14) \
              ON CONFLICT (user_id) DO UPDATE SET slug = excluded.slug, display_name = excluded.display_name, \
              business_name = excluded.business_name, contacts = excluded.contacts, timezone = excluded.timezone, \
              slot_step_min = excluded.slot_step_min, min_notice_min = excluded.min_notice_min, \
              horizon_days = excluded.horizon_days, cancel_cutoff_min = excluded.cancel_cutoff_min, \
              requires_confirmation = excluded.requires_confirmation, \
-             reminder_offsets_min = excluded.reminder_offsets_min, updated_at = excluded.updated_at, \
+             reminder_offsets_min = excluded.reminder_offsets_min, \
+             confirm_within_min = excluded.confirm_within_min, morning_digest = excluded.morning_digest, \
+             updated_at = excluded.updated_at, \
              settings_version = providers.settings_version + 1 RETURNING ",
             provider_columns!()
         ))
@@ -40,6 +42,8 @@ impl Catalogue for SqlStore<Db> {
         .bind(rules.requires_confirmation)
         .bind(serde_json::json!(rules.reminder_offsets_min).to_string())
         .bind(Moment(now))
+        .bind(rules.confirm_within_min.map(i64::from))
+        .bind(rules.morning_digest)
         .fetch_one(&self.pool)
         .await;
         let provider: Provider = match result {
