@@ -30,6 +30,9 @@ pub struct Config {
     pub calendar_idle: Duration,
     /// Requests queued per calendar before it answers 503 + Retry-After.
     pub calendar_queue_limit: usize,
+    /// How often each node looks for requests past their answer deadline
+    /// (and, once a minute, for morning digests due).
+    pub deadline_sweep: Duration,
     pub rate_limits: Limits,
     pub heartbeat: Heartbeat,
     /// On SIGTERM/Ctrl-C the process exits within this, whatever is open.
@@ -180,6 +183,7 @@ impl Config {
         // Far above the 500 simultaneous bookings of one slot the tests storm with.
         let queue_limit = r.positive("CALENDAR_QUEUE_LIMIT", 2048);
         let shutdown_grace = r.positive("SHUTDOWN_GRACE_SECS", 5);
+        let deadline_sweep_ms = r.positive("DEADLINE_SWEEP_MS", 2000);
         let support_chat_id = r
             .read("SUPPORT_CHAT_ID", |v| {
                 v.map(|text| match text.parse::<i64>() {
@@ -248,6 +252,7 @@ impl Config {
             init_data_max_age: Duration::from_secs(init_data_max_age),
             session_ttl: Duration::from_secs(session_ttl_days * 86_400),
             calendar_idle: Duration::from_secs(calendar_idle),
+            deadline_sweep: Duration::from_millis(deadline_sweep_ms),
             calendar_queue_limit: usize::try_from(queue_limit).unwrap_or(usize::MAX),
             rate_limits,
             privacy_policy_file: r
@@ -320,6 +325,7 @@ pub const KEYS: &[&str] = &[
     "SESSION_TTL_DAYS",
     "CALENDAR_IDLE_SECS",
     "CALENDAR_QUEUE_LIMIT",
+    "DEADLINE_SWEEP_MS",
     "RATE_SIGN_IN_PER_MIN",
     "RATE_BOOKING_PER_MIN",
     "RATE_BOOKING_PER_IP_PER_MIN",

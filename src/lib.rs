@@ -7,6 +7,7 @@ pub mod backup;
 pub mod bus;
 pub mod client_address;
 pub mod config;
+pub mod deadlines;
 pub mod export;
 pub mod http;
 pub mod ical;

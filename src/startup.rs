@@ -92,6 +92,7 @@ impl Application {
             false => (None, None),
         };
         crate::retention::start(store.clone(), config.access_log_retention);
+        crate::deadlines::start(store.clone(), calendars.clone(), config.deadline_sweep);
         let grace = config.shutdown_grace;
         let listener = TcpListener::bind(config.bind_addr)
             .map_err(|e| anyhow::anyhow!("cannot listen on {} (BIND_ADDR): {e}", config.bind_addr))?;

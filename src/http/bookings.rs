@@ -143,7 +143,8 @@ pub(super) async fn change(
         // Only bookings whose client is this user exist for them at all.
         let details = state.store.booking_of_client(user_id, booking_id).await?;
         let details = details.ok_or_else(|| ApiError::not_found("booking"))?;
-        if action == Action::Reschedule {
+        // Taking a (new) time is booking; a blocked client books nothing more.
+        if matches!(action, Action::Reschedule | Action::AcceptProposal) {
             refuse_if_blocked(state, details.booking.provider_id, user_id).await?;
         }
         (details.booking.provider_id, Actor::Client(user_id))
@@ -183,4 +184,50 @@ pub async fn reschedule_my_booking(
 ) -> ApiResult {
     let start = parse_instant("start", &input.start)?;
     change(&state, &req, user.id, &id, false, Action::Reschedule, Some(start)).await
+}
+
+/// Take the time the provider proposed: the booking moves there, confirmed,
+/// through the calendar — unless someone booked it first (409 `slot-taken`;
+/// the live slots show what is still free).
+#[utoipa::path(post, path = "/api/bookings/{id}/accept-proposal", tag = "bookings", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = BookingView), (status = 401, body = Problem),
+        (status = 403, description = "the provider blocked you (`client-blocked`)", body = Problem), (status = 404, body = Problem),
+        (status = 409, description = "no proposal to answer (`no-proposal`), or the time was taken (`slot-taken`)", body = Problem),
+        (status = 422, description = "the proposed time is no longer offered", body = Problem),
+        (status = 429, description = "over the booking rate limit", body = Problem)))]
+pub async fn accept_proposal(
+    state: State,
+    req: HttpRequest,
+    AuthUser(user): AuthUser,
+    id: web::Path<String>,
+) -> ApiResult {
+    change(&state, &req, user.id, &id, false, Action::AcceptProposal, None).await
+}
+
+/// Turn the proposed time down: the request ends (cancelled), the provider is told.
+#[utoipa::path(post, path = "/api/bookings/{id}/decline-proposal", tag = "bookings", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = BookingView), (status = 401, body = Problem), (status = 404, body = Problem),
+        (status = 409, description = "no proposal to answer (`no-proposal`)", body = Problem),
+        (status = 429, description = "over the booking rate limit", body = Problem)))]
+pub async fn decline_proposal(
+    state: State,
+    req: HttpRequest,
+    AuthUser(user): AuthUser,
+    id: web::Path<String>,
+) -> ApiResult {
+    change(&state, &req, user.id, &id, false, Action::DeclineProposal, None).await
+}
+
+/// "I'm coming": `attendance: "confirmed"` on the booking, shown on the
+/// provider's agenda live and in their morning digest.
+#[utoipa::path(post, path = "/api/bookings/{id}/attend", tag = "bookings", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = BookingView), (status = 401, body = Problem), (status = 404, body = Problem),
+        (status = 409, description = "the booking is not active", body = Problem),
+        (status = 422, description = "the visit already started (`already-started`)", body = Problem),
+        (status = 429, description = "over the booking rate limit", body = Problem)))]
+pub async fn attend(state: State, req: HttpRequest, AuthUser(user): AuthUser, id: web::Path<String>) -> ApiResult {
+    change(&state, &req, user.id, &id, false, Action::Attend, None).await
 }

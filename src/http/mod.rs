@@ -82,6 +82,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/api/bookings/{id}/cancel").route(web::post().to(bookings::cancel_my_booking)))
         .service(web::resource("/api/bookings/{id}/reschedule").route(web::post().to(bookings::reschedule_my_booking)))
         .service(web::resource("/api/bookings/{id}/ics").route(web::get().to(calendar_feed::booking_file)))
+        .service(web::resource("/api/bookings/{id}/accept-proposal").route(web::post().to(bookings::accept_proposal)))
+        .service(web::resource("/api/bookings/{id}/decline-proposal").route(web::post().to(bookings::decline_proposal)))
+        .service(web::resource("/api/bookings/{id}/attend").route(web::post().to(bookings::attend)))
         .service(
             web::resource("/api/provider/calendar-feed")
                 .route(web::post().to(calendar_feed::issue))
@@ -99,6 +102,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::resource("/api/provider/bookings/{id}/reschedule")
                 .route(web::post().to(provider_bookings::reschedule)),
         )
+        .service(web::resource("/api/provider/bookings/{id}/propose").route(web::post().to(provider_bookings::propose)))
         .service(web::resource("/api/provider/bookings/{id}/{action}").route(web::post().to(provider_bookings::act)))
         .service(
             web::resource("/api/provider/clients")

@@ -26,6 +26,7 @@ use super::{
         schedule::put_schedule, schedule::get_schedule,
         public::get_public_provider, public::get_slots,
         bookings::create_booking, bookings::my_bookings, bookings::cancel_my_booking, bookings::reschedule_my_booking,
+        bookings::accept_proposal, bookings::decline_proposal, bookings::attend, provider_bookings::propose,
         provider_bookings::list, provider_bookings::create, provider_bookings::act, provider_bookings::reschedule,
         figures::get_stats,
         calendar_feed::issue, calendar_feed::revoke, calendar_feed::feed, calendar_feed::booking_file,

@@ -156,6 +156,26 @@ pub async fn act(
     change(&state, &req, user.id, &id, true, action, None).await
 }
 
+/// Offer another time for a pending request: the client is asked (bot
+/// buttons, the Mini App) and accepts or declines. The time is checked to be
+/// one the provider could book, but not held: whoever books it first gets it.
+#[utoipa::path(post, path = "/api/provider/bookings/{id}/propose", tag = "provider", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = RescheduleInput,
+    responses((status = 200, body = BookingView), (status = 401, body = Problem), (status = 404, body = Problem),
+        (status = 409, description = "not pending, or the time is taken", body = Problem),
+        (status = 422, description = "not a time of mine to offer", body = Problem),
+        (status = 429, description = "over the booking rate limit", body = Problem)))]
+pub async fn propose(
+    state: State,
+    req: HttpRequest,
+    AuthUser(user): AuthUser,
+    id: web::Path<String>,
+    ValidJson(input): ValidJson<RescheduleInput>,
+) -> ApiResult {
+    let start = parse_instant("start", &input.start)?;
+    change(&state, &req, user.id, &id, true, Action::Propose, Some(start)).await
+}
+
 /// Move a booking to another free slot.
 #[utoipa::path(post, path = "/api/provider/bookings/{id}/reschedule", tag = "provider", security(("bearer" = [])),
     params(("id" = Uuid, Path)), request_body = RescheduleInput,

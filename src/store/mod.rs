@@ -109,6 +109,8 @@ pub trait Catalogue: Send + Sync + 'static {
     async fn provider_of_user(&self, user_id: UserId) -> StoreResult<Option<Provider>>;
     async fn provider_by_slug(&self, slug: &str) -> StoreResult<Option<Provider>>;
     async fn provider(&self, provider_id: ProviderId) -> StoreResult<Option<Provider>>;
+    /// Providers who asked for a morning digest (rule `morning_digest`).
+    async fn providers_with_digest(&self) -> StoreResult<Vec<Provider>>;
     /// Sets (`Some`) or revokes (`None`) the provider's calendar-feed key,
     /// given as its SHA-256; a new key replaces the old one.
     async fn set_calendar_feed(
@@ -255,6 +257,15 @@ pub trait Outbox: Send + Sync + 'static {
     async fn bot_recipient(&self, user_id: UserId) -> StoreResult<Option<BotRecipient>>;
     /// Writes messages worded now (see [`OutboxContent::Text`]).
     async fn send_letters(&self, letters: &[Letter], now: Timestamp) -> StoreResult<()>;
+    /// Writes the provider's digest for their local `date` unless one was
+    /// written already (by this node or another): `true` if this call wrote it.
+    async fn send_digest(
+        &self,
+        provider_id: ProviderId,
+        date: jiff::civil::Date,
+        letter: &Letter,
+        now: Timestamp,
+    ) -> StoreResult<bool>;
     /// Tells every account active since `active_since` that has neither seen
     /// nor been told of policy `version` about it, once per version even with
     /// several nodes starting at once, paced at `per_second` messages (the

@@ -217,6 +217,7 @@ async fn on_callback(bot: TgBot, query: CallbackQuery, ctx: Arc<BotContext>) -> 
             Ok(action) => (Ok(texts::done(lang, action).to_owned()), false),
             Err(ButtonRefused::PastCutoff(minutes)) => (Err(texts::past_cutoff(lang, minutes)), true),
             Err(ButtonRefused::Stale) => (Err(texts::stale(lang).to_owned()), false),
+            Err(ButtonRefused::Taken) => (Err(texts::proposal_taken(lang).to_owned()), true),
         }
     };
     let answer = match &outcome {
@@ -238,6 +239,8 @@ enum ButtonRefused {
     Stale,
     /// A client's cancel past the provider's cut-off (minutes before the visit).
     PastCutoff(u32),
+    /// An accepted proposal whose time someone else booked first.
+    Taken,
 }
 
 /// Applies the button's action.
@@ -245,21 +248,31 @@ async fn handle_button(query: &CallbackQuery, ctx: &BotContext) -> Result<Action
     use ButtonRefused::Stale;
     let data = query.data.as_deref().ok_or(Stale)?;
     let (name, id) = data.split_once(':').ok_or(Stale)?;
-    let action =
-        [Action::Confirm, Action::Decline, Action::Cancel].into_iter().find(|a| a.as_str() == name).ok_or(Stale)?;
+    // The provider's answers to a request; the client's to a reminder or a proposal.
+    let by_provider = [Action::Confirm, Action::Decline];
+    let by_client = [Action::Cancel, Action::AcceptProposal, Action::DeclineProposal, Action::Attend];
+    let action = by_provider.into_iter().chain(by_client).find(|a| a.as_str() == name).ok_or(Stale)?;
     let booking_id = BookingId(Uuid::parse_str(id).map_err(|_| Stale)?);
     let user = ctx.store.user_by_telegram_id(query.from.id.0 as i64).await.ok().flatten().ok_or(Stale)?;
-    let (provider_id, actor) = if action == Action::Cancel {
+    let (provider_id, actor) = if by_client.contains(&action) {
         let details = ctx.store.booking_of_client(user.id, booking_id).await.ok().flatten().ok_or(Stale)?;
         (details.booking.provider_id, Actor::Client(user.id))
     } else {
         (ctx.store.provider_of_user(user.id).await.ok().flatten().ok_or(Stale)?.id, Actor::Provider)
     };
-    let change = ChangeBooking { booking_id, actor, action, new_start: None, by_user: Some(user.id), now: Timestamp::now() };
+    let change =
+        ChangeBooking { booking_id, actor, action, new_start: None, by_user: Some(user.id), now: Timestamp::now() };
     match ctx.calendars.send(provider_id, change).await {
         Ok(_) => Ok(action),
         Err(CalendarError::Transition(TransitionError::PastCutoff(minutes))) => Err(ButtonRefused::PastCutoff(minutes)),
-        Err(CalendarError::Transition(TransitionError::WrongStatus(..)) | CalendarError::NotFound(_)) => Err(Stale),
+        Err(
+            CalendarError::Transition(
+                TransitionError::WrongStatus(..) | TransitionError::NoProposal | TransitionError::AlreadyStarted,
+            )
+            | CalendarError::NotFound(_),
+        ) => Err(Stale),
+        // The proposed time went to someone else meanwhile.
+        Err(CalendarError::SlotTaken) => Err(ButtonRefused::Taken),
         Err(error) => {
             tracing::warn!(%error, "bot button failed");
             Err(Stale)

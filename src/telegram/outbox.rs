@@ -269,7 +269,15 @@ fn notice(
     let text = texts::push(event, details, to_provider, lang);
     let awaiting_answer = to_provider && event == BookingEventKind::Created && booking.status == BookingStatus::Pending;
     let button = |a: Action| action_button(lang, a, booking.id);
-    let keyboard = awaiting_answer.then(|| InlineKeyboardMarkup::new([[Action::Confirm, Action::Decline].map(button)]));
+    // A proposal is answered from the chat while it still stands.
+    let proposal_open = !to_provider && event == BookingEventKind::Proposed && booking.proposed_start.is_some();
+    let keyboard = if awaiting_answer {
+        Some(InlineKeyboardMarkup::new([[Action::Confirm, Action::Decline].map(button)]))
+    } else if proposal_open {
+        Some(InlineKeyboardMarkup::new([[Action::AcceptProposal, Action::DeclineProposal].map(button)]))
+    } else {
+        None
+    };
     // After a visit, "Book again" opens the Mini App on the same service's live slots.
     let again = (!to_provider && event == BookingEventKind::Completed)
         .then(|| {
@@ -281,15 +289,18 @@ fn notice(
     Ok((text, keyboard.or(again)))
 }
 
-/// Under a reminder: "Reschedule" opens the move in the Mini App, "Cancel"
+/// Under a reminder: "I'm coming" (shown on the provider's agenda; gone
+/// once said), "Reschedule" opens the move in the Mini App, "Cancel"
 /// cancels from the chat — past the provider's cut-off the bot answers why
 /// it cannot.
 fn reminder_buttons(details: &BookingDetails, lang: Lang, public_url: Option<&url::Url>) -> InlineKeyboardMarkup {
     let booking = &details.booking;
+    let coming = booking.attendance_confirmed_at.is_none().then(|| action_button(lang, Action::Attend, booking.id));
     let moving = ("reschedule", booking.id.to_string());
     let reschedule = mini_app_button(public_url, &details.provider_slug, moving, texts::reschedule_button(lang));
     let cancel = action_button(lang, Action::Cancel, booking.id);
-    InlineKeyboardMarkup::new([reschedule.into_iter().chain([cancel]).collect::<Vec<_>>()])
+    let second_row = reschedule.into_iter().chain([cancel]).collect::<Vec<_>>();
+    InlineKeyboardMarkup::new(coming.map(|coming| vec![coming]).into_iter().chain([second_row]))
 }
 
 /// A button that acts on a booking from the chat; its data is what

@@ -31,8 +31,17 @@ impl Lang {
 
 /// "Tue 01 Jun 2027, 10:00 (Europe/Berlin)" — local time of the provider.
 pub fn when(details: &BookingDetails, lang: Lang) -> String {
+    at(details, details.booking.start, lang)
+}
+
+/// The proposed start of a request, worded like [`when`] (`when` itself if none).
+fn proposed(details: &BookingDetails, lang: Lang) -> String {
+    at(details, details.booking.proposed_start.unwrap_or(details.booking.start), lang)
+}
+
+fn at(details: &BookingDetails, instant: jiff::Timestamp, lang: Lang) -> String {
     let pattern = lang.pick("%a %d %b %Y, %H:%M", "%d.%m.%Y, %H:%M");
-    format!("{} ({})", details.timezone.local_text(details.booking.start, pattern), details.timezone.name())
+    format!("{} ({})", details.timezone.local_text(instant, pattern), details.timezone.name())
 }
 
 /// A push about a booking change, for the recipient's side.
@@ -55,6 +64,15 @@ pub fn push(event: BookingEventKind, details: &BookingDetails, to_provider: bool
         (Lang::En, false, Declined) => format!("{provider} declined your booking request for {when}."),
         (Lang::En, false, Cancelled) => format!("{provider} cancelled your booking: {service}, {when}."),
         (Lang::En, false, Rescheduled) => format!("{provider} moved your booking to {when}: {service}."),
+        (Lang::En, false, Proposed) => format!(
+            "{provider} cannot take you at {when}, and proposes {}: {service}. Accept or decline?",
+            proposed(details, lang)
+        ),
+        (Lang::En, false, Expired) => format!(
+            "{provider} did not answer your request for {when} in time, so it was declined. Please pick another time."
+        ),
+        (Lang::En, true, ProposalAccepted) => format!("{client} accepted your proposed time: {service}, {when}."),
+        (Lang::En, true, ProposalDeclined) => format!("{client} declined the time you proposed for {service}."),
         (Lang::Ru, true, Created) if details.booking.status == BookingStatus::Pending => {
             format!("Новая заявка: {client}, {service}, {when}. Подтвердите или отклоните её.")
         }
@@ -69,6 +87,15 @@ pub fn push(event: BookingEventKind, details: &BookingDetails, to_provider: bool
         (Lang::Ru, false, Declined) => format!("{provider} отклонил(а) заявку на {when}."),
         (Lang::Ru, false, Cancelled) => format!("{provider} отменил(а) вашу запись: {service}, {when}."),
         (Lang::Ru, false, Rescheduled) => format!("{provider} перенес(ла) вашу запись на {when}: {service}."),
+        (Lang::Ru, false, Proposed) => format!(
+            "{provider} не может принять вас {when} и предлагает {}: {service}. Принять или отказаться?",
+            proposed(details, lang)
+        ),
+        (Lang::Ru, false, Expired) => format!(
+            "{provider} не ответил(а) на заявку на {when} вовремя, поэтому она отклонена. Пожалуйста, выберите другое время."
+        ),
+        (Lang::Ru, true, ProposalAccepted) => format!("{client} принял(а) предложенное время: {service}, {when}."),
+        (Lang::Ru, true, ProposalDeclined) => format!("{client} отказал(ся/ась) от предложенного времени: {service}."),
         (_, _, other) => format!("{service}, {when}: {}.", other.as_str()),
     }
 }
@@ -104,13 +131,50 @@ pub fn book_again(lang: Lang) -> &'static str {
     lang.pick("📅 Book again", "📅 Записаться снова")
 }
 
-/// The label of a bot button: confirm, decline, or (any other) cancel.
+/// The label of a bot button: confirm, decline, answers to a proposal,
+/// "I'm coming", or (any other) cancel.
 pub fn button(lang: Lang, action: Action) -> &'static str {
     match action {
         Action::Confirm => lang.pick("✅ Confirm", "✅ Подтвердить"),
         Action::Decline => lang.pick("❌ Decline", "❌ Отклонить"),
+        Action::AcceptProposal => lang.pick("✅ Accept", "✅ Принять"),
+        Action::DeclineProposal => lang.pick("❌ Decline", "❌ Отказаться"),
+        Action::Attend => lang.pick("👍 I'm coming", "👍 Приду"),
         _ => lang.pick("Cancel", "Отменить"),
     }
+}
+
+/// The provider's morning digest: the day's visits in time order, each
+/// with whether the client said "I'm coming".
+pub fn morning_digest(
+    lang: Lang,
+    tz: &actors::domain::ProviderTimeZone,
+    date: jiff::civil::Date,
+    visits: &[BookingDetails],
+) -> String {
+    let day = date.strftime(lang.pick("%a %d %b", "%d.%m")).to_string();
+    if visits.is_empty() {
+        return lang.pick(
+            format!("Good morning! {day}: no visits booked today."),
+            format!("Доброе утро! {day}: записей на сегодня нет."),
+        );
+    }
+    let coming = visits.iter().filter(|v| v.booking.attendance_confirmed_at.is_some()).count();
+    let mut text = match lang {
+        Lang::En => format!("Good morning! {day}: {} visit(s), {coming} confirmed \"I'm coming\".", visits.len()),
+        Lang::Ru => format!("Доброе утро! {day}: записей — {}, подтвердили «Приду» — {coming}.", visits.len()),
+    };
+    for visit in visits {
+        let b = &visit.booking;
+        let mark = match (b.attendance_confirmed_at.is_some(), b.status) {
+            (true, _) => lang.pick("✅ coming", "✅ придёт"),
+            (false, BookingStatus::Pending) => lang.pick("⏳ request", "⏳ заявка"),
+            (false, _) => lang.pick("· not confirmed", "· не подтвердил(а)"),
+        };
+        let time = tz.local_text(b.start, "%H:%M");
+        text.push_str(&format!("\n{time} {} — {} {mark}", visit.service_name, visit.client_name));
+    }
+    text
 }
 
 pub fn welcome(lang: Lang, provider: Option<&str>) -> String {
@@ -348,8 +412,21 @@ pub fn stale(lang: Lang) -> &'static str {
     lang.pick("This booking was already handled; nothing changed.", "Эта запись уже обработана; ничего не изменилось.")
 }
 
+/// An accepted proposal whose time was booked by someone else first.
+pub fn proposal_taken(lang: Lang) -> &'static str {
+    lang.pick(
+        "Sorry, someone has just booked that time. Open the app to pick another one.",
+        "Увы, это время только что заняли. Откройте приложение, чтобы выбрать другое.",
+    )
+}
+
 pub fn done(lang: Lang, action: Action) -> &'static str {
     match action {
+        Action::AcceptProposal => lang.pick("Accepted: see you then!", "Принято: до встречи!"),
+        Action::DeclineProposal => lang.pick("Declined.", "Вы отказались."),
+        Action::Attend => {
+            lang.pick("Thanks, the provider sees you're coming.", "Спасибо, мастер видит, что вы придёте.")
+        }
         Action::Confirm => lang.pick("Confirmed.", "Подтверждено."),
         Action::Decline => lang.pick("Declined.", "Отклонено."),
         _ => lang.pick("Cancelled.", "Отменено."),

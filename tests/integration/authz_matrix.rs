@@ -66,11 +66,13 @@ enum Outcome {
     NotAWebSocket,
     /// 422 `validation`: a required input left out.
     Invalid,
+    /// 409 `no-proposal`: answering a proposal the provider never made.
+    NoProposal,
 }
 
 use Outcome::{
-    Allowed, Invalid, KeyReused, NoProfile, NotAWebSocket, NotFound, NotStarted, SlugTaken, Unauthenticated,
-    WrongStatus,
+    Allowed, Invalid, KeyReused, NoProfile, NoProposal, NotAWebSocket, NotFound, NotStarted, SlugTaken,
+    Unauthenticated, WrongStatus,
 };
 
 impl Outcome {
@@ -79,7 +81,7 @@ impl Outcome {
             Allowed(status) => status,
             Unauthenticated => 401,
             NotFound | NoProfile => 404,
-            SlugTaken | WrongStatus => 409,
+            SlugTaken | WrongStatus | NoProposal => 409,
             KeyReused | NotStarted | Invalid => 422,
             NotAWebSocket => 400,
         }
@@ -98,6 +100,7 @@ impl Outcome {
             NotStarted => Some("/problems/not-started"),
             NotAWebSocket => Some("/problems/bad-request"),
             Invalid => Some("/problems/validation"),
+            NoProposal => Some("/problems/no-proposal"),
         }
     }
 }
@@ -133,7 +136,13 @@ const fn owner_refused(why: Outcome) -> [Outcome; 6] {
 /// Only the owner, on one of their bookings as a client (made with the
 /// other provider, who may not use the client routes on it either).
 const fn owner_as_client(status: u16) -> [Outcome; 6] {
-    [Unauthenticated, NotFound, NotFound, NotFound, NotFound, Allowed(status)]
+    owner_as_client_refused(Allowed(status))
+}
+
+/// [`owner_as_client`], where the owner's own call is refused for `why`
+/// (the booking's state): everyone else still finds no such booking.
+const fn owner_as_client_refused(why: Outcome) -> [Outcome; 6] {
+    [Unauthenticated, NotFound, NotFound, NotFound, NotFound, why]
 }
 
 /// The table: `METHOD /path` exactly as in `/api/openapi.json`, a variant
@@ -179,6 +188,8 @@ const ROWS: &[(&str, &str, [Outcome; 6])] = &[
     ("GET /api/provider/calendar.ics", "a replaced key", [NotFound; 6]),
     ("GET /api/provider/calendar.ics", "the owner's key", public(200)),
     ("POST /api/provider/bookings/{id}/reschedule", "", owner_as_provider(200)),
+    // A confirmed booking: nothing to propose for, but only its owner is told so.
+    ("POST /api/provider/bookings/{id}/propose", "", owner_refused(WrongStatus)),
     // The variant is the action (`cancel` when none): every one is refused
     // alike to all but the owner, whatever it would do to the booking.
     ("POST /api/provider/bookings/{id}/{action}", "", owner_as_provider(200)),
@@ -205,6 +216,10 @@ const ROWS: &[(&str, &str, [Outcome; 6])] = &[
     ("POST /api/bookings/{id}/cancel", "", owner_as_client(200)),
     ("GET /api/bookings/{id}/ics", "", owner_as_client(200)),
     ("POST /api/bookings/{id}/reschedule", "", owner_as_client(200)),
+    ("POST /api/bookings/{id}/attend", "", owner_as_client(200)),
+    // No proposal was made for it: only the owner learns that much.
+    ("POST /api/bookings/{id}/accept-proposal", "", owner_as_client_refused(NoProposal)),
+    ("POST /api/bookings/{id}/decline-proposal", "", owner_as_client_refused(NoProposal)),
     ("GET /api/providers/{slug}", "", public(200)),
     ("GET /api/providers/{slug}/slots", "", public(200)),
     // `moving` = the client's booking with the owner: only those two may ask.
@@ -457,12 +472,16 @@ impl<'a> World<'a> {
                 let spare = json!({ "name": "Spare", "duration_min": 30 });
                 self.created(Who::Owner, "/api/provider/services", spare).await
             }
-            "POST /api/bookings/{id}/cancel" | "GET /api/bookings/{id}/ics" => self.owners_booking_elsewhere().await,
+            "POST /api/bookings/{id}/cancel"
+            | "GET /api/bookings/{id}/ics"
+            | "POST /api/bookings/{id}/attend"
+            | "POST /api/bookings/{id}/accept-proposal"
+            | "POST /api/bookings/{id}/decline-proposal" => self.owners_booking_elsewhere().await,
             "POST /api/bookings/{id}/reschedule" => {
                 body = Some(json!({ "start": self.fresh_slot() }));
                 self.owners_booking_elsewhere().await
             }
-            "POST /api/provider/bookings/{id}/reschedule" => {
+            "POST /api/provider/bookings/{id}/reschedule" | "POST /api/provider/bookings/{id}/propose" => {
                 body = Some(json!({ "start": self.fresh_slot() }));
                 self.booking_with_owner().await
             }

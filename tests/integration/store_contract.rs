@@ -330,7 +330,11 @@ async fn a_change_decided_on_an_old_revision_changes_nothing(backend: Backend) {
     assert_eq!(read.revision, 0);
     let first = cal.change(Booking { status: BookingStatus::Cancelled, ..read.clone() }).await.unwrap().unwrap();
     assert_eq!((first.status, first.revision), (BookingStatus::Cancelled, 1));
-    let notice = Notice { kind: NoticeKind::Push(BookingEventKind::Confirmed), recipient: cal.user, due_at: ts("2027-01-02T00:00:00Z") };
+    let notice = Notice {
+        kind: NoticeKind::Push(BookingEventKind::Confirmed),
+        recipient: cal.user,
+        due_at: ts("2027-01-02T00:00:00Z"),
+    };
     let second = BookingUpdate {
         after: Booking { status: BookingStatus::Confirmed, ..read },
         updated_by: None,

@@ -45,8 +45,8 @@ use super::{
 };
 use crate::domain::{
     Action, Actor as Requester, Booking, BookingId, BookingRules, BookingStatus, Busy, ClientId, ProviderId, ServiceId,
-    ServiceTiming, SlotCalendar, TransitionError, confirm_deadline, free_slots, is_free, is_offered, rescheduled_status,
-    transition,
+    ServiceTiming, SlotCalendar, TransitionError, confirm_deadline, free_slots, is_free, is_offered,
+    rescheduled_status, transition,
 };
 
 type Reply<T> = ResponseActFuture<CalendarActor, Result<T, CalendarError>>;
@@ -373,7 +373,8 @@ impl CalendarActor {
                 let start = current.proposed_start.ok_or(TransitionError::NoProposal)?;
                 // The provider offered this time: their rules decide it, and
                 // another client may have taken it meanwhile (409).
-                let (end, occupied) = self.check_for_provider(current.service_id, start, Some(current.id), msg.now, false)?;
+                let (end, occupied) =
+                    self.check_for_provider(current.service_id, start, Some(current.id), msg.now, false)?;
                 after = Booking { start, end, occupied, attendance_confirmed_at: None, ..after };
                 BookingEventKind::ProposalAccepted
             }

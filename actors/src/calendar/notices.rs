@@ -91,8 +91,14 @@ mod tests {
             UserId(uuid::Uuid::from_u128(7))
         );
         assert!(pushes(BookingEventKind::NoShow, Actor::Provider, &b, provider, now).is_empty());
-        assert_eq!(pushes(BookingEventKind::Expired, Actor::System, &b, provider, now)[0].recipient, UserId(uuid::Uuid::from_u128(7)));
-        assert_eq!(pushes(BookingEventKind::Proposed, Actor::Provider, &b, provider, now)[0].recipient, UserId(uuid::Uuid::from_u128(7)));
+        assert_eq!(
+            pushes(BookingEventKind::Expired, Actor::System, &b, provider, now)[0].recipient,
+            UserId(uuid::Uuid::from_u128(7))
+        );
+        assert_eq!(
+            pushes(BookingEventKind::Proposed, Actor::Provider, &b, provider, now)[0].recipient,
+            UserId(uuid::Uuid::from_u128(7))
+        );
         assert_eq!(pushes(BookingEventKind::ProposalAccepted, client, &b, provider, now)[0].recipient, provider);
         assert!(pushes(BookingEventKind::Attending, client, &b, provider, now).is_empty());
         let walk_in = Booking { client_user_id: None, ..b };

@@ -307,7 +307,10 @@ mod tests {
         assert_eq!(transition(&offered, me, Action::AcceptProposal, &rules, now()), Ok(BookingStatus::Confirmed));
         assert_eq!(transition(&offered, me, Action::DeclineProposal, &rules, now()), Ok(BookingStatus::Cancelled));
         let stranger = Actor::Client(UserId(uuid::Uuid::from_u128(8)));
-        assert_eq!(transition(&offered, stranger, Action::AcceptProposal, &rules, now()), Err(TransitionError::NotYours));
+        assert_eq!(
+            transition(&offered, stranger, Action::AcceptProposal, &rules, now()),
+            Err(TransitionError::NotYours)
+        );
         // The provider answers their own proposal by confirming, not by accepting it.
         assert_eq!(
             transition(&offered, Actor::Provider, Action::AcceptProposal, &rules, now()),
@@ -362,7 +365,10 @@ mod tests {
         let started = sample_booking(BookingStatus::Confirmed, "2027-05-01T10:00:00Z");
         assert_eq!(transition(&started, me, Action::Attend, &rules, now()), Err(TransitionError::AlreadyStarted));
         let cancelled = sample_booking(BookingStatus::Cancelled, "2027-05-01T10:30:00Z");
-        assert!(matches!(transition(&cancelled, me, Action::Attend, &rules, now()), Err(TransitionError::WrongStatus(..))));
+        assert!(matches!(
+            transition(&cancelled, me, Action::Attend, &rules, now()),
+            Err(TransitionError::WrongStatus(..))
+        ));
         assert_eq!(transition(&ahead, Actor::Provider, Action::Attend, &rules, now()), Err(TransitionError::NotYours));
     }
 

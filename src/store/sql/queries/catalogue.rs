@@ -56,6 +56,15 @@ impl Catalogue for SqlStore<Db> {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
+    async fn providers_with_digest(&self) -> StoreResult<Vec<Provider>> {
+        let rows: Vec<ProviderRow> =
+            sqlx::query_as(concat!("SELECT ", provider_columns!(), " FROM providers WHERE morning_digest"))
+                .fetch_all(&self.pool)
+                .await?;
+        rows.into_iter().map(Provider::try_from).collect()
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn provider_of_user(&self, user_id: UserId) -> StoreResult<Option<Provider>> {
         self.provider_where(concat!("SELECT ", provider_columns!(), " FROM providers WHERE user_id = $1"), user_id.0)
             .await

@@ -20,11 +20,10 @@ impl ClientBook for SqlStore<Db> {
 
     #[tracing::instrument(level = "debug", skip_all)]
     async fn clients_added_by_hand(&self, provider_id: ProviderId) -> StoreResult<u64> {
-        let count: i64 =
-            sqlx::query_scalar("SELECT count(*) FROM clients WHERE provider_id = $1 AND user_id IS NULL")
-                .bind(provider_id.0)
-                .fetch_one(&self.pool)
-                .await?;
+        let count: i64 = sqlx::query_scalar("SELECT count(*) FROM clients WHERE provider_id = $1 AND user_id IS NULL")
+            .bind(provider_id.0)
+            .fetch_one(&self.pool)
+            .await?;
         Ok(u64::try_from(count).unwrap_or_default())
     }
 

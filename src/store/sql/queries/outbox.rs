@@ -107,6 +107,33 @@ impl Outbox for SqlStore<Db> {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
+    async fn send_digest(
+        &self,
+        provider_id: ProviderId,
+        date: jiff::civil::Date,
+        letter: &Letter,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        let mut tx = begin_write(&self.pool).await?;
+        // The row is the claim: a second node's insert finds it and writes nothing.
+        let claimed = sqlx::query(
+            "INSERT INTO digests_sent (provider_id, local_date, sent_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        )
+        .bind(provider_id.0)
+        .bind(Day(date))
+        .bind(Moment(now))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if claimed {
+            insert_letters(&mut tx, std::slice::from_ref(letter), now).await?;
+        }
+        tx.commit().await?;
+        Ok(claimed)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn announce_policy(
         &self,
         version: &str,
