@@ -244,7 +244,8 @@ pub struct BookingView {
     pub end: String,
     /// `pending`, `confirmed`, `cancelled`, `completed` or `no_show`.
     pub status: String,
-    /// A pending request not confirmed by then is declined by the system.
+    /// A pending request not confirmed by then (RFC 3339 with the
+    /// provider's offset) is declined by the system.
     pub confirm_by: Option<String>,
     /// Another start the provider proposed for this request (RFC 3339 with
     /// the provider's offset): the client accepts or declines it.
@@ -269,7 +270,7 @@ impl From<&BookingDetails> for BookingView {
             start: details.timezone.format(b.start),
             end: details.timezone.format(b.end),
             status: b.status.as_str().to_owned(),
-            confirm_by: b.confirm_by.map(|by| by.to_string()),
+            confirm_by: b.confirm_by.map(|by| details.timezone.format(by)),
             proposed_start: b.proposed_start.map(|start| details.timezone.format(start)),
             attendance: if b.attendance_confirmed_at.is_some() { "confirmed" } else { "unknown" }.to_owned(),
             note: b.note.clone(),

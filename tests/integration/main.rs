@@ -35,6 +35,7 @@ mod limits;
 mod live;
 mod privacy;
 mod provider_books;
+mod requests;
 mod schemathesis;
 mod shutdown;
 mod store_contract;
