@@ -5,7 +5,7 @@
 import { t } from './i18n.js';
 import {
   h, nodes, api, go, back, haptic, mainButton, hideMainButton, confirmed, toast, showProblem, problemText,
-  localDate, addDays, wallTime, wallDate, dayLabel, whenLabel, price, duration, statusBadge, ApiProblem,
+  localDate, addDays, wallTime, wallDate, dayLabel, whenLabel, zonedLabel, price, duration, statusBadge, ApiProblem,
 } from './core.js';
 import { LiveSocket } from './live.js';
 import { privacyScreen } from './account.js';
@@ -103,11 +103,17 @@ export function slotsScreen(provider, service, moving = null) {
     const grid = h('div.section', { id: 'slots' });
     const note = h('textarea', { name: 'note', maxLength: 500, rows: 2 });
     const deviceZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-    const subtitle = moving
-      ? t('moving', { service: service.name, when: whenLabel(moving.start) })
-      : `${provider.business_name || provider.display_name} · ${duration(service.duration_min)}`;
+    // Proposing (the provider, for a request): the time offered instead of
+    // the one asked for, which the client then accepts or declines.
+    const proposing = Boolean(moving?.proposing);
+    const subtitle = proposing
+      ? t('proposing_for', { who: moving.client.name, service: service.name, when: whenLabel(moving.start) })
+      : moving
+        ? t('moving', { service: service.name, when: whenLabel(moving.start) })
+        : `${provider.business_name || provider.display_name} · ${duration(service.duration_min)}`;
+    const title = proposing ? t('propose_title') : moving ? t('reschedule') : service.name;
     main.append(...nodes(
-      h('header.header', h('h1', moving ? t('reschedule') : service.name), h('p.sub', subtitle)),
+      h('header.header', h('h1', title), h('p.sub', subtitle)),
       h('h2', h('span', t('choose_time')), ' ', status),
       days, grid,
       deviceZone !== provider.timezone ? h('p.hint', t('times_in_zone', { zone: provider.timezone })) : null,
@@ -116,7 +122,9 @@ export function slotsScreen(provider, service, moving = null) {
 
     const byDay = () => {
       const map = new Map();
-      for (const slot of slots) {
+      // The time asked for is no proposal: confirming answers it.
+      const offered = proposing ? slots.filter((s) => Date.parse(s.start) !== Date.parse(moving.start)) : slots;
+      for (const slot of offered) {
         const day = wallDate(slot.start);
         if (!map.has(day)) map.set(day, []);
         map.get(day).push(slot);
@@ -199,9 +207,9 @@ export function slotsScreen(provider, service, moving = null) {
       if (seen === null) performance.mark('jbm:slots-shown');
       seen = new Set(slots.map((s) => s.start));
       if (submitting) return;
-      const label = selectedSlot && !paused
-        ? (moving ? t('move_to', { when: whenLabel(selectedSlot) }) : t('book_at', { when: whenLabel(selectedSlot) }))
-        : null;
+      const label = !selectedSlot || paused ? null
+        : proposing ? t('propose_at', { when: whenLabel(selectedSlot) })
+          : moving ? t('move_to', { when: whenLabel(selectedSlot) }) : t('book_at', { when: whenLabel(selectedSlot) });
       if (label === buttonLabel) return;
       buttonLabel = label;
       if (label) mainButton(label, confirm, { owner: grid });
@@ -213,7 +221,13 @@ export function slotsScreen(provider, service, moving = null) {
       submitting = true;
       const headers = idempotencyKey ? { 'Idempotency-Key': idempotencyKey } : {};
       try {
-        if (moving) {
+        if (proposing) {
+          await api('POST', `/api/provider/bookings/${moving.id}/propose`, { start: selectedSlot });
+          if (!grid.isConnected) return;
+          haptic('success');
+          toast(t('proposed_toast'));
+          back();
+        } else if (moving) {
           const owner = moving.byProvider ? '/api/provider/bookings' : '/api/bookings';
           await api('POST', `${owner}/${moving.id}/reschedule`, { start: selectedSlot });
           if (!grid.isConnected) return;
@@ -390,14 +404,77 @@ async function load(main, takeReschedule = () => null) {
   }
 }
 
+/** POSTs a client's answer on `booking`; then a toast and the list again. */
+async function answer(booking, action, done, main) {
+  try {
+    await api('POST', `/api/bookings/${booking.id}/${action}`);
+    haptic('success');
+    toast(t(done));
+    load(main);
+  } catch (error) {
+    if (error instanceof ApiProblem && error.type?.endsWith('/slot-taken')) throw error;
+    showProblem(error);
+    load(main);
+  }
+}
+
+/**
+ * A time the provider proposed instead of the one asked for: accept or
+ * decline. Accepting a time someone has just taken says so, and offers the
+ * live slots to pick another.
+ */
+function proposal(booking, provider, service, main) {
+  // The card already names the day: the same day needs only the times.
+  const sameDay = wallDate(booking.proposed_start) === wallDate(booking.start);
+  const box = h('div.proposal', { role: 'group' },
+    h('p.state.proposed', t('provider_proposes', sameDay
+      ? { when: wallTime(booking.proposed_start), asked: wallTime(booking.start) }
+      : { when: whenLabel(booking.proposed_start), asked: whenLabel(booking.start) })));
+  const taken = () => {
+    haptic('error');
+    box.replaceChildren(h('p.notice', { role: 'alert', dataset: { taken: '' } }, t('proposal_taken')),
+      h('div.actions',
+        h('button.btn.primary', {
+          type: 'button', dataset: { action: 'pick-another' },
+          onclick: () => (service ? slotsScreen(provider, service, booking) : providerScreen(booking.provider)),
+        }, t('pick_another_time'))));
+  };
+  box.append(h('div.actions',
+    h('button.btn.primary', {
+      type: 'button', dataset: { action: 'accept-proposal' },
+      onclick: () => answer(booking, 'accept-proposal', 'proposal_accepted_toast', main).catch(taken),
+    }, t('accept')),
+    h('button.btn.danger', {
+      type: 'button', dataset: { action: 'decline-proposal' },
+      onclick: confirmed(t('decline_proposal_confirm'), () => answer(booking, 'decline-proposal', 'proposal_declined_toast', main),
+        () => {}),
+    }, t('action_decline'))));
+  return box;
+}
+
 function card(booking, provider, main) {
   const minutesLeft = (Date.parse(booking.start) - Date.now()) / 60000;
   const changeable = provider && minutesLeft >= provider.cancel_cutoff_min;
   const service = provider?.services.find((s) => s.id === booking.service.id);
-  return h('article.section', { dataset: { booking: booking.id, status: booking.status } },
+  const upcoming = provider && minutesLeft > 0;
+  const proposed = upcoming && booking.status === 'pending' && booking.proposed_start;
+  const attending = booking.attendance === 'confirmed';
+  return h('article.section', { dataset: { booking: booking.id, status: booking.status, attendance: booking.attendance } },
     h('div.row', h('span.grow', h('span.title', booking.service.name), h('span.sub', booking.provider_name)),
       statusBadge(booking.status)),
     h('div.row', h('span.grow', whenLabel(booking.start)), h('span.end', `–${wallTime(booking.end)}`)),
+    proposed ? proposal(booking, provider, service, main) : null,
+    upcoming && booking.status === 'pending' && !booking.proposed_start && booking.confirm_by
+      ? h('p.state.deadline', t('provider_answers_by', { when: zonedLabel(booking.confirm_by, booking.timezone) }))
+      : null,
+    upcoming && booking.status === 'confirmed'
+      ? (attending
+        ? h('p.state.coming', { id: `coming-${booking.id}` }, t('you_are_coming'))
+        : h('div.actions', h('button.btn.primary', {
+          type: 'button', dataset: { action: 'attend' },
+          onclick: () => answer(booking, 'attend', 'attend_toast', main),
+        }, t('im_coming'))))
+      : null,
     provider && !changeable
       ? h('p.hint', { style: 'padding:0 16px 10px' }, t('past_cutoff', { n: duration(provider.cancel_cutoff_min) }))
       : null,

@@ -378,6 +378,20 @@ export function whenLabel(rfc3339) {
   return `${dayLabel(wallDate(rfc3339))}, ${wallTime(rfc3339)}`;
 }
 
+/**
+ * An instant the server writes in UTC (a deadline) as the provider's wall
+ * time in `timeZone`: `HH:MM` today there, else "Tue 1 Jun, 10:00".
+ */
+export function zonedLabel(rfc3339, timeZone) {
+  const instant = new Date(rfc3339);
+  const parts = Object.fromEntries(new Intl.DateTimeFormat('en-GB', {
+    timeZone, hourCycle: 'h23', hour: '2-digit', minute: '2-digit',
+  }).formatToParts(instant).map((p) => [p.type, p.value]));
+  const time = `${parts.hour}:${parts.minute}`;
+  const date = localDate(timeZone, instant);
+  return date === localDate(timeZone) ? time : `${dayLabel(date)}, ${time}`;
+}
+
 export function price(minor, currency) {
   if (minor === null || minor === undefined) return '';
   if (!currency) return (minor / 100).toFixed(2);

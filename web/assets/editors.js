@@ -60,6 +60,11 @@ export function profileForm(provider, user, { withRules = false } = {}) {
     rules.cancel_cutoff_min = input('cancel_cutoff_min', provider?.cancel_cutoff_min ?? 120, { type: 'number', min: 0, inputMode: 'numeric' });
     rules.requires_confirmation = h('input', { type: 'checkbox', name: 'requires_confirmation', id: 'f-requires_confirmation',
       checked: Boolean(provider?.requires_confirmation) });
+    // Empty (or 0): no deadline; requests wait until answered.
+    rules.confirm_within_min = input('confirm_within_min', provider?.confirm_within_min ?? '',
+      { type: 'number', min: 0, max: 10080, step: 5, inputMode: 'numeric', placeholder: t('confirm_within_off') });
+    rules.morning_digest = h('input', { type: 'checkbox', name: 'morning_digest', id: 'f-morning_digest',
+      checked: Boolean(provider?.morning_digest) });
     rules.reminder_offsets_min = input('reminder_offsets_min',
       (provider?.reminder_offsets_min ?? [1440, 120]).map((m) => +(m / 60).toFixed(2)).join('; '), { inputMode: 'decimal' });
     form.append(h('h2', t('rules')), h('div.section',
@@ -68,7 +73,9 @@ export function profileForm(provider, user, { withRules = false } = {}) {
       field(t('horizon'), rules.horizon_days),
       field(t('cancel_cutoff'), rules.cancel_cutoff_min),
       h('label.field.check', h('span', t('requires_confirmation')), rules.requires_confirmation),
-      field(t('reminders'), rules.reminder_offsets_min)));
+      field(t('confirm_within'), rules.confirm_within_min, t('confirm_within_hint')),
+      field(t('reminders'), rules.reminder_offsets_min),
+      h('label.field.check', h('span', t('morning_digest')), rules.morning_digest)));
   }
   const optional = (el) => el.value.trim() || null;
   const value = () => {
@@ -85,6 +92,8 @@ export function profileForm(provider, user, { withRules = false } = {}) {
       body.horizon_days = Number(rules.horizon_days.value);
       body.cancel_cutoff_min = Number(rules.cancel_cutoff_min.value);
       body.requires_confirmation = rules.requires_confirmation.checked;
+      body.confirm_within_min = Number(rules.confirm_within_min.value.trim() || 0);
+      body.morning_digest = rules.morning_digest.checked;
       // "24; 2" or "24, 2"; a comma with no space after it is a decimal comma ("1,5").
       body.reminder_offsets_min = rules.reminder_offsets_min.value.replace(/,\s+/g, ' ').split(/[;\s]+/).filter(Boolean)
         .map((hours) => Math.round(Number(hours.replace(',', '.')) * 60));

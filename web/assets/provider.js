@@ -6,7 +6,7 @@ import { t } from './i18n.js';
 import {
   h, nodes, api, go, back, refresh, haptic, saveButton, confirmed, hideMainButton, confirmAction, toast, showProblem, sessionToken, field,
   localDate, addDays, zonedStart,
-  wallTime, wallDate, dayLabel, price, duration, statusBadge,
+  wallTime, wallDate, dayLabel, whenLabel, zonedLabel, price, duration, statusBadge,
 } from './core.js';
 import { profileForm, serviceForm, scheduleForm } from './editors.js';
 import { LiveSocket } from './live.js';
@@ -107,21 +107,55 @@ function agendaPanel(body) {
   body.append(toggle, h('p', status), list,
     h('button.btn.block', { type: 'button', id: 'book-someone', onclick: () => bookForScreen(null) }, t('book_someone')));
 
-  // Loads overlap (live frames, range switches): only the latest one draws.
+  // What is shown: the range's bookings, kept current by the feed's frames.
+  let shown = [];
+  let range = null;
+  const inRange = (b) => range && wallDate(b.start) >= range.from && wallDate(b.start) <= range.to;
+  // Of two versions of one booking, the later change wins (a time that
+  // cannot be read does not hold a frame back).
+  const newer = (a, b) => !(Date.parse(a.updated_at) < Date.parse(b.updated_at));
+  const upsert = (list, booking) => {
+    const old = list.find((b) => b.id === booking.id);
+    if (old && !newer(booking, old)) return list;
+    const rest = list.filter((b) => b.id !== booking.id);
+    return inRange(booking) ? [...rest, booking] : rest;
+  };
+  // Loads overlap (live frames, range switches): only the latest one draws,
+  // and frames that came while it was on its way are laid over its answer
+  // (it may have been read before them).
   let latest = 0;
+  let arrived = [];
   const load = async () => {
     const request = ++latest;
+    arrived = [];
     try {
       provider ??= await api('GET', '/api/provider');
       const from = localDate(provider.timezone);
       const to = agendaRange === 'today' ? from : addDays(from, 6);
       const bookings = await api('GET', `/api/provider/bookings?from=${from}&to=${to}`);
-      if (request === latest) render(bookings.sort((a, b) => a.start.localeCompare(b.start)));
+      if (request !== latest) return;
+      range = { from, to };
+      shown = arrived.reduce(upsert, bookings);
+      render();
     } catch (error) {
       if (list.isConnected) showProblem(error);
     }
   };
-  const render = (bookings) => {
+  /** One booking changed (a feed frame): its card is redrawn where its time now puts it. */
+  const changed = (booking) => {
+    arrived.push(booking);
+    if (!range) return;
+    shown = upsert(shown, booking);
+    render();
+  };
+  const render = () => {
+    if (!list.isConnected) return;
+    const bookings = [...shown].sort((a, b) => a.start.localeCompare(b.start));
+    // A redraw keeps the focus on the button it was on.
+    const focused = document.activeElement;
+    const card = focused?.closest?.('#agenda [data-booking]');
+    const focusKey = card && focused.dataset.action
+      ? `[data-booking="${card.dataset.booking}"] [data-action="${focused.dataset.action}"]` : null;
     if (!bookings.length) {
       list.replaceChildren(h('p.empty-state', t('agenda_empty')));
       return;
@@ -133,9 +167,10 @@ function agendaPanel(body) {
       days.get(day).push(b);
     }
     list.replaceChildren(...[...days].flatMap(([day, items]) => [
-      h('h2', dayLabel(day, { weekday: 'long', day: 'numeric', month: 'long' })),
+      h('h2', { dataset: { day } }, dayLabel(day, { weekday: 'long', day: 'numeric', month: 'long' })),
       ...items.map((b) => agendaCard(b, provider, load)),
     ]));
+    if (focusKey) list.querySelector(focusKey)?.focus({ preventScroll: true });
   };
   // The feed is joined again after every reconnect (the server forgets it
   // with the socket); its `authenticated` answer marks from when nothing is
@@ -156,7 +191,7 @@ function agendaPanel(body) {
           haptic('success');
           toast(t('new_booking', { who: `${frame.booking.client.name} · ${frame.booking.service.name}` }));
         }
-        load();
+        changed(frame.booking);
       } else if (frame.type === 'error') {
         showLive('refused', frame.detail);
       }
@@ -172,10 +207,15 @@ function agendaPanel(body) {
 /** What a provider may do with a booking in each status. */
 function actionsFor(booking) {
   const started = Date.parse(booking.start) <= Date.now();
-  if (booking.status === 'pending') return ['confirm', 'decline', 'reschedule'];
+  if (booking.status === 'pending') return ['confirm', 'decline', 'propose', 'reschedule'];
   // Completing or marking a no-show needs the visit to have started (the server refuses earlier).
   if (booking.status === 'confirmed') return started ? ['complete', 'no-show', 'cancel'] : ['reschedule', 'cancel'];
   return [];
+}
+
+/** `HH:MM` of `rfc3339`, with its day too when it is not the day of `other`. */
+function sameDayLabel(rfc3339, other) {
+  return wallDate(rfc3339) === wallDate(other) ? wallTime(rfc3339) : whenLabel(rfc3339);
 }
 
 function agendaCard(booking, provider, reload) {
@@ -184,11 +224,13 @@ function agendaCard(booking, provider, reload) {
     if (busy) return;
     busy = true;
     try {
-      if (action === 'reschedule') {
+      if (action === 'reschedule' || action === 'propose') {
+        // Both pick the time on the live slots: one moves the booking, the
+        // other offers the client that time instead of the one asked for.
         const page = await api('GET', `/api/providers/${encodeURIComponent(provider.slug)}`);
         const service = page.services.find((s) => s.id === booking.service.id);
         if (!service) throw new Error(t('retired'));
-        slotsScreen(page, service, { ...booking, byProvider: true });
+        slotsScreen(page, service, { ...booking, byProvider: true, proposing: action === 'propose' });
         return;
       }
       if (action === 'decline' && !(await confirmAction(t('decline_confirm')))) return;
@@ -204,13 +246,23 @@ function agendaCard(booking, provider, reload) {
     }
   };
   const label = { confirm: 'action_confirm', decline: 'action_decline', cancel: 'action_cancel', complete: 'action_complete',
-    'no-show': 'action_no_show', reschedule: 'reschedule' };
+    'no-show': 'action_no_show', reschedule: 'reschedule', propose: 'action_propose' };
   const actions = actionsFor(booking);
-  return h('article.section', { dataset: { booking: booking.id, status: booking.status } },
+  const coming = booking.status === 'confirmed' && booking.attendance === 'confirmed';
+  // Where a request stands: a time offered to the client, or the deadline to answer it by.
+  const waiting = booking.status !== 'pending' ? null
+    : booking.proposed_start
+      ? h('p.state.proposed', { dataset: { proposed: booking.proposed_start } },
+        t('proposed_waiting', { when: sameDayLabel(booking.proposed_start, booking.start) }))
+      : booking.confirm_by
+        ? h('p.state.deadline', t('answer_by', { when: zonedLabel(booking.confirm_by, booking.timezone) }))
+        : null;
+  return h('article.section', { dataset: { booking: booking.id, status: booking.status, attendance: booking.attendance } },
     h('div.row',
       h('span', { style: 'font-weight:600;min-width:3.2em' }, wallTime(booking.start)),
       h('span.grow', h('span.title', booking.client.name), h('span.sub', `${booking.service.name} · –${wallTime(booking.end)}`)),
-      statusBadge(booking.status)),
+      h('span.badges', coming ? h('span.badge.coming', t('coming')) : null, statusBadge(booking.status))),
+    waiting,
     booking.note ? h('p.hint', { style: 'padding:0 16px 8px' }, booking.note) : null,
     actions.length ? h('div.actions', actions.map((action) => h(`button.btn${action === 'confirm' ? '.primary' : ''}${
       action === 'decline' || action === 'cancel' ? '.danger' : ''}`, {

@@ -26,6 +26,7 @@ mod outside_telegram;
 mod privacy_rights;
 mod provider_books;
 mod reconnect;
+mod requests;
 mod reschedule;
 mod smoke;
 mod support;
