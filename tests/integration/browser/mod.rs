@@ -29,6 +29,7 @@ mod reconnect;
 mod reschedule;
 mod smoke;
 mod support;
+mod two_zones;
 mod workspace;
 
 pub use client::{Launch, TgUser, Theme};
