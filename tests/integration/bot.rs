@@ -214,7 +214,10 @@ async fn a_reminder_goes_out_once_on_time() {
 
     // A reminder to act on (issue 13): "Reschedule" opens the move in the
     // Mini App, "Cancel" cancels — here past the cut-off, so the bot says why.
-    let buttons = &sent[0].body["reply_markup"]["inline_keyboard"][0];
+    // (The first row is "I'm coming", the second these two.)
+    let keyboard = &sent[0].body["reply_markup"]["inline_keyboard"];
+    assert_eq!(keyboard[0][0]["callback_data"], format!("attend:{id}"), "{keyboard}");
+    let buttons = &keyboard[1];
     assert_eq!(buttons[0]["web_app"]["url"], format!("https://app.example.test/?startapp=anna&reschedule={id}"));
     assert_eq!(buttons[1]["callback_data"], format!("cancel:{id}"), "{buttons}");
     fake.push_update("callback_query", button_press(2, &format!("cancel:{id}"), "late"));
