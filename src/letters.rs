@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use actors::domain::UserId;
+use actors::domain::{ProviderTimeZone, UserId};
 use jiff::Timestamp;
 
 use crate::store::{BookingDetails, Client, Letter, Provider, Store, StoreResult};
@@ -24,8 +24,8 @@ pub async fn provider_closing(store: &dyn Store, provider: &Provider, now: Times
     }
     let mut letters = Vec::new();
     for (recipient, visits) in by_client {
-        let lang = language(store, recipient).await?;
-        let visits: Vec<String> = visits.iter().map(|d| texts::visit(d, lang)).collect();
+        let (lang, reader) = reader_of(store, recipient).await?;
+        let visits: Vec<String> = visits.iter().map(|d| texts::visit(d, lang, reader.as_ref())).collect();
         let text = texts::provider_closed(lang, &provider.profile.display_name, &visits);
         letters.push(Letter { recipient, text });
     }
@@ -48,20 +48,22 @@ pub async fn client_removed(
         return Ok(Vec::new());
     }
     ahead.sort_by_key(|d| d.booking.start);
-    let lang = language(store, recipient).await?;
-    let visits: Vec<String> = ahead.iter().map(|d| texts::visit(d, lang)).collect();
+    let (lang, reader) = reader_of(store, recipient).await?;
+    let visits: Vec<String> = ahead.iter().map(|d| texts::visit(d, lang, reader.as_ref())).collect();
     let text = texts::removed_from_client_book(lang, &provider.profile.display_name, &visits);
     Ok(vec![Letter { recipient, text }])
 }
 
 /// To the provider: `client_name` asks them to delete their card.
 pub async fn erasure_requested(store: &dyn Store, provider: &Provider, client_name: &str) -> StoreResult<Vec<Letter>> {
-    let lang = language(store, provider.user_id).await?;
+    let (lang, _) = reader_of(store, provider.user_id).await?;
     Ok(vec![Letter { recipient: provider.user_id, text: texts::erasure_requested(lang, client_name) }])
 }
 
-/// The language the bot speaks to `user`.
-async fn language(store: &dyn Store, user: UserId) -> StoreResult<Lang> {
+/// The language the bot speaks to `user`, and their device's zone (times
+/// are shown on their clock too when it differs).
+async fn reader_of(store: &dyn Store, user: UserId) -> StoreResult<(Lang, Option<ProviderTimeZone>)> {
     let recipient = store.bot_recipient(user).await?;
-    Ok(Lang::of(recipient.as_ref().and_then(|r| r.language_code.as_deref())))
+    let lang = Lang::of(recipient.as_ref().and_then(|r| r.language_code.as_deref()));
+    Ok((lang, recipient.and_then(|r| r.zone())))
 }

@@ -21,6 +21,8 @@ pub struct UserView {
     /// The privacy policy version last acknowledged (`POST /api/me/policy-ack`);
     /// when it differs from `GET /api/policy`'s, the Mini App shows "policy updated" once.
     pub policy_version_seen: Option<String>,
+    /// The device's IANA zone as the Mini App last reported it (`PATCH /api/me`).
+    pub time_zone: Option<String>,
 }
 
 impl From<&User> for UserView {
@@ -36,6 +38,7 @@ impl From<&User> for UserView {
             photo_url: p.photo_url.clone(),
             processing_restricted: user.processing_restricted,
             policy_version_seen: user.policy_version_seen.clone(),
+            time_zone: user.time_zone.clone(),
         }
     }
 }

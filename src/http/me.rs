@@ -33,6 +33,12 @@ pub struct MePatch {
     pub language_code: Option<Option<String>>,
     /// Restrict processing (privacy policy §8): the bot stops messaging you.
     pub processing_restricted: Option<bool>,
+    /// The device's IANA time zone (`Europe/Berlin`): the Mini App sends it
+    /// whenever it differs from the stored one, and the bot then shows this
+    /// user's own wall time beside the provider's. `null` clears it.
+    #[serde(default, deserialize_with = "validate::double_option")]
+    #[schema(value_type = Option<String>, example = "Europe/Berlin")]
+    pub time_zone: Option<Option<String>>,
 }
 
 /// Correct my account.
@@ -50,6 +56,7 @@ pub async fn patch_me(state: State, AuthUser(user): AuthUser, ValidJson(patch): 
             .map(|code| validate::language_code("language_code", code.as_deref()))
             .transpose()?,
         processing_restricted: patch.processing_restricted,
+        time_zone: patch.time_zone.map(|zone| validate::time_zone("time_zone", zone.as_deref())).transpose()?,
     };
     let updated = state
         .store

@@ -1,6 +1,6 @@
 //! Small checks for free-text input shared by the handlers.
 
-use actors::domain::FieldError;
+use actors::domain::{FieldError, ProviderTimeZone};
 
 /// A required text: trimmed, not empty, at most `max_chars` characters, no
 /// control characters (line breaks only where `multiline`), and nothing that
@@ -109,6 +109,17 @@ pub fn language_code(field: &str, value: Option<&str>) -> Result<Option<String>,
         return Err(FieldError::new(field, format!("{value:?} is not a language code like en or pt-br")));
     }
     Ok(Some(value.to_ascii_lowercase()))
+}
+
+/// An IANA time zone name as a device reports it (`Europe/Berlin`), in its
+/// canonical spelling; `None` (JSON `null`) clears it. The same check as a
+/// provider's zone: fixed offsets and POSIX rules are refused, because a
+/// person's clock follows a place's DST rules.
+pub fn time_zone(field: &str, value: Option<&str>) -> Result<Option<String>, FieldError> {
+    value
+        .map(|name| ProviderTimeZone::parse(name).map(|zone| zone.name().to_owned()))
+        .transpose()
+        .map_err(|message| FieldError::new(field, message))
 }
 
 /// Deserializes a field that may be absent (`None`), `null` (`Some(None)`) or

@@ -28,6 +28,11 @@ pub struct User {
     pub processing_restricted: bool,
     /// The privacy policy version the user last acknowledged (policy §10).
     pub policy_version_seen: Option<String>,
+    /// The IANA zone of the device the user last opened the Mini App on
+    /// (Telegram tells us none): the bot shows a client their own wall time
+    /// beside the provider's with it. Kept as text and parsed where used, so a
+    /// name a later tz database drops costs the second time, not the account.
+    pub time_zone: Option<String>,
     #[sqlx(try_from = "super::sql::Moment")]
     pub created_at: Timestamp,
 }
@@ -41,6 +46,8 @@ pub struct UserChanges {
     pub language_code: Option<Option<String>>,
     /// Policy §8: the user asks us to restrict processing (no bot messages).
     pub processing_restricted: Option<bool>,
+    /// The device's IANA zone, already validated.
+    pub time_zone: Option<Option<String>>,
 }
 
 #[derive(Clone, Debug)]
@@ -183,6 +190,29 @@ pub struct BotRecipient {
     pub language_code: Option<String>,
     /// Telegram refused (403) to deliver to this user before.
     pub blocked: bool,
+    /// Their device's IANA zone, if the Mini App told us (`User::time_zone`).
+    pub time_zone: Option<String>,
+}
+
+impl BotRecipient {
+    /// Their device's zone (see [`device_zone`]).
+    pub fn zone(&self) -> Option<ProviderTimeZone> {
+        device_zone(self.time_zone.as_deref())
+    }
+}
+
+impl User {
+    /// Their device's zone (see [`device_zone`]).
+    pub fn zone(&self) -> Option<ProviderTimeZone> {
+        device_zone(self.time_zone.as_deref())
+    }
+}
+
+/// A stored device zone, parsed, to show a user their own wall time beside
+/// the provider's; `None` when unknown, or no longer in the tz database (then
+/// they see the provider's time alone, as before the Mini App told us).
+fn device_zone(name: Option<&str>) -> Option<ProviderTimeZone> {
+    name.and_then(|name| ProviderTimeZone::parse(name).ok())
 }
 
 /// What an outbox message says.

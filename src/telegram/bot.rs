@@ -114,7 +114,9 @@ async fn on_command(bot: TgBot, msg: Message, command: Command, ctx: Arc<BotCont
         }
         Command::Bookings => {
             let now = Timestamp::now();
-            let mut upcoming = match ctx.store.user_by_telegram_id(from.id.0 as i64).await? {
+            let user = ctx.store.user_by_telegram_id(from.id.0 as i64).await?;
+            let reader = user.as_ref().and_then(|user| user.zone());
+            let mut upcoming = match &user {
                 Some(user) => ctx.store.client_bookings(user.id).await?,
                 None => Vec::new(),
             };
@@ -127,8 +129,10 @@ async fn on_command(bot: TgBot, msg: Message, command: Command, ctx: Arc<BotCont
             let mut lines = Vec::new();
             let mut buttons = Vec::new();
             for details in upcoming.iter().take(20) {
-                let when = texts::when(details, lang);
+                let when = texts::when(details, lang, reader.as_ref());
                 lines.push(format!("• {} — {}, {when}", details.provider_name, details.service_name));
+                // The button stays short: the provider's time, zone named.
+                let when = texts::when(details, lang, None);
                 let cutoff = match ctx.store.provider_by_slug(&details.provider_slug).await? {
                     Some(provider) => i64::from(provider.profile.rules.cancel_cutoff_min),
                     None => continue,

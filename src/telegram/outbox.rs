@@ -27,7 +27,7 @@ use std::{
 
 use actix::{Actor, ActorFutureExt, AsyncContext, Context, Handler, Message, fut};
 use actors::calendar::{BookingEventKind, notices::NoticeKind};
-use actors::domain::{Action, BookingId, BookingStatus};
+use actors::domain::{Action, BookingId, BookingStatus, ProviderTimeZone};
 use jiff::{SignedDuration, Timestamp};
 use teloxide::{
     ApiError, RequestError,
@@ -206,9 +206,10 @@ async fn attempt(shared: &Shared, message: &OutboxMessage) -> Attempt {
         return skip("the bot cannot reach this user");
     }
     let lang = Lang::of(recipient.language_code.as_deref());
+    let reader = recipient.zone();
     let (text, keyboard) = match &message.content {
         OutboxContent::Notice { kind, booking_id } => match store.booking_by_id(*booking_id).await {
-            Ok(Some(details)) => match notice(message, *kind, &details, lang, public_url.as_ref()) {
+            Ok(Some(details)) => match notice(message, *kind, &details, lang, reader.as_ref(), public_url.as_ref()) {
                 Ok(worded) => worded,
                 Err(why) => return skip(why),
             },
@@ -253,6 +254,7 @@ fn notice(
     kind: NoticeKind,
     details: &BookingDetails,
     lang: Lang,
+    reader: Option<&ProviderTimeZone>,
     public_url: Option<&url::Url>,
 ) -> Result<(String, Option<InlineKeyboardMarkup>), &'static str> {
     let booking = &details.booking;
@@ -264,9 +266,9 @@ fn notice(
         if booking.start <= Timestamp::now() {
             return Err("the visit already started");
         }
-        return Ok((texts::reminder(details, lang), Some(reminder_buttons(details, lang, public_url))));
+        return Ok((texts::reminder(details, lang, reader), Some(reminder_buttons(details, lang, public_url))));
     };
-    let text = texts::push(event, details, to_provider, lang);
+    let text = texts::push(event, details, to_provider, lang, reader);
     let awaiting_answer = to_provider && event == BookingEventKind::Created && booking.status == BookingStatus::Pending;
     let button = |a: Action| action_button(lang, a, booking.id);
     // A proposal is answered from the chat while it still stands.

@@ -1,8 +1,10 @@
 //! What the bot says, in the user's language (English and Russian; anything
-//! else gets English). Times are shown in the provider's time zone.
+//! else gets English). Times are shown in the provider's time zone, and also
+//! in the reader's own when their clock shows another time then (see [`at`]).
 
 use actors::calendar::BookingEventKind;
-use actors::domain::{Action, BookingStatus};
+use actors::domain::{Action, BookingStatus, ProviderTimeZone};
+use jiff::Timestamp;
 
 use crate::store::BookingDetails;
 
@@ -29,25 +31,55 @@ impl Lang {
     }
 }
 
-/// "Tue 01 Jun 2027, 10:00 (Europe/Berlin)" — local time of the provider.
-pub fn when(details: &BookingDetails, lang: Lang) -> String {
-    at(details, details.booking.start, lang)
+/// When a booking starts, for a reader whose device is in `reader`'s zone
+/// (`None`: unknown): see [`at`].
+pub fn when(details: &BookingDetails, lang: Lang, reader: Option<&ProviderTimeZone>) -> String {
+    at(details.booking.start, &details.timezone, reader, lang)
 }
 
 /// The proposed start of a request, worded like [`when`] (`when` itself if none).
-fn proposed(details: &BookingDetails, lang: Lang) -> String {
-    at(details, details.booking.proposed_start.unwrap_or(details.booking.start), lang)
+fn proposed(details: &BookingDetails, lang: Lang, reader: Option<&ProviderTimeZone>) -> String {
+    at(details.booking.proposed_start.unwrap_or(details.booking.start), &details.timezone, reader, lang)
 }
 
-fn at(details: &BookingDetails, instant: jiff::Timestamp, lang: Lang) -> String {
+/// `instant` as the provider's wall time, "Tue 01 Jun 2027, 10:00
+/// (Europe/Berlin)", and — when the reader's zone shows another wall time at
+/// that instant — the reader's too: "… · 04:00 your time", with their date
+/// when it is another day. Wall times are compared, not zone names, so a
+/// Parisian reading a Berlin booking sees one time; and each side's offset is
+/// taken at `instant` itself, so the gap follows both zones' DST rules (Berlin
+/// and New York are 6 h apart most of the year but 5 h for the weeks the US
+/// has moved its clocks and Europe has not). Clients arrived hours off when
+/// they read a provider's time as their own.
+pub fn at(instant: Timestamp, provider: &ProviderTimeZone, reader: Option<&ProviderTimeZone>, lang: Lang) -> String {
     let pattern = lang.pick("%a %d %b %Y, %H:%M", "%d.%m.%Y, %H:%M");
-    format!("{} ({})", details.timezone.local_text(instant, pattern), details.timezone.name())
+    let theirs = format!("{} ({})", provider.local_text(instant, pattern), provider.name());
+    let here = provider.datetime_of(instant);
+    let Some(mine) = reader.map(|zone| zone.datetime_of(instant)).filter(|mine| *mine != here) else {
+        return theirs;
+    };
+    let pattern = match mine.date() == here.date() {
+        true => "%H:%M",
+        false => lang.pick("%a %d %b, %H:%M", "%d.%m, %H:%M"),
+    };
+    let mine = mine.strftime(pattern);
+    match lang {
+        Lang::En => format!("{theirs} · {mine} your time"),
+        Lang::Ru => format!("{theirs} · {mine} по вашему времени"),
+    }
 }
 
 /// A push about a booking change, for the recipient's side.
-pub fn push(event: BookingEventKind, details: &BookingDetails, to_provider: bool, lang: Lang) -> String {
+/// `reader`: the recipient's device zone, if known (see [`at`]).
+pub fn push(
+    event: BookingEventKind,
+    details: &BookingDetails,
+    to_provider: bool,
+    lang: Lang,
+    reader: Option<&ProviderTimeZone>,
+) -> String {
     use BookingEventKind::*;
-    let when = when(details, lang);
+    let when = when(details, lang, reader);
     let (service, client, provider) = (&details.service_name, &details.client_name, &details.provider_name);
     match (lang, to_provider, event) {
         (Lang::En, true, Created) if details.booking.status == BookingStatus::Pending => {
@@ -66,7 +98,7 @@ pub fn push(event: BookingEventKind, details: &BookingDetails, to_provider: bool
         (Lang::En, false, Rescheduled) => format!("{provider} moved your booking to {when}: {service}."),
         (Lang::En, false, Proposed) => format!(
             "{provider} cannot take you at {when}, and proposes {}: {service}. Accept or decline?",
-            proposed(details, lang)
+            proposed(details, lang, reader)
         ),
         (Lang::En, false, Expired) => format!(
             "{provider} did not answer your request for {when} in time, so it was declined. Please pick another time."
@@ -89,7 +121,7 @@ pub fn push(event: BookingEventKind, details: &BookingDetails, to_provider: bool
         (Lang::Ru, false, Rescheduled) => format!("{provider} перенес(ла) вашу запись на {when}: {service}."),
         (Lang::Ru, false, Proposed) => format!(
             "{provider} не может принять вас {when} и предлагает {}: {service}. Принять или отказаться?",
-            proposed(details, lang)
+            proposed(details, lang, reader)
         ),
         (Lang::Ru, false, Expired) => format!(
             "{provider} не ответил(а) на заявку на {when} вовремя, поэтому она отклонена. Пожалуйста, выберите другое время."
@@ -100,8 +132,8 @@ pub fn push(event: BookingEventKind, details: &BookingDetails, to_provider: bool
     }
 }
 
-pub fn reminder(details: &BookingDetails, lang: Lang) -> String {
-    let when = when(details, lang);
+pub fn reminder(details: &BookingDetails, lang: Lang, reader: Option<&ProviderTimeZone>) -> String {
+    let when = when(details, lang, reader);
     match lang {
         Lang::En => format!("Reminder: {} with {} — {when}.", details.service_name, details.provider_name),
         Lang::Ru => format!("Напоминание: {} у {} — {when}.", details.service_name, details.provider_name),
@@ -484,6 +516,78 @@ pub fn erasure_requested(lang: Lang, client: &str) -> String {
 }
 
 /// One visit in a list: "Haircut, Tue 01 Jun 2027, 10:00 (Europe/Berlin)".
-pub fn visit(details: &BookingDetails, lang: Lang) -> String {
-    format!("{}, {}", details.service_name, when(details, lang))
+pub fn visit(details: &BookingDetails, lang: Lang, reader: Option<&ProviderTimeZone>) -> String {
+    format!("{}, {}", details.service_name, when(details, lang, reader))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn zone(name: &str) -> ProviderTimeZone {
+        ProviderTimeZone::parse(name).expect("an IANA zone")
+    }
+
+    fn instant(utc: &str) -> Timestamp {
+        utc.parse().expect("an RFC 3339 instant")
+    }
+
+    // The expected wall times were read off the IANA reference
+    // implementation (Debian tzdata), not computed with jiff:
+    // `zdump -v -c 2027,2028 America/New_York Europe/Berlin Europe/Moscow`
+    //   America/New_York  Sun Mar 14 07:00:00 2027 UT = Sun Mar 14 03:00:00 2027 EDT gmtoff=-14400
+    //   Europe/Berlin     Sun Mar 28 01:00:00 2027 UT = Sun Mar 28 03:00:00 2027 CEST gmtoff=7200
+    //   (Europe/Moscow: no transition, +03 all year)
+    // and `TZ=<zone> date -d <instant>` for each line below.
+    #[test]
+    fn the_readers_wall_time_follows_both_zones_dst_rules() {
+        let berlin = zone("Europe/Berlin");
+        let cases = [
+            // 10 March: neither has moved; Berlin +01, New York −05: 6 h.
+            ("2027-03-10T09:00:00Z", "America/New_York", "Wed 10 Mar 2027, 10:00 (Europe/Berlin) · 04:00 your time"),
+            // 20 March: New York is on EDT (−04), Berlin still on CET: 5 h.
+            ("2027-03-20T09:00:00Z", "America/New_York", "Sat 20 Mar 2027, 10:00 (Europe/Berlin) · 05:00 your time"),
+            // 5 April: both on summer time: 6 h again.
+            ("2027-04-05T08:00:00Z", "America/New_York", "Mon 05 Apr 2027, 10:00 (Europe/Berlin) · 04:00 your time"),
+            // Moscow keeps +03: 2 h ahead in winter, 1 h in summer.
+            ("2027-03-10T09:00:00Z", "Europe/Moscow", "Wed 10 Mar 2027, 10:00 (Europe/Berlin) · 12:00 your time"),
+            ("2027-04-05T08:00:00Z", "Europe/Moscow", "Mon 05 Apr 2027, 10:00 (Europe/Berlin) · 11:00 your time"),
+            // Half-hour offsets.
+            ("2027-03-10T09:00:00Z", "Asia/Kolkata", "Wed 10 Mar 2027, 10:00 (Europe/Berlin) · 14:30 your time"),
+            // Another day on the reader's side: their date is shown too.
+            (
+                "2027-05-31T23:00:00Z",
+                "America/New_York",
+                "Tue 01 Jun 2027, 01:00 (Europe/Berlin) · Mon 31 May, 19:00 your time",
+            ),
+        ];
+        for (utc, reader, expected) in cases {
+            assert_eq!(at(instant(utc), &berlin, Some(&zone(reader)), Lang::En), expected, "{utc} in {reader}");
+        }
+    }
+
+    #[test]
+    fn the_same_wall_time_is_shown_once() {
+        let berlin = zone("Europe/Berlin");
+        let alone = "Wed 10 Mar 2027, 10:00 (Europe/Berlin)";
+        let at_ten = instant("2027-03-10T09:00:00Z");
+        // Another name, the same clock (Paris and Berlin share their rules).
+        assert_eq!(at(at_ten, &berlin, Some(&zone("Europe/Paris")), Lang::En), alone);
+        assert_eq!(at(at_ten, &berlin, Some(&berlin), Lang::En), alone);
+        assert_eq!(at(at_ten, &berlin, None, Lang::En), alone);
+        // Africa/Lagos is +01 all year: the same clock as Berlin in winter only.
+        let lagos = zone("Africa/Lagos");
+        assert_eq!(at(at_ten, &berlin, Some(&lagos), Lang::En), alone);
+        let summer = at(instant("2027-07-01T08:00:00Z"), &berlin, Some(&lagos), Lang::En);
+        assert_eq!(summer, "Thu 01 Jul 2027, 10:00 (Europe/Berlin) · 09:00 your time");
+    }
+
+    #[test]
+    fn russian_readers_get_numeric_dates() {
+        let (berlin, new_york) = (zone("Europe/Berlin"), zone("America/New_York"));
+        let same_day = at(instant("2027-03-20T09:00:00Z"), &berlin, Some(&new_york), Lang::Ru);
+        assert_eq!(same_day, "20.03.2027, 10:00 (Europe/Berlin) · 05:00 по вашему времени");
+        let day_before = at(instant("2027-05-31T23:00:00Z"), &berlin, Some(&new_york), Lang::Ru);
+        assert_eq!(day_before, "01.06.2027, 01:00 (Europe/Berlin) · 31.05, 19:00 по вашему времени");
+    }
 }

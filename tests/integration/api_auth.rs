@@ -139,11 +139,26 @@ async fn account_corrections_are_validated(backend: Backend) {
         (json!({ "first_name": 5 }), "first_name"),
         (json!({ "language_code": "not a language" }), "language_code"),
         (json!({ "telegram_id": 1 }), "telegram_id"),
+        // Only IANA names: a place's clock, with its DST rules.
+        (json!({ "first_name": "Zoe", "time_zone": "Mars/Olympus_Mons" }), "time_zone"),
+        (json!({ "time_zone": "+02:00" }), "time_zone"),
+        (json!({ "time_zone": "" }), "time_zone"),
+        (json!({ "time_zone": 3 }), "time_zone"),
     ] {
         let reply = app.request("PATCH", "/api/me", Some(&token), Some(body)).await;
         assert_eq!(reply.problem(422).as_deref(), Some(field));
+        assert_eq!(reply.content_type, "application/problem+json");
     }
-    assert_eq!(app.get("/api/me", Some(&token)).await.body["first_name"], "Ann", "nothing changed");
+    let me = app.get("/api/me", Some(&token)).await;
+    assert_eq!(me.ok()["first_name"], "Ann", "nothing changed");
+    assert_eq!(me.body["time_zone"], serde_json::Value::Null, "nothing changed");
+
+    // The Mini App reports the device's zone; the canonical spelling is kept.
+    let zoned = app.request("PATCH", "/api/me", Some(&token), Some(json!({ "time_zone": "america/new_york" }))).await;
+    assert_eq!(zoned.ok()["time_zone"], "America/New_York");
+    assert_eq!(app.get("/api/me", Some(&token)).await.body["time_zone"], "America/New_York");
+    let cleared = app.request("PATCH", "/api/me", Some(&token), Some(json!({ "time_zone": null }))).await;
+    assert_eq!(cleared.ok()["time_zone"], serde_json::Value::Null);
 }
 
 async fn a_name_corrected_in_the_app_stays_corrected_after_the_next_sign_in(backend: Backend) {

@@ -187,6 +187,8 @@ async fn a_reminder_goes_out_once_on_time() {
     let app = app_with_bot(Backend::Sqlite, &fake).await;
     let (service, start, due) = soon_reminded_booking(&app).await;
     let client = app.dev_sign_in(2, "Carol").await;
+    // Carol's phone is in Kolkata (+05:30, no DST): her reminder shows her clock too.
+    app.request("PATCH", "/api/me", Some(&client), Some(json!({ "time_zone": "Asia/Kolkata" }))).await.ok();
     let booked = app.book(&client, "anna", &service, &start).await;
     let id = booked.ok()["id"].as_str().unwrap().to_owned();
     let wait = (due - jiff::Timestamp::now()).unsigned_abs() + Duration::from_secs(20);
@@ -199,10 +201,23 @@ async fn a_reminder_goes_out_once_on_time() {
     eprintln!("reminder sent; due {due}, observed by {lateness:?} after due");
     let sent_at = jiff::Timestamp::now() - jiff::SignedDuration::try_from(sent[0].at.elapsed()).unwrap();
     assert!(sent_at >= due - jiff::SignedDuration::from_secs(1), "not before it is due");
+    let at: jiff::Timestamp = start.parse().unwrap();
+    let kolkata = jiff::tz::TimeZone::get("Asia/Kolkata").unwrap().to_datetime(at);
+    let berlin = jiff::tz::TimeZone::get("Europe/Berlin").unwrap().to_datetime(at);
+    let text = sent[0].body["text"].as_str().unwrap_or_default();
+    let theirs = format!("{} (Europe/Berlin)", berlin.strftime("%H:%M"));
+    let mine = match kolkata.date() == berlin.date() {
+        true => kolkata.strftime("%H:%M").to_string(),
+        false => kolkata.strftime("%a %d %b, %H:%M").to_string(),
+    };
+    assert!(text.contains(&theirs) && text.ends_with(&format!(" · {mine} your time.")), "{text}");
 
     // A reminder to act on (issue 13): "Reschedule" opens the move in the
     // Mini App, "Cancel" cancels — here past the cut-off, so the bot says why.
-    let buttons = &sent[0].body["reply_markup"]["inline_keyboard"][0];
+    // (The first row is "I'm coming", the second these two.)
+    let keyboard = &sent[0].body["reply_markup"]["inline_keyboard"];
+    assert_eq!(keyboard[0][0]["callback_data"], format!("attend:{id}"), "{keyboard}");
+    let buttons = &keyboard[1];
     assert_eq!(buttons[0]["web_app"]["url"], format!("https://app.example.test/?startapp=anna&reschedule={id}"));
     assert_eq!(buttons[1]["callback_data"], format!("cancel:{id}"), "{buttons}");
     fake.push_update("callback_query", button_press(2, &format!("cancel:{id}"), "late"));

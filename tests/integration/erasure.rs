@@ -29,6 +29,7 @@ const GONE: &[(&str, Option<&str>)] = &[
     ("+49 170 999", None),
     ("lavender", None),
     ("call me back", None), // a support message
+    ("chatham", None),      // her device's time zone
 ];
 
 async fn nothing_personal_is_left_in_any_table_after_a_deletion(backend: Backend) {
@@ -38,7 +39,14 @@ async fn nothing_personal_is_left_in_any_table_after_a_deletion(backend: Backend
     let zelda =
         app.request("POST", "/api/auth/dev", None, Some(body.clone())).await.ok()["token"].as_str().unwrap().to_owned();
     app.request("POST", "/api/auth/dev", None, Some(body)).await.ok(); // a second session
-    app.request("PATCH", "/api/me", Some(&zelda), Some(json!({ "last_name": "Zimmermann" }))).await.ok();
+    app.request(
+        "PATCH",
+        "/api/me",
+        Some(&zelda),
+        Some(json!({ "last_name": "Zimmermann", "time_zone": "Pacific/Chatham" })),
+    )
+    .await
+    .ok();
     let profile = json!({ "slug": "zelda", "display_name": "Zelda Cuts", "business_name": "Zelda Salon GmbH",
         "contacts": "+49 555 0101", "timezone": "Europe/Berlin", "slot_step_min": 60, "min_notice_min": 0,
         "horizon_days": 366 });

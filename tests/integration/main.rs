@@ -41,4 +41,5 @@ mod shutdown;
 mod store_contract;
 mod support;
 mod third_parties;
+mod time_zones;
 mod web_app;

@@ -554,14 +554,30 @@ async fn accounts_are_corrected_and_found_by_telegram_id(backend: Backend) {
         last_name: Some(Some("Doe".into())),
         language_code: Some(None),
         processing_restricted: Some(true),
+        time_zone: Some(Some("America/New_York".into())),
     };
     let changed = store.update_user(carol.id, &changes, now).await.unwrap().expect("the user");
     assert_eq!(changed.profile.first_name, "Caroline");
     assert_eq!(changed.profile.last_name.as_deref(), Some("Doe"));
     assert_eq!(changed.profile.language_code, None, "Some(None) clears");
     assert!(changed.processing_restricted);
+    assert_eq!(changed.time_zone.as_deref(), Some("America/New_York"));
     let found = store.user_by_telegram_id(3).await.unwrap().expect("by Telegram id");
     assert_eq!((found.id, found.profile.first_name.as_str()), (carol.id, "Caroline"));
+    // The bot reads the zone where it reads the language.
+    let recipient = store.bot_recipient(carol.id).await.unwrap().expect("Carol");
+    assert_eq!(recipient.time_zone.as_deref(), Some("America/New_York"));
+    // A change that does not name the zone keeps it; `Some(None)` clears it.
+    let renamed = UserChanges { first_name: Some("Carol".into()), ..UserChanges::default() };
+    let kept = store.update_user(carol.id, &renamed, now).await.unwrap().expect("the user");
+    assert_eq!(kept.time_zone.as_deref(), Some("America/New_York"));
+    let cleared = UserChanges { time_zone: Some(None), ..UserChanges::default() };
+    assert_eq!(store.update_user(carol.id, &cleared, now).await.unwrap().expect("the user").time_zone, None);
+    // Telegram's next sign-in does not touch it (Telegram knows no zone).
+    let zoned = UserChanges { time_zone: Some(Some("Asia/Kolkata".into())), ..UserChanges::default() };
+    store.update_user(carol.id, &zoned, now).await.unwrap();
+    let signed_in = store.upsert_telegram_user(&telegram(3, "carol"), now).await.unwrap();
+    assert_eq!(signed_in.time_zone.as_deref(), Some("Asia/Kolkata"));
     assert!(store.user_by_telegram_id(4).await.unwrap().is_none());
     assert!(store.update_user(UserId::generate(), &changes, now).await.unwrap().is_none(), "nobody to change");
 }

@@ -5,7 +5,7 @@
 import { t, setLanguage } from './i18n.js';
 import {
   h, nodes, api, go, tg, insideTelegram, setToken, sessionToken, whenUnauthorized, applyTheme, installBackButton, haptic,
-  mainButton, showProblem,
+  mainButton, showProblem, deviceZone,
 } from './core.js';
 import { providerScreen, myBookingsScreen } from './client.js';
 import { onboardingScreen, workspaceScreen, useSettings } from './provider.js';
@@ -118,6 +118,18 @@ function homeScreen(me) {
   }, { root: true });
 }
 
+/**
+ * Telegram tells the server no time zone, so the app tells it the device's
+ * (the last one seen wins): the bot's pushes and reminders then show this
+ * user's own wall time beside the provider's. In the background; a refusal
+ * (a zone the server's tz database lacks) only means the bot shows the
+ * provider's time alone.
+ */
+function rememberZone(me) {
+  const zone = deviceZone();
+  if (zone && zone !== me.time_zone) api('PATCH', '/api/me', { time_zone: zone }).catch(() => {});
+}
+
 async function start() {
   setLanguage(tg?.initDataUnsafe?.user?.language_code || navigator.language);
   applyTheme();
@@ -146,6 +158,7 @@ async function start() {
   }
   if (!me) return;
   if (!insideTelegram && me.language_code) setLanguage(me.language_code);
+  rememberZone(me);
   const slug = startParameter();
   const reschedule = idParameter('reschedule');
   if (reschedule) myBookingsScreen({ root: true, reschedule });

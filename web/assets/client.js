@@ -6,6 +6,7 @@ import { t } from './i18n.js';
 import {
   h, nodes, api, go, back, haptic, mainButton, hideMainButton, confirmed, toast, showProblem, problemText,
   localDate, addDays, wallTime, wallDate, dayLabel, whenLabel, zonedLabel, price, duration, statusBadge, ApiProblem,
+  deviceZone, deviceWall, placeName, whenText, whenNodes,
 } from './core.js';
 import { LiveSocket } from './live.js';
 import { privacyScreen } from './account.js';
@@ -102,21 +103,22 @@ export function slotsScreen(provider, service, moving = null) {
     const days = h('div.days', { role: 'group', 'aria-label': t('choose_time') });
     const grid = h('div.section', { id: 'slots' });
     const note = h('textarea', { name: 'note', maxLength: 500, rows: 2 });
-    const deviceZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    // Shown under the slots: whose clock the times are on (see render).
+    const zoneNote = h('p.hint', { id: 'zone-note' });
     // Proposing (the provider, for a request): the time offered instead of
     // the one asked for, which the client then accepts or declines.
     const proposing = Boolean(moving?.proposing);
     const subtitle = proposing
       ? t('proposing_for', { who: moving.client.name, service: service.name, when: whenLabel(moving.start) })
       : moving
-        ? t('moving', { service: service.name, when: whenLabel(moving.start) })
+        ? t('moving', { service: service.name, when: whenText(moving.start, provider.timezone) })
         : `${provider.business_name || provider.display_name} · ${duration(service.duration_min)}`;
     const title = proposing ? t('propose_title') : moving ? t('reschedule') : service.name;
     main.append(...nodes(
       h('header.header', h('h1', title), h('p.sub', subtitle)),
       h('h2', h('span', t('choose_time')), ' ', status),
       days, grid,
-      deviceZone !== provider.timezone ? h('p.hint', t('times_in_zone', { zone: provider.timezone })) : null,
+      zoneNote,
       moving ? null : h('form.section', { onsubmit: (e) => e.preventDefault() }, h('label.field', h('span', t('note_label')), note)),
     ));
 
@@ -194,22 +196,30 @@ export function slotsScreen(provider, service, moving = null) {
         stale && !gone ? h('p.hint.paused-note', { id: 'slots-paused' }, t('slots_paused')) : null,
         gone ? h('p.empty-state', t('service_gone_body'))
           : daySlots.length
-            ? h('div.slots', daySlots.map((slot) => h('button.slot', {
-              type: 'button', dataset: { slot: slot.start }, 'aria-pressed': String(slot.start === selectedSlot),
+            ? h('div.slots', daySlots.map((slot) => slotButton(slot, provider.timezone, {
+              'aria-pressed': String(slot.start === selectedSlot),
               className: `slot${seen && !seen.has(slot.start) ? ' fresh' : ''}`,
               disabled: paused, 'aria-disabled': String(paused),
               'aria-describedby': paused && stale ? 'slots-paused' : null,
               onclick: () => choose(slot.start),
-            }, wallTime(slot.start))))
+            })))
             : h('p.empty-state', slots.length ? t('no_slots_day') : t('no_slots_at_all')),
       ));
+      // Two clocks only where the device's shows other times than the provider's.
+      const zone = provider.timezone;
+      const note = daySlots.some((slot) => deviceWall(slot.start))
+        ? t('times_in_zones', { place: placeName(zone), zone })
+        : deviceZone() !== zone ? t('times_in_zone', { zone }) : '';
+      if (zoneNote.textContent !== note) zoneNote.textContent = note;
+      zoneNote.hidden = !note;
       if (focusKey) main.querySelector(focusKey)?.focus({ preventScroll: true });
       if (seen === null) performance.mark('jbm:slots-shown');
       seen = new Set(slots.map((s) => s.start));
       if (submitting) return;
+      // The provider proposing reads their own clock; a client gets theirs beside it.
+      const when = () => (proposing ? whenLabel(selectedSlot) : whenText(selectedSlot, provider.timezone, { short: true }));
       const label = !selectedSlot || paused ? null
-        : proposing ? t('propose_at', { when: whenLabel(selectedSlot) })
-          : moving ? t('move_to', { when: whenLabel(selectedSlot) }) : t('book_at', { when: whenLabel(selectedSlot) });
+        : t(proposing ? 'propose_at' : moving ? 'move_to' : 'book_at', { when: when() });
       if (label === buttonLabel) return;
       buttonLabel = label;
       if (label) mainButton(label, confirm, { owner: grid });
@@ -332,6 +342,20 @@ export function slotsScreen(provider, service, moving = null) {
   });
 }
 
+/**
+ * One free slot: the provider's wall time, and under it, smaller, the
+ * device's when its clock shows another time then (the note under the grid
+ * says which is which; the accessible name says it in full).
+ */
+function slotButton(slot, zone, props) {
+  const mine = deviceWall(slot.start);
+  const yours = mine && (mine.date === wallDate(slot.start) ? mine.time : `${dayLabel(mine.date, { weekday: 'short' })} ${mine.time}`);
+  return h('button.slot', {
+    type: 'button', dataset: { slot: slot.start }, ...props,
+    'aria-label': mine ? whenText(slot.start, zone) : null,
+  }, mine ? [h('span.slot-time', wallTime(slot.start)), h('span.slot-yours', yours)] : wallTime(slot.start));
+}
+
 /** The booking just made. */
 function bookedScreen(booking) {
   go('booked', (main) => {
@@ -341,7 +365,8 @@ function bookedScreen(booking) {
       h('div.section', { dataset: { booking: booking.id } },
         h('div.row', h('span.grow', h('span.title', booking.service.name), h('span.sub', booking.provider_name)),
           statusBadge(booking.status)),
-        h('div.row', h('span.grow', whenLabel(booking.start)), h('span.end', `–${wallTime(booking.end)}`))),
+        h('div.row', h('span.grow.when', ...whenNodes(booking.start, booking.timezone)),
+          h('span.end', `–${wallTime(booking.end)}`))),
       h('p.hint', booking.status === 'pending' ? t('booked_pending') : t('booked_confirmed')),
     );
     mainButton(t('my_bookings'), () => myBookingsScreen({ replace: true }), { owner: main });
@@ -462,7 +487,8 @@ function card(booking, provider, main) {
   return h('article.section', { dataset: { booking: booking.id, status: booking.status, attendance: booking.attendance } },
     h('div.row', h('span.grow', h('span.title', booking.service.name), h('span.sub', booking.provider_name)),
       statusBadge(booking.status)),
-    h('div.row', h('span.grow', whenLabel(booking.start)), h('span.end', `–${wallTime(booking.end)}`)),
+    h('div.row', h('span.grow.when', ...whenNodes(booking.start, booking.timezone)),
+      h('span.end', `–${wallTime(booking.end)}`)),
     proposed ? proposal(booking, provider, service, main) : null,
     upcoming && booking.status === 'pending' && !booking.proposed_start && booking.confirm_by
       ? h('p.state.deadline', t('provider_answers_by', { when: zonedLabel(booking.confirm_by, booking.timezone) }))
@@ -486,7 +512,7 @@ function card(booking, provider, main) {
         }, t('reschedule')) : null,
         h('button.btn.danger', {
           type: 'button', dataset: { action: 'cancel' },
-          onclick: confirmed(t('cancel_confirm', { service: booking.service.name, when: whenLabel(booking.start) }),
+          onclick: confirmed(t('cancel_confirm', { service: booking.service.name, when: whenText(booking.start, booking.timezone) }),
             () => api('POST', `/api/bookings/${booking.id}/cancel`),
             () => { toast(t('cancelled_toast')); load(main); }),
         }, t('cancel_booking')))

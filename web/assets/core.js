@@ -392,6 +392,81 @@ export function zonedLabel(rfc3339, timeZone) {
   return date === localDate(timeZone) ? time : `${dayLabel(date)}, ${time}`;
 }
 
+/** The IANA zone this device's clock follows, or null if the browser will not say. */
+export function deviceZone() {
+  try {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone || null;
+  } catch {
+    return null;
+  }
+}
+
+/** "Berlin" for `Europe/Berlin`, "New York" for `America/New_York`. */
+export function placeName(zone) {
+  return String(zone || '').split('/').pop().replace(/_/g, ' ');
+}
+
+/**
+ * This device's wall clock at an RFC 3339 time in the provider's offset,
+ * `{date, time}`, or null when it shows the same date and time as the
+ * provider's. Wall times are compared, not zone names (a Parisian booking in
+ * Berlin sees one time), and Intl converts with each zone's own DST rules at
+ * that very instant (Berlin and New York are 5 h apart for the March weeks
+ * when only the US has moved its clocks, 6 h otherwise).
+ */
+export function deviceWall(rfc3339, zone = deviceZone()) {
+  if (!zone) return null;
+  let parts;
+  try {
+    parts = new Intl.DateTimeFormat('en-CA', {
+      timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
+    }).formatToParts(new Date(rfc3339));
+  } catch {
+    return null;
+  }
+  const part = Object.fromEntries(parts.map(({ type, value }) => [type, value]));
+  const date = `${part.year}-${part.month}-${part.day}`;
+  const time = `${part.hour}:${part.minute}`;
+  return date === wallDate(rfc3339) && time === wallTime(rfc3339) ? null : { date, time };
+}
+
+/**
+ * The device's wall time for `deviceWall`'s answer, as "11:00 your time";
+ * with its date when that is another day than the provider's.
+ */
+export function yourTime(rfc3339, mine) {
+  return t('your_time', { time: yourClock(rfc3339, mine) });
+}
+
+function yourClock(rfc3339, mine) {
+  return mine.date === wallDate(rfc3339) ? mine.time : `${dayLabel(mine.date)}, ${mine.time}`;
+}
+
+/**
+ * A start as the client reads it, as text: "Tue 1 Jun, 10:00", or, when the
+ * device's clock differs then, "Tue 1 Jun, 10:00 Berlin · 11:00 your time";
+ * `short` (for the MainButton, which cuts long labels off): "Tue 1 Jun,
+ * 10:00 (11:00 yours)", the screen above saying whose the first time is.
+ */
+export function whenText(rfc3339, providerZone, { short = false } = {}) {
+  const mine = deviceWall(rfc3339);
+  if (!mine) return whenLabel(rfc3339);
+  if (short) return `${whenLabel(rfc3339)} (${t('your_time_short', { time: yourClock(rfc3339, mine) })})`;
+  const theirs = t('zone_time', { time: whenLabel(rfc3339), place: placeName(providerZone) });
+  return `${theirs} · ${yourTime(rfc3339, mine)}`;
+}
+
+/**
+ * The same as nodes: the provider's time, and the device's (if it differs)
+ * smaller and in the hint colour, so the provider's time stays the one to read.
+ */
+export function whenNodes(rfc3339, providerZone) {
+  const mine = deviceWall(rfc3339);
+  if (!mine) return [whenLabel(rfc3339)];
+  return [t('zone_time', { time: whenLabel(rfc3339), place: placeName(providerZone) }),
+    h('span.your-time', ` · ${yourTime(rfc3339, mine)}`)];
+}
+
 export function price(minor, currency) {
   if (minor === null || minor === undefined) return '';
   if (!currency) return (minor / 100).toFixed(2);

@@ -50,7 +50,7 @@ impl<DB: sqlx::Database> SqlStore<DB> {
 macro_rules! user_columns {
     () => {
         "id, telegram_id, first_name, last_name, username, language_code, photo_url, \
-         processing_restricted, policy_version_seen, created_at"
+         processing_restricted, policy_version_seen, time_zone, created_at"
     };
 }
 macro_rules! provider_columns {

@@ -69,10 +69,13 @@ impl Chromedriver {
     /// it is ready for sessions. A chromedriver that dies before reporting a
     /// port (seen once in CI, under load, with nothing else to learn) is
     /// started again, up to three times.
-    pub async fn start(binary: &Path) -> Chromedriver {
+    ///
+    /// `zone` (IANA) is the clock of the Chromium it starts: Chromium takes
+    /// its time zone from `TZ`, which it inherits from chromedriver.
+    pub async fn start(binary: &Path, zone: &str) -> Chromedriver {
         let mut output = Vec::new();
         for _ in 0..3 {
-            match Self::spawn(binary).await {
+            match Self::spawn(binary, zone).await {
                 Ok(driver) => return driver.ready().await,
                 Err(lines) => output = lines,
             }
@@ -81,9 +84,10 @@ impl Chromedriver {
     }
 
     /// One chromedriver, once it reported its port; otherwise what it printed.
-    async fn spawn(binary: &Path) -> Result<Chromedriver, Vec<String>> {
+    async fn spawn(binary: &Path, zone: &str) -> Result<Chromedriver, Vec<String>> {
         let mut child = Command::new(binary)
             .arg("--port=0")
+            .env("TZ", zone)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             // Chromium inherits this; its logging would drown the test output.

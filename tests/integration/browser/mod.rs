@@ -30,6 +30,7 @@ mod requests;
 mod reschedule;
 mod smoke;
 mod support;
+mod two_zones;
 mod workspace;
 
 pub use client::{Launch, TgUser, Theme};

@@ -37,6 +37,11 @@ pub const WAIT: Duration = Duration::from_secs(20);
 
 const POLL: Duration = Duration::from_millis(50);
 
+/// The zone a phone's clock is on unless a test says otherwise: the test
+/// providers' own, so a phone sees one clock whatever the machine's zone is
+/// (a phone elsewhere sees two: see `open_in_zone`).
+pub const HOME_ZONE: &str = "Europe/Berlin";
+
 /// What the header of the fake client says, like a bot's name would.
 const TITLE: &str = "Just Book Me";
 
@@ -82,16 +87,34 @@ impl TelegramPhone {
     /// signed with the server's bot token, `theme`'s colours, and the start
     /// parameter `launch` carries. `None` when the browser is not installed
     /// (after a loud skip; under CI that panics instead).
+    /// The phone's clock is on [`HOME_ZONE`].
     pub async fn open(app: &TestApp, user: TgUser, theme: Theme, launch: Launch<'_>) -> Option<TelegramPhone> {
-        Self::launch(MiniApp::Server(&app.address), user, theme, launch).await
+        Self::launch(MiniApp::Server(&app.address), user, theme, launch, HOME_ZONE).await
+    }
+
+    /// [`open`](Self::open) on a phone whose clock is on the IANA zone `zone`.
+    pub async fn open_in_zone(
+        app: &TestApp,
+        user: TgUser,
+        theme: Theme,
+        launch: Launch<'_>,
+        zone: &str,
+    ) -> Option<TelegramPhone> {
+        Self::launch(MiniApp::Server(&app.address), user, theme, launch, zone).await
     }
 
     /// Opens the harness's fixture Mini App instead of the server's.
     pub(super) async fn open_fixture(user: TgUser, theme: Theme, launch: Launch<'_>) -> Option<TelegramPhone> {
-        Self::launch(MiniApp::Fixture, user, theme, launch).await
+        Self::launch(MiniApp::Fixture, user, theme, launch, HOME_ZONE).await
     }
 
-    async fn launch(app: MiniApp<'_>, user: TgUser, theme: Theme, launch: Launch<'_>) -> Option<TelegramPhone> {
+    async fn launch(
+        app: MiniApp<'_>,
+        user: TgUser,
+        theme: Theme,
+        launch: Launch<'_>,
+        zone: &str,
+    ) -> Option<TelegramPhone> {
         let browser = Browser::available()?;
         let init_data = client::init_data(&user, launch);
         let mut launch_url = String::new();
@@ -104,7 +127,7 @@ impl TelegramPhone {
             launch_url.clone()
         });
         let profile = tempfile::Builder::new().prefix("jbm-chromium-").tempdir().expect("a profile directory");
-        let driver = Chromedriver::start(&browser.chromedriver).await;
+        let driver = Chromedriver::start(&browser.chromedriver, zone).await;
         let client = driver::new_session(&driver, &browser.chromium, profile.path()).await;
         let response = client.session_creation_response().expect("a session");
         let cleanup = Cleanup {

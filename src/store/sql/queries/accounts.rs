@@ -60,6 +60,7 @@ impl Accounts for SqlStore<Db> {
              last_name = CASE WHEN $3 THEN $4 ELSE last_name END, \
              language_code = CASE WHEN $5 THEN $6 ELSE language_code END, updated_at = $7, \
              processing_restricted = COALESCE($8, processing_restricted), \
+             time_zone = CASE WHEN $9 THEN $10 ELSE time_zone END, \
              first_name_corrected = first_name_corrected OR $2 IS NOT NULL, \
              last_name_corrected = last_name_corrected OR $3, language_code_corrected = language_code_corrected OR $5 \
              WHERE id = $1 AND deleted_at IS NULL RETURNING ",
@@ -73,6 +74,8 @@ impl Accounts for SqlStore<Db> {
         .bind(changes.language_code.clone().flatten())
         .bind(Moment(now))
         .bind(changes.processing_restricted)
+        .bind(changes.time_zone.is_some())
+        .bind(changes.time_zone.clone().flatten())
         .fetch_optional(&self.pool)
         .await?;
         Ok(user)
@@ -90,7 +93,7 @@ impl Accounts for SqlStore<Db> {
         sqlx::query(
             "UPDATE users SET telegram_id = $2, first_name = 'Deleted user', last_name = NULL, username = NULL, \
              language_code = NULL, photo_url = NULL, bot_blocked_reason = NULL, policy_version_seen = NULL, \
-             policy_version_notified = NULL, deleted_at = $3, updated_at = $3 WHERE id = $1",
+             policy_version_notified = NULL, time_zone = NULL, deleted_at = $3, updated_at = $3 WHERE id = $1",
         )
         .bind(user_id.0)
         .bind(placeholder_telegram_id)
@@ -172,7 +175,8 @@ impl Accounts for SqlStore<Db> {
     async fn session_user(&self, token_hash: &[u8], now: Timestamp) -> StoreResult<Option<User>> {
         let user: Option<User> = sqlx::query_as(
             "SELECT u.id, u.telegram_id, u.first_name, u.last_name, u.username, u.language_code, u.photo_url, \
-             u.processing_restricted, u.policy_version_seen, u.created_at FROM sessions s JOIN users u ON u.id = s.user_id \
+             u.processing_restricted, u.policy_version_seen, u.time_zone, u.created_at \
+             FROM sessions s JOIN users u ON u.id = s.user_id \
              WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.deleted_at IS NULL",
         )
         .bind(token_hash)

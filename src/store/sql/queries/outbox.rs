@@ -89,7 +89,8 @@ impl Outbox for SqlStore<Db> {
     #[tracing::instrument(level = "debug", skip_all)]
     async fn bot_recipient(&self, user_id: UserId) -> StoreResult<Option<BotRecipient>> {
         let recipient: Option<BotRecipient> = sqlx::query_as(
-            "SELECT telegram_id, language_code, (bot_blocked_at IS NOT NULL OR processing_restricted) AS blocked FROM users \
+            "SELECT telegram_id, language_code, (bot_blocked_at IS NOT NULL OR processing_restricted) AS blocked, time_zone \
+             FROM users \
              WHERE id = $1 AND deleted_at IS NULL",
         )
         .bind(user_id.0)
