@@ -19,6 +19,7 @@ on_both_backends!(
     a_proposal_is_checked_before_the_client_is_asked,
     an_unanswered_request_is_declined_and_the_client_told,
     im_coming_from_the_chat_reaches_the_agenda_live,
+    the_morning_digest_lists_the_day_once_with_who_is_coming,
 );
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -323,6 +324,58 @@ async fn reminder_count(url: &str, backend: Backend) -> i64 {
         Backend::Postgres => {
             let pool = sqlx::PgPool::connect(url).await.expect("postgres");
             sqlx::query_scalar(sql).fetch_one(&pool).await.expect("count")
+        }
+    }
+}
+
+/// The digest of [`DAY`] as two nodes would write it at 07:05 Berlin: one
+/// message, the day's active visits in time order, who said "I'm coming";
+/// none before 07:00 and none for a provider who did not ask for it.
+async fn the_morning_digest_lists_the_day_once_with_who_is_coming(backend: Backend) {
+    let app = spawn_app_with(backend, &[]).await;
+    let (anna, service) = app.provider(1, "anna", json!({ "morning_digest": true }), every_day("09:00", "13:00")).await;
+    let (_, bobs) = app.provider(9, "bob", json!({}), every_day("09:00", "13:00")).await;
+    let carol = app.dev_sign_in(2, "Carol").await;
+    let dave = app.dev_sign_in(3, "Dave").await;
+    let erin = app.dev_sign_in(4, "Erin").await;
+    let coming = id_of(app.book(&carol, "anna", &service, &slot("11:00")).await.ok());
+    app.book(&dave, "anna", &service, &slot("09:00")).await.ok();
+    let gone = id_of(app.book(&erin, "anna", &service, &slot("12:00")).await.ok());
+    app.book(&erin, "bob", &bobs, &slot("10:00")).await.ok();
+    app.request("POST", &format!("/api/bookings/{coming}/attend"), Some(&carol), None).await.ok();
+    app.request("POST", &format!("/api/bookings/{gone}/cancel"), Some(&erin), None).await.ok();
+    assert_eq!(app.get("/api/provider", Some(&anna)).await.ok()["morning_digest"], true);
+
+    let store = justbookme::store::connect(&app.database_url()).await.expect("the app's store");
+    let at = |time: &str| slot(time).parse::<jiff::Timestamp>().expect("an instant");
+    assert_eq!(justbookme::deadlines::send_digests(&*store, at("06:55")).await.unwrap(), 0, "not before 07:00");
+    // Two nodes at once: one writes it.
+    let (first, second) = futures_util::join!(
+        justbookme::deadlines::send_digests(&*store, at("07:05")),
+        justbookme::deadlines::send_digests(&*store, at("07:06"))
+    );
+    assert_eq!(first.unwrap() + second.unwrap(), 1, "one digest for the day");
+    assert_eq!(justbookme::deadlines::send_digests(&*store, at("09:30")).await.unwrap(), 0, "and only one");
+    let texts = digest_texts(&app.database_url(), backend).await;
+    assert_eq!(texts.len(), 1, "{texts:?}");
+    let text = &texts[0];
+    assert!(text.starts_with("Good morning! Tue 01 Jun: 2 visit(s), 1 confirmed"), "{text}");
+    let (dave_at, carol_at) =
+        (text.find("09:00 Visit — Dave").expect("Dave"), text.find("11:00 Visit — Carol ✅ coming"));
+    assert!(carol_at.is_some_and(|carol_at| dave_at < carol_at), "in time order, Carol coming: {text}");
+    assert!(!text.contains("Erin"), "cancelled visits and other providers' are left out: {text}");
+}
+
+async fn digest_texts(url: &str, backend: Backend) -> Vec<String> {
+    let sql = "SELECT body FROM outbox WHERE kind = 'text' AND body LIKE 'Good morning! Tue 01 Jun%'";
+    match backend {
+        Backend::Sqlite => {
+            let pool = sqlx::SqlitePool::connect(url).await.expect("sqlite");
+            sqlx::query_scalar(sql).fetch_all(&pool).await.expect("texts")
+        }
+        Backend::Postgres => {
+            let pool = sqlx::PgPool::connect(url).await.expect("postgres");
+            sqlx::query_scalar(sql).fetch_all(&pool).await.expect("texts")
         }
     }
 }
