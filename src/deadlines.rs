@@ -9,11 +9,14 @@
 //! A digest is claimed by a row (provider, local date) written in the same
 //! transaction as its message.
 
-use std::{sync::Arc, time::Duration};
+use std::{collections::HashSet, sync::Arc, time::Duration};
 
 use actors::calendar::{CalendarError, Calendars, ChangeBooking};
-use actors::domain::{Action, Actor, BookingStatus, TransitionError};
-use jiff::{SignedDuration, Timestamp, civil::Time};
+use actors::domain::{Action, Actor, BookingStatus, ProviderId, TransitionError};
+use jiff::{
+    SignedDuration, Timestamp,
+    civil::{Date, Time},
+};
 
 use crate::store::{Letter, Provider, Store, StoreResult};
 use crate::telegram::texts::{self, Lang};
@@ -41,9 +44,10 @@ pub fn start(store: Arc<dyn Store>, calendars: Calendars, every: Duration) {
     actix_web::rt::spawn(async move {
         let mut tick = tokio::time::interval(DIGEST_EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut done = DigestsDone::default();
         loop {
             tick.tick().await;
-            if let Err(error) = send_digests(&*store, Timestamp::now()).await {
+            if let Err(error) = send_digests(&*store, Timestamp::now(), &mut done).await {
                 tracing::warn!(%error, "deadlines: cannot send morning digests");
             }
         }
@@ -81,21 +85,31 @@ pub async fn expire_requests(store: &dyn Store, calendars: &Calendars, now: Time
     Ok(declined)
 }
 
+/// The (provider, local date) digests this node knows are written, by it or
+/// another: not worded again every minute until midnight. Only the last
+/// days matter, so the set is pruned to dates from two days ago on.
+#[derive(Default)]
+pub struct DigestsDone(HashSet<(ProviderId, Date)>);
+
 /// Writes the morning digest of every provider who wants one and whose
 /// local time is past [`DIGEST_AT`] without one today; returns how many
 /// this node wrote.
-pub async fn send_digests(store: &dyn Store, now: Timestamp) -> StoreResult<usize> {
+pub async fn send_digests(store: &dyn Store, now: Timestamp, done: &mut DigestsDone) -> StoreResult<usize> {
     let mut written = 0;
+    let two_days_ago = now.checked_sub(SignedDuration::from_hours(48)).unwrap_or(now);
+    let oldest = jiff::tz::TimeZone::UTC.to_datetime(two_days_ago).date();
+    done.0.retain(|(_, date)| *date >= oldest);
     for provider in store.providers_with_digest().await? {
         let tz = &provider.profile.timezone;
         let local = tz.datetime_of(now);
-        if local.time() < DIGEST_AT {
+        if local.time() < DIGEST_AT || done.0.contains(&(provider.id, local.date())) {
             continue;
         }
         let Some(letter) = digest(store, &provider, now).await? else { continue };
         if store.send_digest(provider.id, local.date(), &letter, now).await? {
             written += 1;
         }
+        done.0.insert((provider.id, local.date()));
     }
     Ok(written)
 }

@@ -255,6 +255,8 @@ pub struct BookingView {
     pub proposed_start: Option<String>,
     /// `confirmed` once the client said "I'm coming", else `unknown`.
     pub attendance: String,
+    /// Bumped by every change: of two copies of a booking, the higher is the later.
+    pub revision: u32,
     pub note: Option<String>,
     pub created_at: String,
     pub updated_at: String,
@@ -276,6 +278,7 @@ impl From<&BookingDetails> for BookingView {
             confirm_by: b.confirm_by.map(|by| details.timezone.format(by)),
             proposed_start: b.proposed_start.map(|start| details.timezone.format(start)),
             attendance: if b.attendance_confirmed_at.is_some() { "confirmed" } else { "unknown" }.to_owned(),
+            revision: b.revision,
             note: b.note.clone(),
             created_at: b.created_at.to_string(),
             updated_at: b.updated_at.to_string(),

@@ -11,9 +11,9 @@ ALTER TABLE providers
     ADD COLUMN confirm_within_min bigint,
     ADD COLUMN morning_digest     boolean NOT NULL DEFAULT false;
 
--- Every node looks for expired requests every few seconds.
+-- Every node looks for expired requests (and unanswered proposals) every few seconds.
 CREATE INDEX bookings_awaiting_answer ON bookings (confirm_by)
-    WHERE status = 'pending' AND confirm_by IS NOT NULL AND proposed_start IS NULL;
+    WHERE status = 'pending' AND confirm_by IS NOT NULL;
 
 -- Digests sent, one per provider and local date: two nodes never both send one.
 CREATE TABLE digests_sent (

@@ -9,9 +9,9 @@ ALTER TABLE bookings ADD COLUMN attendance_confirmed_at INTEGER;
 ALTER TABLE providers ADD COLUMN confirm_within_min INTEGER;
 ALTER TABLE providers ADD COLUMN morning_digest INTEGER NOT NULL DEFAULT 0 CHECK (morning_digest IN (0, 1));
 
--- Every node looks for expired requests every few seconds.
+-- Every node looks for expired requests (and unanswered proposals) every few seconds.
 CREATE INDEX bookings_awaiting_answer ON bookings (confirm_by)
-    WHERE status = 'pending' AND confirm_by IS NOT NULL AND proposed_start IS NULL;
+    WHERE status = 'pending' AND confirm_by IS NOT NULL;
 
 -- Digests sent, one per provider and local date: two nodes never both send one.
 CREATE TABLE digests_sent (

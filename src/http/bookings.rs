@@ -189,8 +189,12 @@ pub async fn reschedule_my_booking(
 /// Take the time the provider proposed: the booking moves there, confirmed,
 /// through the calendar — unless someone booked it first (409 `slot-taken`;
 /// the live slots show what is still free).
+///
+/// `start` (optional, RFC 3339): the proposed time the client saw; if the
+/// provider has proposed another one since, nothing is accepted (409
+/// `no-proposal`) and the client looks again.
 #[utoipa::path(post, path = "/api/bookings/{id}/accept-proposal", tag = "bookings", security(("bearer" = [])),
-    params(("id" = Uuid, Path)),
+    params(("id" = Uuid, Path), ("start" = Option<String>, Query, description = "RFC 3339: the proposed time as seen")),
     responses((status = 200, body = BookingView), (status = 401, body = Problem),
         (status = 403, description = "the provider blocked you (`client-blocked`)", body = Problem), (status = 404, body = Problem),
         (status = 409, description = "no proposal to answer (`no-proposal`), or the time was taken (`slot-taken`)", body = Problem),
@@ -202,7 +206,9 @@ pub async fn accept_proposal(
     AuthUser(user): AuthUser,
     id: web::Path<String>,
 ) -> ApiResult {
-    change(&state, &req, user.id, &id, false, Action::AcceptProposal, None).await
+    let params = super::extract::query_params(&req)?;
+    let seen = params.get("start").map(|start| parse_instant("start", start)).transpose()?;
+    change(&state, &req, user.id, &id, false, Action::AcceptProposal, seen).await
 }
 
 /// Turn the proposed time down: the request ends (cancelled), the provider is told.

@@ -165,8 +165,8 @@ pub trait Bookings: Send + Sync + 'static {
     /// (`update.after.revision`); `None` when the booking is gone or has
     /// changed since (another node was first).
     async fn update_booking(&self, update: &BookingUpdate) -> StoreResult<Option<Booking>>;
-    /// Pending requests whose answer deadline passed by `now` (and on which
-    /// no proposal waits), oldest deadline first.
+    /// Pending requests whose answer deadline passed by `now` (the
+    /// provider's, or the client's to a proposal), oldest deadline first.
     async fn requests_past_deadline(&self, now: Timestamp, limit: i64) -> StoreResult<Vec<(ProviderId, BookingId)>>;
     /// The bookings of the Telegram user `user_id` as a client, newest first.
     async fn client_bookings(&self, user_id: UserId) -> StoreResult<Vec<BookingDetails>>;

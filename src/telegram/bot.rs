@@ -16,7 +16,7 @@ use jiff::{SignedDuration, Timestamp};
 use teloxide::{
     dispatching::{HandlerExt, UpdateFilterExt, UpdateHandler},
     dptree,
-    payloads::{AnswerCallbackQuerySetters, SendDocumentSetters, SendMessageSetters},
+    payloads::{AnswerCallbackQuerySetters, EditMessageTextSetters, SendDocumentSetters, SendMessageSetters},
     prelude::Requester,
     types::{CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update, WebAppInfo},
     utils::command::BotCommands,
@@ -222,6 +222,8 @@ async fn on_callback(bot: TgBot, query: CallbackQuery, ctx: Arc<BotContext>) -> 
             Err(ButtonRefused::PastCutoff(minutes)) => (Err(texts::past_cutoff(lang, minutes)), true),
             Err(ButtonRefused::Stale) => (Err(texts::stale(lang).to_owned()), false),
             Err(ButtonRefused::Taken) => (Err(texts::proposal_taken(lang).to_owned()), true),
+            Err(ButtonRefused::Blocked) => (Err(texts::blocked(lang).to_owned()), true),
+            Err(ButtonRefused::Started) => (Err(texts::already_started(lang).to_owned()), false),
         }
     };
     let answer = match &outcome {
@@ -232,9 +234,34 @@ async fn on_callback(bot: TgBot, query: CallbackQuery, ctx: Arc<BotContext>) -> 
         && let Some(message) = query.regular_message()
     {
         let original = message.text().unwrap_or_default();
-        bot.edit_message_text(message.chat.id, message.id, format!("{original}\n\n{answer}")).await?;
+        let edit = bot.edit_message_text(message.chat.id, message.id, format!("{original}\n\n{answer}"));
+        // "I'm coming" leaves the reminder's other buttons (Reschedule, Cancel) in place.
+        match message.reply_markup().and_then(|markup| without_attend(markup, query.data.as_deref())) {
+            Some(kept) => edit.reply_markup(kept).await?,
+            None => edit.await?,
+        };
     }
     Ok(())
+}
+
+/// A reminder's keyboard less its "I'm coming" row, when that is what was
+/// pressed and other buttons remain; `None` otherwise (the edit drops them all).
+fn without_attend(markup: &InlineKeyboardMarkup, pressed: Option<&str>) -> Option<InlineKeyboardMarkup> {
+    let prefix = format!("{}:", Action::Attend.as_str());
+    if !pressed.is_some_and(|data| data.starts_with(&prefix)) {
+        return None;
+    }
+    let is_attend = |button: &InlineKeyboardButton| match &button.kind {
+        teloxide::types::InlineKeyboardButtonKind::CallbackData(data) => data.starts_with(&prefix),
+        _ => false,
+    };
+    let rows: Vec<Vec<InlineKeyboardButton>> = markup
+        .inline_keyboard
+        .iter()
+        .map(|row| row.iter().filter(|b| !is_attend(b)).cloned().collect::<Vec<_>>())
+        .filter(|row| !row.is_empty())
+        .collect();
+    (!rows.is_empty()).then(|| InlineKeyboardMarkup::new(rows))
 }
 
 /// Why a booking button did nothing.
@@ -243,15 +270,25 @@ enum ButtonRefused {
     Stale,
     /// A client's cancel past the provider's cut-off (minutes before the visit).
     PastCutoff(u32),
-    /// An accepted proposal whose time someone else booked first.
+    /// An accepted proposal whose time someone else booked first (or that
+    /// is no longer offered).
     Taken,
+    /// The client is blocked by this provider.
+    Blocked,
+    /// "I'm coming" once the visit began.
+    Started,
 }
 
 /// Applies the button's action.
 async fn handle_button(query: &CallbackQuery, ctx: &BotContext) -> Result<Action, ButtonRefused> {
     use ButtonRefused::Stale;
     let data = query.data.as_deref().ok_or(Stale)?;
-    let (name, id) = data.split_once(':').ok_or(Stale)?;
+    let (name, rest) = data.split_once(':').ok_or(Stale)?;
+    // `accept-proposal:<id>:<unix seconds>` names the time the client saw.
+    let (id, seen) = match rest.split_once(':') {
+        Some((id, secs)) => (id, Some(secs.parse().ok().and_then(|s| Timestamp::from_second(s).ok()).ok_or(Stale)?)),
+        None => (rest, None),
+    };
     // The provider's answers to a request; the client's to a reminder or a proposal.
     let by_provider = [Action::Confirm, Action::Decline];
     let by_client = [Action::Cancel, Action::AcceptProposal, Action::DeclineProposal, Action::Attend];
@@ -260,23 +297,30 @@ async fn handle_button(query: &CallbackQuery, ctx: &BotContext) -> Result<Action
     let user = ctx.store.user_by_telegram_id(query.from.id.0 as i64).await.ok().flatten().ok_or(Stale)?;
     let (provider_id, actor) = if by_client.contains(&action) {
         let details = ctx.store.booking_of_client(user.id, booking_id).await.ok().flatten().ok_or(Stale)?;
-        (details.booking.provider_id, Actor::Client(user.id))
+        let provider_id = details.booking.provider_id;
+        // Taking a time is booking: a client the provider blocked books nothing (as over HTTP).
+        if action == Action::AcceptProposal {
+            let card = ctx.store.client_of_user(provider_id, user.id).await.map_err(|_| Stale)?;
+            if card.is_some_and(|card| card.blocked) {
+                return Err(ButtonRefused::Blocked);
+            }
+        }
+        (provider_id, Actor::Client(user.id))
     } else {
         (ctx.store.provider_of_user(user.id).await.ok().flatten().ok_or(Stale)?.id, Actor::Provider)
     };
     let change =
-        ChangeBooking { booking_id, actor, action, new_start: None, by_user: Some(user.id), now: Timestamp::now() };
+        ChangeBooking { booking_id, actor, action, new_start: seen, by_user: Some(user.id), now: Timestamp::now() };
     match ctx.calendars.send(provider_id, change).await {
         Ok(_) => Ok(action),
         Err(CalendarError::Transition(TransitionError::PastCutoff(minutes))) => Err(ButtonRefused::PastCutoff(minutes)),
         Err(
-            CalendarError::Transition(
-                TransitionError::WrongStatus(..) | TransitionError::NoProposal | TransitionError::AlreadyStarted,
-            )
+            CalendarError::Transition(TransitionError::WrongStatus(..) | TransitionError::NoProposal)
             | CalendarError::NotFound(_),
         ) => Err(Stale),
-        // The proposed time went to someone else meanwhile.
-        Err(CalendarError::SlotTaken) => Err(ButtonRefused::Taken),
+        Err(CalendarError::Transition(TransitionError::AlreadyStarted)) => Err(ButtonRefused::Started),
+        // The proposed time went to someone else, or is no longer offered.
+        Err(CalendarError::SlotTaken | CalendarError::NotBookable(_)) => Err(ButtonRefused::Taken),
         Err(error) => {
             tracing::warn!(%error, "bot button failed");
             Err(Stale)

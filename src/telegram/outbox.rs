@@ -276,7 +276,14 @@ fn notice(
     let keyboard = if awaiting_answer {
         Some(InlineKeyboardMarkup::new([[Action::Confirm, Action::Decline].map(button)]))
     } else if proposal_open {
-        Some(InlineKeyboardMarkup::new([[Action::AcceptProposal, Action::DeclineProposal].map(button)]))
+        // Accept names the proposed time, so a press under an outdated
+        // proposal accepts nothing (`accept-proposal:<id>:<unix seconds>`, 63 bytes of Telegram's 64).
+        let seen = booking.proposed_start.map_or(0, |start| start.as_second());
+        let accept = InlineKeyboardButton::callback(
+            texts::button(lang, Action::AcceptProposal),
+            format!("{}:{}:{seen}", Action::AcceptProposal.as_str(), booking.id),
+        );
+        Some(InlineKeyboardMarkup::new([[accept, button(Action::DeclineProposal)]]))
     } else {
         None
     };

@@ -101,7 +101,7 @@ pub fn push(
             proposed(details, lang, reader)
         ),
         (Lang::En, false, Expired) => format!(
-            "{provider} did not answer your request for {when} in time, so it was declined. Please pick another time."
+            "Your request to {provider} for {when} was not settled in time, so it was declined. Please pick another time."
         ),
         (Lang::En, true, ProposalAccepted) => format!("{client} accepted your proposed time: {service}, {when}."),
         (Lang::En, true, ProposalDeclined) => format!("{client} declined the time you proposed for {service}."),
@@ -124,7 +124,7 @@ pub fn push(
             proposed(details, lang, reader)
         ),
         (Lang::Ru, false, Expired) => format!(
-            "{provider} не ответил(а) на заявку на {when} вовремя, поэтому она отклонена. Пожалуйста, выберите другое время."
+            "Ваша заявка к {provider} на {when} не была согласована вовремя, поэтому она отклонена. Пожалуйста, выберите другое время."
         ),
         (Lang::Ru, true, ProposalAccepted) => format!("{client} принял(а) предложенное время: {service}, {when}."),
         (Lang::Ru, true, ProposalDeclined) => format!("{client} отказал(ся/ась) от предложенного времени: {service}."),
@@ -442,6 +442,19 @@ pub fn no_bookings(lang: Lang) -> &'static str {
 
 pub fn stale(lang: Lang) -> &'static str {
     lang.pick("This booking was already handled; nothing changed.", "Эта запись уже обработана; ничего не изменилось.")
+}
+
+/// An accepted proposal from a client the provider blocked (said politely, as over HTTP).
+pub fn blocked(lang: Lang) -> &'static str {
+    lang.pick(
+        "This provider is not taking bookings from you through Just Book Me; please contact them directly.",
+        "Этот мастер не принимает ваши записи через Just Book Me; пожалуйста, свяжитесь с ним напрямую.",
+    )
+}
+
+/// "I'm coming" pressed once the visit began.
+pub fn already_started(lang: Lang) -> &'static str {
+    lang.pick("The visit has already started.", "Визит уже начался.")
 }
 
 /// An accepted proposal whose time was booked by someone else first.

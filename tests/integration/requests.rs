@@ -95,14 +95,15 @@ async fn a_proposal_is_accepted_from_the_chat_and_moves_the_booking_live(backend
     let text = told[0].body["text"].as_str().unwrap();
     assert!(text.contains("proposes") && text.contains("11:00") && text.contains("10:00"), "{text}");
     let keyboard = told[0].body["reply_markup"]["inline_keyboard"][0].clone();
-    assert_eq!(keyboard[0]["callback_data"], format!("accept-proposal:{id}"), "{keyboard}");
+    let seen = slot("11:00").parse::<jiff::Timestamp>().unwrap().as_second();
+    assert_eq!(keyboard[0]["callback_data"], format!("accept-proposal:{id}:{seen}"), "{keyboard}");
     assert_eq!(keyboard[1]["callback_data"], format!("decline-proposal:{id}"), "{keyboard}");
     // Someone else's press changes nothing.
-    fake.push_update("callback_query", button_press(9, &format!("accept-proposal:{id}"), "stranger"));
+    fake.push_update("callback_query", button_press(9, &format!("accept-proposal:{id}:{seen}"), "stranger"));
     fake.wait_for_calls("answerCallbackQuery", 1, WAIT).await;
     assert_eq!(app.get("/api/bookings", Some(&carol)).await.ok()[0]["status"], "pending");
 
-    fake.push_update("callback_query", button_press(2, &format!("accept-proposal:{id}"), "carol"));
+    fake.push_update("callback_query", button_press(2, &format!("accept-proposal:{id}:{seen}"), "carol"));
     let moved = next_booking_event(&mut agenda, "proposal_accepted").await;
     assert_eq!(moved["booking"]["id"], id.as_str());
     assert_eq!(moved["booking"]["start"], slot("11:00").as_str());
@@ -119,7 +120,7 @@ async fn a_proposal_is_accepted_from_the_chat_and_moves_the_booking_live(backend
         slots.ok()["slots"].as_array().unwrap().iter().map(|s| s["start"].as_str().unwrap()).collect();
     assert!(starts.contains(&slot("10:00").as_str()) && !starts.contains(&slot("11:00").as_str()), "{starts:?}");
     // A second press is stale.
-    fake.push_update("callback_query", button_press(2, &format!("accept-proposal:{id}"), "again"));
+    fake.push_update("callback_query", button_press(2, &format!("accept-proposal:{id}:{seen}"), "again"));
     let answers = fake.wait_for_calls("answerCallbackQuery", 3, WAIT).await;
     assert!(answers[2].body["text"].as_str().unwrap().contains("already handled"), "{:?}", answers[2].body);
 }
@@ -186,6 +187,23 @@ async fn a_proposal_is_checked_before_the_client_is_asked(backend: Backend) {
     // Nothing changed on the request.
     let mine = app.get("/api/bookings", Some(&carol)).await;
     assert_eq!(mine.ok()[0]["proposed_start"], Value::Null);
+
+    // A proposal replaced after the client saw it is not accepted blind.
+    propose(json!(slot("12:00"))).await.ok();
+    propose(json!(slot("09:00"))).await.ok();
+    let stale = format!("/api/bookings/{id}/accept-proposal?start={}", slot("12:00").replace('+', "%2B"));
+    assert_eq!(
+        problem_type(&app.request("POST", &stale, Some(&carol), None).await, 409).as_deref(),
+        Some("/problems/no-proposal")
+    );
+    let bad = app.request("POST", &format!("/api/bookings/{id}/accept-proposal?start=noon"), Some(&carol), None).await;
+    assert_eq!(bad.problem(422).as_deref(), Some("start"));
+    let seen = format!("/api/bookings/{id}/accept-proposal?start={}", slot("09:00").replace('+', "%2B"));
+    let accepted = app.request("POST", &seen, Some(&carol), None).await;
+    assert_eq!(
+        (accepted.ok()["status"].as_str(), accepted.ok()["start"].as_str()),
+        (Some("confirmed"), Some(slot("09:00").as_str()))
+    );
 }
 
 async fn an_unanswered_request_is_declined_and_the_client_told(backend: Backend) {
@@ -205,7 +223,7 @@ async fn an_unanswered_request_is_declined_and_the_client_told(backend: Backend)
     move_deadlines_into_the_past(&app.database_url(), backend).await;
     let told = fake.wait_for_messages(2, 1, WAIT).await;
     let text = told[0].body["text"].as_str().unwrap();
-    assert!(text.contains("did not answer your request") && text.contains("10:00"), "{text}");
+    assert!(text.contains("was not settled in time") && text.contains("10:00"), "{text}");
     let mine = app.get("/api/bookings", Some(&carol)).await;
     assert_eq!((mine.ok()[0]["id"].as_str(), mine.ok()[0]["status"].as_str()), (Some(id.as_str()), Some("cancelled")));
     // The provider can no longer confirm it.
@@ -348,14 +366,17 @@ async fn the_morning_digest_lists_the_day_once_with_who_is_coming(backend: Backe
 
     let store = justbookme::store::connect(&app.database_url()).await.expect("the app's store");
     let at = |time: &str| slot(time).parse::<jiff::Timestamp>().expect("an instant");
-    assert_eq!(justbookme::deadlines::send_digests(&*store, at("06:55")).await.unwrap(), 0, "not before 07:00");
+    use justbookme::deadlines::{DigestsDone, send_digests};
+    let (mut node_a, mut node_b) = (DigestsDone::default(), DigestsDone::default());
+    assert_eq!(send_digests(&*store, at("06:55"), &mut node_a).await.unwrap(), 0, "not before 07:00");
     // Two nodes at once: one writes it.
     let (first, second) = futures_util::join!(
-        justbookme::deadlines::send_digests(&*store, at("07:05")),
-        justbookme::deadlines::send_digests(&*store, at("07:06"))
+        send_digests(&*store, at("07:05"), &mut node_a),
+        send_digests(&*store, at("07:06"), &mut node_b)
     );
     assert_eq!(first.unwrap() + second.unwrap(), 1, "one digest for the day");
-    assert_eq!(justbookme::deadlines::send_digests(&*store, at("09:30")).await.unwrap(), 0, "and only one");
+    let mut restarted = DigestsDone::default();
+    assert_eq!(send_digests(&*store, at("09:30"), &mut restarted).await.unwrap(), 0, "and only one");
     let texts = digest_texts(&app.database_url(), backend).await;
     assert_eq!(texts.len(), 1, "{texts:?}");
     let text = &texts[0];

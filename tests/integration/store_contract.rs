@@ -351,8 +351,8 @@ async fn a_change_decided_on_an_old_revision_changes_nothing(backend: Backend) {
 }
 
 /// The fields a proposal, a deadline and "I'm coming" keep survive the
-/// round trip, and only unanswered, unproposed requests past their
-/// deadline are found for expiry.
+/// round trip, and only pending requests past a deadline are found for
+/// expiry (a proposal without one, or a confirmed request, is not).
 async fn requests_past_their_deadline_are_found_for_expiry(backend: Backend) {
     let (_db, store) = open(backend).await;
     let cal = calendar(store).await;

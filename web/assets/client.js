@@ -432,7 +432,9 @@ async function load(main, takeReschedule = () => null) {
 /** POSTs a client's answer on `booking`; then a toast and the list again. */
 async function answer(booking, action, done, main) {
   try {
-    await api('POST', `/api/bookings/${booking.id}/${action}`);
+    // Accepting names the proposed time this card shows: one replaced since is refused (409).
+    const seen = action === 'accept-proposal' ? `?start=${encodeURIComponent(booking.proposed_start)}` : '';
+    await api('POST', `/api/bookings/${booking.id}/${action}${seen}`);
     haptic('success');
     toast(t(done));
     load(main);
@@ -450,11 +452,15 @@ async function answer(booking, action, done, main) {
  */
 function proposal(booking, provider, service, main) {
   // The card already names the day: the same day needs only the times.
+  // On another clock than the provider's, both times are given in full, with the device's.
   const sameDay = wallDate(booking.proposed_start) === wallDate(booking.start);
-  const box = h('div.proposal', { role: 'group' },
-    h('p.state.proposed', t('provider_proposes', sameDay
+  const elsewhere = deviceWall(booking.proposed_start) || deviceWall(booking.start);
+  const times = elsewhere
+    ? { when: whenText(booking.proposed_start, booking.timezone), asked: whenText(booking.start, booking.timezone) }
+    : sameDay
       ? { when: wallTime(booking.proposed_start), asked: wallTime(booking.start) }
-      : { when: whenLabel(booking.proposed_start), asked: whenLabel(booking.start) })));
+      : { when: whenLabel(booking.proposed_start), asked: whenLabel(booking.start) };
+  const box = h('div.proposal', { role: 'group' }, h('p.state.proposed', t('provider_proposes', times)));
   const taken = () => {
     haptic('error');
     box.replaceChildren(h('p.notice', { role: 'alert', dataset: { taken: '' } }, t('proposal_taken')),
@@ -491,7 +497,10 @@ function card(booking, provider, main) {
       h('span.end', `–${wallTime(booking.end)}`)),
     proposed ? proposal(booking, provider, service, main) : null,
     upcoming && booking.status === 'pending' && !booking.proposed_start && booking.confirm_by
-      ? h('p.state.deadline', t('provider_answers_by', { when: zonedLabel(booking.confirm_by, booking.timezone) }))
+      ? h('p.state.deadline', t('provider_answers_by', {
+        when: deviceWall(booking.confirm_by)
+          ? whenText(booking.confirm_by, booking.timezone) : zonedLabel(booking.confirm_by, booking.timezone),
+      }))
       : null,
     upcoming && booking.status === 'confirmed'
       ? (attending

@@ -111,9 +111,9 @@ function agendaPanel(body) {
   let shown = [];
   let range = null;
   const inRange = (b) => range && wallDate(b.start) >= range.from && wallDate(b.start) <= range.to;
-  // Of two versions of one booking, the later change wins (a time that
-  // cannot be read does not hold a frame back).
-  const newer = (a, b) => !(Date.parse(a.updated_at) < Date.parse(b.updated_at));
+  // Of two versions of one booking, the later change wins: its revision
+  // (bumped by every change) is higher; `updated_at` has whole seconds only.
+  const newer = (a, b) => !(a.revision < b.revision);
   const upsert = (list, booking) => {
     const old = list.find((b) => b.id === booking.id);
     if (old && !newer(booking, old)) return list;

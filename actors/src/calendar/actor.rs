@@ -366,11 +366,20 @@ impl CalendarActor {
                 // Checked now so the client is not offered a time that is
                 // none; not held: whoever books it first gets it.
                 self.check_for_provider(current.service_id, start, Some(current.id), msg.now, false)?;
-                after = Booking { proposed_start: Some(start), ..after };
+                // The client answers by the rule's deadline, and never later
+                // than the proposed time itself; unanswered, it expires like
+                // a request, freeing the time asked for.
+                let confirm_by = Some(confirm_deadline(&data.rules, start, msg.now).unwrap_or(start));
+                after = Booking { proposed_start: Some(start), confirm_by, attendance_confirmed_at: None, ..after };
                 BookingEventKind::Proposed
             }
             Action::AcceptProposal => {
                 let start = current.proposed_start.ok_or(TransitionError::NoProposal)?;
+                // The time the client saw, when they name it: a proposal
+                // replaced since is not accepted blind.
+                if msg.new_start.is_some_and(|seen| seen != start) {
+                    return Err(TransitionError::NoProposal.into());
+                }
                 // The provider offered this time: their rules decide it, and
                 // another client may have taken it meanwhile (409).
                 let (end, occupied) =
@@ -389,9 +398,11 @@ impl CalendarActor {
             updated_by: msg.by_user,
             now: msg.now,
             settings_version: data.settings_version,
-            // Reminders stay while the visit stays: confirmed, proposed
-            // about or attended, it is still on at the same time.
-            drop_pending_reminders: moved || !status.is_active(),
+            // Reminders stay while the visit stays: confirmed or attended,
+            // it is still on at the same time.
+            // A proposal drops them too: the time asked for is not agreed;
+            // accepting re-adds them for the new time.
+            drop_pending_reminders: moved || !status.is_active() || kind == BookingEventKind::Proposed,
             notices,
         };
         Ok((update, kind))

@@ -59,7 +59,8 @@ pub struct ChangeBooking {
     pub booking_id: BookingId,
     pub actor: Actor,
     pub action: Action,
-    /// The start a reschedule moves to, or a proposal offers.
+    /// The start a reschedule moves to, a proposal offers, or (accepting
+    /// one) the proposed start the client saw.
     pub new_start: Option<Timestamp>,
     /// The user making the change (recorded as `updated_by`); `None` for
     /// the system's own (an expiry).

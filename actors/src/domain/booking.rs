@@ -195,9 +195,12 @@ pub fn transition(
         (Action::AcceptProposal, Pending) => Ok(Confirmed),
         (Action::DeclineProposal, Pending) => Ok(Cancelled),
         (Action::AcceptProposal | Action::DeclineProposal, _) => Err(TransitionError::NoProposal),
+        // "I'm coming" to a time the provider turned down means nothing.
+        (Action::Attend, Pending) if proposed => Err(wrong()),
         (Action::Attend, Pending | Confirmed) if booking.start <= now => Err(TransitionError::AlreadyStarted),
         (Action::Attend, Pending | Confirmed) => Ok(booking.status),
-        (Action::Expire, Pending) if !proposed && booking.confirm_by.is_some_and(|by| by <= now) => Ok(Cancelled),
+        // A request nobody answered, or a proposal the client did not answer, in time.
+        (Action::Expire, Pending) if booking.confirm_by.is_some_and(|by| by <= now) => Ok(Cancelled),
         (Action::Expire, Pending) => Err(TransitionError::NotDue),
         _ => Err(wrong()),
     }
@@ -336,9 +339,11 @@ mod tests {
         assert_eq!(transition(&due, Actor::System, Action::Cancel, &rules, now()), Err(TransitionError::NotYours));
         let later = Booking { confirm_by: Some(now() + jiff::SignedDuration::from_secs(1)), ..due.clone() };
         assert_eq!(transition(&later, Actor::System, Action::Expire, &rules, now()), Err(TransitionError::NotDue));
-        // The provider answered with a proposal: the request waits for the client now.
-        let proposed = Booking { proposed_start: Some(due.start), ..due.clone() };
+        // A proposal waits for the client until its own deadline, then ends too.
+        let proposed = Booking { proposed_start: Some(due.start), confirm_by: None, ..due.clone() };
         assert_eq!(transition(&proposed, Actor::System, Action::Expire, &rules, now()), Err(TransitionError::NotDue));
+        let unanswered = Booking { confirm_by: Some(by), ..proposed };
+        assert_eq!(transition(&unanswered, Actor::System, Action::Expire, &rules, now()), Ok(BookingStatus::Cancelled));
         let confirmed = Booking { status: BookingStatus::Confirmed, ..due };
         assert!(matches!(
             transition(&confirmed, Actor::System, Action::Expire, &rules, now()),
@@ -370,6 +375,15 @@ mod tests {
             Err(TransitionError::WrongStatus(..))
         ));
         assert_eq!(transition(&ahead, Actor::Provider, Action::Attend, &rules, now()), Err(TransitionError::NotYours));
+        let turned_down = Booking {
+            status: BookingStatus::Pending,
+            proposed_start: Some("2027-05-01T12:00:00Z".parse().unwrap()),
+            ..ahead
+        };
+        assert!(matches!(
+            transition(&turned_down, me, Action::Attend, &rules, now()),
+            Err(TransitionError::WrongStatus(..))
+        ));
     }
 
     #[test]

@@ -113,8 +113,12 @@ async fn a_proposal_accepted_from_the_bot_button_moves_the_booking_on_the_agenda
     let told = fake.wait_for_messages(CLIENT_TG_ID, 1, Duration::from_secs(10)).await;
     let proposed = told.last().expect("the client was told of the proposal");
     assert!(proposed.body["text"].as_str().unwrap_or_default().contains("14:00"), "{}", proposed.body);
-    let accept = format!("accept-proposal:{id}");
-    assert_eq!(buttons(proposed), [accept.clone(), format!("decline-proposal:{id}")]);
+    // Accept names the proposed time (a press under an outdated proposal accepts nothing).
+    let pressed = buttons(proposed);
+    assert_eq!(pressed.len(), 2, "{pressed:?}");
+    assert!(pressed[0].starts_with(&format!("accept-proposal:{id}:")), "{pressed:?}");
+    assert_eq!(pressed[1], format!("decline-proposal:{id}"));
+    let accept = pressed[0].clone();
 
     // A marker a reload would wipe out; then the client presses Accept.
     phone.eval("window.__sameDocument = true; return null").await;

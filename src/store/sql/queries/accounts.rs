@@ -117,7 +117,7 @@ impl Accounts for SqlStore<Db> {
         if let Some(provider_id) = provider {
             sqlx::query(
                 "UPDATE providers SET slug = $2, display_name = 'Deleted provider', business_name = NULL, \
-                 contacts = NULL, updated_at = $3 WHERE id = $1",
+                 contacts = NULL, morning_digest = FALSE, updated_at = $3 WHERE id = $1",
             )
             .bind(provider_id.0)
             .bind(Slug::deleted(provider_id).as_str().to_owned())
@@ -133,7 +133,10 @@ impl Accounts for SqlStore<Db> {
             .execute(&mut *tx)
             .await?;
             sqlx::query(
-                "UPDATE bookings SET status = 'cancelled', updated_at = $2 \
+                // A change like any other: the revision moves on, so a calendar
+                // change decided on the booking before this cannot land over it.
+                "UPDATE bookings SET status = 'cancelled', updated_at = $2, revision = revision + 1, \
+                 confirm_by = NULL, proposed_start = NULL \
                  WHERE provider_id = $1 AND status IN ('pending', 'confirmed') AND ends_at > $2",
             )
             .bind(provider_id.0)

@@ -173,7 +173,7 @@ impl Bookings for SqlStore<Db> {
     async fn requests_past_deadline(&self, now: Timestamp, limit: i64) -> StoreResult<Vec<(ProviderId, BookingId)>> {
         let rows: Vec<(Uuid, Uuid)> = sqlx::query_as(
             "SELECT provider_id, id FROM bookings \
-             WHERE status = 'pending' AND confirm_by IS NOT NULL AND proposed_start IS NULL AND confirm_by <= $1 \
+             WHERE status = 'pending' AND confirm_by IS NOT NULL AND confirm_by <= $1 \
              ORDER BY confirm_by LIMIT $2",
         )
         .bind(Moment(now))
