@@ -20,6 +20,8 @@ on_both_backends!(
     an_unanswered_request_is_declined_and_the_client_told,
     im_coming_from_the_chat_reaches_the_agenda_live,
     the_morning_digest_lists_the_day_once_with_who_is_coming,
+    a_blocked_client_cannot_take_a_proposal_from_the_chat,
+    an_unanswered_proposal_expires_and_frees_the_time_asked_for,
 );
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -399,4 +401,58 @@ async fn digest_texts(url: &str, backend: Backend) -> Vec<String> {
             sqlx::query_scalar(sql).fetch_all(&pool).await.expect("texts")
         }
     }
+}
+
+async fn a_blocked_client_cannot_take_a_proposal_from_the_chat(backend: Backend) {
+    let fake = FakeTelegram::start().await;
+    let app = app_with_bot(backend, &fake, &[]).await;
+    let (anna, service) = hand_confirmed(&app, json!({})).await;
+    let carol = app.dev_sign_in(2, "Carol").await;
+    let booked = app.book(&carol, "anna", &service, &slot("10:00")).await;
+    let (id, card) = (id_of(booked.ok()), booked.body["client"]["id"].as_str().unwrap().to_owned());
+    let propose = format!("/api/provider/bookings/{id}/propose");
+    app.request("POST", &propose, Some(&anna), Some(json!({ "start": slot("11:00") }))).await.ok();
+    let block = json!({ "blocked": true });
+    app.request("PATCH", &format!("/api/provider/clients/{card}"), Some(&anna), Some(block)).await.ok();
+
+    let seen = slot("11:00").parse::<jiff::Timestamp>().unwrap().as_second();
+    fake.push_update("callback_query", button_press(2, &format!("accept-proposal:{id}:{seen}"), "blocked"));
+    let answered = fake.wait_for_calls("answerCallbackQuery", 1, WAIT).await;
+    assert!(
+        answered[0].body["text"].as_str().unwrap().contains("not taking bookings from you"),
+        "{:?}",
+        answered[0].body
+    );
+    let refused = app.request("POST", &format!("/api/bookings/{id}/accept-proposal"), Some(&carol), None).await;
+    assert_eq!(problem_type(&refused, 403).as_deref(), Some("/problems/client-blocked"));
+    let mine = app.get("/api/bookings", Some(&carol)).await;
+    assert_eq!(
+        (mine.ok()[0]["status"].as_str(), mine.ok()[0]["start"].as_str()),
+        (Some("pending"), Some(slot("10:00").as_str()))
+    );
+}
+
+/// A proposal waits for the client until its own deadline; unanswered, it
+/// ends like a request, and the time asked for (held until then) is free.
+async fn an_unanswered_proposal_expires_and_frees_the_time_asked_for(backend: Backend) {
+    let app = spawn_app_with(backend, &[("DEADLINE_SWEEP_MS", "100")]).await;
+    let (anna, service) = hand_confirmed(&app, json!({ "confirm_within_min": 30 })).await;
+    let carol = app.dev_sign_in(2, "Carol").await;
+    let id = id_of(app.book(&carol, "anna", &service, &slot("10:00")).await.ok());
+    let propose = format!("/api/provider/bookings/{id}/propose");
+    let proposed = app.request("POST", &propose, Some(&anna), Some(json!({ "start": slot("11:00") }))).await;
+    assert!(proposed.ok()["confirm_by"].is_string(), "the client's deadline: {}", proposed.body);
+    assert!(!is_free(&app, &service, "10:00").await, "held while the proposal stands");
+    move_deadlines_into_the_past(&app.database_url(), backend).await;
+    let deadline = Instant::now() + WAIT;
+    while app.get("/api/bookings", Some(&carol)).await.ok()[0]["status"] != "cancelled" {
+        assert!(Instant::now() < deadline, "the proposal never expired");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(is_free(&app, &service, "10:00").await, "the time asked for is free again");
+}
+
+async fn is_free(app: &TestApp, service: &str, time: &str) -> bool {
+    let slots = app.get(&format!("/api/providers/anna/slots?service={service}&from={DAY}&to={DAY}"), None).await;
+    slots.ok()["slots"].as_array().unwrap().iter().any(|s| s["start"] == slot(time).as_str())
 }
