@@ -26,7 +26,7 @@ const SWEEP_BATCH: i64 = 200;
 /// Digests are looked for this often (they go out once a day each).
 const DIGEST_EVERY: Duration = Duration::from_secs(60);
 /// The digest goes out from this local time on (the first look after it).
-pub const DIGEST_AT: Time = Time::constant(7, 0, 0, 0);
+const DIGEST_AT: Time = Time::constant(7, 0, 0, 0);
 
 /// Starts the clock: a sweep every `every`, digests once a minute.
 pub fn start(store: Arc<dyn Store>, calendars: Calendars, every: Duration) {

@@ -116,8 +116,7 @@ pub async fn my_bookings(state: State, AuthUser(user): AuthUser) -> ApiResult {
 /// Checked before the calendar (a block is the provider's act, not a rule
 /// of the calendar's): a booking racing the block itself may still pass.
 async fn refuse_if_blocked(state: &AppState, provider_id: ProviderId, user_id: UserId) -> ApiResult<()> {
-    let card = state.store.client_of_user(provider_id, user_id).await?;
-    if card.is_some_and(|card| card.blocked) {
+    if state.store.blocks(provider_id, user_id).await? {
         let detail = "this provider is not taking bookings from you through Just Book Me; please contact them directly";
         return Err(ApiError::new(ProblemType::ClientBlocked, detail));
     }

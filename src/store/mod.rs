@@ -209,6 +209,11 @@ pub trait ClientBook: Send + Sync + 'static {
     ) -> StoreResult<Option<Client>>;
     /// The card `user_id` has in the provider's book, if any.
     async fn client_of_user(&self, provider_id: ProviderId, user_id: UserId) -> StoreResult<Option<Client>>;
+    /// Whether the provider blocked `user_id` (their card says so): such a
+    /// client takes no time with them, over HTTP or from the chat.
+    async fn blocks(&self, provider_id: ProviderId, user_id: UserId) -> StoreResult<bool> {
+        Ok(self.client_of_user(provider_id, user_id).await?.is_some_and(|card| card.blocked))
+    }
     /// Deletes the client and their booking history, upcoming visits
     /// included, and writes `letters` (telling the client) in the same
     /// transaction. The provider's calendars reload (the freed time shows

@@ -299,11 +299,8 @@ async fn handle_button(query: &CallbackQuery, ctx: &BotContext) -> Result<Action
         let details = ctx.store.booking_of_client(user.id, booking_id).await.ok().flatten().ok_or(Stale)?;
         let provider_id = details.booking.provider_id;
         // Taking a time is booking: a client the provider blocked books nothing (as over HTTP).
-        if action == Action::AcceptProposal {
-            let card = ctx.store.client_of_user(provider_id, user.id).await.map_err(|_| Stale)?;
-            if card.is_some_and(|card| card.blocked) {
-                return Err(ButtonRefused::Blocked);
-            }
+        if action == Action::AcceptProposal && ctx.store.blocks(provider_id, user.id).await.map_err(|_| Stale)? {
+            return Err(ButtonRefused::Blocked);
         }
         (provider_id, Actor::Client(user.id))
     } else {

@@ -166,17 +166,7 @@ async fn failed_sign_ins_are_logged_and_one_address_failing_too_often_gets_429(b
 
 /// Access-log lines matching `condition`, read straight from the database.
 async fn count(backend: Backend, url: &str, condition: &str) -> i64 {
-    let sql = sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM access_log WHERE {condition}"));
-    match backend {
-        Backend::Sqlite => {
-            let pool = sqlx::SqlitePool::connect(url).await.expect("sqlite");
-            sqlx::query_scalar(sql).fetch_one(&pool).await.expect("count")
-        }
-        Backend::Postgres => {
-            let pool = sqlx::PgPool::connect(url).await.expect("postgres");
-            sqlx::query_scalar(sql).fetch_one(&pool).await.expect("count")
-        }
-    }
+    crate::helpers::sql_column(backend, url, format!("SELECT COUNT(*) FROM access_log WHERE {condition}")).await[0]
 }
 
 async fn a_deleted_account_leaves_no_access_log(backend: Backend) {

@@ -563,3 +563,39 @@ pub async fn happened(app: &TestApp, backend: Backend, id: &str, days: i64, stat
         }
     }
 }
+
+/// Runs `sql` on the server's database directly (arranging what the API
+/// cannot, as if time had passed), on either backend.
+pub async fn sql_execute(backend: Backend, url: &str, sql: impl Into<String>) {
+    let sql = sqlx::AssertSqlSafe(sql.into());
+    match backend {
+        Backend::Sqlite => {
+            let pool = sqlx::SqlitePool::connect(url).await.expect("sqlite");
+            sqlx::query(sql).execute(&pool).await.expect("executed");
+        }
+        Backend::Postgres => {
+            let pool = sqlx::PgPool::connect(url).await.expect("postgres");
+            sqlx::query(sql).execute(&pool).await.expect("executed");
+        }
+    }
+}
+
+/// The one column `sql` selects from the server's database, on either backend.
+pub async fn sql_column<T>(backend: Backend, url: &str, sql: impl Into<String>) -> Vec<T>
+where
+    T: for<'r> sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>,
+    T: for<'r> sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
+    T: Send + Unpin,
+{
+    let sql = sqlx::AssertSqlSafe(sql.into());
+    match backend {
+        Backend::Sqlite => {
+            let pool = sqlx::SqlitePool::connect(url).await.expect("sqlite");
+            sqlx::query_scalar(sql).fetch_all(&pool).await.expect("selected")
+        }
+        Backend::Postgres => {
+            let pool = sqlx::PgPool::connect(url).await.expect("postgres");
+            sqlx::query_scalar(sql).fetch_all(&pool).await.expect("selected")
+        }
+    }
+}

@@ -9,7 +9,9 @@ use serde_json::{Value, json};
 
 use crate::{
     fake_telegram::{FakeTelegram, button_press},
-    helpers::{Backend, DAY, TestApp, every_day, on_both_backends, slot, spawn_app_with, two_nodes},
+    helpers::{
+        Backend, DAY, TestApp, every_day, on_both_backends, slot, spawn_app_with, sql_column, sql_execute, two_nodes,
+    },
     live::{next_json, open, send},
 };
 
@@ -237,22 +239,12 @@ async fn an_unanswered_request_is_declined_and_the_client_told(backend: Backend)
 
 /// Every pending request's deadline one second ago, as if the time had passed.
 async fn move_deadlines_into_the_past(url: &str, backend: Backend) {
-    match backend {
-        Backend::Sqlite => {
-            let pool = sqlx::SqlitePool::connect(url).await.expect("sqlite");
-            sqlx::query("UPDATE bookings SET confirm_by = unixepoch() - 1 WHERE status = 'pending'")
-                .execute(&pool)
-                .await
-                .expect("moved");
-        }
-        Backend::Postgres => {
-            let pool = sqlx::PgPool::connect(url).await.expect("postgres");
-            sqlx::query("UPDATE bookings SET confirm_by = now() - interval '1 second' WHERE status = 'pending'")
-                .execute(&pool)
-                .await
-                .expect("moved");
-        }
-    }
+    let one_second_ago = match backend {
+        Backend::Sqlite => "unixepoch() - 1",
+        Backend::Postgres => "now() - interval '1 second'",
+    };
+    let sql = format!("UPDATE bookings SET confirm_by = {one_second_ago} WHERE status = 'pending'");
+    sql_execute(backend, url, sql).await;
 }
 
 /// Two nodes sweep every 20 ms over the same 24 expired requests (one an hour): each is
@@ -336,16 +328,7 @@ async fn im_coming_from_the_chat_reaches_the_agenda_live(backend: Backend) {
 
 async fn reminder_count(url: &str, backend: Backend) -> i64 {
     let sql = "SELECT count(*) FROM outbox WHERE kind = 'reminder' AND state = 'pending'";
-    match backend {
-        Backend::Sqlite => {
-            let pool = sqlx::SqlitePool::connect(url).await.expect("sqlite");
-            sqlx::query_scalar(sql).fetch_one(&pool).await.expect("count")
-        }
-        Backend::Postgres => {
-            let pool = sqlx::PgPool::connect(url).await.expect("postgres");
-            sqlx::query_scalar(sql).fetch_one(&pool).await.expect("count")
-        }
-    }
+    sql_column(backend, url, sql).await[0]
 }
 
 /// The digest of [`DAY`] as two nodes would write it at 07:05 Berlin: one
@@ -391,16 +374,7 @@ async fn the_morning_digest_lists_the_day_once_with_who_is_coming(backend: Backe
 
 async fn digest_texts(url: &str, backend: Backend) -> Vec<String> {
     let sql = "SELECT body FROM outbox WHERE kind = 'text' AND body LIKE 'Good morning! Tue 01 Jun%'";
-    match backend {
-        Backend::Sqlite => {
-            let pool = sqlx::SqlitePool::connect(url).await.expect("sqlite");
-            sqlx::query_scalar(sql).fetch_all(&pool).await.expect("texts")
-        }
-        Backend::Postgres => {
-            let pool = sqlx::PgPool::connect(url).await.expect("postgres");
-            sqlx::query_scalar(sql).fetch_all(&pool).await.expect("texts")
-        }
-    }
+    sql_column(backend, url, sql).await
 }
 
 async fn a_blocked_client_cannot_take_a_proposal_from_the_chat(backend: Backend) {

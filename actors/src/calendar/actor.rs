@@ -209,13 +209,7 @@ impl CalendarActor {
         retired_too: bool,
     ) -> Result<(Timestamp, Busy), CalendarError> {
         let (calendar, timing) = self.service(service_id, retired_too)?;
-        if !is_offered(calendar, timing, &self.busy_except(except), start, now) {
-            if is_offered(calendar, timing, &[], start, now) {
-                return Err(CalendarError::SlotTaken);
-            }
-            return Err(CalendarError::NotBookable(NOT_OFFERED.into()));
-        }
-        Ok(occupation(timing, start))
+        offered(calendar, timing, &self.busy_except(except), start, now, NOT_OFFERED)
     }
 
     /// [`check_offered`](Self::check_offered) for the provider's own booking
@@ -234,13 +228,7 @@ impl CalendarActor {
         if !outside_hours {
             let rules = BookingRules { min_notice_min: 0, ..calendar.rules.clone() };
             let calendar = SlotCalendar { rules: &rules, ..calendar };
-            if !is_offered(calendar, timing, &busy, start, now) {
-                if is_offered(calendar, timing, &[], start, now) {
-                    return Err(CalendarError::SlotTaken);
-                }
-                return Err(CalendarError::NotBookable(NOT_OFFERED_TO_PROVIDER.into()));
-            }
-            return Ok(occupation(timing, start));
+            return offered(calendar, timing, &busy, start, now, NOT_OFFERED_TO_PROVIDER);
         }
         let today = calendar.time_zone.date_of(now);
         let last_day =
@@ -320,9 +308,12 @@ impl CalendarActor {
     ) -> Result<(BookingUpdate, BookingEventKind), CalendarError> {
         let data = self.data()?;
         let status = transition(current, msg.actor, msg.action, &data.rules, msg.now)?;
-        // Whatever the change, an answered request has no deadline and no
-        // proposal left; the arms below set them where they still apply.
-        let mut after = Booking { status, confirm_by: None, proposed_start: None, ..current.clone() };
+        // Every change but "I'm coming" answers the request: no deadline and
+        // no proposal are left; the arms below set them where they still apply.
+        let mut after = match msg.action {
+            Action::Attend => Booking { status, attendance_confirmed_at: Some(msg.now), ..current.clone() },
+            _ => Booking { status, confirm_by: None, proposed_start: None, ..current.clone() },
+        };
         let kind = match msg.action {
             Action::Cancel => BookingEventKind::Cancelled,
             Action::Decline => BookingEventKind::Declined,
@@ -331,15 +322,7 @@ impl CalendarActor {
             Action::NoShow => BookingEventKind::NoShow,
             Action::Expire => BookingEventKind::Expired,
             Action::DeclineProposal => BookingEventKind::ProposalDeclined,
-            Action::Attend => {
-                after = Booking {
-                    attendance_confirmed_at: Some(msg.now),
-                    confirm_by: current.confirm_by,
-                    proposed_start: current.proposed_start,
-                    ..after
-                };
-                BookingEventKind::Attending
-            }
+            Action::Attend => BookingEventKind::Attending,
             Action::Reschedule => {
                 let start = msg
                     .new_start
@@ -594,6 +577,26 @@ const NOT_OFFERED: &str =
 const NOT_OFFERED_TO_PROVIDER: &str =
     "this time is outside your working hours, off your slot grid or beyond your horizon; book it with outside_hours";
 const OUTSIDE_THE_RANGE: &str = "a booking outside the hours may start from a day ago up to your booking horizon";
+
+/// `start` as a slot of `calendar` free of `busy`: its end and what it
+/// occupies; else 409 if it is a real slot that is taken, 422 (`not_offered`)
+/// if it is no slot at all.
+fn offered(
+    calendar: SlotCalendar<'_>,
+    timing: ServiceTiming,
+    busy: &[Busy],
+    start: Timestamp,
+    now: Timestamp,
+    not_offered: &str,
+) -> Result<(Timestamp, Busy), CalendarError> {
+    if is_offered(calendar, timing, busy, start, now) {
+        Ok(occupation(timing, start))
+    } else if is_offered(calendar, timing, &[], start, now) {
+        Err(CalendarError::SlotTaken)
+    } else {
+        Err(CalendarError::NotBookable(not_offered.into()))
+    }
+}
 
 /// The end of a visit starting at `start`, and what it occupies with its buffers.
 fn occupation(timing: ServiceTiming, start: Timestamp) -> (Timestamp, Busy) {
