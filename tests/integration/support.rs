@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::{
     fake_telegram::{Call, FakeTelegram, group_message, message_from, reply_in_group},
-    helpers::{Backend, TestApp, on_both_backends, spawn_app_with, spawn_stoppable_app},
+    helpers::{Backend, TestApp, on_both_backends, spawn_app_with, spawn_stoppable_app, sql_column},
 };
 
 on_both_backends!(
@@ -111,16 +111,20 @@ async fn a_conversation_survives_a_restart(backend: Backend) {
     fake.push_update("message", message_from(2, "hello"));
     let copies = fake.wait_for_messages(OPERATORS, 1, WAIT).await;
     let copy_id = copies[0].result["message_id"].as_i64().unwrap();
-    // Both updates handed over (confirmed), then the server goes.
+    // Both updates handed over (confirmed) and the copy recorded (the bot
+    // writes it just after Telegram answers the send), then the server goes.
+    let url = first.database_url();
+    let recorded = format!("SELECT COUNT(*) FROM support_messages WHERE operator_message_id = {copy_id}");
     let deadline = Instant::now() + WAIT;
-    while !fake.all_updates_confirmed() && Instant::now() < deadline {
+    while !(fake.all_updates_confirmed() && sql_column::<i64>(backend, &url, recorded.as_str()).await == [1])
+        && Instant::now() < deadline
+    {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let _ = stop.send(());
     stopped.await.unwrap().unwrap();
 
     // A new server on the same database: nothing of the conversation lived in memory.
-    let url = first.database_url();
     let mut second_config = config(&fake);
     second_config.push(("DATABASE_URL", url.as_str()));
     let second = spawn_app_with(backend, &second_config).await;
