@@ -10,6 +10,7 @@ import {
 import { providerScreen, myBookingsScreen } from './client.js';
 import { onboardingScreen, workspaceScreen, useSettings } from './provider.js';
 import { privacyScreen, policyNotice } from './account.js';
+import { listenForOffers } from './offers.js';
 
 /**
  * The provider the app was opened for: Telegram's start parameter
@@ -33,6 +34,16 @@ function startParameter() {
 function idParameter(name) {
   const id = new URLSearchParams(location.search).get(name) || '';
   return /^[0-9a-f-]{36}$/i.test(id) ? id.toLowerCase() : null;
+}
+
+/**
+ * The start a waitlist offer's bot button names beside `startapp` and
+ * `service`: unix seconds, digits only. That service's slots open with this
+ * start chosen and the MainButton ready to book it.
+ */
+function startSeconds() {
+  const start = new URLSearchParams(location.search).get('start') || '';
+  return /^[0-9]{1,12}$/.test(start) ? Number(start) : null;
 }
 
 async function signIn(settings) {
@@ -159,10 +170,12 @@ async function start() {
   if (!me) return;
   if (!insideTelegram && me.language_code) setLanguage(me.language_code);
   rememberZone(me);
+  // Offers of freed times reach the user on any screen from now on.
+  listenForOffers();
   const slug = startParameter();
   const reschedule = idParameter('reschedule');
   if (reschedule) myBookingsScreen({ root: true, reschedule });
-  else if (slug) providerScreen(slug, { root: true, service: idParameter('service') });
+  else if (slug) providerScreen(slug, { root: true, service: idParameter('service'), start: startSeconds() });
   else homeScreen(me);
 }
 

@@ -6,7 +6,7 @@ import { t } from './i18n.js';
 import {
   h, nodes, api, go, back, haptic, mainButton, hideMainButton, confirmed, toast, showProblem, problemText,
   localDate, addDays, wallTime, wallDate, dayLabel, whenLabel, zonedLabel, price, duration, statusBadge, ApiProblem,
-  deviceZone, deviceWall, placeName, whenText, whenNodes,
+  deviceZone, deviceWall, placeName, whenText, whenNodes, windowLabel, seatsLabel,
 } from './core.js';
 import { LiveSocket } from './live.js';
 import { privacyScreen } from './account.js';
@@ -16,7 +16,8 @@ const DAYS_SHOWN = 31;
 
 const providers = new Map();
 
-async function publicProvider(slug) {
+/** A provider's public page, asked for once per slug (a waitlist offer asks for its zone too). */
+export async function publicProvider(slug) {
   if (!providers.has(slug)) providers.set(slug, api('GET', `/api/providers/${encodeURIComponent(slug)}`));
   try {
     return await providers.get(slug);
@@ -31,6 +32,8 @@ export function providerScreen(slug, options = {}) {
   providers.delete(slug); // opening the page shows it as it is now
   // Used once: coming back from the slots shows the page, not the slots again.
   let openService = options.service;
+  // The start a waitlist offer named (unix seconds), chosen on those slots.
+  let openStart = options.start;
   go('provider', (main) => {
     main.append(h('p.loading', { role: 'status' }, t('loading')));
     publicProvider(slug).then((provider) => {
@@ -45,7 +48,7 @@ export function providerScreen(slug, options = {}) {
               type: 'button', dataset: { service: service.id },
               onclick: () => { haptic(); slotsScreen(provider, service); },
             },
-            h('span.grow', h('span.title', service.name), h('span.sub', duration(service.duration_min))),
+            h('span.grow', h('span.title', service.name), h('span.sub', serviceFacts(service))),
             h('span.end', price(service.price_minor, service.currency)))))
           : h('p.empty-state', t('no_services')),
         h('div.section',
@@ -56,8 +59,10 @@ export function providerScreen(slug, options = {}) {
       ));
       // "Book again": straight on to that service's slots, the page one step back.
       const again = openService && provider.services.find((service) => service.id === openService);
+      const start = openStart;
       openService = null;
-      if (again) slotsScreen(provider, again);
+      openStart = null;
+      if (again) slotsScreen(provider, again, null, { start });
     }).catch((error) => {
       main.replaceChildren(h('h1', t('app_name')),
         h('p.empty-state', error.status === 404 ? t('provider_not_found') : error.message));
@@ -65,11 +70,26 @@ export function providerScreen(slug, options = {}) {
   }, options);
 }
 
+/** "1 h", or for a class "1 h · class · up to 8": what the client gets, before choosing. */
+function serviceFacts(service) {
+  const seats = service.capacity > 1 ? t('class_up_to', { n: service.capacity }) : null;
+  return [duration(service.duration_min), seats].filter(Boolean).join(' · ');
+}
+
+/**
+ * A slot that can be booked: any slot of a one-client service, a class start
+ * with a seat left. A full class start stays listed (`seats_left: 0`), shown
+ * as "Full", so the day does not look closed.
+ */
+const bookable = (slot) => slot.seats_left !== 0;
+
 /**
  * Free slots of one service, live. With `moving` (a booking), the main
- * button moves that booking instead of booking a new one.
+ * button moves that booking instead of booking a new one. `start` (unix
+ * seconds, from a waitlist offer's button) is chosen once the slots are in,
+ * with the MainButton ready; if it is gone, its day is shown and the app says so.
  */
-export function slotsScreen(provider, service, moving = null) {
+export function slotsScreen(provider, service, moving = null, { start = null } = {}) {
   go('slots', (main) => {
     // Marks for the "time to first slots" figure (read by the browser tests).
     performance.clearMarks('jbm:slots-shown');
@@ -81,6 +101,7 @@ export function slotsScreen(provider, service, moving = null) {
     let seen = null;
     let selectedDay = moving ? wallDate(moving.start) : null;
     let selectedSlot = null;
+    let wanted = start;
     // While a booking request runs, live frames (our own booking among them)
     // must not announce "taken" or rebuild the MainButton under the finger.
     let submitting = false;
@@ -102,6 +123,8 @@ export function slotsScreen(provider, service, moving = null) {
     const status = h('span.hint', { id: 'live-status', role: 'status', 'aria-live': 'polite' });
     const days = h('div.days', { role: 'group', 'aria-label': t('choose_time') });
     const grid = h('div.section', { id: 'slots' });
+    // Booking (not moving or proposing): "tell me when something frees up" for the day shown.
+    const waitlist = moving ? null : waitlistBox(provider, service);
     const note = h('textarea', { name: 'note', maxLength: 500, rows: 2 });
     // Shown under the slots: whose clock the times are on (see render).
     const zoneNote = h('p.hint', { id: 'zone-note' });
@@ -112,12 +135,13 @@ export function slotsScreen(provider, service, moving = null) {
       ? t('proposing_for', { who: moving.client.name, service: service.name, when: whenLabel(moving.start) })
       : moving
         ? t('moving', { service: service.name, when: whenText(moving.start, provider.timezone) })
-        : `${provider.business_name || provider.display_name} · ${duration(service.duration_min)}`;
+        : `${provider.business_name || provider.display_name} · ${serviceFacts(service)}`;
     const title = proposing ? t('propose_title') : moving ? t('reschedule') : service.name;
     main.append(...nodes(
       h('header.header', h('h1', title), h('p.sub', subtitle)),
       h('h2', h('span', t('choose_time')), ' ', status),
       days, grid,
+      waitlist?.box,
       zoneNote,
       moving ? null : h('form.section', { onsubmit: (e) => e.preventDefault() }, h('label.field', h('span', t('note_label')), note)),
     ));
@@ -150,9 +174,31 @@ export function slotsScreen(provider, service, moving = null) {
     const choose = (start) => {
       if (!selectable()) return;
       haptic();
+      select(start);
+      render();
+    };
+    const select = (start) => {
       selectedSlot = start;
       idempotencyKey = globalThis.crypto?.randomUUID?.() ?? null;
-      render();
+    };
+
+    /**
+     * The offered start, once the first picture is in: chosen if still
+     * bookable, else its day is shown with a word why nothing is chosen.
+     */
+    const takeWanted = (map) => {
+      const seconds = wanted;
+      wanted = null;
+      const slot = slots.find((s) => Math.floor(Date.parse(s.start) / 1000) === seconds);
+      if (slot && bookable(slot)) {
+        selectedDay = wallDate(slot.start);
+        select(slot.start);
+        return;
+      }
+      selectedDay = slot ? wallDate(slot.start) : localDate(provider.timezone, new Date(seconds * 1000));
+      if (!map.has(selectedDay) && (selectedDay < today || selectedDay > to)) selectedDay = null;
+      toast(t('offer_gone'));
+      haptic('warning');
     };
 
     const render = () => {
@@ -161,12 +207,16 @@ export function slotsScreen(provider, service, moving = null) {
       const focusKey = focused?.dataset?.slot ? `[data-slot="${focused.dataset.slot}"]`
         : focused?.dataset?.date ? `[data-date="${focused.dataset.date}"]` : null;
       const map = byDay();
-      if (!selectedDay || (!map.has(selectedDay) && !moving)) {
-        selectedDay = [...map.keys()].sort()[0] || today;
+      if (wanted !== null && !stale) takeWanted(map);
+      // First the earliest day with a bookable time; after that the day the
+      // user chose stays chosen even when its last time is taken (the
+      // waitlist is offered there).
+      if (!selectedDay) {
+        selectedDay = [...map].filter(([, list]) => list.some(bookable)).map(([day]) => day).sort()[0] || today;
       }
       days.replaceChildren(...Array.from({ length: horizon }, (_, i) => {
         const date = addDays(today, i);
-        const count = map.get(date)?.length || 0;
+        const count = map.get(date)?.filter(bookable).length || 0;
         return h(`button.day${count ? '' : '.empty'}`, {
           type: 'button', dataset: { date }, 'aria-pressed': String(date === selectedDay),
           'aria-label': `${dayLabel(date, { weekday: 'long', day: 'numeric', month: 'long' })}: ${t('free_count', { n: count })}`,
@@ -179,13 +229,14 @@ export function slotsScreen(provider, service, moving = null) {
       if (seen === null) days.querySelector('[aria-pressed="true"]')?.scrollIntoView({ block: 'nearest', inline: 'center' });
       const daySlots = map.get(selectedDay) || [];
       // Whether the chosen time is still free, only a fresh picture can say.
-      if (selectedSlot && !submitting && !stale && !daySlots.some((s) => s.start === selectedSlot)) {
+      const chosen = selectedSlot && daySlots.find((s) => s.start === selectedSlot);
+      if (selectedSlot && !submitting && !stale && !(chosen && bookable(chosen))) {
         selectedSlot = null;
         // A retired service comes as an empty snapshot and then a refusal:
         // wait a moment, so the user hears "no longer offered", not "taken".
         setTimeout(() => {
           if (gone || !grid.isConnected) return;
-          toast(t('slot_taken'));
+          toast(chosen ? t('problem_class_full') : t('slot_taken'));
           haptic('warning');
         }, 150);
       }
@@ -196,15 +247,17 @@ export function slotsScreen(provider, service, moving = null) {
         stale && !gone ? h('p.hint.paused-note', { id: 'slots-paused' }, t('slots_paused')) : null,
         gone ? h('p.empty-state', t('service_gone_body'))
           : daySlots.length
-            ? h('div.slots', daySlots.map((slot) => slotButton(slot, provider.timezone, {
-              'aria-pressed': String(slot.start === selectedSlot),
-              className: `slot${seen && !seen.has(slot.start) ? ' fresh' : ''}`,
-              disabled: paused, 'aria-disabled': String(paused),
-              'aria-describedby': paused && stale ? 'slots-paused' : null,
-              onclick: () => choose(slot.start),
-            })))
+            ? h(`div.slots${service.capacity > 1 || daySlots.some((s) => 'seats_left' in s) ? '.class' : ''}`,
+              daySlots.map((slot) => slotButton(slot, provider.timezone, service.capacity, {
+                'aria-pressed': String(slot.start === selectedSlot),
+                className: `slot${seen && !seen.has(slot.start) && bookable(slot) ? ' fresh' : ''}${bookable(slot) ? '' : ' full'}`,
+                disabled: paused || !bookable(slot), 'aria-disabled': String(paused || !bookable(slot)),
+                'aria-describedby': paused && stale ? 'slots-paused' : null,
+                onclick: () => choose(slot.start),
+              })))
             : h('p.empty-state', slots.length ? t('no_slots_day') : t('no_slots_at_all')),
       ));
+      waitlist?.show(selectedDay, !gone && daySlots.some(bookable), gone);
       // Two clocks only where the device's shows other times than the provider's.
       const zone = provider.timezone;
       const note = daySlots.some((slot) => deviceWall(slot.start))
@@ -214,7 +267,8 @@ export function slotsScreen(provider, service, moving = null) {
       zoneNote.hidden = !note;
       if (focusKey) main.querySelector(focusKey)?.focus({ preventScroll: true });
       if (seen === null) performance.mark('jbm:slots-shown');
-      seen = new Set(slots.map((s) => s.start));
+      // Bookable times seen: one appearing (a freed time, a seat in a full class) is highlighted.
+      seen = new Set(slots.filter(bookable).map((s) => s.start));
       if (submitting) return;
       // The provider proposing reads their own clock; a client gets theirs beside it.
       const when = () => (proposing ? whenLabel(selectedSlot) : whenText(selectedSlot, provider.timezone, { short: true }));
@@ -256,7 +310,10 @@ export function slotsScreen(provider, service, moving = null) {
         submitting = false;
         buttonLabel = null;
         if (error instanceof ApiProblem && error.status === 409) {
-          slots = slots.filter((s) => s.start !== selectedSlot);
+          // A full class start stays listed as full; any other time is gone.
+          const full = error.type?.endsWith('/class-full');
+          slots = full ? slots.map((s) => (s.start === selectedSlot ? { ...s, seats_left: 0 } : s))
+            : slots.filter((s) => s.start !== selectedSlot);
           selectedSlot = null;
           toast(problemText(error));
           haptic('error');
@@ -334,6 +391,9 @@ export function slotsScreen(provider, service, moving = null) {
       },
     });
     live.watch(provider.slug, service.id, today, to);
+    // My entries for this service: a day I already wait for says so. The
+    // slots are redrawn with them only once they are in themselves.
+    waitlist?.load().then(() => { if (seen !== null) render(); });
     // The first picture comes over HTTP (no wait for the socket); the socket
     // keeps it current from then on.
     fetchSlots();
@@ -347,17 +407,133 @@ export function slotsScreen(provider, service, moving = null) {
  * device's when its clock shows another time then (the note under the grid
  * says which is which; the accessible name says it in full).
  */
-function slotButton(slot, zone, props) {
+function slotButton(slot, zone, capacity, props) {
   const mine = deviceWall(slot.start);
   const yours = mine && (mine.date === wallDate(slot.start) ? mine.time : `${dayLabel(mine.date, { weekday: 'short' })} ${mine.time}`);
+  // A class start says how many seats are left (or "Full"), under the time.
+  const seats = 'seats_left' in slot ? seatsLabel(slot, capacity) : null;
+  const label = mine ? whenText(slot.start, zone) : seats ? wallTime(slot.start) : null;
   return h('button.slot', {
-    type: 'button', dataset: { slot: slot.start }, ...props,
-    'aria-label': mine ? whenText(slot.start, zone) : null,
-  }, mine ? [h('span.slot-time', wallTime(slot.start)), h('span.slot-yours', yours)] : wallTime(slot.start));
+    type: 'button', dataset: seats ? { slot: slot.start, seatsLeft: slot.seats_left } : { slot: slot.start }, ...props,
+    'aria-label': label && seats ? `${label}, ${seats}` : label,
+  }, nodes(mine || seats ? h('span.slot-time', wallTime(slot.start)) : wallTime(slot.start),
+    mine ? h('span.slot-yours', yours) : null,
+    seats ? h('span.slot-seats', seats) : null));
 }
 
-/** The booking just made. */
-function bookedScreen(booking) {
+/**
+ * "Tell me when something frees up" under the slots, for the day shown.
+ * On a day with nothing bookable it is offered outright; otherwise a small
+ * link ("none of these times suit me") opens it. An optional window narrows
+ * which freed times count. Once on the waitlist for the day, it says so and
+ * offers to leave. Kept as one element that is only rebuilt when what it
+ * should say changes: live frames redraw the slots often, and must not wipe
+ * times being typed.
+ */
+function waitlistBox(provider, service) {
+  const box = h('div', { id: 'waitlist' });
+  const mine = new Map(); // date → my entry for this service
+  let shown = null;
+  let day = null;
+  let opened = false;
+
+  const load = async () => {
+    try {
+      const entries = await api('GET', '/api/waitlist');
+      mine.clear();
+      for (const entry of entries) if (entry.service === service.id) mine.set(entry.date, entry);
+    } catch { /* signed out or offline: the form is still offered */ }
+  };
+
+  const draw = (state) => {
+    if (state === 'entry') {
+      const entry = mine.get(day);
+      box.replaceChildren(h('div.section',
+        h('p.state.waiting', { id: 'waitlist-status' },
+          t('waitlist_on_day', { date: dayLabel(day), window: windowLabel(entry.from, entry.to) })),
+        h('p.hint', { style: 'padding:0 16px 6px' }, t('waitlist_how')),
+        h('div.actions', h('button.btn.danger', {
+          type: 'button', dataset: { action: 'leave-waitlist' },
+          onclick: async () => {
+            try {
+              await api('DELETE', `/api/waitlist/${entry.id}`);
+              haptic('success');
+              toast(t('waitlist_left'));
+              mine.delete(entry.date);
+              refresh(true);
+            } catch (error) {
+              showProblem(error);
+            }
+          },
+        }, t('waitlist_leave')))));
+    } else if (state === 'link') {
+      box.replaceChildren(h('button.link-btn', {
+        type: 'button', id: 'waitlist-open', onclick: () => { opened = true; refresh(true); },
+      }, t('waitlist_none_suit')));
+    } else if (state === 'form') {
+      box.replaceChildren(form());
+    } else {
+      box.replaceChildren();
+    }
+  };
+
+  const form = () => {
+    const from = h('input', { type: 'time', name: 'from', step: 300, 'aria-label': `${t('waitlist_window')}: ${t('from')}` });
+    const to = h('input', { type: 'time', name: 'to', step: 300, 'aria-label': `${t('waitlist_window')}: ${t('to')}` });
+    const date = day;
+    const element = h('form.section', { id: 'waitlist-form', novalidate: true, onsubmit: (e) => e.preventDefault() },
+      h('p.hint', { style: 'padding:8px 16px 0' }, lastFree ? t('waitlist_how') : t('waitlist_nothing_free')),
+      h('div.field', h('span', t('waitlist_window')),
+        h('div.interval', from, h('span', { 'aria-hidden': 'true' }, '–'), to)),
+      h('div.actions', h('button.btn.primary', {
+        type: 'button', id: 'join-waitlist',
+        onclick: async (event) => {
+          const button = event.currentTarget;
+          if (button.disabled) return;
+          button.disabled = true;
+          try {
+            const body = { provider: provider.slug, service: service.id, date };
+            if (from.value) body.from = from.value;
+            if (to.value) body.to = to.value;
+            const entry = await api('POST', '/api/waitlist', body);
+            haptic('success');
+            toast(t('waitlist_joined', { date: dayLabel(entry.date || date) }));
+            mine.set(entry.date || date, entry);
+            refresh(true);
+          } catch (error) {
+            showProblem(error, element);
+          } finally {
+            button.disabled = false;
+          }
+        },
+      }, t('waitlist_join'))));
+    return element;
+  };
+
+  let lastFree = false;
+  let lastGone = false;
+  /** Draws what the day calls for; `force` redraws even when unchanged (after a change of ours). */
+  const refresh = (force = false) => {
+    const state = lastGone ? 'none' : mine.has(day) ? 'entry' : !lastFree || opened ? 'form' : 'link';
+    const key = `${day}|${state}`;
+    if (!force && key === shown) return;
+    shown = key;
+    draw(state);
+  };
+
+  /** The day shown and whether it has a bookable time; `gone`: the service is not offered any more. */
+  const show = (date, free, gone) => {
+    if (date !== day) opened = false;
+    day = date;
+    lastFree = free;
+    lastGone = gone;
+    refresh();
+  };
+  return { box, load, show };
+}
+
+/** The booking just made; `replace`s the slots it was chosen on (a waitlist offer, booked from anywhere, does not). */
+export function bookedScreen(booking, { replace = true } = {}) {
   go('booked', (main) => {
     main.append(
       h('div.center', h('p', { style: 'font-size:3rem;margin:24px 0 0', 'aria-hidden': 'true' }, '✓'),
@@ -370,7 +546,7 @@ function bookedScreen(booking) {
       h('p.hint', booking.status === 'pending' ? t('booked_pending') : t('booked_confirmed')),
     );
     mainButton(t('my_bookings'), () => myBookingsScreen({ replace: true }), { owner: main });
-  }, { replace: true });
+  }, { replace });
 }
 
 /** My bookings: upcoming first, with cancel and reschedule inside the cut-off. */
@@ -391,8 +567,10 @@ export function myBookingsScreen(options = {}) {
 
 async function load(main, takeReschedule = () => null) {
   let bookings;
+  let waiting;
   try {
-    bookings = await api('GET', '/api/bookings');
+    // The waitlist is an extra: without it (an older server, a hiccup) the bookings still show.
+    [bookings, waiting] = await Promise.all([api('GET', '/api/bookings'), api('GET', '/api/waitlist').catch(() => [])]);
   } catch (error) {
     showProblem(error);
     return;
@@ -406,8 +584,12 @@ async function load(main, takeReschedule = () => null) {
     try { cutoffs.set(slug, await publicProvider(slug)); } catch { /* provider gone: no actions */ }
   }));
   main.replaceChildren(h('h1', t('my_bookings')));
-  if (!bookings.length) main.append(h('p.empty-state', t('no_bookings')));
+  if (!bookings.length && !waiting.length) main.append(h('p.empty-state', t('no_bookings')));
   if (upcoming.length) main.append(h('h2', t('upcoming')), ...upcoming.map((b) => card(b, cutoffs.get(b.provider), main)));
+  if (waiting.length) {
+    main.append(h('h2', { id: 'waitlist-heading' }, t('waitlist_heading')),
+      ...[...waiting].sort((a, b) => a.date.localeCompare(b.date)).map((entry) => waitlistCard(entry, main)));
+  }
   if (past.length) main.append(h('h2', t('past_and_cancelled')), ...past.map((b) => card(b, null, main)));
   const providers = new Map(bookings.map((b) => [b.provider, b.provider_name]));
   if (providers.size) {
@@ -427,6 +609,27 @@ async function load(main, takeReschedule = () => null) {
   if (service && (Date.parse(moving.start) - now) / 60000 >= provider.cancel_cutoff_min) {
     slotsScreen(provider, service, moving);
   }
+}
+
+/** One day I wait for: what, where, which day and window; "Leave" takes me off it. */
+function waitlistCard(entry, main) {
+  return h('article.section', { dataset: { waitlist: entry.id } },
+    h('div.row', h('span.grow', h('span.title', entry.service_name), h('span.sub', entry.provider_name))),
+    h('div.row', h('span.grow', `${dayLabel(entry.date, { weekday: 'long', day: 'numeric', month: 'long' })}, ${
+      windowLabel(entry.from, entry.to)}`)),
+    h('div.actions', h('button.btn.danger', {
+      type: 'button', dataset: { action: 'leave-waitlist' },
+      onclick: async () => {
+        try {
+          await api('DELETE', `/api/waitlist/${entry.id}`);
+          haptic('success');
+          toast(t('waitlist_left'));
+          load(main);
+        } catch (error) {
+          showProblem(error);
+        }
+      },
+    }, t('waitlist_leave'))));
 }
 
 /** POSTs a client's answer on `booking`; then a toast and the list again. */

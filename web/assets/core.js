@@ -467,6 +467,22 @@ export function whenNodes(rfc3339, providerZone) {
     h('span.your-time', ` · ${yourTime(rfc3339, mine)}`)];
 }
 
+/**
+ * A waitlist entry's window as read aloud: "10:00–12:00", "from 10:00",
+ * "until 12:00", or "any time" when it has neither end (the whole day).
+ */
+export function windowLabel(from, to) {
+  if (from && to) return `${from}–${to}`;
+  if (from) return t('waitlist_after', { from });
+  if (to) return t('waitlist_before', { to });
+  return t('waitlist_any_time');
+}
+
+/** A class's seats (`seats_left`, on class slots only) as text: "3 of 8 seats left", or "Full". */
+export function seatsLabel(slot, capacity) {
+  return slot.seats_left === 0 ? t('class_full') : t('seats_left', { n: slot.seats_left, capacity });
+}
+
 export function price(minor, currency) {
   if (minor === null || minor === undefined) return '';
   if (!currency) return (minor / 100).toFixed(2);

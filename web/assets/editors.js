@@ -119,6 +119,8 @@ export function serviceForm(service) {
     currency: input('currency', service?.currency || defaultCurrency(), { maxLength: 3, autocapitalize: 'characters', size: 3 }),
     buffer_before_min: input('buffer_before_min', service?.buffer_before_min ?? 0, { type: 'number', min: 0, max: 240, inputMode: 'numeric' }),
     buffer_after_min: input('buffer_after_min', service?.buffer_after_min ?? 0, { type: 'number', min: 0, max: 240, inputMode: 'numeric' }),
+    // Above 1 the service is a class: that many clients book one start, each a seat.
+    capacity: input('capacity', service?.capacity ?? 1, { type: 'number', min: 1, max: 500, step: 1, inputMode: 'numeric' }),
   };
   const form = h('form', { novalidate: true, onsubmit: (e) => e.preventDefault() },
     h('div.section',
@@ -127,7 +129,8 @@ export function serviceForm(service) {
       field(t('price'), fields.price),
       field(t('currency'), fields.currency),
       field(t('buffer_before'), fields.buffer_before_min),
-      field(t('buffer_after'), fields.buffer_after_min)));
+      field(t('buffer_after'), fields.buffer_after_min),
+      field(t('capacity_label'), fields.capacity, t('capacity_hint'))));
   const value = () => {
     const priced = fields.price.value.trim() !== '';
     return {
@@ -137,6 +140,7 @@ export function serviceForm(service) {
       currency: priced ? fields.currency.value.trim().toUpperCase() || null : null,
       buffer_before_min: Number(fields.buffer_before_min.value || 0),
       buffer_after_min: Number(fields.buffer_after_min.value || 0),
+      capacity: Number(fields.capacity.value || 1),
     };
   };
   return { form, value };

@@ -6,7 +6,7 @@ import { t } from './i18n.js';
 import {
   h, nodes, api, go, back, refresh, haptic, saveButton, confirmed, hideMainButton, confirmAction, toast, showProblem, sessionToken, field,
   localDate, addDays, zonedStart,
-  wallTime, wallDate, dayLabel, whenLabel, zonedLabel, price, duration, statusBadge,
+  wallTime, wallDate, dayLabel, whenLabel, zonedLabel, price, duration, statusBadge, windowLabel,
 } from './core.js';
 import { profileForm, serviceForm, scheduleForm } from './editors.js';
 import { LiveSocket } from './live.js';
@@ -107,10 +107,14 @@ function agendaPanel(body) {
   body.append(toggle, h('p', status), list,
     h('button.btn.block', { type: 'button', id: 'book-someone', onclick: () => bookForScreen(null) }, t('book_someone')));
 
-  // What is shown: the range's bookings, kept current by the feed's frames.
+  // What is shown: the range's bookings, kept current by the feed's frames;
+  // each service's seats (a class groups its attendees); the range's waitlist.
   let shown = [];
   let range = null;
-  const inRange = (b) => range && wallDate(b.start) >= range.from && wallDate(b.start) <= range.to;
+  let capacities = new Map();
+  let waiting = [];
+  const inRangeDay = (day) => range && day >= range.from && day <= range.to;
+  const inRange = (b) => inRangeDay(wallDate(b.start));
   // Of two versions of one booking, the later change wins: its revision
   // (bumped by every change) is higher; `updated_at` has whole seconds only.
   const newer = (a, b) => !(a.revision < b.revision);
@@ -132,9 +136,16 @@ function agendaPanel(body) {
       provider ??= await api('GET', '/api/provider');
       const from = localDate(provider.timezone);
       const to = agendaRange === 'today' ? from : addDays(from, 6);
-      const bookings = await api('GET', `/api/provider/bookings?from=${from}&to=${to}`);
+      // Services and the waitlist are extras: without them the bookings still show.
+      const [bookings, services, waitlist] = await Promise.all([
+        api('GET', `/api/provider/bookings?from=${from}&to=${to}`),
+        api('GET', '/api/provider/services').catch(() => null),
+        api('GET', `/api/provider/waitlist?from=${from}&to=${to}`).catch(() => []),
+      ]);
       if (request !== latest) return;
       range = { from, to };
+      if (services) capacities = new Map(services.map((s) => [s.id, s.capacity ?? 1]));
+      waiting = waitlist;
       shown = arrived.reduce(upsert, bookings);
       render();
     } catch (error) {
@@ -147,6 +158,23 @@ function agendaPanel(body) {
     if (!range) return;
     shown = upsert(shown, booking);
     render();
+    reloadWaitlist();
+  };
+  // A booking made or cancelled may take someone off the waitlist, or make
+  // an offer: the waitlist shown is asked for again, once per burst of frames.
+  let waitlistTimer = null;
+  const reloadWaitlist = () => {
+    clearTimeout(waitlistTimer);
+    waitlistTimer = setTimeout(async () => {
+      if (!range || !list.isConnected) return;
+      const asked = range;
+      try {
+        const waitlist = await api('GET', `/api/provider/waitlist?from=${asked.from}&to=${asked.to}`);
+        if (range !== asked) return;
+        waiting = waitlist;
+        render();
+      } catch { /* the next load shows it */ }
+    }, 400);
   };
   const render = () => {
     if (!list.isConnected) return;
@@ -156,20 +184,23 @@ function agendaPanel(body) {
     const card = focused?.closest?.('#agenda [data-booking]');
     const focusKey = card && focused.dataset.action
       ? `[data-booking="${card.dataset.booking}"] [data-action="${focused.dataset.action}"]` : null;
-    if (!bookings.length) {
+    const waitingIn = waiting.filter((w) => inRangeDay(w.date));
+    if (!bookings.length && !waitingIn.length) {
       list.replaceChildren(h('p.empty-state', t('agenda_empty')));
       return;
     }
     const days = new Map();
-    for (const b of bookings) {
-      const day = wallDate(b.start);
+    for (const day of [...bookings.map((b) => wallDate(b.start)), ...waitingIn.map((w) => w.date)].sort()) {
       if (!days.has(day)) days.set(day, []);
-      days.get(day).push(b);
     }
+    for (const b of bookings) days.get(wallDate(b.start)).push(b);
     list.replaceChildren(...[...days].flatMap(([day, items]) => [
       h('h2', { dataset: { day } }, dayLabel(day, { weekday: 'long', day: 'numeric', month: 'long' })),
-      ...items.map((b) => agendaCard(b, provider, load)),
-    ]));
+      waitlistLine(day, waitingIn.filter((w) => w.date === day)),
+      ...groupClasses(items, capacities).map((item) => (Array.isArray(item)
+        ? classCard(item, capacities.get(item[0].service.id), provider, load)
+        : agendaCard(item, provider, load))),
+    ].filter(Boolean)));
     if (focusKey) list.querySelector(focusKey)?.focus({ preventScroll: true });
   };
   // The feed is joined again after every reconnect (the server forgets it
@@ -201,7 +232,63 @@ function agendaPanel(body) {
   });
   live.authenticate(sessionToken());
   load();
-  return () => live.close();
+  return () => {
+    clearTimeout(waitlistTimer);
+    live.close();
+  };
+}
+
+/**
+ * A day's bookings with each class start's (same service and start, the
+ * service having seats) gathered into one array, in time order; other
+ * bookings stay single. A booking with a seat counts as a class even when
+ * the service's capacity is not known (it was lowered, or not loaded).
+ */
+function groupClasses(bookings, capacities) {
+  const items = [];
+  const classes = new Map();
+  for (const booking of bookings) {
+    const isClass = (capacities.get(booking.service.id) ?? 1) > 1 || (booking.seat !== null && booking.seat !== undefined);
+    if (!isClass) {
+      items.push(booking);
+      continue;
+    }
+    const key = `${booking.service.id}@${Date.parse(booking.start)}`;
+    if (!classes.has(key)) {
+      classes.set(key, []);
+      items.push(classes.get(key));
+    }
+    classes.get(key).push(booking);
+  }
+  return items;
+}
+
+/** Seats a booking holds: until it is cancelled or declined. */
+const holdsSeat = (booking) => booking.status !== 'cancelled' && booking.status !== 'declined';
+
+/**
+ * One class start: a row "Yoga · 3/8" (seats taken of the capacity), and
+ * under it each attendee with the actions their booking allows, as any booking.
+ */
+function classCard(attendees, capacity, provider, reload) {
+  const [first] = attendees;
+  const taken = attendees.filter(holdsSeat).length;
+  const sorted = [...attendees].sort((a, b) => Number(holdsSeat(b)) - Number(holdsSeat(a)) || (a.seat ?? 0) - (b.seat ?? 0));
+  return h('article.section.class', { dataset: { class: `${first.service.id}@${first.start}`, service: first.service.id, start: first.start } },
+    h('div.row.class-head',
+      h('span', { style: 'font-weight:600;min-width:3.2em' }, wallTime(first.start)),
+      h('span.grow', h('span.title', `${first.service.name} · ${taken}/${capacity ?? taken}`), h('span.sub', `–${wallTime(first.end)}`))),
+    ...sorted.map((b) => agendaCard(b, provider, reload, { attendee: true })));
+}
+
+/** "Waitlist: 2 — Olga (10:00–12:00), Sam": who waits for a freed time on `day`. */
+function waitlistLine(day, entries) {
+  if (!entries.length) return null;
+  const names = entries.map((w) => {
+    const hours = w.from || w.to ? ` (${windowLabel(w.from, w.to)})` : '';
+    return `${w.client_name} · ${w.service_name}${hours}`;
+  });
+  return h('p.waitlist-day', { dataset: { waitlistDay: day } }, t('agenda_waitlist', { n: entries.length, names: names.join(', ') }));
 }
 
 /** What a provider may do with a booking in each status. */
@@ -218,7 +305,8 @@ function sameDayLabel(rfc3339, other) {
   return wallDate(rfc3339) === wallDate(other) ? wallTime(rfc3339) : whenLabel(rfc3339);
 }
 
-function agendaCard(booking, provider, reload) {
+/** A booking's card; an `attendee` of a class sits under its class row, named without the time. */
+function agendaCard(booking, provider, reload, { attendee = false } = {}) {
   let busy = false;
   const act = async (action) => {
     if (busy) return;
@@ -257,10 +345,11 @@ function agendaCard(booking, provider, reload) {
       : booking.confirm_by
         ? h('p.state.deadline', t('answer_by', { when: zonedLabel(booking.confirm_by, booking.timezone) }))
         : null;
-  return h('article.section', { dataset: { booking: booking.id, status: booking.status, attendance: booking.attendance } },
+  return h(attendee ? 'div.attendee' : 'article.section', { dataset: { booking: booking.id, status: booking.status, attendance: booking.attendance } },
     h('div.row',
-      h('span', { style: 'font-weight:600;min-width:3.2em' }, wallTime(booking.start)),
-      h('span.grow', h('span.title', booking.client.name), h('span.sub', `${booking.service.name} · –${wallTime(booking.end)}`)),
+      attendee ? null : h('span', { style: 'font-weight:600;min-width:3.2em' }, wallTime(booking.start)),
+      h('span.grow', h('span.title', booking.client.name),
+        attendee ? null : h('span.sub', `${booking.service.name} · –${wallTime(booking.end)}`)),
       h('span.badges', coming ? h('span.badge.coming', t('coming')) : null, statusBadge(booking.status))),
     waiting,
     booking.note ? h('p.hint', { style: 'padding:0 16px 8px' }, booking.note) : null,
@@ -280,7 +369,8 @@ function servicesPanel(body) {
         h('div.section', services.length ? services.map((s) => h('button.row.chevron', {
           type: 'button', dataset: { service: s.id }, onclick: () => serviceScreen(s),
         }, h('span.grow', h('span.title', s.name),
-          h('span.sub', [duration(s.duration_min), s.active ? null : t('retired')].filter(Boolean).join(' · '))),
+          h('span.sub', [duration(s.duration_min), s.capacity > 1 ? t('class_up_to', { n: s.capacity }) : null,
+            s.active ? null : t('retired')].filter(Boolean).join(' · '))),
         h('span.end', price(s.price_minor, s.currency)))) : h('p.empty-state', t('no_services'))),
         h('button.btn.block', { type: 'button', id: 'add-service', onclick: () => serviceScreen(null) }, `+ ${t('add_service')}`));
     } catch (error) {
