@@ -534,6 +534,8 @@ function waitlistBox(provider, service) {
 
 /** The booking just made; `replace`s the slots it was chosen on (a waitlist offer, booked from anywhere, does not). */
 export function bookedScreen(booking, { replace = true } = {}) {
+  // An offer of this very time (a waitlist's) has nothing left to offer.
+  window.dispatchEvent(new CustomEvent('jbm:booked', { detail: booking }));
   go('booked', (main) => {
     main.append(
       h('div.center', h('p', { style: 'font-size:3rem;margin:24px 0 0', 'aria-hidden': 'true' }, '✓'),

@@ -26,6 +26,15 @@ export function listenForOffers() {
   socket.authenticate(sessionToken());
 }
 
+// Booked on the slots screen instead: the offer of that time goes.
+window.addEventListener('jbm:booked', ({ detail: booking }) => {
+  const at = Date.parse(booking.start);
+  for (const [id, { frame }] of offers) {
+    if (frame.service === booking.service?.id && Date.parse(frame.start) === at) offers.delete(id);
+  }
+  draw();
+});
+
 function offered(frame) {
   // One already over is no offer (a frame delayed across a reconnect).
   if (!(Date.parse(frame.start) > Date.now())) return;
