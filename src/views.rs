@@ -99,6 +99,8 @@ pub struct ServiceView {
     pub currency: Option<String>,
     pub buffer_before_min: u16,
     pub buffer_after_min: u16,
+    /// Clients one start takes; above 1 the service is a class.
+    pub capacity: u16,
     /// Retired services are no longer offered.
     pub active: bool,
 }
@@ -114,6 +116,7 @@ impl From<&Service> for ServiceView {
             currency: f.currency.clone(),
             buffer_before_min: f.timing.buffer_before_min,
             buffer_after_min: f.timing.buffer_after_min,
+            capacity: f.capacity,
             active: service.active,
         }
     }
@@ -128,12 +131,14 @@ pub struct PublicServiceView {
     pub duration_min: u16,
     pub price_minor: Option<i64>,
     pub currency: Option<String>,
+    /// Clients one start takes; above 1 the service is a class.
+    pub capacity: u16,
 }
 
 impl From<&Service> for PublicServiceView {
     fn from(service: &Service) -> Self {
-        let ServiceView { id, name, duration_min, price_minor, currency, .. } = ServiceView::from(service);
-        PublicServiceView { id, name, duration_min, price_minor, currency }
+        let ServiceView { id, name, duration_min, price_minor, currency, capacity, .. } = ServiceView::from(service);
+        PublicServiceView { id, name, duration_min, price_minor, currency, capacity }
     }
 }
 
@@ -205,6 +210,10 @@ pub struct SlotView {
     /// RFC 3339 with the provider's offset, e.g. `2027-03-28T09:00:00+02:00`.
     pub start: String,
     pub end: String,
+    /// A class's free seats at this start; `0`: full (listed so watchers
+    /// see it fill up, but not bookable). Absent for one-to-one services.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seats_left: Option<u16>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -221,7 +230,7 @@ pub struct SlotsView {
 
 impl SlotView {
     pub fn new(time_zone: &ProviderTimeZone, slot: &actors::domain::Slot) -> Self {
-        SlotView { start: time_zone.format(slot.start), end: time_zone.format(slot.end) }
+        SlotView { start: time_zone.format(slot.start), end: time_zone.format(slot.end), seats_left: slot.seats_left }
     }
 }
 
@@ -257,6 +266,8 @@ pub struct BookingView {
     pub attendance: String,
     /// Bumped by every change: of two copies of a booking, the higher is the later.
     pub revision: u32,
+    /// The class seat held (1..capacity); `null` for a one-to-one service.
+    pub seat: Option<u16>,
     pub note: Option<String>,
     pub created_at: String,
     pub updated_at: String,
@@ -279,6 +290,7 @@ impl From<&BookingDetails> for BookingView {
             proposed_start: b.proposed_start.map(|start| details.timezone.format(start)),
             attendance: if b.attendance_confirmed_at.is_some() { "confirmed" } else { "unknown" }.to_owned(),
             revision: b.revision,
+            seat: b.seat,
             note: b.note.clone(),
             created_at: b.created_at.to_string(),
             updated_at: b.updated_at.to_string(),

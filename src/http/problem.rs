@@ -61,6 +61,8 @@ pub enum ProblemType {
     // The request conflicts with the current state (409), e.g. a slug in use.
     SlugTaken,
     SlotTaken,
+    /// A class with no seat left at that start (409).
+    ClassFull,
     InvalidStatus,
     /// Answering a proposal that is not (or no longer) there (409).
     NoProposal,
@@ -105,6 +107,7 @@ impl ProblemType {
             NoProviderProfile => ("no-provider-profile", StatusCode::NOT_FOUND, "No provider profile"),
             SlugTaken => ("slug-taken", StatusCode::CONFLICT, "Conflict"),
             SlotTaken => ("slot-taken", StatusCode::CONFLICT, "Conflict"),
+            ClassFull => ("class-full", StatusCode::CONFLICT, "Class full"),
             InvalidStatus => ("invalid-status", StatusCode::CONFLICT, "Conflict"),
             NoProposal => ("no-proposal", StatusCode::CONFLICT, "Conflict"),
             ClientBookFull => ("client-book-full", StatusCode::CONFLICT, "Client book full"),
@@ -218,6 +221,7 @@ impl From<CalendarError> for ApiError {
             CalendarError::NotFound(what) => ApiError::not_found(what),
             CalendarError::NotBookable(_) => ApiError::blaming(NotBookable, "start", detail),
             CalendarError::SlotTaken => ApiError::blaming(SlotTaken, "start", detail),
+            CalendarError::ClassFull => ApiError::blaming(ClassFull, "start", detail),
             CalendarError::IdempotencyKeyReused => ApiError::blaming(IdempotencyKeyReused, "Idempotency-Key", detail),
             CalendarError::Transition(TransitionError::NotYours) => ApiError::not_found("booking"),
             CalendarError::Transition(TransitionError::WrongStatus(..)) => ApiError::new(InvalidStatus, detail),

@@ -23,6 +23,8 @@ pub struct ServiceInput {
     pub currency: Option<String>,
     pub buffer_before_min: Option<u16>,
     pub buffer_after_min: Option<u16>,
+    /// Clients one start takes, 1..=500 (default 1); above 1 the service is a class.
+    pub capacity: Option<u16>,
 }
 
 /// Fields left out stay as they are; `null` clears price or currency.
@@ -39,11 +41,18 @@ pub struct ServicePatch {
     pub currency: Option<Option<String>>,
     pub buffer_before_min: Option<u16>,
     pub buffer_after_min: Option<u16>,
+    pub capacity: Option<u16>,
 }
+
+/// Most clients one class start takes.
+const MAX_CAPACITY: u16 = 500;
 
 fn validated(fields: ServiceFields) -> ApiResult<ServiceFields> {
     let name = validate::text("name", &fields.name, 100, false)?;
     fields.timing.validate()?;
+    if !(1..=MAX_CAPACITY).contains(&fields.capacity) {
+        return Err(ApiError::field("capacity", format!("must be between 1 and {MAX_CAPACITY}")));
+    }
     let currency = match fields.currency.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(code) if code.len() == 3 && code.bytes().all(|b| b.is_ascii_alphabetic()) => {
@@ -75,6 +84,7 @@ pub fn new_fields(input: ServiceInput) -> ApiResult<ServiceFields> {
         },
         price_minor: input.price_minor,
         currency: input.currency,
+        capacity: input.capacity.unwrap_or(1),
     })
 }
 
@@ -90,6 +100,7 @@ pub fn patched(patch: ServicePatch, current: ServiceFields) -> ApiResult<Service
         },
         price_minor: patch.price_minor.unwrap_or(current.price_minor),
         currency: patch.currency.unwrap_or(current.currency),
+        capacity: patch.capacity.unwrap_or(current.capacity),
     })
 }
 

@@ -25,6 +25,7 @@ fn booking(service: ServiceId, name: &str, start: &str, status: BookingStatus) -
             confirm_by: None,
             proposed_start: None,
             attendance_confirmed_at: None,
+            seat: None,
         },
         provider_slug: "anna".into(),
         provider_name: "Anna".into(),

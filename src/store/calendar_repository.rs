@@ -17,6 +17,7 @@ impl From<StoreError> for RepositoryError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::BookingOverlap => RepositoryError::Overlap,
+            StoreError::SeatTaken => RepositoryError::SeatTaken,
             StoreError::DuplicateIdempotencyKey => RepositoryError::DuplicateIdempotencyKey,
             StoreError::StaleSettings => RepositoryError::StaleSettings,
             other => RepositoryError::Unavailable(other.to_string()),
@@ -30,7 +31,9 @@ impl CalendarRepository for StoreRepository {
         let store = &self.0;
         let Some(provider) = store.provider(provider_id).await? else { return Ok(None) };
         let services = store.services(provider_id, true).await?.into_iter();
-        let services = services.map(|s| (s.id, ServiceInfo { timing: s.fields.timing, active: s.active })).collect();
+        let services = services
+            .map(|s| (s.id, ServiceInfo { timing: s.fields.timing, active: s.active, capacity: s.fields.capacity }))
+            .collect();
         let schedule = store.schedule(provider_id).await?;
         let bookings = store.active_bookings(provider_id, since).await?;
         // The provider row (and its version) is read first: a settings write

@@ -7,6 +7,9 @@ pub enum StoreError {
     /// The database refused a booking that overlaps an active one.
     #[error("booking overlaps an active booking")]
     BookingOverlap,
+    /// Another booking holds the class seat, or it is beyond the capacity.
+    #[error("the class seat is taken")]
+    SeatTaken,
     /// The (user, Idempotency-Key) pair was used already.
     #[error("idempotency key already used")]
     DuplicateIdempotencyKey,

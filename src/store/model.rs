@@ -87,6 +87,8 @@ pub struct ServiceFields {
     pub timing: ServiceTiming,
     pub price_minor: Option<i64>,
     pub currency: Option<String>,
+    /// Clients one start takes; above 1 the service is a class.
+    pub capacity: u16,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -317,7 +317,9 @@ async fn handle_button(query: &CallbackQuery, ctx: &BotContext) -> Result<Action
         ) => Err(Stale),
         Err(CalendarError::Transition(TransitionError::AlreadyStarted)) => Err(ButtonRefused::Started),
         // The proposed time went to someone else, or is no longer offered.
-        Err(CalendarError::SlotTaken | CalendarError::NotBookable(_)) => Err(ButtonRefused::Taken),
+        Err(CalendarError::SlotTaken | CalendarError::ClassFull | CalendarError::NotBookable(_)) => {
+            Err(ButtonRefused::Taken)
+        }
         Err(error) => {
             tracing::warn!(%error, "bot button failed");
             Err(Stale)

@@ -134,16 +134,25 @@ impl Drop for RedisServer {
 /// Two nodes on one PostgreSQL and one private, killable Redis; `None`
 /// (skipped loudly) without them.
 pub async fn two_nodes(extra: &[(&str, &str)]) -> Option<(TestDatabase, RedisServer, TestApp, TestApp)> {
-    if postgres_admin_url().is_none() || !redis_enabled() {
+    two_nodes_on(Backend::Postgres, extra).await
+}
+
+/// [`two_nodes`] on either backend: on SQLite both nodes open one database
+/// file (two processes' worth of pools in one), with Redis between them.
+pub async fn two_nodes_on(
+    backend: Backend,
+    extra: &[(&str, &str)],
+) -> Option<(TestDatabase, RedisServer, TestApp, TestApp)> {
+    if (backend == Backend::Postgres && postgres_admin_url().is_none()) || !redis_enabled() {
         return None;
     }
-    let db = TestDatabase::new(Backend::Postgres).await;
+    let db = TestDatabase::new(backend).await;
     let redis = RedisServer::start().await;
     let url = redis.url();
     let mut config = vec![("DATABASE_URL", db.url.as_str()), ("REDIS_URL", url.as_str())];
     config.extend_from_slice(extra);
-    let a = spawn_app_with(Backend::Postgres, &config).await;
-    let b = spawn_app_with(Backend::Postgres, &config).await;
+    let a = spawn_app_with(backend, &config).await;
+    let b = spawn_app_with(backend, &config).await;
     Some((db, redis, a, b))
 }
 

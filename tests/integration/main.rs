@@ -22,6 +22,7 @@ mod bot;
 mod browser;
 mod calendar;
 mod calendar_feed;
+mod classes;
 mod client_card;
 mod cluster;
 mod consistency;

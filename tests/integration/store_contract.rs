@@ -89,6 +89,7 @@ fn service_fields(name: &str) -> ServiceFields {
         timing: ServiceTiming { duration_min: 45, buffer_before_min: 5, buffer_after_min: 10 },
         price_minor: Some(2500),
         currency: Some("EUR".into()),
+        capacity: 1,
     }
 }
 
@@ -246,6 +247,7 @@ impl Calendar {
             end: to,
             occupied: Busy { start: from, end: to },
             status: BookingStatus::Confirmed,
+            seat: None,
             confirm_by: None,
             note: None,
             created_by: None,

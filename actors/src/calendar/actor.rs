@@ -41,12 +41,12 @@ use super::{
     BookingEventKind, CalendarData, CalendarError, CalendarEvent, CalendarRepository, EventSink, RepositoryError,
     messages::{Availability, Book, Booked, Booker, ChangeBooking, GetSlots, Reload, Shutdown, Traced},
     notices,
-    ports::{BookingUpdate, NewBooking},
+    ports::{BookingUpdate, NewBooking, ServiceInfo},
 };
 use crate::domain::{
-    Action, Actor as Requester, Booking, BookingId, BookingRules, BookingStatus, Busy, ClientId, ProviderId, ServiceId,
-    ServiceTiming, SlotCalendar, TransitionError, confirm_deadline, free_slots, is_free, is_offered,
-    rescheduled_status, transition,
+    Action, Actor as Requester, Booking, BookingId, BookingRules, BookingStatus, Busy, ClientId, Occurrence,
+    ProviderId, ServiceId, ServiceTiming, SlotCalendar, TransitionError, class_slots, confirm_deadline, free_slots,
+    is_free, is_offered, lowest_free_seat, occurrences, rescheduled_status, transition,
 };
 
 type Reply<T> = ResponseActFuture<CalendarActor, Result<T, CalendarError>>;
@@ -198,8 +198,8 @@ impl CalendarActor {
     }
 
     /// Checks `start` against the calendar — 409 if it is a real slot that is
-    /// taken, 422 if it is no slot at all — and returns its end and the time
-    /// it occupies.
+    /// taken (or a full class), 422 if it is no slot at all — and returns
+    /// where the booking goes.
     fn check_offered(
         &self,
         service_id: ServiceId,
@@ -207,14 +207,61 @@ impl CalendarActor {
         except: Option<BookingId>,
         now: Timestamp,
         retired_too: bool,
-    ) -> Result<(Timestamp, Busy), CalendarError> {
-        let (calendar, timing) = self.service(service_id, retired_too)?;
-        offered(calendar, timing, &self.busy_except(except), start, now, NOT_OFFERED)
+    ) -> Result<Place, CalendarError> {
+        let (calendar, info) = self.service(service_id, retired_too)?;
+        self.place(calendar, info, service_id, start, except, now, NOT_OFFERED)
+    }
+
+    /// `start` as a slot of `calendar` for the service: one-to-one, free of
+    /// every other booking; a class, with a seat left (the lowest free one).
+    #[allow(clippy::too_many_arguments)]
+    fn place(
+        &self,
+        calendar: SlotCalendar<'_>,
+        info: ServiceInfo,
+        service_id: ServiceId,
+        start: Timestamp,
+        except: Option<BookingId>,
+        now: Timestamp,
+        not_offered: &str,
+    ) -> Result<Place, CalendarError> {
+        if info.capacity <= 1 {
+            let (end, occupied) = offered(calendar, info.timing, &self.busy_except(except), start, now, not_offered)?;
+            return Ok(Place { end, occupied, seat: None });
+        }
+        let (others, occurrences) = self.class_view(service_id, except);
+        let date = calendar.time_zone.date_of(start);
+        let slots = class_slots(calendar, info.timing, info.capacity, &others, &occurrences, date, date, now);
+        match slots.iter().find(|slot| slot.start == start) {
+            Some(slot) if slot.bookable() => {
+                let taken = occurrences.iter().find(|o| o.start == start).map_or(&[][..], |o| &o.seats[..]);
+                let seat = lowest_free_seat(taken, info.capacity).ok_or(CalendarError::ClassFull)?;
+                let (end, occupied) = occupation(info.timing, start);
+                Ok(Place { end, occupied, seat: Some(seat) })
+            }
+            Some(_) => Err(CalendarError::ClassFull),
+            None if is_offered(calendar, info.timing, &[], start, now) => Err(CalendarError::SlotTaken),
+            None => Err(CalendarError::NotBookable(not_offered.into())),
+        }
+    }
+
+    /// A class's view of the calendar: every other active booking's time, and
+    /// the class's own starts with their seats (`except` left out).
+    fn class_view(&self, service_id: ServiceId, except: Option<BookingId>) -> (Vec<Busy>, Vec<Occurrence>) {
+        let Ok(data) = self.data() else { return (Vec::new(), Vec::new()) };
+        let others = data
+            .bookings
+            .iter()
+            .filter(|b| b.status.is_active() && Some(b.id) != except)
+            .filter(|b| !(b.service_id == service_id && b.seat.is_some()))
+            .map(|b| b.occupied)
+            .collect();
+        (others, occurrences(&data.bookings, service_id, except))
     }
 
     /// [`check_offered`](Self::check_offered) for the provider's own booking
     /// (see [`Booker::Provider`]): no minimum notice, and `outside_hours`
-    /// lifts every rule but "no overlap" and the horizon.
+    /// lifts every rule but "no overlap" (and a class's seats) and the horizon.
     fn check_for_provider(
         &self,
         service_id: ServiceId,
@@ -222,13 +269,12 @@ impl CalendarActor {
         except: Option<BookingId>,
         now: Timestamp,
         outside_hours: bool,
-    ) -> Result<(Timestamp, Busy), CalendarError> {
-        let (calendar, timing) = self.service(service_id, false)?;
-        let busy = self.busy_except(except);
+    ) -> Result<Place, CalendarError> {
+        let (calendar, info) = self.service(service_id, false)?;
         if !outside_hours {
             let rules = BookingRules { min_notice_min: 0, ..calendar.rules.clone() };
             let calendar = SlotCalendar { rules: &rules, ..calendar };
-            return offered(calendar, timing, &busy, start, now, NOT_OFFERED_TO_PROVIDER);
+            return self.place(calendar, info, service_id, start, except, now, NOT_OFFERED_TO_PROVIDER);
         }
         let today = calendar.time_zone.date_of(now);
         let last_day =
@@ -236,31 +282,43 @@ impl CalendarActor {
         if start < now - SignedDuration::from_hours(24) || calendar.time_zone.date_of(start) > last_day {
             return Err(CalendarError::NotBookable(OUTSIDE_THE_RANGE.into()));
         }
-        let (end, occupied) = occupation(timing, start);
+        let (end, occupied) = occupation(info.timing, start);
+        if info.capacity <= 1 {
+            if !is_free(&self.busy_except(except), occupied) {
+                return Err(CalendarError::SlotTaken);
+            }
+            return Ok(Place { end, occupied, seat: None });
+        }
+        let (mut busy, occurrences) = self.class_view(service_id, except);
+        let joined = occurrences.iter().find(|o| o.start == start);
+        busy.extend(occurrences.iter().filter(|o| o.start != start).map(|o| o.occupied));
         if !is_free(&busy, occupied) {
             return Err(CalendarError::SlotTaken);
         }
-        Ok((end, occupied))
+        let taken = joined.map_or(&[][..], |o| &o.seats[..]);
+        let seat = lowest_free_seat(taken, info.capacity).ok_or(CalendarError::ClassFull)?;
+        Ok(Place { end, occupied, seat: Some(seat) })
     }
 
-    /// The slot rules and `service_id`'s timing; a retired service only if `retired_too`.
+    /// The slot rules and `service_id`'s timing and capacity; a retired
+    /// service only if `retired_too`.
     fn service(
         &self,
         service_id: ServiceId,
         retired_too: bool,
-    ) -> Result<(SlotCalendar<'_>, ServiceTiming), CalendarError> {
+    ) -> Result<(SlotCalendar<'_>, ServiceInfo), CalendarError> {
         let data = self.data()?;
         let service = data
             .services
             .get(&service_id)
             .filter(|s| s.active || retired_too)
             .ok_or(CalendarError::NotFound("service"))?;
-        Ok((SlotCalendar { time_zone: &data.time_zone, schedule: &data.schedule, rules: &data.rules }, service.timing))
+        Ok((SlotCalendar { time_zone: &data.time_zone, schedule: &data.schedule, rules: &data.rules }, *service))
     }
 
     fn plan_booking(&mut self, msg: &Book) -> Result<(NewBooking, Option<Duration>), CalendarError> {
         let delay = self.injected_delay();
-        let (end, occupied) = match msg.booker {
+        let Place { end, occupied, seat } = match msg.booker {
             Booker::Client => self.check_offered(msg.service_id, msg.start, None, msg.now, false)?,
             Booker::Provider { outside_hours } => {
                 self.check_for_provider(msg.service_id, msg.start, None, msg.now, outside_hours)?
@@ -280,6 +338,7 @@ impl CalendarActor {
             end,
             occupied,
             status,
+            seat,
             confirm_by: match status {
                 BookingStatus::Pending => confirm_deadline(&data.rules, msg.start, msg.now),
                 _ => None,
@@ -327,14 +386,16 @@ impl CalendarActor {
                 let start = msg
                     .new_start
                     .ok_or_else(|| CalendarError::NotBookable("a reschedule needs the new start".into()))?;
-                let (end, occupied) = self.check_offered(current.service_id, start, Some(current.id), msg.now, true)?;
+                let Place { end, occupied, seat } =
+                    self.check_offered(current.service_id, start, Some(current.id), msg.now, true)?;
                 let status = rescheduled_status(current.status, msg.actor, &data.rules);
                 let confirm_by = match status {
                     BookingStatus::Pending => confirm_deadline(&data.rules, start, msg.now),
                     _ => None,
                 };
                 // A new time is a new question: "I'm coming" was said of the old one.
-                after = Booking { status, start, end, occupied, confirm_by, attendance_confirmed_at: None, ..after };
+                after =
+                    Booking { status, start, end, occupied, seat, confirm_by, attendance_confirmed_at: None, ..after };
                 BookingEventKind::Rescheduled
             }
             Action::Propose => {
@@ -365,9 +426,9 @@ impl CalendarActor {
                 }
                 // The provider offered this time: their rules decide it, and
                 // another client may have taken it meanwhile (409).
-                let (end, occupied) =
+                let Place { end, occupied, seat } =
                     self.check_for_provider(current.service_id, start, Some(current.id), msg.now, false)?;
-                after = Booking { start, end, occupied, attendance_confirmed_at: None, ..after };
+                after = Booking { start, end, occupied, seat, attendance_confirmed_at: None, ..after };
                 BookingEventKind::ProposalAccepted
             }
         };
@@ -504,6 +565,10 @@ impl CalendarActor {
             // again and decide on what is there now (the retry re-reads).
             RepositoryError::Conflict if attempt < STALE_RETRIES => retry(self, ctx),
             RepositoryError::Overlap => Box::pin(self.load().map(|(), _, _| Err(CalendarError::SlotTaken))),
+            // Another node took the seat this one picked: with its seats
+            // loaded, pick again (each loss is a seat the other node filled,
+            // so a storm for a class converges).
+            RepositoryError::SeatTaken if attempt < SEAT_RETRIES => self.reload_and(retry),
             error => fail(unavailable(error)),
         }
     }
@@ -566,8 +631,13 @@ impl CalendarActor {
     }
 
     fn slots(&self, msg: &GetSlots) -> Result<Availability, CalendarError> {
-        let (calendar, timing) = self.service(msg.service_id, false)?;
-        let slots = free_slots(calendar, timing, &self.busy_except(msg.moving), msg.from, msg.to, msg.now);
+        let (calendar, info) = self.service(msg.service_id, false)?;
+        let slots = if info.capacity > 1 {
+            let (others, occurrences) = self.class_view(msg.service_id, msg.moving);
+            class_slots(calendar, info.timing, info.capacity, &others, &occurrences, msg.from, msg.to, msg.now)
+        } else {
+            free_slots(calendar, info.timing, &self.busy_except(msg.moving), msg.from, msg.to, msg.now)
+        };
         Ok(Availability { time_zone: calendar.time_zone.clone(), slots })
     }
 }
@@ -638,6 +708,17 @@ async fn bounded<T>(future: impl Future<Output = Result<T, RepositoryError>>) ->
 /// before it gives up with a 503 (only a provider rewriting the settings in
 /// a tight loop gets there).
 const STALE_RETRIES: u32 = 3;
+
+/// How many times one booking picks a class seat again after another node
+/// took the one it picked (see [`RepositoryError::SeatTaken`]).
+const SEAT_RETRIES: u32 = 64;
+
+/// Where a booking goes: its end, the time it occupies, its class seat.
+struct Place {
+    end: Timestamp,
+    occupied: Busy,
+    seat: Option<u16>,
+}
 
 impl Actor for CalendarActor {
     type Context = Context<Self>;

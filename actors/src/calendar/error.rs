@@ -12,6 +12,9 @@ pub enum CalendarError {
     /// The slot exists but someone else holds it (409).
     #[error("this time was just taken; pick another slot")]
     SlotTaken,
+    /// The class has no seat left at this start (409).
+    #[error("this class is full; pick another time or join the waitlist")]
+    ClassFull,
     #[error(transparent)]
     Transition(#[from] TransitionError),
     #[error("the Idempotency-Key was already used for another request")]

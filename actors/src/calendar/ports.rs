@@ -17,6 +17,8 @@ pub struct ServiceInfo {
     pub timing: ServiceTiming,
     /// Retired services keep their bookings but take no new ones.
     pub active: bool,
+    /// Clients one start takes: above 1 the service is a class.
+    pub capacity: u16,
 }
 
 /// Everything a calendar holds in memory, loaded in one go.
@@ -74,6 +76,8 @@ pub struct NewBooking {
     pub end: Timestamp,
     pub occupied: Busy,
     pub status: BookingStatus,
+    /// The class seat taken (see [`crate::domain::lowest_free_seat`]); `None`: one-to-one.
+    pub seat: Option<u16>,
     /// A pending request's answer deadline (see [`crate::domain::confirm_deadline`]).
     pub confirm_by: Option<Timestamp>,
     pub note: Option<String>,
@@ -108,6 +112,7 @@ impl NewBooking {
             confirm_by: self.confirm_by,
             proposed_start: None,
             attendance_confirmed_at: None,
+            seat: self.seat,
         }
     }
 }
@@ -136,6 +141,10 @@ pub enum RepositoryError {
     /// took the time first.
     #[error("the time overlaps an active booking")]
     Overlap,
+    /// The class seat was taken by another node first, or lies beyond the
+    /// capacity: decide again on the bookings as they are now.
+    #[error("the class seat is taken")]
+    SeatTaken,
     /// The booking changed (on another node) after the change was decided,
     /// or is gone: decide again on what is there now.
     #[error("the booking changed meanwhile")]

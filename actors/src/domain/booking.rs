@@ -56,6 +56,9 @@ pub struct Booking {
     pub proposed_start: Option<Timestamp>,
     /// When the client said "I'm coming".
     pub attendance_confirmed_at: Option<Timestamp>,
+    /// The seat a class booking holds (1..=capacity); `None` for a
+    /// one-to-one service.
+    pub seat: Option<u16>,
 }
 
 /// Who asks for a change: rules differ for the client and the provider.
@@ -246,6 +249,7 @@ pub(crate) fn sample_booking(status: BookingStatus, start: &str) -> Booking {
         confirm_by: None,
         proposed_start: None,
         attendance_confirmed_at: None,
+        seat: None,
     }
 }
 

@@ -28,6 +28,7 @@ macro_rules! words {
 pub(crate) use words;
 
 mod booking;
+mod classes;
 mod field_error;
 mod ids;
 mod rules;
@@ -42,6 +43,7 @@ pub(crate) use booking::sample_booking;
 pub use booking::{
     Action, Actor, Booking, BookingStatus, TransitionError, confirm_deadline, rescheduled_status, transition,
 };
+pub use classes::{Occurrence, class_slots, lowest_free_seat, occurrences};
 pub use field_error::FieldError;
 pub use ids::{BookingId, ClientId, ProviderId, ServiceId, UserId};
 pub use rules::{BookingRules, ServiceTiming};

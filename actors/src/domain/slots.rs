@@ -31,6 +31,16 @@ pub struct Busy {
 pub struct Slot {
     pub start: Timestamp,
     pub end: Timestamp,
+    /// A class's free seats at this start (0: full, shown but not
+    /// bookable); `None` for a one-to-one service.
+    pub seats_left: Option<u16>,
+}
+
+impl Slot {
+    /// Whether a client could book this slot now.
+    pub fn bookable(&self) -> bool {
+        self.seats_left != Some(0)
+    }
 }
 
 /// Everything about a provider that decides which slots exist.
@@ -88,7 +98,7 @@ pub fn free_slots(
                     && let (Ok(start), Ok(end)) =
                         (Timestamp::from_second(start), Timestamp::from_second(start + duration))
                 {
-                    slots.push(Slot { start, end });
+                    slots.push(Slot { start, end, seats_left: None });
                 }
                 start += step;
             }

@@ -65,7 +65,7 @@ impl CalendarRepository for FakeRepository {
             time_zone: ProviderTimeZone::parse("Europe/Berlin").unwrap(),
             rules: BookingRules { slot_step_min: 60, min_notice_min: 0, horizon_days: 366, ..Default::default() },
             schedule: Schedule::new(&weekly, &overrides).unwrap(),
-            services: [(self.service_id, ServiceInfo { timing, active: true })].into(),
+            services: [(self.service_id, ServiceInfo { timing, active: true, capacity: 1 })].into(),
             bookings: self.bookings.lock().unwrap().clone(),
         }))
     }

@@ -63,7 +63,7 @@ macro_rules! provider_columns {
 macro_rules! service_columns {
     () => {
         "id, provider_id, name, duration_min, price_minor, currency, buffer_before_min, \
-         buffer_after_min, active"
+         buffer_after_min, active, capacity"
     };
 }
 macro_rules! client_columns {
@@ -77,7 +77,7 @@ macro_rules! booking_select {
          b.ends_at, b.occupied_from, b.occupied_to, b.status, b.note, b.created_by, b.idempotency_key, \
          b.created_at, b.updated_at, p.slug AS provider_slug, p.display_name AS provider_name, p.timezone, \
          s.name AS service_name, c.name AS client_name, b.revision, b.confirm_by, b.proposed_start, \
-         b.attendance_confirmed_at \
+         b.attendance_confirmed_at, b.seat \
          FROM bookings b JOIN clients c ON c.id = b.client_id JOIN providers p ON p.id = b.provider_id \
          JOIN services s ON s.id = b.service_id"
     };

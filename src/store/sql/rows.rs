@@ -81,6 +81,7 @@ pub(crate) struct ServiceRow {
     buffer_before_min: i64,
     buffer_after_min: i64,
     active: bool,
+    capacity: i64,
 }
 
 impl TryFrom<ServiceRow> for Service {
@@ -98,6 +99,7 @@ impl TryFrom<ServiceRow> for Service {
                 },
                 price_minor: row.price_minor,
                 currency: row.currency,
+                capacity: narrow("capacity", row.capacity)?,
             },
             active: row.active,
         })
@@ -187,6 +189,7 @@ pub(crate) struct BookingRow {
     confirm_by: Option<Moment>,
     proposed_start: Option<Moment>,
     attendance_confirmed_at: Option<Moment>,
+    seat: Option<i64>,
 }
 
 impl TryFrom<BookingRow> for BookingDetails {
@@ -213,6 +216,7 @@ impl TryFrom<BookingRow> for BookingDetails {
                 confirm_by: row.confirm_by.map(|m| m.0),
                 proposed_start: row.proposed_start.map(|m| m.0),
                 attendance_confirmed_at: row.attendance_confirmed_at.map(|m| m.0),
+                seat: row.seat.map(|seat| narrow("seat", seat)).transpose()?,
             },
             provider_slug: row.provider_slug,
             provider_name: row.provider_name,

@@ -101,8 +101,9 @@ impl Bookings for SqlStore<Db> {
         };
         sqlx::query(
             "INSERT INTO bookings (id, provider_id, service_id, client_id, starts_at, ends_at, occupied_from, \
-             occupied_to, status, note, created_by, updated_by, idempotency_key, created_at, updated_at, confirm_by) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13, $13, $14)",
+             occupied_to, status, note, created_by, updated_by, idempotency_key, created_at, updated_at, confirm_by, \
+             seat, occurrence) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13, $13, $14, $15, $16)",
         )
         .bind(booking.id.0)
         .bind(booking.provider_id.0)
@@ -118,6 +119,8 @@ impl Bookings for SqlStore<Db> {
         .bind(&booking.idempotency_key)
         .bind(Moment(booking.now))
         .bind(booking.confirm_by.map(Moment))
+        .bind(booking.seat.map(i64::from))
+        .bind(occurrence(booking.id, booking.service_id, booking.start, booking.seat))
         .execute(&mut *tx)
         .await
         .map_err(write_error)?;
@@ -136,7 +139,7 @@ impl Bookings for SqlStore<Db> {
         let done = sqlx::query(
             "UPDATE bookings SET status = $3, starts_at = $4, ends_at = $5, occupied_from = $6, occupied_to = $7, \
              updated_by = $8, updated_at = $9, confirm_by = $10, proposed_start = $11, \
-             attendance_confirmed_at = $12, revision = revision + 1 \
+             attendance_confirmed_at = $12, seat = $14, occurrence = $15, revision = revision + 1 \
              WHERE provider_id = $1 AND id = $2 AND revision = $13",
         )
         .bind(after.provider_id.0)
@@ -152,6 +155,8 @@ impl Bookings for SqlStore<Db> {
         .bind(after.proposed_start.map(Moment))
         .bind(after.attendance_confirmed_at.map(Moment))
         .bind(i64::from(after.revision))
+        .bind(after.seat.map(i64::from))
+        .bind(occurrence(after.id, after.service_id, after.start, after.seat))
         .execute(&mut *tx)
         .await
         .map_err(write_error)?;
@@ -262,9 +267,27 @@ async fn insert_notices(
 /// A booking write's refusal in the store's terms: the database's no-overlap
 /// rule (told apart per database by `is_overlap`), or the unique
 /// (created_by, idempotency_key) pair.
+/// What a booking occupies the provider for (the no-overlap rule lets one
+/// occurrence's bookings share their time): the booking itself, or the class
+/// start whose seat it holds.
+fn occurrence(id: BookingId, service_id: ServiceId, start: Timestamp, seat: Option<u16>) -> String {
+    match seat {
+        None => id.0.simple().to_string(),
+        Some(_) => format!("{}/{}", service_id.0.simple(), start.as_second()),
+    }
+}
+
 fn write_error(error: sqlx::Error) -> StoreError {
     match &error {
         sqlx::Error::Database(db) if is_overlap(db.as_ref()) => StoreError::BookingOverlap,
+        // Another node holds the seat, or it lies beyond the capacity now.
+        sqlx::Error::Database(db)
+            if db.constraint() == Some("bookings_one_per_seat")
+                || db.message().contains("bookings.occurrence, bookings.seat")
+                || db.message().contains("seat_beyond_capacity") =>
+        {
+            StoreError::SeatTaken
+        }
         sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::DuplicateIdempotencyKey,
         _ => StoreError::Database(error),
     }

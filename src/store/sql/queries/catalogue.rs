@@ -163,7 +163,8 @@ impl Catalogue for SqlStore<Db> {
     ) -> StoreResult<Service> {
         let row: ServiceRow = sqlx::query_as(concat!(
             "INSERT INTO services (id, provider_id, name, duration_min, price_minor, currency, buffer_before_min, \
-             buffer_after_min, active, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, TRUE, $9, $9) \
+             buffer_after_min, active, created_at, updated_at, capacity) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, TRUE, $9, $9, $10) \
              RETURNING ",
             service_columns!()
         ))
@@ -176,6 +177,7 @@ impl Catalogue for SqlStore<Db> {
         .bind(i64::from(fields.timing.buffer_before_min))
         .bind(i64::from(fields.timing.buffer_after_min))
         .bind(Moment(now))
+        .bind(i64::from(fields.capacity))
         .fetch_one(&self.pool)
         .await?;
         self.announce(provider_id).await;
@@ -192,7 +194,7 @@ impl Catalogue for SqlStore<Db> {
     ) -> StoreResult<Option<Service>> {
         let row: Option<ServiceRow> = sqlx::query_as(concat!(
             "UPDATE services SET name = $3, duration_min = $4, price_minor = $5, currency = $6, \
-             buffer_before_min = $7, buffer_after_min = $8, updated_at = $9 \
+             buffer_before_min = $7, buffer_after_min = $8, updated_at = $9, capacity = $10 \
              WHERE provider_id = $1 AND id = $2 RETURNING ",
             service_columns!()
         ))
@@ -205,6 +207,7 @@ impl Catalogue for SqlStore<Db> {
         .bind(i64::from(fields.timing.buffer_before_min))
         .bind(i64::from(fields.timing.buffer_after_min))
         .bind(Moment(now))
+        .bind(i64::from(fields.capacity))
         .fetch_optional(&self.pool)
         .await?;
         if row.is_some() {
