@@ -7,7 +7,8 @@ use utoipa::ToSchema;
 
 use crate::store::{Client, Store, StoreResult, User};
 use crate::views::{
-    AccessEntryView, BookingView, ClientCardView, ProviderView, ScheduleView, ServiceView, SupportMessageView, UserView,
+    AccessEntryView, BookingView, ClientCardView, ProviderView, ScheduleView, ServiceView, SupportMessageView,
+    UserView, WaitlistView,
 };
 
 /// The file name both ways of asking give the document.
@@ -28,6 +29,8 @@ pub struct ExportView {
     pub support_messages: Vec<SupportMessageView>,
     /// My access log (policy §2), newest first, as long as it is kept.
     pub access_log: Vec<AccessEntryView>,
+    /// The days I wait for a time to free up on.
+    pub waitlist: Vec<WaitlistView>,
 }
 
 /// The export of `user`, read now.
@@ -45,6 +48,8 @@ pub async fn export(store: &dyn Store, user: &User) -> StoreResult<ExportView> {
     let support_messages = store.support_messages(user.id).await?.iter().map(SupportMessageView::from).collect();
     // Bounded only by the retention.
     let access_log = store.access_log(user.id, i64::MAX).await?.iter().map(AccessEntryView::from).collect();
+    let waitlist = store.my_waitlist(user.id, jiff::civil::date(2000, 1, 1)).await?;
+    let waitlist = waitlist.iter().map(|details| WaitlistView::new(details, false)).collect();
     Ok(ExportView {
         exported_at: Timestamp::now().to_string(),
         account: UserView::from(user),
@@ -55,6 +60,7 @@ pub async fn export(store: &dyn Store, user: &User) -> StoreResult<ExportView> {
         client_book,
         support_messages,
         access_log,
+        waitlist,
     })
 }
 

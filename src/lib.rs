@@ -22,6 +22,7 @@ pub mod stats;
 pub mod store;
 pub mod telegram;
 pub mod views;
+pub mod waitlist;
 
 /// The parsers a stranger's input reaches, for the `fuzz/` targets only (see
 /// README, "Fuzzing"): exactly their entry points, so the HTTP modules stay

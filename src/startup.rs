@@ -93,6 +93,7 @@ impl Application {
         };
         crate::retention::start(store.clone(), config.access_log_retention);
         crate::deadlines::start(store.clone(), calendars.clone(), config.deadline_sweep);
+        crate::waitlist::start(store.clone(), calendars.clone(), bus.clone());
         let grace = config.shutdown_grace;
         let listener = TcpListener::bind(config.bind_addr)
             .map_err(|e| anyhow::anyhow!("cannot listen on {} (BIND_ADDR): {e}", config.bind_addr))?;

@@ -5,7 +5,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::store::{AccessEntry, BookingDetails, Client, Provider, Service, User};
+use crate::store::{AccessEntry, BookingDetails, Client, Provider, Service, User, WaitlistDetails};
 
 #[derive(Serialize, ToSchema)]
 pub struct UserView {
@@ -409,6 +409,44 @@ impl From<&AccessEntry> for AccessEntryView {
             method: entry.method.clone(),
             route: entry.route.clone(),
             status: entry.status,
+        }
+    }
+}
+
+/// A waitlist entry, for the client who waits and for the provider.
+#[derive(Serialize, ToSchema)]
+pub struct WaitlistView {
+    pub id: Uuid,
+    /// The provider's slug.
+    pub provider: String,
+    pub provider_name: String,
+    #[schema(value_type = Uuid)]
+    pub service: ServiceId,
+    pub service_name: String,
+    pub date: String,
+    /// The window of local start times `[from, to)`; `null`: open.
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// Shown to the provider only: who waits.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_name: Option<String>,
+    pub created_at: String,
+}
+
+impl WaitlistView {
+    pub fn new(details: &WaitlistDetails, for_provider: bool) -> Self {
+        let entry = &details.entry;
+        WaitlistView {
+            id: entry.id,
+            provider: details.provider_slug.clone(),
+            provider_name: details.provider_name.clone(),
+            service: entry.service_id,
+            service_name: details.service_name.clone(),
+            date: entry.date.to_string(),
+            from: entry.from.map(|t| t.to_string()),
+            to: entry.to.map(|t| t.to_string()),
+            client_name: for_provider.then(|| details.client_name.clone()),
+            created_at: entry.created_at.to_string(),
         }
     }
 }

@@ -44,7 +44,7 @@ CREATE TABLE waitlist_entries (
     user_id     uuid        NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     provider_id uuid        NOT NULL REFERENCES providers (id) ON DELETE CASCADE,
     service_id  uuid        NOT NULL REFERENCES services (id) ON DELETE CASCADE,
-    local_date  text        NOT NULL,
+    local_date  date        NOT NULL,
     from_min    bigint      CHECK (from_min BETWEEN 0 AND 1440),
     to_min      bigint      CHECK (to_min BETWEEN 0 AND 1440),
     -- The free starts in the window when last looked (unix seconds, comma

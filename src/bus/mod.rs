@@ -11,11 +11,13 @@ use std::sync::{
 };
 
 use actors::calendar::{BookingEventKind, CalendarEvent, Calendars, EventSink};
-use actors::domain::{BookingId, ProviderId};
+use actors::domain::{BookingId, ProviderId, ServiceId, UserId};
 use async_trait::async_trait;
+use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, mpsc};
+use uuid::Uuid;
 
 use crate::store::SettingsListener;
 
@@ -40,6 +42,10 @@ pub enum LiveEvent {
     /// Events may have been lost (a Redis reconnect, a lagging subscriber):
     /// everyone should refresh what they show.
     Resync,
+    /// A slot a waitlisted user waits for freed up: their open sessions, on
+    /// whichever node, are shown it. Published once, by the node that saw
+    /// it free (see `crate::waitlist`).
+    Offer { user_id: UserId, entry_id: Uuid, provider_id: ProviderId, service_id: ServiceId, start: Timestamp },
 }
 
 impl LiveEvent {
@@ -57,7 +63,8 @@ impl LiveEvent {
         match self {
             LiveEvent::Availability { provider_id, .. }
             | LiveEvent::Booking { provider_id, .. }
-            | LiveEvent::Settings { provider_id } => Some(*provider_id),
+            | LiveEvent::Settings { provider_id }
+            | LiveEvent::Offer { provider_id, .. } => Some(*provider_id),
             LiveEvent::Resync => None,
         }
     }
@@ -65,6 +72,9 @@ impl LiveEvent {
 
 pub struct LocalBus {
     sender: broadcast::Sender<LiveEvent>,
+    /// This node's own events only (not those heard from other nodes): what
+    /// happened here is acted on once, here (waitlist offers).
+    origin: broadcast::Sender<LiveEvent>,
     /// Set when a Redis bridge runs: local events are also sent there.
     outbound: Option<mpsc::Sender<LiveEvent>>,
     /// An event could not be queued for Redis (the queue was full): the
@@ -84,6 +94,7 @@ impl LocalBus {
         let alone = outbound.is_none();
         Self {
             sender: broadcast::channel(CAPACITY).0,
+            origin: broadcast::channel(CAPACITY).0,
             outbound,
             overflowed: Arc::default(),
             hears_others: Arc::new(AtomicBool::new(alone)),
@@ -104,6 +115,11 @@ impl LocalBus {
         self.sender.subscribe()
     }
 
+    /// This node's own events, never another node's.
+    pub fn subscribe_origin(&self) -> broadcast::Receiver<LiveEvent> {
+        self.origin.subscribe()
+    }
+
     /// Publishes on this node and, with a Redis bridge, to the other nodes.
     pub fn publish(&self, event: LiveEvent) {
         if let Some(outbound) = &self.outbound
@@ -112,6 +128,7 @@ impl LocalBus {
         {
             tracing::warn!("the queue to Redis is full; the other nodes will be told to resync");
         }
+        let _ = self.origin.send(event.clone());
         self.deliver_locally(event);
     }
 

@@ -97,9 +97,11 @@ async fn subscribe(client: redis::Client, origin: String, bus: Arc<LocalBus>, ca
                         // Another node changed this calendar: ours reloads first,
                         // so that live views computed next see the change. A
                         // resync (it lost events) reloads them all.
-                        match envelope.event.provider_id() {
-                            Some(provider_id) => calendars.refresh(provider_id).await,
-                            None => calendars.refresh_all().await,
+                        match (&envelope.event, envelope.event.provider_id()) {
+                            // An offer changes no calendar.
+                            (LiveEvent::Offer { .. }, _) => {}
+                            (_, Some(provider_id)) => calendars.refresh(provider_id).await,
+                            (_, None) => calendars.refresh_all().await,
                         }
                         bus.deliver_locally(envelope.event);
                     }

@@ -95,6 +95,11 @@ pub async fn create_booking(
             },
         )
         .await?;
+    if booked.created {
+        // Booked that service on that day: done waiting for it.
+        let date = provider.profile.timezone.date_of(booked.booking.start);
+        state.store.fulfil_waitlist(user.id, input.service, date).await?;
+    }
     let body = view(&state, provider.id, booked.booking.id).await?;
     let mut response = HttpResponse::Created();
     if !booked.created {
@@ -115,7 +120,7 @@ pub async fn my_bookings(state: State, AuthUser(user): AuthUser) -> ApiResult {
 /// politely, and nothing else: not why, not by whom, not what the card says.
 /// Checked before the calendar (a block is the provider's act, not a rule
 /// of the calendar's): a booking racing the block itself may still pass.
-async fn refuse_if_blocked(state: &AppState, provider_id: ProviderId, user_id: UserId) -> ApiResult<()> {
+pub(super) async fn refuse_if_blocked(state: &AppState, provider_id: ProviderId, user_id: UserId) -> ApiResult<()> {
     if state.store.blocks(provider_id, user_id).await? {
         let detail = "this provider is not taking bookings from you through Just Book Me; please contact them directly";
         return Err(ApiError::new(ProblemType::ClientBlocked, detail));

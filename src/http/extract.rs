@@ -47,7 +47,7 @@ pub fn parse_instant(field: &str, text: &str) -> ApiResult<Timestamp> {
         .ok_or_else(|| ApiError::field(field, format!("{text:?} is not a time as RFC 3339 with offset")))
 }
 
-fn parse_date(field: &str, text: &str) -> ApiResult<Date> {
+pub fn parse_date(field: &str, text: &str) -> ApiResult<Date> {
     let well_formed = text.len() == 10 && text.as_bytes()[4] == b'-' && text.as_bytes()[7] == b'-';
     well_formed
         .then(|| text.parse::<Date>().ok())

@@ -26,6 +26,7 @@ pub mod state;
 pub mod telegram_webhook;
 pub mod unread_body;
 pub(crate) mod validate;
+mod waitlist;
 mod web_app;
 
 use actix_web::web;
@@ -79,6 +80,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(bookings::my_bookings))
                 .route(web::post().to(bookings::create_booking)),
         )
+        .service(
+            web::resource("/api/waitlist").route(web::get().to(waitlist::mine)).route(web::post().to(waitlist::join)),
+        )
+        .service(web::resource("/api/waitlist/{id}").route(web::delete().to(waitlist::leave)))
+        .service(web::resource("/api/provider/waitlist").route(web::get().to(waitlist::of_provider)))
         .service(web::resource("/api/bookings/{id}/cancel").route(web::post().to(bookings::cancel_my_booking)))
         .service(web::resource("/api/bookings/{id}/reschedule").route(web::post().to(bookings::reschedule_my_booking)))
         .service(web::resource("/api/bookings/{id}/ics").route(web::get().to(calendar_feed::booking_file)))

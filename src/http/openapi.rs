@@ -11,7 +11,7 @@ use utoipa::{
 
 use super::{
     access_log, auth, bookings, calendar_feed, clients, figures, live_socket, me, ops, provider, provider_bookings,
-    public, schedule, services,
+    public, schedule, services, waitlist,
 };
 
 #[derive(OpenApi)]
@@ -28,6 +28,7 @@ use super::{
         bookings::create_booking, bookings::my_bookings, bookings::cancel_my_booking, bookings::reschedule_my_booking,
         bookings::accept_proposal, bookings::decline_proposal, bookings::attend, provider_bookings::propose,
         provider_bookings::list, provider_bookings::create, provider_bookings::act, provider_bookings::reschedule,
+        waitlist::join, waitlist::mine, waitlist::leave, waitlist::of_provider,
         figures::get_stats,
         calendar_feed::issue, calendar_feed::revoke, calendar_feed::feed, calendar_feed::booking_file,
         clients::list, clients::add, clients::get, clients::patch, clients::delete, clients::export,

@@ -70,6 +70,8 @@ pub enum ProblemType {
     /// state, not the input, is what must change (409).
     ClientBookFull,
     TooManyServices,
+    /// A client waits for `waitlist::MAX_ENTRIES` days already (409).
+    WaitlistFull,
     // Well-formed input that breaks a booking rule (422), e.g. a time that is
     // not offered or a cut-off that passed.
     NotBookable,
@@ -112,6 +114,7 @@ impl ProblemType {
             NoProposal => ("no-proposal", StatusCode::CONFLICT, "Conflict"),
             ClientBookFull => ("client-book-full", StatusCode::CONFLICT, "Client book full"),
             TooManyServices => ("too-many-services", StatusCode::CONFLICT, "Too many services"),
+            WaitlistFull => ("waitlist-full", StatusCode::CONFLICT, "Waitlist full"),
             NotBookable => ("not-bookable", StatusCode::UNPROCESSABLE_ENTITY, RULES),
             IdempotencyKeyReused => ("idempotency-key-reused", StatusCode::UNPROCESSABLE_ENTITY, RULES),
             PastCutoff => ("past-cutoff", StatusCode::UNPROCESSABLE_ENTITY, RULES),

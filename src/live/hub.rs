@@ -17,7 +17,7 @@ use actix::{
     Actor, ActorFutureExt, AsyncContext, Context, Handler, Message, MessageResponse, Recipient, fut, prelude::SendError,
 };
 use actors::calendar::{CalendarError, Calendars, GetSlots};
-use actors::domain::ProviderId;
+use actors::domain::{ProviderId, ServiceId, UserId};
 use bytestring::ByteString;
 use jiff::Timestamp;
 
@@ -63,6 +63,8 @@ pub enum SessionSays {
     },
     /// The session belongs to the provider: it gets their booking feed.
     JoinFeed(ProviderId),
+    /// The session signed in as this user: it gets their waitlist offers.
+    Identify(UserId),
 }
 
 #[derive(Message)]
@@ -89,6 +91,7 @@ struct Session {
     out: Recipient<Outbound>,
     watches: HashSet<(ProviderId, WatchKey)>,
     feed: Option<ProviderId>,
+    user: Option<UserId>,
 }
 
 #[derive(Default)]
@@ -260,6 +263,50 @@ impl LiveHub {
     }
 }
 
+impl LiveHub {
+    /// Shows a waitlist offer to the user's sessions on this node, if any.
+    fn offer(
+        &mut self,
+        user_id: UserId,
+        entry: uuid::Uuid,
+        provider_id: ProviderId,
+        service_id: ServiceId,
+        start: Timestamp,
+        ctx: &mut Context<Self>,
+    ) {
+        if !self.sessions.values().any(|s| s.user == Some(user_id)) {
+            return;
+        }
+        let store = self.store.clone();
+        let read = fut::wrap_future::<_, Self>(async move {
+            Ok::<_, crate::store::StoreError>((
+                store.provider(provider_id).await?,
+                store.service(provider_id, service_id).await?,
+            ))
+        });
+        ctx.spawn(read.map(move |result, hub, _| {
+            let Ok((Some(provider), Some(service))) = result else { return };
+            let zone = &provider.profile.timezone;
+            let end = start + jiff::SignedDuration::from_secs(service.fields.timing.duration_secs());
+            let frame = protocol::offer(&protocol::Offer {
+                entry,
+                provider: provider.profile.slug.as_str(),
+                provider_name: &provider.profile.display_name,
+                service: service_id,
+                service_name: &service.fields.name,
+                date: zone.date_of(start),
+                start: zone.format(start),
+                end: zone.format(end),
+            });
+            let mine: Vec<u64> =
+                hub.sessions.iter().filter(|(_, s)| s.user == Some(user_id)).map(|(id, _)| *id).collect();
+            for id in mine {
+                hub.send(id, frame.clone());
+            }
+        }));
+    }
+}
+
 impl Actor for LiveHub {
     type Context = Context<Self>;
 }
@@ -269,7 +316,7 @@ impl Handler<FromSession> for LiveHub {
     fn handle(&mut self, FromSession(id, says): FromSession, ctx: &mut Context<Self>) {
         match says {
             SessionSays::Connect(out) => {
-                self.sessions.insert(id, Session { out, watches: HashSet::new(), feed: None });
+                self.sessions.insert(id, Session { out, watches: HashSet::new(), feed: None, user: None });
             }
             SessionSays::Disconnect => self.remove(id),
             SessionSays::Watch { provider_id, slug, key } => {
@@ -282,6 +329,11 @@ impl Handler<FromSession> for LiveHub {
                 self.refresh(provider_id, key, Some(id), ctx);
             }
             SessionSays::Unwatch { provider_id, key } => self.drop_watch(id, provider_id, key),
+            SessionSays::Identify(user) => {
+                if let Some(session) = self.sessions.get_mut(&id) {
+                    session.user = Some(user);
+                }
+            }
             SessionSays::JoinFeed(provider_id) => {
                 let Some(session) = self.sessions.get_mut(&id) else { return };
                 if let Some(previous) = session.feed.replace(provider_id) {
@@ -319,6 +371,9 @@ impl Handler<BusEvent> for LiveHub {
             // Hours, services or rules: any date and any service may differ.
             LiveEvent::Settings { provider_id } => self.refresh_where(Some(provider_id), |_| true, ctx),
             LiveEvent::Resync => self.refresh_where(None, |_| true, ctx),
+            LiveEvent::Offer { user_id, entry_id, provider_id, service_id, start } => {
+                self.offer(user_id, entry_id, provider_id, service_id, start, ctx);
+            }
         }
     }
 }

@@ -81,6 +81,25 @@ pub fn error(refusal: &Refusal) -> ByteString {
     ByteString::from(json!({ "type": "error", "status": refusal.status, "detail": refusal.detail }).to_string())
 }
 
+/// A waitlist offer (see `crate::waitlist`): the slot, and what to show of it.
+pub struct Offer<'a> {
+    pub entry: uuid::Uuid,
+    pub provider: &'a str,
+    pub provider_name: &'a str,
+    pub service: ServiceId,
+    pub service_name: &'a str,
+    pub date: Date,
+    pub start: String,
+    pub end: String,
+}
+
+pub fn offer(offer: &Offer<'_>) -> ByteString {
+    let frame = json!({ "type": "offer", "entry": offer.entry, "provider": offer.provider,
+        "provider_name": offer.provider_name, "service": offer.service, "service_name": offer.service_name,
+        "date": offer.date.to_string(), "start": offer.start, "end": offer.end });
+    ByteString::from(frame.to_string())
+}
+
 pub fn authenticated(user: UserId, provider: Option<&str>) -> ByteString {
     ByteString::from(json!({ "type": "authenticated", "user": user, "provider": provider }).to_string())
 }

@@ -157,6 +157,7 @@ impl WsSession {
                 });
                 ctx.wait(check.map(|result, session, ctx| match result {
                     Ok(Some((user, provider))) => {
+                        session.tell_hub(SessionSays::Identify(user));
                         if let Some(provider) = &provider {
                             session.tell_hub(SessionSays::JoinFeed(provider.id));
                         }

@@ -32,7 +32,9 @@ pub type StoreResult<T> = Result<T, StoreError>;
 
 /// Every contract at once, as handlers, the bot and the calendars hold it.
 #[async_trait]
-pub trait Store: Accounts + Catalogue + Bookings + ClientBook + Outbox + Support + AccessLog + Retention {
+pub trait Store:
+    Accounts + Catalogue + Bookings + ClientBook + Outbox + Support + AccessLog + Retention + Waitlist
+{
     /// Cheap round trip, for `/readyz`.
     async fn ping(&self) -> StoreResult<()>;
 
@@ -50,6 +52,50 @@ pub trait Store: Accounts + Catalogue + Bookings + ClientBook + Outbox + Support
 #[async_trait]
 pub trait SettingsListener: Send + Sync + 'static {
     async fn settings_changed(&self, provider_id: ProviderId);
+}
+
+/// Clients waiting for a time to free up (issue 14).
+#[async_trait]
+pub trait Waitlist: Send + Sync + 'static {
+    /// Adds the entry, or — one per user, service and date — replaces the
+    /// window (and what was known free) of the one there. `true`: added.
+    async fn join_waitlist(&self, entry: &WaitlistEntry) -> StoreResult<(WaitlistEntry, bool)>;
+    /// The user's entries for dates from `from` on, with names.
+    async fn my_waitlist(&self, user_id: UserId, from: jiff::civil::Date) -> StoreResult<Vec<WaitlistDetails>>;
+    /// The user's entries for dates from `from` on (for the cap).
+    async fn waitlist_count(&self, user_id: UserId, from: jiff::civil::Date) -> StoreResult<u64>;
+    /// Removes the user's own entry; `false` if they have none with that id.
+    async fn leave_waitlist(&self, user_id: UserId, id: Uuid) -> StoreResult<bool>;
+    /// The user got a visit of this service on this date: their entry is done.
+    async fn fulfil_waitlist(&self, user_id: UserId, service_id: ServiceId, date: jiff::civil::Date)
+    -> StoreResult<()>;
+    /// The provider's entries for dates `from..=to`, with names.
+    async fn provider_waitlist(
+        &self,
+        provider_id: ProviderId,
+        from: jiff::civil::Date,
+        to: jiff::civil::Date,
+    ) -> StoreResult<Vec<WaitlistDetails>>;
+    /// The provider's entries on `dates`, or on every date from `dates[0]` on
+    /// when `all_from_first` (a settings change may free any date).
+    async fn waitlist_on(
+        &self,
+        provider_id: ProviderId,
+        dates: &[jiff::civil::Date],
+        all_from_first: bool,
+    ) -> StoreResult<Vec<WaitlistDetails>>;
+    /// Records what is free in the entry's window now, only if what was known
+    /// is still `known` (another node may have looked meanwhile), and with it
+    /// the offer, if any, in one transaction. `false`: someone else recorded
+    /// first (or the entry is gone), nothing was written.
+    async fn record_offer(
+        &self,
+        entry_id: Uuid,
+        known: &[Timestamp],
+        free_now: &[Timestamp],
+        offer: Option<&OfferLetter>,
+        now: Timestamp,
+    ) -> StoreResult<bool>;
 }
 
 /// Users and their sign-in sessions.

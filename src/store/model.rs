@@ -227,6 +227,8 @@ pub enum OutboxContent {
     Text(String),
     /// The privacy policy changed to this version (policy §10).
     PolicyUpdated(String),
+    /// A waitlist offer: its text, and the slot its button opens.
+    Offer { text: String, provider_slug: String, service_id: ServiceId, start: Timestamp },
 }
 
 /// A message to write into the outbox now, outside any booking change.
@@ -245,6 +247,15 @@ pub(crate) fn outbox_kind(kind: &NoticeKind) -> (&'static str, String) {
     }
 }
 
+/// An offer's content from its text and `event` (see [`OfferLetter::event`]).
+fn offer_content(text: String, event: &str) -> Option<OutboxContent> {
+    let mut parts = event.strip_prefix("offer:")?.split(':');
+    let provider_slug = parts.next()?.to_owned();
+    let service_id = ServiceId(parts.next()?.parse().ok()?);
+    let start = Timestamp::from_second(parts.next()?.parse().ok()?).ok()?;
+    Some(OutboxContent::Offer { text, provider_slug, service_id, start })
+}
+
 /// The content an outbox row's `kind`, `event`, `booking_id` and `body` name.
 pub(crate) fn outbox_content(
     kind: &str,
@@ -257,6 +268,7 @@ pub(crate) fn outbox_content(
     match kind {
         "push" => notice(event.parse().map(NoticeKind::Push).ok()),
         "reminder" => notice(event.parse().map(NoticeKind::Reminder).ok()),
+        "text" if event.starts_with("offer:") => body.and_then(|text| offer_content(text, &event)),
         "text" => body.map(OutboxContent::Text),
         "policy" => Some(OutboxContent::PolicyUpdated(event.clone())),
         _ => None,
@@ -306,5 +318,53 @@ impl std::fmt::Display for PurgeReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let parts: Vec<String> = self.0.iter().map(|(table, count)| format!("{table}={count}")).collect();
         write!(f, "{}", parts.join(" "))
+    }
+}
+
+/// A client waiting for a time to free up on one local date of one service,
+/// within an optional window of local start times `[from, to)`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WaitlistEntry {
+    pub id: Uuid,
+    pub user_id: UserId,
+    pub provider_id: ProviderId,
+    pub service_id: ServiceId,
+    pub date: jiff::civil::Date,
+    pub from: Option<actors::domain::TimeOfDay>,
+    pub to: Option<actors::domain::TimeOfDay>,
+    /// The free starts in the window when last looked at (see
+    /// [`Waitlist::record_offer`]): an offer is made for a start not among them.
+    pub free_known: Vec<Timestamp>,
+    pub created_at: Timestamp,
+}
+
+/// A waitlist entry with the names the screens show.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WaitlistDetails {
+    pub entry: WaitlistEntry,
+    pub provider_slug: String,
+    pub provider_name: String,
+    pub timezone: actors::domain::ProviderTimeZone,
+    pub service_name: String,
+    /// The waiting user's name as Telegram gave it (for the provider's view).
+    pub client_name: String,
+}
+
+/// The outbox message of an offer: worded when decided (in the recipient's
+/// language and zones), with what its button opens.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OfferLetter {
+    pub recipient: UserId,
+    pub text: String,
+    pub provider_slug: String,
+    pub service_id: ServiceId,
+    pub start: Timestamp,
+}
+
+impl OfferLetter {
+    /// How the offer's button is kept in the outbox's `event` column:
+    /// `offer:<slug>:<service id>:<unix seconds>`.
+    pub(crate) fn event(&self) -> String {
+        format!("offer:{}:{}:{}", self.provider_slug, self.service_id.0, self.start.as_second())
     }
 }

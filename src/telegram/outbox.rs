@@ -218,6 +218,12 @@ async fn attempt(shared: &Shared, message: &OutboxMessage) -> Attempt {
         },
         OutboxContent::Text(text) => (text.clone(), None),
         OutboxContent::PolicyUpdated(version) => (texts::policy_updated(lang, version, policy_url.as_ref()), None),
+        // Worded when offered; the button opens the booking screen on that slot.
+        OutboxContent::Offer { text, provider_slug, service_id, start } => {
+            let params = [("service", service_id.to_string()), ("start", start.as_second().to_string())];
+            let book = mini_app_button(public_url.as_ref(), provider_slug, &params, texts::book_offer(lang));
+            (text.clone(), book.map(|book| InlineKeyboardMarkup::new([[book]])))
+        }
     };
     // The last moment a claim can be handed back: past it, the message may
     // reach Telegram, and it must never be sent twice.
@@ -291,7 +297,7 @@ fn notice(
     let again = (!to_provider && event == BookingEventKind::Completed)
         .then(|| {
             let service = ("service", booking.service_id.to_string());
-            mini_app_button(public_url, &details.provider_slug, service, texts::book_again(lang))
+            mini_app_button(public_url, &details.provider_slug, &[service], texts::book_again(lang))
         })
         .flatten()
         .map(|again| InlineKeyboardMarkup::new([[again]]));
@@ -306,7 +312,7 @@ fn reminder_buttons(details: &BookingDetails, lang: Lang, public_url: Option<&ur
     let booking = &details.booking;
     let coming = booking.attendance_confirmed_at.is_none().then(|| action_button(lang, Action::Attend, booking.id));
     let moving = ("reschedule", booking.id.to_string());
-    let reschedule = mini_app_button(public_url, &details.provider_slug, moving, texts::reschedule_button(lang));
+    let reschedule = mini_app_button(public_url, &details.provider_slug, &[moving], texts::reschedule_button(lang));
     let cancel = action_button(lang, Action::Cancel, booking.id);
     let second_row = reschedule.into_iter().chain([cancel]).collect::<Vec<_>>();
     InlineKeyboardMarkup::new(coming.map(|coming| vec![coming]).into_iter().chain([second_row]))
@@ -324,11 +330,13 @@ fn action_button(lang: Lang, action: Action, booking_id: BookingId) -> InlineKey
 fn mini_app_button(
     public_url: Option<&url::Url>,
     slug: &str,
-    (name, value): (&str, String),
+    params: &[(&str, String)],
     label: &str,
 ) -> Option<InlineKeyboardButton> {
     let mut url = super::bot::app_url(public_url.filter(|url| url.scheme() == "https")?, Some(slug));
-    url.query_pairs_mut().append_pair(name, &value);
+    for (name, value) in params {
+        url.query_pairs_mut().append_pair(name, value);
+    }
     Some(InlineKeyboardButton::web_app(label, WebAppInfo { url }))
 }
 

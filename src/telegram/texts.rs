@@ -159,6 +159,30 @@ pub fn past_cutoff(lang: Lang, minutes: u32) -> String {
 }
 
 /// The button under "thank you for visiting": the same service's live slots.
+/// A waitlist offer: a time freed up in the window the client waits for.
+pub fn offer(lang: Lang, service: &str, provider: &str, when: &str, with_button: bool) -> String {
+    let (en_how, ru_how) = if with_button {
+        ("Tap below to book it", "Нажмите ниже, чтобы записаться")
+    } else {
+        ("Open the app to book it", "Откройте приложение, чтобы записаться")
+    };
+    match lang {
+        Lang::En => format!(
+            "🔔 A time freed up: {service} with {provider}, {when}.\n{en_how} — the first to book gets it; \
+             you stay on the waitlist until you book."
+        ),
+        Lang::Ru => format!(
+            "🔔 Освободилось время: {service}, {provider}, {when}.\n{ru_how} — запишется тот, кто успеет первым; \
+             вы остаётесь в листе ожидания, пока не запишетесь."
+        ),
+    }
+}
+
+/// The button under an offer.
+pub fn book_offer(lang: Lang) -> &'static str {
+    lang.pick("📅 Book this time", "📅 Записаться на это время")
+}
+
 pub fn book_again(lang: Lang) -> &'static str {
     lang.pick("📅 Book again", "📅 Записаться снова")
 }

@@ -220,6 +220,12 @@ const ROWS: &[(&str, &str, [Outcome; 6])] = &[
     // No proposal was made for it: only the owner learns that much.
     ("POST /api/bookings/{id}/accept-proposal", "", owner_as_client_refused(NoProposal)),
     ("POST /api/bookings/{id}/decline-proposal", "", owner_as_client_refused(NoProposal)),
+    ("GET /api/waitlist", "", signed_in(200)),
+    // At a third provider, so that nobody's relation to the owner changes.
+    ("POST /api/waitlist", "", signed_in(201)),
+    // The owner's own entry, at the other provider.
+    ("DELETE /api/waitlist/{id}", "", owner_as_client(204)),
+    ("GET /api/provider/waitlist", "", providers(200)),
     ("GET /api/providers/{slug}", "", public(200)),
     ("GET /api/providers/{slug}/slots", "", public(200)),
     // `moving` = the client's booking with the owner: only those two may ask.
@@ -489,6 +495,11 @@ impl<'a> World<'a> {
             "DELETE /api/provider/clients/{id}" => {
                 self.created(Who::Owner, "/api/provider/clients", json!({ "name": "Spare" })).await
             }
+            "DELETE /api/waitlist/{id}" => {
+                let entry = json!({ "provider": "bruno", "service": self.other_service, "date": DAY });
+                let reply = self.app.request("POST", "/api/waitlist", self.token(Who::Owner), Some(entry)).await;
+                reply.ok()["id"].as_str().expect("an id").to_owned()
+            }
             _ if template.starts_with("/api/provider/clients/{id}") => self.dora.clone(),
             _ => String::new(),
         };
@@ -548,6 +559,7 @@ impl<'a> World<'a> {
             "POST /api/bookings" => {
                 json!({ "provider": "zed", "service": self.third_service, "start": self.fresh_slot() })
             }
+            "POST /api/waitlist" => json!({ "provider": "zed", "service": self.third_service, "date": DAY }),
             _ => return None,
         })
     }

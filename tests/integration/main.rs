@@ -43,4 +43,5 @@ mod store_contract;
 mod support;
 mod third_parties;
 mod time_zones;
+mod waitlist;
 mod web_app;

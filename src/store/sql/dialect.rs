@@ -11,7 +11,9 @@ mod prelude {
     pub(crate) use uuid::Uuid;
 
     pub(crate) use super::super::rows::*;
-    pub(crate) use super::super::{SqlStore, booking_select, client_columns, provider_columns, service_columns};
+    pub(crate) use super::super::{
+        SqlStore, booking_select, client_columns, provider_columns, service_columns, waitlist_select,
+    };
     pub(crate) use super::super::{encode::Day, encode::Moment, user_columns};
     pub(crate) use crate::store::{model::outbox_kind, *};
 }
@@ -85,6 +87,7 @@ mod sqlite {
     include!("queries/support.rs");
     include!("queries/access_log.rs");
     include!("queries/retention.rs");
+    include!("queries/waitlist.rs");
 }
 
 /// The cluster backend, shared by every node.
@@ -156,6 +159,7 @@ mod postgres {
     include!("queries/support.rs");
     include!("queries/access_log.rs");
     include!("queries/retention.rs");
+    include!("queries/waitlist.rs");
 }
 
 pub use postgres::connect as connect_postgres;

@@ -82,4 +82,13 @@ macro_rules! booking_select {
          JOIN services s ON s.id = b.service_id"
     };
 }
-pub(crate) use {booking_select, client_columns, provider_columns, service_columns, user_columns};
+macro_rules! waitlist_select {
+    () => {
+        "SELECT w.id, w.user_id, w.provider_id, w.service_id, w.local_date, w.from_min, w.to_min, w.free_known, \
+         w.created_at, p.slug AS provider_slug, p.display_name AS provider_name, p.timezone, \
+         s.name AS service_name, u.first_name AS client_name \
+         FROM waitlist_entries w JOIN providers p ON p.id = w.provider_id \
+         JOIN services s ON s.id = w.service_id JOIN users u ON u.id = w.user_id"
+    };
+}
+pub(crate) use {booking_select, client_columns, provider_columns, service_columns, user_columns, waitlist_select};

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::encode::{Day, Moment};
 use crate::store::{
     BookingDetails, Client, ClientFields, OutboxMessage, Provider, ProviderProfile, Service, ServiceFields, StoreError,
-    model::outbox_content,
+    WaitlistDetails, WaitlistEntry, model::outbox_content,
 };
 
 #[derive(sqlx::FromRow)]
@@ -278,6 +278,67 @@ impl TryFrom<OutboxRow> for OutboxMessage {
             recipient_id: UserId(row.recipient_id),
             due_at: row.due_at.0,
             attempts: row.attempts,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct WaitlistRow {
+    id: Uuid,
+    user_id: Uuid,
+    provider_id: Uuid,
+    service_id: Uuid,
+    local_date: Day,
+    from_min: Option<i64>,
+    to_min: Option<i64>,
+    free_known: String,
+    created_at: Moment,
+    provider_slug: String,
+    provider_name: String,
+    timezone: String,
+    service_name: String,
+    client_name: String,
+}
+
+impl TryFrom<WaitlistRow> for WaitlistDetails {
+    type Error = StoreError;
+    fn try_from(row: WaitlistRow) -> Result<Self, StoreError> {
+        let time = |field: &str, minutes: Option<i64>| -> Result<Option<TimeOfDay>, StoreError> {
+            minutes
+                .map(|m| {
+                    narrow::<u16>(field, m)
+                        .and_then(|m| TimeOfDay::from_minutes(m).ok_or_else(|| StoreError::corrupt(field)))
+                })
+                .transpose()
+        };
+        let free_known = row
+            .free_known
+            .split(',')
+            .filter(|part| !part.is_empty())
+            .map(|part| {
+                part.parse::<i64>()
+                    .ok()
+                    .and_then(|s| jiff::Timestamp::from_second(s).ok())
+                    .ok_or_else(|| StoreError::corrupt("free_known"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(WaitlistDetails {
+            entry: WaitlistEntry {
+                id: row.id,
+                user_id: UserId(row.user_id),
+                provider_id: ProviderId(row.provider_id),
+                service_id: ServiceId(row.service_id),
+                date: row.local_date.0,
+                from: time("from_min", row.from_min)?,
+                to: time("to_min", row.to_min)?,
+                free_known,
+                created_at: row.created_at.0,
+            },
+            provider_slug: row.provider_slug,
+            provider_name: row.provider_name,
+            timezone: ProviderTimeZone::parse(&row.timezone).map_err(StoreError::corrupt)?,
+            service_name: row.service_name,
+            client_name: row.client_name,
         })
     }
 }

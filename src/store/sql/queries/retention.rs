@@ -33,6 +33,15 @@ impl Retention for SqlStore<Db> {
                 None => report.0.push((table, deleted)),
             }
         }
+        // Waitlist entries expire with their day (a day later, whatever the
+        // provider's zone: no date is still to come anywhere by then).
+        let yesterday = jiff::tz::TimeZone::UTC.to_datetime(now).date().yesterday().unwrap_or(jiff::civil::date(2000, 1, 1));
+        let gone = sqlx::query("DELETE FROM waitlist_entries WHERE local_date < $1")
+            .bind(Day(yesterday))
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        report.0.push(("waitlist_entries", gone));
         // Support conversations quiet since `before`, with their messages
         // (see `Support::purge_support` for when one counts as finished).
         report.0.push(("support_conversations", self.purge_support(before).await?));
