@@ -243,6 +243,7 @@ const en = {
   device_crawler: 'Robot',
   device_misc: 'Other device',
   // Classes (a service with seats) and the waitlist.
+  problem_waitlist_full: 'You are waiting for many days already. Leave one of them in My bookings first.',
   problem_class_full: 'This class has just filled up. Pick another time, or ask to be told when a seat frees up.',
   capacity_label: 'Seats (class)',
   capacity_hint: '1 = one client at a time. More makes it a class: that many clients book the same time, each their own seat.',
@@ -511,6 +512,7 @@ const ru = {
   device_crawler: 'Робот',
   device_misc: 'Другое устройство',
   // Групповые занятия и лист ожидания.
+  problem_waitlist_full: 'Вы уже ждёте слишком много дней. Сначала выйдите из одного листа ожидания в «Моих записях».',
   problem_class_full: 'На это занятие только что закончились места. Выберите другое время или попросите сообщить, когда место освободится.',
   capacity_label: 'Мест (групповое занятие)',
   capacity_hint: '1 — один клиент за раз. Больше — групповое занятие: столько клиентов записываются на одно время, у каждого своё место.',
