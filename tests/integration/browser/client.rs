@@ -101,6 +101,8 @@ pub enum Launch<'a> {
     BookAgain { slug: &'a str, service: &'a str },
     /// A reminder's "Reschedule" button: `PUBLIC_URL?startapp=<slug>&reschedule=<id>`.
     Reschedule { slug: &'a str, booking: &'a str },
+    /// A waitlist offer's button: `PUBLIC_URL?startapp=<slug>&service=<id>&start=<unix seconds>`.
+    Offer { slug: &'a str, service: &'a str, start: i64 },
 }
 
 /// initData for `user`, signed with the test server's bot token the way
@@ -133,6 +135,11 @@ pub fn launch_url(app_url: &str, init_data: &str, theme: Theme, launch: Launch<'
             "?startapp={}&reschedule={}",
             encode_uri_component(slug),
             encode_uri_component(booking)
+        )),
+        Launch::Offer { slug, service, start } => url.push_str(&format!(
+            "?startapp={}&service={}&start={start}",
+            encode_uri_component(slug),
+            encode_uri_component(service)
         )),
     }
     url.push_str(&format!(

@@ -31,6 +31,7 @@ mod reschedule;
 mod smoke;
 mod support;
 mod two_zones;
+mod waitlist;
 mod workspace;
 
 pub use client::{Launch, TgUser, Theme};
