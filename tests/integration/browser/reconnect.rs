@@ -160,8 +160,17 @@ async fn while_reconnecting_no_stale_slot_is_offered_and_the_fresh_snapshot_is_d
     provider.wait_until(&live_is("live")).await;
     provider.wait_for("#agenda [data-booking]").await;
     assert!(provider.text("#agenda [data-booking]").await.contains("Boris"));
-    let stats = app.hub.send(Stats).await.expect("the hub answers");
-    assert_eq!(stats.sessions, 2, "one socket per phone again, none left over: {stats:?}");
+    // Each phone holds two: its screen's, and the app's own that hears
+    // waitlist offers on any screen (offers.js). Both came back; none is left over.
+    let mut stats = app.hub.send(Stats).await.expect("the hub answers");
+    for _ in 0..50 {
+        if stats.sessions >= 4 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        stats = app.hub.send(Stats).await.expect("the hub answers");
+    }
+    assert_eq!(stats.sessions, 4, "two sockets per phone again, none left over: {stats:?}");
 
     // Another restart, not held: the app comes back by itself (jittered
     // backoff, at most 300 ms for the first attempt), and a booking made
