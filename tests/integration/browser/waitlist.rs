@@ -47,10 +47,11 @@ async fn active_booking_at(app: &TestApp, token: &str, start: &str) -> Option<Va
 #[actix_web::test]
 async fn a_time_freed_on_a_full_day_is_offered_live_to_the_waitlist_and_booked_from_the_offer() {
     const SLUG: &str = "maria-massage";
+    const PROVIDER_TG_ID: i64 = 9500;
     let app = spawn_app(Backend::Sqlite).await;
     // One hour a day: booked by Boris, tomorrow is full.
     let profile = json!({ "display_name": "Maria", "min_notice_min": 0 });
-    let (_, service) = app.provider(9500, SLUG, profile, every_day("10:00", "11:00")).await;
+    let (_, service) = app.provider(PROVIDER_TG_ID, SLUG, profile, every_day("10:00", "11:00")).await;
     let day = tomorrow();
     let ten = start_of(&slot_at(&app, SLUG, &service, day, "10:00").await);
     let boris = app.dev_sign_in(9502, "Boris").await;
@@ -86,6 +87,19 @@ async fn a_time_freed_on_a_full_day_is_offered_live_to_the_waitlist_and_booked_f
     assert_eq!((&entry["from"], &entry["to"]), (&Value::Null, &Value::Null), "no window: any time");
     let entry = entry["id"].as_str().expect("an id").to_owned();
 
+    // The provider's agenda lists who waits on that day.
+    let Some(maria) = TelegramPhone::open(&app, TgUser::new(PROVIDER_TG_ID, "Maria"), Theme::DARK, Launch::Menu).await
+    else {
+        return;
+    };
+    maria.click("#workspace").await;
+    maria.click("[data-range=\"week\"]").await;
+    let waiting = format!("#agenda [data-waitlist-day=\"{day}\"]");
+    let line = maria.text(&waiting).await;
+    assert!(line.starts_with("Waitlist: 1") && line.contains("Alice"), "{line}");
+    maria.screenshot("waitlist-agenda-dark").await;
+    maria.check_screen().await;
+
     // Alice looks at her bookings meanwhile: the entry is listed there.
     phone.press_back().await;
     phone.click("main[data-screen=\"provider\"] #my-bookings").await;
@@ -108,6 +122,9 @@ async fn a_time_freed_on_a_full_day_is_offered_live_to_the_waitlist_and_booked_f
     assert_eq!(phone.eval("return window.__sameDocument === true").await, true, "no reload happened");
     phone.screenshot("waitlist-offer-booked-light").await;
     phone.close().await;
+    // Booking the day ended Alice's entry: the agenda no longer lists her as waiting.
+    maria.wait_gone(&waiting).await;
+    maria.close().await;
 
     let held = active_booking_at(&app, &alice, &ten).await;
     assert!(held.is_some(), "Alice holds the freed 10:00: {}", app.get("/api/bookings", Some(&alice)).await.body);
