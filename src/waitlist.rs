@@ -107,6 +107,8 @@ async fn look(
         }
         let freed = free_now.iter().copied().find(|start| !known.contains(start));
         let offer = match freed {
+            // A client the provider blocked is offered nothing (their entry stays theirs to leave).
+            Some(_) if store.blocks(provider_id, entry.user_id).await? => None,
             Some(start) => Some(word(store, &details, start).await?),
             None => None,
         };

@@ -27,6 +27,25 @@ async fn one_slot_is_given_once_even_without_a_database_constraint() {
 }
 
 #[actix::test]
+async fn a_class_gives_each_seat_once_even_without_a_database_constraint() {
+    let (repo, _, calendars) = setup(false, false);
+    repo.capacity.store(5, Ordering::SeqCst);
+    let racers = (0..100).map(|_| calendars.send(repo.provider_id, book(&repo, "10:00")));
+    let results = futures_util::future::join_all(racers).await;
+    let won = results.iter().filter(|r| r.is_ok()).count();
+    let full = results.iter().filter(|r| matches!(r, Err(CalendarError::ClassFull))).count();
+    assert_eq!((won, full), (5, 95));
+    let mut seats: Vec<u16> = repo.bookings.lock().unwrap().iter().filter_map(|b| b.seat).collect();
+    seats.sort_unstable();
+    assert_eq!(seats, [1, 2, 3, 4, 5], "each seat once, none beyond the capacity");
+    // Made one-to-one again (and reloaded): the seats still hold the provider at 10:00.
+    repo.capacity.store(1, Ordering::SeqCst);
+    repo.version.fetch_add(1, Ordering::SeqCst);
+    calendars.refresh(repo.provider_id).await;
+    assert!(matches!(calendars.send(repo.provider_id, book(&repo, "10:00")).await, Err(CalendarError::SlotTaken)));
+}
+
+#[actix::test]
 async fn different_slots_are_all_given_one_at_a_time() {
     let (repo, _, calendars) = setup(false, false);
     let starts = ["09:00", "10:00", "11:00", "12:00"];

@@ -123,6 +123,11 @@ async fn a_freed_time_reaches_the_waitlist_once_with_two_nodes_and_the_first_to_
     let mut socket = open(&b).await;
     send(&mut socket, json!({ "type": "auth", "token": wendy })).await;
     assert_eq!(next_json(&mut socket, Duration::from_secs(5)).await.unwrap()["type"], "authenticated");
+    // Somebody else signed in on the cancel's node, waiting for nothing.
+    let sam = a.dev_sign_in(24, "Sam").await;
+    let mut bystander = open(&a).await;
+    send(&mut bystander, json!({ "type": "auth", "token": sam })).await;
+    assert_eq!(next_json(&mut bystander, Duration::from_secs(5)).await.unwrap()["type"], "authenticated");
     tokio::time::sleep(Duration::from_millis(300)).await;
 
     // The 10:00 client cancels on node A.
@@ -142,6 +147,8 @@ async fn a_freed_time_reaches_the_waitlist_once_with_two_nodes_and_the_first_to_
     let offer = next_json(&mut socket, Duration::from_secs(2)).await.expect("an offer frame");
     assert_eq!((offer["type"].as_str(), offer["start"].as_str()), (Some("offer"), Some(slot("10:00").as_str())));
     assert_eq!(offer["service"], service.as_str());
+    let overheard = next_json(&mut bystander, Duration::from_millis(500)).await;
+    assert!(overheard.is_none(), "an offer reached a session of someone else: {overheard:?}");
 
     // Once: however many nodes, and not to the client outside their window.
     tokio::time::sleep(Duration::from_millis(1500)).await;

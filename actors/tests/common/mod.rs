@@ -3,7 +3,7 @@
 use std::{
     sync::{
         Arc, Mutex,
-        atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering},
+        atomic::{AtomicBool, AtomicI64, AtomicU16, AtomicUsize, Ordering},
     },
     time::Duration,
 };
@@ -38,6 +38,8 @@ pub struct FakeRepository {
     /// settings in a tight loop would.
     pub churn: AtomicBool,
     pub writes_refused: AtomicUsize,
+    /// The service's capacity (above 1: a class).
+    pub capacity: AtomicU16,
     pub fail_writes: bool,
     writing: AtomicUsize,
     pub most_at_once: AtomicUsize,
@@ -65,7 +67,11 @@ impl CalendarRepository for FakeRepository {
             time_zone: ProviderTimeZone::parse("Europe/Berlin").unwrap(),
             rules: BookingRules { slot_step_min: 60, min_notice_min: 0, horizon_days: 366, ..Default::default() },
             schedule: Schedule::new(&weekly, &overrides).unwrap(),
-            services: [(self.service_id, ServiceInfo { timing, active: true, capacity: 1 })].into(),
+            services: [(
+                self.service_id,
+                ServiceInfo { timing, active: true, capacity: self.capacity.load(Ordering::SeqCst) },
+            )]
+            .into(),
             bookings: self.bookings.lock().unwrap().clone(),
         }))
     }
@@ -125,6 +131,7 @@ pub fn setup(day_closed: bool, fail_writes: bool) -> (Arc<FakeRepository>, Arc<R
         day_closed: AtomicBool::new(day_closed),
         churn: AtomicBool::new(false),
         writes_refused: AtomicUsize::new(0),
+        capacity: AtomicU16::new(1),
         fail_writes,
         writing: AtomicUsize::new(0),
         most_at_once: AtomicUsize::new(0),
