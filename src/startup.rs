@@ -93,7 +93,8 @@ impl Application {
         };
         crate::retention::start(store.clone(), config.access_log_retention);
         crate::deadlines::start(store.clone(), calendars.clone(), config.deadline_sweep);
-        crate::waitlist::start(store.clone(), calendars.clone(), bus.clone());
+        let buttons = config.public_url.as_ref().is_some_and(|url| url.scheme() == "https");
+        crate::waitlist::start(store.clone(), calendars.clone(), bus.clone(), buttons);
         let grace = config.shutdown_grace;
         let listener = TcpListener::bind(config.bind_addr)
             .map_err(|e| anyhow::anyhow!("cannot listen on {} (BIND_ADDR): {e}", config.bind_addr))?;

@@ -28,7 +28,7 @@
 use std::{collections::BTreeSet, sync::Arc};
 
 use actors::calendar::{Calendars, GetSlots};
-use actors::domain::{ProviderTimeZone, Slot, TimeOfDay};
+use actors::domain::{ProviderId, ProviderTimeZone, ServiceId, Slot, TimeOfDay};
 use jiff::{Timestamp, civil::Date};
 use tokio::sync::broadcast::error::RecvError;
 
@@ -38,9 +38,11 @@ use crate::{
     telegram::texts::{self, Lang},
 };
 
-/// Starts looking at this node's own events for offers to make.
-pub fn start(store: Arc<dyn Store>, calendars: Calendars, bus: Arc<LocalBus>) {
+/// Starts looking at this node's own events for offers to make. `buttons`:
+/// whether offers carry a Web App button (an https `PUBLIC_URL`).
+pub fn start(store: Arc<dyn Store>, calendars: Calendars, bus: Arc<LocalBus>, buttons: bool) {
     let mut events = bus.subscribe_origin();
+    let looker = Looker { store, calendars, bus, buttons };
     actix_web::rt::spawn(async move {
         loop {
             let (provider_id, dates, all) = match events.recv().await {
@@ -54,9 +56,7 @@ pub fn start(store: Arc<dyn Store>, calendars: Calendars, bus: Arc<LocalBus>) {
                 }
                 Err(RecvError::Closed) => return,
             };
-            if let Err(error) = look(&*store, &calendars, &bus, provider_id, &dates, all).await {
-                tracing::warn!(%error, provider = %provider_id, "waitlist: could not look for offers");
-            }
+            looker.look(provider_id, &dates, all).await;
         }
     });
 }
@@ -68,63 +68,96 @@ fn utc_yesterday() -> Date {
 }
 
 /// One service's slots on one date: what a look computes once.
-type DayOfService = (actors::domain::ServiceId, Date);
+type DayOfService = (ServiceId, Date);
 
-async fn look(
-    store: &dyn Store,
-    calendars: &Calendars,
-    bus: &LocalBus,
-    provider_id: actors::domain::ProviderId,
-    dates: &[Date],
-    all: bool,
-) -> anyhow::Result<()> {
-    let entries = store.waitlist_on(provider_id, dates, all).await?;
-    if entries.is_empty() {
-        return Ok(());
-    }
-    let now = Timestamp::now();
-    // One slot computation per service and date, shared by its entries.
-    let mut computed: Vec<(DayOfService, Option<Vec<Slot>>)> = Vec::new();
-    for details in entries {
-        let entry = &details.entry;
-        let key = (entry.service_id, entry.date);
-        let slots = match computed.iter().find(|(k, _)| *k == key) {
-            Some((_, slots)) => slots.clone(),
-            None => {
-                let msg =
-                    GetSlots { service_id: entry.service_id, from: entry.date, to: entry.date, now, moving: None };
-                // A retired service or a vanished provider offers nothing.
-                let slots = calendars.send(provider_id, msg).await.ok().map(|availability| availability.slots);
-                computed.push((key, slots.clone()));
-                slots
+/// Looks again at whoever waits for this node's changes.
+struct Looker {
+    store: Arc<dyn Store>,
+    calendars: Calendars,
+    bus: Arc<LocalBus>,
+    buttons: bool,
+}
+
+/// How many times a look is made again after another node recorded an
+/// entry first (it may have seen a different change of the same day).
+const LOOKS: usize = 3;
+
+impl Looker {
+    async fn look(&self, provider_id: ProviderId, dates: &[Date], all: bool) {
+        for _ in 0..LOOKS {
+            match self.look_once(provider_id, dates, all).await {
+                Ok(false) => return,
+                Ok(true) => {}
+                Err(error) => {
+                    tracing::warn!(%error, provider = %provider_id, "waitlist: could not look for offers");
+                    return;
+                }
             }
-        };
-        let Some(slots) = slots else { continue };
-        let free_now = free_in_window(&slots, &details.timezone, entry.from, entry.to);
+        }
+    }
+
+    /// One look at the entries; `true` when another node recorded one of
+    /// them first, so this node's view of it must be read again.
+    async fn look_once(&self, provider_id: ProviderId, dates: &[Date], all: bool) -> anyhow::Result<bool> {
+        let entries = self.store.waitlist_on(provider_id, dates, all).await?;
+        let now = Timestamp::now();
+        // One slot computation per service and date, shared by its entries.
+        let mut computed: Vec<(DayOfService, Option<Vec<Slot>>)> = Vec::new();
+        let mut lost = false;
+        for details in entries {
+            let entry = &details.entry;
+            let key = (entry.service_id, entry.date);
+            let slots = match computed.iter().find(|(k, _)| *k == key) {
+                Some((_, slots)) => slots.clone(),
+                None => {
+                    let msg =
+                        GetSlots { service_id: entry.service_id, from: entry.date, to: entry.date, now, moving: None };
+                    // A retired service or a vanished provider offers nothing.
+                    let slots = self.calendars.send(provider_id, msg).await.ok().map(|availability| availability.slots);
+                    computed.push((key, slots.clone()));
+                    slots
+                }
+            };
+            let Some(slots) = slots else { continue };
+            // One entry failing (its recipient unreadable, a write refused)
+            // does not cost the others their offers.
+            match self.consider(&details, &slots, now).await {
+                Ok(recorded) => lost |= !recorded,
+                Err(error) => tracing::warn!(%error, entry = %entry.id, "waitlist: could not consider an entry"),
+            }
+        }
+        Ok(lost)
+    }
+
+    /// Records what is free in the entry's window now and offers what was
+    /// not free before; `false` when another node recorded first.
+    async fn consider(&self, details: &WaitlistDetails, slots: &[Slot], now: Timestamp) -> anyhow::Result<bool> {
+        let entry = &details.entry;
+        let free_now = free_in_window(slots, &details.timezone, entry.from, entry.to);
         let known: BTreeSet<Timestamp> = entry.free_known.iter().copied().collect();
         if free_now.iter().copied().collect::<BTreeSet<_>>() == known {
-            continue;
+            return Ok(true);
         }
         let freed = free_now.iter().copied().find(|start| !known.contains(start));
         let offer = match freed {
             // A client the provider blocked is offered nothing (their entry stays theirs to leave).
-            Some(_) if store.blocks(provider_id, entry.user_id).await? => None,
-            Some(start) => Some(word(store, &details, start).await?),
+            Some(_) if self.store.blocks(entry.provider_id, entry.user_id).await? => None,
+            Some(start) => Some(word(&*self.store, details, start, self.buttons).await?),
             None => None,
         };
-        let recorded = store.record_offer(entry.id, &entry.free_known, &free_now, offer.as_ref(), now).await?;
+        let recorded = self.store.record_offer(entry.id, &entry.free_known, &free_now, offer.as_ref(), now).await?;
         if let (true, Some(offer)) = (recorded, offer) {
             metrics::counter!("waitlist_offers").increment(1);
-            bus.publish(LiveEvent::Offer {
+            self.bus.publish(LiveEvent::Offer {
                 user_id: entry.user_id,
                 entry_id: entry.id,
-                provider_id,
+                provider_id: entry.provider_id,
                 service_id: entry.service_id,
                 start: offer.start,
             });
         }
+        Ok(recorded)
     }
-    Ok(())
 }
 
 /// The bookable starts among `slots` whose local time lies in `[from, to)`
@@ -149,14 +182,19 @@ pub fn free_in_window(
 
 /// The offer's message, in the recipient's language and with their own
 /// wall time beside the provider's.
-async fn word(store: &dyn Store, details: &WaitlistDetails, start: Timestamp) -> anyhow::Result<OfferLetter> {
+async fn word(
+    store: &dyn Store,
+    details: &WaitlistDetails,
+    start: Timestamp,
+    button: bool,
+) -> anyhow::Result<OfferLetter> {
     let recipient = store.bot_recipient(details.entry.user_id).await?;
     let lang = Lang::of(recipient.as_ref().and_then(|r| r.language_code.as_deref()));
     let reader = recipient.as_ref().and_then(|r| r.zone());
     let when = texts::at(start, &details.timezone, reader.as_ref(), lang);
     Ok(OfferLetter {
         recipient: details.entry.user_id,
-        text: texts::offer(lang, &details.service_name, &details.provider_name, &when, true),
+        text: texts::offer(lang, &details.service_name, &details.provider_name, &when, button),
         provider_slug: details.provider_slug.clone(),
         service_id: details.entry.service_id,
         start,

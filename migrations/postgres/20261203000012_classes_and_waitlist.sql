@@ -23,14 +23,27 @@ ALTER TABLE bookings ADD CONSTRAINT bookings_no_overlap EXCLUDE USING gist (
 -- No seat is held twice (across nodes too) ...
 CREATE UNIQUE INDEX bookings_one_per_seat ON bookings (occurrence, seat)
     WHERE status IN ('pending', 'confirmed') AND seat IS NOT NULL;
--- ... and no seat lies beyond the class's capacity: so a class never holds
--- more than `capacity` active bookings, whoever writes them.
+-- ... and no seat lies beyond the class's capacity, nor is taken once the
+-- start holds `capacity` seats: so a class never holds more than `capacity`
+-- active bookings, whoever writes them. (Concurrent writers each pass the
+-- count, but then race for seat numbers 1..capacity, which the unique index
+-- hands out once; only a capacity lowered under seats held leaves the count
+-- as the one guard, checked per statement.)
 CREATE FUNCTION bookings_seat_within_capacity() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    places bigint;
 BEGIN
     IF NEW.seat IS NOT NULL AND NEW.status IN ('pending', 'confirmed')
        AND (TG_OP = 'INSERT' OR NEW.seat IS DISTINCT FROM OLD.seat OR NEW.occurrence IS DISTINCT FROM OLD.occurrence)
-       AND NEW.seat > (SELECT capacity FROM services WHERE id = NEW.service_id) THEN
-        RAISE EXCEPTION 'seat_beyond_capacity' USING ERRCODE = 'check_violation';
+    THEN
+        -- A seat taken or moved; a status change of a seat held (confirmed,
+        -- cancelled) takes no new place, even in a class over its capacity.
+        SELECT capacity INTO places FROM services WHERE id = NEW.service_id;
+        IF NEW.seat > places OR (
+            SELECT COUNT(*) FROM bookings WHERE occurrence = NEW.occurrence AND id <> NEW.id
+               AND seat IS NOT NULL AND status IN ('pending', 'confirmed')) >= places THEN
+            RAISE EXCEPTION 'seat_beyond_capacity' USING ERRCODE = 'check_violation';
+        END IF;
     END IF;
     RETURN NEW;
 END $$;

@@ -43,7 +43,16 @@ BEGIN
     );
 END;
 
--- No seat held twice, none beyond the capacity.
+-- Every booking the server writes names its occurrence; a row without one
+-- would share time with any other such row.
+CREATE TRIGGER bookings_occurrence_named
+BEFORE INSERT ON bookings
+WHEN NEW.occurrence = ''
+BEGIN
+    SELECT RAISE(ABORT, 'booking_without_occurrence');
+END;
+
+-- No seat held twice, none beyond the capacity, none once the start is full.
 CREATE UNIQUE INDEX bookings_one_per_seat ON bookings (occurrence, seat)
     WHERE status IN ('pending', 'confirmed') AND seat IS NOT NULL;
 
@@ -52,7 +61,10 @@ BEFORE INSERT ON bookings
 WHEN NEW.seat IS NOT NULL AND NEW.status IN ('pending', 'confirmed')
 BEGIN
     SELECT RAISE(ABORT, 'seat_beyond_capacity')
-    WHERE NEW.seat > (SELECT capacity FROM services WHERE id = NEW.service_id);
+    WHERE NEW.seat > (SELECT capacity FROM services WHERE id = NEW.service_id)
+       OR (SELECT COUNT(*) FROM bookings WHERE occurrence = NEW.occurrence AND seat IS NOT NULL
+             AND status IN ('pending', 'confirmed'))
+          >= (SELECT capacity FROM services WHERE id = NEW.service_id);
 END;
 
 CREATE TRIGGER bookings_seat_within_capacity_update
@@ -61,7 +73,10 @@ WHEN NEW.seat IS NOT NULL AND NEW.status IN ('pending', 'confirmed')
      AND (NEW.seat IS NOT OLD.seat OR NEW.occurrence IS NOT OLD.occurrence)
 BEGIN
     SELECT RAISE(ABORT, 'seat_beyond_capacity')
-    WHERE NEW.seat > (SELECT capacity FROM services WHERE id = NEW.service_id);
+    WHERE NEW.seat > (SELECT capacity FROM services WHERE id = NEW.service_id)
+       OR (SELECT COUNT(*) FROM bookings WHERE occurrence = NEW.occurrence AND id <> NEW.id AND seat IS NOT NULL
+             AND status IN ('pending', 'confirmed'))
+          >= (SELECT capacity FROM services WHERE id = NEW.service_id);
 END;
 
 CREATE TABLE waitlist_entries (

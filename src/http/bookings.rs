@@ -98,7 +98,11 @@ pub async fn create_booking(
     if booked.created {
         // Booked that service on that day: done waiting for it.
         let date = provider.profile.timezone.date_of(booked.booking.start);
-        state.store.fulfil_waitlist(user.id, input.service, date).await?;
+        // Best effort: the booking stands whatever happens here (an entry
+        // left behind only means an offer more, and expires with its day).
+        if let Err(error) = state.store.fulfil_waitlist(user.id, input.service, date).await {
+            tracing::warn!(%error, "could not end the client's waitlist entry");
+        }
     }
     let body = view(&state, provider.id, booked.booking.id).await?;
     let mut response = HttpResponse::Created();

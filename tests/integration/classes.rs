@@ -7,7 +7,9 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::{
-    helpers::{Backend, DAY, TestApp, every_day, on_both_backends, slot, spawn_app_with, sql_column, two_nodes_on},
+    helpers::{
+        Backend, DAY, TestApp, every_day, on_both_backends, slot, spawn_app_with, sql_column, sql_execute, two_nodes_on,
+    },
     live::{next_json, open, send},
 };
 
@@ -16,6 +18,7 @@ on_both_backends!(
     a_class_occupies_the_provider_once_and_counts_its_seats,
     a_seat_moves_alone_and_a_cancelled_seat_is_free_again,
     the_database_refuses_a_seat_twice_or_beyond_the_capacity,
+    a_capacity_lowered_under_the_seats_held_lets_nobody_in,
 );
 
 /// Makes the provider's service a class of `capacity` seats.
@@ -203,7 +206,8 @@ async fn the_database_refuses_a_seat_twice_or_beyond_the_capacity(backend: Backe
             "INSERT INTO bookings (id, provider_id, service_id, client_id, starts_at, ends_at, occupied_from, \
              occupied_to, status, created_at, updated_at, seat, occurrence) \
              SELECT {id_expr}, provider_id, service_id, client_id, starts_at, ends_at, occupied_from, occupied_to, \
-             status, created_at, updated_at, {seat}, occurrence FROM bookings WHERE seat = 1"
+             'confirmed', created_at, updated_at, {seat}, occurrence FROM bookings \
+             WHERE seat IS NOT NULL AND status = 'confirmed' LIMIT 1"
         )
     };
     for (seat, why) in [(1, "the same seat twice"), (3, "a seat beyond the capacity of 2")] {
@@ -214,6 +218,35 @@ async fn the_database_refuses_a_seat_twice_or_beyond_the_capacity(backend: Backe
     raw_execute(backend, &url, &copy(2)).await.expect("seat 2 is free");
     let count: Vec<i64> = sql_column(backend, &url, "SELECT COUNT(*) FROM bookings WHERE seat IS NOT NULL").await;
     assert_eq!(count, [2]);
+    // A capacity lowered under the seats held: seats 1..=3 of 3, lowered to
+    // 2, seat 1 cancelled — seat 1 is a number within the capacity, but the
+    // start holds two already.
+    sql_execute(backend, &url, "UPDATE services SET capacity = 3").await;
+    raw_execute(backend, &url, &copy(3)).await.expect("seat 3 of 3");
+    sql_execute(backend, &url, "UPDATE services SET capacity = 2").await;
+    sql_execute(backend, &url, "UPDATE bookings SET status = 'cancelled' WHERE seat = 1").await;
+    assert!(raw_execute(backend, &url, &copy(1)).await.is_err(), "a third seat in a class of two was accepted");
+}
+
+async fn a_capacity_lowered_under_the_seats_held_lets_nobody_in(backend: Backend) {
+    let app = spawn_app_with(backend, &[]).await;
+    let (provider, class) = app.provider(1, "anna", json!({}), every_day("09:00", "13:00")).await;
+    make_class(&app, &provider, &class, 3).await;
+    let clients = app.many_users(100, 4).await;
+    let mut ids = Vec::new();
+    for client in &clients[..3] {
+        ids.push(app.book(client, "anna", &class, &slot("10:00")).await.ok()["id"].as_str().unwrap().to_owned());
+    }
+    make_class(&app, &provider, &class, 2).await;
+    app.request("POST", &format!("/api/bookings/{}/cancel", ids[0]), Some(&clients[0]), None).await.ok();
+    // Two seats held (2 and 3) in a class of two: full, though seat 1 is free as a number.
+    assert_eq!(seats_left(&public_slots(&app, &class).await, &slot("10:00")), Some(0));
+    let refused = app.book(&clients[3], "anna", &class, &slot("10:00")).await;
+    assert!(refused.body["type"].as_str().is_some_and(|t| t.ends_with("/class-full")), "{}", refused.body);
+    // The seats held stay held and can still be confirmed or cancelled.
+    let agenda = app.get(&format!("/api/provider/bookings?from={DAY}&to={DAY}"), Some(&provider)).await;
+    let held = agenda.ok().as_array().unwrap().iter().filter(|b| b["status"] == "confirmed").count();
+    assert_eq!(held, 2);
 }
 
 async fn raw_execute(backend: Backend, url: &str, sql: &str) -> Result<(), sqlx::Error> {

@@ -67,6 +67,12 @@ async fn a_client_joins_replaces_lists_and_leaves_an_entry(backend: Backend) {
     assert_eq!(app.request("DELETE", &format!("/api/waitlist/{id}"), Some(&carol), None).await.status, 204);
     assert_eq!(app.request("DELETE", &format!("/api/waitlist/{id}"), Some(&carol), None).await.status, 404);
     assert_eq!(app.get("/api/waitlist", Some(&carol)).await.ok().as_array().unwrap().len(), 0);
+
+    // An account deleted takes its entries along: the provider's list forgets it at once.
+    assert_eq!(join(&app, &dave, json!({ "provider": "anna", "service": service, "date": DAY })).await.status, 201);
+    assert_eq!(app.request("DELETE", "/api/me", Some(&dave), None).await.status, 204);
+    let theirs = app.get(&format!("/api/provider/waitlist?from={DAY}&to={DAY}"), Some(&provider)).await;
+    assert_eq!(theirs.ok().as_array().unwrap().len(), 0, "{}", theirs.body);
 }
 
 async fn bad_waitlist_input_is_refused_naming_the_field(backend: Backend) {

@@ -569,6 +569,7 @@ impl CalendarActor {
             // loaded, pick again (each loss is a seat the other node filled,
             // so a storm for a class converges).
             RepositoryError::SeatTaken if attempt < SEAT_RETRIES => self.reload_and(retry),
+            RepositoryError::SeatTaken => Box::pin(self.load().map(|(), _, _| Err(CalendarError::ClassFull))),
             error => fail(unavailable(error)),
         }
     }

@@ -39,7 +39,13 @@ pub fn occurrences(bookings: &[Booking], service_id: ServiceId, except: Option<B
     for booking in seated {
         let seat = booking.seat.unwrap_or_default();
         match found.iter_mut().find(|o| o.start == booking.start) {
-            Some(occurrence) => occurrence.seats.push(seat),
+            // Seats booked under other buffers may span differently: the
+            // start holds the provider for all of them.
+            Some(occurrence) => {
+                occurrence.seats.push(seat);
+                occurrence.occupied.start = occurrence.occupied.start.min(booking.occupied.start);
+                occurrence.occupied.end = occurrence.occupied.end.max(booking.occupied.end);
+            }
             None => found.push(Occurrence { start: booking.start, occupied: booking.occupied, seats: vec![seat] }),
         }
     }
@@ -65,23 +71,33 @@ pub fn class_slots(
     free_slots(calendar, timing, others, from, to, now)
         .into_iter()
         .filter_map(|slot| {
-            if let Some(occurrence) = occurrences.iter().find(|o| o.start == slot.start) {
-                let taken = u16::try_from(occurrence.seats.len()).unwrap_or(u16::MAX);
-                return Some(Slot { seats_left: Some(capacity.saturating_sub(taken)), ..slot });
-            }
+            // A new seat occupies what the service's timing says now; no
+            // other start of the class may overlap that.
             let occupied = Busy {
                 start: slot.start - jiff::SignedDuration::from_secs(before),
                 end: slot.end + jiff::SignedDuration::from_secs(after),
             };
-            let clashes =
-                occurrences.iter().any(|o| o.occupied.start < occupied.end && occupied.start < o.occupied.end);
-            (!clashes).then_some(Slot { seats_left: Some(capacity), ..slot })
+            let clashes = occurrences
+                .iter()
+                .filter(|o| o.start != slot.start)
+                .any(|o| o.occupied.start < occupied.end && occupied.start < o.occupied.end);
+            if clashes {
+                return None;
+            }
+            let taken = occurrences.iter().find(|o| o.start == slot.start).map_or(0, |o| o.seats.len());
+            let taken = u16::try_from(taken).unwrap_or(u16::MAX);
+            Some(Slot { seats_left: Some(capacity.saturating_sub(taken)), ..slot })
         })
         .collect()
 }
 
-/// The lowest seat number in `1..=capacity` not in `taken`.
+/// The lowest seat number in `1..=capacity` not in `taken`; none once as
+/// many seats are taken as there are (a capacity lowered below a seat
+/// number held leaves a gap that is no free seat).
 pub fn lowest_free_seat(taken: &[u16], capacity: u16) -> Option<u16> {
+    if taken.len() >= usize::from(capacity) {
+        return None;
+    }
     (1..=capacity).find(|seat| !taken.contains(seat))
 }
 
@@ -160,5 +176,7 @@ mod tests {
         assert_eq!(lowest_free_seat(&[], 3), Some(1));
         assert_eq!(lowest_free_seat(&[1, 3], 3), Some(2));
         assert_eq!(lowest_free_seat(&[2, 1, 3], 3), None);
+        // Capacity lowered from 5 to 4 with seats 2..=5 held: full, though seat 1 is unused.
+        assert_eq!(lowest_free_seat(&[2, 3, 4, 5], 4), None);
     }
 }

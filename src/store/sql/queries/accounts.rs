@@ -106,6 +106,9 @@ impl Accounts for SqlStore<Db> {
         sqlx::query("DELETE FROM support_conversations WHERE user_id = $1").bind(user_id.0).execute(&mut *tx).await?;
         // Their technical data (policy §2) goes with the account.
         sqlx::query("DELETE FROM access_log WHERE user_id = $1").bind(user_id.0).execute(&mut *tx).await?;
+        // So do the days they waited for (the row would otherwise stay
+        // until its date, showing on the provider's list).
+        sqlx::query("DELETE FROM waitlist_entries WHERE user_id = $1").bind(user_id.0).execute(&mut *tx).await?;
         sqlx::query("UPDATE clients SET user_id = NULL WHERE user_id = $1").bind(user_id.0).execute(&mut *tx).await?;
         // What was, or was to be, said to them goes too (letters name people).
         sqlx::query("DELETE FROM outbox WHERE recipient_id = $1").bind(user_id.0).execute(&mut *tx).await?;
@@ -147,6 +150,7 @@ impl Accounts for SqlStore<Db> {
                 "UPDATE bookings SET note = NULL WHERE provider_id = $1",
                 "DELETE FROM weekly_hours WHERE provider_id = $1",
                 "DELETE FROM date_overrides WHERE provider_id = $1",
+                "DELETE FROM waitlist_entries WHERE provider_id = $1",
                 "UPDATE services SET active = FALSE WHERE provider_id = $1",
                 "UPDATE outbox SET state = 'skipped', last_error = 'provider account deleted' \
                  WHERE state = 'pending' AND booking_id IN (SELECT id FROM bookings WHERE provider_id = $1)",
