@@ -19,9 +19,25 @@ pub const MAX_WATCH_DAYS: i32 = 31;
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ClientMessage {
-    Watch { provider: String, service: ServiceId, from: Date, to: Date },
-    Unwatch { provider: String, service: ServiceId, from: Date, to: Date },
-    Auth { token: String },
+    Watch {
+        provider: String,
+        service: ServiceId,
+        from: Date,
+        to: Date,
+    },
+    Unwatch {
+        provider: String,
+        service: ServiceId,
+        from: Date,
+        to: Date,
+    },
+    /// Sign the session in: it hears the user's waitlist offers, and — a
+    /// provider's, unless `feed` is `false` — their booking feed.
+    Auth {
+        token: String,
+        #[serde(default)]
+        feed: Option<bool>,
+    },
 }
 
 /// What a session is watching: one service of one provider over a date range.

@@ -146,7 +146,8 @@ impl WsSession {
                     None => self.refuse(ctx, Refusal::new(404, "not watching that")),
                 }
             }
-            ClientMessage::Auth { token } => {
+            ClientMessage::Auth { token, feed } => {
+                let wants_feed = feed.unwrap_or(true);
                 let store = self.store.clone();
                 let check = fut::wrap_future::<_, Self>(async move {
                     let Some(user) = user_for_token(store.as_ref(), &token).await? else {
@@ -155,10 +156,10 @@ impl WsSession {
                     let provider = store.provider_of_user(user.id).await?;
                     Ok::<_, crate::store::StoreError>(Some((user.id, provider)))
                 });
-                ctx.wait(check.map(|result, session, ctx| match result {
+                ctx.wait(check.map(move |result, session, ctx| match result {
                     Ok(Some((user, provider))) => {
                         session.tell_hub(SessionSays::Identify(user));
-                        if let Some(provider) = &provider {
+                        if let Some(provider) = provider.as_ref().filter(|_| wants_feed) {
                             session.tell_hub(SessionSays::JoinFeed(provider.id));
                         }
                         ctx.text(protocol::authenticated(user, provider.as_ref().map(|p| p.profile.slug.as_str())));

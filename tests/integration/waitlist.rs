@@ -18,6 +18,7 @@ on_both_backends!(
     bad_waitlist_input_is_refused_naming_the_field,
     a_freed_time_reaches_the_waitlist_once_with_two_nodes_and_the_first_to_book_gets_it,
     a_class_seat_freed_is_offered_and_new_hours_are_too,
+    a_socket_signed_in_without_the_feed_hears_no_bookings,
 );
 
 /// Anna's day (09:00–13:00, four one-hour slots) booked full by four clients;
@@ -196,4 +197,25 @@ async fn a_class_seat_freed_is_offered_and_new_hours_are_too(backend: Backend) {
     assert!(told[1].body["text"].as_str().unwrap().contains("11:00"), "{}", told[1].body);
     tokio::time::sleep(Duration::from_millis(800)).await;
     assert_eq!(fake.messages_to(21).len(), 2, "each time once");
+}
+
+/// The Mini App's own offers socket signs in with `feed: false`: a
+/// provider's bookings reach their screens' socket, not that one too.
+async fn a_socket_signed_in_without_the_feed_hears_no_bookings(backend: Backend) {
+    let app = spawn_app_with(backend, &[]).await;
+    let (provider, service) = app.provider(1, "anna", json!({}), every_day("09:00", "13:00")).await;
+    let mut sockets = Vec::new();
+    for frame in
+        [json!({ "type": "auth", "token": provider }), json!({ "type": "auth", "token": provider, "feed": false })]
+    {
+        let mut socket = open(&app).await;
+        send(&mut socket, frame).await;
+        assert_eq!(next_json(&mut socket, Duration::from_secs(5)).await.unwrap()["type"], "authenticated");
+        sockets.push(socket);
+    }
+    let client = app.dev_sign_in(2, "Carol").await;
+    app.book(&client, "anna", &service, &slot("10:00")).await.ok();
+    let feed = next_json(&mut sockets[0], Duration::from_secs(5)).await.expect("the feed hears the booking");
+    assert_eq!(feed["type"], "booking");
+    assert!(next_json(&mut sockets[1], Duration::from_millis(700)).await.is_none(), "feed: false heard the feed");
 }

@@ -32,7 +32,7 @@ export class LiveSocket {
     this.onFrame = onFrame;
     this.onState = onState;
     this.watches = new Map();
-    this.token = null;
+    this.auth = null;
     this.closed = false;
     this.up = null; // unknown until the first socket opens or fails
     this.attempt = 0;
@@ -67,7 +67,7 @@ export class LiveSocket {
     let healthy = false;
     socket.onopen = () => {
       if (this.socket !== socket) return;
-      if (this.token) this.send({ type: 'auth', token: this.token });
+      if (this.auth) this.send(this.auth);
       for (const watch of this.watches.values()) this.send({ type: 'watch', ...watch });
       this.setUp(true);
     };
@@ -167,10 +167,14 @@ export class LiveSocket {
     this.watches.clear();
   }
 
-  /** Joins the signed-in provider's booking feed. */
-  authenticate(token) {
-    this.token = token;
-    this.send({ type: 'auth', token });
+  /**
+   * Signs the socket in: it hears the user's waitlist offers and, for a
+   * provider, their booking feed — unless `feed` is false (the app's own
+   * offers socket, which would only hear the feed twice).
+   */
+  authenticate(token, { feed = true } = {}) {
+    this.auth = feed ? { type: 'auth', token } : { type: 'auth', token, feed: false };
+    this.send(this.auth);
   }
 
   /** Ends the connection for good (the screen is left). */

@@ -23,7 +23,7 @@ export function listenForOffers() {
       if (frame.type === 'offer') offered(frame);
     },
   });
-  socket.authenticate(sessionToken());
+  socket.authenticate(sessionToken(), { feed: false });
 }
 
 // Booked on the slots screen instead: the offer of that time goes.
