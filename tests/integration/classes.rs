@@ -73,7 +73,9 @@ async fn three_hundred_racers_on_two_nodes_for_the_last_ten_seats(backend: Backe
         let service = service.clone();
         async move { node.book(token, "anna", &service, &ten).await }
     });
+    let raced = std::time::Instant::now();
     let replies = futures_util::future::join_all(attempts).await;
+    eprintln!("{backend:?}: 300 racers on two nodes answered in {:?}", raced.elapsed());
     let won = replies.iter().filter(|r| r.status == 201).count();
     let full = replies
         .iter()
