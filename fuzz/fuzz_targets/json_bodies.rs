@@ -124,12 +124,13 @@ fn check_service(fields: ServiceFields) {
     if let Some(price) = fields.price_minor {
         assert!(price >= 0 && fields.currency.is_some(), "price {price} without currency or below zero");
     }
+    assert!((1..=500).contains(&fields.capacity), "capacity {}", fields.capacity);
     let no_change: ServicePatch = parse_json(b"{}").expect("an empty patch");
     assert_eq!(patched_service(no_change, fields.clone()).expect("stored fields stay valid"), fields);
 }
 
-const SERVICE_FIELDS: [&str; 6] =
-    ["name", "duration_min", "price_minor", "currency", "buffer_before_min", "buffer_after_min"];
+const SERVICE_FIELDS: [&str; 7] =
+    ["name", "duration_min", "price_minor", "currency", "buffer_before_min", "buffer_after_min", "capacity"];
 
 fn service(bytes: &[u8]) {
     let Some(input) = parse::<ServiceInput>(bytes) else { return };
@@ -146,6 +147,7 @@ fn service_patch(bytes: &[u8]) {
         timing: actors::domain::ServiceTiming { duration_min: 60, buffer_before_min: 0, buffer_after_min: 10 },
         price_minor: Some(3_500),
         currency: Some("EUR".to_owned()),
+        capacity: 1,
     };
     match patched_service(patch, current) {
         Ok(fields) => check_service(fields),
