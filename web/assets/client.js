@@ -452,20 +452,10 @@ function waitlistBox(provider, service) {
         h('p.state.waiting', { id: 'waitlist-status' },
           t('waitlist_on_day', { date: dayLabel(day), window: windowLabel(entry.from, entry.to) })),
         h('p.hint', { style: 'padding:0 16px 6px' }, t('waitlist_how')),
-        h('div.actions', h('button.btn.danger', {
-          type: 'button', dataset: { action: 'leave-waitlist' },
-          onclick: async () => {
-            try {
-              await api('DELETE', `/api/waitlist/${entry.id}`);
-              haptic('success');
-              toast(t('waitlist_left'));
-              mine.delete(entry.date);
-              refresh(true);
-            } catch (error) {
-              showProblem(error);
-            }
-          },
-        }, t('waitlist_leave')))));
+        h('div.actions', leaveWaitlistButton(entry, () => {
+          mine.delete(entry.date);
+          refresh(true);
+        }))));
     } else if (state === 'link') {
       box.replaceChildren(h('button.link-btn', {
         type: 'button', id: 'waitlist-open', onclick: () => { opened = true; refresh(true); },
@@ -619,19 +609,24 @@ function waitlistCard(entry, main) {
     h('div.row', h('span.grow', h('span.title', entry.service_name), h('span.sub', entry.provider_name))),
     h('div.row', h('span.grow', `${dayLabel(entry.date, { weekday: 'long', day: 'numeric', month: 'long' })}, ${
       windowLabel(entry.from, entry.to)}`)),
-    h('div.actions', h('button.btn.danger', {
-      type: 'button', dataset: { action: 'leave-waitlist' },
-      onclick: async () => {
-        try {
-          await api('DELETE', `/api/waitlist/${entry.id}`);
-          haptic('success');
-          toast(t('waitlist_left'));
-          load(main);
-        } catch (error) {
-          showProblem(error);
-        }
-      },
-    }, t('waitlist_leave'))));
+    h('div.actions', leaveWaitlistButton(entry, () => load(main))));
+}
+
+/** "Leave" under a waitlist entry: takes me off it, says so, then `after()`. */
+function leaveWaitlistButton(entry, after) {
+  return h('button.btn.danger', {
+    type: 'button', dataset: { action: 'leave-waitlist' },
+    onclick: async () => {
+      try {
+        await api('DELETE', `/api/waitlist/${entry.id}`);
+        haptic('success');
+        toast(t('waitlist_left'));
+        after();
+      } catch (error) {
+        showProblem(error);
+      }
+    },
+  }, t('waitlist_leave'));
 }
 
 /** POSTs a client's answer on `booking`; then a toast and the list again. */
