@@ -21,8 +21,8 @@
 //! # Who gets it
 //! Everyone whose window the start falls in, at once: the first to book
 //! gets it, decided by the calendar like any booking; the others see it go
-//! in their live slots and stay on the list. Booking the service on that
-//! date ends the client's entry (`fulfil_waitlist`); the entries of past
+//! in their live slots and stay on the list. A booking of the service on
+//! that date ends the client's entry, in the booking's transaction; the entries of past
 //! dates are purged with the retention rules.
 
 use std::{collections::BTreeSet, sync::Arc};

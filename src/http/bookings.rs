@@ -95,15 +95,6 @@ pub async fn create_booking(
             },
         )
         .await?;
-    if booked.created {
-        // Booked that service on that day: done waiting for it.
-        let date = provider.profile.timezone.date_of(booked.booking.start);
-        // Best effort: the booking stands whatever happens here (an entry
-        // left behind only means an offer more, and expires with its day).
-        if let Err(error) = state.store.fulfil_waitlist(user.id, input.service, date).await {
-            tracing::warn!(%error, "could not end the client's waitlist entry");
-        }
-    }
     let body = view(&state, provider.id, booked.booking.id).await?;
     let mut response = HttpResponse::Created();
     if !booked.created {

@@ -66,9 +66,6 @@ pub trait Waitlist: Send + Sync + 'static {
     async fn waitlist_count(&self, user_id: UserId, from: jiff::civil::Date) -> StoreResult<u64>;
     /// Removes the user's own entry; `false` if they have none with that id.
     async fn leave_waitlist(&self, user_id: UserId, id: Uuid) -> StoreResult<bool>;
-    /// The user got a visit of this service on this date: their entry is done.
-    async fn fulfil_waitlist(&self, user_id: UserId, service_id: ServiceId, date: jiff::civil::Date)
-    -> StoreResult<()>;
     /// The provider's entries for dates `from..=to`, with names.
     async fn provider_waitlist(
         &self,

@@ -245,6 +245,7 @@ impl Calendar {
             client,
             start: from,
             end: to,
+            local_date: jiff::civil::date(2027, 1, 1),
             occupied: Busy { start: from, end: to },
             status: BookingStatus::Confirmed,
             seat: None,

@@ -19,6 +19,7 @@ on_both_backends!(
     a_freed_time_reaches_the_waitlist_once_with_two_nodes_and_the_first_to_book_gets_it,
     a_class_seat_freed_is_offered_and_new_hours_are_too,
     a_socket_signed_in_without_the_feed_hears_no_bookings,
+    a_booking_of_the_day_ends_the_entry_whoever_makes_it,
 );
 
 /// Anna's day (09:00–13:00, four one-hour slots) booked full by four clients;
@@ -219,4 +220,40 @@ async fn a_socket_signed_in_without_the_feed_hears_no_bookings(backend: Backend)
     let feed = next_json(&mut sockets[0], Duration::from_secs(5)).await.expect("the feed hears the booking");
     assert_eq!(feed["type"], "booking");
     assert!(next_json(&mut sockets[1], Duration::from_millis(700)).await.is_none(), "feed: false heard the feed");
+}
+
+/// The entry ends in the booking's transaction, so a visit the provider
+/// books for a waiting client ends it just as her own booking does; an
+/// entry for another service that day stays.
+async fn a_booking_of_the_day_ends_the_entry_whoever_makes_it(backend: Backend) {
+    let app = spawn_app_with(backend, &[]).await;
+    let (provider, service, booked) = full_day(&app).await;
+    let other = app
+        .request(
+            "POST",
+            "/api/provider/services",
+            Some(&provider),
+            Some(json!({ "name": "Long visit", "duration_min": 60 })),
+        )
+        .await;
+    let other = other.ok()["id"].as_str().unwrap().to_owned();
+    let carol = app.dev_sign_in(2, "Carol").await;
+    // Carol is a client of Anna's (a visit the day before), and waits for the full day.
+    let day_before = "2027-05-31T09:00:00+02:00";
+    app.book(&carol, "anna", &service, day_before).await.ok();
+    for waited in [&service, &other] {
+        let body = json!({ "provider": "anna", "service": waited, "date": DAY });
+        assert_eq!(join(&app, &carol, body).await.status, 201);
+    }
+    // A time frees; Anna books Carol into it from her card.
+    let (client, id) = &booked[1];
+    app.request("POST", &format!("/api/bookings/{id}/cancel"), Some(client), None).await.ok();
+    let clients = app.get("/api/provider/clients", Some(&provider)).await;
+    let card = clients.ok().as_array().unwrap().iter().find(|c| c["name"] == "Carol").cloned().expect("Carol's card");
+    let body = json!({ "client_id": card["id"], "service": service, "start": slot("10:00") });
+    let made = app.request("POST", "/api/provider/bookings", Some(&provider), Some(body)).await;
+    assert_eq!(made.status, 201, "{}", made.body);
+    let mine = app.get("/api/waitlist", Some(&carol)).await;
+    let waiting: Vec<&str> = mine.ok().as_array().unwrap().iter().filter_map(|e| e["service_name"].as_str()).collect();
+    assert_eq!(waiting, ["Long visit"], "only the entry for the service booked ended");
 }

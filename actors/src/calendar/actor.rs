@@ -336,6 +336,7 @@ impl CalendarActor {
             client: msg.client.clone(),
             start: msg.start,
             end,
+            local_date: data.time_zone.date_of(msg.start),
             occupied,
             status,
             seat,

@@ -74,6 +74,10 @@ pub struct NewBooking {
     pub client: BookingClient,
     pub start: Timestamp,
     pub end: Timestamp,
+    /// The start's date on the provider's calendar: the client's waitlist
+    /// entry for this service and date ends with the booking, in its
+    /// transaction (whoever books it for them).
+    pub local_date: Date,
     pub occupied: Busy,
     pub status: BookingStatus,
     /// The class seat taken (see [`crate::domain::lowest_free_seat`]); `None`: one-to-one.

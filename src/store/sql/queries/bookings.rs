@@ -124,6 +124,15 @@ impl Bookings for SqlStore<Db> {
         .execute(&mut *tx)
         .await
         .map_err(write_error)?;
+        if let Some(user_id) = client_user_id {
+            // Booked that service that day: done waiting for it.
+            sqlx::query("DELETE FROM waitlist_entries WHERE user_id = $1 AND service_id = $2 AND local_date = $3")
+                .bind(user_id.0)
+                .bind(booking.service_id.0)
+                .bind(Day(booking.local_date))
+                .execute(&mut *tx)
+                .await?;
+        }
         insert_notices(&mut tx, booking.id, &booking.notices, booking.now).await?;
         tx.commit().await?;
         Ok(booking.to_booking(client_id, client_user_id))

@@ -60,17 +60,6 @@ impl Waitlist for SqlStore<Db> {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn fulfil_waitlist(&self, user_id: UserId, service_id: ServiceId, date: jiff::civil::Date) -> StoreResult<()> {
-        sqlx::query("DELETE FROM waitlist_entries WHERE user_id = $1 AND service_id = $2 AND local_date = $3")
-            .bind(user_id.0)
-            .bind(service_id.0)
-            .bind(Day(date))
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    #[tracing::instrument(level = "debug", skip_all)]
     async fn provider_waitlist(
         &self,
         provider_id: ProviderId,
