@@ -9,26 +9,44 @@
 //! cargo run --release -p loadtest -- live --sessions 1000
 //! cargo run --release -p loadtest -- shutdown --server-bin target/release/justbookme --sessions 10000
 //! cargo build --release -p justbookme && cargo run --release -p loadtest -- chaos   # as root
+//! cargo run --release -p loadtest -- baseline-sqlite --seconds 10
+//! cargo run --release -p loadtest -- baseline-postgres --url postgres://postgres@127.0.0.1:5432/postgres
+//! cargo run --release -p loadtest -- report --sqlite-url http://127.0.0.1:18080 [--quick]
 //! ```
+//!
+//! `report` measures every figure against a baseline run in the same
+//! invocation (the server's booking transaction straight against the
+//! database: `baseline.rs`) and writes `target/loadtest/report.md` and
+//! `report.svg` with the ratios.
 //!
 //! `shutdown` and `chaos` start their own servers: `shutdown` one on a free
 //! loopback port, `chaos` everything (PostgreSQL, Redis, two nodes in network
 //! namespaces, a fake Bot API), talking only to the namespace addresses it
 //! created.
 
+mod baseline;
 mod chaos;
 mod live;
 mod report;
 mod scenario;
 mod shutdown;
+mod summary;
+
+use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+const DEFAULT_URL: &str = "http://127.0.0.1:8080";
+const DEFAULT_PG: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
 #[derive(Parser)]
 struct Cli {
-    /// Base URL of the server under test (loopback only).
-    #[arg(long, default_value = "http://127.0.0.1:8080", global = true)]
-    url: String,
+    /// Base URL of the server under test (loopback only; default
+    /// http://127.0.0.1:8080) — for `baseline-postgres`, the PostgreSQL
+    /// server to make its scratch database on (default
+    /// postgres://postgres@127.0.0.1:5432/postgres).
+    #[arg(long, global = true)]
+    url: Option<String>,
     #[command(subcommand)]
     scenario: Scenario,
 }
@@ -75,6 +93,56 @@ enum Scenario {
         providers: usize,
         #[arg(long, default_value_t = 10)]
         seconds: u64,
+    },
+    /// The raw SQLite writer loop: the server's booking transaction on one
+    /// connection to a fresh, migrated database file, as fast as it goes.
+    BaselineSqlite {
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Where the scratch database goes (default: the temp directory).
+        /// Put it on the server's disk for a comparable figure.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// pgbench running the server's booking transaction
+    /// (loadtest/pgbench-booking.sql) on a scratch database; best client count.
+    BaselinePostgres {
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        #[arg(long, value_delimiter = ',', default_value = "4,8,16,32")]
+        clients: Vec<u32>,
+    },
+    /// Every figure as a ratio to its baseline, measured in this invocation:
+    /// `throughput` against the server(s) given, then the matching baseline;
+    /// writes target/loadtest/report.md and report.svg.
+    Report {
+        /// Short runs (3 s each), for a laptop.
+        #[arg(long)]
+        quick: bool,
+        /// A server running on SQLite (default: `--url`, when no server is given).
+        #[arg(long)]
+        sqlite_url: Option<String>,
+        /// A server running on PostgreSQL.
+        #[arg(long)]
+        postgres_url: Option<String>,
+        /// The PostgreSQL the pgbench baseline makes its scratch database on
+        /// (the one the PostgreSQL server uses, for a comparable figure).
+        #[arg(long, default_value = DEFAULT_PG)]
+        pg_url: String,
+        /// Where the SQLite baseline's scratch file goes (the server's disk).
+        #[arg(long)]
+        sqlite_dir: Option<PathBuf>,
+        /// Seconds per throughput run and per baseline run (default 10, 3 with --quick).
+        #[arg(long)]
+        seconds: Option<u64>,
+        #[arg(long, default_value_t = 100)]
+        providers: usize,
+        /// Racers for the storm row (0: no storm row).
+        #[arg(long, default_value_t = 1000)]
+        storm_racers: usize,
+        /// Where report.md and report.svg go.
+        #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/loadtest"))]
+        out: PathBuf,
     },
     /// Real faults under load (needs root): two nodes in network namespaces,
     /// private PostgreSQL and Redis; cuts, a restart and SIGKILLs; a table.
@@ -140,7 +208,77 @@ async fn main() -> anyhow::Result<()> {
         };
         return chaos::chaos(options).await;
     }
-    let url = reqwest::Url::parse(&cli.url)?;
+    match cli.scenario {
+        Scenario::BaselineSqlite { seconds, dir } => {
+            let dir = dir.unwrap_or_else(std::env::temp_dir);
+            let rate = baseline::sqlite(&dir, seconds).await?;
+            println!(
+                "baseline-sqlite: {} bookings in {:.1} s = {:.0} bookings/s ({})",
+                rate.bookings,
+                rate.seconds,
+                rate.per_second(),
+                rate.how
+            );
+            return Ok(());
+        }
+        Scenario::BaselinePostgres { seconds, clients } => {
+            let url = cli.url.as_deref().unwrap_or(DEFAULT_PG);
+            let rate = baseline::postgres(url, seconds, &clients).await?;
+            println!("baseline-postgres: best {:.0} bookings/s ({})", rate.per_second(), rate.how);
+            return Ok(());
+        }
+        Scenario::Report {
+            quick,
+            sqlite_url,
+            postgres_url,
+            pg_url,
+            sqlite_dir,
+            seconds,
+            providers,
+            storm_racers,
+            out,
+        } => {
+            let sqlite_url = match (&sqlite_url, &postgres_url) {
+                (None, None) => Some(cli.url.clone().unwrap_or_else(|| DEFAULT_URL.to_owned())),
+                _ => sqlite_url,
+            };
+            let options = ReportOptions {
+                seconds: seconds.unwrap_or(if quick { 3 } else { 10 }),
+                pg_clients: if quick { vec![4, 16] } else { vec![4, 8, 16, 32] },
+                sqlite_url,
+                postgres_url,
+                pg_url,
+                sqlite_dir: sqlite_dir.unwrap_or_else(std::env::temp_dir),
+                providers,
+                storm_racers,
+                out,
+            };
+            return report(options).await;
+        }
+        _ => {}
+    }
+    let base = cli.url.clone().unwrap_or_else(|| DEFAULT_URL.to_owned());
+    let api = server_api(&base)?;
+    match cli.scenario {
+        Scenario::Storm { racers } => scenario::storm(&api, racers).await.map(drop),
+        Scenario::Shutdown { server_bin, sessions, sources, grace_secs } => {
+            shutdown::shutdown(shutdown::ShutdownOptions { server_bin, sessions, sources, grace_secs }).await
+        }
+        Scenario::Throughput { providers, seconds } => scenario::throughput(&api, providers, seconds).await.map(drop),
+        Scenario::Live { sessions, sources, bookings, book_url, server_pid } => {
+            let options = live::LiveOptions { sessions, sources, bookings, book_url, server_pid };
+            live::live(&api, &base, options).await
+        }
+        Scenario::Chaos { .. }
+        | Scenario::BaselineSqlite { .. }
+        | Scenario::BaselinePostgres { .. }
+        | Scenario::Report { .. } => unreachable!("handled above"),
+    }
+}
+
+/// The API of a server on this machine: load is only ever sent to loopback.
+fn server_api(base: &str) -> anyhow::Result<scenario::Api> {
+    let url = reqwest::Url::parse(base)?;
     let loopback = match url.host() {
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
@@ -148,17 +286,90 @@ async fn main() -> anyhow::Result<()> {
         None => false,
     };
     anyhow::ensure!(loopback, "load is only ever sent to this machine (127.0.0.0/8, ::1, localhost)");
-    let api = scenario::Api::new(cli.url.trim_end_matches('/').to_owned());
-    match cli.scenario {
-        Scenario::Storm { racers } => scenario::storm(&api, racers).await,
-        Scenario::Shutdown { server_bin, sessions, sources, grace_secs } => {
-            shutdown::shutdown(shutdown::ShutdownOptions { server_bin, sessions, sources, grace_secs }).await
-        }
-        Scenario::Throughput { providers, seconds } => scenario::throughput(&api, providers, seconds).await,
-        Scenario::Live { sessions, sources, bookings, book_url, server_pid } => {
-            let options = live::LiveOptions { sessions, sources, bookings, book_url, server_pid };
-            live::live(&api, &cli.url, options).await
-        }
-        Scenario::Chaos { .. } => unreachable!("handled above"),
+    Ok(scenario::Api::new(base.trim_end_matches('/').to_owned()))
+}
+
+struct ReportOptions {
+    seconds: u64,
+    pg_clients: Vec<u32>,
+    sqlite_url: Option<String>,
+    postgres_url: Option<String>,
+    pg_url: String,
+    sqlite_dir: PathBuf,
+    providers: usize,
+    storm_racers: usize,
+    out: PathBuf,
+}
+
+/// Each server's throughput, then its baseline, one after the other in this
+/// process; then the storm; then the table and the chart.
+async fn report(options: ReportOptions) -> anyhow::Result<()> {
+    use summary::{Goal, Row};
+    let seconds = options.seconds;
+    let mut rows = Vec::new();
+    let mut storm_api = None;
+    if let Some(base) = &options.sqlite_url {
+        let api = server_api(base)?;
+        println!("== ours, SQLite: throughput at {base}, {} providers, {seconds} s", options.providers);
+        let ours = scenario::throughput(&api, options.providers, seconds).await?;
+        println!("\n== baseline, SQLite: the booking transaction alone, {seconds} s");
+        let rate = baseline::sqlite(&options.sqlite_dir, seconds).await?;
+        println!("baseline-sqlite: {:.0} bookings/s ({})\n", rate.per_second(), rate.how);
+        rows.push(Row {
+            label: "bookings/s SQLite".into(),
+            ours: ours.per_second(),
+            baseline: Some(rate.per_second()),
+            unit: "bookings/s",
+            goal: Goal::RatioAtLeast(0.8),
+            note: format!(
+                "ours: `throughput --providers {}` over HTTP; baseline: the same transaction, {}",
+                options.providers, rate.how
+            ),
+        });
+        storm_api.get_or_insert((api, "SQLite"));
     }
+    if let Some(base) = &options.postgres_url {
+        let api = server_api(base)?;
+        println!("== ours, PostgreSQL: throughput at {base}, {} providers, {seconds} s", options.providers);
+        let ours = scenario::throughput(&api, options.providers, seconds).await?;
+        println!("\n== baseline, PostgreSQL: pgbench, {seconds} s per client count");
+        let rate = baseline::postgres(&options.pg_url, seconds, &options.pg_clients).await?;
+        println!("baseline-postgres: best {:.0} bookings/s ({})\n", rate.per_second(), rate.how);
+        rows.push(Row {
+            label: "bookings/s PostgreSQL".into(),
+            ours: ours.per_second(),
+            baseline: Some(rate.per_second()),
+            unit: "bookings/s",
+            goal: Goal::RatioAtLeast(0.8),
+            note: format!(
+                "ours: `throughput --providers {}` over HTTP; baseline: loadtest/pgbench-booking.sql, best of {:?} \
+                 clients: {}",
+                options.providers, options.pg_clients, rate.how
+            ),
+        });
+        storm_api.get_or_insert((api, "PostgreSQL"));
+    }
+    if let (Some((api, backend)), racers) = (storm_api, options.storm_racers)
+        && racers > 0
+    {
+        println!("== storm on the {backend} server: {racers} racers");
+        let storm = scenario::storm(&api, racers).await?;
+        rows.push(Row {
+            label: format!("storm p99 reply, {racers} racers ({backend})"),
+            ours: storm.latencies.percentile(99.0).as_secs_f64() * 1000.0,
+            baseline: None,
+            unit: "ms",
+            goal: Goal::AtMost(100.0),
+            note: format!("outcomes {:?}", storm.statuses),
+        });
+    }
+    let heading = format!(
+        "# Load test report\n\n{} — each figure and its baseline measured one after the other in one `loadtest \
+         report` run ({seconds} s each) on this machine.",
+        jiff::Timestamp::now().strftime("%Y-%m-%d %H:%M UTC")
+    );
+    summary::write(&options.out, &rows, &heading)?;
+    println!("{}", summary::markdown(&rows, &heading));
+    println!("written: {}/report.md, report.svg", options.out.display());
+    Ok(())
 }

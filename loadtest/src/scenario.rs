@@ -140,7 +140,13 @@ fn nth_slot(n: usize) -> String {
     format!("{date}T{:02}:{:02}:00+02:00", minutes % 1440 / 60, minutes % 60)
 }
 
-pub async fn storm(api: &Api, racers: usize) -> anyhow::Result<()> {
+/// What `storm` measured.
+pub struct StormFigures {
+    pub latencies: Latencies,
+    pub statuses: std::collections::BTreeMap<u16, usize>,
+}
+
+pub async fn storm(api: &Api, racers: usize) -> anyhow::Result<StormFigures> {
     let (run, first_id) = run_id();
     let (slug, service) = api.provider(first_id, &run, 0).await?;
     let tokens = api.users(first_id + 1, racers).await?;
@@ -155,14 +161,27 @@ pub async fn storm(api: &Api, racers: usize) -> anyhow::Result<()> {
         *statuses.entry(status).or_default() += 1;
         latencies.push(latency);
     }
+    let latencies = Latencies::new(latencies);
     println!("storm: {racers} racers for one slot ({wall:.2?} wall)\n");
     println!("{}", Latencies::header());
-    println!("{}", Latencies::new(latencies).row("reply time, all racers"));
+    println!("{}", latencies.row("reply time, all racers"));
     println!("\noutcomes: {statuses:?}");
-    Ok(())
+    Ok(StormFigures { latencies, statuses })
 }
 
-pub async fn throughput(api: &Api, providers: usize, seconds: u64) -> anyhow::Result<()> {
+/// What `throughput` measured.
+pub struct ThroughputFigures {
+    pub bookings: usize,
+    pub seconds: f64,
+}
+
+impl ThroughputFigures {
+    pub fn per_second(&self) -> f64 {
+        if self.seconds > 0.0 { self.bookings as f64 / self.seconds } else { 0.0 }
+    }
+}
+
+pub async fn throughput(api: &Api, providers: usize, seconds: u64) -> anyhow::Result<ThroughputFigures> {
     let (run, first_id) = run_id();
     let mut calendars = Vec::with_capacity(providers);
     for index in 0..providers {
@@ -199,5 +218,5 @@ pub async fn throughput(api: &Api, providers: usize, seconds: u64) -> anyhow::Re
     println!("{}", Latencies::header());
     println!("{}", Latencies::new(latencies).row("booking reply time"));
     println!("\nbookings: {total} in {elapsed:.1} s = {:.0} bookings/s", total as f64 / elapsed);
-    Ok(())
+    Ok(ThroughputFigures { bookings: total, seconds: elapsed })
 }
