@@ -26,6 +26,8 @@ pub struct Config {
     pub dev_login: bool,
     pub init_data_max_age: Duration,
     pub session_ttl: Duration,
+    /// How long a node may serve a signed-in user from memory (0: never); see `crate::session`.
+    pub session_cache: Duration,
     /// A provider calendar with no request for this long is stopped.
     pub calendar_idle: Duration,
     /// Requests queued per calendar before it answers 503 + Retry-After.
@@ -169,6 +171,13 @@ impl Config {
         let dev_login = r.read("DEV_LOGIN", parse_flag).unwrap_or_default();
         let init_data_max_age = r.positive("INIT_DATA_MAX_AGE", 86_400);
         let session_ttl_days = r.positive("SESSION_TTL_DAYS", 30);
+        let session_cache_secs = r
+            .read("SESSION_CACHE_SECS", |v| {
+                v.map_or(Ok(30), |text| {
+                    text.parse::<u64>().map_err(|_| format!("expected whole seconds (0 = no cache), got {text:?}"))
+                })
+            })
+            .unwrap_or(30);
 
         let telegram_webhook_secret = r.get("TELEGRAM_WEBHOOK_SECRET");
         if let Some(secret) = telegram_webhook_secret {
@@ -251,6 +260,7 @@ impl Config {
             dev_login,
             init_data_max_age: Duration::from_secs(init_data_max_age),
             session_ttl: Duration::from_secs(session_ttl_days * 86_400),
+            session_cache: Duration::from_secs(session_cache_secs),
             calendar_idle: Duration::from_secs(calendar_idle),
             deadline_sweep: Duration::from_millis(deadline_sweep_ms),
             calendar_queue_limit: usize::try_from(queue_limit).unwrap_or(usize::MAX),
@@ -323,6 +333,7 @@ pub const KEYS: &[&str] = &[
     "DEV_LOGIN",
     "INIT_DATA_MAX_AGE",
     "SESSION_TTL_DAYS",
+    "SESSION_CACHE_SECS",
     "CALENDAR_IDLE_SECS",
     "CALENDAR_QUEUE_LIMIT",
     "DEADLINE_SWEEP_MS",

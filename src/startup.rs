@@ -15,7 +15,7 @@ use tokio::sync::{broadcast::error::RecvError, mpsc};
 use uuid::Uuid;
 
 use crate::{
-    bus::{LiveEvent, LocalBus, SettingsAnnouncer, redis::RedisBridge},
+    bus::{ChangeAnnouncer, LiveEvent, LocalBus, redis::RedisBridge},
     config::Config,
     http::{self, state::AppState},
     live::{
@@ -57,7 +57,9 @@ impl Application {
         );
         // Everyone but the calendars writes through this: settings writes are
         // announced on the bus after they commit.
-        let announcer = SettingsAnnouncer { calendars: calendars.clone(), bus: bus.clone() };
+        let sessions = Arc::new(crate::session::SessionCache::new(config.session_cache, Some(bus.clone())));
+        crate::session::forget_on_bus_events(&bus, sessions.clone());
+        let announcer = ChangeAnnouncer { calendars: calendars.clone(), bus: bus.clone(), sessions: sessions.clone() };
         let store = plain_store.announcing_to(Arc::new(announcer));
         if let Some((client, pool)) = &redis {
             let node_id = Uuid::now_v7().to_string();
@@ -102,6 +104,7 @@ impl Application {
         // Built once, outside the factory closure: that closure runs once per worker.
         let state = web::Data::new(AppState {
             store,
+            sessions,
             calendars: calendars.clone(),
             hub: hub.clone(),
             limiter,

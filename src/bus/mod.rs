@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, mpsc};
 use uuid::Uuid;
 
-use crate::store::SettingsListener;
+use crate::store::ChangeListener;
 
 /// Events a slow subscriber may fall behind by before it starts losing them
 /// (it is told, via `RecvError::Lagged`, and resyncs).
@@ -46,6 +46,9 @@ pub enum LiveEvent {
     /// whichever node, are shown it. Published once, by the node that saw
     /// it free (see `crate::waitlist`).
     Offer { user_id: UserId, entry_id: Uuid, provider_id: ProviderId, service_id: ServiceId, start: Timestamp },
+    /// An account (`None`: every account) or its sessions changed: every
+    /// node's session cache forgets it (see `crate::session`).
+    Account { user_id: Option<UserId> },
 }
 
 impl LiveEvent {
@@ -65,7 +68,7 @@ impl LiveEvent {
             | LiveEvent::Booking { provider_id, .. }
             | LiveEvent::Settings { provider_id }
             | LiveEvent::Offer { provider_id, .. } => Some(*provider_id),
-            LiveEvent::Resync => None,
+            LiveEvent::Resync | LiveEvent::Account { .. } => None,
         }
     }
 }
@@ -104,6 +107,11 @@ impl LocalBus {
     /// The bridge says when its subscription is up or down.
     pub(crate) fn set_hears_others(&self, up: bool) {
         self.hears_others.store(up, Ordering::Release);
+    }
+
+    /// Whether this node hears the other nodes' events now (always, alone).
+    pub fn hears_others(&self) -> bool {
+        self.hears_others.load(Ordering::Acquire)
     }
 
     /// Set when an event was dropped for Redis; the bridge reads and clears it.
@@ -145,18 +153,25 @@ impl EventSink for LocalBus {
     }
 
     fn may_miss_events(&self) -> bool {
-        !self.hears_others.load(Ordering::Acquire)
+        !self.hears_others()
     }
 }
 
-/// Announces committed settings writes (see [`crate::store::Store::announcing_to`]).
-pub struct SettingsAnnouncer {
+/// Announces committed settings and account writes (see [`crate::store::Store::announcing_to`]).
+pub struct ChangeAnnouncer {
     pub calendars: Calendars,
     pub bus: Arc<LocalBus>,
+    pub sessions: Arc<crate::session::SessionCache>,
 }
 
 #[async_trait]
-impl SettingsListener for SettingsAnnouncer {
+impl ChangeListener for ChangeAnnouncer {
+    async fn account_changed(&self, user_id: Option<UserId>) {
+        // This node's next request already asks the database.
+        self.sessions.forget(user_id);
+        self.bus.publish(LiveEvent::Account { user_id });
+    }
+
     async fn settings_changed(&self, provider_id: ProviderId) {
         // This node's calendar reloads before the event reaches the hub, so
         // the slots it then computes already follow the new settings. Other

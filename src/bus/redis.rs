@@ -98,8 +98,8 @@ async fn subscribe(client: redis::Client, origin: String, bus: Arc<LocalBus>, ca
                         // so that live views computed next see the change. A
                         // resync (it lost events) reloads them all.
                         match (&envelope.event, envelope.event.provider_id()) {
-                            // An offer changes no calendar.
-                            (LiveEvent::Offer { .. }, _) => {}
+                            // An offer or an account changes no calendar.
+                            (LiveEvent::Offer { .. } | LiveEvent::Account { .. }, _) => {}
                             (_, Some(provider_id)) => calendars.refresh(provider_id).await,
                             (_, None) => calendars.refresh_all().await,
                         }

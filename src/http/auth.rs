@@ -16,7 +16,7 @@ use super::{
     json::ValidJson,
     validate,
 };
-use crate::session::{token_hash, user_for_token};
+use crate::session::token_hash;
 use crate::store::{NewSession, TelegramProfile, User};
 use crate::telegram::init_data::{self, Freshness};
 use crate::{rate_limit::Rule, views::UserView};
@@ -41,7 +41,9 @@ impl FromRequest for AuthUser {
             let state = state.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("AppState missing")))?;
             let token =
                 token.ok_or_else(|| ApiError::new(Unauthorized, "sign in and send Authorization: Bearer <token>"))?;
-            let user = user_for_token(state.store.as_ref(), &token)
+            let user = state
+                .sessions
+                .user_for_token(state.store.as_ref(), &token)
                 .await?
                 .ok_or_else(|| ApiError::new(Unauthorized, "the session is invalid or expired; sign in again"))?;
             super::access_log::mark(&req, user.id);

@@ -23,5 +23,13 @@ pub async fn connect(req: HttpRequest, stream: web::Payload, state: State) -> Re
         return Err(ApiError::new(ProblemType::BadRequest, format!("not a WebSocket handshake: {error}")).into());
     }
     let config = &state.config;
-    ws::start(&req, stream, state.hub.clone(), state.store.clone(), config.heartbeat, config.caps.ws_messages_per_sec)
+    ws::start(
+        &req,
+        stream,
+        state.hub.clone(),
+        state.store.clone(),
+        state.sessions.clone(),
+        config.heartbeat,
+        config.caps.ws_messages_per_sec,
+    )
 }

@@ -14,6 +14,8 @@ pub type State = actix_web::web::Data<AppState>;
 /// What every handler may reach.
 pub struct AppState {
     pub store: Arc<dyn Store>,
+    /// Who is signed in, asked of the database only on a miss.
+    pub sessions: Arc<crate::session::SessionCache>,
     pub calendars: Calendars,
     pub hub: Addr<LiveHub>,
     pub limiter: Arc<RateLimiter>,

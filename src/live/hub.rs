@@ -374,6 +374,8 @@ impl Handler<BusEvent> for LiveHub {
             LiveEvent::Offer { user_id, entry_id, provider_id, service_id, start } => {
                 self.offer(user_id, entry_id, provider_id, service_id, start, ctx);
             }
+            // For the session caches (`crate::session`), not for what sockets show.
+            LiveEvent::Account { .. } => {}
         }
     }
 }

@@ -21,7 +21,7 @@ use super::{
     hub::{FromSession, LiveHub, Outbound, SessionSays},
     protocol::{self, ClientMessage, MAX_FRAME_BYTES, MAX_WATCHES, Refusal, WatchKey},
 };
-use crate::{config::Heartbeat, session::user_for_token, store::Store};
+use crate::{config::Heartbeat, session::SessionCache, store::Store};
 
 /// Frames queued for one session before it counts as too slow.
 const SESSION_QUEUE: usize = 64;
@@ -36,6 +36,7 @@ pub struct WsSession {
     id: u64,
     hub: Addr<LiveHub>,
     store: Arc<dyn Store>,
+    sessions: Arc<SessionCache>,
     heartbeat: Heartbeat,
     last_heard: Instant,
     /// What this session watches, by slug as the client named it.
@@ -148,9 +149,9 @@ impl WsSession {
             }
             ClientMessage::Auth { token, feed } => {
                 let wants_feed = feed.unwrap_or(true);
-                let store = self.store.clone();
+                let (store, sessions) = (self.store.clone(), self.sessions.clone());
                 let check = fut::wrap_future::<_, Self>(async move {
-                    let Some(user) = user_for_token(store.as_ref(), &token).await? else {
+                    let Some(user) = sessions.user_for_token(store.as_ref(), &token).await? else {
                         return Ok(None);
                     };
                     let provider = store.provider_of_user(user.id).await?;
@@ -245,6 +246,7 @@ pub fn start(
     stream: web::Payload,
     hub: Addr<LiveHub>,
     store: Arc<dyn Store>,
+    sessions: Arc<SessionCache>,
     heartbeat: Heartbeat,
     messages_per_sec: u32,
 ) -> Result<HttpResponse, actix_web::Error> {
@@ -254,6 +256,7 @@ pub fn start(
         id: NEXT_SESSION.fetch_add(1, Ordering::Relaxed),
         hub,
         store,
+        sessions,
         heartbeat,
         last_heard: Instant::now(),
         watches: HashMap::new(),

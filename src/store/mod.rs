@@ -41,17 +41,20 @@ pub trait Store:
     /// The same database, announcing every committed settings write (profile
     /// and rules, services, hours, overrides, an account's deletion) to
     /// `listener`, so that every node's calendar for that provider reloads and
-    /// every watcher gets fresh slots (DESIGN §8 "Consistency"). Announcing in
-    /// the one path every settings write takes means no handler — HTTP, bot or
-    /// a future one — can forget it. The calendars keep the plain store (they
-    /// never write settings).
-    fn announcing_to(&self, listener: Arc<dyn SettingsListener>) -> Arc<dyn Store>;
+    /// every watcher gets fresh slots (DESIGN §8 "Consistency"); and every
+    /// write to an account or its sessions, so that every node's session cache
+    /// forgets it. Announcing in the one path every such write takes means no
+    /// handler — HTTP, bot or a future one — can forget it. The calendars keep
+    /// the plain store (they never write settings or accounts).
+    fn announcing_to(&self, listener: Arc<dyn ChangeListener>) -> Arc<dyn Store>;
 }
 
-/// Told after a settings write committed (the bus implements it).
+/// Told after a write committed (the bus implements it).
 #[async_trait]
-pub trait SettingsListener: Send + Sync + 'static {
+pub trait ChangeListener: Send + Sync + 'static {
     async fn settings_changed(&self, provider_id: ProviderId);
+    /// An account (`None`: every account) or its sessions changed.
+    async fn account_changed(&self, user_id: Option<UserId>);
 }
 
 /// Clients waiting for a time to free up (issue 14).
@@ -121,8 +124,8 @@ pub trait Accounts: Send + Sync + 'static {
         now: Timestamp,
     ) -> StoreResult<Option<ProviderId>>;
     async fn create_session(&self, session: &NewSession) -> StoreResult<()>;
-    /// The user owning an unexpired session, if any.
-    async fn session_user(&self, token_hash: &[u8], now: Timestamp) -> StoreResult<Option<User>>;
+    /// The user owning an unexpired session, if any, and when it expires.
+    async fn session_user(&self, token_hash: &[u8], now: Timestamp) -> StoreResult<Option<SessionUser>>;
     async fn user_by_telegram_id(&self, telegram_id: i64) -> StoreResult<Option<User>>;
     /// Records that this deployment serves the policy text with this SHA-256
     /// (policy §10): its publication time (the first time any node served it)

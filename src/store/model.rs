@@ -37,6 +37,16 @@ pub struct User {
     pub created_at: Timestamp,
 }
 
+/// A signed-in user, and when the session expires (a cached session is
+/// never used past it).
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct SessionUser {
+    #[sqlx(flatten)]
+    pub user: User,
+    #[sqlx(try_from = "super::sql::Moment")]
+    pub expires_at: Timestamp,
+}
+
 /// Corrections a user may make to their account (policy §8). `Some(None)`
 /// clears an optional field.
 #[derive(Clone, Debug, Default)]

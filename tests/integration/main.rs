@@ -38,6 +38,7 @@ mod privacy;
 mod provider_books;
 mod requests;
 mod schemathesis;
+mod sessions;
 mod shutdown;
 mod store_contract;
 mod support;

@@ -113,7 +113,8 @@ async fn sessions_expire(backend: Backend) {
     let user = store.upsert_telegram_user(&telegram(1, "a"), now).await.unwrap();
     let session = NewSession { token_hash: vec![7; 32], user_id: user.id, created_at: now, expires_at: now + 1.hour() };
     store.create_session(&session).await.unwrap();
-    assert_eq!(store.session_user(&[7; 32], now).await.unwrap().map(|u| u.id), Some(user.id));
+    let found = store.session_user(&[7; 32], now).await.unwrap().expect("the session");
+    assert_eq!((found.user.id, found.expires_at), (user.id, now + 1.hour()), "its user and its expiry");
     assert!(store.session_user(&[7; 32], now + 1.hour()).await.unwrap().is_none(), "expired");
     assert!(store.session_user(&[8; 32], now).await.unwrap().is_none(), "unknown");
 }

@@ -25,16 +25,16 @@ mod rows;
 
 use std::sync::Arc;
 
-use actors::domain::ProviderId;
+use actors::domain::{ProviderId, UserId};
 
 pub use dialect::{connect_postgres, connect_sqlite};
 
-use super::SettingsListener;
+use super::ChangeListener;
 
 /// One database's pool, and who hears of its settings writes.
 pub struct SqlStore<DB: sqlx::Database> {
     pool: sqlx::Pool<DB>,
-    listener: Option<Arc<dyn SettingsListener>>,
+    listener: Option<Arc<dyn ChangeListener>>,
 }
 
 impl<DB: sqlx::Database> SqlStore<DB> {
@@ -42,6 +42,13 @@ impl<DB: sqlx::Database> SqlStore<DB> {
     async fn announce(&self, provider_id: ProviderId) {
         if let Some(listener) = &self.listener {
             listener.settings_changed(provider_id).await;
+        }
+    }
+
+    /// Called after a write to an account (`None`: every account) committed.
+    async fn announce_account(&self, user_id: Option<UserId>) {
+        if let Some(listener) = &self.listener {
+            listener.account_changed(user_id).await;
         }
     }
 }

@@ -8,7 +8,7 @@ impl Store for SqlStore<Db> {
         Ok(())
     }
 
-    fn announcing_to(&self, listener: Arc<dyn SettingsListener>) -> Arc<dyn Store> {
+    fn announcing_to(&self, listener: Arc<dyn ChangeListener>) -> Arc<dyn Store> {
         Arc::new(SqlStore { pool: self.pool.clone(), listener: Some(listener) })
     }
 }
@@ -38,6 +38,7 @@ impl Accounts for SqlStore<Db> {
         .bind(Moment(now))
         .fetch_one(&self.pool)
         .await?;
+        self.announce_account(Some(user.id)).await;
         Ok(user)
     }
 
@@ -78,6 +79,9 @@ impl Accounts for SqlStore<Db> {
         .bind(changes.time_zone.clone().flatten())
         .fetch_optional(&self.pool)
         .await?;
+        if user.is_some() {
+            self.announce_account(Some(id)).await;
+        }
         Ok(user)
     }
 
@@ -160,6 +164,8 @@ impl Accounts for SqlStore<Db> {
         }
         insert_letters(&mut tx, letters, now).await?;
         tx.commit().await?;
+        // Its sessions are gone: every node forgets them now, not at expiry.
+        self.announce_account(Some(user_id)).await;
         if let Some(provider_id) = provider {
             self.announce(provider_id).await;
         }
@@ -179,10 +185,10 @@ impl Accounts for SqlStore<Db> {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn session_user(&self, token_hash: &[u8], now: Timestamp) -> StoreResult<Option<User>> {
-        let user: Option<User> = sqlx::query_as(
+    async fn session_user(&self, token_hash: &[u8], now: Timestamp) -> StoreResult<Option<SessionUser>> {
+        let user: Option<SessionUser> = sqlx::query_as(
             "SELECT u.id, u.telegram_id, u.first_name, u.last_name, u.username, u.language_code, u.photo_url, \
-             u.processing_restricted, u.policy_version_seen, u.time_zone, u.created_at \
+             u.processing_restricted, u.policy_version_seen, u.time_zone, u.created_at, s.expires_at \
              FROM sessions s JOIN users u ON u.id = s.user_id \
              WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.deleted_at IS NULL",
         )
@@ -240,6 +246,7 @@ impl Accounts for SqlStore<Db> {
         .bind(only_if_unset)
         .execute(&self.pool)
         .await?;
+        self.announce_account(Some(user_id)).await;
         Ok(())
     }
 
@@ -252,6 +259,7 @@ impl Accounts for SqlStore<Db> {
         .bind(version)
         .execute(&self.pool)
         .await?;
+        self.announce_account(None).await;
         Ok(())
     }
 }
