@@ -355,7 +355,7 @@ async fn report(options: ReportOptions) -> anyhow::Result<()> {
         println!("== storm on the {backend} server: {racers} racers");
         let storm = scenario::storm(&api, racers).await?;
         rows.push(Row {
-            label: format!("storm p99 reply, {racers} racers ({backend})"),
+            label: format!("storm p99 reply, {racers} racers, {backend}"),
             ours: storm.latencies.percentile(99.0).as_secs_f64() * 1000.0,
             baseline: None,
             unit: "ms",
@@ -370,6 +370,7 @@ async fn report(options: ReportOptions) -> anyhow::Result<()> {
     );
     summary::write(&options.out, &rows, &heading)?;
     println!("{}", summary::markdown(&rows, &heading));
-    println!("written: {}/report.md, report.svg", options.out.display());
+    let out = options.out.canonicalize().unwrap_or(options.out);
+    println!("written: {0}/report.md, {0}/report.svg", out.display());
     Ok(())
 }

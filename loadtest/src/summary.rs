@@ -107,8 +107,8 @@ fn escape(text: &str) -> String {
 /// A bar chart by hand: per row, ours and the baseline as two horizontal
 /// bars on the row's own scale (the rows' units differ), the ratio beside.
 pub fn svg(rows: &[Row], title: &str) -> String {
-    const WIDTH: f64 = 760.0;
-    const LEFT: f64 = 210.0;
+    const WIDTH: f64 = 860.0;
+    const LEFT: f64 = 300.0;
     const BAR_MAX: f64 = 400.0;
     const BAR: f64 = 18.0;
     const ROW: f64 = 64.0;
