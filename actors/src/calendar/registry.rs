@@ -2,13 +2,23 @@
 //! of a few dedicated arbiter threads), routes to it by provider id, and stops
 //! calendars that stayed idle. `Calendars` is the cheap, cloneable front the
 //! HTTP layer uses.
+//!
+//! # The hot path does not ask the registry
+//! Running calendars are listed in a route table the registry shares with
+//! every `Calendars`: a message to a running calendar reads the table (a
+//! read lock, no mailbox) and goes straight to the calendar. Only a calendar
+//! not running yet costs the registry's mailbox, which starts it. The idle
+//! sweep takes the write lock, and a sender counts its message in flight
+//! while it still holds the read lock, so the sweep either sees the message
+//! (and keeps the calendar) or has already removed the route (and the sender
+//! asks the registry, which starts a new calendar).
 
 use crate::domain::ProviderId;
 use std::{
     collections::HashMap,
     sync::{
-        Arc,
-        atomic::{AtomicUsize, Ordering},
+        Arc, RwLock,
+        atomic::{AtomicU64, AtomicUsize, Ordering},
     },
     time::{Duration, Instant},
 };
@@ -36,9 +46,41 @@ impl Default for RegistrySettings {
     }
 }
 
-struct Entry {
-    handle: CalendarHandle,
-    last_used: Instant,
+/// Running calendars by provider, shared by the registry (which adds and
+/// removes routes) and every `Calendars` (which reads them).
+#[derive(Clone)]
+struct Routes {
+    table: Arc<RwLock<HashMap<ProviderId, CalendarHandle>>>,
+    /// `last_used` is counted in milliseconds since this instant.
+    epoch: Instant,
+}
+
+impl Routes {
+    fn new() -> Self {
+        Self { table: Arc::default(), epoch: Instant::now() }
+    }
+
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<ProviderId, CalendarHandle>> {
+        // Every writer leaves the map whole, even one that panicked.
+        self.table.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<ProviderId, CalendarHandle>> {
+        self.table.write().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// A message admitted to `provider_id`'s running calendar, if it runs.
+    fn admit(&self, provider_id: ProviderId) -> Option<Result<Admitted, CalendarError>> {
+        let table = self.read();
+        let handle = table.get(&provider_id).filter(|handle| handle.addr.connected())?;
+        handle.last_used.store(self.now_ms(), Ordering::Release);
+        // Counted while the read lock is held: see the module's doc.
+        Some(handle.admit())
+    }
 }
 
 pub struct CalendarRegistry {
@@ -49,40 +91,61 @@ pub struct CalendarRegistry {
     _arbiters: Vec<Arbiter>,
     handles: Vec<ArbiterHandle>,
     next_arbiter: usize,
-    calendars: HashMap<ProviderId, Entry>,
+    routes: Routes,
 }
 
 impl CalendarRegistry {
     /// Must be called inside an actix `System`.
     pub fn new(repo: Arc<dyn CalendarRepository>, events: Arc<dyn EventSink>, settings: RegistrySettings) -> Self {
+        Self::with_routes(repo, events, settings, Routes::new())
+    }
+
+    fn with_routes(
+        repo: Arc<dyn CalendarRepository>,
+        events: Arc<dyn EventSink>,
+        settings: RegistrySettings,
+        routes: Routes,
+    ) -> Self {
         let arbiters: Vec<Arbiter> = (0..settings.threads.max(1)).map(|_| Arbiter::new()).collect();
         let handles = arbiters.iter().map(Arbiter::handle).collect();
-        Self { repo, events, settings, _arbiters: arbiters, handles, next_arbiter: 0, calendars: HashMap::new() }
+        Self { repo, events, settings, _arbiters: arbiters, handles, next_arbiter: 0, routes }
     }
 
-    fn entry(&mut self, provider_id: ProviderId) -> &mut Entry {
-        if !self.calendars.get(&provider_id).is_some_and(|e| e.handle.addr.connected()) {
-            let arbiter = &self.handles[self.next_arbiter % self.handles.len()];
-            self.next_arbiter += 1;
-            let (repo, events, capacity) = (self.repo.clone(), self.events.clone(), self.settings.queue_limit);
-            let addr =
-                Supervisor::start_in_arbiter(arbiter, move |_| CalendarActor::new(provider_id, repo, events, capacity));
-            let handle = CalendarHandle { addr, in_flight: Arc::new(AtomicUsize::new(0)), limit: capacity };
-            self.calendars.insert(provider_id, Entry { handle, last_used: Instant::now() });
+    /// The running calendar of `provider_id`, started if it is not.
+    fn calendar(&mut self, provider_id: ProviderId) -> CalendarHandle {
+        let now = self.routes.now_ms();
+        let mut table = self.routes.write();
+        if let Some(handle) = table.get(&provider_id).filter(|handle| handle.addr.connected()) {
+            handle.last_used.store(now, Ordering::Release);
+            return handle.clone();
         }
-        self.calendars.get_mut(&provider_id).expect("inserted above")
+        let arbiter = &self.handles[self.next_arbiter % self.handles.len()];
+        self.next_arbiter += 1;
+        let (repo, events, capacity) = (self.repo.clone(), self.events.clone(), self.settings.queue_limit);
+        let addr =
+            Supervisor::start_in_arbiter(arbiter, move |_| CalendarActor::new(provider_id, repo, events, capacity));
+        let handle = CalendarHandle {
+            addr,
+            in_flight: Arc::new(AtomicUsize::new(0)),
+            limit: capacity,
+            last_used: Arc::new(AtomicU64::new(now)),
+        };
+        table.insert(provider_id, handle.clone());
+        handle
     }
 
-    /// Stops calendars idle for longer than `idle_after`. Addresses are only
-    /// handed out by this actor and used at once, so after the sweep removes
-    /// an entry no new message reaches the old calendar; `Shutdown` queues
-    /// behind any message already sent to it.
+    /// Stops calendars idle for longer than `idle_after`. Under the write
+    /// lock, so no sender is between finding a route and counting its
+    /// message; once the route is gone no new message reaches the old
+    /// calendar, and `Shutdown` queues behind any message already sent to it.
     fn sweep(&mut self) {
-        let idle_after = self.settings.idle_after;
-        self.calendars.retain(|_, entry| {
-            let idle = entry.last_used.elapsed() >= idle_after && entry.handle.in_flight.load(Ordering::Acquire) == 0;
+        let idle_after = u64::try_from(self.settings.idle_after.as_millis()).unwrap_or(u64::MAX);
+        let now = self.routes.now_ms();
+        self.routes.write().retain(|_, handle| {
+            let quiet_for = now.saturating_sub(handle.last_used.load(Ordering::Acquire));
+            let idle = quiet_for >= idle_after && handle.in_flight.load(Ordering::Acquire) == 0;
             if idle {
-                entry.handle.addr.do_send(Shutdown);
+                handle.addr.do_send(Shutdown);
             }
             !idle
         });
@@ -106,6 +169,8 @@ pub struct CalendarHandle {
     addr: Addr<CalendarActor>,
     in_flight: Arc<AtomicUsize>,
     limit: usize,
+    /// When a message was last routed here (see [`Routes::now_ms`]).
+    last_used: Arc<AtomicU64>,
 }
 
 struct InFlight(Arc<AtomicUsize>);
@@ -123,11 +188,32 @@ impl CalendarHandle {
         R: Send + 'static,
         CalendarActor: Handler<Traced<M>>,
     {
+        self.admit()?.send(msg).await
+    }
+
+    /// Counts one more message in flight, or answers overloaded.
+    fn admit(&self) -> Result<Admitted, CalendarError> {
         if self.in_flight.fetch_add(1, Ordering::AcqRel) >= self.limit {
             self.in_flight.fetch_sub(1, Ordering::AcqRel);
             return Err(CalendarError::Overloaded);
         }
-        let _in_flight = InFlight(self.in_flight.clone());
+        Ok(Admitted { addr: self.addr.clone(), _in_flight: InFlight(self.in_flight.clone()) })
+    }
+}
+
+/// A message counted in flight to a calendar (until it is answered).
+struct Admitted {
+    addr: Addr<CalendarActor>,
+    _in_flight: InFlight,
+}
+
+impl Admitted {
+    async fn send<M, R>(self, msg: M) -> Result<R, CalendarError>
+    where
+        M: Message<Result = Result<R, CalendarError>> + Send + 'static,
+        R: Send + 'static,
+        CalendarActor: Handler<Traced<M>>,
+    {
         self.addr
             .send(Traced { message: msg, span: tracing::Span::current() })
             .await
@@ -142,9 +228,7 @@ struct GetCalendar(ProviderId);
 impl Handler<GetCalendar> for CalendarRegistry {
     type Result = actix::MessageResult<GetCalendar>;
     fn handle(&mut self, GetCalendar(provider_id): GetCalendar, _: &mut Context<Self>) -> Self::Result {
-        let entry = self.entry(provider_id);
-        entry.last_used = Instant::now();
-        actix::MessageResult(entry.handle.clone())
+        actix::MessageResult(self.calendar(provider_id))
     }
 }
 
@@ -157,10 +241,11 @@ struct Refresh(Option<ProviderId>, tracing::Span);
 impl Handler<Refresh> for CalendarRegistry {
     type Result = ();
     fn handle(&mut self, Refresh(only, span): Refresh, _: &mut Context<Self>) {
-        let reload = |entry: &Entry| entry.handle.addr.do_send(Traced { message: Reload, span: span.clone() });
+        let reload = |handle: &CalendarHandle| handle.addr.do_send(Traced { message: Reload, span: span.clone() });
+        let table = self.routes.read();
         match only {
-            Some(provider_id) => self.calendars.get(&provider_id).into_iter().for_each(reload),
-            None => self.calendars.values().for_each(reload),
+            Some(provider_id) => table.get(&provider_id).into_iter().for_each(reload),
+            None => table.values().for_each(reload),
         }
     }
 }
@@ -172,7 +257,7 @@ struct RunningCount;
 impl Handler<RunningCount> for CalendarRegistry {
     type Result = usize;
     fn handle(&mut self, _: RunningCount, _: &mut Context<Self>) -> usize {
-        self.calendars.len()
+        self.routes.read().len()
     }
 }
 
@@ -180,13 +265,16 @@ impl Handler<RunningCount> for CalendarRegistry {
 #[derive(Clone)]
 pub struct Calendars {
     registry: Addr<CalendarRegistry>,
+    routes: Routes,
 }
 
 impl Calendars {
     /// Starts the registry on the current arbiter. Call once per process
     /// (not per HTTP worker).
     pub fn start(repo: Arc<dyn CalendarRepository>, events: Arc<dyn EventSink>, settings: RegistrySettings) -> Self {
-        Self { registry: CalendarRegistry::new(repo, events, settings).start() }
+        let routes = Routes::new();
+        let registry = CalendarRegistry::with_routes(repo, events, settings, routes.clone()).start();
+        Self { registry, routes }
     }
 
     /// Sends `msg` to provider `provider_id`'s calendar, starting it if needed.
@@ -196,7 +284,11 @@ impl Calendars {
         R: Send + 'static,
         CalendarActor: Handler<Traced<M>>,
     {
-        self.calendar(provider_id).await?.send(msg).await
+        match self.routes.admit(provider_id) {
+            Some(admitted) => admitted?.send(msg).await,
+            // Not running here yet: the registry starts it.
+            None => self.calendar(provider_id).await?.send(msg).await,
+        }
     }
 
     async fn calendar(&self, provider_id: ProviderId) -> Result<CalendarHandle, CalendarError> {
