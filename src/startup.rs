@@ -120,6 +120,7 @@ impl Application {
                     middleware::ErrorHandlers::new()
                         .handler(actix_web::http::StatusCode::METHOD_NOT_ALLOWED, http::problem::method_not_allowed),
                 )
+                .wrap(middleware::from_fn(http::compress::json))
                 .wrap(middleware::from_fn(http::deadline::limit))
                 // A chunked body left unread closes the connection (slow senders).
                 .wrap(middleware::from_fn(http::unread_body::close_if_unread))

@@ -6,6 +6,7 @@ mod auth;
 pub(crate) mod bookings;
 mod calendar_feed;
 pub(crate) mod clients;
+pub mod compress;
 pub mod deadline;
 pub(crate) mod extract;
 mod figures;

@@ -11,6 +11,7 @@ on_both_backends!(
     bookings_and_their_buffers_are_not_offered,
     slot_queries_are_validated,
     a_booking_being_moved_frees_its_own_time_for_its_owner_only,
+    a_month_of_slots_travels_gzipped_to_a_client_that_accepts_it,
 );
 
 fn starts(reply: &Value) -> Vec<String> {
@@ -143,4 +144,45 @@ async fn a_booking_being_moved_frees_its_own_time_for_its_owner_only(backend: Ba
         )
         .await;
     assert_eq!(moved.ok()["start"], slot("10:30"), "a move onto its own old time is allowed");
+}
+
+/// JSON over 1 KiB goes gzipped when accepted (issue 15); small answers and
+/// clients that do not accept gzip get it as it is.
+async fn a_month_of_slots_travels_gzipped_to_a_client_that_accepts_it(backend: Backend) {
+    use std::io::Read;
+    let app = spawn_app(backend).await;
+    let (_, service) = app.provider(1, "anna", json!({}), every_day("09:00", "18:00")).await;
+    let url = format!("{}/api/providers/anna/slots?service={service}&from=2027-06-01&to=2027-07-01", app.address);
+    let get = |accept: &'static str| {
+        let request = app.client.get(&url);
+        async move {
+            let request = if accept.is_empty() { request } else { request.header("accept-encoding", accept) };
+            let response = request.send().await.expect("slots");
+            let header = |name: &str| response.headers().get(name).map(|v| v.to_str().unwrap().to_owned());
+            let (encoding, vary) = (header("content-encoding"), header("vary"));
+            (encoding, vary, response.bytes().await.expect("body").to_vec())
+        }
+    };
+    let (encoding, vary, plain) = get("").await;
+    assert_eq!(encoding, None, "not asked for: not compressed");
+    assert!(plain.len() > 10_000, "a month of slots is large: {} bytes", plain.len());
+    assert!(vary.is_some_and(|v| v.to_ascii_lowercase().contains("accept-encoding")));
+    let (encoding, _, zipped) = get("br;q=1.0, gzip;q=0.8").await;
+    assert_eq!(encoding.as_deref(), Some("gzip"));
+    let mut unzipped = Vec::new();
+    flate2::read::GzDecoder::new(zipped.as_slice()).read_to_end(&mut unzipped).expect("valid gzip");
+    assert_eq!(
+        serde_json::from_slice::<Value>(&unzipped).unwrap(),
+        serde_json::from_slice::<Value>(&plain).unwrap(),
+        "the same answer"
+    );
+    eprintln!("{backend:?}: 31 days of slots, {} bytes of JSON, {} gzipped", plain.len(), zipped.len());
+    assert!(zipped.len() * 4 < plain.len(), "{} → {}", plain.len(), zipped.len());
+    let (encoding, _, _) = get("gzip;q=0").await;
+    assert_eq!(encoding, None, "refused with q=0");
+
+    // A small answer is not worth it.
+    let small = app.client.get(format!("{}/api/providers/anna", app.address)).header("accept-encoding", "gzip");
+    let small = small.send().await.unwrap();
+    assert!(small.headers().get("content-encoding").is_none(), "{:?}", small.headers());
 }
