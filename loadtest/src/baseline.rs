@@ -10,13 +10,13 @@
 //! 1. `BEGIN` (`BEGIN IMMEDIATE` on SQLite: the server takes the write lock
 //!    up front);
 //! 2. the provider's settings version (`FOR SHARE` on PostgreSQL);
-//! 3. the client book: `INSERT INTO clients … ON CONFLICT DO NOTHING`, then
-//!    the client's id read back;
+//! 3. the client book: the client's card read (on a first visit only, the
+//!    card added: `INSERT … ON CONFLICT DO NOTHING RETURNING id`);
 //! 4. the booking itself, under the database's no-overlap rule (SQLite's
 //!    triggers, PostgreSQL's exclusion constraint);
 //! 5. the client's waitlist entry for that service and day deleted;
-//! 6. three outbox rows: the provider's `created` push and the client's two
-//!    reminders (24 h and 2 h before: the default rules);
+//! 6. three outbox rows, in one statement: the provider's `created` push and
+//!    the client's two reminders (24 h and 2 h before: the default rules);
 //! 7. `COMMIT`.
 //!
 //! The bookings go to 100 providers, round robin, each at its next free
@@ -186,22 +186,27 @@ async fn book_sqlite(db: &mut SqliteConnection, n: u64) -> anyhow::Result<()> {
         .fetch_optional(&mut *tx)
         .await?;
     anyhow::ensure!(version.is_some(), "provider {p} missing");
-    sqlx::query(
-        "INSERT INTO clients (id, provider_id, user_id, name, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (provider_id, user_id) DO NOTHING",
-    )
-    .bind(Uuid::now_v7())
-    .bind(provider)
-    .bind(user)
-    .bind("Load")
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    let client: Uuid = sqlx::query_scalar("SELECT id FROM clients WHERE provider_id = $1 AND user_id = $2")
+    let known: Option<Uuid> = sqlx::query_scalar("SELECT id FROM clients WHERE provider_id = $1 AND user_id = $2")
         .bind(provider)
         .bind(user)
-        .fetch_one(&mut *tx)
+        .fetch_optional(&mut *tx)
         .await?;
+    let client: Uuid = match known {
+        Some(id) => id,
+        None => {
+            sqlx::query_scalar(
+                "INSERT INTO clients (id, provider_id, user_id, name, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (provider_id, user_id) DO NOTHING RETURNING id",
+            )
+            .bind(Uuid::now_v7())
+            .bind(provider)
+            .bind(user)
+            .bind("Load")
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?
+        }
+    };
     sqlx::query(
         "INSERT INTO bookings (id, provider_id, service_id, client_id, starts_at, ends_at, occupied_from, \
          occupied_to, status, note, created_by, updated_by, idempotency_key, created_at, updated_at, confirm_by, \
@@ -237,21 +242,19 @@ async fn book_sqlite(db: &mut SqliteConnection, n: u64) -> anyhow::Result<()> {
         ("reminder", "1440", user, start - 86_400),
         ("reminder", "120", user, start - 7_200),
     ];
-    for (kind, event, recipient, due_at) in notices {
-        sqlx::query(
-            "INSERT INTO outbox (id, kind, event, booking_id, recipient_id, due_at, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(Uuid::now_v7())
-        .bind(kind)
-        .bind(event)
-        .bind(id)
-        .bind(recipient)
-        .bind(due_at)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-    }
+    let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+        "INSERT INTO outbox (id, kind, event, booking_id, recipient_id, due_at, created_at) ",
+    );
+    insert.push_values(notices, |mut row, (kind, event, recipient, due_at)| {
+        row.push_bind(Uuid::now_v7())
+            .push_bind(kind)
+            .push_bind(event)
+            .push_bind(id)
+            .push_bind(recipient)
+            .push_bind(due_at)
+            .push_bind(now);
+    });
+    insert.build().execute(&mut *tx).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -415,6 +418,17 @@ async fn seed_postgres(db: &mut PgConnection) -> anyhow::Result<()> {
         .bind(provider_id(p))
         .execute(&mut *tx)
         .await?;
+        // Every client's card in the book already (see pgbench-booking.sql).
+        for u in 0..CLIENTS {
+            sqlx::query(
+                "INSERT INTO clients (id, provider_id, user_id, name, created_at, updated_at) \
+                 VALUES (gen_random_uuid(), $1, $2, 'Load', now(), now())",
+            )
+            .bind(provider_id(p))
+            .bind(client_user_id(u))
+            .execute(&mut *tx)
+            .await?;
+        }
     }
     tx.commit().await?;
     Ok(())

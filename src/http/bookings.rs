@@ -78,7 +78,8 @@ pub async fn create_booking(
     let (start, note) = checked(&input)?;
     let idempotency_key = idempotency_key(&req)?;
     let provider = super::public::provider_by_slug(&state, &input.provider).await?;
-    refuse_if_blocked(&state, provider.id, user.id).await?;
+    // Whether the provider blocked this client is checked in the booking's
+    // transaction (`CalendarError::ClientBlocked`): no read of its own.
     let booked = state
         .calendars
         .send(
@@ -113,15 +114,19 @@ pub async fn my_bookings(state: State, AuthUser(user): AuthUser) -> ApiResult {
 
 /// A client the provider blocked books nothing more with them. Told
 /// politely, and nothing else: not why, not by whom, not what the card says.
-/// Checked before the calendar (a block is the provider's act, not a rule
-/// of the calendar's): a booking racing the block itself may still pass.
+/// A new booking is checked in its own transaction (no race with the block);
+/// a move or a waitlist entry here, before the calendar, so a move racing
+/// the block itself may still pass.
 pub(super) async fn refuse_if_blocked(state: &AppState, provider_id: ProviderId, user_id: UserId) -> ApiResult<()> {
     if state.store.blocks(provider_id, user_id).await? {
-        let detail = "this provider is not taking bookings from you through Just Book Me; please contact them directly";
-        return Err(ApiError::new(ProblemType::ClientBlocked, detail));
+        return Err(ApiError::new(ProblemType::ClientBlocked, BLOCKED));
     }
     Ok(())
 }
+
+/// What a blocked client is told: politely, and nothing else.
+pub(super) const BLOCKED: &str =
+    "this provider is not taking bookings from you through Just Book Me; please contact them directly";
 
 /// Hands a change to the provider's calendar (which checks and applies it in
 /// turn with every other change) and answers with the booking as it now is.

@@ -225,6 +225,7 @@ impl From<CalendarError> for ApiError {
             CalendarError::NotBookable(_) => ApiError::blaming(NotBookable, "start", detail),
             CalendarError::SlotTaken => ApiError::blaming(SlotTaken, "start", detail),
             CalendarError::ClassFull => ApiError::blaming(ClassFull, "start", detail),
+            CalendarError::ClientBlocked => ApiError::new(ClientBlocked, super::bookings::BLOCKED),
             CalendarError::IdempotencyKeyReused => ApiError::blaming(IdempotencyKeyReused, "Idempotency-Key", detail),
             CalendarError::Transition(TransitionError::NotYours) => ApiError::not_found("booking"),
             CalendarError::Transition(TransitionError::WrongStatus(..)) => ApiError::new(InvalidStatus, detail),

@@ -19,6 +19,7 @@ impl From<StoreError> for RepositoryError {
             StoreError::BookingOverlap => RepositoryError::Overlap,
             StoreError::SeatTaken => RepositoryError::SeatTaken,
             StoreError::DuplicateIdempotencyKey => RepositoryError::DuplicateIdempotencyKey,
+            StoreError::ClientBlocked => RepositoryError::ClientBlocked,
             StoreError::StaleSettings => RepositoryError::StaleSettings,
             other => RepositoryError::Unavailable(other.to_string()),
         }

@@ -13,6 +13,10 @@ pub enum StoreError {
     /// The (user, Idempotency-Key) pair was used already.
     #[error("idempotency key already used")]
     DuplicateIdempotencyKey,
+    /// The provider blocked the client who books (checked in the booking's
+    /// transaction, so a block and a booking never both pass).
+    #[error("the provider blocked this client")]
+    ClientBlocked,
     /// The provider's settings changed after the calendar read them: the
     /// booking was decided against stale hours, services or rules.
     #[error("the provider's settings changed meanwhile")]

@@ -571,6 +571,7 @@ impl CalendarActor {
             // so a storm for a class converges).
             RepositoryError::SeatTaken if attempt < SEAT_RETRIES => self.reload_and(retry),
             RepositoryError::SeatTaken => Box::pin(self.load().map(|(), _, _| Err(CalendarError::ClassFull))),
+            RepositoryError::ClientBlocked => fail(CalendarError::ClientBlocked),
             error => fail(unavailable(error)),
         }
     }

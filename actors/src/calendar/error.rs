@@ -15,6 +15,9 @@ pub enum CalendarError {
     /// The class has no seat left at this start (409).
     #[error("this class is full; pick another time or join the waitlist")]
     ClassFull,
+    /// The provider blocked the client who books (403).
+    #[error("the provider does not take bookings from this client")]
+    ClientBlocked,
     #[error(transparent)]
     Transition(#[from] TransitionError),
     #[error("the Idempotency-Key was already used for another request")]

@@ -156,6 +156,9 @@ pub enum RepositoryError {
     /// The (user, Idempotency-Key) pair was used already.
     #[error("idempotency key already used")]
     DuplicateIdempotencyKey,
+    /// The provider blocked the client booking ([`BookingClient::User`]).
+    #[error("the provider blocked this client")]
+    ClientBlocked,
     /// The provider's settings changed after the calendar loaded them (on
     /// another node, with the bus between the nodes cut or slow).
     #[error("the provider's settings changed meanwhile")]

@@ -80,22 +80,45 @@ impl Bookings for SqlStore<Db> {
                 (ClientId(id), None)
             }
             BookingClient::User { user_id, name } => {
-                sqlx::query(
-                    "INSERT INTO clients (id, provider_id, user_id, name, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (provider_id, user_id) DO NOTHING",
-                )
-                .bind(Uuid::now_v7())
-                .bind(booking.provider_id.0)
-                .bind(user_id.0)
-                .bind(name)
-                .bind(Moment(booking.now))
-                .execute(&mut *tx)
-                .await?;
-                let id: Uuid = sqlx::query_scalar("SELECT id FROM clients WHERE provider_id = $1 AND user_id = $2")
-                    .bind(booking.provider_id.0)
-                    .bind(user_id.0)
-                    .fetch_one(&mut *tx)
-                    .await?;
+                // Usually in the book already: one statement. A first visit
+                // adds the card; a card another node added meanwhile is read.
+                // A client the provider blocked books nothing more with them:
+                // checked on the card the booking is written for.
+                let card: Option<(Uuid, bool)> =
+                    sqlx::query_as("SELECT id, blocked FROM clients WHERE provider_id = $1 AND user_id = $2")
+                        .bind(booking.provider_id.0)
+                        .bind(user_id.0)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                let id = match card {
+                    Some((_, true)) => return Err(StoreError::ClientBlocked),
+                    Some((id, false)) => id,
+                    None => {
+                        let added: Option<Uuid> = sqlx::query_scalar(
+                            "INSERT INTO clients (id, provider_id, user_id, name, created_at, updated_at) \
+                             VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (provider_id, user_id) DO NOTHING RETURNING id",
+                        )
+                        .bind(Uuid::now_v7())
+                        .bind(booking.provider_id.0)
+                        .bind(user_id.0)
+                        .bind(name)
+                        .bind(Moment(booking.now))
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                        match added {
+                            Some(id) => id,
+                            // Added by another node meanwhile, blocked or not:
+                            // a new card is never blocked yet.
+                            None => {
+                                sqlx::query_scalar("SELECT id FROM clients WHERE provider_id = $1 AND user_id = $2")
+                                    .bind(booking.provider_id.0)
+                                    .bind(user_id.0)
+                                    .fetch_one(&mut *tx)
+                                    .await?
+                            }
+                        }
+                    }
+                };
                 (ClientId(id), Some(*user_id))
             }
         };
@@ -254,22 +277,24 @@ async fn insert_notices(
     notices: &[Notice],
     now: Timestamp,
 ) -> StoreResult<()> {
-    for notice in notices {
-        let (kind, event) = outbox_kind(&notice.kind);
-        sqlx::query(
-            "INSERT INTO outbox (id, kind, event, booking_id, recipient_id, due_at, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(Uuid::now_v7())
-        .bind(kind)
-        .bind(event)
-        .bind(booking_id.0)
-        .bind(notice.recipient.0)
-        .bind(Moment(notice.due_at))
-        .bind(Moment(now))
-        .execute(&mut **tx)
-        .await?;
+    if notices.is_empty() {
+        return Ok(());
     }
+    // One statement for all of them (a booking has three: the provider's
+    // push and the client's two reminders).
+    let mut insert =
+        sqlx::QueryBuilder::<Db>::new("INSERT INTO outbox (id, kind, event, booking_id, recipient_id, due_at, created_at) ");
+    insert.push_values(notices, |mut row, notice| {
+        let (kind, event) = outbox_kind(&notice.kind);
+        row.push_bind(Uuid::now_v7())
+            .push_bind(kind)
+            .push_bind(event)
+            .push_bind(booking_id.0)
+            .push_bind(notice.recipient.0)
+            .push_bind(Moment(notice.due_at))
+            .push_bind(Moment(now));
+    });
+    insert.build().execute(&mut **tx).await?;
     Ok(())
 }
 
