@@ -26,8 +26,8 @@ pub struct Config {
     pub dev_login: bool,
     pub init_data_max_age: Duration,
     pub session_ttl: Duration,
-    /// How long a node may serve a signed-in user from memory (0: never); see `crate::session`.
-    pub session_cache: Duration,
+    /// How long a node may serve a signed-in user or a provider from memory (0: never); see `crate::memo`.
+    pub cache: Duration,
     /// A provider calendar with no request for this long is stopped.
     pub calendar_idle: Duration,
     /// Requests queued per calendar before it answers 503 + Retry-After.
@@ -171,8 +171,8 @@ impl Config {
         let dev_login = r.read("DEV_LOGIN", parse_flag).unwrap_or_default();
         let init_data_max_age = r.positive("INIT_DATA_MAX_AGE", 86_400);
         let session_ttl_days = r.positive("SESSION_TTL_DAYS", 30);
-        let session_cache_secs = r
-            .read("SESSION_CACHE_SECS", |v| {
+        let cache_secs = r
+            .read("CACHE_SECS", |v| {
                 v.map_or(Ok(30), |text| {
                     text.parse::<u64>().map_err(|_| format!("expected whole seconds (0 = no cache), got {text:?}"))
                 })
@@ -260,7 +260,7 @@ impl Config {
             dev_login,
             init_data_max_age: Duration::from_secs(init_data_max_age),
             session_ttl: Duration::from_secs(session_ttl_days * 86_400),
-            session_cache: Duration::from_secs(session_cache_secs),
+            cache: Duration::from_secs(cache_secs),
             calendar_idle: Duration::from_secs(calendar_idle),
             deadline_sweep: Duration::from_millis(deadline_sweep_ms),
             calendar_queue_limit: usize::try_from(queue_limit).unwrap_or(usize::MAX),
@@ -333,7 +333,7 @@ pub const KEYS: &[&str] = &[
     "DEV_LOGIN",
     "INIT_DATA_MAX_AGE",
     "SESSION_TTL_DAYS",
-    "SESSION_CACHE_SECS",
+    "CACHE_SECS",
     "CALENDAR_IDLE_SECS",
     "CALENDAR_QUEUE_LIMIT",
     "DEADLINE_SWEEP_MS",

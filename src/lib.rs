@@ -13,6 +13,7 @@ pub mod http;
 pub mod ical;
 pub mod letters;
 pub mod live;
+pub mod memo;
 pub mod policy;
 pub mod rate_limit;
 pub mod retention;

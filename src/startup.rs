@@ -57,9 +57,16 @@ impl Application {
         );
         // Everyone but the calendars writes through this: settings writes are
         // announced on the bus after they commit.
-        let sessions = Arc::new(crate::session::SessionCache::new(config.session_cache, Some(bus.clone())));
-        crate::session::forget_on_bus_events(&bus, sessions.clone());
-        let announcer = ChangeAnnouncer { calendars: calendars.clone(), bus: bus.clone(), sessions: sessions.clone() };
+        let sessions = Arc::new(crate::session::SessionCache::new(config.cache, Some(bus.clone())));
+        let providers =
+            Arc::new(crate::memo::ProviderMemo::new(config.cache, crate::memo::PROVIDERS_KEPT, Some(bus.clone())));
+        crate::memo::forget_on_bus_events(&bus, sessions.clone(), providers.clone());
+        let announcer = ChangeAnnouncer {
+            calendars: calendars.clone(),
+            bus: bus.clone(),
+            sessions: sessions.clone(),
+            providers: providers.clone(),
+        };
         let store = plain_store.announcing_to(Arc::new(announcer));
         if let Some((client, pool)) = &redis {
             let node_id = Uuid::now_v7().to_string();
@@ -105,6 +112,7 @@ impl Application {
         let state = web::Data::new(AppState {
             store,
             sessions,
+            providers,
             calendars: calendars.clone(),
             hub: hub.clone(),
             limiter,

@@ -162,6 +162,7 @@ pub struct ChangeAnnouncer {
     pub calendars: Calendars,
     pub bus: Arc<LocalBus>,
     pub sessions: Arc<crate::session::SessionCache>,
+    pub providers: Arc<crate::memo::ProviderMemo>,
 }
 
 #[async_trait]
@@ -177,6 +178,7 @@ impl ChangeListener for ChangeAnnouncer {
         // the slots it then computes already follow the new settings. Other
         // nodes do the same on receipt (see `redis::subscribe`).
         self.calendars.refresh(provider_id).await;
+        self.providers.forget_where(|provider| provider.id == provider_id);
         self.bus.publish(LiveEvent::Settings { provider_id });
     }
 }

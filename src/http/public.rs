@@ -12,8 +12,16 @@ use super::state::{AppState, State};
 use crate::store::Provider;
 use crate::views::{PublicProviderView, PublicServiceView, SlotView, SlotsView};
 
+/// Kept in memory after the first read (see [`crate::memo`]); a slug that
+/// names nobody is asked of the database every time.
 pub(super) async fn provider_by_slug(state: &AppState, slug: &str) -> ApiResult<Provider> {
-    state.store.provider_by_slug(slug).await?.ok_or_else(|| ApiError::not_found("provider"))
+    if let Some(provider) = state.providers.get(slug, |_| true) {
+        return Ok(provider);
+    }
+    let started = state.providers.read_started();
+    let provider = state.store.provider_by_slug(slug).await?.ok_or_else(|| ApiError::not_found("provider"))?;
+    state.providers.keep(started, slug.to_owned(), provider.clone());
+    Ok(provider)
 }
 
 /// A provider's public page.

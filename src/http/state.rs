@@ -16,6 +16,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// Who is signed in, asked of the database only on a miss.
     pub sessions: Arc<crate::session::SessionCache>,
+    /// Providers by slug, asked of the database only on a miss.
+    pub providers: Arc<crate::memo::ProviderMemo>,
     pub calendars: Calendars,
     pub hub: Addr<LiveHub>,
     pub limiter: Arc<RateLimiter>,

@@ -1,7 +1,8 @@
-//! The session cache (`src/session.rs`): a node answers signed-in requests
-//! from memory, yet never past a change — a deleted account is signed out on
-//! every node at once (not when the cache's 30 s run out), a correction made
-//! on one node is what the other serves next.
+//! What a node keeps in memory (`src/memo.rs`): signed-in users and
+//! providers by slug are answered from memory, yet never past a change — a
+//! deleted account is signed out on every node at once (not when the memo's
+//! 30 s run out), a correction or a new slug made on one node is what the
+//! other serves next.
 
 use std::time::{Duration, Instant};
 
@@ -13,6 +14,7 @@ on_both_backends!(
     a_change_on_one_node_is_what_every_node_serves_next,
     sessions_are_served_from_memory_for_a_while,
     what_changes_an_account_is_served_at_once,
+    a_slug_changed_on_one_node_is_what_every_node_resolves_next,
 );
 
 /// Polls `check` until it holds or two seconds pass; how long it took.
@@ -56,14 +58,14 @@ async fn a_change_on_one_node_is_what_every_node_serves_next(backend: Backend) {
 async fn sessions_are_served_from_memory_for_a_while(backend: Backend) {
     // A session row removed behind the server's back (an operator's SQL: no
     // event tells of it) is still served from memory, for at most
-    // SESSION_CACHE_SECS; with 0, never.
+    // CACHE_SECS; with 0, never.
     for (cache_secs, served_after_removal) in [("0", false), ("1", true)] {
-        let app = spawn_app_with(backend, &[("SESSION_CACHE_SECS", cache_secs)]).await;
+        let app = spawn_app_with(backend, &[("CACHE_SECS", cache_secs)]).await;
         let carol = app.dev_sign_in(2, "Carol").await;
         app.get("/api/me", Some(&carol)).await.ok();
         sql_execute(backend, &app.database_url(), "DELETE FROM sessions").await;
         let status = app.get("/api/me", Some(&carol)).await.status;
-        assert_eq!(status == 200, served_after_removal, "SESSION_CACHE_SECS={cache_secs}: {status}");
+        assert_eq!(status == 200, served_after_removal, "CACHE_SECS={cache_secs}: {status}");
         if served_after_removal {
             tokio::time::sleep(Duration::from_millis(1100)).await;
             app.get("/api/me", Some(&carol)).await.problem(401);
@@ -90,4 +92,25 @@ async fn what_changes_an_account_is_served_at_once(backend: Backend) {
         .unwrap();
     assert_eq!(again.status(), 200);
     assert_eq!(app.get("/api/me", Some(&carol)).await.ok()["first_name"], "Caroline");
+}
+
+async fn a_slug_changed_on_one_node_is_what_every_node_resolves_next(backend: Backend) {
+    let Some((_db, _redis, a, b)) = two_nodes_on(backend, &[]).await else { return };
+    let (anna, service) = a.provider(1, "anna", json!({}), crate::helpers::every_day("09:00", "13:00")).await;
+    // B has looked Anna up by slug (and keeps her): its page and a booking.
+    b.get("/api/providers/anna", None).await.ok();
+    let carol = b.dev_sign_in(2, "Carol").await;
+    assert_eq!(b.book(&carol, "anna", &service, &crate::helpers::slot("09:00")).await.status, 201);
+    // Anna takes another slug on A: on B the old one names nobody at once,
+    // and the new one names her.
+    let profile = json!({ "slug": "anna-cuts", "display_name": "Anna", "timezone": "Europe/Berlin",
+        "slot_step_min": 60, "min_notice_min": 0, "horizon_days": 366 });
+    a.request("PUT", "/api/provider", Some(&anna), Some(profile)).await.ok();
+    let took = within_two_seconds("the old slug forgotten on B", async || {
+        b.get("/api/providers/anna", None).await.status == 404
+    })
+    .await;
+    eprintln!("{backend:?}: a slug changed on A was forgotten on B within {took:?}");
+    b.book(&carol, "anna", &service, &crate::helpers::slot("10:00")).await.problem(404);
+    assert_eq!(b.book(&carol, "anna-cuts", &service, &crate::helpers::slot("10:00")).await.status, 201);
 }
