@@ -69,6 +69,9 @@ mod sqlite {
         (share) => {
             ""
         };
+        (share_provider) => {
+            ""
+        };
         (claim) => {
             ""
         };
@@ -140,6 +143,10 @@ mod postgres {
     macro_rules! row_lock {
         (share) => {
             " FOR SHARE"
+        };
+        // The same lock, in a query that joins the provider row (`p`) to others.
+        (share_provider) => {
+            " FOR SHARE OF p"
         };
         (claim) => {
             " FOR UPDATE SKIP LOCKED"

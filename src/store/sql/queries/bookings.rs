@@ -61,10 +61,13 @@ impl Bookings for SqlStore<Db> {
     #[tracing::instrument(level = "debug", skip_all)]
     async fn create_booking(&self, booking: &NewBooking) -> StoreResult<Booking> {
         let mut tx = begin_write(&self.pool).await?;
-        check_settings_version(&mut tx, booking.provider_id, booking.settings_version).await?;
         let (client_id, client_user_id) = match &booking.client {
-            BookingClient::Existing { id, user_id } => (*id, *user_id),
+            BookingClient::Existing { id, user_id } => {
+                check_settings_version(&mut tx, booking.provider_id, booking.settings_version).await?;
+                (*id, *user_id)
+            }
             BookingClient::New { name, contacts } => {
+                check_settings_version(&mut tx, booking.provider_id, booking.settings_version).await?;
                 let id = Uuid::now_v7();
                 sqlx::query(
                     "INSERT INTO clients (id, provider_id, name, contacts, created_at, updated_at) \
@@ -80,16 +83,25 @@ impl Bookings for SqlStore<Db> {
                 (ClientId(id), None)
             }
             BookingClient::User { user_id, name } => {
-                // Usually in the book already: one statement. A first visit
-                // adds the card; a card another node added meanwhile is read.
-                // A client the provider blocked books nothing more with them:
-                // checked on the card the booking is written for.
-                let card: Option<(Uuid, bool)> =
-                    sqlx::query_as("SELECT id, blocked FROM clients WHERE provider_id = $1 AND user_id = $2")
-                        .bind(booking.provider_id.0)
-                        .bind(user_id.0)
-                        .fetch_optional(&mut *tx)
-                        .await?;
+                // The settings check and the client's card in one read (a
+                // client's own booking is the busiest write). A client the
+                // provider blocked books nothing more with them; a first
+                // visit adds the card; a card another node added meanwhile is
+                // read.
+                let (version, card_id, blocked): (i64, Option<Uuid>, Option<bool>) = sqlx::query_as(concat!(
+                    "SELECT p.settings_version, c.id, c.blocked FROM providers p \
+                     LEFT JOIN clients c ON c.provider_id = p.id AND c.user_id = $2 WHERE p.id = $1",
+                    row_lock!(share_provider)
+                ))
+                .bind(booking.provider_id.0)
+                .bind(user_id.0)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(StoreError::StaleSettings)?;
+                if version != booking.settings_version {
+                    return Err(StoreError::StaleSettings);
+                }
+                let card = card_id.map(|id| (id, blocked.unwrap_or(false)));
                 let id = match card {
                     Some((_, true)) => return Err(StoreError::ClientBlocked),
                     Some((id, false)) => id,
