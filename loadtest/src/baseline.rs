@@ -9,9 +9,10 @@
 //!
 //! 1. `BEGIN` (`BEGIN IMMEDIATE` on SQLite: the server takes the write lock
 //!    up front);
-//! 2. the provider's settings version (`FOR SHARE` on PostgreSQL);
-//! 3. the client book: the client's card read (on a first visit only, the
-//!    card added: `INSERT … ON CONFLICT DO NOTHING RETURNING id`);
+//! 2. the provider's settings version and the client's card (whether the
+//!    provider blocked them) in one read (`FOR SHARE OF p` on PostgreSQL);
+//! 3. on a first visit only, the card added (`INSERT … ON CONFLICT DO NOTHING
+//!    RETURNING id`);
 //! 4. the booking itself, under the database's no-overlap rule (SQLite's
 //!    triggers, PostgreSQL's exclusion constraint);
 //! 5. the client's waitlist entry for that service and day deleted;
@@ -181,16 +182,16 @@ async fn book_sqlite(db: &mut SqliteConnection, n: u64) -> anyhow::Result<()> {
     let now = jiff::Timestamp::now().as_second();
     let id = Uuid::now_v7();
     let mut tx = db.begin_with("BEGIN IMMEDIATE").await?;
-    let version: Option<i64> = sqlx::query_scalar("SELECT settings_version FROM providers WHERE id = $1")
-        .bind(provider)
-        .fetch_optional(&mut *tx)
-        .await?;
-    anyhow::ensure!(version.is_some(), "provider {p} missing");
-    let known: Option<Uuid> = sqlx::query_scalar("SELECT id FROM clients WHERE provider_id = $1 AND user_id = $2")
-        .bind(provider)
-        .bind(user)
-        .fetch_optional(&mut *tx)
-        .await?;
+    let found: Option<(i64, Option<Uuid>, Option<bool>)> = sqlx::query_as(
+        "SELECT p.settings_version, c.id, c.blocked FROM providers p \
+         LEFT JOIN clients c ON c.provider_id = p.id AND c.user_id = $2 WHERE p.id = $1",
+    )
+    .bind(provider)
+    .bind(user)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((_version, known, blocked)) = found else { anyhow::bail!("provider {p} missing") };
+    anyhow::ensure!(blocked != Some(true), "no client is blocked here");
     let client: Uuid = match known {
         Some(id) => id,
         None => {
