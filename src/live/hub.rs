@@ -11,6 +11,7 @@
 use std::{
     collections::{HashMap, HashSet},
     sync::Arc,
+    time::{Duration, Instant},
 };
 
 use actix::{
@@ -100,7 +101,16 @@ struct Watchers {
     sessions: HashMap<u64, u64>,
     /// Number of the newest computation started for this watch.
     started: u64,
+    /// The newest frame computed, its computation's number and when: a new
+    /// watcher gets it as its first frame while nothing changed since (and
+    /// it is younger than [`FIRST_FRAME_MAX_AGE`]) instead of a computation
+    /// of its own — a thousand phones opening one provider's page cost one.
+    latest: Option<(u64, Instant, ByteString)>,
 }
+
+/// How old a kept frame may be to serve as a new watcher's first: slots also
+/// change with the clock (the minimum notice), which no event announces.
+const FIRST_FRAME_MAX_AGE: Duration = Duration::from_secs(5);
 
 struct ProviderWatch {
     slug: String,
@@ -157,7 +167,11 @@ impl LiveHub {
             Ok(availability) => {
                 let views: Vec<SlotView> =
                     availability.slots.iter().map(|slot| SlotView::new(&availability.time_zone, slot)).collect();
-                protocol::slots(&provider.slug, &key, &views)
+                let frame = protocol::slots(&provider.slug, &key, &views);
+                if watchers.latest.as_ref().is_none_or(|(kept, _, _)| *kept < seq) {
+                    watchers.latest = Some((seq, Instant::now(), frame.clone()));
+                }
+                frame
             }
             Err(CalendarError::NotFound(what)) => {
                 // Retired (or gone): nothing is offered any more — to those
@@ -324,9 +338,23 @@ impl Handler<FromSession> for LiveHub {
                 session.watches.insert((provider_id, key));
                 let provider =
                     self.providers.entry(provider_id).or_insert_with(|| ProviderWatch { slug, keys: HashMap::new() });
-                provider.keys.entry(key).or_default().sessions.entry(id).or_insert(0);
-                // The first frame of a watch is a fresh snapshot, for this session.
-                self.refresh(provider_id, key, Some(id), ctx);
+                let watchers = provider.keys.entry(key).or_default();
+                // The first frame of a watch is a fresh snapshot, for this
+                // session: the newest one computed if nothing changed since.
+                let current = watchers
+                    .latest
+                    .as_ref()
+                    .filter(|(seq, at, _)| *seq == watchers.started && at.elapsed() < FIRST_FRAME_MAX_AGE);
+                match current.map(|(seq, _, frame)| (*seq, frame.clone())) {
+                    Some((seq, frame)) => {
+                        watchers.sessions.insert(id, seq);
+                        self.send(id, frame);
+                    }
+                    None => {
+                        watchers.sessions.entry(id).or_insert(0);
+                        self.refresh(provider_id, key, Some(id), ctx);
+                    }
+                }
             }
             SessionSays::Unwatch { provider_id, key } => self.drop_watch(id, provider_id, key),
             SessionSays::Identify(user) => {

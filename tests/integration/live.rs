@@ -18,6 +18,7 @@ on_both_backends!(
     a_slow_reader_is_disconnected_and_memory_stays_bounded,
     a_thousand_watchers_all_get_the_update,
     fragmented_messages_are_reassembled_and_bounded,
+    a_new_watcher_gets_the_slots_as_they_are_after_every_change,
 );
 
 pub type Socket = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
@@ -283,4 +284,47 @@ async fn fragmented_messages_are_reassembled_and_bounded(backend: Backend) {
         }
     }
     assert!(refused, "an oversized fragmented message is refused");
+}
+
+/// New watchers of a watch others have are given its newest frame instead of
+/// a computation of their own (src/live/hub.rs) — never one from before a
+/// change the others have already been shown.
+async fn a_new_watcher_gets_the_slots_as_they_are_after_every_change(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (anna, service) = app.provider(1, "anna", json!({}), every_day("09:00", "13:00")).await;
+    let key = watch("anna", &service, DAY, DAY);
+    let mut first = open(&app).await;
+    send(&mut first, key.clone()).await;
+    let before = next_json(&mut first, WAIT).await.expect("a first frame");
+    assert_eq!(starts(&before).len(), 4);
+    let mut joined = Vec::new();
+    for _ in 0..3 {
+        let mut socket = open(&app).await;
+        send(&mut socket, key.clone()).await;
+        assert_eq!(starts(&next_json(&mut socket, WAIT).await.expect("a first frame")), starts(&before));
+        joined.push(socket);
+    }
+
+    // A booking: once the first watcher has been shown it, a new one starts there.
+    let carol = app.dev_sign_in(2, "Carol").await;
+    assert_eq!(app.book(&carol, "anna", &service, &slot("09:00")).await.status, 201);
+    let after = next_json(&mut first, WAIT).await.expect("the update");
+    assert!(!starts(&after).contains(&slot("09:00")), "{after}");
+    let mut late = open(&app).await;
+    send(&mut late, key.clone()).await;
+    assert_eq!(starts(&next_json(&mut late, WAIT).await.expect("a first frame")), starts(&after));
+
+    // New hours: the same.
+    let hours = every_day("10:00", "12:00");
+    assert_eq!(app.request("PUT", "/api/provider/schedule", Some(&anna), Some(hours)).await.status, 200);
+    let narrowed = next_json(&mut first, WAIT).await.expect("the update");
+    assert_eq!(starts(&narrowed), [slot("10:00"), slot("11:00")]);
+    let mut later = open(&app).await;
+    send(&mut later, key).await;
+    assert_eq!(starts(&next_json(&mut later, WAIT).await.expect("a first frame")), starts(&narrowed));
+    // The watchers from before got both changes too.
+    for socket in &mut joined {
+        assert_eq!(starts(&next_json(socket, WAIT).await.expect("the booking")), starts(&after));
+        assert_eq!(starts(&next_json(socket, WAIT).await.expect("the hours")), starts(&narrowed));
+    }
 }
