@@ -12,18 +12,22 @@
 //! cargo run --release -p loadtest -- baseline-sqlite --seconds 10
 //! cargo run --release -p loadtest -- baseline-postgres --url postgres://postgres@127.0.0.1:5432/postgres
 //! cargo run --release -p loadtest -- report --sqlite-url http://127.0.0.1:18080 [--quick]
+//! cargo run --release -p loadtest -- report --live-url http://127.0.0.1:18082 --live-pid PID --sessions 10000
+//! cargo run --release -p loadtest -- bare-broadcast-server --port 18090
 //! ```
 //!
 //! `report` measures every figure against a baseline run in the same
 //! invocation (the server's booking transaction straight against the
-//! database: `baseline.rs`) and writes `target/loadtest/report.md` and
-//! `report.svg` with the ratios.
+//! database: `baseline.rs`; the live WebSocket rows against a bare
+//! tokio-tungstenite broadcast server: `bare.rs`) and writes
+//! `target/loadtest/report.md` and `report.svg` with the ratios.
 //!
 //! `shutdown` and `chaos` start their own servers: `shutdown` one on a free
 //! loopback port, `chaos` everything (PostgreSQL, Redis, two nodes in network
 //! namespaces, a fake Bot API), talking only to the namespace addresses it
 //! created.
 
+mod bare;
 mod baseline;
 mod chaos;
 mod live;
@@ -140,9 +144,39 @@ enum Scenario {
         /// Racers for the storm row (0: no storm row).
         #[arg(long, default_value_t = 1000)]
         storm_racers: usize,
+        /// A server (any backend) to measure live WebSocket pushes on: booking
+        /// → push p99 and memory per idle session, against the bare broadcast
+        /// server (`bare-broadcast-server`) run right after with the same client.
+        #[arg(long)]
+        live_url: Option<String>,
+        /// The `--live-url` server's pid, for the memory-per-session row
+        /// (without it, only the bare server's figure is printed).
+        #[arg(long)]
+        live_pid: Option<u32>,
+        /// WebSocket sessions for the live rows (default 10,000, 1,000 with --quick).
+        #[arg(long)]
+        sessions: Option<usize>,
+        /// Timed bookings (broadcasts) per live run.
+        #[arg(long, default_value_t = 20)]
+        live_rounds: usize,
+        /// Source addresses 127.0.0.2 … the live sessions are spread over.
+        #[arg(long, default_value_t = 64)]
+        sources: u8,
         /// Where report.md and report.svg go.
         #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/loadtest"))]
         out: PathBuf,
+    },
+    /// The bare broadcast server the live rows are measured against (`report`
+    /// starts it itself): answers a `watch` with a `slots` frame, and sends
+    /// that frame to every watcher whenever a connection sends
+    /// `{"type":"broadcast"}`. Prints `listening ADDR`.
+    BareBroadcastServer {
+        /// 0: any free port.
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// The frame to send (default: a `slots` frame of the server's shape).
+        #[arg(long)]
+        frame_file: Option<PathBuf>,
     },
     /// Real faults under load (needs root): two nodes in network namespaces,
     /// private PostgreSQL and Redis; cuts, a restart and SIGKILLs; a table.
@@ -236,10 +270,15 @@ async fn main() -> anyhow::Result<()> {
             seconds,
             providers,
             storm_racers,
+            live_url,
+            live_pid,
+            sessions,
+            live_rounds,
+            sources,
             out,
         } => {
-            let sqlite_url = match (&sqlite_url, &postgres_url) {
-                (None, None) => Some(cli.url.clone().unwrap_or_else(|| DEFAULT_URL.to_owned())),
+            let sqlite_url = match (&sqlite_url, &postgres_url, &live_url) {
+                (None, None, None) => Some(cli.url.clone().unwrap_or_else(|| DEFAULT_URL.to_owned())),
                 _ => sqlite_url,
             };
             let options = ReportOptions {
@@ -251,10 +290,18 @@ async fn main() -> anyhow::Result<()> {
                 sqlite_dir: sqlite_dir.unwrap_or_else(std::env::temp_dir),
                 providers,
                 storm_racers,
+                live: live_url.map(|url| LiveRows {
+                    url,
+                    pid: live_pid,
+                    sessions: sessions.unwrap_or(if quick { 1_000 } else { 10_000 }),
+                    rounds: live_rounds,
+                    sources,
+                }),
                 out,
             };
             return report(options).await;
         }
+        Scenario::BareBroadcastServer { port, frame_file } => return bare::main(port, frame_file.as_deref()).await,
         _ => {}
     }
     let base = cli.url.clone().unwrap_or_else(|| DEFAULT_URL.to_owned());
@@ -272,6 +319,7 @@ async fn main() -> anyhow::Result<()> {
         Scenario::Chaos { .. }
         | Scenario::BaselineSqlite { .. }
         | Scenario::BaselinePostgres { .. }
+        | Scenario::BareBroadcastServer { .. }
         | Scenario::Report { .. } => unreachable!("handled above"),
     }
 }
@@ -298,7 +346,17 @@ struct ReportOptions {
     sqlite_dir: PathBuf,
     providers: usize,
     storm_racers: usize,
+    live: Option<LiveRows>,
     out: PathBuf,
+}
+
+/// The live rows: the real server, then the bare broadcast server.
+struct LiveRows {
+    url: String,
+    pid: Option<u32>,
+    sessions: usize,
+    rounds: usize,
+    sources: u8,
 }
 
 /// Each server's throughput, then its baseline, one after the other in this
@@ -363,14 +421,92 @@ async fn report(options: ReportOptions) -> anyhow::Result<()> {
             note: format!("outcomes {:?}", storm.statuses),
         });
     }
+    if let Some(live) = &options.live {
+        rows.extend(live_rows(live).await?);
+    }
     let heading = format!(
         "# Load test report\n\n{} — each figure and its baseline measured one after the other in one `loadtest \
-         report` run ({seconds} s each) on this machine.",
-        jiff::Timestamp::now().strftime("%Y-%m-%d %H:%M UTC")
+         report` run ({seconds} s each{}) on this machine.",
+        jiff::Timestamp::now().strftime("%Y-%m-%d %H:%M UTC"),
+        options.live.as_ref().map_or(String::new(), |live| format!(
+            "; live rows: {} sessions, {} bookings, then the bare server the same",
+            summary::figure(live.sessions as f64),
+            live.rounds
+        )),
     );
     summary::write(&options.out, &rows, &heading)?;
     println!("{}", summary::markdown(&rows, &heading));
     let out = options.out.canonicalize().unwrap_or(options.out);
     println!("written: {0}/report.md, {0}/report.svg", out.display());
     Ok(())
+}
+
+/// Booking → push p99 and memory per idle session: the real server at
+/// `live.url`, then the bare broadcast server (a child process) with the
+/// same client, the same number of sessions and rounds, and the frame the
+/// real server pushed.
+async fn live_rows(live: &LiveRows) -> anyhow::Result<Vec<summary::Row>> {
+    use summary::{Goal, Row};
+    let api = server_api(&live.url)?;
+    let n = summary::figure(live.sessions as f64);
+    println!("== ours: live at {}, {n} sessions, {} bookings", live.url, live.rounds);
+    let options = live::LiveOptions {
+        sessions: live.sessions,
+        sources: live.sources,
+        bookings: live.rounds,
+        book_url: None,
+        server_pid: live.pid,
+    };
+    let (ours, replies) = live::run(&api, &live.url, &options).await?;
+    live::print(&ours, "booking → push received", &[replies.row("booking → 201 reply")]);
+    println!(
+        "\n== baseline: bare broadcast server, {n} sessions, {} broadcasts of the {} bytes frame",
+        live.rounds,
+        ours.frame.len()
+    );
+    let bare = bare::measure(&ours.frame, &ours.watch, live.sessions, live.sources, live.rounds).await?;
+    live::print(&bare, "trigger → broadcast received", &[]);
+    println!();
+    let mut rows = vec![Row {
+        label: format!("booking → push p99, {n} sessions"),
+        ours: ours.p99_ms(),
+        baseline: Some(bare.p99_ms()),
+        unit: "ms",
+        goal: Goal::AtMostAndRatioAtMost { limit: 50.0, ratio: 1.5 },
+        note: format!(
+            "ours: `live --sessions {}`, {} bookings then cancels, p50 {:.1} ms (the booking's 201 reply: p50 {:.1} ms, \
+             p99 {:.1} ms); baseline: `bare-broadcast-server` (tokio-tungstenite, one shared frame through a broadcast \
+             channel), {} broadcasts triggered by a WebSocket message, p50 {:.1} ms; same client, frame {} bytes; timed \
+             from the request made to the push decoded, per session",
+            live.sessions,
+            live.rounds,
+            ours.p50_ms(),
+            replies.percentile(50.0).as_secs_f64() * 1000.0,
+            replies.percentile(99.0).as_secs_f64() * 1000.0,
+            2 * live.rounds,
+            bare.p50_ms(),
+            ours.frame.len(),
+        ),
+    }];
+    match (ours.bytes_per_session(), bare.bytes_per_session()) {
+        (Some(ours_bytes), Some(bare_bytes)) => rows.push(Row {
+            label: format!("memory per idle session, {n} sessions"),
+            ours: ours_bytes / 1024.0,
+            baseline: Some(bare_bytes / 1024.0),
+            unit: "KiB",
+            goal: Goal::AtMost(8.0),
+            note: format!(
+                "resident memory (VmRSS) after opening the sessions and 500 ms idle, minus before, per session: ours {:?} \
+                 KiB, baseline (the bare server's process) {:?} KiB",
+                ours.memory_kib.unwrap_or_default(),
+                bare.memory_kib.unwrap_or_default(),
+            ),
+        }),
+        (None, Some(bare_bytes)) => println!(
+            "no memory row: give --live-pid (the bare server: {:.0} bytes per idle session)",
+            bare_bytes
+        ),
+        _ => {}
+    }
+    Ok(rows)
 }

@@ -12,6 +12,9 @@ pub enum Goal {
     RatioAtLeast(f64),
     /// ours ≤ this, in the row's unit (lower is better: a latency).
     AtMost(f64),
+    /// Both: ours ≤ `limit` in the row's unit and ours / baseline ≤ `ratio`
+    /// (lower is better: a latency next to the least the same work costs).
+    AtMostAndRatioAtMost { limit: f64, ratio: f64 },
 }
 
 /// One line of the report. Add a scenario by pushing another.
@@ -36,12 +39,13 @@ impl Row {
         match self.goal {
             Goal::RatioAtLeast(goal) => self.ratio().map(|r| r >= goal),
             Goal::AtMost(limit) => Some(self.ours <= limit),
+            Goal::AtMostAndRatioAtMost { limit, ratio } => self.ratio().map(|r| self.ours <= limit && r <= ratio),
         }
     }
 }
 
 /// 1234.5 → "1,235"; small figures keep a decimal or two.
-fn figure(x: f64) -> String {
+pub fn figure(x: f64) -> String {
     if x.abs() < 10.0 {
         return format!("{x:.2}");
     }
@@ -63,6 +67,7 @@ fn goal_text(row: &Row) -> String {
     match row.goal {
         Goal::RatioAtLeast(goal) => format!("≥ {goal}×"),
         Goal::AtMost(limit) => format!("≤ {} {}", figure(limit), row.unit),
+        Goal::AtMostAndRatioAtMost { limit, ratio } => format!("≤ {} {} and ≤ {ratio}×", figure(limit), row.unit),
     }
 }
 
@@ -130,7 +135,7 @@ pub fn svg(rows: &[Row], title: &str) -> String {
     for (i, row) in rows.iter().enumerate() {
         let top = 60.0 + ROW * i as f64;
         let scale = row.ours.max(row.baseline.unwrap_or(0.0)).max(match row.goal {
-            Goal::AtMost(limit) => limit,
+            Goal::AtMost(limit) | Goal::AtMostAndRatioAtMost { limit, .. } => limit,
             Goal::RatioAtLeast(_) => 0.0,
         });
         let length = |x: f64| if scale > 0.0 { (x / scale * BAR_MAX).max(1.0) } else { 1.0 };
@@ -166,7 +171,7 @@ pub fn svg(rows: &[Row], title: &str) -> String {
                 );
             }
             None => {
-                if let Goal::AtMost(limit) = row.goal {
+                if let Goal::AtMost(limit) | Goal::AtMostAndRatioAtMost { limit, .. } = row.goal {
                     let x = LEFT + length(limit);
                     let _ = writeln!(
                         out,
@@ -215,6 +220,14 @@ mod tests {
                 goal: Goal::AtMost(100.0),
                 note: "1,000 racers".into(),
             },
+            Row {
+                label: "push p99".into(),
+                ours: 60.0,
+                baseline: Some(30.0),
+                unit: "ms",
+                goal: Goal::AtMostAndRatioAtMost { limit: 50.0, ratio: 1.5 },
+                note: String::new(),
+            },
         ]
     }
 
@@ -223,12 +236,13 @@ mod tests {
         let table = markdown(&rows(), "# Report");
         assert!(table.contains("| bookings/s SQLite (bookings/s) | 784 | 1,775 | 0.44× | ≥ 0.8× | no |"), "{table}");
         assert!(table.contains("| storm p99 (ms) | 42.0 | — | — | ≤ 100 ms | yes |"), "{table}");
+        assert!(table.contains("| push p99 (ms) | 60.0 | 30.0 | 2.00× | ≤ 50.0 ms and ≤ 1.5× | no |"), "{table}");
     }
 
     #[test]
     fn the_chart_is_one_svg_with_a_bar_per_figure() {
         let chart = svg(&rows(), "t");
         assert!(chart.starts_with("<svg") && chart.ends_with("</svg>\n"));
-        assert_eq!(chart.matches("fill=\"#2b6cb0\"/>").count(), 3, "legend + two rows");
+        assert_eq!(chart.matches("fill=\"#2b6cb0\"/>").count(), 4, "legend + three rows");
     }
 }
