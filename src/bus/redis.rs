@@ -94,12 +94,19 @@ async fn subscribe(client: redis::Client, origin: String, bus: Arc<LocalBus>, ca
                         if envelope.origin == origin {
                             continue;
                         }
-                        // Another node changed this calendar: ours reloads first,
-                        // so that live views computed next see the change. A
-                        // resync (it lost events) reloads them all.
+                        // Another node changed this calendar: ours takes the
+                        // change in first (the booking, or a reload for new
+                        // settings), so that live views computed next see it.
+                        // A resync (it lost events) reloads them all.
                         match (&envelope.event, envelope.event.provider_id()) {
                             // An offer or an account changes no calendar.
                             (LiveEvent::Offer { .. } | LiveEvent::Account { .. }, _) => {}
+                            // A booking: ours takes in that one booking. The
+                            // availability event that follows it needs nothing more.
+                            (LiveEvent::Booking { provider_id, booking_id, .. }, _) => {
+                                calendars.apply(*provider_id, *booking_id)
+                            }
+                            (LiveEvent::Availability { .. }, _) => {}
                             (_, Some(provider_id)) => calendars.refresh(provider_id).await,
                             (_, None) => calendars.refresh_all().await,
                         }

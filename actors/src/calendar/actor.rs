@@ -39,7 +39,7 @@ use uuid::Uuid;
 use super::messages::{Fault, InjectFault};
 use super::{
     BookingEventKind, CalendarData, CalendarError, CalendarEvent, CalendarRepository, EventSink, RepositoryError,
-    messages::{Availability, Book, Booked, Booker, ChangeBooking, GetSlots, Reload, Shutdown, Traced},
+    messages::{ApplyBooking, Availability, Book, Booked, Booker, ChangeBooking, GetSlots, Reload, Shutdown, Traced},
     notices,
     ports::{BookingUpdate, NewBooking, ServiceInfo},
 };
@@ -757,7 +757,7 @@ macro_rules! traced {
         }
     )*};
 }
-traced!(Book, ChangeBooking, GetSlots, Reload);
+traced!(Book, ChangeBooking, GetSlots, Reload, ApplyBooking);
 
 impl Handler<Book> for CalendarActor {
     type Result = AtomicResponse<Self, Result<Booked, CalendarError>>;
@@ -792,6 +792,37 @@ impl Handler<Reload> for CalendarActor {
     type Result = AtomicResponse<Self, Result<(), CalendarError>>;
     fn handle(&mut self, _: Reload, _: &mut Context<Self>) -> Self::Result {
         AtomicResponse::new(Box::pin(self.load().map(|(), act, _| act.data().map(drop))))
+    }
+}
+
+impl Handler<ApplyBooking> for CalendarActor {
+    type Result = AtomicResponse<Self, Result<(), CalendarError>>;
+    fn handle(&mut self, ApplyBooking(booking_id): ApplyBooking, _: &mut Context<Self>) -> Self::Result {
+        // Nothing in memory yet: it loads fresh when first needed.
+        if !matches!(self.state, State::Loaded(_)) {
+            return AtomicResponse::new(Box::pin(fut::ok(())));
+        }
+        let (repo, provider_id) = (self.repo.clone(), self.provider_id);
+        let read = self.call(async move { repo.booking(provider_id, booking_id).await });
+        AtomicResponse::new(Box::pin(read.then(move |found, act, _| -> Reply<()> {
+            match found {
+                Ok(Some(booking)) => {
+                    act.remember(&booking);
+                    Box::pin(fut::ok(()))
+                }
+                Ok(None) => {
+                    if let State::Loaded(data) = &mut act.state {
+                        data.bookings.retain(|b| b.id != booking_id);
+                    }
+                    Box::pin(fut::ok(()))
+                }
+                // Unsure what changed: take everything in again.
+                Err(error) => {
+                    tracing::warn!(provider = %act.provider_id, %error, "reading a remote change failed; reloading");
+                    Box::pin(act.load().map(|(), act, _| act.data().map(drop)))
+                }
+            }
+        })))
     }
 }
 

@@ -94,6 +94,14 @@ pub struct Availability {
 #[rtype(result = "Result<(), CalendarError>")]
 pub struct Reload;
 
+/// A booking of this calendar changed on another node: read that booking
+/// and take it in — one row instead of a reload of the whole calendar. (A
+/// change of availability is always published right after its booking's
+/// event, so this is all a remote booking change needs.)
+#[derive(Debug, Message)]
+#[rtype(result = "Result<(), CalendarError>")]
+pub struct ApplyBooking(pub BookingId);
+
 /// Faults for tests of supervision (feature `test-faults`, which only the
 /// test builds turn on): a panic inside the next booking, or an
 /// abrupt stop. Only reachable from code, never from a request.

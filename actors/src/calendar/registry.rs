@@ -301,6 +301,16 @@ impl Calendars {
         let _ = self.registry.send(Refresh(Some(provider_id), tracing::Span::current())).await;
     }
 
+    /// A booking changed on another node: this node's calendar, if it runs,
+    /// takes in that booking ([`super::messages::ApplyBooking`]). Queued
+    /// before anything sent after this returns.
+    pub fn apply(&self, provider_id: ProviderId, booking_id: crate::domain::BookingId) {
+        if let Some(handle) = self.routes.read().get(&provider_id) {
+            let message = super::messages::ApplyBooking(booking_id);
+            handle.addr.do_send(Traced { message, span: tracing::Span::current() });
+        }
+    }
+
     /// After a gap in cross-node events: every running calendar reloads.
     pub async fn refresh_all(&self) {
         let _ = self.registry.send(Refresh(None, tracing::Span::current())).await;
