@@ -7,10 +7,7 @@
 use std::{collections::HashMap, num::NonZeroU32, sync::Arc, time::Duration};
 
 use deadpool_redis::Pool;
-use governor::{
-    DefaultKeyedRateLimiter, Quota,
-    clock::{Clock, DefaultClock},
-};
+use governor::{DefaultKeyedRateLimiter, Quota, clock::Clock};
 
 /// What is limited.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
@@ -159,7 +156,8 @@ impl RateLimiter {
             }
         }
         let Some(limiter) = self.local.get(&rule) else { return Ok(()) };
-        limiter.check_key(&key.to_owned()).map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
+        // The limiter's own clock: a new one would calibrate itself (CPUID) on every refusal.
+        limiter.check_key(&key.to_owned()).map_err(|not_until| not_until.wait_time_from(limiter.clock().now()))
     }
 
     /// Forgets keys that have fully recovered (keeps memory flat).

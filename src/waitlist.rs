@@ -62,7 +62,7 @@ pub fn start(store: Arc<dyn Store>, calendars: Calendars, bus: Arc<LocalBus>, bu
 }
 
 /// A day before today in UTC: no provider's today is earlier.
-fn utc_yesterday() -> Date {
+pub fn utc_yesterday() -> Date {
     let today = jiff::tz::TimeZone::UTC.to_datetime(Timestamp::now()).date();
     today.yesterday().unwrap_or(today)
 }

@@ -41,7 +41,7 @@ async fn a_class_gives_each_seat_once_even_without_a_database_constraint() {
     // Made one-to-one again (and reloaded): the seats still hold the provider at 10:00.
     repo.capacity.store(1, Ordering::SeqCst);
     repo.version.fetch_add(1, Ordering::SeqCst);
-    calendars.refresh(repo.provider_id).await;
+    calendars.refresh(repo.provider_id);
     assert!(matches!(calendars.send(repo.provider_id, book(&repo, "10:00")).await, Err(CalendarError::SlotTaken)));
 }
 

@@ -303,11 +303,12 @@ async fn postgres_in(
     let mut best: Option<Rate> = None;
     // Each run books after the previous ones: `base` is the next free n.
     let mut base = 0u64;
+    let mut rows: i64 = 0;
     for &c in clients {
-        let before: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM bookings").fetch_one(&mut db).await?;
         let (tps, done) = pgbench(&options, password, &script, seconds, c, base).await?;
         let after: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM bookings").fetch_one(&mut db).await?;
-        let inserted = (after - before) as u64;
+        let inserted = (after - rows) as u64;
+        rows = after;
         anyhow::ensure!(
             inserted == done,
             "pgbench -c {c} reports {done} transactions but {inserted} bookings were inserted"
@@ -324,7 +325,6 @@ async fn postgres_in(
             best = Some(rate);
         }
     }
-    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM bookings").fetch_one(&mut db).await?;
     let notices: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox").fetch_one(&mut db).await?;
     anyhow::ensure!(notices == 3 * rows, "{rows} bookings but {notices} outbox rows");
     db.close().await?;
@@ -340,13 +340,7 @@ fn pgbench_binary() -> PathBuf {
         .find(|candidate| candidate.is_file());
     on_path
         .or_else(|| {
-            let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
-                .ok()?
-                .filter_map(|entry| Some(entry.ok()?.path().join("bin/pgbench")))
-                .filter(|candidate| candidate.is_file())
-                .collect();
-            found.sort();
-            found.pop()
+            crate::chaos::postgres::bin_dir().map(|bin| bin.join("pgbench")).filter(|pgbench| pgbench.is_file())
         })
         .unwrap_or_else(|| PathBuf::from("pgbench"))
 }
@@ -447,7 +441,7 @@ mod tests {
     }
 
     #[test]
-    fn seeded_ids_are_what_the_pgbench_script_spells() {
+    fn seeded_ids_and_the_nth_booking_follow_the_numbering_the_script_uses() {
         assert_eq!(provider_id(99).to_string(), "00000000-0000-0000-0000-00000000044b");
         assert_eq!(nth(0), (0, FIRST_SLOT, 0));
         assert_eq!(nth(101), (1, FIRST_SLOT + SLOT_SECS, 2));

@@ -126,11 +126,11 @@ impl LiveResult {
     }
 
     pub fn p99_ms(&self) -> f64 {
-        self.latencies.percentile(99.0).as_secs_f64() * 1000.0
+        self.latencies.percentile_ms(99.0)
     }
 
     pub fn p50_ms(&self) -> f64 {
-        self.latencies.percentile(50.0).as_secs_f64() * 1000.0
+        self.latencies.percentile_ms(50.0)
     }
 }
 

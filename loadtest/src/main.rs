@@ -414,7 +414,7 @@ async fn report(options: ReportOptions) -> anyhow::Result<()> {
         let storm = scenario::storm(&api, racers).await?;
         rows.push(Row {
             label: format!("storm p99 reply, {racers} racers, {backend}"),
-            ours: storm.latencies.percentile(99.0).as_secs_f64() * 1000.0,
+            ours: storm.latencies.percentile_ms(99.0),
             baseline: None,
             unit: "ms",
             goal: Goal::AtMost(100.0),
@@ -481,8 +481,8 @@ async fn live_rows(live: &LiveRows) -> anyhow::Result<Vec<summary::Row>> {
             live.sessions,
             live.rounds,
             ours.p50_ms(),
-            replies.percentile(50.0).as_secs_f64() * 1000.0,
-            replies.percentile(99.0).as_secs_f64() * 1000.0,
+            replies.percentile_ms(50.0),
+            replies.percentile_ms(99.0),
             2 * live.rounds,
             bare.p50_ms(),
             ours.frame.len(),

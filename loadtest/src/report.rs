@@ -24,6 +24,11 @@ impl Latencies {
         self.0[rank.min(self.0.len() - 1)]
     }
 
+    /// The `p`th percentile in milliseconds.
+    pub fn percentile_ms(&self, p: f64) -> f64 {
+        ms(self.percentile(p))
+    }
+
     pub fn row(&self, label: &str) -> String {
         format!(
             "| {label:<28} | {:>6} | {:>9.2} | {:>9.2} | {:>9.2} |",

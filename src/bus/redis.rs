@@ -84,7 +84,7 @@ async fn subscribe(client: redis::Client, origin: String, bus: Arc<LocalBus>, ca
                     backoff = Duration::from_millis(100);
                     tracing::info!("subscribed to Redis events");
                     // Whatever was published while we were away is lost.
-                    calendars.refresh_all().await;
+                    calendars.refresh_all();
                     bus.set_hears_others(true);
                     bus.deliver_locally(LiveEvent::Resync);
                     let mut messages = pubsub.on_message();
@@ -107,8 +107,8 @@ async fn subscribe(client: redis::Client, origin: String, bus: Arc<LocalBus>, ca
                                 calendars.apply(*provider_id, *booking_id)
                             }
                             (LiveEvent::Availability { .. }, _) => {}
-                            (_, Some(provider_id)) => calendars.refresh(provider_id).await,
-                            (_, None) => calendars.refresh_all().await,
+                            (_, Some(provider_id)) => calendars.refresh(provider_id),
+                            (_, None) => calendars.refresh_all(),
                         }
                         bus.deliver_locally(envelope.event);
                     }

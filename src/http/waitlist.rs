@@ -110,10 +110,9 @@ pub async fn join(
 #[utoipa::path(get, path = "/api/waitlist", tag = "bookings", security(("bearer" = [])),
     responses((status = 200, body = [WaitlistView]), (status = 401, body = Problem)))]
 pub async fn mine(state: State, AuthUser(user): AuthUser) -> ApiResult {
-    // A day before today in UTC, then each entry against its provider's today.
+    // From the earliest today any provider has, then each entry against its provider's today.
     let now = Timestamp::now();
-    let utc_today = jiff::tz::TimeZone::UTC.to_datetime(now).date();
-    let entries = state.store.my_waitlist(user.id, utc_today.yesterday().unwrap_or(utc_today)).await?;
+    let entries = state.store.my_waitlist(user.id, crate::waitlist::utc_yesterday()).await?;
     let live = entries.iter().filter(|d| d.entry.date >= d.timezone.date_of(now));
     Ok(HttpResponse::Ok().json(live.map(|d| WaitlistView::new(d, false)).collect::<Vec<_>>()))
 }

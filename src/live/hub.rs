@@ -309,6 +309,7 @@ impl LiveHub {
                 service: service_id,
                 service_name: &service.fields.name,
                 date: zone.date_of(start),
+                timezone: zone.name(),
                 start: zone.format(start),
                 end: zone.format(end),
             });

@@ -105,6 +105,9 @@ pub struct Offer<'a> {
     pub service: ServiceId,
     pub service_name: &'a str,
     pub date: Date,
+    /// The provider's IANA zone: `start` and `end` carry its offset; the
+    /// Mini App names whose clock that is (and the device's beside it).
+    pub timezone: &'a str,
     pub start: String,
     pub end: String,
 }
@@ -112,7 +115,7 @@ pub struct Offer<'a> {
 pub fn offer(offer: &Offer<'_>) -> ByteString {
     let frame = json!({ "type": "offer", "entry": offer.entry, "provider": offer.provider,
         "provider_name": offer.provider_name, "service": offer.service, "service_name": offer.service_name,
-        "date": offer.date.to_string(), "start": offer.start, "end": offer.end });
+        "date": offer.date.to_string(), "timezone": offer.timezone, "start": offer.start, "end": offer.end });
     ByteString::from(frame.to_string())
 }
 

@@ -147,18 +147,18 @@ async fn idle_calendars_stop_and_come_back(backend: Backend) {
     let (_, service) = app.provider(1, "anna", json!({}), every_day("09:00", "13:00")).await;
     let client = app.dev_sign_in(2, "Carol").await;
     assert_eq!(app.book(&client, "anna", &service, &slot("09:00")).await.status, 201);
-    assert_eq!(app.calendars.running().await, 1);
+    assert_eq!(app.calendars.running(), 1);
     let mut stopped = false;
     for _ in 0..40 {
         tokio::time::sleep(Duration::from_millis(100)).await;
-        if app.calendars.running().await == 0 {
+        if app.calendars.running() == 0 {
             stopped = true;
             break;
         }
     }
     assert!(stopped, "an idle calendar is stopped");
     app.book(&client, "anna", &service, &slot("09:00")).await.problem(409);
-    assert_eq!(app.calendars.running().await, 1);
+    assert_eq!(app.calendars.running(), 1);
 }
 
 async fn two_server_processes_on_one_database_book_a_slot_once(backend: Backend) {

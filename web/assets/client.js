@@ -17,7 +17,7 @@ const DAYS_SHOWN = 31;
 const providers = new Map();
 
 /** A provider's public page, asked for once per slug (a waitlist offer asks for its zone too). */
-export async function publicProvider(slug) {
+async function publicProvider(slug) {
   if (!providers.has(slug)) providers.set(slug, api('GET', `/api/providers/${encodeURIComponent(slug)}`));
   try {
     return await providers.get(slug);

@@ -7,9 +7,9 @@
 // else took first is said so — the user stays on the waitlist.
 
 import { t } from './i18n.js';
-import { h, api, haptic, showProblem, sessionToken, whenLabel, whenText, zonedStart, localDate, ApiProblem } from './core.js';
+import { h, api, haptic, showProblem, sessionToken, whenText, ApiProblem } from './core.js';
 import { LiveSocket } from './live.js';
-import { bookedScreen, publicProvider } from './client.js';
+import { bookedScreen } from './client.js';
 
 /** Open offers by waitlist entry: a newer offer for one entry replaces the older. */
 const offers = new Map();
@@ -17,7 +17,6 @@ let socket = null;
 
 /** Signs a socket in (again, after a reconnect: live.js re-sends it) to hear offers. */
 export function listenForOffers() {
-  socket?.close();
   socket = new LiveSocket({
     onFrame: (frame) => {
       if (frame.type === 'offer') offered(frame);
@@ -38,23 +37,10 @@ window.addEventListener('jbm:booked', ({ detail: booking }) => {
 function offered(frame) {
   // One already over is no offer (a frame delayed across a reconnect).
   if (!(Date.parse(frame.start) > Date.now())) return;
-  const offer = { frame, state: 'open', zone: null, key: globalThis.crypto?.randomUUID?.() ?? null };
+  const offer = { frame, state: 'open', key: globalThis.crypto?.randomUUID?.() ?? null };
   offers.set(frame.entry, offer);
   haptic('warning');
   draw();
-  // The provider's zone names whose clock the time is on (and the device's beside it).
-  publicProvider(frame.provider).then((provider) => {
-    offer.zone = provider.timezone;
-    draw();
-  }).catch(() => {});
-}
-
-/** `rfc3339` written with `zone`'s offset at that instant, as slots are (the frame may say UTC). */
-function inZone(rfc3339, zone) {
-  const instant = new Date(rfc3339);
-  const time = new Intl.DateTimeFormat('en-GB', { timeZone: zone, hourCycle: 'h23', hour: '2-digit', minute: '2-digit' })
-    .format(instant);
-  return zonedStart(localDate(zone, instant), time, zone);
 }
 
 function draw() {
@@ -63,8 +49,9 @@ function draw() {
   box.replaceChildren(...[...offers].map(([id, offer]) => card(id, offer)));
 }
 
-function card(id, { frame, state, zone }) {
-  const when = zone ? whenText(inZone(frame.start, zone), zone) : whenLabel(frame.start);
+function card(id, { frame, state }) {
+  // `start` carries the provider's offset; their zone names whose clock it is (the device's beside it).
+  const when = whenText(frame.start, frame.timezone);
   const close = h('button.icon-btn.offer-close', {
     type: 'button', dataset: { action: 'dismiss-offer' }, 'aria-label': t('offer_dismiss'),
     onclick: () => { offers.delete(id); draw(); },
@@ -98,10 +85,8 @@ async function book(id) {
   try {
     const booking = await api('POST', '/api/bookings', { provider: frame.provider, service: frame.service, start: frame.start },
       offer.key ? { 'Idempotency-Key': offer.key } : {});
-    offers.delete(id);
-    draw();
     haptic('success');
-    // On top of wherever the user was: Back returns there.
+    // On top of wherever the user was: Back returns there (its `jbm:booked` takes this offer off).
     bookedScreen(booking, { replace: false });
   } catch (error) {
     if (offers.get(id) !== offer) return; // replaced by a newer offer meanwhile

@@ -96,11 +96,7 @@ pub struct CalendarRegistry {
 
 impl CalendarRegistry {
     /// Must be called inside an actix `System`.
-    pub fn new(repo: Arc<dyn CalendarRepository>, events: Arc<dyn EventSink>, settings: RegistrySettings) -> Self {
-        Self::with_routes(repo, events, settings, Routes::new())
-    }
-
-    fn with_routes(
+    fn new(
         repo: Arc<dyn CalendarRepository>,
         events: Arc<dyn EventSink>,
         settings: RegistrySettings,
@@ -232,35 +228,6 @@ impl Handler<GetCalendar> for CalendarRegistry {
     }
 }
 
-/// Tells one running calendar, or (`None`) every one, to reload (one not running loads fresh data when it starts);
-/// the reload is traced under the span of whoever asked (a settings write, a bus resync).
-#[derive(Message)]
-#[rtype(result = "()")]
-struct Refresh(Option<ProviderId>, tracing::Span);
-
-impl Handler<Refresh> for CalendarRegistry {
-    type Result = ();
-    fn handle(&mut self, Refresh(only, span): Refresh, _: &mut Context<Self>) {
-        let reload = |handle: &CalendarHandle| handle.addr.do_send(Traced { message: Reload, span: span.clone() });
-        let table = self.routes.read();
-        match only {
-            Some(provider_id) => table.get(&provider_id).into_iter().for_each(reload),
-            None => table.values().for_each(reload),
-        }
-    }
-}
-
-#[derive(Message)]
-#[rtype(result = "usize")]
-struct RunningCount;
-
-impl Handler<RunningCount> for CalendarRegistry {
-    type Result = usize;
-    fn handle(&mut self, _: RunningCount, _: &mut Context<Self>) -> usize {
-        self.routes.read().len()
-    }
-}
-
 /// The front door to all calendars of this node.
 #[derive(Clone)]
 pub struct Calendars {
@@ -273,7 +240,7 @@ impl Calendars {
     /// (not per HTTP worker).
     pub fn start(repo: Arc<dyn CalendarRepository>, events: Arc<dyn EventSink>, settings: RegistrySettings) -> Self {
         let routes = Routes::new();
-        let registry = CalendarRegistry::with_routes(repo, events, settings, routes.clone()).start();
+        let registry = CalendarRegistry::new(repo, events, settings, routes.clone()).start();
         Self { registry, routes }
     }
 
@@ -296,9 +263,13 @@ impl Calendars {
         found.map_err(|_| CalendarError::Unavailable("the calendar registry is down".into()))
     }
 
-    /// After a schedule, service or rules change: the calendar reloads.
-    pub async fn refresh(&self, provider_id: ProviderId) {
-        let _ = self.registry.send(Refresh(Some(provider_id), tracing::Span::current())).await;
+    /// After a schedule, service or rules change: the calendar, if it runs,
+    /// reloads (one not running loads fresh data when it starts). Queued
+    /// before anything sent after this returns; traced under the caller's span.
+    pub fn refresh(&self, provider_id: ProviderId) {
+        if let Some(handle) = self.routes.read().get(&provider_id) {
+            handle.addr.do_send(Traced { message: Reload, span: tracing::Span::current() });
+        }
     }
 
     /// A booking changed on another node: this node's calendar, if it runs,
@@ -312,8 +283,10 @@ impl Calendars {
     }
 
     /// After a gap in cross-node events: every running calendar reloads.
-    pub async fn refresh_all(&self) {
-        let _ = self.registry.send(Refresh(None, tracing::Span::current())).await;
+    pub fn refresh_all(&self) {
+        for handle in self.routes.read().values() {
+            handle.addr.do_send(Traced { message: Reload, span: tracing::Span::current() });
+        }
     }
 
     /// For tests of supervision and overload.
@@ -325,7 +298,7 @@ impl Calendars {
     }
 
     /// How many calendars run on this node.
-    pub async fn running(&self) -> usize {
-        self.registry.send(RunningCount).await.unwrap_or(0)
+    pub fn running(&self) -> usize {
+        self.routes.read().len()
     }
 }
