@@ -14,15 +14,17 @@
 //! cargo run --release -p loadtest -- report --sqlite-url http://127.0.0.1:18080 [--quick]
 //! cargo run --release -p loadtest -- report --live-url http://127.0.0.1:18082 --live-pid PID --sessions 10000
 //! cargo run --release -p loadtest -- bare-broadcast-server --port 18090
+//! cargo run --release -p loadtest -- reminders --count 1000   # starts target/release/justbookme itself
 //! ```
 //!
 //! `report` measures every figure against a baseline run in the same
 //! invocation (the server's booking transaction straight against the
 //! database: `baseline.rs`; the live WebSocket rows against a bare
-//! tokio-tungstenite broadcast server: `bare.rs`) and writes
+//! tokio-tungstenite broadcast server: `bare.rs`; reminders against
+//! Telegram's limit, held by a fake Bot API: `reminders.rs`) and writes
 //! `target/loadtest/report.md` and `report.svg` with the ratios.
 //!
-//! `shutdown` and `chaos` start their own servers: `shutdown` one on a free
+//! `shutdown`, `reminders` and `chaos` start their own servers: the first two one on a free
 //! loopback port, `chaos` everything (PostgreSQL, Redis, two nodes in network
 //! namespaces, a fake Bot API), talking only to the namespace addresses it
 //! created.
@@ -30,9 +32,12 @@
 mod bare;
 mod baseline;
 mod chaos;
+mod fake_bot;
 mod live;
+mod reminders;
 mod report;
 mod scenario;
+mod server;
 mod shutdown;
 mod summary;
 
@@ -162,9 +167,26 @@ enum Scenario {
         /// Source addresses 127.0.0.2 … the live sessions are spread over.
         #[arg(long, default_value_t = 64)]
         sources: u8,
+        /// Reminders falling due at once for the reminders row, on a server
+        /// `report` starts itself from `--server-bin` with a fake Bot API
+        /// (default 1,000, 300 with --quick; 0: no reminders row).
+        #[arg(long)]
+        reminders: Option<usize>,
+        /// The server binary for the reminders row.
+        #[arg(long, default_value = "target/release/justbookme")]
+        server_bin: String,
         /// Where report.md and report.svg go.
         #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/loadtest"))]
         out: PathBuf,
+    },
+    /// N reminders falling due at once on a server this starts itself (its
+    /// own SQLite file), sent to a fake Bot API holding Telegram's 30/s:
+    /// messages/s, duplicates, 429s.
+    Reminders {
+        #[arg(long, default_value_t = 1000)]
+        count: usize,
+        #[arg(long, default_value = "target/release/justbookme")]
+        server_bin: String,
     },
     /// The bare broadcast server the live rows are measured against (`report`
     /// starts it itself): answers a `watch` with a `slots` frame, and sends
@@ -275,6 +297,8 @@ async fn main() -> anyhow::Result<()> {
             sessions,
             live_rounds,
             sources,
+            reminders,
+            server_bin,
             out,
         } => {
             let sqlite_url = match (&sqlite_url, &postgres_url, &live_url) {
@@ -297,11 +321,17 @@ async fn main() -> anyhow::Result<()> {
                     rounds: live_rounds,
                     sources,
                 }),
+                reminders: reminders.unwrap_or(if quick { 300 } else { 1_000 }),
+                server_bin,
                 out,
             };
             return report(options).await;
         }
         Scenario::BareBroadcastServer { port, frame_file } => return bare::main(port, frame_file.as_deref()).await,
+        Scenario::Reminders { count, server_bin } => {
+            reminders::reminders(&server_bin, count).await?.print();
+            return Ok(());
+        }
         _ => {}
     }
     let base = cli.url.clone().unwrap_or_else(|| DEFAULT_URL.to_owned());
@@ -320,6 +350,7 @@ async fn main() -> anyhow::Result<()> {
         | Scenario::BaselineSqlite { .. }
         | Scenario::BaselinePostgres { .. }
         | Scenario::BareBroadcastServer { .. }
+        | Scenario::Reminders { .. }
         | Scenario::Report { .. } => unreachable!("handled above"),
     }
 }
@@ -347,6 +378,8 @@ struct ReportOptions {
     providers: usize,
     storm_racers: usize,
     live: Option<LiveRows>,
+    reminders: usize,
+    server_bin: String,
     out: PathBuf,
 }
 
@@ -423,6 +456,31 @@ async fn report(options: ReportOptions) -> anyhow::Result<()> {
     }
     if let Some(live) = &options.live {
         rows.extend(live_rows(live).await?);
+    }
+    if options.reminders > 0 {
+        println!(
+            "== reminders: {} falling due at once, a server started from {}",
+            options.reminders, options.server_bin
+        );
+        let figures = reminders::reminders(&options.server_bin, options.reminders).await?;
+        figures.print();
+        rows.push(Row {
+            label: format!("reminders/s, {} due at once", summary::figure(options.reminders as f64)),
+            ours: figures.per_second(),
+            baseline: Some(reminders::TELEGRAM_PER_SECOND as f64),
+            unit: "messages/s",
+            goal: Goal::AtLeast(28.0),
+            note: format!(
+                "ours: falling due → the last delivered {:.1?} ({} of {} delivered; first → last {:.1}/s), duplicates                  {}, answered 429 {}; baseline: Telegram's overall limit, which the fake Bot API enforces (a send                  beyond 30 within one second is answered 429); the fake alone answers {:.0} sends/s",
+                figures.drained_in,
+                figures.count - figures.missing,
+                figures.count,
+                figures.sustained_per_second(),
+                figures.duplicates,
+                figures.too_many,
+                figures.fake_capacity
+            ),
+        });
     }
     let heading = format!(
         "# Load test report\n\n{} — each figure and its baseline measured one after the other in one `loadtest \

@@ -57,7 +57,7 @@ impl Api {
         Ok(body["token"].as_str().unwrap_or_default().to_owned())
     }
 
-    async fn users(&self, first_id: i64, n: usize) -> anyhow::Result<Vec<String>> {
+    pub async fn users(&self, first_id: i64, n: usize) -> anyhow::Result<Vec<String>> {
         let mut tokens = Vec::with_capacity(n);
         for chunk in (0..n as i64).collect::<Vec<_>>().chunks(64) {
             let batch = join_all(chunk.iter().map(|i| self.sign_in(first_id + i))).await;
@@ -71,10 +71,25 @@ impl Api {
     /// A provider open around the clock on a 5-minute grid, with one
     /// 5-minute service. Returns (slug, service id).
     async fn provider(&self, telegram_id: i64, run: &str, index: usize) -> anyhow::Result<(String, String)> {
+        self.open_provider(telegram_id, &format!("load-{run}-{index}"), json!({})).await
+    }
+
+    /// A provider as `provider`, whose clients get one reminder each,
+    /// `minutes` before the visit. Returns (slug, service id).
+    pub async fn reminding_provider(&self, telegram_id: i64, minutes: u32) -> anyhow::Result<(String, String)> {
+        let slug = format!("remind-{}", run_id().0);
+        self.open_provider(telegram_id, &slug, json!({ "reminder_offsets_min": [minutes] })).await
+    }
+
+    /// Around the clock on a 5-minute grid, one 5-minute service; `rules`
+    /// on top of the profile.
+    async fn open_provider(&self, telegram_id: i64, slug: &str, rules: Value) -> anyhow::Result<(String, String)> {
         let token = self.sign_in(telegram_id).await?;
-        let slug = format!("load-{run}-{index}");
-        let profile = json!({ "slug": slug, "display_name": "Load", "timezone": "Europe/Berlin",
+        let mut profile = json!({ "slug": slug, "display_name": "Load", "timezone": "Europe/Berlin",
             "slot_step_min": 5, "min_notice_min": 0, "horizon_days": 366 });
+        if let (Some(profile), Some(rules)) = (profile.as_object_mut(), rules.as_object()) {
+            profile.extend(rules.clone());
+        }
         let (status, body) = self.send(reqwest::Method::PUT, "/api/provider", Some(&token), Some(profile)).await?;
         anyhow::ensure!(status == 200, "provider setup failed: {body}");
         let (_, service) =
@@ -82,7 +97,7 @@ impl Api {
         let weekly: Vec<Value> = (1..=7).map(|d| json!({ "weekday": d, "start": "00:00", "end": "24:00" })).collect();
         self.send(reqwest::Method::PUT, "/api/provider/schedule", Some(&token), Some(json!({ "weekly": weekly })))
             .await?;
-        Ok((slug, service["id"].as_str().unwrap_or_default().to_owned()))
+        Ok((slug.to_owned(), service["id"].as_str().unwrap_or_default().to_owned()))
     }
 
     /// A provider open 09:00–13:00 with a 60-minute service, for live
@@ -117,7 +132,7 @@ impl Api {
         Ok(())
     }
 
-    async fn book(&self, token: &str, slug: &str, service: &str, start: &str) -> anyhow::Result<(u16, Duration)> {
+    pub async fn book(&self, token: &str, slug: &str, service: &str, start: &str) -> anyhow::Result<(u16, Duration)> {
         let started = Instant::now();
         let (status, _) = self
             .post("/api/bookings", Some(token), json!({ "provider": slug, "service": service, "start": start }))
@@ -127,13 +142,13 @@ impl Api {
 }
 
 /// A run id, so repeated runs against one database do not collide.
-fn run_id() -> (String, i64) {
+pub fn run_id() -> (String, i64) {
     let seconds = jiff::Timestamp::now().as_second();
     (format!("{:x}", seconds), (seconds % 100_000) * 100_000 + 1_000_000_000)
 }
 
 /// The `n`-th 5-minute slot of 2027-07-01 onwards, in Berlin summer time.
-fn nth_slot(n: usize) -> String {
+pub fn nth_slot(n: usize) -> String {
     let minutes = n * 5;
     let date =
         jiff::civil::date(2027, 7, 1).checked_add(jiff::Span::new().days((minutes / 1440) as i64)).expect("date");

@@ -6,18 +6,17 @@
 
 use std::{
     net::{Ipv4Addr, SocketAddr},
-    process::{Child, Command, Stdio},
+    process::Command,
     sync::Arc,
     time::{Duration, Instant},
 };
 
-use anyhow::Context;
 use futures_util::StreamExt;
 use serde_json::json;
 use tokio::sync::Mutex;
 use tokio_tungstenite::tungstenite::{Message, protocol::frame::coding::CloseCode};
 
-use crate::{live::open_watching, report::Latencies, scenario::Api};
+use crate::{live::open_watching, report::Latencies, scenario::Api, server::Server};
 
 pub struct ShutdownOptions {
     /// The server binary to start (`target/release/justbookme`).
@@ -35,66 +34,11 @@ enum Ending {
     Dropped,
 }
 
-/// The server as a child process on a free loopback port, with its own
-/// SQLite file; killed if the scenario fails half-way.
-struct Server {
-    child: Child,
-    port: u16,
-    dir: std::path::PathBuf,
-}
-
-impl Server {
-    fn start(binary: &str, grace_secs: u64) -> anyhow::Result<Self> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-        let dir = std::env::temp_dir().join(format!("jbm-shutdown-{}-{port}", std::process::id()));
-        std::fs::create_dir_all(&dir)?;
-        // Nothing inherited but PATH: a shell's TELEGRAM_BOT_TOKEN or
-        // REDIS_URL must not reach the server under test.
-        let child = Command::new(binary)
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("TELEGRAM_API_URL", "http://127.0.0.1:9")
-            .env("DATABASE_URL", format!("sqlite://{}/load.db?mode=rwc", dir.display()))
-            .env("BIND_ADDR", format!("127.0.0.1:{port}"))
-            .env("DEV_LOGIN", "1")
-            .env("SHUTDOWN_GRACE_SECS", grace_secs.to_string())
-            .env("RATE_SIGN_IN_PER_MIN", "0")
-            .env("RATE_BOOKING_PER_MIN", "0")
-            .env("RATE_BOOKING_PER_IP_PER_MIN", "0")
-            .env("RATE_WS_CONNECT_PER_MIN", "0")
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .spawn()
-            .with_context(|| format!("start {binary}"))?;
-        Ok(Server { child, port, dir })
-    }
-
-    async fn wait_healthy(&self) -> anyhow::Result<()> {
-        let client = reqwest::Client::new();
-        for _ in 0..400 {
-            let url = format!("http://127.0.0.1:{}/healthz", self.port);
-            if client.get(url).send().await.is_ok_and(|r| r.status().is_success()) {
-                return Ok(());
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        anyhow::bail!("the server did not become healthy")
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
 pub async fn shutdown(options: ShutdownOptions) -> anyhow::Result<()> {
-    let mut server = Server::start(&options.server_bin, options.grace_secs)?;
+    let grace = [("SHUTDOWN_GRACE_SECS", options.grace_secs.to_string())];
+    let mut server = Server::start(&options.server_bin, "shutdown", &grace)?;
     server.wait_healthy().await?;
-    let base = format!("http://127.0.0.1:{}", server.port);
-    let api = Api::new(base.clone());
+    let api = Api::new(server.base());
     let (slug, service, _) = api.live_provider().await?;
     let target = SocketAddr::from((Ipv4Addr::LOCALHOST, server.port));
     let ws_url = format!("ws://{target}/ws");

@@ -10,6 +10,9 @@ use std::{fmt::Write as _, path::Path};
 pub enum Goal {
     /// ours / baseline ≥ this (higher is better: a rate).
     RatioAtLeast(f64),
+    /// ours ≥ this, in the row's unit (higher is better: a rate held to a
+    /// limit, the baseline being that limit).
+    AtLeast(f64),
     /// ours ≤ this, in the row's unit (lower is better: a latency).
     AtMost(f64),
     /// Both: ours ≤ `limit` in the row's unit and ours / baseline ≤ `ratio`
@@ -39,6 +42,7 @@ impl Row {
         match self.goal {
             Goal::RatioAtLeast(goal) => self.ratio().map(|r| r >= goal),
             Goal::AtMost(limit) => Some(self.ours <= limit),
+            Goal::AtLeast(floor) => Some(self.ours >= floor),
             Goal::AtMostAndRatioAtMost { limit, ratio } => self.ratio().map(|r| self.ours <= limit && r <= ratio),
         }
     }
@@ -67,6 +71,7 @@ fn goal_text(row: &Row) -> String {
     match row.goal {
         Goal::RatioAtLeast(goal) => format!("≥ {goal}×"),
         Goal::AtMost(limit) => format!("≤ {} {}", figure(limit), row.unit),
+        Goal::AtLeast(floor) => format!("≥ {} {}", figure(floor), row.unit),
         Goal::AtMostAndRatioAtMost { limit, ratio } => format!("≤ {} {} and ≤ {ratio}×", figure(limit), row.unit),
     }
 }
@@ -135,7 +140,7 @@ pub fn svg(rows: &[Row], title: &str) -> String {
     for (i, row) in rows.iter().enumerate() {
         let top = 60.0 + ROW * i as f64;
         let scale = row.ours.max(row.baseline.unwrap_or(0.0)).max(match row.goal {
-            Goal::AtMost(limit) | Goal::AtMostAndRatioAtMost { limit, .. } => limit,
+            Goal::AtMost(limit) | Goal::AtLeast(limit) | Goal::AtMostAndRatioAtMost { limit, .. } => limit,
             Goal::RatioAtLeast(_) => 0.0,
         });
         let length = |x: f64| if scale > 0.0 { (x / scale * BAR_MAX).max(1.0) } else { 1.0 };

@@ -9,17 +9,17 @@
 //!   are skipped. Other failures: exponential backoff, up to 8 attempts.
 //! - A reminder claimed after its visit started is skipped; one whose visit is
 //!   still ahead goes out late, once.
-//! - One message per recipient at a time: after a 403 the rest of that chat's
-//!   queue is skipped at once instead of each holding a Throttle slot for its
-//!   second (a burst to one blocked chat once delayed everyone's reminders).
+//! - One message per recipient at a time, across nodes (the claim takes a
+//!   recipient's next message only once none of theirs is being sent): a
+//!   busy chat's backlog (Telegram allows a chat about 20 messages a minute)
+//!   never fills the dispatcher while everyone else's messages wait behind
+//!   it, and after a 403 the rest of that chat's queue is skipped at once.
 //! - Stopping: no new claims; a claimed message not yet sent is released
 //!   (pending, due now); sends already handed to Telegram get the grace time.
 
-use actors::domain::UserId;
 use std::{
-    collections::HashMap,
     sync::{
-        Arc, Weak,
+        Arc,
         atomic::{AtomicBool, AtomicUsize, Ordering},
     },
     time::Duration,
@@ -62,30 +62,9 @@ struct Shared {
     bot: TgBot,
     in_flight: Arc<AtomicUsize>,
     stopping: AtomicBool,
-    turns: Turns,
     /// `PUBLIC_URL`: where the policy is read ("policy updated") and the
     /// Mini App opens from a button ("book again").
     public_url: Option<url::Url>,
-}
-
-/// Whose turn it is, per recipient: one message each in flight.
-#[derive(Default)]
-struct Turns(std::sync::Mutex<HashMap<UserId, Weak<tokio::sync::Mutex<()>>>>);
-
-impl Turns {
-    async fn take(&self, recipient: UserId) -> tokio::sync::OwnedMutexGuard<()> {
-        let lock = {
-            let mut locks = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            // Nobody waits on these any more.
-            locks.retain(|_, lock| lock.strong_count() > 0);
-            locks.get(&recipient).and_then(Weak::upgrade).unwrap_or_else(|| {
-                let lock = Arc::default();
-                locks.insert(recipient, Arc::downgrade(&lock));
-                lock
-            })
-        };
-        lock.lock_owned().await
-    }
 }
 
 /// Something new may be due (a booking change just committed).
@@ -95,14 +74,7 @@ pub struct Nudge;
 
 impl OutboxDispatcher {
     pub fn new(store: Arc<dyn Store>, bot: TgBot, public_url: Option<url::Url>) -> Self {
-        let shared = Shared {
-            store,
-            bot,
-            in_flight: Arc::default(),
-            stopping: AtomicBool::new(false),
-            turns: Turns::default(),
-            public_url,
-        };
+        let shared = Shared { store, bot, in_flight: Arc::default(), stopping: AtomicBool::new(false), public_url };
         Self { busy: false, shared: Arc::new(shared) }
     }
 
@@ -137,7 +109,6 @@ impl OutboxDispatcher {
                     let shared = shared.clone();
                     shared.in_flight.fetch_add(1, Ordering::AcqRel);
                     actix_web::rt::spawn(async move {
-                        let _turn = shared.turns.take(message.recipient_id).await;
                         deliver(&shared, message).await;
                         shared.in_flight.fetch_sub(1, Ordering::AcqRel);
                     });

@@ -15,7 +15,6 @@
 //! answer (503s and unanswered requests are retried with the same
 //! Idempotency-Key), and a table row is printed.
 
-mod fake_bot;
 mod load;
 pub mod netns;
 mod nodes;
@@ -39,7 +38,7 @@ use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
-use fake_bot::FakeBot;
+use crate::fake_bot::{self, FakeBot};
 use netns::{Link, Netns};
 use postgres::PrivatePostgres;
 use {load::*, nodes::*, report::*};

@@ -18,9 +18,19 @@ impl Outbox for SqlStore<Db> {
         .bind(Moment(now))
         .execute(&mut *tx)
         .await?;
+        // One message per recipient at a time, across nodes: a recipient's
+        // first due message, and only while none of theirs is being sent.
+        // Telegram lets a chat have about one message a second (20 a
+        // minute): claiming a busy chat's whole backlog would fill the
+        // dispatcher with messages that wait their turn while everyone
+        // else's wait behind them.
         let rows: Vec<OutboxRow> = sqlx::query_as(concat!(
             "UPDATE outbox SET state = 'sending', attempts = attempts + 1, lease_until = $2 \
-             WHERE id IN (SELECT id FROM outbox WHERE state = 'pending' AND due_at <= $1 ORDER BY due_at LIMIT $3",
+             WHERE id IN (SELECT o.id FROM outbox o WHERE o.state = 'pending' AND o.due_at <= $1 \
+               AND NOT EXISTS (SELECT 1 FROM outbox s WHERE s.recipient_id = o.recipient_id AND s.state = 'sending') \
+               AND o.id = (SELECT f.id FROM outbox f WHERE f.recipient_id = o.recipient_id AND f.state = 'pending' \
+                           AND f.due_at <= $1 ORDER BY f.due_at, f.id LIMIT 1) \
+               ORDER BY o.due_at LIMIT $3",
             row_lock!(claim),
             ") RETURNING id, kind, event, booking_id, body, recipient_id, due_at, attempts"
         ))

@@ -2,12 +2,14 @@
 //! inside the load generator: it answers what the server's bot calls
 //! (`getMe`, `getUpdates` with nothing new, `setMyCommands`, …) and records
 //! every `sendMessage`, so duplicate pushes and reminders can be counted.
+//! With a limit ([`FakeBot::limited`]) it enforces Telegram's overall rate
+//! as Telegram does: a send beyond it within one second is answered 429.
 
 use std::{
-    collections::HashMap,
+    collections::{HashMap, HashSet, VecDeque},
     net::{Ipv4Addr, SocketAddr},
     sync::{Arc, Mutex},
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 use serde_json::{Value, json};
@@ -22,11 +24,21 @@ pub const BOT_TOKEN: &str = "7000000001:CHAOS-fake-token";
 struct Sent {
     /// (chat, text) → how many times it was sent.
     messages: HashMap<(i64, String), u32>,
+    /// When each reminder was accepted, in order.
+    reminder_times: Vec<Instant>,
+    /// When the sends of the last second were accepted (for the limit).
+    last_second: VecDeque<Instant>,
+    /// Sends answered 429.
+    too_many: u64,
 }
 
 #[derive(Clone, Default)]
 pub struct FakeBot {
     sent: Arc<Mutex<Sent>>,
+    /// Chats that have blocked the bot: their sends are answered 403.
+    blocked: Arc<HashSet<i64>>,
+    /// Sends accepted per second at most (Telegram: about 30).
+    per_second: Option<usize>,
 }
 
 /// What the fake has seen so far.
@@ -36,9 +48,22 @@ pub struct BotFigures {
     /// Sends beyond the first of one (chat, text).
     pub duplicates: u64,
     pub duplicate_reminders: u64,
+    /// Sends answered 429 (over the limit).
+    pub too_many: u64,
 }
 
 impl FakeBot {
+    /// A fake that answers 429 to a send beyond `per_second` within one
+    /// second, and 403 to sends to `blocked` chats.
+    pub fn limited(per_second: usize, blocked: impl IntoIterator<Item = i64>) -> Self {
+        FakeBot { per_second: Some(per_second), blocked: Arc::new(blocked.into_iter().collect()), ..Self::default() }
+    }
+
+    /// When each reminder was accepted, in order.
+    pub fn reminder_times(&self) -> Vec<Instant> {
+        self.sent.lock().unwrap_or_else(|e| e.into_inner()).reminder_times.clone()
+    }
+
     /// Listens on `address`:`port` (0 = any free port); returns the port.
     pub async fn listen(&self, address: Ipv4Addr, port: u16) -> anyhow::Result<u16> {
         let listener = TcpListener::bind(SocketAddr::from((address, port))).await?;
@@ -54,7 +79,8 @@ impl FakeBot {
 
     pub fn figures(&self) -> BotFigures {
         let sent = self.sent.lock().unwrap_or_else(|e| e.into_inner());
-        let mut figures = BotFigures { messages: 0, reminders: 0, duplicates: 0, duplicate_reminders: 0 };
+        let mut figures =
+            BotFigures { messages: 0, reminders: 0, duplicates: 0, duplicate_reminders: 0, too_many: sent.too_many };
         for ((_, text), &count) in &sent.messages {
             let reminder = text.starts_with("Reminder:");
             figures.messages += u64::from(count);
@@ -71,10 +97,10 @@ impl FakeBot {
         let mut buffer = Vec::new();
         loop {
             let Some((method, body)) = read_request(&mut stream, &mut buffer).await else { return };
-            let answer = self.answer(&method, &body).await;
+            let (status, answer) = self.answer(&method, &body).await;
             let bytes = answer.to_string();
             let response = format!(
-                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{bytes}",
+                "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{bytes}",
                 bytes.len()
             );
             if stream.write_all(response.as_bytes()).await.is_err() {
@@ -83,7 +109,7 @@ impl FakeBot {
         }
     }
 
-    async fn answer(&self, method: &str, body: &Value) -> Value {
+    async fn answer(&self, method: &str, body: &Value) -> (&'static str, Value) {
         let result = match method {
             "getme" => json!({ "id": 7000000001i64, "is_bot": true, "first_name": "Chaos", "username": "chaos_bot",
                 "can_join_groups": false, "can_read_all_group_messages": false, "supports_inline_queries": false,
@@ -93,17 +119,41 @@ impl FakeBot {
                 tokio::time::sleep(Duration::from_millis(500)).await;
                 json!([])
             }
-            "sendmessage" => {
-                let chat = body["chat_id"].as_i64().unwrap_or_default();
-                let text = body["text"].as_str().unwrap_or_default().to_owned();
-                let mut sent = self.sent.lock().unwrap_or_else(|e| e.into_inner());
-                *sent.messages.entry((chat, text.clone())).or_default() += 1;
-                json!({ "message_id": sent.messages.len(), "date": 1_800_000_000, "text": text,
-                    "chat": { "id": chat, "type": "private", "first_name": "User" } })
-            }
+            "sendmessage" => return self.send_message(body),
             _ => json!(true),
         };
-        json!({ "ok": true, "result": result })
+        ("200 OK", json!({ "ok": true, "result": result }))
+    }
+
+    fn send_message(&self, body: &Value) -> (&'static str, Value) {
+        let chat = body["chat_id"].as_i64().unwrap_or_default();
+        if self.blocked.contains(&chat) {
+            let refusal = "Forbidden: bot was blocked by the user";
+            return ("403 Forbidden", json!({ "ok": false, "error_code": 403, "description": refusal }));
+        }
+        let text = body["text"].as_str().unwrap_or_default().to_owned();
+        let mut sent = self.sent.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        if let Some(limit) = self.per_second {
+            while sent.last_second.front().is_some_and(|at| now.duration_since(*at) >= Duration::from_secs(1)) {
+                sent.last_second.pop_front();
+            }
+            if sent.last_second.len() >= limit {
+                sent.too_many += 1;
+                let refusal = "Too Many Requests: retry after 1";
+                let answer = json!({ "ok": false, "error_code": 429, "description": refusal,
+                    "parameters": { "retry_after": 1 } });
+                return ("429 Too Many Requests", answer);
+            }
+            sent.last_second.push_back(now);
+        }
+        if text.starts_with("Reminder:") {
+            sent.reminder_times.push(now);
+        }
+        *sent.messages.entry((chat, text.clone())).or_default() += 1;
+        let result = json!({ "message_id": sent.messages.len(), "date": 1_800_000_000, "text": text,
+            "chat": { "id": chat, "type": "private", "first_name": "User" } });
+        ("200 OK", json!({ "ok": true, "result": result }))
     }
 }
 
