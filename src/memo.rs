@@ -10,8 +10,12 @@
 //!   whose memos forget it on receipt ([`forget_on_bus_events`]).
 //! - A read that raced a change (it read the row before the change
 //!   committed, and would keep it after the change was forgotten) is not
-//!   kept: every forget moves an epoch on, and a value is only kept if the
-//!   epoch did not move while it was read.
+//!   kept: every forget moves an epoch on and is logged, and a value read
+//!   while the epoch moved is only kept if none of the forgets logged since
+//!   would have forgotten it (the log holds the last [`FORGETS_LOGGED`];
+//!   a read older than that is not kept). So a burst of sign-ins, each
+//!   forgetting its own user, does not stop everyone else's reads from
+//!   being kept.
 //! - While this node may miss other nodes' events (its Redis subscription
 //!   is down), memos are not used at all, and they are emptied when events
 //!   may have been lost (a resync, a lagging subscriber).
@@ -21,7 +25,7 @@
 
 use std::{
     borrow::Borrow,
-    collections::HashMap,
+    collections::{HashMap, VecDeque},
     hash::Hash,
     sync::{
         Arc, Mutex,
@@ -39,10 +43,26 @@ struct Kept<V> {
     kept_at: Instant,
 }
 
+/// Forgets remembered for reads that started before them.
+const FORGETS_LOGGED: usize = 256;
+
+/// What one forget took away.
+enum Forgot<V> {
+    All,
+    Where(Box<dyn Fn(&V) -> bool + Send + Sync>),
+}
+
+struct Entries<K, V> {
+    values: HashMap<K, Kept<V>>,
+    /// The latest forgets, oldest first, each with the epoch it moved to.
+    forgets: VecDeque<(u64, Forgot<V>)>,
+}
+
 /// Values by key, each for at most `ttl`, forgotten on every change.
 pub struct Memo<K, V> {
-    entries: Mutex<HashMap<K, Kept<V>>>,
-    /// Moves on with every forget: a read that saw it move is not kept.
+    entries: Mutex<Entries<K, V>>,
+    /// Moves on with every forget: a read that saw it move is kept only if
+    /// no forget since would have taken it.
     epoch: AtomicU64,
     ttl: Duration,
     /// Entries kept before the memo starts over.
@@ -61,7 +81,8 @@ pub struct ReadStarted {
 impl<K: Hash + Eq, V: Clone> Memo<K, V> {
     /// `ttl` zero: nothing is kept, every read asks the database.
     pub fn new(ttl: Duration, capacity: usize, bus: Option<Arc<LocalBus>>) -> Self {
-        Self { entries: Mutex::default(), epoch: AtomicU64::new(0), ttl, capacity, bus }
+        let entries = Entries { values: HashMap::new(), forgets: VecDeque::new() };
+        Self { entries: Mutex::new(entries), epoch: AtomicU64::new(0), ttl, capacity, bus }
     }
 
     /// The value kept for `key`, if it is usable now and `valid` says so.
@@ -74,7 +95,7 @@ impl<K: Hash + Eq, V: Clone> Memo<K, V> {
             return None;
         }
         let entries = self.lock();
-        let kept = entries.get(key)?;
+        let kept = entries.values.get(key)?;
         (kept.kept_at.elapsed() < self.ttl && valid(&kept.value)).then(|| kept.value.clone())
     }
 
@@ -83,38 +104,47 @@ impl<K: Hash + Eq, V: Clone> Memo<K, V> {
         ReadStarted { epoch: self.epoch.load(Ordering::Acquire), usable: self.usable() }
     }
 
-    /// Keeps what the read started at `started` found, unless something was
-    /// forgotten meanwhile.
+    /// Keeps what the read started at `started` found, unless a forget
+    /// since then would have taken it.
     pub fn keep(&self, started: ReadStarted, key: K, value: V) {
         if !started.usable {
             return;
         }
         let mut entries = self.lock();
         // Checked under the lock `forget` takes: no forget can come between.
-        if self.epoch.load(Ordering::Acquire) != started.epoch {
+        if self.epoch.load(Ordering::Acquire) != started.epoch && !entries.untouched_since(started.epoch, &value) {
             return;
         }
-        if entries.len() >= self.capacity {
+        let values = &mut entries.values;
+        if values.len() >= self.capacity {
             let ttl = self.ttl;
-            entries.retain(|_, kept| kept.kept_at.elapsed() < ttl);
-            if entries.len() >= self.capacity {
-                entries.clear();
+            values.retain(|_, kept| kept.kept_at.elapsed() < ttl);
+            if values.len() >= self.capacity {
+                values.clear();
             }
         }
-        entries.insert(key, Kept { value, kept_at: Instant::now() });
+        values.insert(key, Kept { value, kept_at: Instant::now() });
     }
 
     /// Forgets the values `changed` picks.
-    pub fn forget_where(&self, changed: impl Fn(&V) -> bool) {
+    pub fn forget_where(&self, changed: impl Fn(&V) -> bool + Send + Sync + 'static) {
         let mut entries = self.lock();
-        self.epoch.fetch_add(1, Ordering::AcqRel);
-        entries.retain(|_, kept| !changed(&kept.value));
+        entries.values.retain(|_, kept| !changed(&kept.value));
+        self.log(&mut entries, Forgot::Where(Box::new(changed)));
     }
 
     pub fn forget_all(&self) {
         let mut entries = self.lock();
-        self.epoch.fetch_add(1, Ordering::AcqRel);
-        entries.clear();
+        entries.values.clear();
+        self.log(&mut entries, Forgot::All);
+    }
+
+    fn log(&self, entries: &mut Entries<K, V>, forgot: Forgot<V>) {
+        let epoch = self.epoch.fetch_add(1, Ordering::AcqRel) + 1;
+        if entries.forgets.len() == FORGETS_LOGGED {
+            entries.forgets.pop_front();
+        }
+        entries.forgets.push_back((epoch, forgot));
     }
 
     fn usable(&self) -> bool {
@@ -129,14 +159,27 @@ impl<K: Hash + Eq, V: Clone> Memo<K, V> {
         !deaf
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<K, Kept<V>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Entries<K, V>> {
         // A panic elsewhere while holding it leaves a map that is still whole.
         self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     #[cfg(test)]
     fn len(&self) -> usize {
-        self.lock().len()
+        self.lock().values.len()
+    }
+}
+
+impl<K, V> Entries<K, V> {
+    /// Whether no forget after `epoch` would have taken `value` (false when
+    /// the log no longer reaches back that far).
+    fn untouched_since(&self, epoch: u64, value: &V) -> bool {
+        let reaches_back = self.forgets.front().is_some_and(|(first, _)| *first <= epoch + 1);
+        reaches_back
+            && self.forgets.iter().filter(|(moved_to, _)| *moved_to > epoch).all(|(_, forgot)| match forgot {
+                Forgot::All => false,
+                Forgot::Where(changed) => !changed(value),
+            })
     }
 }
 
@@ -156,7 +199,7 @@ pub fn forget_on_bus_events(bus: &LocalBus, sessions: Arc<crate::session::Sessio
         loop {
             match events.recv().await {
                 Ok(LiveEvent::Account { user_id }) => sessions.forget(user_id),
-                Ok(LiveEvent::Settings { provider_id }) => providers.forget_where(|p| p.id == provider_id),
+                Ok(LiveEvent::Settings { provider_id }) => providers.forget_where(move |p| p.id == provider_id),
                 Ok(LiveEvent::Resync) | Err(RecvError::Lagged(_)) => {
                     sessions.forget(None);
                     providers.forget_all();
@@ -181,6 +224,26 @@ mod tests {
         assert_eq!(memo.len(), 0, "what was read before the change is not kept");
         memo.keep(memo.read_started(), 1, 1);
         assert_eq!(memo.get(&1, |_| true), Some(1));
+    }
+
+    #[test]
+    fn a_forget_of_something_else_between_the_read_and_the_keep_does_not_stop_it() {
+        let memo: Memo<u8, u8> = Memo::new(Duration::from_secs(30), 10, None);
+        let started = memo.read_started();
+        memo.forget_where(|v| *v == 2);
+        memo.keep(started, 1, 1);
+        assert_eq!(memo.get(&1, |_| true), Some(1), "nothing that changed was read");
+        let started = memo.read_started();
+        memo.forget_where(|v| *v == 2);
+        memo.forget_all();
+        memo.keep(started, 3, 3);
+        assert_eq!(memo.get(&3, |_| true), None, "everything was forgotten meanwhile");
+        let started = memo.read_started();
+        for _ in 0..=FORGETS_LOGGED {
+            memo.forget_where(|v| *v == 2);
+        }
+        memo.keep(started, 4, 4);
+        assert_eq!(memo.get(&4, |_| true), None, "a read older than the log is not kept");
     }
 
     #[test]

@@ -16,7 +16,7 @@ use jiff::Timestamp;
 use sha2::{Digest, Sha256};
 
 use crate::bus::LocalBus;
-use crate::memo::Memo;
+use crate::memo::{Memo, ReadStarted};
 use crate::store::{SessionUser, Store, StoreResult, User};
 
 /// Only this digest of a token is stored, so a copy of the database cannot
@@ -57,10 +57,23 @@ impl SessionCache {
         Ok(Some(user))
     }
 
+    /// Keeps a session just signed in, so its first request need not ask
+    /// the database. `started`: taken after the account's own writes were
+    /// announced and before the session was written; a sign-out or deletion
+    /// announced since then wins.
+    pub fn keep_signed_in(&self, started: ReadStarted, token: &str, session: SessionUser) {
+        self.0.keep(started, token_hash(token), session);
+    }
+
+    /// Call before writing a session to keep with [`Self::keep_signed_in`].
+    pub fn read_started(&self) -> ReadStarted {
+        self.0.read_started()
+    }
+
     /// Forgets `user_id`'s sessions (`None`: everyone's).
     pub fn forget(&self, user_id: Option<UserId>) {
         match user_id {
-            Some(user_id) => self.0.forget_where(|session| session.user.id == user_id),
+            Some(user_id) => self.0.forget_where(move |session| session.user.id == user_id),
             None => self.0.forget_all(),
         }
     }

@@ -178,7 +178,7 @@ impl ChangeListener for ChangeAnnouncer {
         // the slots it then computes already follow the new settings. Other
         // nodes do the same on receipt (see `redis::subscribe`).
         self.calendars.refresh(provider_id);
-        self.providers.forget_where(|provider| provider.id == provider_id);
+        self.providers.forget_where(move |provider| provider.id == provider_id);
         self.bus.publish(LiveEvent::Settings { provider_id });
     }
 }

@@ -17,7 +17,7 @@ use super::{
     validate,
 };
 use crate::session::token_hash;
-use crate::store::{NewSession, TelegramProfile, User};
+use crate::store::{NewSession, SessionUser, TelegramProfile, User};
 use crate::telegram::init_data::{self, Freshness};
 use crate::{rate_limit::Rule, views::UserView};
 
@@ -179,10 +179,14 @@ async fn sign_in(state: &AppState, req: &HttpRequest, profile: &TelegramProfile,
     let token = URL_SAFE_NO_PAD.encode(random_bytes::<32>()?);
     let ttl = SignedDuration::try_from(state.config.session_ttl).map_err(|e| ApiError::Internal(e.into()))?;
     let expires_at = now.checked_add(ttl).map_err(|e| ApiError::Internal(e.into()))?;
+    // The account's own writes above were forgotten already; a sign-out or
+    // deletion from here on is not missed (see `Memo::keep`).
+    let started = state.sessions.read_started();
     state
         .store
         .create_session(&NewSession { token_hash: token_hash(&token), user_id: user.id, created_at: now, expires_at })
         .await?;
+    state.sessions.keep_signed_in(started, &token, SessionUser { user: user.clone(), expires_at });
     tracing::info!(target: "audit", user = %user.id, method, "signed in");
     super::access_log::mark(req, user.id);
     Ok(HttpResponse::Ok().json(SignedIn { token, expires_at: expires_at.to_string(), user: UserView::from(&user) }))
