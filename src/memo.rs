@@ -191,10 +191,12 @@ pub type ProviderMemo = Memo<String, crate::store::Provider>;
 pub const PROVIDERS_KEPT: usize = 10_000;
 
 /// Forgets what the bus says changed: accounts and providers changed on
-/// other nodes (this node's own changes were forgotten before they were
-/// published), and everything when events may have been lost.
+/// other nodes, and everything when events may have been lost. This node's
+/// own changes were forgotten before they were published, and are not
+/// forgotten again when they come round: what was kept since (a session
+/// just signed in) was read after them.
 pub fn forget_on_bus_events(bus: &LocalBus, sessions: Arc<crate::session::SessionCache>, providers: Arc<ProviderMemo>) {
-    let mut events = bus.subscribe();
+    let mut events = bus.subscribe_heard();
     actix_web::rt::spawn(async move {
         loop {
             match events.recv().await {

@@ -78,6 +78,9 @@ pub struct LocalBus {
     /// This node's own events only (not those heard from other nodes): what
     /// happened here is acted on once, here (waitlist offers).
     origin: broadcast::Sender<LiveEvent>,
+    /// Other nodes' events only, and the bridge's resyncs: what this node
+    /// did not do itself and must catch up on (the memos).
+    heard: broadcast::Sender<LiveEvent>,
     /// Set when a Redis bridge runs: local events are also sent there.
     outbound: Option<mpsc::Sender<LiveEvent>>,
     /// An event could not be queued for Redis (the queue was full): the
@@ -98,6 +101,7 @@ impl LocalBus {
         Self {
             sender: broadcast::channel(CAPACITY).0,
             origin: broadcast::channel(CAPACITY).0,
+            heard: broadcast::channel(CAPACITY).0,
             outbound,
             overflowed: Arc::default(),
             hears_others: Arc::new(AtomicBool::new(alone)),
@@ -128,6 +132,11 @@ impl LocalBus {
         self.origin.subscribe()
     }
 
+    /// Other nodes' events (and resyncs), never this node's own.
+    pub fn subscribe_heard(&self) -> broadcast::Receiver<LiveEvent> {
+        self.heard.subscribe()
+    }
+
     /// Publishes on this node and, with a Redis bridge, to the other nodes.
     pub fn publish(&self, event: LiveEvent) {
         if let Some(outbound) = &self.outbound
@@ -137,12 +146,14 @@ impl LocalBus {
             tracing::warn!("the queue to Redis is full; the other nodes will be told to resync");
         }
         let _ = self.origin.send(event.clone());
-        self.deliver_locally(event);
+        // No subscriber is not an error: nobody is watching right now.
+        let _ = self.sender.send(event);
     }
 
-    /// Delivers to this node's subscribers only (events from other nodes).
+    /// Delivers what another node published (or a resync) to this node's
+    /// subscribers only.
     pub fn deliver_locally(&self, event: LiveEvent) {
-        // No subscriber is not an error: nobody is watching right now.
+        let _ = self.heard.send(event.clone());
         let _ = self.sender.send(event);
     }
 }

@@ -39,8 +39,12 @@ mod sqlite {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
         ensure_parent_dir(options.get_filename())?;
+        // sqlx pings every connection it hands out by default: a hand-off to
+        // the connection's thread and back before every transaction and read,
+        // for a file that cannot hang up.
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
+            .test_before_acquire(false)
             .connect_with(options)
             .await
             .with_context(|| format!("cannot open SQLite database {url:?}"))?;
@@ -98,6 +102,7 @@ mod postgres {
     use std::{str::FromStr, time::Duration};
 
     use anyhow::Context;
+    use sqlx::Connection as _;
     use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
     use super::prelude::*;
@@ -110,19 +115,35 @@ mod postgres {
     /// well inside a client's patience when PostgreSQL is cut off.
     const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
 
+    /// A connection idle this long is pinged before it is handed out (one
+    /// that went away with a restart or a cut is then replaced unseen). sqlx's
+    /// own `test_before_acquire` pings every time: a round trip to the
+    /// backend before every transaction and read, two per booking, when a
+    /// connection used a moment ago is all but certainly alive — and if it
+    /// is not, the statement fails like any other database error (503).
+    const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
+
     pub async fn connect(url: &str) -> anyhow::Result<Arc<dyn Store>> {
         let options = PgConnectOptions::from_str(url)
             .with_context(|| format!("DATABASE_URL {url:?} is not a valid PostgreSQL URL"))?;
         // Fail fast when the database is unreachable: a request then gets
         // 503 + Retry-After within about ACQUIRE_TIMEOUT instead of hanging.
         // The timeout covers the whole acquire, including the liveness ping of
-        // an idle connection (`test_before_acquire`, on by default) — on a cut
-        // link that ping would otherwise wait for TCP to give up (minutes),
-        // and a connection whose ping timed out is dropped, not reused.
+        // a connection idle for PING_AFTER_IDLE — on a cut link that ping
+        // would otherwise wait for TCP to give up (minutes), and a connection
+        // whose ping failed or timed out is dropped, not reused.
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(ACQUIRE_TIMEOUT)
-            .test_before_acquire(true)
+            .test_before_acquire(false)
+            .before_acquire(|connection, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= PING_AFTER_IDLE {
+                        connection.ping().await?;
+                    }
+                    Ok(true)
+                })
+            })
             .connect_with(options)
             .await
             .with_context(|| format!("cannot connect to PostgreSQL at {url:?}"))?;
