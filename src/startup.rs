@@ -2,7 +2,6 @@
 //! (`Application::build`), then runs it until a signal stops it.
 
 use std::{
-    net::TcpListener,
     sync::Arc,
     time::{Duration, Instant},
 };
@@ -105,9 +104,7 @@ impl Application {
         let buttons = config.public_url.as_ref().is_some_and(|url| url.scheme() == "https");
         crate::waitlist::start(store.clone(), calendars.clone(), bus.clone(), buttons);
         let grace = config.shutdown_grace;
-        let listener = TcpListener::bind(config.bind_addr)
-            .map_err(|e| anyhow::anyhow!("cannot listen on {} (BIND_ADDR): {e}", config.bind_addr))?;
-        let port = listener.local_addr()?.port();
+        let bind_addr = config.bind_addr;
         // Built once, outside the factory closure: that closure runs once per worker.
         let state = web::Data::new(AppState {
             store,
@@ -163,8 +160,16 @@ impl Application {
         // `BODY_TIMEOUT_SECS` (`http::json`), every request the 10 s deadline.
         .client_request_timeout(Duration::from_secs(5))
         .keep_alive(Duration::from_secs(5))
-        .listen(listener)?
-        .run();
+        // Connections waiting to be accepted. A storm of a thousand phones
+        // opening at once overflowed the 128 of a std listener: the kernel
+        // dropped their connects and each retried a second later. The
+        // kernel caps it at `net.core.somaxconn` (4096 on current Linux).
+        .backlog(4096)
+        .bind(bind_addr)
+        .map_err(|e| anyhow::anyhow!("cannot listen on {bind_addr} (BIND_ADDR): {e}"))?;
+        let port =
+            server.addrs().first().map(|addr| addr.port()).ok_or_else(|| anyhow::anyhow!("no listening address"))?;
+        let server = server.run();
         let bot = bot.map(|parts| parts.control);
         Ok(Self { port, server, calendars, hub, bot, grace, access_log: access_log_writer })
     }
