@@ -471,7 +471,9 @@ async fn report(options: ReportOptions) -> anyhow::Result<()> {
             unit: "messages/s",
             goal: Goal::AtLeast(28.0),
             note: format!(
-                "ours: falling due → the last delivered {:.1?} ({} of {} delivered; first → last {:.1}/s), duplicates                  {}, answered 429 {}; baseline: Telegram's overall limit, which the fake Bot API enforces (a send                  beyond 30 within one second is answered 429); the fake alone answers {:.0} sends/s",
+                "ours: falling due → the last delivered {:.1?} ({} of {} delivered; first → last {:.1}/s), duplicates {}, answered 429 {}; \
+                 baseline: Telegram's overall limit, which the fake Bot API enforces (a send beyond 30 within one \
+                 second is answered 429); the fake alone answers {:.0} sends/s",
                 figures.drained_in,
                 figures.count - figures.missing,
                 figures.count,
