@@ -12,7 +12,10 @@ use super::extract::{limit_booking_write, parse_id, parse_instant};
 use super::problem::{ApiError, ApiResult, Problem, ProblemType};
 use super::state::{AppState, State};
 use super::{auth::AuthUser, json::ValidJson, provider::my_provider, validate};
-use crate::{store::User, views::BookingView};
+use crate::{
+    store::{BookingDetails, User},
+    views::BookingView,
+};
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -96,7 +99,11 @@ pub async fn create_booking(
             },
         )
         .await?;
-    let body = view(&state, provider.id, booked.booking.id).await?;
+    let body = match booked.labels {
+        // Read in the booking's own transaction: no read of its own.
+        Some(labels) => BookingView::from(&BookingDetails::labelled(booked.booking, labels)),
+        None => view(&state, provider.id, booked.booking.id).await?,
+    };
     let mut response = HttpResponse::Created();
     if !booked.created {
         response.insert_header(("Idempotent-Replayed", "true"));

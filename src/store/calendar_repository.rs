@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use actors::calendar::{BookingUpdate, CalendarData, CalendarRepository, NewBooking, RepositoryError, ServiceInfo};
+use actors::calendar::{
+    BookingUpdate, CalendarData, CalendarRepository, CreatedBooking, NewBooking, RepositoryError, ServiceInfo,
+};
 use actors::domain::{Booking, BookingId, ProviderId, UserId};
 use async_trait::async_trait;
 use jiff::Timestamp;
@@ -65,7 +67,7 @@ impl CalendarRepository for StoreRepository {
         Ok(self.0.booking_by_idempotency_key(user_id, key).await?)
     }
 
-    async fn create_booking(&self, booking: &NewBooking) -> Answer<Booking> {
+    async fn create_booking(&self, booking: &NewBooking) -> Answer<CreatedBooking> {
         Ok(self.0.create_booking(booking).await?)
     }
 

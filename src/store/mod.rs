@@ -16,7 +16,7 @@ mod support;
 use std::sync::Arc;
 
 use actors::{
-    calendar::{BookingUpdate, NewBooking},
+    calendar::{BookingUpdate, CreatedBooking, NewBooking},
     domain::{Booking, BookingId, ClientId, ProviderId, Schedule, ServiceId, UserId},
 };
 use async_trait::async_trait;
@@ -206,7 +206,9 @@ pub trait Bookings: Send + Sync + 'static {
     /// Writes a booking (and, for a signed-in client, finds or creates their
     /// client-book entry) in one transaction. Fails with
     /// [`StoreError::BookingOverlap`] when the database's no-overlap rule fires.
-    async fn create_booking(&self, booking: &NewBooking) -> StoreResult<Booking>;
+    /// The booking as written, and for a client's own booking the names to
+    /// show it with, read in its transaction.
+    async fn create_booking(&self, booking: &NewBooking) -> StoreResult<CreatedBooking>;
     /// Applies a change over the revision it was decided on
     /// (`update.after.revision`); `None` when the booking is gone or has
     /// changed since (another node was first).

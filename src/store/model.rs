@@ -153,6 +153,20 @@ pub struct BookingDetails {
     pub client_name: String,
 }
 
+impl BookingDetails {
+    /// A booking with the names its write read beside it.
+    pub fn labelled(booking: Booking, labels: actors::calendar::BookingLabels) -> Self {
+        BookingDetails {
+            booking,
+            provider_slug: labels.provider_slug,
+            provider_name: labels.provider_name,
+            timezone: labels.time_zone,
+            service_name: labels.service_name,
+            client_name: labels.client_name,
+        }
+    }
+}
+
 /// What deleting a client did.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum ClientDeletion {

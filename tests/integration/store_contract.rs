@@ -263,7 +263,7 @@ impl Calendar {
     /// Books `[from, to)` as the occupied range for the walk-in client.
     async fn book(&self, provider: usize, from: &str, to: &str) -> Result<BookingId, StoreError> {
         let booking = self.new_booking(provider, from, to, BookingClient::Existing { id: self.client, user_id: None });
-        self.store.create_booking(&booking).await.map(|b| b.id)
+        self.store.create_booking(&booking).await.map(|b| b.booking.id)
     }
 
     async fn set_status(&self, id: BookingId, status: BookingStatus) -> Result<Option<Booking>, StoreError> {
@@ -370,7 +370,7 @@ async fn requests_past_their_deadline_are_found_for_expiry(backend: Backend) {
         );
         booking.status = BookingStatus::Pending;
         booking.confirm_by = Some(ts(by));
-        ids.push(cal.store.create_booking(&booking).await.unwrap().id);
+        ids.push(cal.store.create_booking(&booking).await.unwrap().booking.id);
     }
     // The third is answered with a proposal; the second is confirmed.
     let third = cal.store.booking(cal.providers[0], ids[2]).await.unwrap().unwrap().booking;
@@ -412,18 +412,25 @@ async fn a_clients_first_booking_adds_them_to_the_client_book(backend: Backend) 
     first.idempotency_key = Some("key-1".into());
     first.created_by = Some(cal.user);
     let first = cal.store.create_booking(&first).await.unwrap();
+    let labels = first.labels.expect("a client's own booking comes back with the names it is shown with");
+    let first = first.booking;
     let second = cal
         .store
         .create_booking(&cal.new_booking(0, "2027-03-02T09:00:00Z", "2027-03-02T10:00:00Z", me))
         .await
-        .unwrap();
+        .unwrap()
+        .booking;
     assert_eq!(first.client_id, second.client_id, "one client-book entry per Telegram user");
     assert_eq!(first.client_user_id, Some(cal.user));
     let book = cal.store.clients(cal.providers[0], Some("carol")).await.unwrap();
     assert_eq!(book.len(), 1);
     assert_eq!(book[0].fields.name, "Carol C");
     assert_eq!(cal.store.client_bookings(cal.user).await.unwrap().len(), 2);
-    assert!(cal.store.booking_of_client(cal.user, first.id).await.unwrap().is_some());
+    let read = cal.store.booking_of_client(cal.user, first.id).await.unwrap().expect("the client's booking");
+    let written =
+        (labels.provider_slug, labels.provider_name, labels.time_zone, labels.service_name, labels.client_name);
+    let read = (read.provider_slug, read.provider_name, read.timezone, read.service_name, read.client_name);
+    assert_eq!(written, read, "the names read in the write are those a read finds");
 
     let replay = cal.store.booking_by_idempotency_key(cal.user, "key-1").await.unwrap();
     assert_eq!(replay.map(|b| b.id), Some(first.id));
@@ -471,7 +478,8 @@ async fn clients_are_managed_and_deleted_with_their_history(backend: Backend) {
             BookingClient::Existing { id: dora.id, user_id: None },
         ))
         .await
-        .unwrap();
+        .unwrap()
+        .booking;
     assert_eq!(cal.store.client_history(cal.providers[0], dora.id).await.unwrap().len(), 1);
     assert_eq!(cal.store.delete_client(cal.providers[1], dora.id, &[], now).await.unwrap(), ClientDeletion::NotFound);
     assert_eq!(cal.store.client_history(cal.providers[0], dora.id).await.unwrap().len(), 1, "another's refusal");
@@ -609,7 +617,7 @@ async fn booking_with_notices(cal: &Calendar, start: &str, end: &str, notices: V
     let client = BookingClient::User { user_id: cal.user, name: "Carol".into() };
     let mut booking = cal.new_booking(0, start, end, client);
     booking.notices = notices;
-    cal.store.create_booking(&booking).await.unwrap().id
+    cal.store.create_booking(&booking).await.unwrap().booking.id
 }
 
 async fn outbox_messages_are_claimed_once_retried_and_finished(backend: Backend) {

@@ -41,7 +41,7 @@ use super::{
     BookingEventKind, CalendarData, CalendarError, CalendarEvent, CalendarRepository, EventSink, RepositoryError,
     messages::{ApplyBooking, Availability, Book, Booked, Booker, ChangeBooking, GetSlots, Reload, Shutdown, Traced},
     notices,
-    ports::{BookingUpdate, NewBooking, ServiceInfo},
+    ports::{BookingUpdate, CreatedBooking, NewBooking, ServiceInfo},
 };
 use crate::domain::{
     Action, Actor as Requester, Booking, BookingId, BookingRules, BookingStatus, Busy, ClientId, Occurrence,
@@ -585,10 +585,10 @@ impl CalendarActor {
             repo.create_booking(&booking).await
         });
         Box::pin(write.then(move |result, act, ctx| match result {
-            Ok(booking) => {
+            Ok(CreatedBooking { booking, labels }) => {
                 act.remember(&booking);
                 act.publish(BookingEventKind::Created, &booking, None);
-                Box::pin(fut::ok(Booked { booking, created: true }))
+                Box::pin(fut::ok(Booked { booking, created: true, labels }))
             }
             // Another node committed the same request first: answer with it.
             Err(RepositoryError::DuplicateIdempotencyKey) => {
@@ -682,7 +682,7 @@ fn occupation(timing: ServiceTiming, start: Timestamp) -> (Timestamp, Busy) {
 /// really is the same request.
 fn replayed(provider_id: ProviderId, msg: &Book, earlier: Booking) -> Result<Booked, CalendarError> {
     if earlier.provider_id == provider_id && earlier.service_id == msg.service_id && earlier.start == msg.start {
-        Ok(Booked { booking: earlier, created: false })
+        Ok(Booked { booking: earlier, created: false, labels: None })
     } else {
         Err(CalendarError::IdempotencyKeyReused)
     }

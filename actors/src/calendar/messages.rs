@@ -50,6 +50,9 @@ pub struct Booked {
     pub booking: Booking,
     /// `false` when an Idempotency-Key replay returned the earlier booking.
     pub created: bool,
+    /// The names to show it with, when the write read them (see
+    /// [`super::ports::CreatedBooking`]); `None`: read them yourself.
+    pub labels: Option<super::ports::BookingLabels>,
 }
 
 /// Change a booking's status, or move it (`Action::Reschedule` with `new_start`).

@@ -15,7 +15,7 @@ pub use error::CalendarError;
 pub use messages::Fault;
 pub use messages::{Availability, Book, Booked, Booker, ChangeBooking, GetSlots, Reload};
 pub use ports::{
-    BookingClient, BookingEventKind, BookingUpdate, CalendarData, CalendarEvent, CalendarRepository, EventSink,
-    NewBooking, RepositoryError, ServiceInfo,
+    BookingClient, BookingEventKind, BookingLabels, BookingUpdate, CalendarData, CalendarEvent, CalendarRepository,
+    CreatedBooking, EventSink, NewBooking, RepositoryError, ServiceInfo,
 };
 pub use registry::{CalendarHandle, CalendarRegistry, Calendars, RegistrySettings};

@@ -21,6 +21,28 @@ pub struct ServiceInfo {
     pub capacity: u16,
 }
 
+/// A booking just written, and the names it is shown with when the
+/// repository read them in the same transaction (a client's own booking:
+/// the read that checks the settings and finds the client's card reads
+/// them too), so whoever answers the booker needs no read of their own.
+/// The calendar only passes them on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CreatedBooking {
+    pub booking: Booking,
+    pub labels: Option<BookingLabels>,
+}
+
+/// What a booking is shown with besides its own fields.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BookingLabels {
+    pub provider_slug: String,
+    pub provider_name: String,
+    pub time_zone: ProviderTimeZone,
+    pub service_name: String,
+    /// The client's name in the provider's client book.
+    pub client_name: String,
+}
+
 /// Everything a calendar holds in memory, loaded in one go.
 #[derive(Clone, Debug)]
 pub struct CalendarData {
@@ -189,7 +211,7 @@ pub trait CalendarRepository: Send + Sync + 'static {
     /// Writes the booking (and, for [`BookingClient::User`], the client book
     /// entry) in one transaction, checking in it that the settings are still
     /// at `booking.settings_version` (else [`RepositoryError::StaleSettings`]).
-    async fn create_booking(&self, booking: &NewBooking) -> Result<Booking, RepositoryError>;
+    async fn create_booking(&self, booking: &NewBooking) -> Result<CreatedBooking, RepositoryError>;
     async fn update_booking(&self, update: &BookingUpdate) -> Result<Booking, RepositoryError>;
 }
 

@@ -11,7 +11,7 @@ use std::{
 use actors::{
     calendar::{
         Book, Booker, BookingClient, BookingUpdate, CalendarData, CalendarEvent, CalendarRepository, Calendars,
-        EventSink, NewBooking, RegistrySettings, RepositoryError, ServiceInfo,
+        CreatedBooking, EventSink, NewBooking, RegistrySettings, RepositoryError, ServiceInfo,
     },
     domain::{
         Booking, BookingId, BookingRules, ClientId, DateOverride, LocalInterval, ProviderId, ProviderTimeZone,
@@ -88,7 +88,7 @@ impl CalendarRepository for FakeRepository {
         Ok(None)
     }
 
-    async fn create_booking(&self, new: &NewBooking) -> Result<Booking, RepositoryError> {
+    async fn create_booking(&self, new: &NewBooking) -> Result<CreatedBooking, RepositoryError> {
         let now_writing = self.writing.fetch_add(1, Ordering::SeqCst) + 1;
         self.most_at_once.fetch_max(now_writing, Ordering::SeqCst);
         actix::clock::sleep(Duration::from_millis(5)).await;
@@ -105,7 +105,7 @@ impl CalendarRepository for FakeRepository {
         }
         let booking = new.to_booking(ClientId::generate(), None);
         self.bookings.lock().unwrap().push(booking.clone());
-        Ok(booking)
+        Ok(CreatedBooking { booking, labels: None })
     }
 
     async fn update_booking(&self, _: &BookingUpdate) -> Result<Booking, RepositoryError> {

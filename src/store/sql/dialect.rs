@@ -3,8 +3,12 @@
 
 /// What every query file uses, for both databases.
 mod prelude {
-    pub(crate) use actors::calendar::{BookingClient, BookingUpdate, NewBooking, notices::Notice};
-    pub(crate) use actors::domain::{Booking, BookingId, ClientId, ProviderId, Schedule, ServiceId, Slug, UserId};
+    pub(crate) use actors::calendar::{
+        BookingClient, BookingLabels, BookingUpdate, CreatedBooking, NewBooking, notices::Notice,
+    };
+    pub(crate) use actors::domain::{
+        Booking, BookingId, ClientId, ProviderId, ProviderTimeZone, Schedule, ServiceId, Slug, UserId,
+    };
     pub(crate) use async_trait::async_trait;
     pub(crate) use jiff::Timestamp;
     pub(crate) use std::sync::Arc;

@@ -13,9 +13,16 @@ use sqlx::{
     sqlite::{SqliteArgumentsBuffer, SqliteTypeInfo, SqliteValueRef},
 };
 
-/// A moment in time as a column value.
+/// A moment in time as a column value: whole seconds, in both databases.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Moment(pub Timestamp);
+
+impl Moment {
+    /// `at` as a column keeps it (and a read gives it back).
+    pub fn kept(at: Timestamp) -> Timestamp {
+        Timestamp::from_second(at.as_second()).unwrap_or(at)
+    }
+}
 
 impl From<Moment> for Timestamp {
     fn from(moment: Moment) -> Self {

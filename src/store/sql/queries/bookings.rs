@@ -59,12 +59,12 @@ impl Bookings for SqlStore<Db> {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn create_booking(&self, booking: &NewBooking) -> StoreResult<Booking> {
+    async fn create_booking(&self, booking: &NewBooking) -> StoreResult<CreatedBooking> {
         let mut tx = begin_write(&self.pool).await?;
-        let (client_id, client_user_id) = match &booking.client {
+        let (client_id, client_user_id, labels) = match &booking.client {
             BookingClient::Existing { id, user_id } => {
                 check_settings_version(&mut tx, booking.provider_id, booking.settings_version).await?;
-                (*id, *user_id)
+                (*id, *user_id, None)
             }
             BookingClient::New { name, contacts } => {
                 check_settings_version(&mut tx, booking.provider_id, booking.settings_version).await?;
@@ -80,27 +80,41 @@ impl Bookings for SqlStore<Db> {
                 .bind(Moment(booking.now))
                 .execute(&mut *tx)
                 .await?;
-                (ClientId(id), None)
+                (ClientId(id), None, None)
             }
             BookingClient::User { user_id, name } => {
-                // The settings check and the client's card in one read (a
-                // client's own booking is the busiest write). A client the
-                // provider blocked books nothing more with them; a first
-                // visit adds the card; a card another node added meanwhile is
-                // read.
-                let (version, card_id, blocked): (i64, Option<Uuid>, Option<bool>) = sqlx::query_as(concat!(
-                    "SELECT p.settings_version, c.id, c.blocked FROM providers p \
-                     LEFT JOIN clients c ON c.provider_id = p.id AND c.user_id = $2 WHERE p.id = $1",
+                // The settings check, the client's card and the names the
+                // booking is shown with in one read (a client's own booking
+                // is the busiest write: its answer then needs no read of its
+                // own). A client the provider blocked books nothing more with
+                // them; a first visit adds the card; a card another node
+                // added meanwhile is read.
+                type Found = (i64, Option<Uuid>, Option<bool>, Option<String>, String, String, String, Option<String>);
+                let found: Found = sqlx::query_as(concat!(
+                    "SELECT p.settings_version, c.id, c.blocked, c.name, p.slug, p.display_name, p.timezone, s.name \
+                     FROM providers p LEFT JOIN clients c ON c.provider_id = p.id AND c.user_id = $2 \
+                     LEFT JOIN services s ON s.id = $3 AND s.provider_id = p.id WHERE p.id = $1",
                     row_lock!(share_provider)
                 ))
                 .bind(booking.provider_id.0)
                 .bind(user_id.0)
+                .bind(booking.service_id.0)
                 .fetch_optional(&mut *tx)
                 .await?
                 .ok_or(StoreError::StaleSettings)?;
+                let (version, card_id, blocked, card_name, provider_slug, provider_name, time_zone, service_name) = found;
                 if version != booking.settings_version {
                     return Err(StoreError::StaleSettings);
                 }
+                // A first visit's card (or one added meanwhile) bears the
+                // name the client books under.
+                let labels = BookingLabels {
+                    provider_slug,
+                    provider_name,
+                    time_zone: ProviderTimeZone::parse(&time_zone).map_err(StoreError::corrupt)?,
+                    service_name: service_name.unwrap_or_default(),
+                    client_name: card_name.unwrap_or_else(|| name.clone()),
+                };
                 let card = card_id.map(|id| (id, blocked.unwrap_or(false)));
                 let id = match card {
                     Some((_, true)) => return Err(StoreError::ClientBlocked),
@@ -131,7 +145,7 @@ impl Bookings for SqlStore<Db> {
                         }
                     }
                 };
-                (ClientId(id), Some(*user_id))
+                (ClientId(id), Some(*user_id), Some(labels))
             }
         };
         sqlx::query(
@@ -170,7 +184,12 @@ impl Bookings for SqlStore<Db> {
         }
         insert_notices(&mut tx, booking.id, &booking.notices, booking.now).await?;
         tx.commit().await?;
-        Ok(booking.to_booking(client_id, client_user_id))
+        // As a read would give it back: the times from `now` in whole seconds.
+        let mut written = booking.to_booking(client_id, client_user_id);
+        written.created_at = Moment::kept(written.created_at);
+        written.updated_at = Moment::kept(written.updated_at);
+        written.confirm_by = written.confirm_by.map(Moment::kept);
+        Ok(CreatedBooking { booking: written, labels })
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
