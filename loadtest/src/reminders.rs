@@ -118,6 +118,19 @@ pub async fn reminders(server_bin: &str, count: usize) -> anyhow::Result<Reminde
     tokio::time::sleep(Duration::from_secs(2)).await;
     let times = bot.reminder_times();
     let figures = bot.figures();
+    if times.len() < count {
+        // Where the missing ones are, to say why.
+        let pool = sqlx::SqlitePool::connect(&server.database_url()).await?;
+        let states: Vec<(String, String, i64, i64)> =
+            sqlx::query_as("SELECT kind, state, count(*), count(DISTINCT recipient_id) FROM outbox GROUP BY kind, state ORDER BY kind, state")
+                .fetch_all(&pool)
+                .await?;
+        pool.close().await;
+        eprintln!(
+            "reminders: {} of {count} arrived; the outbox (kind, state, rows, recipients): {states:?}",
+            times.len()
+        );
+    }
     drop(server);
     let (first, last) = (times.first().copied().unwrap_or(fell_due), times.last().copied().unwrap_or(fell_due));
     Ok(ReminderFigures {

@@ -166,6 +166,14 @@ pub async fn storm(api: &Api, racers: usize) -> anyhow::Result<StormFigures> {
     let (slug, service) = api.provider(first_id, &run, 0).await?;
     let tokens = api.users(first_id + 1, racers).await?;
     let start = nth_slot(120);
+    // `LOADTEST_STORM_PAUSE_MS`: a quiet moment between the set-up and the
+    // race, announced on stderr, so a profiler attached then samples the
+    // race alone (`perf record -p <server> -- sleep 1`).
+    let pause = std::env::var("LOADTEST_STORM_PAUSE_MS").ok().and_then(|ms| ms.parse().ok()).unwrap_or(0);
+    if pause > 0 {
+        eprintln!("storm: set up; racing in {pause} ms");
+        tokio::time::sleep(Duration::from_millis(pause)).await;
+    }
     let started = Instant::now();
     let results = join_all(tokens.iter().map(|token| api.book(token, &slug, &service, &start))).await;
     let wall = started.elapsed();

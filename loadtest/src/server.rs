@@ -35,9 +35,11 @@ impl Server {
             .env("RATE_BOOKING_PER_MIN", "0")
             .env("RATE_BOOKING_PER_IP_PER_MIN", "0")
             .env("RATE_WS_CONNECT_PER_MIN", "0")
-            .env("RUST_LOG", "warn")
+            // `LOADTEST_SERVER_LOG=info` (any RUST_LOG filter) to see more of it.
+            .env("RUST_LOG", std::env::var("LOADTEST_SERVER_LOG").unwrap_or_else(|_| "warn".to_owned()))
             .envs(env.iter().map(|(key, value)| (key, value)))
-            .stdout(Stdio::null())
+            // The server logs to stdout: shown only when asked for.
+            .stdout(if std::env::var_os("LOADTEST_SERVER_LOG").is_some() { Stdio::inherit() } else { Stdio::null() })
             .spawn()
             .with_context(|| format!("start {binary}"))?;
         Ok(Server { child, port, dir })
@@ -70,6 +72,9 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
+        // `LOADTEST_KEEP_DB=1`: left for a look afterwards.
+        if std::env::var_os("LOADTEST_KEEP_DB").is_none() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
     }
 }

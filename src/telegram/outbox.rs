@@ -105,6 +105,11 @@ impl OutboxDispatcher {
                 if batch.is_empty() {
                     return;
                 }
+                tracing::debug!(
+                    claimed = batch.len(),
+                    in_flight = shared.in_flight.load(Ordering::Acquire),
+                    "outbox: claimed"
+                );
                 for message in batch {
                     let shared = shared.clone();
                     shared.in_flight.fetch_add(1, Ordering::AcqRel);
