@@ -5,7 +5,11 @@
 #
 #   loadtest/ab.sh sqlite|postgres ROUNDS SECONDS old-binary new-binary …
 #
-# (build the old one from a git worktree with CARGO_TARGET_DIR pointing here).
+# (build the old one from a git worktree with a target directory of its own —
+# e.g. CARGO_TARGET_DIR=/tmp/ab-target — and copy the binary out: sharing this
+# one lets the worktree's `actors`/`justbookme` libraries overwrite ours under
+# the same names, and cargo then links the old code into the next "new" build;
+# if it happened: cargo clean --release -p actors -p justbookme).
 # PostgreSQL: a scratch database jbm_ab on 127.0.0.1:5432 (user postgres).
 set -u
 backend=$1; rounds=$2; secs=$3; shift 3
