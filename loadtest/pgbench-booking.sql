@@ -30,9 +30,12 @@
 \set day_before :s - 86400
 \set two_hours_before :s - 7200
 BEGIN;
-SELECT p.settings_version, c.id AS client_id_, c.blocked FROM providers p
+SELECT p.settings_version, c.id AS client_id_, c.blocked, c.name AS client_name_, p.slug, p.display_name,
+       p.timezone, s.name AS service_name_ FROM providers p
   LEFT JOIN clients c ON c.provider_id = p.id
    AND c.user_id = ('00000000-0000-0000-0000-' || lpad(to_hex(4000 + :u), 12, '0'))::uuid
+  LEFT JOIN services s ON s.provider_id = p.id
+   AND s.id = ('00000000-0000-0000-0000-' || lpad(to_hex(2000 + :p), 12, '0'))::uuid
  WHERE p.id = ('00000000-0000-0000-0000-' || lpad(to_hex(1000 + :p), 12, '0'))::uuid FOR SHARE OF p \gset
 INSERT INTO bookings (id, provider_id, service_id, client_id, starts_at, ends_at, occupied_from, occupied_to, status,
                       note, created_by, updated_by, idempotency_key, created_at, updated_at, confirm_by, seat, occurrence)

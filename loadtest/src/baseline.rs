@@ -182,15 +182,20 @@ async fn book_sqlite(db: &mut SqliteConnection, n: u64) -> anyhow::Result<()> {
     let now = jiff::Timestamp::now().as_second();
     let id = Uuid::now_v7();
     let mut tx = db.begin_with("BEGIN IMMEDIATE").await?;
-    let found: Option<(i64, Option<Uuid>, Option<bool>)> = sqlx::query_as(
-        "SELECT p.settings_version, c.id, c.blocked FROM providers p \
-         LEFT JOIN clients c ON c.provider_id = p.id AND c.user_id = $2 WHERE p.id = $1",
+    // The server's read: settings, the client's card and the names the
+    // booking is answered with (`create_booking`).
+    type Found = (i64, Option<Uuid>, Option<bool>, Option<String>, String, String, String, Option<String>);
+    let found: Option<Found> = sqlx::query_as(
+        "SELECT p.settings_version, c.id, c.blocked, c.name, p.slug, p.display_name, p.timezone, s.name \
+         FROM providers p LEFT JOIN clients c ON c.provider_id = p.id AND c.user_id = $2 \
+         LEFT JOIN services s ON s.id = $3 AND s.provider_id = p.id WHERE p.id = $1",
     )
     .bind(provider)
     .bind(user)
+    .bind(service)
     .fetch_optional(&mut *tx)
     .await?;
-    let Some((_version, known, blocked)) = found else { anyhow::bail!("provider {p} missing") };
+    let Some((_version, known, blocked, ..)) = found else { anyhow::bail!("provider {p} missing") };
     anyhow::ensure!(blocked != Some(true), "no client is blocked here");
     let client: Uuid = match known {
         Some(id) => id,

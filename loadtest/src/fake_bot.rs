@@ -6,7 +6,7 @@
 //! as Telegram does: a send beyond it within one second is answered 429.
 
 use std::{
-    collections::{HashMap, HashSet, VecDeque},
+    collections::{HashMap, VecDeque},
     net::{Ipv4Addr, SocketAddr},
     sync::{Arc, Mutex},
     time::{Duration, Instant},
@@ -35,8 +35,6 @@ struct Sent {
 #[derive(Clone, Default)]
 pub struct FakeBot {
     sent: Arc<Mutex<Sent>>,
-    /// Chats that have blocked the bot: their sends are answered 403.
-    blocked: Arc<HashSet<i64>>,
     /// Sends accepted per second at most (Telegram: about 30).
     per_second: Option<usize>,
 }
@@ -53,10 +51,9 @@ pub struct BotFigures {
 }
 
 impl FakeBot {
-    /// A fake that answers 429 to a send beyond `per_second` within one
-    /// second, and 403 to sends to `blocked` chats.
-    pub fn limited(per_second: usize, blocked: impl IntoIterator<Item = i64>) -> Self {
-        FakeBot { per_second: Some(per_second), blocked: Arc::new(blocked.into_iter().collect()), ..Self::default() }
+    /// A fake that answers 429 to a send beyond `per_second` within one second.
+    pub fn limited(per_second: usize) -> Self {
+        FakeBot { per_second: Some(per_second), ..Self::default() }
     }
 
     /// When each reminder was accepted, in order.
@@ -127,10 +124,6 @@ impl FakeBot {
 
     fn send_message(&self, body: &Value) -> (&'static str, Value) {
         let chat = body["chat_id"].as_i64().unwrap_or_default();
-        if self.blocked.contains(&chat) {
-            let refusal = "Forbidden: bot was blocked by the user";
-            return ("403 Forbidden", json!({ "ok": false, "error_code": 403, "description": refusal }));
-        }
         let text = body["text"].as_str().unwrap_or_default().to_owned();
         let mut sent = self.sent.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();

@@ -78,7 +78,7 @@ impl ReminderFigures {
 pub async fn reminders(server_bin: &str, count: usize) -> anyhow::Result<ReminderFigures> {
     let (_, first_id) = run_id();
     let provider_chat = first_id + 99_000;
-    let bot = FakeBot::limited(TELEGRAM_PER_SECOND, []);
+    let bot = FakeBot::limited(TELEGRAM_PER_SECOND);
     let bot_port = bot.listen(Ipv4Addr::LOCALHOST, 0).await?;
     let env =
         [("TELEGRAM_BOT_TOKEN", BOT_TOKEN.to_owned()), ("TELEGRAM_API_URL", format!("http://127.0.0.1:{bot_port}"))];
